@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../../../package.json';
+
+/**
+ * Builds the `slm` program. Each area adds its subcommands here; the program never calls
+ * process.exit itself, so tests can drive it and read its output.
+ */
+export function buildProgram(): Command {
+  const program = new Command('slm')
+    .description('slm-router: route math, code and science problems to specialised small language models')
+    .version(version, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run `slm --help` for usage)')
+    .exitOverride();
+  return program;
+}
+
+/** Runs the program on argv (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    console.error(`slm: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,30 @@
+'use strict';
+// One Jest run over every app and lib: unit (*.spec.ts), integration (*.int-spec.ts) and
+// end-to-end (*.e2e-spec.ts) tests. TypeScript is transpiled by SWC; `npm run typecheck` checks types.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: '<rootDir>/tools/jest/node-environment.js',
+  testMatch: ['<rootDir>/{apps,libs}/**/*.{spec,int-spec,e2e-spec}.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@slm/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    '^@slm/inference$': '<rootDir>/libs/inference/src/index.ts',
+  },
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  globalSetup: '<rootDir>/tools/jest/redis-setup.js',
+  globalTeardown: '<rootDir>/tools/jest/redis-teardown.js',
+  testTimeout: 60_000,
+};

@@ -1,0 +1,40 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ChatMessage as _slmrouter_v1_ChatMessage, ChatMessage__Output as _slmrouter_v1_ChatMessage__Output } from './slmrouter/v1/ChatMessage';
+import type { ClassScore as _slmrouter_v1_ClassScore, ClassScore__Output as _slmrouter_v1_ClassScore__Output } from './slmrouter/v1/ClassScore';
+import type { Conversation as _slmrouter_v1_Conversation, Conversation__Output as _slmrouter_v1_Conversation__Output } from './slmrouter/v1/Conversation';
+import type { ExtractedAnswer as _slmrouter_v1_ExtractedAnswer, ExtractedAnswer__Output as _slmrouter_v1_ExtractedAnswer__Output } from './slmrouter/v1/ExtractedAnswer';
+import type { GenerationOptions as _slmrouter_v1_GenerationOptions, GenerationOptions__Output as _slmrouter_v1_GenerationOptions__Output } from './slmrouter/v1/GenerationOptions';
+import type { Problem as _slmrouter_v1_Problem, Problem__Output as _slmrouter_v1_Problem__Output } from './slmrouter/v1/Problem';
+import type { Result as _slmrouter_v1_Result, Result__Output as _slmrouter_v1_Result__Output } from './slmrouter/v1/Result';
+import type { RouteDecision as _slmrouter_v1_RouteDecision, RouteDecision__Output as _slmrouter_v1_RouteDecision__Output } from './slmrouter/v1/RouteDecision';
+import type { Timing as _slmrouter_v1_Timing, Timing__Output as _slmrouter_v1_Timing__Output } from './slmrouter/v1/Timing';
+import type { TokenDelta as _slmrouter_v1_TokenDelta, TokenDelta__Output as _slmrouter_v1_TokenDelta__Output } from './slmrouter/v1/TokenDelta';
+import type { Usage as _slmrouter_v1_Usage, Usage__Output as _slmrouter_v1_Usage__Output } from './slmrouter/v1/Usage';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  slmrouter: {
+    v1: {
+      Channel: EnumTypeDefinition
+      ChatMessage: MessageTypeDefinition<_slmrouter_v1_ChatMessage, _slmrouter_v1_ChatMessage__Output>
+      ClassScore: MessageTypeDefinition<_slmrouter_v1_ClassScore, _slmrouter_v1_ClassScore__Output>
+      Conversation: MessageTypeDefinition<_slmrouter_v1_Conversation, _slmrouter_v1_Conversation__Output>
+      Domain: EnumTypeDefinition
+      ExtractedAnswer: MessageTypeDefinition<_slmrouter_v1_ExtractedAnswer, _slmrouter_v1_ExtractedAnswer__Output>
+      FinishReason: EnumTypeDefinition
+      GenerationOptions: MessageTypeDefinition<_slmrouter_v1_GenerationOptions, _slmrouter_v1_GenerationOptions__Output>
+      Problem: MessageTypeDefinition<_slmrouter_v1_Problem, _slmrouter_v1_Problem__Output>
+      Result: MessageTypeDefinition<_slmrouter_v1_Result, _slmrouter_v1_Result__Output>
+      RouteDecision: MessageTypeDefinition<_slmrouter_v1_RouteDecision, _slmrouter_v1_RouteDecision__Output>
+      Timing: MessageTypeDefinition<_slmrouter_v1_Timing, _slmrouter_v1_Timing__Output>
+      TokenDelta: MessageTypeDefinition<_slmrouter_v1_TokenDelta, _slmrouter_v1_TokenDelta__Output>
+      Usage: MessageTypeDefinition<_slmrouter_v1_Usage, _slmrouter_v1_Usage__Output>
+    }
+  }
+}
+

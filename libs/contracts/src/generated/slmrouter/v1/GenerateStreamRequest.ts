@@ -1,0 +1,32 @@
+// Original file: proto/slmrouter/v1/worker.proto
+
+import type { Problem as _slmrouter_v1_Problem, Problem__Output as _slmrouter_v1_Problem__Output } from '../../slmrouter/v1/Problem';
+import type { RouteDecision as _slmrouter_v1_RouteDecision, RouteDecision__Output as _slmrouter_v1_RouteDecision__Output } from '../../slmrouter/v1/RouteDecision';
+
+/**
+ * Request of Worker.GenerateStream.
+ */
+export interface GenerateStreamRequest {
+  /**
+   * The problem to solve; its domain_override is ignored (a worker serves one domain).
+   */
+  'problem'?: (_slmrouter_v1_Problem | null);
+  /**
+   * The router's decision, echoed in the result; unset when a client calls the worker directly.
+   */
+  'route'?: (_slmrouter_v1_RouteDecision | null);
+}
+
+/**
+ * Request of Worker.GenerateStream.
+ */
+export interface GenerateStreamRequest__Output {
+  /**
+   * The problem to solve; its domain_override is ignored (a worker serves one domain).
+   */
+  'problem': (_slmrouter_v1_Problem__Output | null);
+  /**
+   * The router's decision, echoed in the result; unset when a client calls the worker directly.
+   */
+  'route': (_slmrouter_v1_RouteDecision__Output | null);
+}

@@ -1,0 +1,84 @@
+// Original file: proto/slmrouter/v1/common.proto
+
+
+/**
+ * Sampling and stopping controls. Every field is optional: an unset field takes the
+ * worker's domain default (see the README's configuration table).
+ */
+export interface GenerationOptions {
+  /**
+   * Upper bound on generated tokens, at least 1.
+   */
+  'maxNewTokens'?: (number);
+  /**
+   * Softmax temperature, >= 0; 0 means greedy decoding.
+   */
+  'temperature'?: (number | string);
+  /**
+   * Nucleus sampling mass, in (0, 1].
+   */
+  'topP'?: (number | string);
+  /**
+   * Keep only the k most likely tokens; 0 disables the filter.
+   */
+  'topK'?: (number);
+  /**
+   * Seed for reproducible sampling; the same seed and request give the same tokens.
+   */
+  'seed'?: (number);
+  /**
+   * Generation stops when the output ends with one of these strings (not included in the text).
+   */
+  'stop'?: (string)[];
+  /**
+   * Penalty > 1 discourages tokens already generated; 1 disables it.
+   */
+  'repetitionPenalty'?: (number | string);
+  '_maxNewTokens'?: "maxNewTokens";
+  '_temperature'?: "temperature";
+  '_topP'?: "topP";
+  '_topK'?: "topK";
+  '_seed'?: "seed";
+  '_repetitionPenalty'?: "repetitionPenalty";
+}
+
+/**
+ * Sampling and stopping controls. Every field is optional: an unset field takes the
+ * worker's domain default (see the README's configuration table).
+ */
+export interface GenerationOptions__Output {
+  /**
+   * Upper bound on generated tokens, at least 1.
+   */
+  'maxNewTokens'?: (number);
+  /**
+   * Softmax temperature, >= 0; 0 means greedy decoding.
+   */
+  'temperature'?: (number);
+  /**
+   * Nucleus sampling mass, in (0, 1].
+   */
+  'topP'?: (number);
+  /**
+   * Keep only the k most likely tokens; 0 disables the filter.
+   */
+  'topK'?: (number);
+  /**
+   * Seed for reproducible sampling; the same seed and request give the same tokens.
+   */
+  'seed'?: (number);
+  /**
+   * Generation stops when the output ends with one of these strings (not included in the text).
+   */
+  'stop': (string)[];
+  /**
+   * Penalty > 1 discourages tokens already generated; 1 disables it.
+   */
+  'repetitionPenalty'?: (number);
+  '_maxNewTokens'?: "maxNewTokens";
+  '_temperature'?: "temperature";
+  '_topP'?: "topP";
+  '_topK'?: "topK";
+  '_seed'?: "seed";
+  '_repetitionPenalty'?: "repetitionPenalty";
+}

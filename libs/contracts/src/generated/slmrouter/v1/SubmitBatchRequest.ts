@@ -1,0 +1,47 @@
+// Original file: proto/slmrouter/v1/router.proto
+
+import type { Problem as _slmrouter_v1_Problem, Problem__Output as _slmrouter_v1_Problem__Output } from '../../slmrouter/v1/Problem';
+
+/**
+ * Request of Router.SubmitBatch.
+ */
+export interface SubmitBatchRequest {
+  /**
+   * The problems, at most the configured batch size; their order is the results' order.
+   */
+  'problems'?: (_slmrouter_v1_Problem)[];
+  /**
+   * Idempotency key: a second submission with the same key returns the first batch.
+   */
+  'idempotencyKey'?: (string);
+  /**
+   * Queue priority of every problem of the batch: 1 is the highest, 0 the default (lowest).
+   */
+  'priority'?: (number);
+  /**
+   * Free-form key/value pairs kept with the batch.
+   */
+  'metadata'?: ({[key: string]: string});
+}
+
+/**
+ * Request of Router.SubmitBatch.
+ */
+export interface SubmitBatchRequest__Output {
+  /**
+   * The problems, at most the configured batch size; their order is the results' order.
+   */
+  'problems': (_slmrouter_v1_Problem__Output)[];
+  /**
+   * Idempotency key: a second submission with the same key returns the first batch.
+   */
+  'idempotencyKey': (string);
+  /**
+   * Queue priority of every problem of the batch: 1 is the highest, 0 the default (lowest).
+   */
+  'priority': (number);
+  /**
+   * Free-form key/value pairs kept with the batch.
+   */
+  'metadata': ({[key: string]: string});
+}
