@@ -19,10 +19,8 @@ module.exports = {
   testEnvironment: '<rootDir>/tools/jest/node-environment.js',
   testMatch: ['<rootDir>/{apps,libs}/**/*.{spec,int-spec,e2e-spec}.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: {
-    '^@slm/contracts$': '<rootDir>/libs/contracts/src/index.ts',
-    '^@slm/inference$': '<rootDir>/libs/inference/src/index.ts',
-  },
+  // Libs resolve to their TypeScript sources (libs/<name>/src/index.ts), as in tsconfig paths.
+  moduleNameMapper: { '^@slm/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   globalSetup: '<rootDir>/tools/jest/redis-setup.js',
   globalTeardown: '<rootDir>/tools/jest/redis-teardown.js',

@@ -1,0 +1,66 @@
+/**
+ * Every error a caller can see carries one of these codes. Each area owns its codes; the
+ * edges (gRPC, HTTP, queue) map them with {@link grpcStatusOf} / {@link httpStatusOf}.
+ */
+export const ErrorCode = {
+  /** The request is malformed or a field is out of range. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The prompt does not fit the model's context. */
+  INPUT_TOO_LONG: 'INPUT_TOO_LONG',
+  /** The request body or upload exceeds the size limit. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The named resource (batch, model) does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The engine's queue is full: retry later. */
+  QUEUE_FULL: 'QUEUE_FULL',
+  /** The client sent more concurrent requests than allowed. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The caller's deadline passed before the work finished. */
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  /** The caller cancelled the request. */
+  CANCELLED: 'CANCELLED',
+  /** The router declined the problem (e.g. classified "other" with a reject policy). */
+  ROUTE_REJECTED: 'ROUTE_REJECTED',
+  /** No healthy worker replica serves the domain. */
+  NO_HEALTHY_REPLICA: 'NO_HEALTHY_REPLICA',
+  /** Redis is unreachable: queue-based features are unavailable. */
+  REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  /** The model is still loading or warming up. */
+  MODEL_NOT_READY: 'MODEL_NOT_READY',
+  /** The model folder could not be loaded. */
+  MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
+  /** A bug or an unexpected failure; the cause is logged, not returned. */
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error that is safe to show to the caller: a stable code and a message that says what is wrong. */
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    /** Structured detail for the caller (e.g. the classifier's scores on a rejected route). */
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+}
+
+const knownCodes = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Reads the code of any error: an AppError, or another library's error that carries one of our
+ * codes (libs/inference throws its own errors with the same codes, without depending on this lib).
+ */
+export function errorCodeOf(error: unknown): ErrorCode {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && knownCodes.has(code) ? (code as ErrorCode) : ErrorCode.INTERNAL;
+}
+
+/** The message to show the caller: the error's own for known codes, a generic one for bugs. */
+export function publicMessageOf(error: unknown): string {
+  if (errorCodeOf(error) === ErrorCode.INTERNAL) return 'internal error (see the server log)';
+  return error instanceof Error ? error.message : String(error);
+}
