@@ -1,0 +1,52 @@
+import type { Problem } from './generated/slmrouter/v1/Problem';
+import type { Result } from './generated/slmrouter/v1/Result';
+import type { RouteDecision } from './generated/slmrouter/v1/RouteDecision';
+
+/** The domains that have a worker (and so a queue). */
+export const WorkerDomain = {
+  MATH: 'math',
+  CODE: 'code',
+  SCIENCE: 'science',
+} as const;
+export type WorkerDomain = (typeof WorkerDomain)[keyof typeof WorkerDomain];
+
+/** One BullMQ queue per worker domain; the router produces, that domain's workers consume. */
+export const QueueName = {
+  SOLVE_MATH: 'solve-math',
+  SOLVE_CODE: 'solve-code',
+  SOLVE_SCIENCE: 'solve-science',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** The queue of each worker domain. */
+export const QUEUE_OF_DOMAIN: Record<WorkerDomain, QueueName> = {
+  math: QueueName.SOLVE_MATH,
+  code: QueueName.SOLVE_CODE,
+  science: QueueName.SOLVE_SCIENCE,
+};
+
+/** Job names used on the solve queues. */
+export const JobName = {
+  /** Solve one problem; the job's return value is a {@link Result}. */
+  SOLVE: 'solve',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+/** Payload of a {@link JobName.SOLVE} job: the problem in the proto's JSON shape, plus batch bookkeeping. */
+export interface SolveJobData {
+  /** The problem, as in the gRPC contract (text or conversation, options, requestId, metadata). */
+  problem: Problem;
+  /** The router's decision; echoed in the result. */
+  route?: RouteDecision;
+  /** The batch the problem belongs to, if any. */
+  batchId?: string;
+  /** Position of the problem in its batch. */
+  index?: number;
+}
+
+/** Payload and return type per job name (a new job name without an entry is a compile error). */
+export interface JobTypes {
+  [JobName.SOLVE]: { data: SolveJobData; result: Result };
+}
+export type JobDataOf<N extends JobName> = JobTypes[N]['data'];
+export type JobResultOf<N extends JobName> = JobTypes[N]['result'];
