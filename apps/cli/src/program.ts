@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../../../package.json';
+import { registerStackCommands } from './stack.commands';
 
 /**
  * Builds the `slm` program. Each area adds its subcommands here; the program never calls
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run `slm --help` for usage)')
     .exitOverride();
+  registerStackCommands(program);
   return program;
 }
 

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+/** The repository root (bin/, dist/ and apps/ live there), found from this file in sources or dist/. */
+export function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'bin', 'slm.js')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`repository root not found above ${__dirname}`);
+  }
+}
+
+/** The compiled entry point of an app (apps never import apps: the CLI runs them as processes). */
+export function appMain(app: string): string {
+  const main = path.join(repoRoot(), 'dist', 'apps', app, 'src', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${path.relative(repoRoot(), main)} is missing: run \`npm run build\` first`);
+  return main;
+}
+
+export interface ServiceProcessOptions {
+  /** Extra environment on top of this process's. */
+  env?: Record<string, string>;
+  /** Prefix every output line with `[label]` (for several services sharing one terminal). */
+  label?: string;
+}
+
+/** Starts a Node service as a child process, its output passed through (prefixed when labelled). */
+export function startServiceProcess(main: string, args: readonly string[], options: ServiceProcessOptions = {}): ChildProcess {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: options.label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+  });
+  if (options.label) {
+    for (const [stream, sink] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      if (stream) readline.createInterface({ input: stream }).on('line', (line) => sink.write(`[${options.label}] ${line}\n`));
+    }
+  }
+  return child;
+}
+
+/** Resolves with the child's exit code (128 + signal number style codes for signals). */
+export function exitOf(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1))));
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15;
+}
+
+/**
+ * Runs one app in the foreground (`slm worker math`, `slm serve router`): SIGINT/SIGTERM are passed
+ * to it so it can shut down gracefully, and its exit code becomes ours.
+ */
+export async function runServiceInForeground(app: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<number> {
+  const child = startServiceProcess(appMain(app), args, { env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    return await exitOf(child);
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}
