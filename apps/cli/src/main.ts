@@ -1,5 +1,6 @@
 import { runCli } from './program';
 
 runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  // A long-running command (`slm up`, `slm worker`) reports its outcome through process.exitCode.
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
 });
