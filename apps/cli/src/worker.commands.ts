@@ -1,0 +1,20 @@
+import { Argument, type Command } from 'commander';
+import { runServiceInForeground } from './service-process';
+
+const DOMAINS = ['math', 'code', 'science'] as const;
+
+/**
+ * `slm worker math|code|science`: runs one domain worker in the foreground (the built
+ * dist/apps/<domain>-worker/src/main.js as a child process). SIGINT/SIGTERM are passed on so the
+ * worker finishes or hands back its jobs; its exit code becomes the command's.
+ */
+export function registerWorkerCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('run a domain worker (gRPC Worker service + BullMQ consumer); configured by <DOMAIN>_WORKER_* variables')
+    .addArgument(new Argument('<domain>', 'the domain to serve').choices(DOMAINS))
+    .action(async (domain: (typeof DOMAINS)[number]) => {
+      const code = await runServiceInForeground(`${domain}-worker`);
+      if (code !== 0) process.exitCode = code;
+    });
+}

@@ -1,0 +1,4 @@
+import { bootstrapWorker } from '@slm/worker-runtime';
+import { codePolicy } from './code.policy';
+
+void bootstrapWorker(codePolicy);

@@ -1,0 +1,4 @@
+import { bootstrapWorker } from '@slm/worker-runtime';
+import { mathPolicy } from './math.policy';
+
+void bootstrapWorker(mathPolicy);

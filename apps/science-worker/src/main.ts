@@ -1,0 +1,4 @@
+import { bootstrapWorker } from '@slm/worker-runtime';
+import { sciencePolicy } from './science.policy';
+
+void bootstrapWorker(sciencePolicy);

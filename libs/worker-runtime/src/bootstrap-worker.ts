@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ConfigError, createLogger, type Logger } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+import type { EngineFactory } from './engine.factory';
+import { WorkerGrpcServer } from './worker-grpc.server';
+import { WorkerLifecycle } from './worker-lifecycle.service';
+import { WorkerRuntimeModule } from './worker-runtime.module';
+import { loadWorkerConfig, type WorkerConfig } from './worker.config';
+
+/** A started worker, for in-process use (tests, embedding). */
+export interface RunningWorker {
+  app: INestApplicationContext;
+  config: WorkerConfig;
+  grpcPort: number;
+  /** Graceful stop: stop taking jobs, finish or hand back running ones, close gRPC and the engine. */
+  close(): Promise<void>;
+}
+
+/** Creates and starts a worker in this process (no signal handling, no process.exit). */
+export async function startWorker(policy: DomainPolicy, options: { env?: Record<string, string | undefined>; engineFactory?: EngineFactory; logger?: Logger } = {}): Promise<RunningWorker> {
+  const config = loadWorkerConfig(policy, options.env ?? process.env);
+  const logger = options.logger ?? createLogger(`${policy.domain}-worker`, config.logLevel);
+  const app = await NestFactory.createApplicationContext(
+    WorkerRuntimeModule.forRoot({ policy, config, logger, ...(options.engineFactory ? { engineFactory: options.engineFactory } : {}) }),
+    { logger: ['error', 'warn'], abortOnError: false },
+  );
+  const lifecycle = app.get(WorkerLifecycle);
+  try {
+    await lifecycle.start();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  return { app, config, grpcPort: app.get(WorkerGrpcServer).port, close: () => app.close() };
+}
+
+/**
+ * The `main` of a domain worker: validates the config (a bad one exits 1 with one message listing
+ * every problem), starts the worker, and on SIGTERM/SIGINT shuts down gracefully and exits 0.
+ * Signals are handled here rather than with Nest's enableShutdownHooks because that re-raises the
+ * signal after the hooks, so the process would end by signal instead of with exit code 0.
+ */
+export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
+  const stderr = (line: string) => process.stderr.write(`${line}\n`);
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig(policy);
+  } catch (error) {
+    stderr(`${policy.domain}-worker: ${error instanceof ConfigError ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  const logger = createLogger(`${policy.domain}-worker`, config.logLevel);
+  let worker: RunningWorker | undefined;
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    const closing = worker ? worker.close() : Promise.resolve();
+    closing.then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  try {
+    worker = await startWorker(policy, { logger });
+    if (stopping) await worker.close();
+  } catch (error) {
+    logger.fatal({ err: error }, 'worker failed to start');
+    process.exit(1);
+  }
+}

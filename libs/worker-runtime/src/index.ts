@@ -1,0 +1,11 @@
+export { findBoxed, findFencedBlocks, found, matchingBrace, missing } from './answer-text';
+export type { BoxedSpan, ExtractionInput, FencedBlock } from './answer-text';
+export type { DomainPolicy, PromptContext } from './domain-policy';
+export type * from './engine.types';
+export { createEngine, type EngineFactory } from './engine.factory';
+export { INSTANT_ENGINE_TEXT, InstantEngine } from './instant.engine';
+export { SYNTHETIC_MODEL_FOLDER, locateModel, type ModelLocation } from './model-location';
+export { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, validateProblem } from './solve-request';
+export { parseJob, type SolveJobProgress } from './solve-queue.consumer';
+export { DEFAULT_GRPC_PORT, EngineKind, loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './worker.config';
+export { bootstrapWorker, startWorker, type RunningWorker } from './bootstrap-worker';

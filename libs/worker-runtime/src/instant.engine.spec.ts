@@ -1,0 +1,21 @@
+import { INSTANT_ENGINE_TEXT, InstantEngine } from './instant.engine';
+
+describe('InstantEngine (benchmark only)', () => {
+  it('answers at once with a fixed text that says it is synthetic, streamed consistently', async () => {
+    const engine = new InstantEngine({ maxConcurrency: 2, maxQueue: 3 });
+    expect(engine.info).toMatchObject({ modelId: 'instant-benchmark', syntheticWeights: true });
+    const handle = engine.generate({ messages: [{ role: 'user', content: 'anything' }] });
+    const chunks = [];
+    for await (const chunk of handle) chunks.push(chunk);
+    const result = await handle.result;
+    expect(result.text).toBe(INSTANT_ENGINE_TEXT);
+    expect(chunks.map((c) => c.text).join('')).toBe(result.text);
+    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('reports an already aborted request as cancelled', async () => {
+    const handle = new InstantEngine({ maxConcurrency: 1, maxQueue: 0 }).generate({ messages: [], signal: AbortSignal.abort() });
+    expect((await handle.result).finishReason).toBe('cancelled');
+  });
+});

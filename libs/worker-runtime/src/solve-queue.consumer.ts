@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JobName, QUEUE_OF_DOMAIN, type Result, type SolveJobData } from '@slm/contracts';
+import { ErrorCode, errorCodeOf, publicMessageOf, type Logger } from '@slm/platform';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import IORedis from 'ioredis';
+import { z } from 'zod';
+import { SolveService } from './solve.service';
+import type { WorkerConfig } from './worker.config';
+import { ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
+
+/** Progress is reported at most this often (each report is a Redis round trip). */
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Job progress while generating. */
+export interface SolveJobProgress {
+  completionTokens: number;
+  channel: 'reasoning' | 'answer';
+}
+
+// The envelope only: the problem itself is checked by SolveService with the same rules as gRPC.
+const solveJobSchema = z.object({
+  problem: z.record(z.string(), z.unknown(), { message: 'problem must be an object' }),
+  route: z.record(z.string(), z.unknown()).nullish(),
+  batchId: z.string().optional(),
+  index: z.number().int().min(0).optional(),
+});
+
+/** Errors that no retry can fix: the job fails at once with the reason. */
+const PERMANENT = new Set<string>([ErrorCode.INVALID_ARGUMENT, ErrorCode.INPUT_TOO_LONG, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.MODEL_LOAD_FAILED]);
+
+class ShutdownAbort extends Error {
+  constructor() {
+    super('the worker is shutting down');
+  }
+}
+
+/**
+ * Consumes the domain's BullMQ queue (`solve-<domain>`, jobs `solve`). A raw BullMQ Worker rather
+ * than @nestjs/bullmq's decorators: concurrency comes from the engine's capacity (known only after
+ * the model loads), consumption must start only once the model is warm, and shutdown must be able
+ * to hand running jobs back; all three are explicit here.
+ */
+@Injectable()
+export class SolveQueueConsumer {
+  private readonly log: Logger;
+  private worker: Worker<SolveJobData, Result> | undefined;
+  private connection: IORedis | undefined;
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly solver: SolveService,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: SolveQueueConsumer.name, domain: config.domain });
+  }
+
+  get queueName(): string {
+    return QUEUE_OF_DOMAIN[this.config.domain];
+  }
+
+  /** Starts taking jobs, `concurrency` at a time. */
+  async start(concurrency: number): Promise<void> {
+    // Workers block on Redis commands: ioredis must not give up on them (BullMQ requires null).
+    const connection = new IORedis(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', (error) => this.log.warn({ err: error }, 'redis connection error'));
+    this.connection = connection;
+    const worker = new Worker<SolveJobData, Result>(this.queueName, (job, token) => this.process(job, token), {
+      connection,
+      prefix: this.config.queue.prefix,
+      concurrency,
+      lockDuration: this.config.queue.lockDurationMs,
+      stalledInterval: this.config.queue.stalledIntervalMs,
+      autorun: false,
+    });
+    worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'));
+    worker.on('error', (error) => this.log.error({ err: error }, 'queue worker error'));
+    this.worker = worker;
+    void worker.run().catch((error: unknown) => this.log.error({ err: error }, 'queue worker stopped'));
+    await worker.waitUntilReady();
+    this.log.info({ queue: this.queueName, prefix: this.config.queue.prefix, concurrency }, 'consuming queue');
+  }
+
+  /**
+   * Stops taking jobs and lets running ones finish for up to `graceMs`; jobs still running then
+   * are stopped and moved back to the wait list (another replica takes them), so nothing is lost.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    const closed = worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), graceMs)));
+    if ((await Promise.race([closed.then(() => 'closed' as const), graceOver])) === 'grace-over') {
+      this.log.warn({ jobs: this.running.size }, 'grace period over: handing running jobs back to the queue');
+      for (const controller of this.running.values()) controller.abort(new ShutdownAbort());
+      await closed;
+    }
+    clearTimeout(timer);
+    await this.connection?.quit().catch(() => undefined);
+    this.connection = undefined;
+  }
+
+  private async process(job: Job<SolveJobData, Result>, token: string | undefined): Promise<Result> {
+    const data = parseJob(job);
+    const controller = new AbortController();
+    const key = job.id ?? '';
+    this.running.set(key, controller);
+    let completionTokens = 0;
+    let lastReport = 0;
+    try {
+      const result = await this.solver.solve(
+        { problem: data.problem, route: data.route, fallbackRequestId: job.id },
+        {
+          signal: controller.signal,
+          onChunk: async (chunk) => {
+            completionTokens += chunk.tokenIds.length;
+            const now = performance.now();
+            if (now - lastReport < PROGRESS_INTERVAL_MS && completionTokens > chunk.tokenIds.length) return;
+            lastReport = now;
+            await job.updateProgress({ completionTokens, channel: chunk.channel } satisfies SolveJobProgress);
+          },
+        },
+      );
+      if (controller.signal.aborted) throw controller.signal.reason;
+      return result;
+    } catch (error) {
+      if (error instanceof ShutdownAbort) {
+        // Back to the wait list without counting an attempt: the work was interrupted, not wrong.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const code = errorCodeOf(error);
+      if (PERMANENT.has(code)) throw new UnrecoverableError(`${code}: ${publicMessageOf(error)}`);
+      if (code === ErrorCode.INTERNAL) this.log.error({ err: error, jobId: job.id }, 'job failed unexpectedly (will retry if attempts remain)');
+      throw error;
+    } finally {
+      this.running.delete(key);
+    }
+  }
+}
+
+/** Checks a job's name and envelope; anything wrong can never succeed, so no retry. */
+export function parseJob(job: Pick<Job, 'name' | 'data'>): SolveJobData {
+  if (job.name !== JobName.SOLVE) throw new UnrecoverableError(`INVALID_ARGUMENT: unknown job name "${job.name}" (expected "${JobName.SOLVE}")`);
+  const parsed = solveJobSchema.safeParse(job.data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`);
+    throw new UnrecoverableError(`INVALID_ARGUMENT: bad job payload: ${problems.join('; ')}`);
+  }
+  return parsed.data as unknown as SolveJobData;
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { Domain, FinishReason as ProtoFinishReason, Problem, RouteDecision } from '@slm/contracts';
+import { AppError, ErrorCode } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+import type { ChatMessage, EngineGenerationOptions, FinishReason } from './engine.types';
+import type { WorkerConfig } from './worker.config';
+
+const MAX_STOP_SEQUENCES = 16;
+
+const messageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant'], { message: 'role must be "system", "user" or "assistant"' }),
+  content: z.string({ message: 'content must be a string' }),
+});
+
+const optionsSchema = z
+  .object({
+    maxNewTokens: z.number().int().min(1, 'maxNewTokens must be at least 1').optional(),
+    temperature: z.number().min(0, 'temperature must be >= 0').optional(),
+    topP: z.number().gt(0, 'topP must be in (0, 1]').max(1, 'topP must be in (0, 1]').optional(),
+    topK: z.number().int().min(0, 'topK must be >= 0').optional(),
+    seed: z.number().int().min(0).max(0xffffffff, 'seed must be a uint32').optional(),
+    stop: z.array(z.string().min(1, 'stop sequences must not be empty')).max(MAX_STOP_SEQUENCES, `at most ${MAX_STOP_SEQUENCES} stop sequences`).optional(),
+    repetitionPenalty: z.number().gt(0, 'repetitionPenalty must be > 0').optional(),
+  })
+  .nullish();
+
+/**
+ * A problem as it arrives over gRPC (proto-loader objects, unset `optional` fields absent) or in
+ * a job's JSON. Unknown fields (proto-loader's virtual oneof names) are ignored.
+ */
+export const problemSchema = z
+  .object({
+    text: z.string().optional(),
+    conversation: z.object({ messages: z.array(messageSchema) }).nullish(),
+    options: optionsSchema,
+    requestId: z.string().max(200, 'requestId is longer than 200 characters').optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((problem, ctx) => {
+    const hasText = problem.text !== undefined && problem.text !== '';
+    const hasConversation = !!problem.conversation;
+    if (hasText && hasConversation) ctx.addIssue({ code: 'custom', message: 'give either text or conversation, not both' });
+    else if (!hasText && !hasConversation) ctx.addIssue({ code: 'custom', message: 'text or conversation is required' });
+    else if (hasText && problem.text?.trim() === '') ctx.addIssue({ code: 'custom', path: ['text'], message: 'text is blank' });
+    else if (hasConversation && !problem.conversation?.messages.some((m) => m.role === 'user' && m.content.trim() !== '')) {
+      ctx.addIssue({ code: 'custom', path: ['conversation', 'messages'], message: 'the conversation has no non-empty user message' });
+    }
+  });
+export type ValidProblem = z.output<typeof problemSchema>;
+
+/** Checks a problem; bad input becomes INVALID_ARGUMENT listing every problem found. */
+export function validateProblem(problem: unknown): ValidProblem {
+  const parsed = problemSchema.safeParse(problem ?? undefined);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${['problem', ...issue.path].join('.')}: ${issue.message}`);
+  throw new AppError(ErrorCode.INVALID_ARGUMENT, problems.join('; '));
+}
+
+/** The text a policy reads as "the question": the plain text or the last user turn. */
+export function problemTextOf(problem: ValidProblem): string {
+  if (problem.text) return problem.text;
+  const users = (problem.conversation?.messages ?? []).filter((m) => m.role === 'user');
+  return users[users.length - 1]?.content ?? '';
+}
+
+/**
+ * The chat the model sees: the domain's system prompt, then the user's text or conversation.
+ * A conversation that brings its own system message keeps it instead (the proto promises so).
+ */
+export function buildMessages(problem: ValidProblem, policy: DomainPolicy, config: WorkerConfig): ChatMessage[] {
+  const turns: ChatMessage[] = problem.conversation ? problem.conversation.messages.map((m) => ({ role: m.role, content: m.content })) : [{ role: 'user', content: problem.text ?? '' }];
+  if (turns.some((m) => m.role === 'system')) return turns;
+  const system = policy.systemPromptFor(config.generation.systemPrompt, { problemText: problemTextOf(problem), metadata: problem.metadata ?? {} });
+  return system === '' ? turns : [{ role: 'system', content: system }, ...turns];
+}
+
+/** The engine's options: what the caller set, the domain's defaults for the rest. */
+export function buildEngineOptions(problem: ValidProblem, config: WorkerConfig): EngineGenerationOptions {
+  const given = problem.options ?? {};
+  const options: EngineGenerationOptions = {
+    maxNewTokens: given.maxNewTokens ?? config.generation.maxNewTokens,
+    temperature: given.temperature ?? config.generation.temperature,
+    topP: given.topP ?? config.generation.topP,
+  };
+  if (given.topK !== undefined) options.topK = given.topK;
+  if (given.seed !== undefined) options.seed = given.seed;
+  if (given.stop && given.stop.length > 0) options.stop = [...given.stop];
+  if (given.repetitionPenalty !== undefined) options.repetitionPenalty = given.repetitionPenalty;
+  return options;
+}
+
+const PROTO_FINISH_REASON: Record<FinishReason, ProtoFinishReason> = {
+  stop: 'FINISH_REASON_STOP',
+  stop_sequence: 'FINISH_REASON_STOP_SEQUENCE',
+  length: 'FINISH_REASON_LENGTH',
+  context_length: 'FINISH_REASON_CONTEXT_LENGTH',
+  cancelled: 'FINISH_REASON_CANCELLED',
+};
+
+/** The proto enum name of an engine finish reason. */
+export function protoFinishReason(reason: FinishReason): ProtoFinishReason {
+  return PROTO_FINISH_REASON[reason];
+}
+
+/** The proto Domain of a worker domain. */
+export function protoDomain(domain: DomainPolicy['domain']): Domain {
+  switch (domain) {
+    case 'math':
+      return 'DOMAIN_MATH';
+    case 'code':
+      return 'DOMAIN_CODE';
+    case 'science':
+      return 'DOMAIN_SCIENCE';
+    default:
+      return assertUnreachable(domain);
+  }
+}
+
+/** A route decision echoed back; a caller that sent none gets an empty one. */
+export type Route = RouteDecision | null | undefined;
+
+/** Compile-time exhaustiveness for switches over unions. */
+export function assertUnreachable(value: never): never {
+  throw new Error(`unexpected value ${String(value)}`);
+}
+
+/** The Problem type re-exported for callers of {@link validateProblem}. */
+export type { Problem };

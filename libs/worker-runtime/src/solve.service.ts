@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Result, RouteDecision } from '@slm/contracts';
+import { errorCodeOf, type Logger } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+import type { TokenChunk } from './engine.types';
+import { ModelService } from './model.service';
+import { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, validateProblem } from './solve-request';
+import type { WorkerConfig } from './worker.config';
+import { DOMAIN_POLICY, ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
+
+/** One problem to solve, from gRPC or a job. */
+export interface SolveInput {
+  /** Unvalidated: checked here, whatever the edge. */
+  problem: unknown;
+  route?: RouteDecision | null;
+  /** A request id from the transport (gRPC metadata, job id) used when the problem has none. */
+  fallbackRequestId?: string;
+}
+
+export interface SolveHooks {
+  /** Aborting stops generation within one decode step and frees the engine slot. */
+  signal?: AbortSignal;
+  /** Called with each chunk as it is decoded (awaited: a slow consumer slows generation). */
+  onChunk?: (chunk: TokenChunk) => void | Promise<void>;
+  /** When the request reached the worker (performance.now()); timings count from it. */
+  arrivedAt?: number;
+}
+
+/**
+ * Solves one problem with the hosted model: validates it, applies the domain's prompt and
+ * sampling defaults, runs the engine, extracts the answer and builds the contract's Result.
+ * The edges (gRPC, queue) only translate transports and errors.
+ */
+@Injectable()
+export class SolveService {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(DOMAIN_POLICY) private readonly policy: DomainPolicy,
+    private readonly model: ModelService,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: SolveService.name, domain: policy.domain });
+  }
+
+  async solve(input: SolveInput, hooks: SolveHooks = {}): Promise<Result> {
+    const arrivedAt = hooks.arrivedAt ?? performance.now();
+    const problem = validateProblem(input.problem);
+    const requestId = problem.requestId || input.fallbackRequestId || randomUUID();
+    const engine = this.model.engine;
+    const log = this.log.child({ requestId, model: engine.info.modelId });
+    // generate() throws QUEUE_FULL / INVALID_ARGUMENT / INPUT_TOO_LONG synchronously: admission
+    // control answers at once, before any await.
+    let handle;
+    try {
+      handle = engine.generate({ messages: buildMessages(problem, this.policy, this.config), options: buildEngineOptions(problem, this.config), signal: hooks.signal });
+    } catch (error) {
+      log.info({ code: errorCodeOf(error) }, 'request refused');
+      throw error;
+    }
+    let firstTokenAt: number | undefined;
+    for await (const chunk of handle) {
+      firstTokenAt ??= performance.now();
+      if (hooks.onChunk) await hooks.onChunk(chunk);
+      if (this.config.testChunkDelayMs > 0 && !hooks.signal?.aborted) await setTimeout(this.config.testChunkDelayMs);
+    }
+    const generated = await handle.result;
+    const finishedAt = performance.now();
+    const metadata = { ...(problem.metadata ?? {}) };
+    const extracted = this.policy.extract({
+      answer: generated.answer,
+      reasoning: generated.reasoning,
+      finishReason: generated.finishReason,
+      problemText: problemTextOf(problem),
+      metadata,
+    });
+    const result: Result = {
+      requestId,
+      text: generated.text,
+      reasoning: generated.reasoning,
+      answer: generated.answer,
+      extracted,
+      route: input.route ?? null,
+      model: engine.info.modelId,
+      usage: { promptTokens: generated.promptTokens, completionTokens: generated.completionTokens },
+      timing: {
+        timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - arrivedAt,
+        totalMs: finishedAt - arrivedAt,
+        decodeTokensPerSecond: generated.decodeTokensPerSecond,
+      },
+      finishReason: protoFinishReason(generated.finishReason),
+      syntheticWeights: engine.info.syntheticWeights,
+      metadata,
+    };
+    log.info(
+      {
+        promptTokens: generated.promptTokens,
+        completionTokens: generated.completionTokens,
+        ms: Math.round(finishedAt - arrivedAt),
+        finishReason: generated.finishReason,
+        extracted: extracted.value !== '',
+        syntheticWeights: engine.info.syntheticWeights,
+      },
+      'solved',
+    );
+    return result;
+  }
+}

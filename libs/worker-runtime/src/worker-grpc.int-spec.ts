@@ -1,0 +1,201 @@
+import * as net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+import { found, missing } from './answer-text';
+import { startWorker, type RunningWorker } from './bootstrap-worker';
+import { FakeEngine } from '../test/fake.engine';
+import { collectStream, generate, getInfo, healthOf, workerClient, type WorkerClient } from '../test/worker-client';
+
+// The Worker gRPC service of a real worker (Nest context, grpc-js on loopback) hosting a fake
+// engine with libs/inference's admission and cancellation rules. The real engine on a synthetic
+// model is exercised by the worker process tests.
+
+const policy: DomainPolicy = {
+  domain: 'math',
+  defaultModelId: 'none/none',
+  systemPrompt: 'Put the answer in \\boxed{}.',
+  temperature: 0.6,
+  topP: 0.95,
+  maxNewTokens: 64,
+  systemPromptFor: (configured) => configured,
+  extract: ({ answer }) => {
+    const box = /\\boxed\{([^}]*)\}/.exec(answer);
+    return box ? found(box[1] ?? '', 'boxed') : missing('no box');
+  },
+};
+
+const env = { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent' };
+const logger = createLogger('test', 'silent');
+
+describe('Worker gRPC service', () => {
+  let engine: FakeEngine;
+  let worker: RunningWorker;
+  let client: WorkerClient;
+
+  beforeAll(async () => {
+    engine = new FakeEngine({ maxConcurrency: 1, maxQueue: 1 });
+    worker = await startWorker(policy, { env, logger, engineFactory: async () => engine });
+    client = workerClient(worker.grpcPort);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await worker.close();
+  });
+
+  it('Generate answers with every field of the contract', async () => {
+    const { result } = await generate(client, {
+      problem: { text: 'What is 2+2?', requestId: 'r-1', metadata: { tenant: 'acme' }, options: { maxNewTokens: 100, temperature: 0, seed: 7 } },
+      route: { domain: 'DOMAIN_MATH', confidence: 0.9 },
+    });
+    expect(result).toMatchObject({
+      requestId: 'r-1',
+      text: '<think>2 plus 2 is 4</think>The answer is \\boxed{4}.',
+      reasoning: '2 plus 2 is 4',
+      answer: 'The answer is \\boxed{4}.',
+      extracted: { value: '4', kind: 'boxed', language: '', missingReason: '' },
+      route: { domain: 'DOMAIN_MATH' },
+      model: 'fake/tiny',
+      usage: { promptTokens: expect.any(Number), completionTokens: 10 },
+      finishReason: 'FINISH_REASON_STOP',
+      syntheticWeights: true,
+      metadata: { tenant: 'acme' },
+    });
+    expect(result?.route?.confidence).toBeCloseTo(0.9);
+    expect(result?.timing?.totalMs).toBeGreaterThan(0);
+    // The domain prompt and defaults reach the engine; the caller's options win.
+    const request = engine.requests[engine.requests.length - 1];
+    expect(request?.messages).toEqual([
+      { role: 'system', content: 'Put the answer in \\boxed{}.' },
+      { role: 'user', content: 'What is 2+2?' },
+    ]);
+    expect(request?.options).toEqual({ maxNewTokens: 100, temperature: 0, topP: 0.95, seed: 7 });
+  });
+
+  it('generates a request id when none is given and keeps a conversation with its own system prompt', async () => {
+    const { result } = await generate(client, {
+      problem: { conversation: { messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: '2+2?' }] } },
+    });
+    expect(result?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result?.route).toBeNull();
+    expect(engine.requests[engine.requests.length - 1]?.messages[0]).toEqual({ role: 'system', content: 'Be terse.' });
+    const options = engine.requests[engine.requests.length - 1]?.options;
+    expect(options?.temperature).toBeCloseTo(0.6);
+    expect(options?.maxNewTokens).toBe(64);
+  });
+
+  it('GenerateStream sends reasoning and answer deltas, then one result matching Generate', async () => {
+    const request = { problem: { text: 'What is 2+2?', requestId: 's-1', options: { temperature: 0 } } };
+    const events = await collectStream(client, request);
+    const kinds = events.map((e) => (e.delta ? 'delta' : 'result'));
+    expect(kinds[kinds.length - 1]).toBe('result');
+    expect(kinds.filter((k) => k === 'result')).toHaveLength(1);
+    const deltas = events.filter((e) => e.delta).map((e) => e.delta!);
+    const last = events[events.length - 1]?.result;
+    expect(deltas.map((d) => d.text).join('')).toBe(last?.text);
+    expect(deltas.filter((d) => d.channel === 'CHANNEL_REASONING').map((d) => d.text).join('')).toBe('<think>2 plus 2 is 4</think>');
+    expect(deltas.filter((d) => d.channel === 'CHANNEL_ANSWER').map((d) => d.text).join('')).toBe(last?.answer);
+    const unary = await generate(client, request);
+    expect({ ...unary.result, timing: null }).toEqual({ ...last, timing: null });
+  });
+
+  it('GetInfo describes the loaded model', async () => {
+    expect(await getInfo(client)).toMatchObject({
+      modelId: 'fake/tiny',
+      parameterCount: '1234',
+      dtype: 'fp32',
+      contextLength: 512,
+      domain: 'DOMAIN_MATH',
+      loadState: 'LOAD_STATE_READY',
+      loadError: '',
+      syntheticWeights: true,
+      maxConcurrency: 1,
+      maxQueue: 1,
+    });
+  });
+
+  it('rejects bad input with INVALID_ARGUMENT and a clear message', async () => {
+    await expect(generate(client, { problem: {} })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'INVALID_ARGUMENT: problem: text or conversation is required' });
+    await expect(generate(client, { problem: { text: 'x', options: { topP: 1.5, maxNewTokens: 0 } } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: maxNewTokens must be at least 1; problem.options.topP: topP must be in (0, 1]',
+    });
+    await expect(generate(client, { problem: { conversation: { messages: [{ role: 'robot', content: 'hi' }] } } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+  });
+
+  it('answers RESOURCE_EXHAUSTED at once when the engine queue is full, and a cancelled stream frees its slot', async () => {
+    // Slot 1 of 1 decoding (hangs until cancelled), queue slot 1 of 1 waiting; the third is refused.
+    const hanging = client.generateStream({ problem: { text: 'HANG please' } });
+    const hangingError = new Promise<grpc.ServiceError>((resolve) => hanging.on('error', resolve));
+    await new Promise((resolve) => hanging.once('data', resolve));
+    const queued = generate(client, { problem: { text: 'queued' } });
+    await waitFor(() => engine.requests.some((r) => r.messages.some((m) => m.content === 'queued')));
+    await expect(generate(client, { problem: { text: 'third' } })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('QUEUE_FULL') });
+    hanging.cancel();
+    expect((await hangingError).code).toBe(grpc.status.CANCELLED);
+    // The queued request gets the freed slot and completes.
+    expect((await queued).result?.finishReason).toBe('FINISH_REASON_STOP');
+    expect(engine.active).toBe(0);
+  });
+
+  it('stops generation when the deadline passes (DEADLINE_EXCEEDED) and frees the slot', async () => {
+    const deadline = Date.now() + 300;
+    await expect(generate(client, { problem: { text: 'HANG on' } }, { deadline })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+    await waitFor(() => engine.active === 0);
+    const { result } = await generate(client, { problem: { text: 'next' } });
+    expect(result?.finishReason).toBe('FINISH_REASON_STOP');
+  });
+});
+
+describe('worker health', () => {
+  it('is NOT_SERVING while the model loads, SERVING once the model is loaded and warm', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const boundPort = await freePort();
+    const engine = new FakeEngine();
+    const starting = startWorker(policy, {
+      env: { ...env, MATH_WORKER_GRPC_PORT: String(boundPort) },
+      logger,
+      engineFactory: async () => {
+        await gate;
+        return engine;
+      },
+    });
+    // gRPC binds before the model loads: health and GetInfo answer meanwhile.
+    await waitFor(async () => (await healthOf(boundPort).catch(() => 'DOWN')) !== 'DOWN');
+    expect(await healthOf(boundPort)).toBe('NOT_SERVING');
+    const client = workerClient(boundPort);
+    expect((await getInfo(client)).loadState).toBe('LOAD_STATE_LOADING');
+    await expect(generate(client, { problem: { text: 'x' } })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('MODEL_NOT_READY') });
+    release();
+    const worker = await starting;
+    expect(engine.warmedUp).toBe(true);
+    expect(await healthOf(boundPort)).toBe('SERVING');
+    expect(await healthOf(boundPort, '')).toBe('SERVING');
+    client.close();
+    await worker.close();
+    expect(engine.closed).toBe(true);
+  });
+});
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

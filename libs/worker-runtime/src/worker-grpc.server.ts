@@ -1,0 +1,166 @@
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  WORKER_SERVICE,
+  addHealthAndReflection,
+  loadPackageDefinition,
+  loadProto,
+  setServingStatus,
+  type GenerateRequest__Output,
+  type GenerateResponse,
+  type GenerateStreamRequest__Output,
+  type GenerateStreamResponse,
+  type WorkerHandlers,
+} from '@slm/contracts';
+import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
+import type { HealthImplementation } from 'grpc-health-check';
+import { SolveService } from './solve.service';
+import { ModelService } from './model.service';
+import type { WorkerConfig } from './worker.config';
+import { ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/**
+ * The `Worker` gRPC service on a plain grpc-js server, owned by a Nest provider. Plain grpc-js
+ * rather than Nest's Transport.GRPC because the worker needs the server object itself (health
+ * flipped after warm-up, reflection, a bind before the model loads, graceful shutdown with a
+ * grace period) and each call's `cancelled` event and deadline to abort generation; Nest's
+ * transport hides or wraps all of these.
+ */
+@Injectable()
+export class WorkerGrpcServer {
+  private readonly log: Logger;
+  private server: grpc.Server | undefined;
+  private health: HealthImplementation | undefined;
+  private boundPort = 0;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly solver: SolveService,
+    private readonly model: ModelService,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: WorkerGrpcServer.name, domain: config.domain });
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Binds and starts serving; health says NOT_SERVING until {@link setServing}. */
+  async start(): Promise<number> {
+    const definition = loadPackageDefinition();
+    const proto = loadProto(definition);
+    const server = new grpc.Server();
+    server.addService(proto.slmrouter.v1.Worker.service, this.handlers());
+    this.health = addHealthAndReflection(server, definition, [WORKER_SERVICE], 'NOT_SERVING');
+    const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    this.server = server;
+    this.log.info({ address: `${this.config.grpc.host}:${this.boundPort}` }, 'gRPC listening (NOT_SERVING until the model is warm)');
+    return this.boundPort;
+  }
+
+  setServing(serving: boolean): void {
+    if (this.health) setServingStatus(this.health, [WORKER_SERVICE], serving ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  /** Stops accepting calls, lets running ones finish for up to `graceMs`, then cuts them. */
+  async stop(graceMs: number): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.setServing(false);
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    const cut = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([graceful, cut]);
+    clearTimeout(timer);
+    server.forceShutdown();
+  }
+
+  private handlers(): WorkerHandlers {
+    return {
+      Generate: (call: grpc.ServerUnaryCall<GenerateRequest__Output, GenerateResponse>, callback: grpc.sendUnaryData<GenerateResponse>) => {
+        void this.run(call, async (signal, arrivedAt) => {
+          const result = await this.solver.solve({ problem: call.request.problem, route: call.request.route, fallbackRequestId: requestIdOf(call) }, { signal, arrivedAt });
+          return { result };
+        }).then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(grpcErrorOf(error) as grpc.ServiceError),
+        );
+      },
+      GenerateStream: (call: grpc.ServerWritableStream<GenerateStreamRequest__Output, GenerateStreamResponse>) => {
+        void this.run(call, async (signal, arrivedAt) => {
+          const result = await this.solver.solve(
+            { problem: call.request.problem, route: call.request.route, fallbackRequestId: requestIdOf(call) },
+            {
+              signal,
+              arrivedAt,
+              onChunk: async (chunk) => {
+                if (signal.aborted) return;
+                const ok = call.write({ delta: { text: chunk.text, channel: chunk.channel === 'reasoning' ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER', tokenIds: chunk.tokenIds } });
+                // Backpressure: a slow reader pauses generation instead of filling memory.
+                if (!ok) await Promise.race([once(call, 'drain'), once(signal, 'abort')]).catch(() => undefined);
+              },
+            },
+          );
+          return result;
+        }).then(
+          (result) => {
+            call.write({ result });
+            call.end();
+          },
+          (error: unknown) => call.emit('error', grpcErrorOf(error)),
+        );
+      },
+      GetInfo: (_call, callback) => callback(null, this.model.describe()),
+    };
+  }
+
+  /**
+   * Runs one call's work with an AbortSignal that fires when the client cancels or its deadline
+   * passes, so generation stops and the engine slot is freed. A call that ended that way fails
+   * with CANCELLED / DEADLINE_EXCEEDED even though the engine resolved with a partial result.
+   */
+  private async run<T>(call: AnyCall, work: (signal: AbortSignal, arrivedAt: number) => Promise<T>): Promise<T> {
+    const arrivedAt = performance.now();
+    const controller = new AbortController();
+    const onCancelled = () => controller.abort(new AppError(ErrorCode.CANCELLED, 'the client cancelled the call'));
+    call.once('cancelled', onCancelled);
+    const deadline = deadlineMsOf(call);
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(new AppError(ErrorCode.DEADLINE_EXCEEDED, 'the call deadline passed before generation finished')), Math.max(0, deadline - Date.now()));
+    try {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      const value = await work(controller.signal, arrivedAt);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      return value;
+    } catch (error) {
+      const code = errorCodeOf(error);
+      if (code === ErrorCode.INTERNAL) this.log.error({ err: error }, 'call failed');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      call.removeListener('cancelled', onCancelled);
+    }
+  }
+}
+
+function deadlineMsOf(call: AnyCall): number | undefined {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function requestIdOf(call: AnyCall): string | undefined {
+  const value = call.metadata.get('x-request-id')[0];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,69 @@
+import * as path from 'node:path';
+import { ConfigError } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+import { locateModel } from './model-location';
+import { loadWorkerConfig } from './worker.config';
+
+const policy = {
+  domain: 'code',
+  defaultModelId: 'onnx-community/MobileLLM-R1-950M-ONNX',
+  systemPrompt: 'default prompt',
+  temperature: 0.6,
+  topP: 0.95,
+  maxNewTokens: 2048,
+} as DomainPolicy;
+
+describe('worker config', () => {
+  it('applies the documented defaults', () => {
+    const config = loadWorkerConfig(policy, {});
+    expect(config).toMatchObject({
+      domain: 'code',
+      envPrefix: 'CODE_WORKER_',
+      logLevel: 'info',
+      grpc: { host: '0.0.0.0', port: 50062 },
+      model: { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: './models', engine: 'onnx' },
+      engine: { maxConcurrency: 2, maxQueue: 16 },
+      generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
+      queue: { enabled: true, redisUrl: 'redis://127.0.0.1:6379', prefix: 'bull', concurrency: undefined, lockDurationMs: 30000, stalledIntervalMs: 30000 },
+      shutdownGraceMs: 30000,
+      testChunkDelayMs: 0,
+    });
+    expect(Object.isFrozen(config.grpc)).toBe(true);
+  });
+
+  it('reads only its own domain\'s prefixed variables and treats blank ones as unset', () => {
+    const config = loadWorkerConfig(policy, { CODE_WORKER_GRPC_PORT: '6000', MATH_WORKER_GRPC_PORT: '7000', CODE_WORKER_TEMPERATURE: ' ', CODE_WORKER_ENGINE: 'instant', CODE_WORKER_QUEUE_CONCURRENCY: '2' });
+    expect(config.grpc.port).toBe(6000);
+    expect(config.generation.temperature).toBe(0.6);
+    expect(config.model.engine).toBe('instant');
+    expect(config.queue.concurrency).toBe(2);
+  });
+
+  it('lists every bad variable in one message', () => {
+    const env = { CODE_WORKER_GRPC_PORT: '70000', CODE_WORKER_TOP_P: '0', CODE_WORKER_MAX_NEW_TOKENS: '-5', CODE_WORKER_ENGINE: 'gpu', REDIS_URL: 'localhost:6379' };
+    expect(() => loadWorkerConfig(policy, env)).toThrow(ConfigError);
+    try {
+      loadWorkerConfig(policy, env);
+    } catch (error) {
+      const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+      expect(problems.sort()).toEqual(['CODE_WORKER_ENGINE', 'CODE_WORKER_GRPC_PORT', 'CODE_WORKER_MAX_NEW_TOKENS', 'CODE_WORKER_TOP_P', 'REDIS_URL']);
+    }
+  });
+});
+
+describe('model location', () => {
+  const model = { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: '/m', engine: 'onnx' as const };
+
+  it('uses the pulled default model, else the synthetic stand-in', () => {
+    expect(locateModel(model, (dir) => dir === '/m/onnx-community/MobileLLM-R1-950M-ONNX')).toEqual({ kind: 'folder', dir: '/m/onnx-community/MobileLLM-R1-950M-ONNX' });
+    expect(locateModel(model, () => false)).toEqual({ kind: 'synthetic', dir: '/m/synthetic-tiny', missingDefault: '/m/onnx-community/MobileLLM-R1-950M-ONNX' });
+  });
+
+  it('takes a configured folder or Hub id, and never replaces a missing configured model', () => {
+    expect(locateModel({ ...model, configured: '/models/qwen' }, (dir) => dir === '/models/qwen')).toEqual({ kind: 'folder', dir: '/models/qwen' });
+    expect(locateModel({ ...model, configured: 'onnx-community/Qwen3-0.6B-ONNX' }, (dir) => dir === '/m/onnx-community/Qwen3-0.6B-ONNX').kind).toBe('folder');
+    expect(() => locateModel({ ...model, configured: 'onnx-community/Qwen3-0.6B-ONNX' }, () => false)).toThrow(
+      `model "onnx-community/Qwen3-0.6B-ONNX" not found: neither a folder nor ${path.join('/m', 'onnx-community/Qwen3-0.6B-ONNX')} (download it with \`slm models pull onnx-community/Qwen3-0.6B-ONNX\`)`,
+    );
+  });
+});

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import type { WorkerDomain } from '@slm/contracts';
+import { booleanSchema, loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
+import type { DomainPolicy } from './domain-policy';
+
+/** The gRPC port each domain listens on unless `<DOMAIN>_WORKER_GRPC_PORT` says otherwise. */
+export const DEFAULT_GRPC_PORT: Record<WorkerDomain, number> = { math: 50061, code: 50062, science: 50063 };
+
+/** Which engine a worker hosts: the ONNX model, or the benchmark engine that answers at once. */
+export const EngineKind = { ONNX: 'onnx', INSTANT: 'instant' } as const;
+export type EngineKind = (typeof EngineKind)[keyof typeof EngineKind];
+
+/** A worker's validated, frozen configuration. */
+export interface WorkerConfig {
+  domain: WorkerDomain;
+  /** Prefix of the domain's variables, e.g. `MATH_WORKER_`. */
+  envPrefix: string;
+  logLevel: string;
+  grpc: {
+    /** Interface to bind; default 0.0.0.0. */
+    host: string;
+    /** Port; default 50061 (math), 50062 (code), 50063 (science); 0 picks a free one. */
+    port: number;
+  };
+  model: {
+    /** `<DOMAIN>_WORKER_MODEL` as given (a folder or a Hub id); undefined when unset. */
+    configured: string | undefined;
+    /** The policy's default Hub id, looked up inside `modelsDir`. */
+    defaultId: string;
+    /** Weight format (`q4`, `fp32`…); undefined lets the model folder decide. */
+    dtype: string | undefined;
+    /** Where pulled models and the synthetic fallback live; default ./models. */
+    modelsDir: string;
+    /** `onnx` (default) or `instant` (benchmark only: fixed text, no model). */
+    engine: EngineKind;
+  };
+  engine: {
+    /** Requests decoding at once; default 2. */
+    maxConcurrency: number;
+    /** Requests allowed to wait beyond those; default 16. More answer RESOURCE_EXHAUSTED. */
+    maxQueue: number;
+  };
+  generation: {
+    systemPrompt: string;
+    temperature: number;
+    topP: number;
+    maxNewTokens: number;
+  };
+  queue: {
+    /** Whether to consume the domain's BullMQ queue; default true. */
+    enabled: boolean;
+    redisUrl: string;
+    /** BullMQ key prefix; default `bull` (the router must use the same). */
+    prefix: string;
+    /** Jobs processed at once; undefined = the engine's maxConcurrency. */
+    concurrency: number | undefined;
+    /** How long a job's lock lives without renewal; default 30000 ms. */
+    lockDurationMs: number;
+    /** How often stalled jobs (of killed workers) are looked for; default 30000 ms. */
+    stalledIntervalMs: number;
+  };
+  /** How long shutdown waits for in-flight work before handing jobs back; default 30000 ms. */
+  shutdownGraceMs: number;
+  /** Tests only: a pause after each streamed chunk, so a job is reliably "mid-generation"; default 0. */
+  testChunkDelayMs: number;
+}
+
+const unitInterval = z.coerce.number().gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]');
+const nonNegative = z.coerce.number().min(0, 'must be >= 0');
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+/** The schema of one domain's variables (prefixed `<DOMAIN>_WORKER_`) and the shared ones. */
+export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig, Record<string, string | undefined>> {
+  const p = `${policy.domain.toUpperCase()}_WORKER_`;
+  const shape = {
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    MODELS_DIR: z.string().min(1).default('./models'),
+    QUEUE_PREFIX: z.string().min(1).default('bull'),
+    [`${p}GRPC_HOST`]: z.string().min(1).default('0.0.0.0'),
+    [`${p}GRPC_PORT`]: portSchema.default(DEFAULT_GRPC_PORT[policy.domain]),
+    [`${p}MODEL`]: z.string().min(1).optional(),
+    [`${p}DTYPE`]: z.string().regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8').optional(),
+    [`${p}ENGINE`]: z.enum(['onnx', 'instant']).default('onnx'),
+    [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(2),
+    [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
+    [`${p}QUEUE`]: booleanSchema.default(true),
+    [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
+    [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
+    [`${p}TEMPERATURE`]: nonNegative.default(policy.temperature),
+    [`${p}TOP_P`]: unitInterval.default(policy.topP),
+    [`${p}MAX_NEW_TOKENS`]: positiveIntSchema.default(policy.maxNewTokens),
+    [`${p}LOCK_DURATION_MS`]: positiveIntSchema.default(30_000),
+    [`${p}STALLED_INTERVAL_MS`]: positiveIntSchema.default(30_000),
+    [`${p}SHUTDOWN_GRACE_MS`]: nonNegativeInt.default(30_000),
+    [`${p}TEST_CHUNK_DELAY_MS`]: nonNegativeInt.default(0),
+  };
+  return z.object(shape).transform((raw): WorkerConfig => {
+    // zod has checked each value against its schema above; the casts only restore the types the
+    // computed (prefixed) keys lose.
+    const v = raw as Record<string, unknown>;
+    const get = <T>(name: string) => v[`${p}${name}`] as T;
+    return {
+      domain: policy.domain,
+      envPrefix: p,
+      logLevel: v['LOG_LEVEL'] as string,
+      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT') },
+      model: {
+        configured: get<string | undefined>('MODEL'),
+        defaultId: policy.defaultModelId,
+        dtype: get<string | undefined>('DTYPE'),
+        modelsDir: v['MODELS_DIR'] as string,
+        engine: get<EngineKind>('ENGINE'),
+      },
+      engine: { maxConcurrency: get<number>('MAX_CONCURRENCY'), maxQueue: get<number>('MAX_QUEUE') },
+      generation: {
+        systemPrompt: get<string>('SYSTEM_PROMPT'),
+        temperature: get<number>('TEMPERATURE'),
+        topP: get<number>('TOP_P'),
+        maxNewTokens: get<number>('MAX_NEW_TOKENS'),
+      },
+      queue: {
+        enabled: get<boolean>('QUEUE'),
+        redisUrl: v['REDIS_URL'] as string,
+        prefix: v['QUEUE_PREFIX'] as string,
+        concurrency: get<number | undefined>('QUEUE_CONCURRENCY'),
+        lockDurationMs: get<number>('LOCK_DURATION_MS'),
+        stalledIntervalMs: get<number>('STALLED_INTERVAL_MS'),
+      },
+      shutdownGraceMs: get<number>('SHUTDOWN_GRACE_MS'),
+      testChunkDelayMs: get<number>('TEST_CHUNK_DELAY_MS'),
+    };
+  }) as unknown as z.ZodType<WorkerConfig, Record<string, string | undefined>>;
+}
+
+/**
+ * Validates a worker's configuration once, before Nest boots. Empty variables count as unset
+ * (a blank line in .env must not turn a temperature into 0). Throws ConfigError listing every
+ * bad variable.
+ */
+export function loadWorkerConfig(policy: DomainPolicy, env: Record<string, string | undefined> = process.env): Readonly<WorkerConfig> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  return loadConfig(workerConfigSchema(policy), present);
+}
