@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../../../package.json';
 import { registerStackCommands } from './stack.commands';
+import { registerWorkerCommands } from './worker.commands';
+import { registerModelsCommands } from './models.commands';
+import { registerClassifierCommands } from './classifier.commands';
+import { registerRouterCommands } from './router.commands';
+import { registerInferenceCommands } from './inference.commands';
 
 /**
  * Builds the `slm` program. Each area adds its subcommands here; the program never calls
@@ -14,6 +19,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `slm --help` for usage)')
     .exitOverride();
   registerStackCommands(program);
+  registerWorkerCommands(program);
+  registerModelsCommands(program);
+  registerClassifierCommands(program);
+  registerRouterCommands(program);
+  registerInferenceCommands(program);
   return program;
 }
 

@@ -1,0 +1,159 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  InferenceEngine,
+  SYNTH_DTYPES,
+  SYNTH_PRESETS,
+  runInferenceBench,
+  synthesizeModel,
+  type SynthDtype,
+  type SynthPreset,
+} from '@slm/inference';
+
+/**
+ * `slm models synth`, `slm generate` and `slm bench inference`: make a synthetic model folder, run one
+ * prompt through the inference engine, and measure it.
+ */
+export function registerInferenceCommands(program: Command): void {
+  const models = subcommand(program, 'models', 'model folders: synthetic models for tests and benchmarks');
+  models
+    .command('synth')
+    .description('write a model folder (Hub layout) with seeded random weights and MobileLLM-R1 dimensions')
+    .addOption(new Option('--preset <preset>', 'geometry').choices([...SYNTH_PRESETS]).makeOptionMandatory())
+    .addOption(new Option('--dtype <dtype>', 'weights').choices([...SYNTH_DTYPES]).default('q4'))
+    .requiredOption('--out <dir>', 'output folder (never inside the repository)')
+    .option('--seed <n>', 'PRNG seed', integer(0), 42)
+    .action(async (options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number }) => {
+      const started = performance.now();
+      await synthesizeModel({ preset: options.preset, dtype: options.dtype, outDir: options.out, seed: options.seed });
+      console.log(`wrote ${options.preset} (${options.dtype}) to ${options.out} in ${Math.round(performance.now() - started)} ms (synthetic weights)`);
+    });
+
+  program
+    .command('generate')
+    .description('generate a completion for one prompt (chat template applied), streamed to the terminal')
+    .requiredOption('--model <dir>', 'model folder (Hub layout)')
+    .requiredOption('--prompt <text>', 'user message')
+    .option('--system <text>', 'system message')
+    .option('--dtype <dtype>', 'graph to run (fp32, fp16, q4, q4f16, int8, uint8, q8, bnb4); default from the folder')
+    .option('--max-new-tokens <n>', 'new tokens at most', integer(1))
+    .option('--temperature <t>', 'sampling temperature; 0 = greedy', number)
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1]', number)
+    .option('--top-k <k>', 'keep the k most likely tokens; 0 = off', integer(0))
+    .option('--seed <n>', 'sampling seed', integer(0))
+    .option('--stop <text...>', 'stop strings')
+    .option('--threads <n>', 'onnxruntime intra-op threads', integer(1))
+    .option('--json', 'print one JSON object instead of streaming')
+    .action(async (options: GenerateOptions) => {
+      const engine = await InferenceEngine.load({ modelDir: options.model, dtype: options.dtype, intraOpThreads: options.threads });
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const messages = [
+          ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+          { role: 'user' as const, content: options.prompt },
+        ];
+        const handle = engine.generate({
+          messages,
+          signal: controller.signal,
+          options: {
+            maxNewTokens: options.maxNewTokens,
+            temperature: options.temperature,
+            topP: options.topP,
+            topK: options.topK,
+            seed: options.seed,
+            stop: options.stop,
+          },
+        });
+        if (!options.json) for await (const chunk of handle) process.stdout.write(chunk.text);
+        const result = await handle.result;
+        if (options.json) {
+          const { tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason } = result;
+          console.log(JSON.stringify({ tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason }));
+        } else {
+          process.stdout.write('\n');
+          console.error(
+            `[${result.finishReason}] ${result.promptTokens} prompt + ${result.completionTokens} new tokens, ` +
+              `first token ${result.timeToFirstTokenMs.toFixed(0)} ms, ${result.decodeTokensPerSecond.toFixed(1)} tokens/s` +
+              (engine.info.syntheticWeights ? ' (synthetic weights: the text is meaningless)' : ''),
+          );
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        await engine.close();
+      }
+    });
+
+  const bench = subcommand(program, 'bench', 'benchmarks that print JSON');
+  bench
+    .command('inference')
+    .description('batch-1 prefill/decode speed of the inference engine on a model folder (vs a bare session.run loop)')
+    .requiredOption('--model <dir>', 'model folder (Hub layout)')
+    .option('--dtype <dtype>', 'graph to run; default from the folder')
+    .option('--prompt-tokens <n>', 'prompt length', integer(1), 128)
+    .option('--new-tokens <n>', 'tokens to generate', integer(2), 64)
+    .option('--threads <n>', 'onnxruntime intra-op threads (every runtime)', integer(1))
+    .option('--rounds <n>', 'rounds in which every runtime runs once (best round counts)', integer(1), 3)
+    .option('--no-bare-loop', 'skip the bare session.run reference loop')
+    .option('--vs-transformers-js', 'also measure @huggingface/transformers on the same folder')
+    .option('--json', 'print JSON (the only format)')
+    .action(async (options: BenchOptions) => {
+      const report = await runInferenceBench({
+        modelDir: options.model,
+        dtype: options.dtype,
+        promptTokens: options.promptTokens,
+        newTokens: options.newTokens,
+        threads: options.threads,
+        bareLoop: options.bareLoop,
+        rounds: options.rounds,
+        vsTransformersJs: options.vsTransformersJs,
+      });
+      console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+    });
+}
+
+interface GenerateOptions {
+  model: string;
+  prompt: string;
+  system?: string;
+  dtype?: string;
+  maxNewTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop?: string[];
+  threads?: number;
+  json?: boolean;
+}
+
+interface BenchOptions {
+  model: string;
+  dtype?: string;
+  promptTokens: number;
+  newTokens: number;
+  threads?: number;
+  rounds: number;
+  bareLoop: boolean;
+  vsTransformersJs?: boolean;
+  json?: boolean;
+}
+
+/** The existing subcommand group of that name (other areas may add to it), or a new one. */
+function subcommand(program: Command, name: string, description: string): Command {
+  return program.commands.find((command) => command.name() === name) ?? program.command(name).description(description);
+}
+
+function number(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError('expected a number');
+  return parsed;
+}
+
+function integer(min: number): (value: string) => number {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || parsed < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return parsed;
+  };
+}

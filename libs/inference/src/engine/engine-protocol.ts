@@ -1,0 +1,28 @@
+import type { InferenceErrorCode } from '../inference.errors';
+import type { FinishReason } from '../inference.types';
+import type { ResolvedGenerationConfig } from '../generation/token-generator';
+
+/** What the engine passes to its worker thread at start. */
+export interface EngineWorkerData {
+  onnxPath: string;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  positionOffset: number;
+  intraOpThreads: number;
+  interOpThreads: number;
+}
+
+/** Main thread → worker. Only token ids and options cross threads, never logits. */
+export type ToWorker =
+  | { type: 'generate'; id: number; promptIds: number[]; config: ResolvedGenerationConfig }
+  | { type: 'cancel'; id: number }
+  | { type: 'close' };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: 'ready'; kvDtype: string; inputNames: string[] }
+  | { type: 'loadFailed'; code: InferenceErrorCode; message: string }
+  | { type: 'token'; id: number; token: number }
+  | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }
+  | { type: 'failed'; id: number; code: InferenceErrorCode; message: string };

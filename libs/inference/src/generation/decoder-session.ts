@@ -1,0 +1,156 @@
+import * as ort from 'onnxruntime-node';
+import { InferenceError } from '../inference.errors';
+import { KvCache, type KvDtype } from './kv-cache';
+
+export interface DecoderSessionOptions {
+  onnxPath: string;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Added to every position id (Gemma-3 exports count from 1). Default 0. */
+  positionOffset?: number;
+  /** Default: onnxruntime's (all cores). */
+  intraOpThreads?: number;
+  /** Default 1. */
+  interOpThreads?: number;
+}
+
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep']);
+
+/**
+ * One onnxruntime session over a decoder graph with the MODELS.md contract. It reads the graph's
+ * declared inputs at load and feeds exactly those (position_ids and num_logits_to_keep only when declared,
+ * float16 KV when the graph says so). `run` is synchronous native work: call it off the main thread.
+ */
+export class DecoderSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly options: DecoderSessionOptions,
+    readonly kvDtype: KvDtype,
+    readonly kvHeads: number,
+    readonly headDim: number,
+  ) {}
+
+  static async create(options: DecoderSessionOptions): Promise<DecoderSession> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(options.onnxPath, {
+        intraOpNumThreads: options.intraOpThreads,
+        interOpNumThreads: options.interOpThreads ?? 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+      });
+    } catch (error) {
+      throw new InferenceError('MODEL_LOAD_FAILED', `${options.onnxPath} could not be loaded by onnxruntime: ${(error as Error).message}`);
+    }
+    try {
+      const { kvDtype, kvHeads, headDim } = checkSignature(session, options);
+      return new DecoderSession(session, options, kvDtype, kvHeads, headDim);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  newCache(): KvCache {
+    return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype);
+  }
+
+  /**
+   * Runs `tokens` after what `cache` holds, updates the cache and returns the logits of the last position
+   * (copied, so the full [seq, vocab] output can be freed).
+   */
+  async step(tokens: readonly number[], cache: KvCache): Promise<Float32Array> {
+    const past = cache.length;
+    const total = past + tokens.length;
+    const offset = this.options.positionOffset ?? 0;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      ...cache.feeds(1),
+    };
+    if (this.session.inputNames.includes('position_ids')) {
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(tokens, (_, i) => BigInt(past + i + offset)),
+        [1, tokens.length],
+      );
+    }
+    if (this.session.inputNames.includes('num_logits_to_keep')) {
+      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
+    }
+    const outputs = await this.session.run(feeds);
+    cache.update(outputs, total);
+    const logits = outputs.logits as ort.Tensor;
+    const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.dims[logits.dims.length - 2];
+    const last = lastRow(logits, rows, vocab);
+    logits.dispose();
+    return last;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function lastRow(logits: ort.Tensor, rows: number, vocab: number): Float32Array {
+  const start = (rows - 1) * vocab;
+  if (logits.type === 'float32') return (logits.data as Float32Array).slice(start, start + vocab);
+  if (logits.type === 'float16') {
+    const half = logits.data as Uint16Array;
+    const out = new Float32Array(vocab);
+    for (let i = 0; i < vocab; i++) out[i] = halfToFloat(half[start + i]);
+    return out;
+  }
+  throw new InferenceError('INTERNAL', `unsupported logits type ${logits.type}`);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * Math.pow(2, -14) * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * Math.pow(2, exponent - 15) * (1 + fraction / 1024);
+}
+
+function checkSignature(session: ort.InferenceSession, options: DecoderSessionOptions): { kvDtype: KvDtype; kvHeads: number; headDim: number } {
+  const file = options.onnxPath;
+  const fail = (message: string): never => {
+    throw new InferenceError('MODEL_LOAD_FAILED', `${file}: unsupported graph signature: ${message}`);
+  };
+  const inputs = session.inputNames;
+  for (const required of ['input_ids', 'attention_mask']) {
+    if (!inputs.includes(required)) fail(`input "${required}" is missing (inputs: ${inputs.join(', ')})`);
+  }
+  const unknown = inputs.filter((name) => !KNOWN_INPUTS.has(name) && !PAST.test(name));
+  if (unknown.length > 0) fail(`unexpected inputs ${unknown.join(', ')} (expected the decoder contract of MODELS.md)`);
+  const layers = new Set(inputs.filter((name) => PAST.test(name)).map((name) => Number(PAST.exec(name)![1])));
+  if (layers.size !== options.numLayers) {
+    fail(`${layers.size} past_key_values layers, but config.json num_hidden_layers is ${options.numLayers}`);
+  }
+  for (let i = 0; i < options.numLayers; i++) {
+    for (const part of ['key', 'value']) {
+      if (!inputs.includes(`past_key_values.${i}.${part}`)) fail(`input past_key_values.${i}.${part} is missing`);
+      if (!session.outputNames.includes(`present.${i}.${part}`)) fail(`output present.${i}.${part} is missing`);
+    }
+  }
+  if (!session.outputNames.includes('logits')) fail(`output "logits" is missing (outputs: ${session.outputNames.join(', ')})`);
+  const meta = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
+  let kvDtype: KvDtype = 'float32';
+  let kvHeads = options.numKvHeads;
+  let headDim = options.headDim;
+  if (meta && meta.isTensor) {
+    if (meta.type === 'float16') kvDtype = 'float16';
+    else if (meta.type !== 'float32') fail(`past_key_values.0.key has type ${meta.type} (expected float32 or float16)`);
+    if (typeof meta.shape[1] === 'number') kvHeads = meta.shape[1];
+    if (typeof meta.shape[3] === 'number') headDim = meta.shape[3];
+  }
+  return { kvDtype, kvHeads, headDim };
+}

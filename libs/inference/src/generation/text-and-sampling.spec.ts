@@ -1,0 +1,101 @@
+import { StreamingDetokenizer } from '../model/streaming-detokenizer';
+import { repetitionPenalty, softmax, topK, topP } from './logits-processors';
+import { Sampler, argmax } from './sampler';
+import { StopStringMatcher } from './stop-string-matcher';
+import { ThinkSplitter, splitThinking } from './think-splitter';
+
+describe('StreamingDetokenizer', () => {
+  // A byte-level vocabulary: token id = byte value, decoded with replacement characters like a real tokenizer.
+  const decode = (ids: number[]): string => new TextDecoder().decode(Uint8Array.from(ids));
+
+  it('never splits a multi-byte character across chunks', () => {
+    const text = 'a€b😀c数';
+    const bytes = [...Buffer.from(text, 'utf8')];
+    const detokenizer = new StreamingDetokenizer(decode);
+    const pieces = bytes.map((byte) => detokenizer.push(byte));
+    pieces.push(detokenizer.flush());
+    expect(pieces.join('')).toBe(text);
+    expect(pieces.some((piece) => piece.includes('\uFFFD'))).toBe(false);
+    expect(pieces.filter((piece) => piece !== '')).toEqual(['a', '€', 'b', '😀', 'c', '数']);
+  });
+
+  it('flushes an incomplete character at the end as a replacement character', () => {
+    const detokenizer = new StreamingDetokenizer(decode);
+    expect(detokenizer.push(0x61)).toBe('a');
+    expect(detokenizer.push(0xe2)).toBe('');
+    expect(detokenizer.flush()).toBe('\uFFFD');
+  });
+});
+
+describe('StopStringMatcher', () => {
+  it('holds back a possible stop string and drops it when it completes', () => {
+    const matcher = new StopStringMatcher(['###', 'END']);
+    expect(matcher.push('hello #')).toEqual({ emit: 'hello ', stopped: false });
+    expect(matcher.push('#')).toEqual({ emit: '', stopped: false });
+    expect(matcher.push('# more')).toEqual({ emit: '', stopped: true });
+  });
+
+  it('releases held text that turned out not to be a stop string', () => {
+    const matcher = new StopStringMatcher(['END']);
+    expect(matcher.push('the EN')).toEqual({ emit: 'the ', stopped: false });
+    expect(matcher.push('D? no, ENt')).toEqual({ emit: '', stopped: true });
+    const other = new StopStringMatcher(['END']);
+    expect(other.push('E')).toEqual({ emit: '', stopped: false });
+    expect(other.push('x')).toEqual({ emit: 'Ex', stopped: false });
+    expect(other.flush()).toBe('');
+  });
+});
+
+describe('ThinkSplitter', () => {
+  it('labels reasoning and answer even when the markers are split across chunks', () => {
+    const splitter = new ThinkSplitter();
+    const parts = ['<thi', 'nk>step 1', ', step 2</th', 'ink>\n\nThe answer', ' is 4'].flatMap((text) => splitter.push(text));
+    parts.push(...splitter.flush());
+    const reasoning = parts.filter((p) => p.channel === 'reasoning').map((p) => p.text).join('');
+    const answer = parts.filter((p) => p.channel === 'answer').map((p) => p.text).join('');
+    expect(reasoning).toBe('<think>step 1, step 2</think>');
+    expect(answer).toBe('\n\nThe answer is 4');
+  });
+
+  it('splits a finished output', () => {
+    expect(splitThinking('<think> a </think> b')).toEqual({ reasoning: 'a', answer: 'b' });
+    expect(splitThinking('plain')).toEqual({ reasoning: '', answer: 'plain' });
+    expect(splitThinking('<think>unfinished')).toEqual({ reasoning: 'unfinished', answer: '' });
+  });
+});
+
+describe('logits processors and sampler', () => {
+  it('top-k keeps the k best', () => {
+    const logits = Float32Array.from([1, 5, 3, 4, 2]);
+    topK(2).process(logits, []);
+    expect(Array.from(logits)).toEqual([-Infinity, 5, -Infinity, 4, -Infinity]);
+  });
+
+  it('top-p keeps the smallest set reaching p', () => {
+    const logits = Float32Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
+    topP(0.7).process(logits, []);
+    expect(Array.from(logits).map(Number.isFinite)).toEqual([true, true, false, false]);
+    const probs = softmax(logits);
+    expect(probs[0]).toBeCloseTo(0.625);
+  });
+
+  it('repetition penalty lowers tokens already in the sequence', () => {
+    const logits = Float32Array.from([2, -2, 1]);
+    repetitionPenalty(2).process(logits, [0, 1, 1]);
+    expect(Array.from(logits)).toEqual([1, -4, 1]);
+  });
+
+  it('greedy takes the argmax; sampling follows the distribution with a reproducible seed', () => {
+    expect(argmax(Float32Array.from([0, 3, 3, 1]))).toBe(1);
+    const logits = Float32Array.from([0, Math.log(3)]);
+    const draw = (seed: number) => {
+      const sampler = new Sampler(false, seed);
+      return Array.from({ length: 4000 }, () => sampler.sample(logits));
+    };
+    const a = draw(7);
+    expect(draw(7)).toEqual(a);
+    const share = a.filter((t) => t === 1).length / a.length;
+    expect(share).toBeGreaterThan(0.72);
+    expect(share).toBeLessThan(0.78);
+  });
+});

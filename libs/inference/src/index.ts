@@ -1,0 +1,27 @@
+export type {
+  ChatMessage,
+  EngineOptions,
+  FinishReason,
+  GenerationHandle,
+  GenerationOptions,
+  GenerationRequest,
+  GenerationResult,
+  ModelInfo,
+  TextGenerationEngine,
+  TokenChunk,
+} from './inference.types';
+export { InferenceError, type InferenceErrorCode } from './inference.errors';
+export { InferenceEngine } from './engine/inference.engine';
+export { synthesizeModel, type SynthesizeModelOptions } from './synth/synthesize-model';
+export { SYNTH_DTYPES, SYNTH_PRESETS, type SynthDtype, type SynthPreset } from './synth/model-presets';
+export { loadModelFolder, type ModelFolder } from './model/model-folder';
+export { TextTokenizer } from './model/text-tokenizer';
+export { StreamingDetokenizer } from './model/streaming-detokenizer';
+export { DecoderSession } from './generation/decoder-session';
+export { KvCache } from './generation/kv-cache';
+export { TokenGenerator, type ResolvedGenerationConfig } from './generation/token-generator';
+export { type LogitsProcessor, repetitionPenalty, temperatureScaling, topK, topP } from './generation/logits-processors';
+export { Sampler } from './generation/sampler';
+export { StopStringMatcher } from './generation/stop-string-matcher';
+export { ThinkSplitter, splitThinking } from './generation/think-splitter';
+export { runInferenceBench, type InferenceBenchOptions, type InferenceBenchReport } from './bench/inference-bench';

@@ -1,0 +1,105 @@
+/** One chat turn; the model's chat template renders the list into the prompt. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Sampling and stopping options; camelCase versions of generation_config.json fields. */
+export interface GenerationOptions {
+  /** New tokens at most, >= 1. Default: generation_config.json `max_new_tokens`, else 256. */
+  maxNewTokens?: number;
+  /** >= 0; 0 = greedy. Default: generation_config.json `temperature` when `do_sample` is not false, else 0. */
+  temperature?: number;
+  /** Nucleus sampling mass in (0, 1]. Default: generation_config.json `top_p`, else 1 (off). */
+  topP?: number;
+  /** Keep the k most likely tokens, >= 0; 0 = off. Default: generation_config.json `top_k`, else 0. */
+  topK?: number;
+  /** uint32 seed for reproducible sampling. Default: a random seed per request. */
+  seed?: number;
+  /** Stop strings; the matched string and anything after it are not returned. Default none. */
+  stop?: string[];
+  /** > 0; 1 = off (CTRL-style penalty on every token already in the sequence). Default: generation_config.json, else 1. */
+  repetitionPenalty?: number;
+}
+
+export interface GenerationRequest {
+  /** Rendered with the model's chat template (the caller includes its system prompt). */
+  messages: ChatMessage[];
+  /** Token ids to use as the prompt instead of rendering `messages` (benchmarks, golden tests). */
+  promptTokenIds?: number[];
+  options?: GenerationOptions;
+  /** Cancellation and deadlines: generation stops within one decode step. */
+  signal?: AbortSignal;
+}
+
+export type FinishReason = 'stop' | 'stop_sequence' | 'length' | 'context_length' | 'cancelled';
+
+export interface TokenChunk {
+  text: string;
+  tokenIds: number[];
+  channel: 'reasoning' | 'answer';
+}
+
+export interface GenerationResult {
+  /** Full text, reasoning included. */
+  text: string;
+  /** Inside <think>…</think> (empty if none). */
+  reasoning: string;
+  /** After </think> (the whole text if there is no think block). */
+  answer: string;
+  /** Generated token ids (an EOS token that ended generation included). */
+  tokenIds: number[];
+  promptTokens: number;
+  completionTokens: number;
+  timeToFirstTokenMs: number;
+  totalMs: number;
+  decodeTokensPerSecond: number;
+  /** Aborted requests resolve with 'cancelled' and the partial output. */
+  finishReason: FinishReason;
+}
+
+/** One request in flight: iterate the chunks as they come; `result` settles after the last chunk. */
+export interface GenerationHandle extends AsyncIterable<TokenChunk> {
+  readonly result: Promise<GenerationResult>;
+}
+
+export interface ModelInfo {
+  /** Hub id from config (`_name_or_path`) or the folder name. */
+  modelId: string;
+  modelDir: string;
+  parameterCount: number;
+  /** 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'int8' | 'uint8' | 'q8' | 'bnb4'. */
+  dtype: string;
+  /** max_position_embeddings. */
+  contextLength: number;
+  /** True for models written by `slm models synth` (marker in config.json). */
+  syntheticWeights: boolean;
+}
+
+/** What a worker hosts. InferenceEngine implements it; tests of other units may implement fakes. */
+export interface TextGenerationEngine {
+  readonly info: ModelInfo;
+  readonly capacity: { maxConcurrency: number; maxQueue: number };
+  /**
+   * Throws InferenceError('QUEUE_FULL') synchronously when the bounded queue is full, and
+   * InferenceError('INVALID_ARGUMENT' | 'INPUT_TOO_LONG') synchronously for bad input.
+   */
+  generate(request: GenerationRequest): GenerationHandle;
+  /** Runs one short generation so the first real request is not slow. */
+  warmUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  modelDir: string;
+  /** Which onnx/model_*.onnx to run. Default: config.json `transformers.js_config.dtype`, else the files present (q4 first). */
+  dtype?: string;
+  /** onnxruntime intra-op threads. Default: available cores - 1, at least 1 (measured: see README). */
+  intraOpThreads?: number;
+  /** onnxruntime inter-op threads. Default 1 (the decoder graph is one sequential chain). */
+  interOpThreads?: number;
+  /** Requests decoding at once (interleaved step by step). Default 1. */
+  maxConcurrency?: number;
+  /** Requests allowed to wait for a decoding slot. Default 16. */
+  maxQueue?: number;
+}
