@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './program';
+
+// `slm models synth` and `slm generate` driven as a user would, in-process, on a tiny model.
+describe('slm models synth / slm generate', () => {
+  let dir: string;
+  let out: string[];
+  let err: string[];
+
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-cli-synth-'))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => {
+    out = [];
+    err = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+    jest.spyOn(console, 'log').mockImplementation((...args) => void out.push(`${args.join(' ')}\n`));
+    jest.spyOn(console, 'error').mockImplementation((...args) => void err.push(`${args.join(' ')}\n`));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('writes a complete model folder in the Hub layout', async () => {
+    expect(await runCli(['models', 'synth', '--preset', 'tiny', '--dtype', 'fp32', '--out', dir])).toBe(0);
+    for (const file of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/model.onnx']) {
+      expect(fs.existsSync(path.join(dir, file))).toBe(true);
+    }
+    expect(out.join('')).toContain('synthetic weights');
+  });
+
+  it('prints one JSON object with --json, greedy and reproducible with --temperature 0', async () => {
+    const args = ['generate', '--model', dir, '--prompt', 'What is 2+2?', '--max-new-tokens', '6', '--temperature', '0', '--json'];
+    expect(await runCli(args)).toBe(0);
+    const first = JSON.parse(out.join('').trim());
+    expect(Object.keys(first).sort()).toEqual(
+      ['completionTokens', 'decodeTokensPerSecond', 'finishReason', 'promptTokens', 'text', 'timeToFirstTokenMs', 'tokenIds'].sort(),
+    );
+    expect(first.completionTokens).toBe(first.tokenIds.length);
+    expect(first.completionTokens).toBeLessThanOrEqual(6);
+    expect(first.promptTokens).toBeGreaterThan(0);
+    out.length = 0;
+    expect(await runCli(args)).toBe(0);
+    expect(JSON.parse(out.join('').trim()).tokenIds).toEqual(first.tokenIds);
+  });
+
+  it('rejects a missing model folder and a bad option with a clear message', async () => {
+    expect(await runCli(['generate', '--model', path.join(dir, 'nope'), '--prompt', 'x'])).not.toBe(0);
+    expect(err.join('')).toContain(path.join(dir, 'nope'));
+    err.length = 0;
+    expect(await runCli(['generate', '--model', dir, '--prompt', 'x', '--max-new-tokens', '0'])).not.toBe(0);
+    expect(err.join('')).toMatch(/--max-new-tokens/);
+  });
+});
