@@ -1,0 +1,108 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './program';
+import { writeSyntheticDataset } from '../../../libs/classifier/test/synthetic-data';
+
+describe('slm classifier commands', () => {
+  let dir: string;
+  let out: string[];
+  let err: string[];
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-classify-cli-'));
+    writeSyntheticDataset(path.join(dir, 'data'), 40);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => {
+    out = [];
+    err = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const outputLines = (): Record<string, unknown>[] =>
+    out
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l));
+
+  it('classify keeps input order over many lines and marks bad lines instead of dropping them', async () => {
+    const texts = ['Solve for x: $2x + 3 = 11$.', 'How do I reverse a list in Python?', 'What gas do plants take in for photosynthesis?', 'Who painted the Mona Lisa?'];
+    const lines: string[] = [];
+    for (let i = 0; i < 1200; i++) lines.push(JSON.stringify({ id: i, text: texts[i % 4] }));
+    lines.splice(5, 0, 'not json');
+    lines.splice(7, 0, JSON.stringify({ id: 'no-text' }));
+    lines.splice(9, 0, JSON.stringify({ id: 'blank', text: '   ' }));
+    const file = path.join(dir, 'in.jsonl');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    expect(await runCli(['classify', file])).toBe(0);
+    const results = outputLines();
+    expect(results).toHaveLength(1203);
+    expect(results.map((r) => r.line)).toEqual(Array.from({ length: 1203 }, (_, i) => i + 1));
+    expect(results[5]).toEqual({ line: 6, error: { code: 'INVALID_ARGUMENT', message: 'line is not valid JSON' } });
+    expect(results[7]).toMatchObject({ line: 8, id: 'no-text', error: { code: 'INVALID_ARGUMENT' } });
+    expect(results[9]).toMatchObject({ line: 10, id: 'blank', error: { code: 'INVALID_ARGUMENT', message: 'text must not be empty' } });
+    const ok = results.filter((r) => !r.error);
+    expect(ok.map((r) => r.id)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    expect(ok.slice(0, 4).map((r) => r.domain)).toEqual(['math', 'code', 'science', 'other']);
+    const scores = ok[0].scores as Record<string, number>;
+    expect(Object.keys(scores)).toEqual(['math', 'code', 'science', 'other']);
+    expect(scores.math).toBe(ok[0].confidence);
+    expect(err.join('')).toContain('3 of 1203 lines');
+  });
+
+  it('classify reads plain text lines', async () => {
+    const file = path.join(dir, 'in.txt');
+    fs.writeFileSync(file, 'What is 7 * 8?\n\nwrite a bash one-liner to count lines in all .py files\n');
+    expect(await runCli(['classify', file])).toBe(0);
+    const results = outputLines();
+    expect(results.map((r) => r.domain ?? (r.error as { code: string }).code)).toEqual(['math', 'INVALID_ARGUMENT', 'code']);
+  });
+
+  it('classify fails clearly on a missing file', async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(await runCli(['classify', path.join(dir, 'missing.jsonl')])).toBe(1);
+    expect(String(logged.mock.calls[0][0])).toContain('ENOENT');
+  });
+
+  it('router train writes a manifest with provenance and weights that classify can use', async () => {
+    const model = path.join(dir, 'model', 'm.json');
+    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--seed', '5', '--bits', '12', '--epochs', '3'])).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(model, 'utf8'));
+    expect(manifest).toMatchObject({ format: 'slm-router-classifier', version: 1, features: { bits: 12 }, training: { seed: 5, items: 320, licenses: ['CC0-1.0'] } });
+    expect(manifest.training.files).toHaveLength(8);
+    expect(manifest.metrics.calibration.temperature).toBeGreaterThan(0);
+    out = [];
+    const file = path.join(dir, 'one.txt');
+    fs.writeFileSync(file, 'python function string loop bug\n');
+    expect(await runCli(['classify', '--model', model, file])).toBe(0);
+    expect(outputLines()[0]).toMatchObject({ line: 1, domain: 'code' });
+  });
+
+  it('router eval writes a Markdown and a JSON report', async () => {
+    const report = path.join(dir, 'report', 'eval.md');
+    expect(await runCli(['router', 'eval', '--data', path.join(dir, 'data'), '--out', report, '--bits', '12', '--epochs', '2'])).toBe(0);
+    const summary = JSON.parse(out.join(''));
+    expect(summary).toMatchObject({ method: 'leave-one-source-out', items: 320, sources: 8 });
+    const markdown = fs.readFileSync(report, 'utf8');
+    expect(markdown).toContain('## Confusion matrix');
+    expect(markdown).toContain('| code_a | code | 40 |');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')).perSource).toHaveLength(8);
+  });
+
+  it('router train rejects a bad seed', async () => {
+    expect(await runCli(['router', 'train', '--data', dir, '--out', path.join(dir, 'x.json'), '--seed', 'abc'])).not.toBe(0);
+    expect(err.join('')).toContain('--seed must be an integer');
+  });
+
+  it('bench classifier prints latency percentiles as JSON', async () => {
+    expect(await runCli(['bench', 'classifier', '--json', '--texts', '50', '--rounds', '1'])).toBe(0);
+    const result = JSON.parse(out.join(''));
+    expect(result).toMatchObject({ bench: 'classifier', texts: 50, rounds: 1 });
+    expect(result.maxChars).toBeLessThanOrEqual(2000);
+    expect(result.scoresOnly.p99Us).toBeGreaterThan(0);
+    expect(result.withTopFeatures.textsPerSecond).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,244 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  DOMAINS,
+  DomainClassifier,
+  EvalReport,
+  TrainOptions,
+  calibrationStats,
+  classifyLines,
+  encodeDataset,
+  fitModel,
+  fitTemperature,
+  leaveOneSourceOut,
+  readDataset,
+  renderEvalMarkdown,
+  saveModel,
+} from '@slm/classifier';
+
+/** The subcommand `name` of `parent`, created if no other area has created it yet. */
+function group(parent: Command, name: string, description: string): Command {
+  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
+}
+
+function integer(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+const out = (text: string): void => {
+  process.stdout.write(text);
+};
+const note = (text: string): void => {
+  process.stderr.write(text);
+};
+
+/** Hyper-parameters the commands expose; the rest keep DEFAULT_TRAIN_OPTIONS. */
+interface TrainFlags {
+  seed: number;
+  bits?: number;
+  epochs?: number;
+}
+
+function trainOptionsOf(flags: TrainFlags): TrainOptions {
+  return {
+    ...DEFAULT_TRAIN_OPTIONS,
+    seed: flags.seed,
+    ...(flags.bits !== undefined ? { bits: flags.bits } : {}),
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+  };
+}
+
+function summaryOf(report: EvalReport): Record<string, unknown> {
+  const r = (x: number): number => Math.round(x * 10000) / 10000;
+  return {
+    method: report.method,
+    items: report.items,
+    sources: report.sources,
+    accuracy: r(report.accuracy),
+    macroF1: r(report.macroF1),
+    macroF1Specialists3Class: r(report.macroF1Specialists3Class),
+    macroF1SpecialistsIn4Class: r(report.macroF1SpecialistsIn4Class),
+    ece: r(report.ece),
+  };
+}
+
+function sourceCalibration(report: EvalReport): Record<string, unknown> & { temperature: number } {
+  const logits: Float64Array[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < report.labels.length; i++) {
+    logits.push(report.logits.subarray(i * DOMAINS.length, (i + 1) * DOMAINS.length));
+    labels.push(report.labels[i]);
+  }
+  const temperature = fitTemperature(logits, labels);
+  const before = calibrationStats(logits, labels, 1);
+  const after = calibrationStats(logits, labels, temperature);
+  return { method: 'leave-one-source-out predictions', items: labels.length, temperature, nllBefore: before.nll, nllAfter: after.nll, eceBefore: before.ece, eceAfter: after.ece };
+}
+
+function addTrainFlags(command: Command): Command {
+  return command
+    .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer('--seed', 0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
+    .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer('--bits', 8, 24))
+    .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer('--epochs', 1, 100));
+}
+
+/** Percentiles of a sorted array. */
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Deterministic bench texts of 20..2,000 characters in every domain's phrasing. */
+function benchTexts(count: number): string[] {
+  const parts = [
+    'Solve for x: $3x^2 - 5x + 2 = 0$ and give both roots as fractions.',
+    'hey, can you help me fix my python script? it throws KeyError when the dict is empty:\n    for k in d: print(d[k])',
+    'Which gas do plants absorb from the air during photosynthesis?\nA. oxygen\nB. carbon dioxide\nC. nitrogen\nD. helium',
+    'Who wrote the novel Pride and Prejudice, and in which year was it first published?',
+    'SELECT name, COUNT(*) FROM orders o JOIN users u ON o.user_id = u.id GROUP BY name HAVING COUNT(*) > 3;',
+    'A 2 kg block slides down a frictionless incline of 30 degrees. What is its acceleration in m/s^2?',
+    'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.',
+    'what is the best way to spend a rainy weekend with my kids?',
+  ];
+  const texts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const target = 20 + ((i * 7919) % 1981);
+    let text = '';
+    for (let k = i; text.length < target; k++) text += `${parts[k % parts.length]} `;
+    texts.push(text.slice(0, target));
+  }
+  return texts;
+}
+
+/** `slm router train|eval`, `slm classify`, `slm bench classifier`. */
+export function registerClassifierCommands(program: Command): void {
+  const router = group(program, 'router', 'the router service and its domain classifier');
+
+  addTrainFlags(
+    router
+      .command('train')
+      .description('train the domain classifier on a folder of JSONL files ({"text","domain","license"} a line)')
+      .requiredOption('--data <dir>', 'folder of *.jsonl training files')
+      .requiredOption('--out <file>', 'manifest to write (FILE.json; the weights go beside it as FILE.weights.bin)')
+      .option('--loso', 'also run leave-one-source-out and record its figures in the manifest (slower)'),
+  ).action((flags: TrainFlags & { data: string; out: string; loso?: boolean }) => {
+    const options = trainOptionsOf(flags);
+    const started = Date.now();
+    const dataset = readDataset(flags.data);
+    const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
+    const fitted = fitModel(encoded, options);
+    const trainMs = Date.now() - started;
+    const loso = flags.loso ? leaveOneSourceOut(encoded, options, (s, done, total) => note(`loso ${done}/${total} ${s}\n`)) : undefined;
+    // With --loso the temperature is refitted on predictions for sources the model never saw:
+    // calibrated for new phrasing, not only for the training distribution.
+    const calibration = loso ? sourceCalibration(loso) : { method: 'random stratified held-out split', ...fitted.calibration };
+    const model = { ...fitted.model, temperature: calibration.temperature };
+    const perClass = Object.fromEntries(DOMAINS.map((d) => [d, dataset.files.reduce((sum, f) => sum + f.perClass[d], 0)]));
+    const manifest = saveModel(model, flags.out, {
+      training: {
+        command: `slm router train --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}`,
+        items: dataset.items.length,
+        perClass,
+        files: dataset.files,
+        licenses: [...new Set(dataset.files.flatMap((f) => f.licenses))].sort(),
+        seed: options.seed,
+        hyperParameters: { ...options },
+      },
+      metrics: {
+        calibration,
+        heldOutSplit: fitted.calibration,
+        ...(loso ? { leaveOneSourceOut: summaryOf(loso) } : {}),
+      },
+    });
+    out(`${JSON.stringify({ out: flags.out, weights: manifest.weights.file, items: dataset.items.length, trainMs, calibration, ...(loso ? { loso: summaryOf(loso) } : {}) }, null, 2)}\n`);
+  });
+
+  addTrainFlags(
+    router
+      .command('eval')
+      .description('leave-one-source-out evaluation (each file held out in turn): accuracy, macro-F1, confusion, per source')
+      .requiredOption('--data <dir>', 'folder of *.jsonl files (one source per file)')
+      .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)'),
+  ).action((flags: TrainFlags & { data: string; out?: string }) => {
+    const options = trainOptionsOf(flags);
+    const dataset = readDataset(flags.data);
+    const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
+    const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`));
+    if (flags.out) {
+      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}`;
+      fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
+      fs.writeFileSync(flags.out, renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10) }));
+      const { logits: _logits, labels: _labels, ...json } = report;
+      fs.writeFileSync(flags.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(json, null, 2)}\n`);
+    }
+    out(`${JSON.stringify(summaryOf(report), null, 2)}\n`);
+  });
+
+  program
+    .command('classify')
+    .description('classify lines of a file (or stdin with - or no file): JSONL with "text" or plain text lines → JSONL {line, domain, confidence, scores}')
+    .argument('[file]', 'input file; - or nothing reads stdin')
+    .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
+    .action(async (file: string | undefined, flags: { model?: string }) => {
+      const classifier = DomainClassifier.load(flags.model);
+      const input = !file || file === '-' ? process.stdin : fs.createReadStream(file);
+      const opened = new Promise<void>((resolve, reject) => {
+        if (input === process.stdin) resolve();
+        else input.once('open', () => resolve()).once('error', reject);
+      });
+      await opened;
+      const lines = readline.createInterface({ input, crlfDelay: Infinity });
+      const write = (chunk: string): void | Promise<void> =>
+        process.stdout.write(chunk) ? undefined : new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      const { errors, lines: count } = await classifyLines(lines, classifier, write);
+      if (errors > 0) note(`slm classify: ${errors} of ${count} lines could not be classified (see their "error")\n`);
+    });
+
+  group(program, 'bench', 'measure speed (prints JSON)')
+    .command('classifier')
+    .description('in-process classification latency per text (20..2,000 characters) and throughput')
+    .option('--texts <n>', 'number of distinct texts', integer('--texts', 10, 1_000_000), 2000)
+    .option('--rounds <n>', 'timed passes over the texts', integer('--rounds', 1, 1000), 5)
+    .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
+    .option('--json', 'print JSON only (the default output is JSON too)')
+    .action((flags: { texts: number; rounds: number; model?: string }) => {
+      const classifier = DomainClassifier.load(flags.model);
+      const texts = benchTexts(flags.texts);
+      const p = new Float64Array(DOMAINS.length);
+      const measure = (explain: boolean): Record<string, number> => {
+        for (const t of texts) classifier.classify(t, { topFeatures: explain ? 5 : 0 }); // warm-up (JIT)
+        const times = new Float64Array(texts.length * flags.rounds);
+        let k = 0;
+        const started = process.hrtime.bigint();
+        for (let r = 0; r < flags.rounds; r++) {
+          for (const t of texts) {
+            const t0 = process.hrtime.bigint();
+            if (explain) classifier.classify(t);
+            else classifier.probabilitiesInto(t, p);
+            times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
+          }
+        }
+        const totalS = Number(process.hrtime.bigint() - started) / 1e9;
+        times.sort();
+        const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+        return { p50Us: r3(percentile(times, 0.5)), p90Us: r3(percentile(times, 0.9)), p99Us: r3(percentile(times, 0.99)), maxUs: r3(times[times.length - 1]), textsPerSecond: Math.round(times.length / totalS) };
+      };
+      const result = {
+        bench: 'classifier',
+        texts: texts.length,
+        rounds: flags.rounds,
+        meanChars: Math.round(texts.reduce((s, t) => s + t.length, 0) / texts.length),
+        maxChars: Math.max(...texts.map((t) => t.length)),
+        scoresOnly: measure(false),
+        withTopFeatures: measure(true),
+        node: process.version,
+      };
+      out(`${JSON.stringify(result, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,53 @@
+import { CLASS_COUNT } from './domains';
+import type { FeatureBuffer, TruncationOptions } from './text-features';
+
+/** A trained softmax (multinomial logistic regression) model over hashed features. */
+export interface LinearModel {
+  /** Features hash into 2^bits buckets. */
+  readonly bits: number;
+  /** Row-major [bucket][class] weights, 2^bits × 4. */
+  readonly weights: Float32Array;
+  /** One bias per class. */
+  readonly bias: Float32Array;
+  /** Softmax temperature fitted on held-out data so probabilities are calibrated (logits / T). */
+  readonly temperature: number;
+  /** How long input is cut before featurisation. */
+  readonly truncation: TruncationOptions;
+}
+
+/**
+ * Raw (uncalibrated) logits of the `n` features in `buffer`, into `out` (length 4).
+ * Every feature has value 1/sqrt(n): see text-features.ts.
+ */
+export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, out: Float64Array): void {
+  const w = model.weights;
+  const b = buffer.buckets;
+  let z0 = 0;
+  let z1 = 0;
+  let z2 = 0;
+  let z3 = 0;
+  for (let k = 0; k < n; k++) {
+    const o = b[k] << 2;
+    z0 += w[o];
+    z1 += w[o + 1];
+    z2 += w[o + 2];
+    z3 += w[o + 3];
+  }
+  const v = n > 0 ? 1 / Math.sqrt(n) : 0;
+  out[0] = model.bias[0] + z0 * v;
+  out[1] = model.bias[1] + z1 * v;
+  out[2] = model.bias[2] + z2 * v;
+  out[3] = model.bias[3] + z3 * v;
+}
+
+/** Softmax of logits / temperature, in place. */
+export function softmaxInPlace(z: Float64Array, temperature = 1): void {
+  let max = -Infinity;
+  for (let c = 0; c < CLASS_COUNT; c++) if (z[c] > max) max = z[c];
+  let sum = 0;
+  for (let c = 0; c < CLASS_COUNT; c++) {
+    z[c] = Math.exp((z[c] - max) / temperature);
+    sum += z[c];
+  }
+  for (let c = 0; c < CLASS_COUNT; c++) z[c] /= sum;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { ClassScore__Output, Domain__Output, RouteDecision__Output } from '@slm/contracts';
+import { ClassifierDomain, DOMAINS, classifierDomainOf, protoDomainOf } from './domains';
+import type { Classification } from './domain-classifier';
+
+/** The domains that have workers. */
+export type SpecialistDomain = Exclude<ClassifierDomain, 'other'>;
+/** The domains that have workers, in DOMAINS order. */
+export const SPECIALIST_DOMAINS: readonly SpecialistDomain[] = ['math', 'code', 'science'];
+
+/** What happens when the classifier is unsure or says "other". */
+export type RouteFallback =
+  /** Send it to this domain's workers anyway. */
+  | { kind: 'domain'; domain: SpecialistDomain }
+  /** Send it to a named worker (resolved by the router's configuration). */
+  | { kind: 'worker'; name: string }
+  /** Refuse: HTTP 422 / gRPC FAILED_PRECONDITION (ROUTE_REJECTED), carrying the scores. */
+  | { kind: 'reject' };
+
+/** The routing policy: a confidence threshold per specialist and what to do otherwise. */
+export interface RoutePolicy {
+  /** Minimum calibrated probability of the top class for it to be routed directly. */
+  thresholds: Record<SpecialistDomain, number>;
+  /** Applies when the top class is a specialist below its threshold. */
+  fallback: RouteFallback;
+  /** Applies when the top class is "other". */
+  otherFallback: RouteFallback;
+}
+
+/** Defaults: 0.5 for every specialist (with four calibrated classes, a majority), reject otherwise. */
+export const DEFAULT_ROUTE_POLICY: Readonly<RoutePolicy> = Object.freeze({
+  thresholds: Object.freeze({ math: 0.5, code: 0.5, science: 0.5 }),
+  fallback: Object.freeze({ kind: 'reject' as const }),
+  otherFallback: Object.freeze({ kind: 'reject' as const }),
+});
+
+/** The policy's verdict: the proto RouteDecision plus what the router must do with it. */
+export interface RouteOutcome {
+  /** Travels with the request and comes back in the result. `domain` is the domain that serves it. */
+  decision: RouteDecision__Output;
+  /** True when the policy refuses the problem (ROUTE_REJECTED: HTTP 422 / gRPC FAILED_PRECONDITION). */
+  rejected: boolean;
+  /** Set when a `worker` fallback applied: the named worker serves it instead of a domain pool. */
+  worker?: string;
+  /** What the classifier said (absent when the caller overrode without classifying). */
+  classifiedAs?: ClassifierDomain;
+}
+
+const fallbackPattern = /^(?:reject|domain:(math|code|science)|worker:([A-Za-z0-9_.:-]{1,128}))$/;
+
+/**
+ * A fallback from its env spelling: `reject`, `domain:math|code|science` or `worker:NAME`
+ * (NAME: letters, digits, `_ . : -`).
+ */
+export const routeFallbackSchema = z
+  .string()
+  .trim()
+  .regex(fallbackPattern, { message: 'expected reject, domain:math|code|science or worker:NAME' })
+  .transform((value): RouteFallback => {
+    const m = fallbackPattern.exec(value) as RegExpExecArray;
+    if (m[1]) return { kind: 'domain', domain: m[1] as SpecialistDomain };
+    if (m[2]) return { kind: 'worker', name: m[2] };
+    return { kind: 'reject' };
+  });
+
+const thresholdSchema = z.coerce.number().min(0, { message: 'expected a probability in [0, 1]' }).max(1, { message: 'expected a probability in [0, 1]' });
+
+/**
+ * The policy from environment strings, for `loadConfig(routePolicyEnvSchema, env)`:
+ * ROUTER_THRESHOLD_MATH / _CODE / _SCIENCE (default 0.5), ROUTER_FALLBACK (default `reject`),
+ * ROUTER_FALLBACK_OTHER (default: ROUTER_FALLBACK). Unknown variables are ignored.
+ */
+export const routePolicyEnvSchema = z
+  .object({
+    ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
+    ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
+    ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
+    ROUTER_FALLBACK: routeFallbackSchema.default({ kind: 'reject' }),
+    ROUTER_FALLBACK_OTHER: routeFallbackSchema.optional(),
+  })
+  .transform(
+    (env): RoutePolicy => ({
+      thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE },
+      fallback: env.ROUTER_FALLBACK,
+      otherFallback: env.ROUTER_FALLBACK_OTHER ?? env.ROUTER_FALLBACK,
+    }),
+  );
+
+function scoresOf(classification: Classification | undefined): ClassScore__Output[] {
+  if (!classification) return [];
+  return DOMAINS.map((d) => ({ domain: protoDomainOf(d), probability: classification.probabilities[d] })).sort((a, b) => b.probability - a.probability);
+}
+
+/**
+ * Decides the route of one problem (a pure function). The caller's override always wins; else the
+ * classifier's top class is routed when it is a specialist at or above its threshold; else the
+ * fallback applies (`otherFallback` for "other", `fallback` below threshold).
+ */
+export function decideRoute(classification: Classification | undefined, policy: RoutePolicy, override?: ClassifierDomain | Domain__Output): RouteOutcome {
+  const forced = override === undefined ? undefined : ((DOMAINS as readonly string[]).includes(override) ? (override as ClassifierDomain) : classifierDomainOf(override as Domain__Output));
+  const scores = scoresOf(classification);
+  const topFeatures = classification?.topFeatures.map((f) => f.feature) ?? [];
+  const base = { confidence: classification?.confidence ?? 0, scores, topFeatures };
+  if (forced) {
+    return {
+      decision: { ...base, domain: protoDomainOf(forced), threshold: 0, overridden: true, fallback: false, fallbackReason: '' },
+      rejected: false,
+      classifiedAs: classification?.domain,
+    };
+  }
+  if (!classification) throw new TypeError('decideRoute needs a classification when there is no override');
+  const top = classification.domain;
+  const threshold = top === 'other' ? 0 : policy.thresholds[top];
+  if (top !== 'other' && classification.confidence >= threshold) {
+    return {
+      decision: { ...base, domain: protoDomainOf(top), threshold, overridden: false, fallback: false, fallbackReason: '' },
+      rejected: false,
+      classifiedAs: top,
+    };
+  }
+  const reason =
+    top === 'other'
+      ? `classified as other (p=${classification.confidence.toFixed(3)})`
+      : `below threshold: ${top} p=${classification.confidence.toFixed(3)} < ${threshold}`;
+  const fallback = top === 'other' ? policy.otherFallback : policy.fallback;
+  const decision = { ...base, domain: protoDomainOf(top), threshold, overridden: false, fallback: true, fallbackReason: reason };
+  switch (fallback.kind) {
+    case 'domain':
+      return { decision: { ...decision, domain: protoDomainOf(fallback.domain) }, rejected: false, classifiedAs: top };
+    case 'worker':
+      return { decision: { ...decision, fallbackReason: `${reason}; sent to worker ${fallback.name}` }, rejected: false, worker: fallback.name, classifiedAs: top };
+    case 'reject':
+      return { decision: { ...decision, fallbackReason: `${reason}; rejected` }, rejected: true, classifiedAs: top };
+    default: {
+      const unreachable: never = fallback;
+      return unreachable;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { FeatureBuffer, extractFeatures, normaliseText, truncateText } from './text-features';
+
+describe('text features', () => {
+  it('truncates to the first 1500 and last 500 characters, joined by a newline', () => {
+    const text = `${'a'.repeat(1500)}${'b'.repeat(1000)}${'c'.repeat(500)}`;
+    const cut = truncateText(text);
+    expect(cut).toBe(`${'a'.repeat(1500)}\n${'c'.repeat(500)}`);
+    expect(truncateText('short')).toBe('short');
+    expect(truncateText('abcdefgh', { headChars: 2, tailChars: 3 })).toBe('ab\nfgh');
+  });
+
+  it('normalises with NFKC and lowercase', () => {
+    expect(normaliseText('Ｐｙｔｈｏｎ ﬁle x²')).toBe('python file x2');
+  });
+
+  it('extracts words, bigrams, char n-grams, lexicon hits and cues it can name', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('Fix my Python: $x^2$ == 4?');
+    const n = extractFeatures(text, 16, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    expect(names).toEqual(expect.arrayContaining(['w:fix', 'w2:fix my python', 'c:<py', 'c:<pyt', 'c:hon>', 'lex:code(python)', 'w:$', 'w:==', 'w:4', 'cue:latex']));
+    // Lone sentence punctuation is not a feature; a lexicon hit counts three times.
+    expect(names).not.toContain('w:?');
+    // Chat filler words ("my") are skipped; bigrams join the words around them.
+    expect(names).not.toContain('w:my');
+    expect(names.filter((name) => name === 'lex:code(python)')).toHaveLength(3);
+    for (let i = 0; i < n; i++) expect(buffer.buckets[i]).toBeLessThan(1 << 16);
+  });
+
+  it('counts medical word endings as science and snake_case as code', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('gastritis and is_prime');
+    const n = extractFeatures(text, 16, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    expect(names).toEqual(expect.arrayContaining(['lex:science(gastritis)', 'lex:code(is_prime)']));
+  });
+
+  it('counts bare arithmetic (number operator number) as math', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('what is 7 * 8 and 3/4');
+    const n = extractFeatures(text, 16, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    expect(names.filter((name) => name.startsWith('lex:math('))).toEqual(['lex:math(8)', 'lex:math(8)', 'lex:math(8)', 'lex:math(4)', 'lex:math(4)', 'lex:math(4)']);
+  });
+
+  it('hashes identically for identical text, numbers by shape', () => {
+    const a = new FeatureBuffer();
+    const b = new FeatureBuffer();
+    const n = extractFeatures('costs 12 dollars', 18, a);
+    expect(extractFeatures('costs 47 dollars', 18, b)).toBe(n);
+    expect(Array.from(a.buckets.subarray(0, n))).toEqual(Array.from(b.buckets.subarray(0, n)));
+  });
+
+  it('marks pasted code and multiple-choice layouts', () => {
+    const buffer = new FeatureBuffer();
+    const code = normaliseText('why?\ndef f(x):\n    return x\n');
+    let n = extractFeatures(code, 16, buffer);
+    expect(Array.from({ length: n }, (_, i) => buffer.describe(code, i))).toContain('cue:indented-lines');
+    const mc = normaliseText('Pick one\nA. red\nB. blue\nC. green');
+    n = extractFeatures(mc, 16, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(mc, i));
+    expect(names).toContain('cue:multiple-choice');
+    // The option letters themselves are skipped: they are layout, not content.
+    expect(names).not.toContain('w:a');
+    expect(names.some((name) => name.startsWith('w2:red') && name.endsWith('blue'))).toBe(true);
+    const fenced = normaliseText('explain\n```js\nx => x\n```');
+    n = extractFeatures(fenced, 16, buffer);
+    expect(Array.from({ length: n }, (_, i) => buffer.describe(fenced, i))).toEqual(expect.arrayContaining(['lex:code(```)', 'lex:code(=>)']));
+  });
+});

@@ -1,0 +1,438 @@
+/**
+ * Text → hashed features. Everything here is written for speed (char codes, no substrings, no
+ * regular expressions on the hot path): the router classifies every request in-process.
+ *
+ * Features of a normalised text:
+ * - word unigrams and bigrams over tokens (letter words, number shapes where every digit reads
+ *   `0` and at most 4 digits count, LaTeX commands such as `\frac`, runs of up to 3 symbols such as `==`, `$`, `()`);
+ * - character 3- to 5-grams inside letter words, padded with `<` and `>` (fastText style), which
+ *   carry typos, inflections and other languages;
+ * - global cues: digit and symbol density, indented lines (pasted code), multiple-choice layout
+ *   (the option letters themselves are skipped), LaTeX;
+ * - lexicon hits (domain-lexicon.ts, medical word endings, snake_case identifiers), each counted
+ *   as 3 features of its domain.
+ * Length, line-count, final-question-mark and "no digits" cues, and lone sentence punctuation,
+ * were tried and dropped: they tie classes to benchmark layouts (short digit-free question →
+ * trivia) and misroute chatty requests, without helping on held-out sources.
+ * Every feature has the same value 1/sqrt(feature count), so long and short texts score alike.
+ */
+
+import { LEXICON_DOMAIN_OF } from './domain-lexicon';
+
+/**
+ * Version of the feature extraction. A model only makes sense with the features it was trained
+ * on: the manifest records this and loading refuses a mismatch. Bump it with any change here or
+ * in domain-lexicon.ts.
+ */
+export const FEATURE_VERSION = 7;
+
+/** Feature kinds, stored with the feature so the explanation can rebuild its text. */
+export const FeatureKind = { WORD: 0, BIGRAM: 1, CHAR: 2, CUE: 3 } as const;
+const KIND_MASK = 3;
+const LEFT_PAD = 4;
+const RIGHT_PAD = 8;
+/** A CUE that is a lexicon hit: its span is the word. */
+const LEXICON_HIT = 16;
+const LEXICON_NAMES = ['math', 'code', 'science', 'other'];
+
+/** Names of the global cue features, by cue id. */
+export const CUE_NAMES: readonly string[] = [
+  'digits:none', 'digits:<5%', 'digits:<15%', 'digits:<30%', 'digits:>=30%',
+  'symbols:none', 'symbols:<5%', 'symbols:<15%', 'symbols:<30%', 'symbols:>=30%',
+  'indented-lines', 'multiple-choice', 'latex',
+  ...LEXICON_NAMES.map((d) => `lex:${d}`),
+];
+const CUE_DIGITS = 0;
+const CUE_SYMBOLS = 5;
+const CUE_INDENTED = 10;
+const CUE_CHOICES = 11;
+const CUE_LATEX = 12;
+const CUE_LEXICON = 13;
+
+/** How long input is cut before featurisation; see {@link truncateText}. */
+export interface TruncationOptions {
+  /** Characters kept from the start of a long text. Default 1500. */
+  headChars: number;
+  /** Characters kept from the end of a long text. Default 500. */
+  tailChars: number;
+}
+
+export const DEFAULT_TRUNCATION: Readonly<TruncationOptions> = Object.freeze({ headChars: 1500, tailChars: 500 });
+
+/**
+ * Keeps the first `headChars` and the last `tailChars` characters of a text longer than their
+ * sum, joined by a newline. The question of a long prompt is usually at its start or its end,
+ * and the cut bounds the work per text (about 2,000 characters), so a huge input never blocks the
+ * event loop.
+ */
+export function truncateText(text: string, options: TruncationOptions = DEFAULT_TRUNCATION): string {
+  const { headChars, tailChars } = options;
+  if (text.length <= headChars + tailChars) return text;
+  return `${text.slice(0, headChars)}\n${text.slice(text.length - tailChars)}`;
+}
+
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Truncates, applies Unicode NFKC (full-width forms, ligatures, superscripts) and lowercases. */
+export function normaliseText(text: string, options: TruncationOptions = DEFAULT_TRUNCATION): string {
+  const cut = truncateText(text, options);
+  // NFKC is a no-op on ASCII and costs more than everything else on a short text: skip it there.
+  return (NON_ASCII.test(cut) ? cut.normalize('NFKC') : cut).toLowerCase();
+}
+
+/**
+ * Reusable storage for the features of one text: the hashed bucket and, for explanations, what
+ * the feature was (kind and a character span of the normalised text). Grows on demand.
+ */
+export class FeatureBuffer {
+  buckets = new Int32Array(1024);
+  kinds = new Uint8Array(1024);
+  starts = new Int32Array(1024);
+  ends = new Int32Array(1024);
+  length = 0;
+
+  reserve(capacity: number): void {
+    if (capacity <= this.buckets.length) return;
+    let size = this.buckets.length;
+    while (size < capacity) size *= 2;
+    this.buckets = new Int32Array(size);
+    this.kinds = new Uint8Array(size);
+    this.starts = new Int32Array(size);
+    this.ends = new Int32Array(size);
+  }
+
+  /** The readable name of feature i, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `cue:latex`. */
+  describe(text: string, i: number): string {
+    const kind = this.kinds[i];
+    const start = this.starts[i];
+    const end = this.ends[i];
+    switch (kind & KIND_MASK) {
+      case FeatureKind.WORD:
+        return `w:${text.slice(start, end)}`;
+      case FeatureKind.BIGRAM:
+        return `w2:${text.slice(start, end).replace(/\s+/g, ' ')}`;
+      case FeatureKind.CHAR:
+        return `c:${kind & LEFT_PAD ? '<' : ''}${text.slice(start, end)}${kind & RIGHT_PAD ? '>' : ''}`;
+      default:
+        return kind & LEXICON_HIT
+          ? `lex:${LEXICON_NAMES[lexiconDomainOfSpan(text, start, end)]}(${text.slice(start, end)})`
+          : `cue:${CUE_NAMES[start] ?? start}`;
+    }
+  }
+}
+
+const SEED_WORD = 0x811c9dc5;
+const SEED_CHAR = 0x01000193;
+const SEED_BIGRAM = 0x5bd1e995;
+const SEED_CUE = 0x27d4eb2f;
+const MAX_CHAR_WORD = 24;
+const padded = new Int32Array(MAX_CHAR_WORD + 2);
+/** A lexicon hit counts as this many features: the hand-written vocabularies are a strong prior. */
+const LEXICON_REPEAT = 3;
+
+/**
+ * Chat filler words. Every conversational source of the training data is labelled "other", so as
+ * features these words sent "hey, can you help me fix my python script?" to "other". They carry
+ * no domain, so they are skipped (bigrams join the words around them).
+ */
+const CHAT_WORDS = 'hey hi hello please pls plz thanks thank thx you your yours i me my mine im can could would help need want someone anyone guys just really so ok okay'.split(' ');
+
+/** Marks chat words in LEXICON_BY_HASH, so one lookup per word answers both questions. */
+const CHAT_WORD = -1;
+
+/** Lexicon words by token hash (the same hash the tokenizer computes), so a lookup needs no substring. */
+const LEXICON_BY_HASH: ReadonlyMap<number, number> = (() => {
+  const map = new Map<number, number>();
+  for (const [word, domain] of LEXICON_DOMAIN_OF) map.set(wordHash(word), domain);
+  for (const word of CHAT_WORDS) map.set(wordHash(word), CHAT_WORD);
+  return map;
+})();
+
+
+/** The token hash the tokenizer computes for a word (digits read 0). */
+function wordHash(word: string): number {
+  let h = SEED_WORD;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    h = Math.imul(h ^ (c >= 48 && c <= 57 ? 48 : c), 16777619);
+  }
+  return fmix(h);
+}
+
+/** Murmur3 finaliser. Returns a signed int32 so V8 keeps it a small integer (no heap numbers). */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+const SPACE = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const SYMBOL = 3;
+
+/** Character class of a (lowercased, NFKC) char code. Non-ASCII letters of any script are letters. */
+function classOf(c: number): number {
+  if (c < 128) {
+    if (c >= 97 && c <= 122) return LETTER;
+    if (c >= 48 && c <= 57) return DIGIT;
+    if (c === 95) return LETTER; // `_` joins identifiers such as is_prime
+    if (c <= 32 || c === 127) return SPACE;
+    return SYMBOL;
+  }
+  if (c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200b) || c === 0x2028 || c === 0x2029) return SPACE;
+  if ((c >= 0x2010 && c <= 0x2bff) || (c >= 0x3001 && c <= 0x303f) || c === 0xd7 || c === 0xf7 || (c >= 0xa1 && c <= 0xbf)) return SYMBOL;
+  return LETTER;
+}
+
+const TOKEN_OTHER = 0;
+const TOKEN_NUMBER = 1;
+const TOKEN_OPERATOR = 2;
+
+/** + - * / ^ × ÷ */
+function isOperator(c: number): boolean {
+  return c === 43 || c === 45 || c === 42 || c === 47 || c === 94 || c === 0xd7 || c === 0xf7;
+}
+
+/** Length of a multiple-choice option marker at i (`a.`, `b)`, `(c)`, `d )`, `e:`), or 0. */
+function optionMarkerLength(text: string, i: number): number {
+  let j = i;
+  if (text.charCodeAt(j) === 40) j++; // (
+  const c = text.charCodeAt(j);
+  if (c < 97 || c > 101) return 0; // a-e
+  j++;
+  if (text.charCodeAt(j) === 32) j++;
+  const d = text.charCodeAt(j);
+  if (d !== 41 && d !== 46 && d !== 58) return 0; // ) . :
+  const after = text.charCodeAt(j + 1);
+  // "a. " or "a)" then content; "a.m." or "e.g." are words, not markers.
+  if (d === 46 && j + 1 < text.length && classOf(after) !== SPACE) return 0;
+  return j + 1 - i;
+}
+
+/** Word endings of medicine and biology (a word ending so is a science lexicon hit). */
+const SCIENCE_SUFFIXES = ['itis', 'osis', 'ectomy', 'otomy', 'emia', 'opathy', 'ocyte', 'ocytes', 'genesis', 'plasty', 'scopy', 'algia', 'uria', 'omas', 'oma'];
+
+function endsWith(text: string, end: number, length: number, suffix: string): boolean {
+  if (length < suffix.length + 3) return false;
+  for (let k = 0; k < suffix.length; k++) if (text.charCodeAt(end - suffix.length + k) !== suffix.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Lexicon domain of a lexicon-hit span (for explanations only). */
+function lexiconDomainOfSpan(text: string, start: number, end: number): number {
+  const c = text.charCodeAt(start);
+  if (c === 92) return 0;
+  if (c === 96) return 1;
+  return LEXICON_DOMAIN_OF.get(text.slice(start, end)) ?? morphologyDomain(text, start, end) ?? 0;
+}
+
+/** Lexicon domain of a word that is in no list: medical suffixes → science, snake_case → code. */
+function morphologyDomain(text: string, start: number, end: number): number | undefined {
+  const length = end - start;
+  const lastChar = text.charCodeAt(end - 1);
+  // Every suffix ends in a, e, s or y: most words are rejected on their last letter.
+  if (length >= 6 && (lastChar === 97 || lastChar === 101 || lastChar === 115 || lastChar === 121)) {
+    for (let k = 0; k < SCIENCE_SUFFIXES.length; k++) if (endsWith(text, end, length, SCIENCE_SUFFIXES[k])) return 2;
+  }
+  for (let k = start + 1; k < end - 1; k++) if (text.charCodeAt(k) === 95 && text.charCodeAt(k - 1) !== 95) return 1;
+  return undefined;
+}
+
+function emitCue(out: FeatureBuffer, n: number, id: number, mask: number): number {
+  out.buckets[n] = fmix(SEED_CUE ^ Math.imul(id + 1, 0x9e3779b1)) & mask;
+  out.kinds[n] = FeatureKind.CUE;
+  out.starts[n] = id;
+  out.ends[n] = id;
+  return n + 1;
+}
+
+function ratioBucket(part: number, whole: number): number {
+  if (part === 0) return 0;
+  const r = part / whole;
+  return r < 0.05 ? 1 : r < 0.15 ? 2 : r < 0.3 ? 3 : 4;
+}
+
+/**
+ * Fills `out` with the features of an already normalised text (see {@link normaliseText}),
+ * hashed into 2^bits buckets. Returns the number of features. `spans: false` skips recording
+ * what each feature was (only needed to explain), for speed.
+ */
+export function extractFeatures(text: string, bits: number, out: FeatureBuffer, spans = true): number {
+  const mask = (1 << bits) - 1;
+  const len = text.length;
+  out.reserve(len * 14 + 64);
+  const buckets = out.buckets;
+  const kinds = out.kinds;
+  const starts = out.starts;
+  const ends = out.ends;
+  let n = 0;
+  let prevHash = 0;
+  let hasPrev = false;
+  // Kinds of the last two tokens, to spot `number operator number` (bare arithmetic).
+  let before1 = TOKEN_OTHER;
+  let before2 = TOKEN_OTHER;
+  let prevStart = 0;
+  let digits = 0;
+  let symbols = 0;
+  let visible = 0;
+  let indented = 0;
+  let choices = 0;
+  let latex = 0;
+  let lineStart = true;
+  let lineIndent = 0;
+  let i = 0;
+  while (i < len) {
+    let c = text.charCodeAt(i);
+    let cls = classOf(c);
+    if (cls === SPACE) {
+      if (c === 10) {
+        lineStart = true;
+        lineIndent = 0;
+      } else if (lineStart) {
+        lineIndent += c === 9 ? 4 : 1;
+      }
+      i++;
+      continue;
+    }
+    if (lineStart) {
+      lineStart = false;
+      if (lineIndent >= 2) indented++;
+      const marker = optionMarkerLength(text, i);
+      if (marker > 0) {
+        // Option letters ("A.", "(b)", "c )") are format, not content: every class has
+        // multiple-choice sources, and as features they tie a class to one benchmark's layout.
+        choices++;
+        i += marker;
+        continue;
+      }
+    }
+    const start = i;
+    let h = SEED_WORD;
+    let isWord = false;
+    let hasUnderscore = false;
+    let tokenLexicon = -1;
+    if (cls === LETTER) {
+      isWord = true;
+      while (i < len) {
+        c = text.charCodeAt(i);
+        cls = classOf(c);
+        if (cls === LETTER) {
+          h = Math.imul(h ^ c, 16777619);
+          if (c === 95) hasUnderscore = true;
+        }
+        else if (cls === DIGIT) {
+          h = Math.imul(h ^ 48, 16777619);
+          digits++;
+        } else break;
+        i++;
+      }
+    } else if (cls === DIGIT) {
+      let shown = 0;
+      while (i < len) {
+        c = text.charCodeAt(i);
+        if (c >= 48 && c <= 57) {
+          digits++;
+          if (shown++ < 4) h = Math.imul(h ^ 48, 16777619);
+        } else if ((c === 46 || c === 44) && i + 1 < len && classOf(text.charCodeAt(i + 1)) === DIGIT) {
+          h = Math.imul(h ^ c, 16777619);
+        } else break;
+        i++;
+      }
+    } else if (c === 92 && i + 1 < len && classOf(text.charCodeAt(i + 1)) === LETTER) {
+      latex++;
+      tokenLexicon = 0; // a LaTeX command is a math lexicon hit
+      h = Math.imul(h ^ c, 16777619);
+      i++;
+      while (i < len && classOf(text.charCodeAt(i)) === LETTER) h = Math.imul(h ^ text.charCodeAt(i++), 16777619);
+    } else {
+      // A run of up to 3 symbols (`==`, `()`, `$`, `->`); a backslash before a letter starts LaTeX.
+      let taken = 0;
+      while (i < len && taken < 3) {
+        c = text.charCodeAt(i);
+        if (classOf(c) !== SYMBOL || (c === 92 && taken > 0)) break;
+        if (c === 36) latex++;
+        h = Math.imul(h ^ c, 16777619);
+        symbols++;
+        taken++;
+        i++;
+      }
+      // A Markdown code fence is a code lexicon hit: pasted code is rare in the training data.
+      if (taken === 3 && c === 96 && text.charCodeAt(i - 2) === 96 && text.charCodeAt(i - 3) === 96) tokenLexicon = 1;
+    }
+    visible += i - start;
+    // Sentence punctuation alone (`?`, `.`, `,`, `!`) says how a text is written, not what it is
+    // about: as features it made every short, digit-free question look like trivia.
+    if (i - start === 1 && !isWord) {
+      const p = text.charCodeAt(start);
+      if (p === 63 || p === 46 || p === 44 || p === 33) continue;
+    }
+    const tokenHash = fmix(h);
+    const known = LEXICON_BY_HASH.get(tokenHash);
+    if (isWord && known === CHAT_WORD) continue;
+    const tokenKind = !isWord && classOf(text.charCodeAt(start)) === DIGIT ? TOKEN_NUMBER : i - start === 1 && isOperator(text.charCodeAt(start)) ? TOKEN_OPERATOR : TOKEN_OTHER;
+    if (tokenKind === TOKEN_NUMBER && before1 === TOKEN_OPERATOR && before2 === TOKEN_NUMBER) tokenLexicon = 0; // bare arithmetic is math
+    before2 = before1;
+    before1 = tokenKind;
+    buckets[n] = tokenHash & mask;
+    kinds[n] = FeatureKind.WORD;
+    starts[n] = start;
+    ends[n++] = i;
+    if (hasPrev) {
+      buckets[n] = fmix(Math.imul(prevHash, 0x9e3779b1) ^ tokenHash ^ SEED_BIGRAM) & mask;
+      kinds[n] = FeatureKind.BIGRAM;
+      starts[n] = prevStart;
+      ends[n++] = i;
+    }
+    prevHash = tokenHash;
+    hasPrev = true;
+    prevStart = start;
+    const lex = isWord ? (known ?? (hasUnderscore || i - start >= 6 ? morphologyDomain(text, start, i) : undefined)) : tokenLexicon >= 0 ? tokenLexicon : known;
+    if (lex !== undefined) {
+      const bucket = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)) & mask;
+      for (let r = 0; r < LEXICON_REPEAT; r++) {
+        buckets[n] = bucket;
+        kinds[n] = FeatureKind.CUE | LEXICON_HIT;
+        starts[n] = start;
+        ends[n++] = i;
+      }
+    }
+    if (isWord) {
+      const wordLen = Math.min(i - start, MAX_CHAR_WORD);
+      const last = wordLen + 1;
+      // The word padded as <word>, digits read 0: the n-gram loops below then have no branches.
+      padded[0] = 60;
+      for (let k = 1; k <= wordLen; k++) {
+        const ch = text.charCodeAt(start + k - 1);
+        padded[k] = ch >= 48 && ch <= 57 ? 48 : ch;
+      }
+      padded[last] = 62;
+      for (let p = 0; p + 2 <= last; p++) {
+        let g = Math.imul(Math.imul(SEED_CHAR ^ padded[p], 16777619) ^ padded[p + 1], 16777619);
+        const stop = Math.min(p + 4, last);
+        for (let j = p + 2; j <= stop; j++) {
+          g = Math.imul(g ^ padded[j], 16777619);
+          buckets[n] = fmix(g) & mask;
+          if (spans) {
+            kinds[n] = FeatureKind.CHAR | (p === 0 ? LEFT_PAD : 0) | (j === last ? RIGHT_PAD : 0);
+            starts[n] = start + Math.max(p - 1, 0);
+            ends[n] = start + Math.min(j, wordLen);
+          }
+          n++;
+        }
+      }
+    }
+  }
+  // Cue emission is a plain function, not a closure: a closure over `n` and the arrays would move
+  // them into a heap context and slow every access in the loop above.
+  if (digits > 0) n = emitCue(out, n, CUE_DIGITS + ratioBucket(digits, visible), mask);
+  if (symbols > 0) n = emitCue(out, n, CUE_SYMBOLS + ratioBucket(symbols, visible), mask);
+  if (indented > 0) n = emitCue(out, n, CUE_INDENTED, mask);
+  if (choices >= 2) n = emitCue(out, n, CUE_CHOICES, mask);
+  if (latex > 0) n = emitCue(out, n, CUE_LATEX, mask);
+  out.length = n;
+  return n;
+}

@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Prng } from './prng';
+import { DomainClassifier } from './domain-classifier';
+import { readDataset } from './dataset';
+import { encodeDataset, fitModel, trainModel } from './trainer';
+import { leaveOneSourceOut } from './evaluation';
+import { loadModel, saveModel } from './model-artifact';
+import { syntheticText, writeSyntheticDataset } from '../test/synthetic-data';
+
+describe('training on a small synthetic dataset', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-classifier-'));
+    writeSyntheticDataset(path.join(dir, 'data'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const options = { bits: 12, epochs: 4, seed: 3 };
+
+  it('reads every file in name order with per-file counts and licences', () => {
+    const { items, files } = readDataset(path.join(dir, 'data'));
+    expect(items).toHaveLength(480);
+    expect(files.map((f) => f.file)).toEqual(['code_a.jsonl', 'code_b.jsonl', 'math_a.jsonl', 'math_b.jsonl', 'other_a.jsonl', 'other_b.jsonl', 'science_a.jsonl', 'science_b.jsonl']);
+    expect(files[0]).toEqual({ file: 'code_a.jsonl', items: 60, perClass: { math: 0, code: 60, science: 0, other: 0 }, licenses: ['CC0-1.0'] });
+    expect(items[0].source).toBe('code_a');
+  });
+
+  it('is deterministic from the seed', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const a = trainModel(items, options).model;
+    const b = trainModel(items, options).model;
+    const c = trainModel(items, { ...options, seed: 4 }).model;
+    expect(Buffer.from(a.weights.buffer).equals(Buffer.from(b.weights.buffer))).toBe(true);
+    expect(a.temperature).toBe(b.temperature);
+    expect(Buffer.from(a.weights.buffer).equals(Buffer.from(c.weights.buffer))).toBe(false);
+  });
+
+  it('learns the classes (fresh texts from the same generator)', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const classifier = new DomainClassifier(trainModel(items, options).model);
+    const prng = new Prng(99);
+    let correct = 0;
+    const domains = ['math', 'code', 'science', 'other'] as const;
+    for (let i = 0; i < 200; i++) {
+      const domain = domains[i % 4];
+      if (classifier.classify(syntheticText(domain, prng), { topFeatures: 0 }).domain === domain) correct++;
+    }
+    expect(correct).toBeGreaterThan(180);
+  });
+
+  it('saves float16 weights with a manifest and loads them back', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const { model } = trainModel(items, options);
+    const file = path.join(dir, 'out', 'model.json');
+    saveModel(model, file, { training: { seed: 3 } });
+    expect(fs.statSync(path.join(dir, 'out', 'model.weights.bin')).size).toBe(4096 * 4 * 2);
+    const loaded = loadModel(file);
+    expect(loaded.manifest.training).toEqual({ seed: 3 });
+    const original = new DomainClassifier(model).classify('solve the equation for the integer');
+    const again = new DomainClassifier(loaded.model).classify('solve the equation for the integer');
+    expect(again.domain).toBe(original.domain);
+    expect(again.confidence).toBeCloseTo(original.confidence, 2);
+  });
+
+  it('refuses a tampered or missing artifact with MODEL_LOAD_FAILED', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const file = path.join(dir, 'bad', 'model.json');
+    saveModel(trainModel(items, options).model, file, {});
+    const weights = path.join(dir, 'bad', 'model.weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[10] ^= 0xff;
+    fs.writeFileSync(weights, bytes);
+    expect(() => loadModel(file)).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('sha256') }));
+    expect(() => DomainClassifier.load(path.join(dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED' }));
+  });
+
+  it('rejects malformed training lines with file and line', () => {
+    const bad = path.join(dir, 'bad-data');
+    fs.mkdirSync(bad, { recursive: true });
+    fs.writeFileSync(path.join(bad, 'x.jsonl'), '{"text":"ok","domain":"math"}\n{"text":"hi","domain":"poetry"}\n');
+    expect(() => readDataset(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('x.jsonl:2') }));
+    expect(() => readDataset(path.join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('evaluates leave-one-source-out: every item predicted once, metrics in range', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const encoded = encodeDataset(items, options.bits);
+    const report = leaveOneSourceOut(encoded, options);
+    expect(report.sources).toBe(8);
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(480);
+    expect(report.perSource.map((s) => s.items)).toEqual(Array(8).fill(60));
+    expect(report.macroF1).toBeGreaterThan(0.8);
+    expect(report.macroF1).toBeLessThanOrEqual(1);
+    expect(fitModel(encoded, options).calibration.items).toBe(48);
+  });
+});
