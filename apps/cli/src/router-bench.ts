@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
+import { appMain } from './service-process';
+
+/** Options of {@link benchRouter}. */
+export interface RouterBenchOptions {
+  /** Requests per measurement (per ingress and concurrency). Default 2000. */
+  requests: number;
+  /** Problems in the queue batch. Default 10000. */
+  batchSize: number;
+  /** Concurrent clients to measure. Default [1, 16, 64]. */
+  concurrency: number[];
+  /** An existing Redis; a private redis-server is started when unset. */
+  redisUrl?: string;
+}
+
+interface Percentiles {
+  p50Ms: number;
+  p99Ms: number;
+  requestsPerSecond: number;
+}
+
+const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs `once` `total` times from `concurrency` loops; latency percentiles and throughput. */
+async function measure(concurrency: number, total: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await once(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), requestsPerSecond: Math.round(total / seconds) };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function postJson(agent: http.Agent, port: number, path: string, body: string, contentType = 'application/json'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function unary<Req, Res>(fn: (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, request: Req): Promise<Res> {
+  return new Promise((resolve, reject) => fn(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res as Res))));
+}
+
+async function until(what: string, child: ChildProcess[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready().catch(() => false))) {
+    const dead = child.find((c) => c.exitCode !== null);
+    if (dead) throw new Error(`${what}: a service exited with code ${dead.exitCode} during start-up`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * `slm bench router`: real worker processes on the benchmark-only instant engine and a real router
+ * process, so the figures are the router's own cost: its added latency over calling a worker
+ * directly (REST and gRPC, at each concurrency) and the queue path's problems per second.
+ */
+export async function benchRouter(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const children: ChildProcess[] = [];
+  const start = (main: string, env: Record<string, string>) => {
+    const child = spawn(process.execPath, [main], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  };
+  try {
+    let redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const port = await freePort();
+      children.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
+      redisUrl = `redis://127.0.0.1:${port}`;
+    }
+    const prefix = `bench${randomUUID().slice(0, 8)}`;
+    const workerPorts = { math: await freePort(), code: await freePort(), science: await freePort() };
+    for (const domain of DOMAINS) {
+      const upper = domain.toUpperCase();
+      start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: String(workerPorts[domain]), [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100' });
+    }
+    const httpPort = await freePort();
+    const grpcPort = await freePort();
+    start(appMain('router'), {
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      ROUTER_HTTP_PORT: String(httpPort),
+      ROUTER_GRPC_PORT: String(grpcPort),
+      ROUTER_HOST: '127.0.0.1',
+      ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000',
+      // Every problem is solved: the bench measures routing cost, not the policy's refusals.
+      ROUTER_FALLBACK: 'domain:math',
+      MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.math}`,
+      CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.code}`,
+      SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
+    });
+    await until('router', children, async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok);
+    log('router and workers ready');
+
+    const proto = loadProto();
+    const worker = new proto.slmrouter.v1.Worker(`127.0.0.1:${workerPorts.math}`, grpc.credentials.createInsecure());
+    const router = new proto.slmrouter.v1.Router(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const problem = (i: number): Problem => ({ text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`, options: { maxNewTokens: 16 } });
+    const result: Record<string, unknown> = { machine: 'shared 2-core machine; workers use the instant engine', requests: options.requests };
+    const added = (router: Percentiles, direct: Percentiles) => ({ p50: round(router.p50Ms - direct.p50Ms), p99: round(router.p99Ms - direct.p99Ms) });
+    for (const concurrency of options.concurrency) {
+      const warm = Math.min(200, options.requests);
+      await measure(concurrency, warm, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
+      const direct = await measure(concurrency, options.requests, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
+      await measure(concurrency, warm, (i) => postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      const rest = await measure(concurrency, options.requests, (i) => postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      await measure(concurrency, warm, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
+      const viaGrpc = await measure(concurrency, options.requests, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
+      const restAdded = added(rest, direct);
+      const grpcAdded = added(viaGrpc, direct);
+      result[`c${concurrency}`] = {
+        directWorker: direct,
+        rest,
+        grpc: viaGrpc,
+        restAddedP50Ms: restAdded.p50,
+        restAddedP99Ms: restAdded.p99,
+        grpcAddedP50Ms: grpcAdded.p50,
+        grpcAddedP99Ms: grpcAdded.p99,
+      };
+      log(`concurrency ${concurrency}: rest +${restAdded.p50} ms p50, grpc +${grpcAdded.p50} ms p50`);
+    }
+    worker.close();
+    router.close();
+
+    const lines = Array.from({ length: options.batchSize }, (_, i) => JSON.stringify({ text: ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'][i % 3] }));
+    const batchStarted = performance.now();
+    const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as { batchId: string };
+    for (;;) {
+      const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as { status: { state: string; counts: { failed: number } } };
+      if (status.state !== 'BATCH_STATE_RUNNING') {
+        result.batch = { problems: options.batchSize, failed: status.counts.failed, seconds: round((performance.now() - batchStarted) / 1000) };
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    result.batchProblemsPerSecond = Math.round(options.batchSize / ((performance.now() - batchStarted) / 1000));
+    agent.destroy();
+    return result;
+  } finally {
+    for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+  }
+}

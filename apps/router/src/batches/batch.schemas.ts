@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { chatMessageSchema, generationOptionsSchema } from '../solve/problem.schemas';
+
+/** One problem of a batch (array item or JSONL line): a solve problem plus its own priority. */
+export const batchProblemSchema = z
+  .object({
+    text: z.string().min(1).optional(),
+    messages: z.array(chatMessageSchema).min(1).optional(),
+    domain: z.enum(['auto', 'math', 'code', 'science']).optional(),
+    options: generationOptionsSchema.optional(),
+    requestId: z.string().max(200).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    priority: z.number().int().min(0).max(2_097_151).optional().describe('1 is the highest; 0 or unset takes the batch priority'),
+  })
+  .strict()
+  .refine((p) => (p.text === undefined) !== (p.messages === undefined), { message: 'exactly one of text or messages is required' });
+export type BatchProblemInput = z.infer<typeof batchProblemSchema>;
+
+/** POST /v1/batches as JSON (a bare array of problems is accepted too). */
+export const batchRequestSchema = z
+  .object({
+    problems: z.array(z.unknown()).min(1, 'a batch needs at least one problem'),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    priority: z.number().int().min(0).max(2_097_151).optional().describe('queue priority of every problem: 1 is the highest, 0 (default) the lowest'),
+    metadata: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+export type BatchRequestInput = z.infer<typeof batchRequestSchema>;
+
+export const offsetQuerySchema = z.object({ offset: z.coerce.number().int().min(0).default(0) });

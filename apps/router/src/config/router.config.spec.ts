@@ -1,0 +1,52 @@
+import { ConfigError } from '@slm/platform';
+import { loadRouterConfig } from './router.config';
+
+describe('router config', () => {
+  it('has working defaults', () => {
+    const config = loadRouterConfig({ ROUTER_FALLBACK_OTHER: '', ROUTER_MODEL_ALIASES: '' });
+    expect(config.http.port).toBe(8080);
+    expect(config.grpc.port).toBe(50051);
+    expect(config.workers.addresses).toEqual({ math: ['127.0.0.1:50061'], code: ['127.0.0.1:50062'], science: ['127.0.0.1:50063'] });
+    expect(config.limits.maxBatchSize).toBe(100_000);
+    expect(config.policy.fallback).toEqual({ kind: 'reject' });
+    expect(Object.isFrozen(config.limits)).toBe(true);
+  });
+
+  it('reads replica lists, DNS targets, fallbacks and model aliases', () => {
+    const config = loadRouterConfig({
+      MATH_WORKER_ADDRESSES: '10.0.0.5:50061, 10.0.0.6:50061',
+      CODE_WORKER_ADDRESSES: 'dns:///code-worker:50062',
+      ROUTER_FALLBACK: 'domain:science',
+      ROUTER_FALLBACK_OTHER: 'worker:r1',
+      ROUTER_MODEL_ALIASES: 'r1=math',
+    });
+    expect(config.workers.addresses.math).toEqual(['10.0.0.5:50061', '10.0.0.6:50061']);
+    expect(config.workers.addresses.code).toEqual(['dns:///code-worker:50062']);
+    expect(config.policy).toMatchObject({ fallback: { kind: 'domain', domain: 'science' }, otherFallback: { kind: 'worker', name: 'r1' } });
+    expect(config.modelAliases).toEqual({ r1: 'math' });
+  });
+
+  it('lists every bad variable in one message', () => {
+    const env = {
+      ROUTER_HTTP_PORT: '99999',
+      MATH_WORKER_ADDRESSES: 'no-port',
+      ROUTER_MAX_BATCH_SIZE: '0',
+      ROUTER_THRESHOLD_CODE: '2',
+      ROUTER_MODEL_ALIASES: 'x=poetry',
+      ROUTER_FALLBACK: 'worker:ghost',
+    };
+    let error: unknown;
+    try {
+      loadRouterConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['ROUTER_HTTP_PORT', 'MATH_WORKER_ADDRESSES', 'ROUTER_MAX_BATCH_SIZE', 'ROUTER_THRESHOLD_CODE', 'ROUTER_MODEL_ALIASES']) expect(message).toContain(name);
+  });
+
+  it('refuses a worker fallback that names nothing it can serve', () => {
+    expect(() => loadRouterConfig({ ROUTER_FALLBACK: 'worker:ghost' })).toThrow(/ROUTER_FALLBACK: worker:ghost is neither math, code, science nor a ROUTER_MODEL_ALIASES id/);
+  });
+});

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
+import { WorkerDomain } from '@slm/contracts';
+import { DEFAULT_ROUTE_POLICY, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
+
+/** A comma-separated list of `host:port` addresses, or one `dns:///name:port` target. */
+const addressListSchema = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^(dns:\/\/\/[^\s]+:\d+|[^\s:/]+:\d+|\[[0-9a-fA-F:]+\]:\d+)$/, 'expected host:port or dns:///name:port'))
+      .min(1, 'at least one address'),
+  );
+
+const thresholdSchema = z.coerce.number().min(0).max(1);
+const unavailableFallbackSchema = z.enum(['math', 'code', 'science', 'reject'], { message: 'expected math, code, science or reject' });
+
+/**
+ * Every variable the router reads, with its default. Validated once, before Nest boots;
+ * a bad value stops the process with one message listing every problem.
+ */
+export const routerConfigSchema = z
+  .object({
+    /** HTTP port (REST and OpenAI-compatible). Default 8080. */
+    ROUTER_HTTP_PORT: portSchema.default(8080),
+    /** gRPC port of the Router service. Default 50051. */
+    ROUTER_GRPC_PORT: portSchema.default(50051),
+    /** Host both servers bind to. Default 0.0.0.0. */
+    ROUTER_HOST: z.string().min(1).default('0.0.0.0'),
+    /** Redis of the batch queues. Default redis://127.0.0.1:6379. */
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').default('redis://127.0.0.1:6379'),
+    /** Key prefix of the BullMQ queues and batch records. Default bull (BullMQ's own default). */
+    QUEUE_PREFIX: z.string().min(1).default('bull'),
+    MATH_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50061']),
+    CODE_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50062']),
+    SCIENCE_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50063']),
+    /** How often each replica's grpc.health.v1 status is checked, ms. Default 2000. */
+    ROUTER_HEALTH_INTERVAL_MS: positiveIntSchema.default(2000),
+    /** Largest accepted request body (JSON or JSONL upload), bytes. Default 64 MiB. */
+    ROUTER_MAX_BODY_BYTES: positiveIntSchema.default(64 * 1024 * 1024),
+    /** Longest accepted problem text (all messages of a conversation together), characters. Default 32000. */
+    ROUTER_MAX_PROBLEM_CHARS: positiveIntSchema.default(32_000),
+    /** Most problems in one batch. Default 100000. */
+    ROUTER_MAX_BATCH_SIZE: positiveIntSchema.default(100_000),
+    /** Upper bound a request may ask for in maxNewTokens. Default 8192. */
+    ROUTER_MAX_NEW_TOKENS_LIMIT: positiveIntSchema.default(8192),
+    /** Synchronous requests one client (x-client-id header, else its address) may have in flight. Default 64. */
+    ROUTER_MAX_CONCURRENT_PER_CLIENT: positiveIntSchema.default(64),
+    /** Deadline of a synchronous request when the caller sets none, ms. Default 300000. */
+    ROUTER_REQUEST_TIMEOUT_MS: positiveIntSchema.default(300_000),
+    /** How long batch records and results are kept after submission, seconds. Default 86400. */
+    ROUTER_RESULT_TTL_SECONDS: positiveIntSchema.default(86_400),
+    /** Attempts per batch problem before it counts as failed. Default 3. */
+    ROUTER_JOB_ATTEMPTS: positiveIntSchema.default(3),
+    /** Confidence below which the classifier's choice gives way to the fallback, per domain. Default 0.5. */
+    ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
+    ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
+    ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
+    /** Below-threshold problems: reject (HTTP 422), domain:math|code|science, or worker:NAME. Default reject. */
+    ROUTER_FALLBACK: routeFallbackSchema.default({ kind: 'reject' }),
+    /** Problems classified `other`; same spelling. Default: ROUTER_FALLBACK. */
+    ROUTER_FALLBACK_OTHER: z.preprocess((v) => (v === '' ? undefined : v), routeFallbackSchema.optional()),
+    /** Where a problem goes when its domain has no healthy replica: another domain, or reject (503). Default reject. */
+    ROUTER_UNAVAILABLE_FALLBACK: unavailableFallbackSchema.default('reject'),
+    /** Model ids accepted by /v1/chat/completions besides auto|math|code|science, as id=domain pairs. */
+    ROUTER_MODEL_ALIASES: z
+      .string()
+      .default('')
+      .transform((value, ctx) => {
+        const aliases: Record<string, WorkerDomain> = {};
+        for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+          const [id, domain] = pair.split('=').map((p) => p?.trim() ?? '');
+          if (!id || !isWorkerDomain(domain)) {
+            ctx.addIssue({ code: 'custom', message: `"${pair}" is not id=math|code|science` });
+            continue;
+          }
+          aliases[id] = domain;
+        }
+        return aliases;
+      }),
+  })
+  .superRefine((env, ctx) => {
+    // A worker:NAME fallback names a domain or a model alias; anything else could never be served.
+    for (const key of ['ROUTER_FALLBACK', 'ROUTER_FALLBACK_OTHER'] as const) {
+      const fallback: RouteFallback | undefined = env[key];
+      if (fallback?.kind === 'worker' && !isWorkerDomain(fallback.name) && !env.ROUTER_MODEL_ALIASES[fallback.name]) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `worker:${fallback.name} is neither math, code, science nor a ROUTER_MODEL_ALIASES id` });
+      }
+    }
+  })
+  .transform((env) => ({
+    http: { port: env.ROUTER_HTTP_PORT, host: env.ROUTER_HOST },
+    grpc: { port: env.ROUTER_GRPC_PORT, host: env.ROUTER_HOST },
+    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
+    workers: {
+      addresses: { math: env.MATH_WORKER_ADDRESSES, code: env.CODE_WORKER_ADDRESSES, science: env.SCIENCE_WORKER_ADDRESSES } as Record<WorkerDomain, string[]>,
+      healthIntervalMs: env.ROUTER_HEALTH_INTERVAL_MS,
+      unavailableFallback: env.ROUTER_UNAVAILABLE_FALLBACK,
+    },
+    limits: {
+      maxBodyBytes: env.ROUTER_MAX_BODY_BYTES,
+      maxProblemChars: env.ROUTER_MAX_PROBLEM_CHARS,
+      maxBatchSize: env.ROUTER_MAX_BATCH_SIZE,
+      maxNewTokensLimit: env.ROUTER_MAX_NEW_TOKENS_LIMIT,
+      maxConcurrentPerClient: env.ROUTER_MAX_CONCURRENT_PER_CLIENT,
+      requestTimeoutMs: env.ROUTER_REQUEST_TIMEOUT_MS,
+    },
+    batches: { resultTtlSeconds: env.ROUTER_RESULT_TTL_SECONDS, attempts: env.ROUTER_JOB_ATTEMPTS },
+    policy: {
+      thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE } as Record<WorkerDomain, number>,
+      fallback: env.ROUTER_FALLBACK,
+      otherFallback: env.ROUTER_FALLBACK_OTHER ?? env.ROUTER_FALLBACK,
+    },
+    modelAliases: env.ROUTER_MODEL_ALIASES,
+  }));
+
+export type RouterConfig = z.output<typeof routerConfigSchema>;
+
+/** Reads and validates the router's configuration (the only place process.env is read). */
+export function loadRouterConfig(env: Record<string, string | undefined> = process.env): Readonly<RouterConfig> {
+  return loadConfig(routerConfigSchema, env);
+}
+
+export const WORKER_DOMAINS: readonly WorkerDomain[] = [WorkerDomain.MATH, WorkerDomain.CODE, WorkerDomain.SCIENCE];
+
+export function isWorkerDomain(value: unknown): value is WorkerDomain {
+  return typeof value === 'string' && (WORKER_DOMAINS as readonly string[]).includes(value);
+}
+
+/** Nest injection token of the {@link RouterConfig}. */
+export const ROUTER_CONFIG = Symbol('ROUTER_CONFIG');

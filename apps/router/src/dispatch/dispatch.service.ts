@@ -1,0 +1,35 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { loadProto, type WorkerDomain } from '@slm/contracts';
+import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
+import { WorkerPool } from './worker-pool';
+
+/** One {@link WorkerPool} per worker domain, started with the app and closed with it. */
+@Injectable()
+export class DispatchService implements OnModuleInit, OnApplicationShutdown {
+  private readonly pools: Record<WorkerDomain, WorkerPool>;
+
+  constructor(@Inject(ROUTER_CONFIG) config: RouterConfig) {
+    const proto = loadProto();
+    const poolOf = (domain: WorkerDomain) => new WorkerPool(domain, config.workers.addresses[domain], config.workers.healthIntervalMs, proto);
+    this.pools = { math: poolOf('math'), code: poolOf('code'), science: poolOf('science') };
+  }
+
+  onModuleInit(): void {
+    for (const domain of WORKER_DOMAINS) this.pools[domain].start();
+  }
+
+  onApplicationShutdown(): void {
+    for (const domain of WORKER_DOMAINS) this.pools[domain].close();
+  }
+
+  pool(domain: WorkerDomain): WorkerPool {
+    return this.pools[domain];
+  }
+
+  /** Per domain: whether a replica is serving, and each replica's state. */
+  async readiness(refresh: boolean): Promise<Record<WorkerDomain, { serving: boolean; replicas: ReturnType<WorkerPool['states']> }>> {
+    if (refresh) await Promise.all(WORKER_DOMAINS.map((d) => this.pools[d].checkAll()));
+    const entry = (d: WorkerDomain) => ({ serving: this.pools[d].isServing(), replicas: this.pools[d].states() });
+    return { math: entry('math'), code: entry('code'), science: entry('science') };
+  }
+}

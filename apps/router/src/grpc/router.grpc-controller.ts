@@ -1,0 +1,196 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import * as grpc from '@grpc/grpc-js';
+import {
+  ROUTER_SERVICE,
+  addHealthAndReflection,
+  loadPackageDefinition,
+  loadProto,
+  type BatchStatus,
+  type RouterHandlers,
+  type SolveStreamResponse,
+} from '@slm/contracts';
+import { AppError, ErrorCode, errorCodeOf, grpcErrorOf } from '@slm/platform';
+import { BatchService } from '../batches/batch.service';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
+import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { RoutingService } from '../routing/routing.service';
+import { SolveService } from '../solve/solve.service';
+
+const WATCH_POLL_MS = 250;
+
+/**
+ * The gRPC `Router` service, with grpc.health.v1 and reflection, on its own port. A plain grpc-js
+ * server owned by this provider (not Nest's microservice transport): handlers need the call's
+ * deadline, cancellation and write backpressure, which grpc-js gives directly.
+ */
+@Injectable()
+export class RouterGrpcController implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RouterGrpcController.name);
+  private readonly server = new grpc.Server();
+  /** The bound port (differs from the configured one when that is 0). */
+  port = 0;
+
+  constructor(
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+    private readonly solver: SolveService,
+    private readonly routing: RoutingService,
+    private readonly batches: BatchService,
+    private readonly limiter: ClientConcurrencyService,
+    private readonly metrics: RouterMetricsService,
+  ) {
+    const definition = loadPackageDefinition();
+    this.server.addService(loadProto(definition).slmrouter.v1.Router.service, this.handlers());
+    addHealthAndReflection(this.server, definition, [ROUTER_SERVICE], 'SERVING');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    this.logger.log(`gRPC Router listening on ${this.config.grpc.host}:${this.port}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 5000);
+      force.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private handlers(): RouterHandlers {
+    return {
+      Solve: (call, callback) =>
+        void this.unary('solve', call, callback, async () => {
+          const problem = this.solver.prepare(call.request.problem);
+          const release = this.limiter.acquire(clientOf(call));
+          try {
+            return { result: await this.solver.solve(problem, { deadline: deadlineOf(call), signal: abortOnCancel(call) }) };
+          } finally {
+            release();
+          }
+        }),
+      SolveStream: (call) => void this.solveStream(call),
+      Classify: (call, callback) =>
+        void this.unary('classify', call, callback, async () => {
+          const text = call.request.text ?? '';
+          if (!text) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text is required');
+          if (text.length > this.config.limits.maxProblemChars) {
+            throw new AppError(ErrorCode.INPUT_TOO_LONG, `text of ${text.length} characters exceeds ${this.config.limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`);
+          }
+          return { route: this.routing.decide(text) };
+        }),
+      SubmitBatch: (call, callback) =>
+        void this.unary('batch_submit', call, callback, () =>
+          this.batches.submit(
+            call.request.problems.map((problem) => ({ problem })),
+            { idempotencyKey: call.request.idempotencyKey || undefined, priority: call.request.priority || undefined, metadata: call.request.metadata },
+          ),
+        ),
+      GetBatch: (call, callback) => void this.unary('batch_status', call, callback, async () => ({ status: await this.batches.status(call.request.batchId) })),
+      CancelBatch: (call, callback) => void this.unary('batch_cancel', call, callback, async () => ({ status: await this.batches.cancel(call.request.batchId) })),
+      WatchBatch: (call) => void this.watchBatch(call),
+    };
+  }
+
+  private async unary<Req, Res>(
+    operation: string,
+    _call: grpc.ServerUnaryCall<Req, Res>,
+    callback: grpc.sendUnaryData<Res>,
+    run: () => Promise<Res>,
+  ): Promise<void> {
+    const started = performance.now();
+    let code = 'OK';
+    try {
+      callback(null, await run());
+    } catch (error) {
+      code = errorCodeOf(error);
+      if (code === ErrorCode.INTERNAL) this.logger.error({ err: error, operation }, 'unexpected error');
+      callback(grpcErrorOf(error));
+    } finally {
+      this.metrics.requests.inc({ ingress: 'grpc', operation, code });
+      this.metrics.latency.observe({ ingress: 'grpc', operation }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async solveStream(call: Parameters<RouterHandlers['SolveStream']>[0]): Promise<void> {
+    const started = performance.now();
+    let code = 'OK';
+    let release: (() => void) | undefined;
+    try {
+      const problem = this.solver.prepare(call.request.problem);
+      release = this.limiter.acquire(clientOf(call));
+      const signal = abortOnCancel(call);
+      for await (const event of this.solver.solveStream(problem, { deadline: deadlineOf(call), signal })) {
+        if (call.cancelled) return;
+        const message: SolveStreamResponse =
+          event.event === 'route' ? { route: event.route } : event.event === 'delta' ? { delta: event.delta } : { result: event.result };
+        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    } catch (error) {
+      code = errorCodeOf(error);
+      // A broken stream ends with an error status, never a success.
+      if (!call.cancelled) call.emit('error', grpcErrorOf(error));
+    } finally {
+      release?.();
+      this.metrics.requests.inc({ ingress: 'grpc', operation: 'solve_stream', code });
+      this.metrics.latency.observe({ ingress: 'grpc', operation: 'solve_stream' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async watchBatch(call: Parameters<RouterHandlers['WatchBatch']>[0]): Promise<void> {
+    try {
+      let next = call.request.fromIndex ?? 0;
+      let lastStatus = '';
+      for (;;) {
+        if (call.cancelled) return;
+        const status: BatchStatus = await this.batches.status(call.request.batchId);
+        const fingerprint = JSON.stringify([status.state, status.counts]);
+        if (fingerprint !== lastStatus) {
+          lastStatus = fingerprint;
+          call.write({ status });
+        }
+        for await (const line of this.batches.items(call.request.batchId, next)) {
+          if (call.cancelled) return;
+          next++;
+          if (!call.write({ item: JSON.parse(line) })) await new Promise((resolve) => call.once('drain', resolve));
+        }
+        if (status.state !== 'BATCH_STATE_RUNNING' && next >= (status.total ?? 0)) break;
+        await new Promise((resolve) => setTimeout(resolve, WATCH_POLL_MS));
+      }
+      const final = await this.batches.status(call.request.batchId);
+      if (JSON.stringify([final.state, final.counts]) !== lastStatus) call.write({ status: final });
+      call.end();
+    } catch (error) {
+      if (!call.cancelled) call.emit('error', grpcErrorOf(error));
+    }
+  }
+}
+
+function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): Date | undefined {
+  const deadline = call.getDeadline();
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+function abortOnCancel(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): AbortSignal {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  return controller.signal;
+}
+
+function clientOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
+  const id = call.metadata.get('x-client-id')[0];
+  if (typeof id === 'string' && id) return `id:${id.slice(0, 200)}`;
+  // The peer is host:port; one client opens many ports, so only the host counts.
+  return `ip:${call.getPeer().replace(/:\d+$/, '')}`;
+}

@@ -1,0 +1,19 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+// The few Express request/response members the router uses (@types/express is not installed,
+// and the router needs no more than these).
+
+export type HttpRequest = IncomingMessage & {
+  body?: unknown;
+  ip?: string;
+  path: string;
+  query: Record<string, unknown>;
+};
+
+export type HttpResponse = ServerResponse & {
+  status(code: number): HttpResponse;
+  json(body: unknown): void;
+  setHeader(name: string, value: string | number | readonly string[]): HttpResponse;
+};
+
+export type NextFunction = (error?: unknown) => void;

@@ -1,0 +1,174 @@
+import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FinishReason__Output, Problem, Result__Output, RouteDecision__Output, WorkerDomain } from '@slm/contracts';
+import { AppError, ErrorCode, errorCodeOf } from '@slm/platform';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
+import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { classifiedDomainOf } from '../routing/domains';
+import { parseInput } from '../solve/problem.schemas';
+import { SolveService } from '../solve/solve.service';
+import { sendError } from './body-reader.middleware';
+import type { HttpRequest, HttpResponse } from './http.types';
+import { openAiErrorBody } from './openai-errors';
+import { chatCompletionRequestSchema, type ChatCompletionRequest } from './openai.schemas';
+import { jsonSchemaOf } from './openapi';
+import { abortOnClose, clientOf, startSse, writeSse } from './sse';
+
+const DOMAIN_MODELS: readonly WorkerDomain[] = ['math', 'code', 'science'];
+
+/** The OpenAI-compatible API: chat completions (routed by the model name) and the model list. */
+@ApiTags('openai')
+@Controller('/v1')
+export class OpenAiController {
+  private readonly created = Math.floor(Date.now() / 1000);
+
+  constructor(
+    private readonly solver: SolveService,
+    private readonly limiter: ClientConcurrencyService,
+    private readonly metrics: RouterMetricsService,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+  ) {}
+
+  @Get('/models')
+  @ApiOperation({ summary: 'OpenAI model list: auto (classify), math, code, science and configured aliases.' })
+  models() {
+    const ids = ['auto', ...DOMAIN_MODELS, ...Object.keys(this.config.modelAliases)];
+    return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: this.created, owned_by: 'slm-router' })) };
+  }
+
+  @Post('/chat/completions')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'OpenAI chat completions; model auto routes by classification, math|code|science or an alias forces the route.' })
+  @ApiBody({ schema: jsonSchemaOf(chatCompletionRequestSchema) })
+  async completions(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+    const started = performance.now();
+    let code = 'OK';
+    let release: (() => void) | undefined;
+    try {
+      const request = parseInput(chatCompletionRequestSchema, req.body);
+      const problem = this.solver.prepare(this.problemOf(request));
+      release = this.limiter.acquire(clientOf(req));
+      const signal = abortOnClose(res);
+      const id = `chatcmpl-${problem.requestId}`;
+      const created = Math.floor(Date.now() / 1000);
+      if (!request.stream) {
+        const result = await this.solver.solve(problem, { signal });
+        this.setRouteHeaders(res, result.route ?? undefined, problem.requestId);
+        res.status(200).json({
+          id,
+          object: 'chat.completion',
+          created,
+          model: result.model || request.model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: result.answer, ...(result.reasoning ? { reasoning_content: result.reasoning } : {}) },
+              finish_reason: finishReasonOf(result.finishReason),
+              logprobs: null,
+            },
+          ],
+          usage: usageOf(result),
+          route: result.route,
+          extracted: result.extracted,
+        });
+        return;
+      }
+      const events = this.solver.solveStream(problem, { signal });
+      const first = await events.next();
+      const route = !first.done && first.value.event === 'route' ? first.value.route : undefined;
+      this.setRouteHeaders(res, route, problem.requestId);
+      startSse(res);
+      const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+        writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra });
+      chunk({ role: 'assistant', content: '' }, null, { route });
+      try {
+        for await (const event of events) {
+          if (signal.aborted) break;
+          if (event.event === 'delta') {
+            chunk(event.delta.channel === 'CHANNEL_REASONING' ? { reasoning_content: event.delta.text } : { content: event.delta.text }, null);
+          } else if (event.event === 'result') {
+            chunk({}, finishReasonOf(event.result.finishReason), { route: event.result.route });
+            if (request.stream_options?.include_usage) {
+              writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage: usageOf(event.result) });
+            }
+          }
+        }
+        writeSse(res, '[DONE]');
+      } catch (error) {
+        // OpenAI's streams report a late failure as an error object, then stop (no [DONE]).
+        code = errorCodeOf(error);
+        writeSse(res, openAiErrorBody(error));
+      }
+      res.end();
+    } catch (error) {
+      code = errorCodeOf(error);
+      sendError(req, res, error);
+    } finally {
+      release?.();
+      this.metrics.requests.inc({ ingress: 'openai', operation: 'chat_completions', code });
+      this.metrics.latency.observe({ ingress: 'openai', operation: 'chat_completions' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private problemOf(request: ChatCompletionRequest): Problem {
+    const domain = this.domainOfModel(request.model);
+    const maxNewTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+    const stop = request.stop === null || request.stop === undefined ? [] : Array.isArray(request.stop) ? request.stop : [request.stop];
+    return {
+      conversation: {
+        messages: request.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: typeof m.content === 'string' ? m.content : '' })),
+      },
+      domainOverride: domain === 'auto' ? 'DOMAIN_UNSPECIFIED' : domain === 'math' ? 'DOMAIN_MATH' : domain === 'code' ? 'DOMAIN_CODE' : 'DOMAIN_SCIENCE',
+      options: {
+        ...(maxNewTokens !== undefined ? { maxNewTokens } : {}),
+        ...(request.temperature !== null && request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.top_p !== null && request.top_p !== undefined ? { topP: request.top_p } : {}),
+        ...(request.seed !== null && request.seed !== undefined ? { seed: request.seed } : {}),
+        stop,
+      },
+      metadata: request.user ? { user: request.user } : {},
+    };
+  }
+
+  private domainOfModel(model: string): WorkerDomain | 'auto' {
+    if (model === 'auto') return 'auto';
+    if ((DOMAIN_MODELS as readonly string[]).includes(model)) return model as WorkerDomain;
+    const alias = this.config.modelAliases[model];
+    if (alias) return alias;
+    throw new AppError(ErrorCode.NOT_FOUND, `model ${model} does not exist; use auto, math, code, science${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
+  }
+
+  private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined, requestId: string): void {
+    res.setHeader('x-request-id', requestId);
+    if (!route) return;
+    res.setHeader('x-slm-route-domain', classifiedDomainOf(route.domain) ?? 'unspecified');
+    res.setHeader('x-slm-route-confidence', route.confidence.toFixed(4));
+    res.setHeader('x-slm-route-overridden', String(route.overridden));
+    res.setHeader('x-slm-route-fallback', String(route.fallback));
+    if (route.fallbackReason) res.setHeader('x-slm-route-fallback-reason', route.fallbackReason);
+  }
+}
+
+function finishReasonOf(reason: FinishReason__Output): 'stop' | 'length' {
+  switch (reason) {
+    case 'FINISH_REASON_LENGTH':
+    case 'FINISH_REASON_CONTEXT_LENGTH':
+      return 'length';
+    case 'FINISH_REASON_STOP':
+    case 'FINISH_REASON_STOP_SEQUENCE':
+    case 'FINISH_REASON_CANCELLED':
+    case 'FINISH_REASON_UNSPECIFIED':
+      return 'stop';
+    default: {
+      const unreachable: never = reason;
+      return unreachable;
+    }
+  }
+}
+
+function usageOf(result: Result__Output) {
+  const prompt = result.usage?.promptTokens ?? 0;
+  const completion = result.usage?.completionTokens ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+const contentSchema = z.union([
+  z.string(),
+  z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).transform((parts, ctx) => {
+    const bad = parts.find((p) => p.type !== 'text');
+    if (bad) ctx.addIssue({ code: 'custom', message: `content part type ${bad.type} is not supported (text only)` });
+    return parts.map((p) => p.text ?? '').join('');
+  }),
+]);
+
+/**
+ * POST /v1/chat/completions as OpenAI defines it; fields the router does not use are accepted
+ * and ignored (clients send many), the ones it uses are checked.
+ */
+export const chatCompletionRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z
+    .array(
+      z.looseObject({
+        role: z.enum(['system', 'developer', 'user', 'assistant']),
+        content: contentSchema.nullable().optional(),
+      }),
+    )
+    .min(1),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().gt(0).max(1).nullable().optional(),
+  seed: z.number().int().min(0).max(0xffffffff).nullable().optional(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
+  n: z.literal(1, { message: 'only n = 1 is supported' }).nullable().optional(),
+  user: z.string().optional(),
+});
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

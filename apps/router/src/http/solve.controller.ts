@@ -1,0 +1,96 @@
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { errorCodeOf, httpErrorBody } from '@slm/platform';
+import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { RoutingService } from '../routing/routing.service';
+import { classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
+import { SolveService, type SolveEvent } from '../solve/solve.service';
+import { sendError } from './body-reader.middleware';
+import type { HttpRequest, HttpResponse } from './http.types';
+import { jsonSchemaOf } from './openapi';
+import { abortOnClose, clientOf, startSse, wantsEventStream, writeSse } from './sse';
+
+/** REST ingress for backend pipelines: solve (JSON or server-sent events) and classify. */
+@ApiTags('solve')
+@Controller()
+export class SolveController {
+  constructor(
+    private readonly solver: SolveService,
+    private readonly routing: RoutingService,
+    private readonly limiter: ClientConcurrencyService,
+    private readonly metrics: RouterMetricsService,
+  ) {}
+
+  @Post('/v1/solve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Classify and solve one problem; `stream: true` or Accept: text/event-stream streams route, delta, result (or error) events.' })
+  @ApiBody({ schema: jsonSchemaOf(solveRequestSchema) })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiResponse({ status: 200, description: '{ result } (proto Result, route included), or an event stream' })
+  async solve(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+    const started = performance.now();
+    let code = 'OK';
+    let release: (() => void) | undefined;
+    try {
+      const input = parseInput(solveRequestSchema, req.body);
+      const { stream: _stream, ...problemInput } = input;
+      const problem = this.solver.prepare(problemOfInput(problemInput));
+      release = this.limiter.acquire(clientOf(req));
+      const signal = abortOnClose(res);
+      if (!(input.stream ?? wantsEventStream(req))) {
+        const result = await this.solver.solve(problem, { signal });
+        res.status(200).json({ result });
+        return;
+      }
+      const events = this.solver.solveStream(problem, { signal });
+      const first = await events.next();
+      startSse(res, { 'x-request-id': problem.requestId });
+      if (!first.done) writeSse(res, payloadOf(first.value), first.value.event);
+      try {
+        for await (const event of events) {
+          if (signal.aborted) break;
+          writeSse(res, payloadOf(event), event.event);
+        }
+      } catch (error) {
+        // Headers are gone: the failure becomes the stream's last event, never a silent end.
+        code = errorCodeOf(error);
+        writeSse(res, httpErrorBody(error).error, 'error');
+      }
+      res.end();
+    } catch (error) {
+      code = errorCodeOf(error);
+      sendError(req, res, error);
+    } finally {
+      release?.();
+      this.metrics.requests.inc({ ingress: 'rest', operation: 'solve', code });
+      this.metrics.latency.observe({ ingress: 'rest', operation: 'solve' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  @Post('/v1/classify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The route decision the router would take for a text (policy applied), without solving.' })
+  @ApiBody({ schema: jsonSchemaOf(classifyRequestSchema) })
+  @ApiResponse({ status: 200, description: '{ route } (proto RouteDecision)' })
+  classify(@Req() req: HttpRequest): { route: ReturnType<RoutingService['decide']> } {
+    const { text } = parseInput(classifyRequestSchema, req.body);
+    this.metrics.requests.inc({ ingress: 'rest', operation: 'classify', code: 'OK' });
+    return { route: this.routing.decide(text) };
+  }
+}
+
+function payloadOf(event: SolveEvent): unknown {
+  switch (event.event) {
+    case 'route':
+      return event.route;
+    case 'delta':
+      return event.delta;
+    case 'result':
+      return event.result;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BatchService } from './batches/batch.service';
+import { ROUTER_CONFIG, type RouterConfig } from './config/router.config';
+import { DispatchService } from './dispatch/dispatch.service';
+import { RouterGrpcController } from './grpc/router.grpc-controller';
+import { BatchesController } from './http/batches.controller';
+import { HealthController } from './http/health.controller';
+import { OpenAiController } from './http/openai.controller';
+import { SolveController } from './http/solve.controller';
+import { ClientConcurrencyService } from './limits/client-concurrency.service';
+import { RouterMetricsService } from './metrics/router-metrics.service';
+import { ROUTE_CLASSIFIER, type RouteClassifier } from './routing/route-classifier';
+import { RoutingService } from './routing/routing.service';
+import { SolveService } from './solve/solve.service';
+
+/** The router: HTTP controllers, the gRPC Router service, dispatch and batches. */
+@Module({})
+export class RouterModule {
+  static forRoot(config: RouterConfig, classifier: RouteClassifier): DynamicModule {
+    return {
+      module: RouterModule,
+      controllers: [SolveController, OpenAiController, BatchesController, HealthController],
+      providers: [
+        { provide: ROUTER_CONFIG, useValue: config },
+        { provide: ROUTE_CLASSIFIER, useValue: classifier },
+        RoutingService,
+        DispatchService,
+        SolveService,
+        BatchService,
+        ClientConcurrencyService,
+        RouterMetricsService,
+        RouterGrpcController,
+      ],
+    };
+  }
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Problem, Result__Output, RouteDecision__Output, TokenDelta__Output } from '@slm/contracts';
+import { AppError, ErrorCode } from '@slm/platform';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
+import { DispatchService } from '../dispatch/dispatch.service';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { classifiedDomainOf, workerDomainOf } from '../routing/domains';
+import { RoutingService } from '../routing/routing.service';
+import { checkProblem, classifiedTextOf } from './problem.schemas';
+
+/** One event of a streamed solution: the route first, then deltas, then exactly one result. */
+export type SolveEvent = { event: 'route'; route: RouteDecision__Output } | { event: 'delta'; delta: TokenDelta__Output } | { event: 'result'; result: Result__Output };
+
+/** How a caller's request is bounded. */
+export interface SolveContext {
+  /** The caller's deadline, if any; the configured request timeout caps it. */
+  deadline?: Date;
+  /** Fired when the caller goes away. */
+  signal?: AbortSignal;
+}
+
+/** Classifies a problem, applies the policy and solves it on the chosen domain's workers. */
+@Injectable()
+export class SolveService {
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly dispatch: DispatchService,
+    private readonly metrics: RouterMetricsService,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+  ) {}
+
+  /** Validates the problem's limits and gives it a request id. */
+  prepare(problem: Problem | null | undefined): Problem & { requestId: string } {
+    const checked = checkProblem(problem, this.config.limits);
+    return { ...checked, requestId: checked.requestId || randomUUID() };
+  }
+
+  /** The route decision for a problem, the no-healthy-replica fallback included. */
+  route(problem: Problem): RouteDecision__Output {
+    const override = workerDomainOf(problem.domainOverride);
+    if (classifiedDomainOf(problem.domainOverride) === 'other') {
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, 'domainOverride DOMAIN_OTHER has no worker; use math, code or science');
+    }
+    let decision = this.routing.decide(classifiedTextOf(problem), override);
+    const domain = workerDomainOf(decision.domain);
+    if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
+    this.metrics.routeDecisions.inc({ domain: workerDomainOf(decision.domain) ?? 'other', kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
+    return decision;
+  }
+
+  async solve(problem: Problem & { requestId: string }, context: SolveContext = {}): Promise<Result__Output> {
+    const route = this.route(problem);
+    const result = await this.dispatch.pool(this.domainOf(route)).generate({ problem, route }, this.callContext(problem, context));
+    return { ...result, route: result.route ?? route };
+  }
+
+  async *solveStream(problem: Problem & { requestId: string }, context: SolveContext = {}): AsyncGenerator<SolveEvent> {
+    const route = this.route(problem);
+    yield { event: 'route', route };
+    const domain = this.domainOf(route);
+    const started = performance.now();
+    let first = true;
+    for await (const event of this.dispatch.pool(domain).generateStream({ problem, route }, this.callContext(problem, context))) {
+      if (event.delta) {
+        if (first) this.metrics.timeToFirstToken.observe({ domain }, (performance.now() - started) / 1000);
+        first = false;
+        yield { event: 'delta', delta: event.delta };
+      } else if (event.result) {
+        yield { event: 'result', result: { ...event.result, route: event.result.route ?? route } };
+        return;
+      }
+    }
+    throw new AppError(ErrorCode.INTERNAL, `the ${domain} worker ended its stream without a result`);
+  }
+
+  private domainOf(route: RouteDecision__Output) {
+    const domain = workerDomainOf(route.domain);
+    if (!domain) throw new AppError(ErrorCode.ROUTE_REJECTED, 'problem classified as other and no fallback domain is configured');
+    return domain;
+  }
+
+  private callContext(problem: Problem & { requestId: string }, context: SolveContext) {
+    const cap = Date.now() + this.config.limits.requestTimeoutMs;
+    const deadline = context.deadline && context.deadline.getTime() < cap ? context.deadline : new Date(cap);
+    return { deadline, requestId: problem.requestId, signal: context.signal };
+  }
+}

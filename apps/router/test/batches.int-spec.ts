@@ -1,0 +1,126 @@
+import { QueueWorkers } from './queue-workers';
+import { getJson, postJson, startHarness, type Harness } from './router-harness';
+
+const DOMAIN_TEXT = ['integral of x', 'python function', 'atom energy'];
+const DOMAINS = ['math', 'code', 'science'];
+
+async function waitForState(h: Harness, batchId: string, state: string, onStatus?: (status: Record<string, any>) => void) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (;;) {
+    const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
+    onStatus?.(json.status);
+    if (json.status.state === state) return json.status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function resultLines(h: Harness, batchId: string, offset?: number) {
+  const res = await fetch(`${h.base}/v1/batches/${batchId}/results${offset !== undefined ? `?offset=${offset}` : ''}`);
+  const text = await res.text();
+  return { res, items: text.split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
+}
+
+describe('batches through BullMQ queues', () => {
+  let h: Harness;
+  let workers: QueueWorkers;
+  beforeAll(async () => {
+    h = await startHarness({ ROUTER_MAX_BATCH_SIZE: '1000' });
+    workers = new QueueWorkers(process.env.REDIS_URL as string, h.prefix);
+  });
+  afterAll(async () => {
+    await workers.close();
+    await h.close();
+  });
+
+  it('solves a 1,000-problem batch with progress, per-domain counts and results in input order', async () => {
+    const problems = Array.from({ length: 1000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} #${i}`, requestId: `p-${i}` }));
+    const submitted = await postJson(`${h.base}/v1/batches`, { problems, priority: 2, metadata: { owner: 'test' } });
+    expect(submitted.status).toBe(202);
+    expect(submitted.json).toMatchObject({ total: 1000, deduplicated: false });
+    const progress: number[] = [];
+    const final = await waitForState(h, submitted.json.batchId, 'BATCH_STATE_COMPLETED', (s) => progress.push(s.progress));
+    expect(final).toMatchObject({ total: 1000, progress: 1, counts: { completed: 1000, failed: 0, queued: 0, active: 0 }, metadata: { owner: 'test' } });
+    expect(final.byDomain).toEqual([
+      { domain: 'DOMAIN_MATH', counts: { queued: 0, active: 0, completed: 334, failed: 0, cancelled: 0 } },
+      { domain: 'DOMAIN_CODE', counts: { queued: 0, active: 0, completed: 333, failed: 0, cancelled: 0 } },
+      { domain: 'DOMAIN_SCIENCE', counts: { queued: 0, active: 0, completed: 333, failed: 0, cancelled: 0 } },
+    ]);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    const { res, items } = await resultLines(h, submitted.json.batchId);
+    expect(res.headers.get('content-type')).toContain('application/jsonl');
+    expect(items.map((item) => item.index)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    items.forEach((item, i) => {
+      expect(item.result.answer).toBe(`${DOMAINS[i % 3]}:${DOMAIN_TEXT[i % 3]} #${i}`);
+      expect(item.result.requestId).toBe(`p-${i}`);
+    });
+    const tail = await resultLines(h, submitted.json.batchId, 995);
+    expect(tail.items.map((item) => item.index)).toEqual([995, 996, 997, 998, 999]);
+    const jobs = [...workers.runs.keys()].filter((id) => id.startsWith(submitted.json.batchId));
+    expect(jobs).toHaveLength(1000);
+    expect([...workers.runs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('takes a JSONL upload; a resubmission with the same idempotency key returns the same batch, solved once', async () => {
+    const body = ['{"text": "integral of y"}', '', '{"text": "fail me", "domain": "code"}', '{"messages": [{"role": "user", "content": "python loop"}]}'].join('\n');
+    const post = () => fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/jsonl', 'idempotency-key': 'upload-1' }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as { batchId: string; total: number; deduplicated: boolean } }));
+    const first = await post();
+    expect(first).toMatchObject({ status: 202, json: { total: 3, deduplicated: false } });
+    const final = await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');
+    expect(final.counts).toMatchObject({ completed: 2, failed: 1 });
+    const again = await post();
+    expect(again.json).toEqual({ batchId: first.json.batchId, total: 3, deduplicated: true });
+    const { items } = await resultLines(h, first.json.batchId);
+    expect(items[1]).toMatchObject({ index: 1, errorCode: 'INVALID_ARGUMENT', errorMessage: 'this problem always fails' });
+    expect(items[2].result.answer).toBe('code:python loop');
+    const runs = [...workers.runs.entries()].filter(([id]) => id.startsWith(first.json.batchId));
+    expect(runs.map(([id, n]) => [id.slice(-2), n])).toEqual(expect.arrayContaining([['-0', 1], ['-2', 1]]));
+    // "fail me" is retried by BullMQ (3 attempts by default), never recorded twice.
+    expect(runs.find(([id]) => id.endsWith('-1'))?.[1]).toBe(3);
+  });
+
+  it('cancels a batch: queued problems removed and counted cancelled, none solved afterwards', async () => {
+    await workers.pause();
+    try {
+      const submitted = await postJson(`${h.base}/v1/batches`, Array.from({ length: 30 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} c${i}` })));
+      expect(submitted.status).toBe(202);
+      const cancel = await fetch(`${h.base}/v1/batches/${submitted.json.batchId}`, { method: 'DELETE' });
+      const { status } = (await cancel.json()) as { status: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(status).toMatchObject({ state: 'BATCH_STATE_CANCELLED', progress: 1, counts: { cancelled: 30, queued: 0, completed: 0 } });
+      const { items } = await resultLines(h, submitted.json.batchId);
+      expect(items).toHaveLength(30);
+      expect(items.every((item) => item.errorCode === 'CANCELLED')).toBe(true);
+      workers.resume();
+      // A later batch is solved; the cancelled one never reaches a worker.
+      const later = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of z' }]);
+      await waitForState(h, later.json.batchId, 'BATCH_STATE_COMPLETED');
+      expect([...workers.runs.keys()].some((id) => id.startsWith(submitted.json.batchId))).toBe(false);
+    } finally {
+      workers.resume();
+    }
+  });
+
+  describe('limits and mistakes', () => {
+    it.each([
+      ['more problems than ROUTER_MAX_BATCH_SIZE', Array.from({ length: 1001 }, () => ({ text: 'x' })), 413, 'PAYLOAD_TOO_LARGE', /ROUTER_MAX_BATCH_SIZE/],
+      ['an empty batch', { problems: [] }, 400, 'INVALID_ARGUMENT', /at least one problem/],
+      ['a bad problem', [{ text: 'ok' }, { txt: 'typo' }], 400, 'INVALID_ARGUMENT', /problems\[1\]/],
+      ['a bad priority', { problems: [{ text: 'x' }], priority: -1 }, 400, 'INVALID_ARGUMENT', /priority/],
+    ])('%s', async (_name, body, status, code, message) => {
+      const res = await postJson(`${h.base}/v1/batches`, body);
+      expect(res.status).toBe(status);
+      expect(res.json.error).toMatchObject({ code, message: expect.stringMatching(message) });
+    });
+
+    it('a malformed JSONL line is named', async () => {
+      const res = await fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '{"text": "a"}\n{oops\n' });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^line 2 of the upload is not JSON/);
+    });
+
+    it('an unknown batch is 404 on every route', async () => {
+      expect((await getJson(`${h.base}/v1/batches/nope`)).json.error.code).toBe('NOT_FOUND');
+      expect((await fetch(`${h.base}/v1/batches/nope/results`)).status).toBe(404);
+      expect((await fetch(`${h.base}/v1/batches/nope`, { method: 'DELETE' })).status).toBe(404);
+      expect((await fetch(`${h.base}/v1/batches/nope/results?offset=-1`)).status).toBe(400);
+    });
+  });
+});

@@ -1,0 +1,116 @@
+import * as net from 'node:net';
+import { FakeWorker } from './fake-worker';
+import { getJson, parseSse, postJson, startHarness, type Harness } from './router-harness';
+
+async function deadAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+async function waitForReplicaState(h: Harness, domain: 'math' | 'code' | 'science', state: string): Promise<void> {
+  for (;;) {
+    const ready = await getJson(`${h.base}/readyz`);
+    if (ready.json.workers[domain].replicas.every((r: { state: string }) => r.state === state)) return;
+  }
+}
+
+describe('dispatch to worker replicas', () => {
+  let h: Harness;
+  let flaky: FakeWorker;
+  beforeAll(async () => {
+    flaky = await new FakeWorker('math').start();
+    h = await startHarness({ ROUTER_MAX_CONCURRENT_PER_CLIENT: '2' }, { math: [flaky.address], science: [await deadAddress()] });
+  });
+  afterAll(async () => {
+    await h.close();
+    flaky.stop();
+  });
+
+  it('balances requests over the healthy replicas', async () => {
+    for (let i = 0; i < 4; i++) expect((await postJson(`${h.base}/v1/solve`, { text: `1+${i}*2` })).status).toBe(200);
+    expect(flaky.calls.length).toBe(2);
+    expect(h.workers.math.calls.length).toBe(2);
+  });
+
+  it('retries on another replica when one answers UNAVAILABLE before any token', async () => {
+    flaky.behaviour = { unavailable: true };
+    try {
+      const before = h.workers.math.calls.length;
+      for (let i = 0; i < 3; i++) {
+        const res = await postJson(`${h.base}/v1/solve`, { text: `2+${i}*3`, stream: i === 2 });
+        expect(res.status).toBe(200);
+        if (i === 2) expect(parseSse(res.text).at(-1)?.event).toBe('result');
+      }
+      expect(h.workers.math.calls.length).toBe(before + 3);
+    } finally {
+      flaky.behaviour = {};
+    }
+  });
+
+  it('skips a replica that does not answer at all', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await postJson(`${h.base}/v1/solve`, { text: 'atom energy' });
+      expect(res.status).toBe(200);
+      expect(res.json.result.answer).toBe('science:atom energy');
+    }
+  });
+
+  it('answers 503 NO_HEALTHY_REPLICA when no replica of the domain is serving, and recovers', async () => {
+    h.workers.code.setServing(false);
+    await waitForReplicaState(h, 'code', 'not_serving');
+    const res = await postJson(`${h.base}/v1/solve`, { text: 'python function' });
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('NO_HEALTHY_REPLICA');
+    h.workers.code.setServing(true);
+    await waitForReplicaState(h, 'code', 'serving');
+    expect((await postJson(`${h.base}/v1/solve`, { text: 'python function' })).status).toBe(200);
+  });
+
+  it('limits concurrent requests per client with 429 RATE_LIMITED', async () => {
+    let release!: () => void;
+    h.workers.code.behaviour = { hold: new Promise<void>((resolve) => (release = resolve)) };
+    const headers = { 'x-client-id': 'tenant-a' };
+    const held = [postJson(`${h.base}/v1/solve`, { text: 'python a' }, headers), postJson(`${h.base}/v1/solve`, { text: 'python b' }, headers)];
+    while (h.workers.code.calls.filter((c) => /python [ab]/.test(c.problem?.text ?? '')).length < 2) await new Promise((r) => setImmediate(r));
+    const third = await postJson(`${h.base}/v1/solve`, { text: 'python c' }, headers);
+    expect(third.status).toBe(429);
+    expect(third.json.error.code).toBe('RATE_LIMITED');
+    const otherClient = postJson(`${h.base}/v1/solve`, { text: 'python d' }, { 'x-client-id': 'tenant-b' });
+    h.workers.code.behaviour = {};
+    release();
+    expect((await Promise.all([...held, otherClient])).map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+});
+
+describe('routing policy fallbacks', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ ROUTER_FALLBACK: 'reject', ROUTER_FALLBACK_OTHER: 'worker:code', ROUTER_UNAVAILABLE_FALLBACK: 'math' });
+  });
+  afterAll(() => h.close());
+
+  it('rejects below-threshold problems with 422 ROUTE_REJECTED carrying the scores', async () => {
+    const res = await postJson(`${h.base}/v1/solve`, { text: 'unsure atom' });
+    expect(res.status).toBe(422);
+    expect(res.json.error).toMatchObject({ code: 'ROUTE_REJECTED', details: { scores: { DOMAIN_SCIENCE: 0.3 } } });
+  });
+
+  it('sends "other" to the named worker', async () => {
+    const res = await postJson(`${h.base}/v1/solve`, { text: 'tell me a joke' });
+    expect(res.json.result.answer).toBe('code:tell me a joke');
+    expect(res.json.result.route).toMatchObject({ fallback: true, fallbackReason: expect.stringContaining('sent to worker code') });
+  });
+
+  it('sends a problem whose domain has no healthy replica to the configured domain', async () => {
+    h.workers.science.setServing(false);
+    await waitForReplicaState(h, 'science', 'not_serving');
+    const res = await postJson(`${h.base}/v1/solve`, { text: 'atom energy' });
+    expect(res.status).toBe(200);
+    expect(res.json.result.answer).toBe('math:atom energy');
+    expect(res.json.result.route.fallbackReason).toContain('no healthy replica');
+    h.workers.science.setServing(true);
+  });
+});

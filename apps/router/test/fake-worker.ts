@@ -1,0 +1,106 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  WORKER_SERVICE,
+  addHealthAndReflection,
+  loadPackageDefinition,
+  loadProto,
+  setServingStatus,
+  type GenerateRequest__Output,
+  type Result,
+  type WorkerDomain,
+  type WorkerHandlers,
+} from '@slm/contracts';
+
+/** How a fake worker behaves; tests flip these between requests. */
+export interface FakeWorkerBehaviour {
+  /** Answer every Generate/GenerateStream with UNAVAILABLE before any token. */
+  unavailable?: boolean;
+  /** Stream this many deltas, then fail the stream with UNAVAILABLE (mid-stream break). */
+  breakAfterDeltas?: number;
+  /** Hold every call until released (for concurrency limits). */
+  hold?: Promise<void>;
+  /** Hold the calls whose text starts with this prefix until released. */
+  holdPrefix?: { prefix: string; until: Promise<void> };
+}
+
+/**
+ * An in-process Worker gRPC server answering at once with a canned result that names the
+ * domain and echoes the problem: a test double for the real worker processes.
+ */
+export class FakeWorker {
+  readonly calls: GenerateRequest__Output[] = [];
+  /** The deadline of each call as the worker saw it (ms since the epoch; Infinity when none). */
+  readonly deadlines: number[] = [];
+  behaviour: FakeWorkerBehaviour = {};
+  private server = new grpc.Server();
+  private health!: ReturnType<typeof addHealthAndReflection>;
+  address = '';
+
+  constructor(readonly domain: WorkerDomain) {}
+
+  static resultFor(domain: WorkerDomain, request: GenerateRequest__Output): Result {
+    const text = request.problem?.text ?? request.problem?.conversation?.messages.at(-1)?.content ?? '';
+    return {
+      requestId: request.problem?.requestId ?? '',
+      text: `<think>thinking</think>${domain}:${text}`,
+      reasoning: 'thinking',
+      answer: `${domain}:${text}`,
+      extracted: { value: domain, kind: 'short_answer' },
+      route: request.route ?? undefined,
+      model: `fake-${domain}`,
+      usage: { promptTokens: 5, completionTokens: 3 },
+      finishReason: 'FINISH_REASON_STOP',
+      metadata: request.problem?.metadata ?? {},
+    };
+  }
+
+  async start(port = 0): Promise<this> {
+    const definition = loadPackageDefinition();
+    const handlers: WorkerHandlers = {
+      Generate: async (call, callback) => {
+        this.calls.push(call.request);
+        this.deadlines.push(Number(call.getDeadline()));
+        await this.holdOf(call.request);
+        if (this.behaviour.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'MODEL_NOT_READY: fake worker unavailable' });
+        callback(null, { result: FakeWorker.resultFor(this.domain, call.request) });
+      },
+      GenerateStream: async (call) => {
+        this.calls.push(call.request);
+        this.deadlines.push(Number(call.getDeadline()));
+        await this.holdOf(call.request);
+        if (this.behaviour.unavailable) return call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'fake worker unavailable' });
+        const deltas = ['thinking', `${this.domain}:`, 'done'];
+        for (let i = 0; i < deltas.length; i++) {
+          if (this.behaviour.breakAfterDeltas !== undefined && i === this.behaviour.breakAfterDeltas) {
+            return call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'fake worker died mid-stream' });
+          }
+          call.write({ delta: { text: deltas[i], channel: i === 0 ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER', tokenIds: [i] } });
+        }
+        call.write({ result: FakeWorker.resultFor(this.domain, call.request) });
+        call.end();
+      },
+      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH' }),
+    };
+    this.server.addService(loadProto(definition).slmrouter.v1.Worker.service, handlers);
+    this.health = addHealthAndReflection(this.server, definition, [WORKER_SERVICE], 'SERVING');
+    const bound = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    );
+    this.address = `127.0.0.1:${bound}`;
+    return this;
+  }
+
+  private holdOf(request: GenerateRequest__Output): Promise<void> | undefined {
+    const { hold, holdPrefix } = this.behaviour;
+    if (holdPrefix && (request.problem?.text ?? '').startsWith(holdPrefix.prefix)) return holdPrefix.until;
+    return hold;
+  }
+
+  setServing(serving: boolean): void {
+    setServingStatus(this.health, [WORKER_SERVICE], serving ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  stop(): void {
+    this.server.forceShutdown();
+  }
+}

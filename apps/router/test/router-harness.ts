@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkerDomain } from '@slm/contracts';
+import { loadRouterConfig, type RouterConfig } from '../src/config/router.config';
+import { startRouter, type RunningRouter } from '../src/router.app';
+import { FakeWorker } from './fake-worker';
+import { KeywordClassifier } from './keyword-classifier';
+
+/** A router on free ports in front of one fake worker per domain, with a private queue prefix. */
+export interface Harness {
+  router: RunningRouter;
+  config: RouterConfig;
+  workers: Record<WorkerDomain, FakeWorker>;
+  base: string;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}, extraWorkers: Partial<Record<WorkerDomain, string[]>> = {}): Promise<Harness> {
+  const workers = {
+    math: await new FakeWorker('math').start(),
+    code: await new FakeWorker('code').start(),
+    science: await new FakeWorker('science').start(),
+  };
+  const prefix = env.QUEUE_PREFIX ?? `t${randomUUID().slice(0, 8)}`;
+  const addresses = (d: WorkerDomain) => [...(extraWorkers[d] ?? []), workers[d].address].join(',');
+  const config = loadRouterConfig({
+    ROUTER_HTTP_PORT: '0',
+    ROUTER_GRPC_PORT: '0',
+    ROUTER_HOST: '127.0.0.1',
+    REDIS_URL: process.env.REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    MATH_WORKER_ADDRESSES: addresses('math'),
+    CODE_WORKER_ADDRESSES: addresses('code'),
+    SCIENCE_WORKER_ADDRESSES: addresses('science'),
+    ROUTER_HEALTH_INTERVAL_MS: '200',
+    ROUTER_FALLBACK: 'domain:science',
+    ...env,
+  });
+  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'] });
+  return {
+    router,
+    config,
+    workers,
+    prefix,
+    base: `http://127.0.0.1:${router.httpPort}`,
+    close: async () => {
+      await router.close();
+      for (const worker of Object.values(workers)) worker.stop();
+    },
+  };
+}
+
+/** Parses a server-sent-events body into events. */
+export function parseSse(body: string): { event: string; data: string }[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.trim())
+    .map((block) => {
+      const lines = block.split('\n');
+      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const data = lines
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
+      return { event, data };
+    });
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json: json as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** GET a JSON document. */
+export async function getJson(url: string): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(url);
+  return { status: res.status, json: await res.json() };
+}
