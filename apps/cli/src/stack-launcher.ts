@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,8 @@ const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
 /** What `slm up` reads from the environment (the services read the rest themselves). */
 const stackConfigSchema = z.object({
   REDIS_URL: z.string().url().optional(),
+  /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
+  SLM_DATA_DIR: z.string().min(1).default('.slm'),
   MATH_WORKER_GRPC_PORT: portSchema.default(50061),
   CODE_WORKER_GRPC_PORT: portSchema.default(50062),
   SCIENCE_WORKER_GRPC_PORT: portSchema.default(50063),
@@ -84,7 +87,8 @@ export class StackLauncher {
   }
 
   private printBanner(redisUrl: string, infos: GetInfoResponse__Output[]): void {
-    const lines = ['', 'slm-router is up', `  redis     ${redisUrl}`];
+    const redisNote = this.config.REDIS_URL ? '' : ` (data in ${path.resolve(this.config.SLM_DATA_DIR, 'redis')})`;
+    const lines = ['', 'slm-router is up', `  redis     ${redisUrl}${redisNote}`];
     DOMAINS.forEach((domain, i) => {
       const info = infos[i]!;
       const warning = info.syntheticWeights ? '  ⚠ RANDOM WEIGHTS: answers are meaningless (pull a model: slm models pull)' : '';
@@ -108,7 +112,10 @@ export class StackLauncher {
 
   private async startRedis(): Promise<string> {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const dir = path.resolve(this.config.SLM_DATA_DIR, 'redis');
+    fs.mkdirSync(dir, { recursive: true });
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
     const [spawnError] = await Promise.race([once(child, 'spawn').then(() => [undefined]), once(child, 'error')]);
     if (spawnError) throw new Error(`cannot start redis-server (install it, e.g. apt-get install redis-server, or set REDIS_URL): ${(spawnError as Error).message}`);
     this.services.push({ name: 'redis', child });
