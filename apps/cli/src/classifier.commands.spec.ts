@@ -69,7 +69,7 @@ describe('slm classifier commands', () => {
 
   it('router train writes a manifest with provenance and weights that classify can use', async () => {
     const model = path.join(dir, 'model', 'm.json');
-    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--seed', '5', '--bits', '12', '--epochs', '3'])).toBe(0);
+    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--seed', '5', '--bits', '12', '--epochs', '3', '--no-seed-examples'])).toBe(0);
     const manifest = JSON.parse(fs.readFileSync(model, 'utf8'));
     expect(manifest).toMatchObject({ format: 'slm-router-classifier', version: 1, features: { bits: 12 }, training: { seed: 5, items: 320, licenses: ['CC0-1.0'] } });
     expect(manifest.training.files).toHaveLength(8);
@@ -81,6 +81,17 @@ describe('slm classifier commands', () => {
     expect(outputLines()[0]).toMatchObject({ line: 1, domain: 'code' });
   });
 
+  it('router train adds seed examples to training and records them as train-only', async () => {
+    const seeds = path.join(dir, 'my-seeds.jsonl');
+    fs.writeFileSync(seeds, ['how do I join two tables in SQL?', 'what is 2 + 2?', 'is aspirin safe for children?'].map((text, i) => JSON.stringify({ text, domain: ['code', 'math', 'science'][i], license: 'CC0-1.0' })).join('\n'));
+    const model = path.join(dir, 'seeded', 'm.json');
+    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--bits', '12', '--epochs', '2', '--seed-examples', seeds])).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(model, 'utf8'));
+    expect(manifest.training.items).toBe(323);
+    expect(manifest.training.trainOnlyFiles).toEqual(['my-seeds.jsonl']);
+    expect(manifest.training.files[8]).toEqual({ file: 'my-seeds.jsonl', items: 3, perClass: { math: 1, code: 1, science: 1, other: 0 }, licenses: ['CC0-1.0'], trainOnly: true });
+  });
+
   it('router eval writes a Markdown and a JSON report', async () => {
     const report = path.join(dir, 'report', 'eval.md');
     expect(await runCli(['router', 'eval', '--data', path.join(dir, 'data'), '--out', report, '--bits', '12', '--epochs', '2'])).toBe(0);
@@ -89,6 +100,9 @@ describe('slm classifier commands', () => {
     const markdown = fs.readFileSync(report, 'utf8');
     expect(markdown).toContain('## Confusion matrix');
     expect(markdown).toContain('| code_a | code | 40 |');
+    // The committed seed examples train every fold but are never scored.
+    expect(markdown).toMatch(/Train-only: \d+ items of `seed-examples`/);
+    expect(markdown).not.toContain('| seed-examples |');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')).perSource).toHaveLength(8);
   });
 

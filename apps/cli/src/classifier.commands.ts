@@ -14,7 +14,7 @@ import {
   fitModel,
   fitTemperature,
   leaveOneSourceOut,
-  readDataset,
+  readTrainingData,
   renderEvalMarkdown,
   saveModel,
 } from '@slm/classifier';
@@ -44,6 +44,8 @@ interface TrainFlags {
   seed: number;
   bits?: number;
   epochs?: number;
+  /** --seed-examples FILE, or false from --no-seed-examples; undefined: the committed file. */
+  seedExamples?: string | false;
 }
 
 function trainOptionsOf(flags: TrainFlags): TrainOptions {
@@ -86,7 +88,14 @@ function addTrainFlags(command: Command): Command {
   return command
     .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer('--seed', 0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
     .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer('--bits', 8, 24))
-    .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer('--epochs', 1, 100));
+    .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer('--epochs', 1, 100))
+    .option('--seed-examples <file>', 'extra JSONL examples always trained on, never evaluated (default: libs/classifier/data/seed-examples.jsonl)')
+    .option('--no-seed-examples', 'train on the --data files alone');
+}
+
+/** Commander sets seedExamples to true when neither flag is given: that means the committed file. */
+function seedExamplesOf(flags: TrainFlags): string | false | undefined {
+  return typeof flags.seedExamples === 'string' || flags.seedExamples === false ? flags.seedExamples : undefined;
 }
 
 /** Percentiles of a sorted array. */
@@ -130,7 +139,7 @@ export function registerClassifierCommands(program: Command): void {
   ).action((flags: TrainFlags & { data: string; out: string; loso?: boolean }) => {
     const options = trainOptionsOf(flags);
     const started = Date.now();
-    const dataset = readDataset(flags.data);
+    const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
     const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
     const fitted = fitModel(encoded, options);
     const trainMs = Date.now() - started;
@@ -142,7 +151,9 @@ export function registerClassifierCommands(program: Command): void {
     const perClass = Object.fromEntries(DOMAINS.map((d) => [d, dataset.files.reduce((sum, f) => sum + f.perClass[d], 0)]));
     const manifest = saveModel(model, flags.out, {
       training: {
-        command: `slm router train --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}`,
+        command: `slm router train --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`,
+        // Hand-written examples (files with trainOnly) are trained on but never evaluated.
+        trainOnlyFiles: dataset.files.filter((f) => f.trainOnly).map((f) => f.file),
         items: dataset.items.length,
         perClass,
         files: dataset.files,
@@ -167,11 +178,11 @@ export function registerClassifierCommands(program: Command): void {
       .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)'),
   ).action((flags: TrainFlags & { data: string; out?: string }) => {
     const options = trainOptionsOf(flags);
-    const dataset = readDataset(flags.data);
+    const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
     const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
     const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`));
     if (flags.out) {
-      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}`;
+      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
       fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
       fs.writeFileSync(flags.out, renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10) }));
       const { logits: _logits, labels: _labels, ...json } = report;

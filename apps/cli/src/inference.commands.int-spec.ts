@@ -44,6 +44,17 @@ describe('slm models synth / slm generate', () => {
     expect(JSON.parse(out.join('').trim()).tokenIds).toEqual(first.tokenIds);
   });
 
+  it('benchmarks N concurrent clients with --concurrency and prints the serving figures', async () => {
+    const args = ['bench', 'inference', '--model', dir, '--concurrency', '3', '--requests-per-client', '1', '--threads', '1', '--json'];
+    expect(await runCli(args)).toBe(0);
+    const report = JSON.parse(out.join('').trim());
+    expect(report).toMatchObject({ concurrency: 3, maxBatchSize: 3, requests: 3 });
+    for (const key of ['aggregateDecodeTokensPerSecond', 'p50TimeToFirstTokenMs', 'p99TimeToFirstTokenMs', 'p50InterTokenMs', 'p99InterTokenMs', 'speedupVsBatch1']) {
+      expect(typeof report[key]).toBe('number');
+    }
+    expect(report.completionTokens).toBeGreaterThan(0);
+  });
+
   it('rejects a missing model folder and a bad option with a clear message', async () => {
     expect(await runCli(['generate', '--model', path.join(dir, 'nope'), '--prompt', 'x'])).not.toBe(0);
     expect(err.join('')).toContain(path.join(dir, 'nope'));

@@ -3,6 +3,7 @@ import {
   InferenceEngine,
   SYNTH_DTYPES,
   SYNTH_PRESETS,
+  runConcurrencyBench,
   runInferenceBench,
   synthesizeModel,
   type SynthDtype,
@@ -87,7 +88,10 @@ export function registerInferenceCommands(program: Command): void {
   const bench = subcommand(program, 'bench', 'benchmarks that print JSON');
   bench
     .command('inference')
-    .description('batch-1 prefill/decode speed of the inference engine on a model folder (vs a bare session.run loop)')
+    .description(
+      'batch-1 prefill/decode speed of the inference engine on a model folder (vs a bare session.run loop); ' +
+        'with --concurrency N, N clients sending requests back to back through continuous batching',
+    )
     .requiredOption('--model <dir>', 'model folder (Hub layout)')
     .option('--dtype <dtype>', 'graph to run; default from the folder')
     .option('--prompt-tokens <n>', 'prompt length', integer(1), 128)
@@ -96,8 +100,28 @@ export function registerInferenceCommands(program: Command): void {
     .option('--rounds <n>', 'rounds in which every runtime runs once (best round counts)', integer(1), 3)
     .option('--no-bare-loop', 'skip the bare session.run reference loop')
     .option('--vs-transformers-js', 'also measure @huggingface/transformers on the same folder')
+    .option('--concurrency <n>', 'N concurrent clients (seeded mix of prompt and output lengths) instead of batch-1 runs', integer(1))
+    .option('--requests-per-client <n>', 'with --concurrency: requests each client sends back to back', integer(1), 2)
+    .option('--max-batch-size <n>', 'with --concurrency: engine batch size (default N)', integer(1))
+    .option('--prefill-chunk-tokens <n>', 'with --concurrency: prompt tokens prefilled between decode steps', integer(1))
+    .option('--seed <n>', 'with --concurrency: seed of the request mix', integer(0), 1)
     .option('--json', 'print JSON (the only format)')
     .action(async (options: BenchOptions) => {
+      if (options.concurrency !== undefined) {
+        const report = await runConcurrencyBench({
+          modelDir: options.model,
+          dtype: options.dtype,
+          concurrency: options.concurrency,
+          requestsPerClient: options.requestsPerClient,
+          maxBatchSize: options.maxBatchSize,
+          prefillChunkTokens: options.prefillChunkTokens,
+          threads: options.threads,
+          seed: options.seed,
+          vsTransformersJs: options.vsTransformersJs,
+        });
+        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+        return;
+      }
       const report = await runInferenceBench({
         modelDir: options.model,
         dtype: options.dtype,
@@ -136,6 +160,11 @@ interface BenchOptions {
   rounds: number;
   bareLoop: boolean;
   vsTransformersJs?: boolean;
+  concurrency?: number;
+  requestsPerClient: number;
+  maxBatchSize?: number;
+  prefillChunkTokens?: number;
+  seed: number;
   json?: boolean;
 }
 

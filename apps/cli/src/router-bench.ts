@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
+import { freePort, startRedisServer } from '@slm/platform';
 import { appMain } from './service-process';
 
 /** Options of {@link benchRouter}. */
@@ -25,14 +25,6 @@ interface Percentiles {
 }
 
 const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs `once` `total` times from `concurrency` loops; latency percentiles and throughput. */
 async function measure(concurrency: number, total: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
@@ -100,9 +92,9 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
   try {
     let redisUrl = options.redisUrl;
     if (!redisUrl) {
-      const port = await freePort();
-      children.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-      redisUrl = `redis://127.0.0.1:${port}`;
+      const redis = await startRedisServer();
+      children.push(redis.child);
+      redisUrl = redis.url;
     }
     const prefix = `bench${randomUUID().slice(0, 8)}`;
     const workerPorts = { math: await freePort(), code: await freePort(), science: await freePort() };

@@ -1,13 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
+import { loadConfig, portSchema, positiveIntSchema, startRedisServer } from '@slm/platform';
 import { loadProto, type GetInfoResponse__Output, type WorkerDomain } from '@slm/contracts';
 import { appMain, exitOf, startServiceProcess } from './service-process';
 
@@ -111,16 +109,11 @@ export class StackLauncher {
   }
 
   private async startRedis(): Promise<string> {
-    const port = await freePort();
     const dir = path.resolve(this.config.SLM_DATA_DIR, 'redis');
     fs.mkdirSync(dir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'];
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
-    const [spawnError] = await Promise.race([once(child, 'spawn').then(() => [undefined]), once(child, 'error')]);
-    if (spawnError) throw new Error(`cannot start redis-server (install it, e.g. apt-get install redis-server, or set REDIS_URL): ${(spawnError as Error).message}`);
-    this.services.push({ name: 'redis', child });
-    await this.until('redis', () => redisAnswersPing(port));
-    return `redis://127.0.0.1:${port}`;
+    const redis = await startRedisServer({ dir, appendFsync: 'everysec' });
+    this.services.push({ name: 'redis', child: redis.child });
+    return redis.url;
   }
 
   private async waitForWorker(domain: WorkerDomain, address: string): Promise<GetInfoResponse__Output> {
@@ -178,27 +171,6 @@ export class StackLauncher {
     })();
     return this.stopping;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function redisAnswersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => (socket.destroy(), resolve(data.toString().startsWith('+PONG'))));
-    socket.once('error', () => resolve(false));
-  });
 }
 
 const healthDefinition = () =>

@@ -1,12 +1,12 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import OpenAI from 'openai';
 import { protoRoot } from '@slm/contracts';
+import { freePort } from '@slm/platform';
 
 // The whole system started exactly as `npm start` starts it (bin/slm.js up, built code, its own
 // Redis, synthetic models generated on first start), then driven as its users drive it: a backend
@@ -15,17 +15,6 @@ import { protoRoot } from '@slm/contracts';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
 const slm = path.join(repo, 'bin', 'slm.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function childPids(pid: number): number[] {
   try {

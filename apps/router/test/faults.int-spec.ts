@@ -1,39 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort, startRedisServer, type RedisServerProcess } from '@slm/platform';
 import { QueueWorkers } from './queue-workers';
 import { getJson, postJson, startHarness, type Harness } from './router-harness';
 
 // Faults in the middle of a batch: every problem must be answered exactly once, in order.
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A redis-server that writes every command to its append-only file, so a kill -9 loses nothing. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 type Status = { state: string; counts: { completed: number; failed: number } };
 
@@ -64,20 +36,20 @@ async function expectAnsweredOnceInOrder(h: Harness, batchId: string, total: num
 describe('faults in the middle of a batch', () => {
   let dir: string;
   let port: number;
-  let redis: ChildProcess;
+  let redis: RedisServerProcess;
   let h: Harness;
   const workers: QueueWorkers[] = [];
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-redis-'));
     port = await freePort();
-    redis = await startRedis(port, dir);
+    redis = await startRedisServer({ port, dir, appendFsync: 'always' }); // every write on disk: a kill -9 loses nothing
     h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${port}` });
   });
   afterAll(async () => {
     for (const w of workers) await w.close().catch(() => undefined);
     await h.close();
-    await kill(redis);
+    await redis.stop('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -102,8 +74,8 @@ describe('faults in the middle of a batch', () => {
     workers.push(steady);
     const { json } = await postJson(`${h.base}/v1/batches`, problems(300));
     await waitFor(h, json.batchId, (s) => s.counts.completed >= 30);
-    await kill(redis);
-    redis = await startRedis(port, dir);
+    await redis.stop('SIGKILL');
+    redis = await startRedisServer({ port, dir, appendFsync: 'always' }); // every write on disk: a kill -9 loses nothing
     const final = await waitFor(h, json.batchId, (s) => s.state !== 'BATCH_STATE_RUNNING');
     expect(final).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 300, failed: 0 } });
     await expectAnsweredOnceInOrder(h, json.batchId, 300);

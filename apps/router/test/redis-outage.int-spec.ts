@@ -1,30 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
+import { freePort, startRedisServer, type RedisServerProcess } from '@slm/platform';
 import { getJson, postJson, startHarness, type Harness } from './router-harness';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 /** Polls until the predicate holds (the router notices Redis's state through ioredis's reconnects). */
 async function until(predicate: () => Promise<boolean>): Promise<void> {
@@ -32,22 +7,22 @@ async function until(predicate: () => Promise<boolean>): Promise<void> {
 }
 
 describe('when Redis goes down and comes back', () => {
-  let redis: ChildProcess;
+  let redis: RedisServerProcess;
   let port: number;
   let h: Harness;
   beforeAll(async () => {
     port = await freePort();
-    redis = await startRedis(port);
+    redis = await startRedisServer({ port });
     h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${port}` });
   });
   afterAll(async () => {
     await h.close();
-    await stopRedis(redis);
+    await redis.stop('SIGKILL');
   });
 
   it('batch routes answer 503 REDIS_UNAVAILABLE, synchronous solving keeps working, and all recover', async () => {
     await until(async () => (await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }])).status === 202);
-    await stopRedis(redis);
+    await redis.stop('SIGKILL');
 
     await until(async () => (await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }])).status === 503);
     const refused = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }]);
@@ -61,7 +36,7 @@ describe('when Redis goes down and comes back', () => {
     expect(solved.json.result.answer).toBe('math:integral of x');
     expect((await fetch(`${h.base}/metrics`)).status).toBe(200);
 
-    redis = await startRedis(port);
+    redis = await startRedisServer({ port });
     await until(async () => (await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }])).status === 202);
     expect((await getJson(`${h.base}/readyz`)).json.redis).toBe('up');
   });

@@ -1,6 +1,5 @@
-import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger } from '@slm/platform';
+import { createLogger, freePort } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import { found, missing } from './answer-text';
 import { startWorker, type RunningWorker } from './bootstrap-worker';
@@ -189,13 +188,3 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

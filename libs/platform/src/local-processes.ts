@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for services, tests and benchmarks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisServerOptions {
+  /** Port on 127.0.0.1. Default: a free one. */
+  port?: number;
+  /** Folder for the append-only file. Required when `appendFsync` is set. */
+  dir?: string;
+  /** Keep an append-only file, fsynced `always` or `everysec`. Default: no persistence. */
+  appendFsync?: 'always' | 'everysec';
+}
+
+/** A redis-server child process started by {@link startRedisServer}. */
+export interface RedisServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Stops it (SIGTERM flushes the append-only file; SIGKILL simulates a crash) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the `redis-server` on PATH on loopback and resolves once it accepts connections.
+ * Used by `slm up`, the router benchmark and tests that stop and restart Redis.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
+  const port = options.port ?? (await freePort());
+  const persistence = options.appendFsync
+    ? ['--appendonly', 'yes', '--appendfsync', options.appendFsync, '--dir', options.dir ?? '.']
+    : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new Error(`cannot start redis-server (install it, e.g. apt-get install redis-server, or set REDIS_URL): ${error.message}`)),
+    );
+    child.once('exit', (code) => reject(new Error(`redis-server on port ${port} exited with code ${code} during start-up`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) resolve();
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
