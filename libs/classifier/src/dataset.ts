@@ -10,6 +10,8 @@ export interface DatasetFileSummary {
   items: number;
   perClass: Record<ClassifierDomain, number>;
   licenses: string[];
+  /** True for the seed examples: always trained on, never held out or scored by the evaluation. */
+  trainOnly?: boolean;
 }
 
 export interface Dataset {
@@ -19,6 +21,56 @@ export interface Dataset {
 
 function emptyCounts(): Record<ClassifierDomain, number> {
   return Object.fromEntries(DOMAINS.map((d) => [d, 0])) as Record<ClassifierDomain, number>;
+}
+
+/** Source name of the seed examples (libs/classifier/data/seed-examples.jsonl). */
+export const SEED_SOURCE = 'seed-examples';
+const SEED_RELATIVE = path.join('libs', 'classifier', 'data', `${SEED_SOURCE}.jsonl`);
+
+/**
+ * The committed seed examples, found by walking up from this file (works from the sources and
+ * from dist/ alike), or undefined when absent.
+ */
+export function seedExamplesPath(): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, SEED_RELATIVE);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Reads one JSONL file of `{"text", "domain", "license"?}` lines as the items of `source`.
+ * A malformed line fails with its file and line number.
+ */
+function readJsonlFile(file: string, source: string, items: TrainingItem[], trainOnly: boolean): DatasetFileSummary {
+  const name = path.basename(file);
+  const perClass = emptyCounts();
+  const licenses = new Set<string>();
+  let count = 0;
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `cannot read ${file}: ${(error as Error).message}`);
+  }
+  content.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const where = `${name}:${index + 1}`;
+    let record: { text?: unknown; domain?: unknown; license?: unknown };
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: not valid JSON`);
+    }
+    if (typeof record?.text !== 'string' || record.text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "text" must be a non-empty string`);
+    if (!isClassifierDomain(record.domain)) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
+    if (typeof record.license === 'string') licenses.add(record.license);
+    items.push(trainOnly ? { text: record.text, domain: record.domain, source, trainOnly } : { text: record.text, domain: record.domain, source });
+    perClass[record.domain]++;
+    count++;
+  });
+  return { file: name, items: count, perClass, licenses: [...licenses].sort(), ...(trainOnly ? { trainOnly } : {}) };
 }
 
 /**
@@ -35,30 +87,27 @@ export function readDataset(dir: string): Dataset {
   }
   if (names.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `no .jsonl files in ${dir}`);
   const items: TrainingItem[] = [];
-  const files: DatasetFileSummary[] = [];
-  for (const name of names) {
-    const source = name.replace(/\.jsonl$/, '');
-    const perClass = emptyCounts();
-    const licenses = new Set<string>();
-    let count = 0;
-    const lines = fs.readFileSync(path.join(dir, name), 'utf8').split('\n');
-    lines.forEach((line, index) => {
-      if (line.trim() === '') return;
-      const where = `${name}:${index + 1}`;
-      let record: { text?: unknown; domain?: unknown; license?: unknown };
-      try {
-        record = JSON.parse(line);
-      } catch {
-        throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: not valid JSON`);
-      }
-      if (typeof record?.text !== 'string' || record.text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "text" must be a non-empty string`);
-      if (!isClassifierDomain(record.domain)) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
-      if (typeof record.license === 'string') licenses.add(record.license);
-      items.push({ text: record.text, domain: record.domain, source });
-      perClass[record.domain]++;
-      count++;
-    });
-    files.push({ file: name, items: count, perClass, licenses: [...licenses].sort() });
-  }
+  const files = names.map((name) => readJsonlFile(path.join(dir, name), name.replace(/\.jsonl$/, ''), items, false));
   return { items, files };
+}
+
+/** Options of {@link readTrainingData}. */
+export interface TrainingDataOptions {
+  /**
+   * Extra examples always trained on and never evaluated (the "add examples to a domain" file):
+   * a JSONL path, or false for none. Default: the committed libs/classifier/data/seed-examples.jsonl.
+   */
+  seedExamples?: string | false;
+}
+
+/** {@link readDataset} of `dir` plus the seed examples (train-only items, source `seed-examples`). */
+export function readTrainingData(dir: string, options: TrainingDataOptions = {}): Dataset {
+  const dataset = readDataset(dir);
+  const seed = options.seedExamples === undefined ? seedExamplesPath() : options.seedExamples;
+  if (seed === false || seed === undefined) return dataset;
+  if (dataset.files.some((f) => f.file.replace(/\.jsonl$/, '') === SEED_SOURCE)) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${dir} already has a ${SEED_SOURCE}.jsonl; pass seedExamples: false or rename it`);
+  }
+  const summary = readJsonlFile(seed, SEED_SOURCE, dataset.items, true);
+  return { items: dataset.items, files: [...dataset.files, summary] };
 }

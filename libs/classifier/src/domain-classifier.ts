@@ -47,6 +47,14 @@ export interface DomainClassifierOptions {
 export class DomainClassifier {
   private readonly buffer = new FeatureBuffer();
   private readonly scratch = new Float64Array(CLASS_COUNT);
+  // Per-class top-k of the last text scored with an explanation, class c at [c*topK, c*topK+topSize[c]).
+  private topCapacity = 0;
+  private topK = 0;
+  private topIndex = new Int32Array(0);
+  private topBucket = new Int32Array(0);
+  private topWeight = new Float64Array(0);
+  private readonly topSize = new Int32Array(CLASS_COUNT);
+  private readonly topBar = new Float64Array(CLASS_COUNT);
   private readonly maxInputChars: number;
 
   constructor(
@@ -69,8 +77,8 @@ export class DomainClassifier {
    * INPUT_TOO_LONG beyond maxInputChars.
    */
   classify(text: unknown, options: ClassifyOptions = {}): Classification {
-    const k = options.topFeatures ?? 5;
-    const normalised = this.score(text, k > 0);
+    const k = Math.max(0, Math.floor(options.topFeatures ?? 5));
+    const normalised = this.score(text, k);
     const p = this.scratch;
     let best = 0;
     for (let c = 1; c < CLASS_COUNT; c++) if (p[c] > p[best]) best = c;
@@ -87,38 +95,114 @@ export class DomainClassifier {
    * classify many texts: no allocation per text).
    */
   probabilitiesInto(text: unknown, out: Float64Array): Float64Array {
-    this.score(text, false);
+    this.score(text);
     out.set(this.scratch);
     return out;
   }
 
-  private score(text: unknown, spans: boolean): string {
+  /** Validates, featurises and scores `text` into this.scratch; with k > 0 also collects each class's top k. */
+  private score(text: unknown, k = 0): string {
     if (typeof text !== 'string') throw new AppError(ErrorCode.INVALID_ARGUMENT, `text must be a string, got ${text === null ? 'null' : typeof text}`);
     if (text.length > this.maxInputChars) {
       throw new AppError(ErrorCode.INPUT_TOO_LONG, `text has ${text.length} characters; the classifier accepts at most ${this.maxInputChars}`);
     }
     if (text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text must not be empty');
     const normalised = normaliseText(text, this.model.truncation);
-    const n = extractFeatures(normalised, this.model.bits, this.buffer, spans);
-    logitsOf(this.model, this.buffer, n, this.scratch);
+    const n = extractFeatures(normalised, this.model.bits, this.buffer);
+    if (k > 0) this.logitsAndTop(n, k);
+    else logitsOf(this.model, this.buffer, n, this.scratch);
     softmaxInPlace(this.scratch, this.model.temperature);
     return normalised;
   }
 
-  /** Top-k features of the last scored text by (weight for `cls` − mean weight for the others). */
-  private explain(normalised: string, cls: number, k: number): FeatureContribution[] {
-    const { buckets, length } = this.buffer;
-    const w = this.model.weights;
-    const top: { i: number; bucket: number; weight: number }[] = [];
-    for (let i = 0; i < length; i++) {
-      const o = buckets[i] << 2;
-      const weight = w[o + cls] - (w[o] + w[o + 1] + w[o + 2] + w[o + 3] - w[o + cls]) / (CLASS_COUNT - 1);
-      if (top.length === k && weight <= top[k - 1].weight) continue;
-      if (top.some((t) => t.bucket === buckets[i])) continue;
-      top.push({ i, bucket: buckets[i], weight });
-      top.sort((a, b) => b.weight - a.weight);
-      if (top.length > k) top.pop();
+  /**
+   * logitsOf plus, in the same pass over the weights (they are loaded anyway), the k features
+   * that pull most towards each class: pull = weight for the class − mean weight for the others,
+   * kept as 3 × pull = 4·w[c] − Σw (same order, no division). The winning class is only known at
+   * the end, so all four are tracked; a feature costs four compares unless it beats a bar.
+   */
+  private logitsAndTop(n: number, k: number): void {
+    if (this.topCapacity < k) {
+      this.topCapacity = k;
+      this.topIndex = new Int32Array(CLASS_COUNT * k);
+      this.topBucket = new Int32Array(CLASS_COUNT * k);
+      this.topWeight = new Float64Array(CLASS_COUNT * k);
     }
-    return top.filter((t) => t.weight > 0).map((t) => ({ feature: this.buffer.describe(normalised, t.i), weight: Math.round(t.weight * 1000) / 1000 }));
+    this.topK = k;
+    const sizes = this.topSize;
+    const bars = this.topBar;
+    sizes.fill(0);
+    // Only positive pulls explain a choice: every bar starts at 0.
+    bars.fill(0);
+    const w = this.model.weights;
+    const b = this.buffer.buckets;
+    let z0 = 0;
+    let z1 = 0;
+    let z2 = 0;
+    let z3 = 0;
+    for (let i = 0; i < n; i++) {
+      const bucket = b[i];
+      const o = bucket << 2;
+      const w0 = w[o];
+      const w1 = w[o + 1];
+      const w2 = w[o + 2];
+      const w3 = w[o + 3];
+      z0 += w0;
+      z1 += w1;
+      z2 += w2;
+      z3 += w3;
+      const sum = w0 + w1 + w2 + w3;
+      let d = 4 * w0 - sum;
+      if (d > bars[0]) this.offer(0, d, i, bucket);
+      d = 4 * w1 - sum;
+      if (d > bars[1]) this.offer(1, d, i, bucket);
+      d = 4 * w2 - sum;
+      if (d > bars[2]) this.offer(2, d, i, bucket);
+      d = 4 * w3 - sum;
+      if (d > bars[3]) this.offer(3, d, i, bucket);
+    }
+    const v = n > 0 ? 1 / Math.sqrt(n) : 0;
+    const bias = this.model.bias;
+    const out = this.scratch;
+    out[0] = bias[0] + z0 * v;
+    out[1] = bias[1] + z1 * v;
+    out[2] = bias[2] + z2 * v;
+    out[3] = bias[3] + z3 * v;
+  }
+
+  /** Inserts feature i (pull d) into class c's sorted top-k unless its bucket is already there. */
+  private offer(c: number, d: number, i: number, bucket: number): void {
+    const k = this.topK;
+    const base = c * k;
+    const topBucket = this.topBucket;
+    const topWeight = this.topWeight;
+    const topIndex = this.topIndex;
+    let size = this.topSize[c];
+    for (let t = base; t < base + size; t++) if (topBucket[t] === bucket) return;
+    let at = size < k ? size++ : k - 1;
+    // Ties keep the earlier feature first.
+    while (at > 0 && topWeight[base + at - 1] < d) {
+      topIndex[base + at] = topIndex[base + at - 1];
+      topBucket[base + at] = topBucket[base + at - 1];
+      topWeight[base + at] = topWeight[base + at - 1];
+      at--;
+    }
+    topIndex[base + at] = i;
+    topBucket[base + at] = bucket;
+    topWeight[base + at] = d;
+    this.topSize[c] = size;
+    if (size === k) this.topBar[c] = topWeight[base + k - 1];
+  }
+
+  /** The collected top features of class `cls` for the last scored text, named (strings only for these). */
+  private explain(normalised: string, cls: number, k: number): FeatureContribution[] {
+    const size = Math.min(k, this.topSize[cls]);
+    const base = cls * this.topK;
+    const result: FeatureContribution[] = new Array(size);
+    for (let t = 0; t < size; t++) {
+      const pull = this.topWeight[base + t] / (CLASS_COUNT - 1);
+      result[t] = { feature: this.buffer.describe(normalised, this.topIndex[base + t]), weight: Math.round(pull * 1000) / 1000 };
+    }
+    return result;
   }
 }

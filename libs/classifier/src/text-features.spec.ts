@@ -67,4 +67,15 @@ describe('text features', () => {
     n = extractFeatures(fenced, 16, buffer);
     expect(Array.from({ length: n }, (_, i) => buffer.describe(fenced, i))).toEqual(expect.arrayContaining(['lex:code(```)', 'lex:code(=>)']));
   });
+
+  it('names every char n-gram of a word from its word record, in extraction order', () => {
+    const buffer = new FeatureBuffer();
+    // A long first text leaves stale records behind: naming must not read them.
+    extractFeatures(normaliseText('internationalisation of the configuration files '.repeat(20)), 16, buffer);
+    const text = normaliseText('cat 42');
+    const n = extractFeatures(text, 16, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    expect(names.filter((name) => name.startsWith('c:'))).toEqual(['c:<ca', 'c:<cat', 'c:<cat>', 'c:cat', 'c:cat>', 'c:at>']);
+    expect(names).toEqual(expect.arrayContaining(['w:cat', 'w:42', 'w2:cat 42']));
+  });
 });

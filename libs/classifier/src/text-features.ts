@@ -26,11 +26,12 @@ import { LEXICON_DOMAIN_OF } from './domain-lexicon';
  */
 export const FEATURE_VERSION = 7;
 
-/** Feature kinds, stored with the feature so the explanation can rebuild its text. */
+/**
+ * Feature kinds, stored with token-level features so the explanation can rebuild their text
+ * (CHAR n-grams are not stored: they are named from their word, see FeatureBuffer).
+ */
 export const FeatureKind = { WORD: 0, BIGRAM: 1, CHAR: 2, CUE: 3 } as const;
 const KIND_MASK = 3;
-const LEFT_PAD = 4;
-const RIGHT_PAD = 8;
 /** A CUE that is a lexicon hit: its span is the word. */
 const LEXICON_HIT = 16;
 const LEXICON_NAMES = ['math', 'code', 'science', 'other'];
@@ -82,8 +83,11 @@ export function normaliseText(text: string, options: TruncationOptions = DEFAULT
 }
 
 /**
- * Reusable storage for the features of one text: the hashed bucket and, for explanations, what
- * the feature was (kind and a character span of the normalised text). Grows on demand.
+ * Reusable storage for the features of one text: the hashed bucket and, for explanations, enough
+ * to name any feature afterwards. Token-level features (words, bigrams, lexicon hits, cues) record
+ * their kind and character span; character n-grams, most of the features, record nothing: each
+ * word records where its block of n-grams starts, and {@link FeatureBuffer.describe} replays the
+ * word's n-gram order to name one. So explaining costs no extra work per feature. Grows on demand.
  */
 export class FeatureBuffer {
   buckets = new Int32Array(1024);
@@ -91,19 +95,34 @@ export class FeatureBuffer {
   starts = new Int32Array(1024);
   ends = new Int32Array(1024);
   length = 0;
+  /** Per letter word, in text order: index of its first char n-gram feature, its start, its (capped) length. */
+  wordFirst = new Int32Array(256);
+  wordStart = new Int32Array(256);
+  wordLength = new Uint8Array(256);
+  words = 0;
 
-  reserve(capacity: number): void {
-    if (capacity <= this.buckets.length) return;
-    let size = this.buckets.length;
-    while (size < capacity) size *= 2;
-    this.buckets = new Int32Array(size);
-    this.kinds = new Uint8Array(size);
-    this.starts = new Int32Array(size);
-    this.ends = new Int32Array(size);
+  reserve(capacity: number, words: number): void {
+    if (capacity > this.buckets.length) {
+      let size = this.buckets.length;
+      while (size < capacity) size *= 2;
+      this.buckets = new Int32Array(size);
+      this.kinds = new Uint8Array(size);
+      this.starts = new Int32Array(size);
+      this.ends = new Int32Array(size);
+    }
+    if (words > this.wordFirst.length) {
+      let size = this.wordFirst.length;
+      while (size < words) size *= 2;
+      this.wordFirst = new Int32Array(size);
+      this.wordStart = new Int32Array(size);
+      this.wordLength = new Uint8Array(size);
+    }
   }
 
   /** The readable name of feature i, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `cue:latex`. */
   describe(text: string, i: number): string {
+    const char = this.describeChar(text, i);
+    if (char !== undefined) return char;
     const kind = this.kinds[i];
     const start = this.starts[i];
     const end = this.ends[i];
@@ -112,13 +131,41 @@ export class FeatureBuffer {
         return `w:${text.slice(start, end)}`;
       case FeatureKind.BIGRAM:
         return `w2:${text.slice(start, end).replace(/\s+/g, ' ')}`;
-      case FeatureKind.CHAR:
-        return `c:${kind & LEFT_PAD ? '<' : ''}${text.slice(start, end)}${kind & RIGHT_PAD ? '>' : ''}`;
       default:
         return kind & LEXICON_HIT
           ? `lex:${LEXICON_NAMES[lexiconDomainOfSpan(text, start, end)]}(${text.slice(start, end)})`
           : `cue:${CUE_NAMES[start] ?? start}`;
     }
+  }
+
+  /** Name of feature i when it is a char n-gram (found from its word's block), else undefined. */
+  private describeChar(text: string, i: number): string | undefined {
+    // The last word whose n-gram block starts at or before i (blocks are in increasing order).
+    let lo = 0;
+    let hi = this.words - 1;
+    let w = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.wordFirst[mid] <= i) {
+        w = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (w < 0) return undefined;
+    const wordLen = this.wordLength[w];
+    const start = this.wordStart[w];
+    const last = wordLen + 1;
+    // Replay the n-gram order of extractFeatures: p = first padded position, j = last.
+    let k = this.wordFirst[w];
+    for (let p = 0; p + 2 <= last; p++) {
+      const stop = Math.min(p + 4, last);
+      for (let j = p + 2; j <= stop; j++, k++) {
+        if (k !== i) continue;
+        const body = text.slice(start + Math.max(p - 1, 0), start + Math.min(j, wordLen));
+        return `c:${p === 0 ? '<' : ''}${body}${j === last ? '>' : ''}`;
+      }
+    }
+    return undefined;
   }
 }
 
@@ -258,17 +305,20 @@ function ratioBucket(part: number, whole: number): number {
 
 /**
  * Fills `out` with the features of an already normalised text (see {@link normaliseText}),
- * hashed into 2^bits buckets. Returns the number of features. `spans: false` skips recording
- * what each feature was (only needed to explain), for speed.
+ * hashed into 2^bits buckets. Returns the number of features; `out.describe` names any of them.
  */
-export function extractFeatures(text: string, bits: number, out: FeatureBuffer, spans = true): number {
+export function extractFeatures(text: string, bits: number, out: FeatureBuffer): number {
   const mask = (1 << bits) - 1;
   const len = text.length;
-  out.reserve(len * 14 + 64);
+  out.reserve(len * 14 + 64, len + 1);
   const buckets = out.buckets;
   const kinds = out.kinds;
   const starts = out.starts;
   const ends = out.ends;
+  const wordFirst = out.wordFirst;
+  const wordStart = out.wordStart;
+  const wordLength = out.wordLength;
+  let words = 0;
   let n = 0;
   let prevHash = 0;
   let hasPrev = false;
@@ -410,18 +460,15 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer, 
         padded[k] = ch >= 48 && ch <= 57 ? 48 : ch;
       }
       padded[last] = 62;
+      wordFirst[words] = n;
+      wordStart[words] = start;
+      wordLength[words++] = wordLen;
       for (let p = 0; p + 2 <= last; p++) {
         let g = Math.imul(Math.imul(SEED_CHAR ^ padded[p], 16777619) ^ padded[p + 1], 16777619);
         const stop = Math.min(p + 4, last);
         for (let j = p + 2; j <= stop; j++) {
           g = Math.imul(g ^ padded[j], 16777619);
-          buckets[n] = fmix(g) & mask;
-          if (spans) {
-            kinds[n] = FeatureKind.CHAR | (p === 0 ? LEFT_PAD : 0) | (j === last ? RIGHT_PAD : 0);
-            starts[n] = start + Math.max(p - 1, 0);
-            ends[n] = start + Math.min(j, wordLen);
-          }
-          n++;
+          buckets[n++] = fmix(g) & mask;
         }
       }
     }
@@ -434,5 +481,6 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer, 
   if (choices >= 2) n = emitCue(out, n, CUE_CHOICES, mask);
   if (latex > 0) n = emitCue(out, n, CUE_LATEX, mask);
   out.length = n;
+  out.words = words;
   return n;
 }

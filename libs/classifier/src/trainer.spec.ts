@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Prng } from './prng';
 import { DomainClassifier } from './domain-classifier';
-import { readDataset } from './dataset';
+import { readDataset, readTrainingData, seedExamplesPath } from './dataset';
 import { encodeDataset, fitModel, trainModel } from './trainer';
 import { leaveOneSourceOut } from './evaluation';
 import { loadModel, saveModel } from './model-artifact';
@@ -94,5 +94,27 @@ describe('training on a small synthetic dataset', () => {
     expect(report.macroF1).toBeGreaterThan(0.8);
     expect(report.macroF1).toBeLessThanOrEqual(1);
     expect(fitModel(encoded, options).calibration.items).toBe(48);
+  });
+
+  it('adds seed examples as train-only items: in every fold, never evaluated', () => {
+    const seeds = path.join(dir, 'seeds.jsonl');
+    fs.writeFileSync(seeds, `${JSON.stringify({ text: 'compile the loop and fix the bug', domain: 'code', license: 'CC0-1.0' })}\n${JSON.stringify({ text: 'the painting of the old castle', domain: 'other' })}\n`);
+    const { items, files } = readTrainingData(path.join(dir, 'data'), { seedExamples: seeds });
+    expect(items).toHaveLength(482);
+    expect(items.filter((item) => item.trainOnly).map((item) => item.source)).toEqual(['seed-examples', 'seed-examples']);
+    expect(files[8]).toMatchObject({ file: 'seeds.jsonl', items: 2, trainOnly: true });
+    const report = leaveOneSourceOut(encodeDataset(items, options.bits), { ...options, epochs: 1 });
+    expect(report).toMatchObject({ items: 480, sources: 8, trainOnlyItems: 2, trainOnlySources: ['seed-examples'] });
+    expect(report.perSource.map((s) => s.source)).not.toContain('seed-examples');
+    expect(report.labels).toHaveLength(480);
+    expect(readTrainingData(path.join(dir, 'data'), { seedExamples: false }).items).toHaveLength(480);
+  });
+
+  it('finds the committed seed examples: hand-written lines of every class', () => {
+    const file = seedExamplesPath();
+    expect(file).toMatch(/libs[/\\]classifier[/\\]data[/\\]seed-examples\.jsonl$/);
+    const { items } = readTrainingData(path.join(dir, 'data'));
+    const seeded = items.filter((item) => item.trainOnly);
+    for (const domain of ['math', 'code', 'science', 'other']) expect(seeded.filter((item) => item.domain === domain).length).toBeGreaterThanOrEqual(50);
   });
 });

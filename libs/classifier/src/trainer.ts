@@ -8,6 +8,8 @@ export interface TrainingItem {
   readonly text: string;
   readonly domain: ClassifierDomain;
   readonly source: string;
+  /** Always in training, never held out or scored (seed examples). Default false. */
+  readonly trainOnly?: boolean;
 }
 
 /** Hyper-parameters of {@link trainModel}. */
@@ -61,6 +63,8 @@ export interface EncodedDataset {
   /** Index into sourceNames of each item. */
   readonly sources: Int32Array;
   readonly sourceNames: readonly string[];
+  /** 1 for items that are always trained on and never evaluated (seed examples). */
+  readonly trainOnly: Uint8Array;
 }
 
 /** Calibration figures measured on the held-out split. */
@@ -81,9 +85,10 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
   let total = 0;
   const labels = new Uint8Array(items.length);
   const sources = new Int32Array(items.length);
+  const trainOnly = new Uint8Array(items.length);
   const sourceIndex = new Map<string, number>();
   items.forEach((item, i) => {
-    const n = extractFeatures(normaliseText(item.text, truncation), bits, buffer, false);
+    const n = extractFeatures(normaliseText(item.text, truncation), bits, buffer);
     chunks.push(buffer.buckets.slice(0, n));
     total += n;
     offsets[i + 1] = total;
@@ -91,6 +96,7 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
     let s = sourceIndex.get(item.source);
     if (s === undefined) sourceIndex.set(item.source, (s = sourceIndex.size));
     sources[i] = s;
+    trainOnly[i] = item.trainOnly ? 1 : 0;
   });
   const buckets = new Int32Array(total);
   let at = 0;
@@ -99,7 +105,7 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
     at += chunk.length;
   }
   chunks = [];
-  return { bits, offsets, buckets, labels, sources, sourceNames: [...sourceIndex.keys()] };
+  return { bits, offsets, buckets, labels, sources, sourceNames: [...sourceIndex.keys()], trainOnly };
 }
 
 function maxFeatures(data: EncodedDataset): number {
