@@ -138,7 +138,7 @@ describe('the whole system, as `npm start` runs it', () => {
     const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused' });
     const completion = await client.chat.completions.create({
       model: 'auto',
-      messages: [{ role: 'user', content: 'What is the derivative of x^3 with respect to x?' }],
+      messages: [{ role: 'user', content: 'Solve 4x - 2 = 10 for x.' }],
       max_tokens: 8,
       temperature: 0,
     });
@@ -173,7 +173,7 @@ describe('the whole system, as `npm start` runs it', () => {
 
   it('solves a batch through the queues with `slm batch submit --wait`, results in input order', async () => {
     const problems = Array.from({ length: 24 }, (_, i) => ({
-      text: ['Solve 2x + %d = 9 for x.', 'Write a bash command that counts the lines of file%d.txt.', 'Which planet is number %d from the sun?'][i % 3]!.replace('%d', String(i)),
+      text: ['Solve 2x + %d = 9 for x.', 'Write a bash command that counts the lines of file%d.txt.', 'A %d kg mass accelerates at 3 m/s^2. What net force acts on it?'][i % 3]!.replace('%d', String(i)),
       requestId: `e2e-${i}`,
       options: { maxNewTokens: 4, temperature: 0 },
     }));
@@ -187,8 +187,8 @@ describe('the whole system, as `npm start` runs it', () => {
     expect(lines.map((l) => l.result?.requestId)).toEqual(problems.map((p) => p.requestId));
   });
 
-  it('stops every process on SIGINT, and a batch queued at that moment completes after a restart', async () => {
-    const problems = Array.from({ length: 30 }, (_, i) => ({ text: `Compute ${i} + ${i * 7}.`, requestId: `restart-${i}`, options: { maxNewTokens: 16 } }));
+  it('stops every process on SIGINT; a batch submitted just before completes after a restart, each problem once', async () => {
+    const problems = Array.from({ length: 30 }, (_, i) => ({ text: `Solve ${i + 1}x + 3 = 11 for x.`, requestId: `restart-${i}`, options: { maxNewTokens: 16 } }));
     const file = path.join(work, 'restart.jsonl');
     fs.writeFileSync(file, problems.map((p) => JSON.stringify(p)).join('\n') + '\n');
     const submitted = await run(['batch', 'submit', file, '--url', baseUrl], env);
