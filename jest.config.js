@@ -18,6 +18,8 @@ module.exports = {
   rootDir: __dirname,
   testEnvironment: '<rootDir>/tools/jest/node-environment.js',
   testMatch: ['<rootDir>/{apps,libs}/**/*.{spec,int-spec,e2e-spec}.ts'],
+  // TypeScript first: a stray compiled .js beside a source must never shadow it.
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   transform: { '^.+\\.ts$': swc },
   // Libs resolve to their TypeScript sources (libs/<name>/src/index.ts), as in tsconfig paths.
   moduleNameMapper: { '^@slm/(.*)$': '<rootDir>/libs/$1/src/index.ts' },

@@ -86,14 +86,14 @@ export class StackLauncher {
 
   private printBanner(redisUrl: string, infos: GetInfoResponse__Output[]): void {
     const redisNote = this.config.REDIS_URL ? '' : ` (data in ${path.resolve(this.config.SLM_DATA_DIR, 'redis')})`;
-    const lines = ['', 'slm-router is up', `  redis     ${redisUrl}${redisNote}`];
+    const lines = ['', 'slm-router is up', `  ${'redis'.padEnd(15)} ${redisUrl}${redisNote}`];
     DOMAINS.forEach((domain, i) => {
       const info = infos[i]!;
       const warning = info.syntheticWeights ? '  ⚠ RANDOM WEIGHTS: answers are meaningless (pull a model: slm models pull)' : '';
       lines.push(`  ${`${domain}-worker`.padEnd(15)} grpc 127.0.0.1:${this.portOf(domain)}  model ${info.modelId} (${info.dtype})${warning}`);
     });
-    lines.push(`  router    http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
-    lines.push(`  router    grpc 127.0.0.1:${this.config.ROUTER_GRPC_PORT}  (slmrouter.v1.Router)`);
+    lines.push(`  ${'router'.padEnd(15)} http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
+    lines.push(`  ${'router'.padEnd(15)} grpc 127.0.0.1:${this.config.ROUTER_GRPC_PORT}  (slmrouter.v1.Router)`);
     lines.push('Press Ctrl-C to stop.', '');
     for (const line of lines) this.print(line);
   }
