@@ -45,10 +45,10 @@ describe('slm models synth / slm generate', () => {
   });
 
   it('benchmarks N concurrent clients with --concurrency and prints the serving figures', async () => {
-    const args = ['bench', 'inference', '--model', dir, '--concurrency', '3', '--requests-per-client', '1', '--threads', '1', '--json'];
+    const args = ['bench', 'inference', '--model', dir, '--concurrency', '3', '--requests-per-client', '1', '--threads', '1', '--new-tokens-range', '4:12', '--json'];
     expect(await runCli(args)).toBe(0);
     const report = JSON.parse(out.join('').trim());
-    expect(report).toMatchObject({ concurrency: 3, maxBatchSize: 3, requests: 3 });
+    expect(report).toMatchObject({ concurrency: 3, maxBatchSize: 3, requests: 3, newTokens: [4, 12] });
     for (const key of ['aggregateDecodeTokensPerSecond', 'p50TimeToFirstTokenMs', 'p99TimeToFirstTokenMs', 'p50InterTokenMs', 'p99InterTokenMs', 'speedupVsBatch1']) {
       expect(typeof report[key]).toBe('number');
     }

@@ -105,6 +105,8 @@ export function registerInferenceCommands(program: Command): void {
     .option('--max-batch-size <n>', 'with --concurrency: engine batch size (default N)', integer(1))
     .option('--prefill-chunk-tokens <n>', 'with --concurrency: prompt tokens prefilled between decode steps', integer(1))
     .option('--seed <n>', 'with --concurrency: seed of the request mix', integer(0), 1)
+    .option('--prompt-range <min:max>', 'with --concurrency: prompt lengths drawn from this range (default 32:256)', range)
+    .option('--new-tokens-range <min:max>', 'with --concurrency: output lengths drawn from this range (default 64:512)', range)
     .option('--json', 'print JSON (the only format)')
     .action(async (options: BenchOptions) => {
       if (options.concurrency !== undefined) {
@@ -117,6 +119,8 @@ export function registerInferenceCommands(program: Command): void {
           prefillChunkTokens: options.prefillChunkTokens,
           threads: options.threads,
           seed: options.seed,
+          promptTokens: options.promptRange,
+          newTokens: options.newTokensRange,
           vsTransformersJs: options.vsTransformersJs,
         });
         console.log(JSON.stringify(report, null, options.json ? undefined : 2));
@@ -165,6 +169,8 @@ interface BenchOptions {
   maxBatchSize?: number;
   prefillChunkTokens?: number;
   seed: number;
+  promptRange?: [number, number];
+  newTokensRange?: [number, number];
   json?: boolean;
 }
 
@@ -177,6 +183,12 @@ function number(value: string): number {
   const parsed = Number(value);
   if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError('expected a number');
   return parsed;
+}
+
+function range(value: string): [number, number] {
+  const match = /^(\d+):(\d+)$/.exec(value.trim());
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1])) throw new InvalidArgumentError('expected min:max with 1 <= min <= max');
+  return [Number(match[1]), Number(match[2])];
 }
 
 function integer(min: number): (value: string) => number {

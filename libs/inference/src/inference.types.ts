@@ -8,6 +8,8 @@ export interface ChatMessage {
 export interface GenerationOptions {
   /** New tokens at most, >= 1. Default: generation_config.json `max_new_tokens`, else 256. */
   maxNewTokens?: number;
+  /** EOS tokens are suppressed until this many tokens are generated (benchmarks), >= 0. Default 0. */
+  minNewTokens?: number;
   /** >= 0; 0 = greedy. Default: generation_config.json `temperature` when `do_sample` is not false, else 0. */
   temperature?: number;
   /** Nucleus sampling mass in (0, 1]. Default: generation_config.json `top_p`, else 1 (off). */
@@ -98,8 +100,32 @@ export interface EngineOptions {
   intraOpThreads?: number;
   /** onnxruntime inter-op threads. Default 1 (the decoder graph is one sequential chain). */
   interOpThreads?: number;
-  /** Requests decoding at once (interleaved step by step). Default 1. */
+  /**
+   * Maximum batch size: requests decoding at once, in one continuously rebuilt batch (newcomers join
+   * between decode steps, finished requests leave). Default 8.
+   */
   maxConcurrency?: number;
-  /** Requests allowed to wait for a decoding slot. Default 16. */
+  /** Requests allowed to wait for a place in the batch. Default 16. */
   maxQueue?: number;
+  /**
+   * Prompt tokens prefilled between two decode steps at most; a longer prompt is prefilled in chunks,
+   * so running streams keep their pace. Default 64.
+   */
+  prefillChunkTokens?: number;
+  /**
+   * KV cache memory budget in MB: every admitted request reserves (prompt + maxNewTokens, capped by the
+   * context) × layers × 2 × kv_heads × head_dim × bytes per element; requests wait while the budget is
+   * full, and one that can never fit is refused with INPUT_TOO_LONG. Padding of the batch is not counted.
+   * Default 1024.
+   */
+  kvCacheBudgetMb?: number;
+  /**
+   * Load-time graph tuning: MatMulNBits nodes (q4 graphs) whose `accuracy_level` is unset or 0 run with 4
+   * (int8 compute, about twice as fast on CPU; logits move slightly, see README). The tuned graph is cached
+   * beside the source as `onnx/.<name>.<sha256>.tuned.onnx`. Graphs without such nodes load unchanged.
+   * Default true.
+   */
+  tuneMatMulNBits?: boolean;
+  /** Where tuned graphs go when the model folder is read-only. Default `<os tmpdir>/slm-tuned-graphs`. */
+  tunedGraphCacheDir?: string;
 }

@@ -11,6 +11,16 @@ export interface EngineWorkerData {
   positionOffset: number;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Sequences decoding together at most. */
+  maxBatchSize: number;
+  /** Prompt tokens prefilled between two decode steps at most. */
+  prefillChunkTokens: number;
+  /** KV cache bytes all admitted sequences may reserve together (turned into tokens from the graph's KV dtype). */
+  kvCacheBudgetBytes: number;
+  /** Rewrite MatMulNBits accuracy_level unset/0 → 4 before loading (cached tuned copy). */
+  tuneMatMulNBits: boolean;
+  /** Where tuned graphs go when the model folder is read-only. */
+  tunedGraphCacheDir?: string;
 }
 
 /** Main thread → worker. Only token ids and options cross threads, never logits. */
@@ -21,7 +31,7 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'ready'; kvDtype: string; inputNames: string[] }
+  | { type: 'ready'; kvDtype: string; inputNames: string[]; kvBytesPerToken: number; maxKvTokens: number; onnxPath: string; tunedNodes: number; maxBatchSize: number }
   | { type: 'loadFailed'; code: InferenceErrorCode; message: string }
   | { type: 'token'; id: number; token: number }
   | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }

@@ -1,23 +1,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import { DecoderSession } from '../generation/decoder-session';
-import { TokenGenerator } from '../generation/token-generator';
+import { readFileSync } from 'node:fs';
+import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
+import { BatchScheduler } from './batch-scheduler';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
 
 /**
- * The engine's worker thread: owns the onnxruntime session and every request's generator and KV cache.
- * Active requests advance one step each in turn (the seam where continuous batching will go); between
- * steps the thread yields so cancel messages arrive within one step.
+ * The engine's worker thread: owns the onnxruntime session and a BatchScheduler (continuous batching).
+ * Between two scheduler ticks (one decode step of the whole batch, at most one prefill chunk) the thread
+ * yields, so new requests join and cancel messages arrive within one step.
  */
-interface Active {
-  generator: TokenGenerator;
-  cancelled: boolean;
-}
-
 const port = parentPort!;
 const data = workerData as EngineWorkerData;
-const active = new Map<number, Active>();
 let session: DecoderSession | undefined;
+let scheduler: BatchScheduler | undefined;
 let looping = false;
 let closing = false;
 
@@ -26,8 +23,32 @@ const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmedia
 
 async function start(): Promise<void> {
   try {
-    session = await DecoderSession.create(data);
-    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames] });
+    let onnxPath = data.onnxPath;
+    let tunedNodes = 0;
+    if (data.tuneMatMulNBits) {
+      try {
+        ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir }));
+      } catch {
+        // A file the wire reader cannot walk loads untuned, so onnxruntime names what is wrong with it.
+      }
+    }
+    session = await DecoderSession.create({ ...data, onnxPath });
+    // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
+    // seqlens_k), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
+    const leftPaddingUnsafe = opTypesOf(onnxPath).has('GroupQueryAttention');
+    const maxBatchSize = leftPaddingUnsafe ? 1 : data.maxBatchSize;
+    const kvBytesPerToken = session.kvBytesPerToken;
+    const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
+    scheduler = new BatchScheduler(
+      session,
+      { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, maxKvTokens },
+      {
+        token: (id, token) => post({ type: 'token', id, token }),
+        done: (id, finishReason, { prefillMs, decodeMs }) => post({ type: 'done', id, finishReason, prefillMs, decodeMs }),
+        failed: (id, code, message) => post({ type: 'failed', id, code, message }),
+      },
+    );
+    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, maxBatchSize });
   } catch (error) {
     const code = error instanceof InferenceError ? error.code : 'MODEL_LOAD_FAILED';
     post({ type: 'loadFailed', code, message: (error as Error).message });
@@ -37,18 +58,16 @@ async function start(): Promise<void> {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'generate':
-      if (!session) return post({ type: 'failed', id: message.id, code: 'INTERNAL', message: 'model not loaded' });
-      active.set(message.id, { generator: new TokenGenerator(session, message.promptIds, message.config), cancelled: false });
+      if (!scheduler || closing) return post({ type: 'failed', id: message.id, code: 'INTERNAL', message: 'model not loaded' });
+      scheduler.submit(message.id, message.promptIds, message.config);
       void loop();
       return;
-    case 'cancel': {
-      const request = active.get(message.id);
-      if (request) request.cancelled = true;
+    case 'cancel':
+      scheduler?.cancel(message.id);
       return;
-    }
     case 'close':
       closing = true;
-      for (const request of active.values()) request.cancelled = true;
+      scheduler?.cancelAll();
       if (!looping) void shutdown();
       return;
     default:
@@ -60,23 +79,9 @@ async function loop(): Promise<void> {
   if (looping) return;
   looping = true;
   try {
-    while (active.size > 0) {
-      for (const [id, request] of [...active]) {
-        if (request.cancelled) {
-          finish(id, request, 'cancelled');
-          continue;
-        }
-        try {
-          const { token, finishReason } = await request.generator.step();
-          post({ type: 'token', id, token });
-          if (finishReason) finish(id, request, finishReason);
-        } catch (error) {
-          request.generator.dispose();
-          active.delete(id);
-          post({ type: 'failed', id, code: 'INTERNAL', message: (error as Error).message });
-        }
-        await yieldToMessages();
-      }
+    while (scheduler && !scheduler.idle) {
+      await scheduler.tick();
+      await yieldToMessages();
     }
   } finally {
     looping = false;
@@ -84,16 +89,20 @@ async function loop(): Promise<void> {
   if (closing) await shutdown();
 }
 
-function finish(id: number, request: Active, finishReason: Extract<FromWorker, { type: 'done' }>['finishReason']): void {
-  request.generator.dispose();
-  active.delete(id);
-  post({ type: 'done', id, finishReason, prefillMs: request.generator.prefillMs, decodeMs: request.generator.decodeMs });
-}
-
 async function shutdown(): Promise<void> {
+  scheduler?.dispose();
+  scheduler = undefined;
   await session?.release();
   session = undefined;
   port.close();
+}
+
+function opTypesOf(onnxPath: string): Set<string> {
+  try {
+    return graphOpTypes(readFileSync(onnxPath));
+  } catch {
+    return new Set();
+  }
 }
 
 function assertNever(value: never): never {

@@ -22,6 +22,13 @@ import { TextTokenizer } from '../model/text-tokenizer';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
 import { GenerationStream } from './generation-stream';
 
+/** Default batch size: measured on 2 cores, aggregate decode keeps growing up to 16–32 (see README). */
+const DEFAULT_MAX_BATCH = 8;
+/** Default prompt tokens per prefill chunk between decode steps (bounds the stall of running streams). */
+const DEFAULT_PREFILL_CHUNK = 64;
+/** Default KV cache budget. */
+const DEFAULT_KV_BUDGET_MB = 1024;
+
 const ROLES = new Set(['system', 'user', 'assistant']);
 
 interface RequestState {
@@ -43,14 +50,32 @@ interface RequestState {
   onAbort?: () => void;
 }
 
+/** The batching limits an engine runs with (after defaults; see EngineOptions). */
+export interface BatchingLimits {
+  /** The batch size in effect: 1 for graphs with GroupQueryAttention (they assume right padding). */
+  maxBatchSize: number;
+  prefillChunkTokens: number;
+  kvCacheBudgetMb: number;
+  /** KV cache bytes per token of one sequence (from the graph's geometry and KV dtype). */
+  kvBytesPerToken: number;
+  /** Tokens (prompt + maxNewTokens of every admitted request) the KV budget holds. */
+  maxKvTokens: number;
+  /** The graph onnxruntime runs (a tuned copy when MatMulNBits nodes were rewritten). */
+  onnxPath: string;
+  /** MatMulNBits nodes whose accuracy_level was rewritten to 4 at load. */
+  tunedMatMulNBitsNodes: number;
+}
+
 /**
  * Hosts one model: tokenizes and checks requests on the calling thread, runs onnxruntime in a worker
- * thread (so the host's event loop stays free), streams text back. Requests beyond `maxConcurrency`
- * wait in a bounded queue; a full queue refuses at once with QUEUE_FULL.
+ * thread (so the host's event loop stays free), streams text back. Up to `maxConcurrency` requests decode
+ * together in one continuously rebuilt batch (see BatchScheduler); more wait in a bounded queue, and a
+ * full queue refuses at once with QUEUE_FULL.
  */
 export class InferenceEngine implements TextGenerationEngine {
   readonly info: ModelInfo;
   readonly capacity: { maxConcurrency: number; maxQueue: number };
+  readonly batching: BatchingLimits;
   private readonly queue: RequestState[] = [];
   private readonly running = new Map<number, RequestState>();
   private nextId = 1;
@@ -63,6 +88,7 @@ export class InferenceEngine implements TextGenerationEngine {
     private readonly tokenizer: TextTokenizer,
     private readonly worker: Worker,
     options: Required<Pick<EngineOptions, 'maxConcurrency' | 'maxQueue'>>,
+    batching: BatchingLimits,
   ) {
     this.info = {
       modelId: folder.modelId,
@@ -73,6 +99,7 @@ export class InferenceEngine implements TextGenerationEngine {
       syntheticWeights: folder.syntheticWeights,
     };
     this.capacity = { maxConcurrency: options.maxConcurrency, maxQueue: options.maxQueue };
+    this.batching = batching;
     worker.on('message', (message: FromWorker) => this.onWorkerMessage(message));
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('error', (error) => this.failAll(new InferenceError('INTERNAL', `inference worker crashed: ${error.message}`)));
@@ -93,8 +120,13 @@ export class InferenceEngine implements TextGenerationEngine {
     };
     const intraOpThreads = positive('intraOpThreads', options.intraOpThreads, defaultIntraOpThreads());
     const interOpThreads = positive('interOpThreads', options.interOpThreads, 1);
-    const maxConcurrency = positive('maxConcurrency', options.maxConcurrency, 1);
+    const maxConcurrency = positive('maxConcurrency', options.maxConcurrency, DEFAULT_MAX_BATCH);
     const maxQueue = positive('maxQueue', options.maxQueue, 16, 0);
+    const prefillChunkTokens = positive('prefillChunkTokens', options.prefillChunkTokens, DEFAULT_PREFILL_CHUNK);
+    const kvCacheBudgetMb = options.kvCacheBudgetMb ?? DEFAULT_KV_BUDGET_MB;
+    if (typeof kvCacheBudgetMb !== 'number' || !Number.isFinite(kvCacheBudgetMb) || kvCacheBudgetMb <= 0) {
+      throw new InferenceError('INVALID_ARGUMENT', `kvCacheBudgetMb must be a number > 0, got ${options.kvCacheBudgetMb}`);
+    }
     const folder = loadModelFolder(options.modelDir, options.dtype);
     const tokenizer = new TextTokenizer(folder);
     const data: EngineWorkerData = {
@@ -105,13 +137,18 @@ export class InferenceEngine implements TextGenerationEngine {
       positionOffset: folder.positionOffset,
       intraOpThreads,
       interOpThreads,
+      maxBatchSize: maxConcurrency,
+      prefillChunkTokens,
+      kvCacheBudgetBytes: kvCacheBudgetMb * 1024 * 1024,
+      tuneMatMulNBits: options.tuneMatMulNBits ?? true,
+      tunedGraphCacheDir: options.tunedGraphCacheDir,
     };
     const worker = spawnWorker(data);
-    await new Promise<void>((resolve, reject) => {
+    const ready = await new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
       const onMessage = (message: FromWorker): void => {
         if (message.type === 'ready') {
           cleanup();
-          resolve();
+          resolve(message);
         } else if (message.type === 'loadFailed') {
           cleanup();
           void worker.terminate();
@@ -129,7 +166,23 @@ export class InferenceEngine implements TextGenerationEngine {
       worker.on('message', onMessage);
       worker.on('error', onError);
     });
-    return new InferenceEngine(folder, tokenizer, worker, { maxConcurrency, maxQueue });
+    if (ready.maxKvTokens < 2) {
+      await worker.terminate();
+      throw new InferenceError(
+        'INVALID_ARGUMENT',
+        `kvCacheBudgetMb ${kvCacheBudgetMb} holds ${ready.maxKvTokens} tokens of this model (${ready.kvBytesPerToken} bytes per token)`,
+      );
+    }
+    // The worker may lower the batch size (graphs that cannot run left-padded batches).
+    return new InferenceEngine(folder, tokenizer, worker, { maxConcurrency: ready.maxBatchSize, maxQueue }, {
+      maxBatchSize: ready.maxBatchSize,
+      prefillChunkTokens,
+      kvCacheBudgetMb,
+      kvBytesPerToken: ready.kvBytesPerToken,
+      maxKvTokens: ready.maxKvTokens,
+      onnxPath: ready.onnxPath,
+      tunedMatMulNBitsNodes: ready.tunedNodes,
+    });
   }
 
   generate(request: GenerationRequest): GenerationHandle {
@@ -145,6 +198,15 @@ export class InferenceEngine implements TextGenerationEngine {
         'INPUT_TOO_LONG',
         `the prompt has ${promptIds.length} tokens; the model's context is ${contextLength} tokens (prompt plus at least one new token)`,
         { promptTokens: promptIds.length, contextLength },
+      );
+    }
+    const needed = Math.min(promptIds.length + config.maxNewTokens, contextLength);
+    if (needed > this.batching.maxKvTokens) {
+      throw new InferenceError(
+        'INPUT_TOO_LONG',
+        `the request needs ${needed} KV cache tokens (prompt ${promptIds.length} + maxNewTokens ${config.maxNewTokens}, ` +
+          `capped by the context); the KV budget of ${this.batching.kvCacheBudgetMb} MB holds ${this.batching.maxKvTokens}`,
+        { promptTokens: promptIds.length, maxNewTokens: config.maxNewTokens, maxKvTokens: this.batching.maxKvTokens },
       );
     }
     const busy = this.running.size >= this.capacity.maxConcurrency;

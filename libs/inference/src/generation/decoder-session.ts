@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { InferenceError } from '../inference.errors';
+import { BatchKvCache } from './batch-kv-cache';
 import { KvCache, type KvDtype } from './kv-cache';
 
 export interface DecoderSessionOptions {
@@ -24,13 +25,19 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'nu
  * float16 KV when the graph says so). `run` is synchronous native work: call it off the main thread.
  */
 export class DecoderSession {
+  private readonly hasPositionIds: boolean;
+  private readonly hasLogitsToKeep: boolean;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly options: DecoderSessionOptions,
     readonly kvDtype: KvDtype,
     readonly kvHeads: number,
     readonly headDim: number,
-  ) {}
+  ) {
+    this.hasPositionIds = session.inputNames.includes('position_ids');
+    this.hasLogitsToKeep = session.inputNames.includes('num_logits_to_keep');
+  }
 
   static async create(options: DecoderSessionOptions): Promise<DecoderSession> {
     let session: ort.InferenceSession;
@@ -53,6 +60,11 @@ export class DecoderSession {
     }
   }
 
+  /** KV cache bytes per token of one sequence: layers × 2 (key, value) × kv_heads × head_dim × element size. */
+  get kvBytesPerToken(): number {
+    return this.options.numLayers * 2 * this.kvHeads * this.headDim * (this.kvDtype === 'float16' ? 2 : 4);
+  }
+
   get inputNames(): readonly string[] {
     return this.session.inputNames;
   }
@@ -61,9 +73,15 @@ export class DecoderSession {
     return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype);
   }
 
+  /** An empty batch cache for `stepBatch`. */
+  newBatchCache(): BatchKvCache {
+    return new BatchKvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype);
+  }
+
   /**
    * Runs `tokens` after what `cache` holds, updates the cache and returns the logits of the last position
-   * (copied, so the full [seq, vocab] output can be freed).
+   * (a view into the output, not a copy; it asks for the last position only where the graph has
+   * `num_logits_to_keep`).
    */
   async step(tokens: readonly number[], cache: KvCache): Promise<Float32Array> {
     const past = cache.length;
@@ -74,24 +92,46 @@ export class DecoderSession {
       attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
       ...cache.feeds(1),
     };
-    if (this.session.inputNames.includes('position_ids')) {
+    if (this.hasPositionIds) {
       feeds.position_ids = new ort.Tensor(
         'int64',
         BigInt64Array.from(tokens, (_, i) => BigInt(past + i + offset)),
         [1, tokens.length],
       );
     }
-    if (this.session.inputNames.includes('num_logits_to_keep')) {
-      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
-    }
+    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
     const outputs = await this.session.run(feeds);
     cache.update(outputs, total);
     const logits = outputs.logits as ort.Tensor;
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.dims[logits.dims.length - 2];
-    const last = lastRow(logits, rows, vocab);
-    logits.dispose();
-    return last;
+    return rowsOf(logits, rows - 1, 1, vocab);
+  }
+
+  /**
+   * One decode step for every sequence of a batch: row r feeds `tokens[r]` at position `positions[r]`
+   * (its own length, whatever its left padding) and attends to its real positions only (attention mask 0
+   * over the padding). Updates `cache` and returns the `[batch, vocab]` next-token logits (row r at
+   * r·vocab), read straight from the output tensor.
+   */
+  async stepBatch(tokens: readonly number[], positions: readonly number[], cache: BatchKvCache): Promise<{ logits: Float32Array; vocab: number }> {
+    const batch = tokens.length;
+    if (batch !== cache.size || positions.length !== batch) throw new Error(`batch of ${batch} tokens for a cache of ${cache.size} rows`);
+    const offset = this.options.positionOffset ?? 0;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [batch, 1]),
+      attention_mask: cache.attentionMask(1),
+      ...cache.feeds(),
+    };
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(positions, (p) => BigInt(p + offset)), [batch, 1]);
+    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
+    const outputs = await this.session.run(feeds);
+    cache.update(outputs, 1);
+    const logits = outputs.logits as ort.Tensor;
+    const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.dims[logits.dims.length - 2];
+    if (rows !== 1) throw new Error(`a decode step returned ${rows} positions per row`);
+    return { logits: rowsOf(logits, 0, batch, vocab), vocab };
   }
 
   async release(): Promise<void> {
@@ -99,13 +139,21 @@ export class DecoderSession {
   }
 }
 
-function lastRow(logits: ort.Tensor, rows: number, vocab: number): Float32Array {
-  const start = (rows - 1) * vocab;
-  if (logits.type === 'float32') return (logits.data as Float32Array).slice(start, start + vocab);
+const LAST_ONLY = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
+
+/**
+ * `count` consecutive rows of `vocab` logits from `first` (a row is one position of one sequence when the
+ * output is [batch, seq, vocab] with seq 1, or one position of sequence 0). float32 outputs are viewed in
+ * place; float16 ones are widened once.
+ */
+function rowsOf(logits: ort.Tensor, first: number, count: number, vocab: number): Float32Array {
+  const start = first * vocab;
+  const end = start + count * vocab;
+  if (logits.type === 'float32') return (logits.data as Float32Array).subarray(start, end);
   if (logits.type === 'float16') {
     const half = logits.data as Uint16Array;
-    const out = new Float32Array(vocab);
-    for (let i = 0; i < vocab; i++) out[i] = halfToFloat(half[start + i]);
+    const out = new Float32Array(end - start);
+    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(half[start + i]);
     return out;
   }
   throw new InferenceError('INTERNAL', `unsupported logits type ${logits.type}`);

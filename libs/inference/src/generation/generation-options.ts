@@ -23,6 +23,8 @@ export function resolveGenerationOptions(
   if (typeof o !== 'object' || o === null) throw new InferenceError('INVALID_ARGUMENT', 'options must be an object');
   const maxNewTokens = o.maxNewTokens ?? num('max_new_tokens') ?? DEFAULT_MAX_NEW_TOKENS;
   check(Number.isInteger(maxNewTokens) && maxNewTokens >= 1, `maxNewTokens must be an integer >= 1, got ${o.maxNewTokens}`);
+  const minNew = o.minNewTokens ?? 0;
+  check(Number.isInteger(minNew) && minNew >= 0, `minNewTokens must be an integer >= 0, got ${o.minNewTokens}`);
   const sampleByDefault = generationConfig.do_sample !== false;
   const temperature = o.temperature ?? (sampleByDefault ? (num('temperature') ?? 0) : 0);
   check(typeof temperature === 'number' && Number.isFinite(temperature) && temperature >= 0, `temperature must be a number >= 0, got ${o.temperature}`);
@@ -43,5 +45,5 @@ export function resolveGenerationOptions(
     'stop must be an array of at most 16 non-empty strings',
   );
   if (problems.length > 0) throw new InferenceError('INVALID_ARGUMENT', `invalid generation options: ${problems.join('; ')}`);
-  return { maxNewTokens, temperature, topP, topK, seed, repetitionPenalty, stop, eosTokenIds, contextLength };
+  return { maxNewTokens, minNewTokens: minNew, temperature, topP, topK, seed, repetitionPenalty, stop, eosTokenIds, contextLength };
 }

@@ -47,6 +47,11 @@ export class KvCache {
     this.length = newLength;
   }
 
+  /** The `present.{layer}.{part}` tensor of the last step ([1, kv_heads, length, head_dim]), if any. */
+  tensor(layer: number, part: 'key' | 'value'): ort.Tensor | undefined {
+    return this.tensors.get(`present.${layer}.${part}`);
+  }
+
   dispose(): void {
     for (const tensor of this.tensors.values()) tensor.dispose();
     this.tensors.clear();

@@ -20,6 +20,16 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
   };
 }
 
+/** Forbids the EOS tokens until `min` tokens have been generated after a prompt of `promptLength` tokens. */
+export function minNewTokens(eosTokenIds: readonly number[], min: number, promptLength: number): LogitsProcessor {
+  return {
+    process(logits, sequence) {
+      if (sequence.length - promptLength >= min) return;
+      for (const id of eosTokenIds) if (id >= 0 && id < logits.length) logits[id] = -Infinity;
+    },
+  };
+}
+
 export function temperatureScaling(temperature: number): LogitsProcessor {
   return {
     process(logits) {

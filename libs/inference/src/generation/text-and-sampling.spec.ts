@@ -1,5 +1,5 @@
 import { StreamingDetokenizer } from '../model/streaming-detokenizer';
-import { repetitionPenalty, softmax, topK, topP } from './logits-processors';
+import { minNewTokens, repetitionPenalty, softmax, topK, topP } from './logits-processors';
 import { Sampler, argmax } from './sampler';
 import { StopStringMatcher } from './stop-string-matcher';
 import { ThinkSplitter, splitThinking } from './think-splitter';
@@ -65,6 +65,17 @@ describe('ThinkSplitter', () => {
 });
 
 describe('logits processors and sampler', () => {
+  it('suppresses EOS until minNewTokens tokens are generated', () => {
+    const processor = minNewTokens([3, 4], 2, 5);
+    const early = Float32Array.from([0, 1, 2, 9, 8]);
+    processor.process(early, [1, 1, 1, 1, 1, 7]); // prompt of 5 + 1 new token
+    expect(Array.from(early)).toEqual([0, 1, 2, -Infinity, -Infinity]);
+    expect(argmax(early)).toBe(2);
+    const late = Float32Array.from([0, 1, 2, 9, 8]);
+    processor.process(late, [1, 1, 1, 1, 1, 7, 7]);
+    expect(argmax(late)).toBe(3);
+  });
+
   it('top-k keeps the k best', () => {
     const logits = Float32Array.from([1, 5, 3, 4, 2]);
     topK(2).process(logits, []);

@@ -1,13 +1,15 @@
 import type { FinishReason } from '../inference.types';
 import type { DecoderSession } from './decoder-session';
 import type { KvCache } from './kv-cache';
-import { type LogitsProcessor, repetitionPenalty, temperatureScaling, topK, topP } from './logits-processors';
+import { type LogitsProcessor, minNewTokens, repetitionPenalty, temperatureScaling, topK, topP } from './logits-processors';
 import { Sampler } from './sampler';
 import { type StoppingCriterion, contextLengthStop, eosStop, maxNewTokensStop } from './stopping-criteria';
 
 /** Options after validation and defaults (what crosses to the worker thread). */
 export interface ResolvedGenerationConfig {
   maxNewTokens: number;
+  /** EOS suppressed until this many new tokens. Default 0. */
+  minNewTokens?: number;
   temperature: number;
   topP: number;
   topK: number;
@@ -23,14 +25,16 @@ export interface StepResult {
 }
 
 /**
- * The generation loop of one sequence, one token per `step()`: the first step prefills the prompt, later
- * steps decode with the KV cache. A scheduler can interleave the steps of many generators (and later
- * batch them) because each one owns its whole state.
+ * The generation state of one sequence: its prompt, tokens so far, logits processors, seeded sampler and
+ * stopping criteria. `step()` runs one sequence alone (prefill, then KV-cache decode). A batch scheduler
+ * instead prefills with `prefillChunk()`, takes the cache over with `takeCache()`, runs the decode steps of
+ * many sequences in one batch and hands each sequence its own logits row with `accept()`: the sampling
+ * state never mixes between sequences.
  */
 export class TokenGenerator {
   private readonly sequence: number[];
   private readonly generated: number[] = [];
-  private readonly cache: KvCache;
+  private cache: KvCache;
   private readonly processors: LogitsProcessor[] = [];
   private readonly stopping: StoppingCriterion[];
   private readonly sampler: Sampler;
@@ -47,6 +51,7 @@ export class TokenGenerator {
     this.sequence = [...promptIds];
     this.pending = [...promptIds];
     this.cache = session.newCache();
+    if (config.minNewTokens) this.processors.push(minNewTokens(config.eosTokenIds, config.minNewTokens, promptIds.length));
     if (config.repetitionPenalty !== 1) this.processors.push(repetitionPenalty(config.repetitionPenalty));
     const greedy = config.temperature === 0;
     if (!greedy) {
@@ -62,10 +67,56 @@ export class TokenGenerator {
     const started = performance.now();
     const prefill = this.generated.length === 0;
     const logits = await this.session.step(this.pending, this.cache);
-    for (const processor of this.processors) processor.process(logits, this.sequence);
-    const token = this.sampler.sample(logits);
+    const result = this.accept(logits);
     if (prefill) this.prefillMs += performance.now() - started;
     else this.decodeMs += performance.now() - started;
+    return result;
+  }
+
+  /** True once the whole prompt is in the KV cache and the first token has been sampled. */
+  get prefilled(): boolean {
+    return this.generated.length > 0;
+  }
+
+  /** Prompt tokens not yet in the cache. */
+  get prefillRemaining(): number {
+    return this.prefilled ? 0 : this.pending.length;
+  }
+
+  /**
+   * Runs up to `maxTokens` of the prompt through the model (alone, batch 1). Returns the first generated
+   * token once the last chunk has run, else undefined: long prompts are split so that a batch scheduler can
+   * interleave them with the decode steps of running sequences.
+   */
+  async prefillChunk(maxTokens: number): Promise<StepResult | undefined> {
+    if (this.prefilled) throw new Error('the prompt is already prefilled');
+    const started = performance.now();
+    const chunk = this.pending.slice(0, Math.max(1, maxTokens));
+    const last = chunk.length === this.pending.length;
+    const logits = await this.session.step(chunk, this.cache);
+    this.pending = this.pending.slice(chunk.length);
+    const result = last ? this.accept(logits) : undefined;
+    this.prefillMs += performance.now() - started;
+    return result;
+  }
+
+  /** The token the next decode step feeds (the last one sampled). */
+  get nextInput(): number {
+    return this.sequence[this.sequence.length - 1];
+  }
+
+  /** Tokens in the sequence (prompt plus generated); the next position id is this length. */
+  get length(): number {
+    return this.sequence.length;
+  }
+
+  /**
+   * Processes this sequence's next-token logits in place (they may be a view into a batch's logits),
+   * samples, and checks the stopping criteria.
+   */
+  accept(logits: Float32Array): StepResult {
+    for (const processor of this.processors) processor.process(logits, this.sequence);
+    const token = this.sampler.sample(logits);
     this.sequence.push(token);
     this.generated.push(token);
     this.pending = [token];
@@ -74,6 +125,13 @@ export class TokenGenerator {
       if (finishReason) return { token, finishReason };
     }
     return { token };
+  }
+
+  /** Hands the KV cache over (to a batch); the generator keeps an empty one and must not `step()` again. */
+  takeCache(): KvCache {
+    const cache = this.cache;
+    this.cache = this.session.newCache();
+    return cache;
   }
 
   get generatedTokens(): readonly number[] {

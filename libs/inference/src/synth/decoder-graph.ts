@@ -19,6 +19,8 @@ export interface GraphVariant {
   kvFloat16?: boolean;
   /** Declare the `num_logits_to_keep` int64 scalar input (0 = all positions, k = last k). Default false. */
   numLogitsToKeep?: boolean;
+  /** MatMulNBits `accuracy_level`; 0 leaves the attribute unset, as many published q4 exports do. Default 4. */
+  matMulNBitsAccuracyLevel?: number;
 }
 
 export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random: SeededRandom, variant: GraphVariant = {}): OnnxGraphBuilder {
@@ -34,6 +36,7 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
     b.input(`past_key_values.${i}.key`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
     b.input(`past_key_values.${i}.value`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
   }
+  const accuracyLevel = variant.matMulNBitsAccuracyLevel ?? Q4_ACCURACY_LEVEL;
   const keep = variant.numLogitsToKeep ? b.input('num_logits_to_keep', I64, []) : undefined;
   b.output('logits', F, ['batch_size', keep ? 'num_logits' : 'sequence_length', g.vocabSize]);
   for (let i = 0; i < g.numLayers; i++) {
@@ -84,7 +87,7 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   const normWeight = (name: string): string =>
     b.initializer(name, F, [H], random.fillUniform(new Float32Array(H), 0.1, 1));
   const linear = (t: string, name: string, k: number, n: number, std: number): string =>
-    dtype === 'q4' ? q4Linear(b, random, t, name, k, n, std) : fp32Linear(b, random, t, name, k, n, std);
+    dtype === 'q4' ? q4Linear(b, random, t, name, k, n, std, accuracyLevel) : fp32Linear(b, random, t, name, k, n, std);
   const heads = (t: string, count: number): string =>
     b.op('Transpose', [b.op('Reshape', [t, b.int64([0, 0, count, D])])], { perm: attrInts([0, 2, 1, 3]) });
 
@@ -131,7 +134,7 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   if (embedding.q4) {
     b.initializer('lm_head.qweight', OnnxDataType.UINT8, [g.vocabSize, H / Q4_BLOCK, Q4_BLOCK / 2], embedding.q4.packed);
     b.initializer('lm_head.scales', F, [g.vocabSize * (H / Q4_BLOCK)], embedding.q4.scales);
-    b.node('MatMulNBits', [final, 'lm_head.qweight', 'lm_head.scales'], q4Attributes(H, g.vocabSize), {
+    b.node('MatMulNBits', [final, 'lm_head.qweight', 'lm_head.scales'], q4Attributes(H, g.vocabSize, accuracyLevel), {
       outputs: ['logits'],
       domain: 'com.microsoft',
     });
@@ -166,21 +169,21 @@ function randomQ4(random: SeededRandom, n: number, k: number, std: number): Q4We
   return { packed, scales };
 }
 
-function q4Attributes(k: number, n: number) {
+function q4Attributes(k: number, n: number, accuracyLevel: number) {
   return {
     K: attrInt(k),
     N: attrInt(n),
     bits: attrInt(4),
     block_size: attrInt(Q4_BLOCK),
-    accuracy_level: attrInt(Q4_ACCURACY_LEVEL),
+    ...(accuracyLevel !== 0 ? { accuracy_level: attrInt(accuracyLevel) } : {}),
   };
 }
 
-function q4Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number): string {
+function q4Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number, accuracyLevel: number): string {
   const weight = randomQ4(random, n, k, std);
   b.initializer(`${name}.qweight`, OnnxDataType.UINT8, [n, k / Q4_BLOCK, Q4_BLOCK / 2], weight.packed);
   b.initializer(`${name}.scales`, OnnxDataType.FLOAT, [(n * k) / Q4_BLOCK], weight.scales);
-  return b.node('MatMulNBits', [x, `${name}.qweight`, `${name}.scales`], q4Attributes(k, n), { domain: 'com.microsoft' })[0];
+  return b.node('MatMulNBits', [x, `${name}.qweight`, `${name}.scales`], q4Attributes(k, n, accuracyLevel), { domain: 'com.microsoft' })[0];
 }
 
 function randomEmbedding(g: DecoderGeometry, dtype: SynthDtype, random: SeededRandom): { table: Float32Array; q4?: Q4Weight } {

@@ -33,6 +33,8 @@ export interface SynthesizeModelOptions {
   kvCacheDtype?: 'float32' | 'float16';
   /** Declare the optional `num_logits_to_keep` input some exports have (tests). Default false. */
   numLogitsToKeep?: boolean;
+  /** q4 only: MatMulNBits `accuracy_level`; 0 leaves it unset like many published exports (tests of graph tuning). Default 4. */
+  matMulNBitsAccuracyLevel?: 0 | 4;
   /** Write the chat template to `chat_template.jinja` instead of tokenizer_config.json. Default false. */
   separateChatTemplate?: boolean;
 }
@@ -67,6 +69,7 @@ export async function synthesizeModel(options: SynthesizeModelOptions): Promise<
   const graph = buildDecoderGraph(geometry, options.dtype, new SeededRandom(seed), {
     kvFloat16: options.kvCacheDtype === 'float16',
     numLogitsToKeep: options.numLogitsToKeep,
+    matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel,
   });
   const external = options.externalData ?? graph.weightBytes > DEFAULT_CHUNK;
   const graphFile = options.dtype === 'q4' ? 'model_q4.onnx' : 'model.onnx';

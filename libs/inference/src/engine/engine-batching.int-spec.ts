@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { GenerationRequest, GenerationResult } from '../inference.types';
+import { synthesizeModel } from '../synth/synthesize-model';
+import { InferenceEngine } from './inference.engine';
+
+/** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
+describe('InferenceEngine with continuous batching', () => {
+  let dir: string;
+  let engine: InferenceEngine;
+
+  const request = (i: number, maxNewTokens: number, signal?: AbortSignal): GenerationRequest => ({
+    messages: [],
+    promptTokenIds: Array.from({ length: 4 + ((i * 37) % 90) }, (_, k) => 10 + ((k * 7 + i * 13) % 230)),
+    options: i % 2 === 0 ? { maxNewTokens, temperature: 0 } : { maxNewTokens, temperature: 0.8, topP: 0.9, seed: i },
+    signal,
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'slm-batching-'));
+    await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
+    engine = await InferenceEngine.load({ modelDir: dir, maxConcurrency: 4, maxQueue: 8, prefillChunkTokens: 16, intraOpThreads: 1 });
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports the batch size as its concurrency and the KV budget from the geometry', () => {
+    expect(engine.capacity).toEqual({ maxConcurrency: 4, maxQueue: 8 });
+    // tiny: 2 layers × (key, value) × 2 KV heads × head_dim 16 × 4 bytes.
+    expect(engine.batching.kvBytesPerToken).toBe(2 * 2 * 2 * 16 * 4);
+    expect(engine.batching.maxKvTokens).toBe(Math.floor((1024 * 1024 * 1024) / 512));
+  });
+
+  it('serves concurrent requests in one batch with the tokens of their solo runs', async () => {
+    const solo: GenerationResult[] = [];
+    for (let i = 0; i < 10; i++) solo.push(await engine.generate(request(i, 10 + ((i * 11) % 30))).result);
+    const together = await Promise.all(Array.from({ length: 10 }, (_, i) => engine.generate(request(i, 10 + ((i * 11) % 30))).result));
+    together.forEach((result, i) => {
+      expect(result.tokenIds).toEqual(solo[i].tokenIds);
+      expect(result.finishReason).toBe(solo[i].finishReason);
+    });
+  });
+
+  it('cancels one request mid-batch and meets a deadline while the others finish as if alone', async () => {
+    const solo = await Promise.all([0, 2, 3].map(async (i) => (await engine.generate(request(i, 40)).result).tokenIds));
+    const cancel = new AbortController();
+    const cancelled = engine.generate(request(1, 400, cancel.signal));
+    const deadline = engine.generate(request(5, 400, AbortSignal.timeout(1)));
+    const others = [0, 2, 3].map((i) => engine.generate(request(i, 40)));
+    const iterator = cancelled[Symbol.asyncIterator]();
+    await iterator.next();
+    cancel.abort();
+    const result = await cancelled.result;
+    expect(result.finishReason).toBe('cancelled');
+    expect(result.completionTokens).toBeLessThan(400);
+    expect((await deadline.result).finishReason).toBe('cancelled');
+    const finished = await Promise.all(others.map((handle) => handle.result));
+    finished.forEach((other, k) => expect(other.tokenIds).toEqual(solo[k]));
+  });
+
+  it('refuses at once a request that can never fit the KV budget', async () => {
+    // 0.05 MB holds 102 tokens of the tiny model.
+    const small = await InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: 0.05, intraOpThreads: 1 });
+    try {
+      expect(small.batching.maxKvTokens).toBe(102);
+      const prompt = Array.from({ length: 50 }, (_, k) => 20 + k);
+      expect(() => small.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: 60 } })).toThrow(
+        expect.objectContaining({ code: 'INPUT_TOO_LONG', message: expect.stringMatching(/KV budget/) }),
+      );
+      const fits = await small.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: 50, temperature: 0 } }).result;
+      expect(fits.completionTokens).toBeGreaterThan(0);
+    } finally {
+      await small.close();
+    }
+    await expect(InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
