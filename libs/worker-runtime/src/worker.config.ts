@@ -82,7 +82,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}MODEL`]: z.string().min(1).optional(),
     [`${p}DTYPE`]: z.string().regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8').optional(),
     [`${p}ENGINE`]: z.enum(['onnx', 'instant']).default('onnx'),
-    [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(2),
+    [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(8),
     [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
