@@ -9,13 +9,14 @@ import {
   type SynthDtype,
   type SynthPreset,
 } from '@slm/inference';
+import { commandGroup, finiteNumber, integer } from './cli-options';
 
 /**
  * `slm models synth`, `slm generate` and `slm bench inference`: make a synthetic model folder, run one
  * prompt through the inference engine, and measure it.
  */
 export function registerInferenceCommands(program: Command): void {
-  const models = subcommand(program, 'models', 'model folders: synthetic models for tests and benchmarks');
+  const models = commandGroup(program, 'models', 'model folders: synthetic models for tests and benchmarks');
   models
     .command('synth')
     .description('write a model folder (Hub layout) with seeded random weights and MobileLLM-R1 dimensions')
@@ -37,8 +38,8 @@ export function registerInferenceCommands(program: Command): void {
     .option('--system <text>', 'system message')
     .option('--dtype <dtype>', 'graph to run (fp32, fp16, q4, q4f16, int8, uint8, q8, bnb4); default from the folder')
     .option('--max-new-tokens <n>', 'new tokens at most', integer(1))
-    .option('--temperature <t>', 'sampling temperature; 0 = greedy', number)
-    .option('--top-p <p>', 'nucleus sampling mass in (0, 1]', number)
+    .option('--temperature <t>', 'sampling temperature; 0 = greedy', finiteNumber)
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1]', finiteNumber)
     .option('--top-k <k>', 'keep the k most likely tokens; 0 = off', integer(0))
     .option('--seed <n>', 'sampling seed', integer(0))
     .option('--stop <text...>', 'stop strings')
@@ -85,7 +86,7 @@ export function registerInferenceCommands(program: Command): void {
       }
     });
 
-  const bench = subcommand(program, 'bench', 'benchmarks that print JSON');
+  const bench = commandGroup(program, 'bench', 'benchmarks that print JSON');
   bench
     .command('inference')
     .description(
@@ -174,27 +175,9 @@ interface BenchOptions {
   json?: boolean;
 }
 
-/** The existing subcommand group of that name (other areas may add to it), or a new one. */
-function subcommand(program: Command, name: string, description: string): Command {
-  return program.commands.find((command) => command.name() === name) ?? program.command(name).description(description);
-}
-
-function number(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError('expected a number');
-  return parsed;
-}
-
 function range(value: string): [number, number] {
   const match = /^(\d+):(\d+)$/.exec(value.trim());
   if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1])) throw new InvalidArgumentError('expected min:max with 1 <= min <= max');
   return [Number(match[1]), Number(match[2])];
 }
 
-function integer(min: number): (value: string) => number {
-  return (value: string) => {
-    const parsed = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || parsed < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-    return parsed;
-  };
-}

@@ -2,6 +2,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '@slm/platform';
+import { commandGroup } from './cli-options';
 import {
   DEFAULT_DTYPE,
   DEFAULT_WORKER_MODELS,
@@ -36,10 +37,7 @@ const out = (line = ''): void => {
  * subcommands through this getter so the parent exists exactly once whatever the registration order.
  */
 export function modelsCommand(program: Command): Command {
-  return (
-    program.commands.find((command) => command.name() === 'models') ??
-    program.command('models').description('download, list and generate the models the workers host')
-  );
+  return commandGroup(program, 'models', 'download, list and generate the models the workers host');
 }
 
 /** `slm models pull` and `slm models list`. */

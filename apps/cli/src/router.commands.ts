@@ -1,25 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { benchRouter } from './router-bench';
+import { commandGroup, integer } from './cli-options';
 import { runServiceInForeground } from './service-process';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 const POLL_MS = 500;
-
-/** The subcommand `name` of `parent`, created if no other area has created it yet. */
-function group(parent: Command, name: string, description: string): Command {
-  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
-}
-
-function integer(name: string, min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
 
 const urlOption = () => new Option('--url <url>', 'router base URL').env('SLM_ROUTER_URL').default(DEFAULT_URL);
 
@@ -129,7 +117,7 @@ async function watchWithProgress(url: string, id: string): Promise<BatchStatusJs
 
 /** `slm serve router`, `slm solve`, `slm batch submit|status|results|cancel`. */
 export function registerRouterCommands(program: Command): void {
-  group(program, 'serve', 'run a service in the foreground')
+  commandGroup(program, 'serve', 'run a service in the foreground')
     .command('router')
     .description('run the router (REST + OpenAI-compatible on ROUTER_HTTP_PORT, gRPC on ROUTER_GRPC_PORT); configured by ROUTER_* variables')
     .action(async () => {
@@ -143,7 +131,7 @@ export function registerRouterCommands(program: Command): void {
     .argument('<problem>', 'the problem text')
     .addOption(new Option('--domain <domain>', 'force a domain instead of classifying').choices(['math', 'code', 'science']))
     .option('--stream', 'stream the answer as it is generated (reasoning on stderr)')
-    .option('--max-new-tokens <n>', 'upper bound on generated tokens', integer('--max-new-tokens', 1))
+    .option('--max-new-tokens <n>', 'upper bound on generated tokens', integer(1))
     .option('--json', 'print the whole result as JSON')
     .addOption(urlOption())
     .action(async (problem: string, flags: { domain?: string; stream?: boolean; maxNewTokens?: number; json?: boolean; url: string }) => {
@@ -166,30 +154,30 @@ export function registerRouterCommands(program: Command): void {
       if (failed) throw failed;
     });
 
-  group(program, 'bench', 'measure speed (prints JSON)')
+  commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('router')
     .description("the router's added latency over a direct worker call (REST, gRPC) and batch problems/s, on instant-engine workers")
     .option('--json', 'print only the JSON (the default prints progress on stderr too)')
-    .option('--requests <n>', 'requests per measurement', integer('--requests', 1), 2000)
-    .option('--batch-size <n>', 'problems in the queue batch', integer('--batch-size', 1), 10_000)
+    .option('--requests <n>', 'requests per measurement', integer(1), 2000)
+    .option('--batch-size <n>', 'problems in the queue batch', integer(1), 10_000)
     .option('--concurrency <list>', 'concurrent clients, comma-separated', '1,16,64')
     .option('--redis-url <url>', 'use this Redis instead of a private redis-server')
     .action(async (flags: { json?: boolean; requests: number; batchSize: number; concurrency: string; redisUrl?: string }) => {
-      const concurrency = flags.concurrency.split(',').map((c) => integer('--concurrency', 1)(c.trim()));
+      const concurrency = flags.concurrency.split(',').map((c) => integer(1)(c.trim()));
       const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl }, (line) => {
         if (!flags.json) process.stderr.write(`${line}\n`);
       });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
 
-  const batch = group(program, 'batch', 'batch solving through the queues');
+  const batch = commandGroup(program, 'batch', 'batch solving through the queues');
   batch
     .command('submit')
     .description('upload a JSONL file of problems ({"text": ...} per line); prints the batch id')
     .argument('<file>', 'JSONL file')
     .option('--wait', 'show progress until the batch ends, then write its results')
     .option('--out <file>', 'where --wait writes the results (default: <file>.results.jsonl)')
-    .option('--priority <n>', 'queue priority of every problem (1 highest)', integer('--priority', 0))
+    .option('--priority <n>', 'queue priority of every problem (1 highest)', integer(0))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same batch')
     .addOption(urlOption())
     .action(async (file: string, flags: { wait?: boolean; out?: string; priority?: number; idempotencyKey?: string; url: string }) => {
@@ -223,7 +211,7 @@ export function registerRouterCommands(program: Command): void {
     .command('results')
     .description("write a batch's finished results as JSONL, in input order")
     .argument('<id>', 'batch id')
-    .option('--offset <n>', 'start at this input index', integer('--offset', 0), 0)
+    .option('--offset <n>', 'start at this input index', integer(0), 0)
     .option('--out <file>', 'write to a file instead of stdout')
     .addOption(urlOption())
     .action(async (id: string, flags: { offset: number; out?: string; url: string }) => {
