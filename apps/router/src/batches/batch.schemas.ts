@@ -1,19 +1,11 @@
 import { z } from 'zod';
-import { chatMessageSchema, generationOptionsSchema } from '../solve/problem.schemas';
+import { problemFields, withOneInput } from '../solve/problem.schemas';
 
 /** One problem of a batch (array item or JSONL line): a solve problem plus its own priority. */
-export const batchProblemSchema = z
-  .object({
-    text: z.string().min(1).optional(),
-    messages: z.array(chatMessageSchema).min(1).optional(),
-    domain: z.enum(['auto', 'math', 'code', 'science']).optional(),
-    options: generationOptionsSchema.optional(),
-    requestId: z.string().max(200).optional(),
-    metadata: z.record(z.string(), z.string()).optional(),
-    priority: z.number().int().min(0).max(2_097_151).optional().describe('1 is the highest; 0 or unset takes the batch priority'),
-  })
-  .strict()
-  .refine((p) => (p.text === undefined) !== (p.messages === undefined), { message: 'exactly one of text or messages is required' });
+export const batchProblemSchema = withOneInput({
+  ...problemFields,
+  priority: z.number().int().min(0).max(2_097_151).optional().describe('1 is the highest; 0 or unset takes the batch priority'),
+});
 export type BatchProblemInput = z.infer<typeof batchProblemSchema>;
 
 /** POST /v1/batches as JSON (a bare array of problems is accepted too). */

@@ -19,32 +19,33 @@ export const generationOptionsSchema = z
 
 export const chatMessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }).strict();
 
-/** One problem in REST requests and batch lines: a `text` or a `messages` conversation. */
-export const problemSchema = z
-  .object({
-    text: z.string().min(1).optional(),
-    messages: z.array(chatMessageSchema).min(1).optional(),
-    domain: z.enum(['auto', 'math', 'code', 'science']).optional().describe('force a domain; auto (default) classifies'),
-    options: generationOptionsSchema.optional(),
-    requestId: z.string().max(200).optional(),
-    metadata: z.record(z.string(), z.string()).optional(),
-  })
-  .strict()
-  .refine((p) => (p.text === undefined) !== (p.messages === undefined), { message: 'exactly one of text or messages is required' });
+/** The fields of one problem in REST requests and batch lines: a `text` or a `messages` conversation. */
+export const problemFields = {
+  text: z.string().min(1).optional(),
+  messages: z.array(chatMessageSchema).min(1).optional(),
+  domain: z.enum(['auto', 'math', 'code', 'science']).optional().describe('force a domain; auto (default) classifies'),
+  options: generationOptionsSchema.optional(),
+  requestId: z.string().max(200).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+};
+
+/** A problem object schema built from {@link problemFields} (plus extra fields) that takes exactly one input. */
+export function withOneInput<T extends z.ZodRawShape & typeof problemFields>(shape: T) {
+  return z
+    .object(shape)
+    .strict()
+    .refine(hasOneInput, { message: 'exactly one of text or messages is required' });
+}
+
+function hasOneInput(problem: object): boolean {
+  const { text, messages } = problem as { text?: unknown; messages?: unknown };
+  return (text === undefined) !== (messages === undefined);
+}
+
+export const problemSchema = withOneInput(problemFields);
 export type ProblemInput = z.infer<typeof problemSchema>;
 
-export const solveRequestSchema = z
-  .object({
-    text: z.string().min(1).optional(),
-    messages: z.array(chatMessageSchema).min(1).optional(),
-    domain: z.enum(['auto', 'math', 'code', 'science']).optional(),
-    options: generationOptionsSchema.optional(),
-    requestId: z.string().max(200).optional(),
-    metadata: z.record(z.string(), z.string()).optional(),
-    stream: z.boolean().optional(),
-  })
-  .strict()
-  .refine((p) => (p.text === undefined) !== (p.messages === undefined), { message: 'exactly one of text or messages is required' });
+export const solveRequestSchema = withOneInput({ ...problemFields, stream: z.boolean().optional() });
 
 export const classifyRequestSchema = z.object({ text: z.string().min(1) }).strict();
 
