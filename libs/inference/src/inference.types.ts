@@ -113,6 +113,14 @@ export interface EngineOptions {
    */
   prefillChunkTokens?: number;
   /**
+   * Padded prompt tokens (rows × longest prompt) one batched prefill may run between two decode steps:
+   * a burst of newcomers is prefilled several at a time in one left-padded run instead of one by one.
+   * A prompt longer than this is prefilled alone in chunks of `prefillChunkTokens`. Default
+   * `prefillChunkTokens` (prefill is compute-bound on CPU: batching prompts makes no token cheaper, it
+   * only saves runs for short prompts and lets a burst of them start together).
+   */
+  prefillTokenBudget?: number;
+  /**
    * KV cache memory budget in MB: every admitted request reserves (prompt + maxNewTokens, capped by the
    * context) × layers × 2 × kv_heads × head_dim × bytes per element; requests wait while the budget is
    * full, and one that can never fit is refused with INPUT_TOO_LONG. Padding of the batch is not counted.

@@ -14,6 +14,8 @@ export interface ConcurrencyBenchOptions {
   maxBatchSize?: number;
   /** Engine prefill chunk. Default: the engine's default. */
   prefillChunkTokens?: number;
+  /** Engine batched-prefill budget (padded prompt tokens per tick). Default: the engine's default. */
+  prefillTokenBudget?: number;
   /** onnxruntime intra-op threads (every runtime). Default: the engine's default. */
   threads?: number;
   /** Seed of the request mix. Default 1. */
@@ -46,6 +48,7 @@ export interface ConcurrencyBenchReport extends ServingFigures {
   concurrency: number;
   maxBatchSize: number;
   prefillChunkTokens: number;
+  prefillTokenBudget: number;
   threads: number;
   seed: number;
   promptTokens: [number, number];
@@ -93,6 +96,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
     maxConcurrency: maxBatchSize,
     maxQueue: concurrency,
     prefillChunkTokens: options.prefillChunkTokens,
+    prefillTokenBudget: options.prefillTokenBudget,
   });
   try {
     const folder = engine.modelFolder;
@@ -131,6 +135,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
       concurrency,
       maxBatchSize,
       prefillChunkTokens: engine.batching.prefillChunkTokens,
+      prefillTokenBudget: engine.batching.prefillTokenBudget,
       threads,
       seed,
       promptTokens: promptRange,

@@ -105,8 +105,8 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
 
   const runBatched = async (
     list: Request[],
-    options: { maxBatchSize: number; prefillChunkTokens: number; maxKvTokens?: number },
-  ): Promise<{ outcomes: Map<number, Outcome>; maxBatch: number }> => {
+    options: { maxBatchSize: number; prefillChunkTokens: number; maxKvTokens?: number; prefillTokenBudget?: number },
+  ): Promise<{ outcomes: Map<number, Outcome>; maxBatch: number; prefillBatches: number[][] }> => {
     const outcomes = new Map<number, Outcome>(list.map((request) => [request.id, { tokens: [] }]));
     const events: SchedulerEvents = {
       token: (id, token) => outcomes.get(id)!.tokens.push(token),
@@ -115,7 +115,14 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
         throw new Error(`request ${id} failed: ${code} ${message}`);
       },
     };
-    const scheduler = new BatchScheduler(session, { maxKvTokens: 1_000_000, ...options }, events);
+    // Records the prompt lengths of every batched prefill run.
+    const prefillBatches: number[][] = [];
+    const spy = Object.create(session) as DecoderSession;
+    spy.prefillBatch = (prompts, cache) => {
+      prefillBatches.push(prompts.map((prompt) => prompt.length));
+      return session.prefillBatch(prompts, cache);
+    };
+    const scheduler = new BatchScheduler(spy, { maxKvTokens: 1_000_000, ...options }, events);
     let maxBatch = 0;
     try {
       for (let tick = 0; tick < 10_000; tick++) {
@@ -130,7 +137,7 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     } finally {
       scheduler.dispose();
     }
-    return { outcomes, maxBatch };
+    return { outcomes, maxBatch, prefillBatches };
   };
 
   /** Every request's tokens equal its solo run's, or differ first where the solo top-2 margin is float noise. */
@@ -161,6 +168,21 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     const report = await expectSoloEquivalent(list, outcomes);
     console.log(`${variant.kvCacheDtype ?? dtype}: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
     // Nothing was excused wholesale: at most a couple of near-ties.
+    expect(report.length).toBeLessThanOrEqual(2);
+  });
+
+  it('prefills a burst of newcomers together, left-padded, and each gets the tokens of its solo run', async () => {
+    // Eight requests at once (prompts of 3 to 120 tokens, half sampled with a seed), two more while they decode.
+    const list = requests().map((request, i) => ({ ...request, arrivesAt: i < 8 ? 0 : 5 }));
+    const { outcomes, maxBatch, prefillBatches } = await runBatched(list, { maxBatchSize: 10, prefillChunkTokens: 16, prefillTokenBudget: 400 });
+    expect(maxBatch).toBeGreaterThanOrEqual(6);
+    // The budget holds several rows at once (rows × longest prompt ≤ 400), and every run respects it.
+    expect(Math.max(...prefillBatches.map((rows) => rows.length))).toBeGreaterThanOrEqual(3);
+    for (const rows of prefillBatches) expect(rows.length * Math.max(...rows)).toBeLessThanOrEqual(400);
+    // Prompts of different lengths shared a run, so the left padding was exercised.
+    expect(prefillBatches.some((rows) => new Set(rows).size > 1)).toBe(true);
+    const report = await expectSoloEquivalent(list, outcomes);
+    console.log(`${variant.kvCacheDtype ?? dtype} batched prefill ${JSON.stringify(prefillBatches)}: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
     expect(report.length).toBeLessThanOrEqual(2);
   });
 

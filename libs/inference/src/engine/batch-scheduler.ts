@@ -1,6 +1,6 @@
 import type { InferenceErrorCode } from '../inference.errors';
 import type { FinishReason } from '../inference.types';
-import type { BatchKvCache } from '../generation/batch-kv-cache';
+import type { BatchKvCache, BatchRow } from '../generation/batch-kv-cache';
 import type { DecoderSession } from '../generation/decoder-session';
 import { type ResolvedGenerationConfig, type StepResult, TokenGenerator } from '../generation/token-generator';
 
@@ -18,6 +18,12 @@ export interface BatchSchedulerOptions {
   prefillChunkTokens: number;
   /** KV cache tokens reserved by all admitted sequences together at most (prompt + maxNewTokens each). */
   maxKvTokens: number;
+  /**
+   * Padded prompt tokens (rows × longest prompt) one batched prefill of several newcomers may run in a
+   * tick. Prompts longer than this are prefilled alone in chunks of `prefillChunkTokens`.
+   * Default `prefillChunkTokens`.
+   */
+  prefillTokenBudget?: number;
 }
 
 interface Sequence {
@@ -29,17 +35,24 @@ interface Sequence {
   /** Its reservation counts against the KV budget (from the start of its prefill). */
   admitted: boolean;
   finished?: FinishReason;
+  /** Where its KV cache is when a batched prefill computed it (else the generator holds it). */
+  prefilledRow?: BatchRow;
 }
 
 /**
  * Continuous batching over one decoder session. Each `tick()`:
  * 1. drops cancelled and finished sequences (waiting or batched);
- * 2. runs at most one prefill chunk of one newcomer, alone (batch 1, so its KV cache and first token are
- *    exactly those of a solo run), when the batch has room and the KV budget allows;
+ * 2. prefills newcomers when the batch has room and the KV budget allows: several waiting prompts together
+ *    in one left-padded run of at most `prefillTokenBudget` padded tokens (the oldest waiting request
+ *    always first; later ones join it when they fit), or, when only one fits, one chunk of
+ *    `prefillChunkTokens` of one newcomer alone;
  * 3. repacks the batch's left-padded KV cache if sequences left or a newcomer finished its prefill;
  * 4. runs one decode step for every batched sequence and hands each its own logits row.
  * Running streams therefore advance by one token per tick whatever arrives, and a newcomer waits at most
- * for one decode step per prefill chunk, never for the batch to finish. Sampling state (processors, seeded
+ * for one decode step per prefill chunk, never for the batch to finish. A burst of newcomers is prefilled
+ * a few at a time rather than one by one: a prefill run reads the weights once for all its rows, as a
+ * decode step does. Batched and solo prefill differ only by floating-point rounding (the tests check the
+ * tokens against solo runs). Sampling state (processors, seeded
  * PRNG, stopping) lives in each sequence's TokenGenerator.
  */
 export class BatchScheduler {
@@ -48,7 +61,10 @@ export class BatchScheduler {
   private readonly joining: Sequence[] = [];
   private rows: Sequence[] = [];
   private readonly cache: BatchKvCache;
+  /** Caches of this tick's batched prefills, disposed once their rows are repacked into the batch. */
+  private readonly prefillCaches: BatchKvCache[] = [];
   private reservedTokens = 0;
+  private readonly prefillTokenBudget: number;
 
   constructor(
     private readonly session: DecoderSession,
@@ -56,6 +72,7 @@ export class BatchScheduler {
     private readonly events: SchedulerEvents,
   ) {
     this.cache = session.newBatchCache();
+    this.prefillTokenBudget = options.prefillTokenBudget ?? options.prefillChunkTokens;
   }
 
   /** No work left. */
@@ -109,15 +126,17 @@ export class BatchScheduler {
       return false;
     });
     if (keep.length !== this.rows.length || joining.length > 0) {
-      this.cache.repack(keep, joining.map((sequence) => sequence.generator.takeCache()));
+      this.cache.repack(keep, joining.map((sequence) => sequence.prefilledRow ?? sequence.generator.takeCache()));
       this.rows = [...stay, ...joining];
     }
+    for (const cache of this.prefillCaches.splice(0)) cache.dispose();
     if (this.rows.length > 0) await this.decodeStep();
   }
 
   /** Frees every sequence's cache. */
   dispose(): void {
     for (const sequence of this.all()) sequence.generator.dispose();
+    for (const cache of this.prefillCaches.splice(0)) cache.dispose();
     this.cache.dispose();
   }
 
@@ -127,12 +146,13 @@ export class BatchScheduler {
       this.prefilling = undefined;
     }
     if (!this.prefilling) {
-      const next = this.waiting[0];
-      const room = this.rows.length + this.joining.length < this.options.maxBatchSize;
-      if (!next || !room || this.reservedTokens + next.reservedTokens > this.options.maxKvTokens) return;
-      this.prefilling = this.waiting.shift()!;
-      this.prefilling.admitted = true;
-      this.reservedTokens += this.prefilling.reservedTokens;
+      const group = this.admitGroup();
+      if (group.length === 0) return;
+      if (group.length > 1) {
+        await this.prefillGroup(group);
+        return;
+      }
+      this.prefilling = group[0];
     }
     const sequence = this.prefilling;
     let result: StepResult | undefined;
@@ -148,6 +168,64 @@ export class BatchScheduler {
     this.events.token(sequence.id, result.token);
     if (result.finishReason) this.finish(sequence, result.finishReason);
     else this.joining.push(sequence);
+  }
+
+  /**
+   * Takes the newcomers of the next prefill off the waiting list and reserves their KV tokens: the oldest
+   * waiting request, then (when its prompt fits the budget) later ones while the padded size
+   * rows × longest prompt stays within `prefillTokenBudget`, the batch has room and the KV budget allows.
+   */
+  private admitGroup(): Sequence[] {
+    const free = this.options.maxBatchSize - this.rows.length - this.joining.length;
+    const head = this.waiting[0];
+    if (!head || free <= 0 || this.reservedTokens + head.reservedTokens > this.options.maxKvTokens) return [];
+    const group = [head];
+    let reserved = this.reservedTokens + head.reservedTokens;
+    let longest = head.generator.prefillRemaining;
+    if (longest <= this.prefillTokenBudget) {
+      for (const candidate of this.waiting.slice(1)) {
+        if (group.length >= free) break;
+        const width = Math.max(longest, candidate.generator.prefillRemaining);
+        if ((group.length + 1) * width > this.prefillTokenBudget || reserved + candidate.reservedTokens > this.options.maxKvTokens) continue;
+        group.push(candidate);
+        longest = width;
+        reserved += candidate.reservedTokens;
+      }
+    }
+    for (const sequence of group) {
+      this.waiting.splice(this.waiting.indexOf(sequence), 1);
+      sequence.admitted = true;
+      this.reservedTokens += sequence.reservedTokens;
+    }
+    return group;
+  }
+
+  /** One left-padded prefill run for `group`; each row samples its first token and joins the batch. */
+  private async prefillGroup(group: Sequence[]): Promise<void> {
+    const cache = this.session.newBatchCache();
+    const started = performance.now();
+    let logits: Float32Array[];
+    try {
+      logits = await this.session.prefillBatch(
+        group.map((sequence) => sequence.generator.pendingPrompt),
+        cache,
+      );
+    } catch (error) {
+      cache.dispose();
+      for (const sequence of group) this.fail(sequence, error as Error);
+      return;
+    }
+    const elapsed = performance.now() - started;
+    this.prefillCaches.push(cache);
+    group.forEach((sequence, row) => {
+      const result = sequence.generator.completePrefill(logits[row], elapsed);
+      this.events.token(sequence.id, result.token);
+      if (result.finishReason) this.finish(sequence, result.finishReason);
+      else {
+        sequence.prefilledRow = { cache, row };
+        this.joining.push(sequence);
+      }
+    });
   }
 
   private async decodeStep(): Promise<void> {

@@ -33,6 +33,8 @@ describe('InferenceEngine with continuous batching', () => {
     // tiny: 2 layers × (key, value) × 2 KV heads × head_dim 16 × 4 bytes.
     expect(engine.batching.kvBytesPerToken).toBe(2 * 2 * 2 * 16 * 4);
     expect(engine.batching.maxKvTokens).toBe(Math.floor((1024 * 1024 * 1024) / 512));
+    // The batched-prefill budget defaults to one prefill chunk.
+    expect(engine.batching.prefillTokenBudget).toBe(16);
   });
 
   it('serves concurrent requests in one batch with the tokens of their solo runs', async () => {
@@ -77,5 +79,6 @@ describe('InferenceEngine with continuous batching', () => {
       await small.close();
     }
     await expect(InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(InferenceEngine.load({ modelDir: dir, prefillTokenBudget: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

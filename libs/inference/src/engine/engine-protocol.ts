@@ -15,6 +15,8 @@ export interface EngineWorkerData {
   maxBatchSize: number;
   /** Prompt tokens prefilled between two decode steps at most. */
   prefillChunkTokens: number;
+  /** Padded prompt tokens one batched prefill of several newcomers may run. */
+  prefillTokenBudget: number;
   /** KV cache bytes all admitted sequences may reserve together (turned into tokens from the graph's KV dtype). */
   kvCacheBudgetBytes: number;
   /** Rewrite MatMulNBits accuracy_level unset/0 → 4 before loading (cached tuned copy). */

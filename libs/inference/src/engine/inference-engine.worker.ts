@@ -41,7 +41,7 @@ async function start(): Promise<void> {
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
     scheduler = new BatchScheduler(
       session,
-      { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, maxKvTokens },
+      { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
       {
         token: (id, token) => post({ type: 'token', id, token }),
         done: (id, finishReason, { prefillMs, decodeMs }) => post({ type: 'done', id, finishReason, prefillMs, decodeMs }),

@@ -26,6 +26,14 @@ import { GenerationStream } from './generation-stream';
 const DEFAULT_MAX_BATCH = 8;
 /** Default prompt tokens per prefill chunk between decode steps (bounds the stall of running streams). */
 const DEFAULT_PREFILL_CHUNK = 64;
+/**
+ * Default prefillTokenBudget, in prefill chunks: one, so a tick's prefill costs what one chunk does (about
+ * two or three batch-16 decode steps of the 360M q4 preset). Prefill is compute-bound on CPU (360M q4, 1
+ * thread: 108–122 tokens/s for 1 × 64, 2 × 64, 4 × 64 and 2 × 128 padded tokens alike), so a bigger
+ * budget would batch more prompts per run without making a prompt token cheaper, and stall running
+ * streams longer.
+ */
+const PREFILL_BUDGET_CHUNKS = 1;
 /** Default KV cache budget. */
 const DEFAULT_KV_BUDGET_MB = 1024;
 
@@ -55,6 +63,7 @@ export interface BatchingLimits {
   /** The batch size in effect: 1 for graphs with GroupQueryAttention (they assume right padding). */
   maxBatchSize: number;
   prefillChunkTokens: number;
+  prefillTokenBudget: number;
   kvCacheBudgetMb: number;
   /** KV cache bytes per token of one sequence (from the graph's geometry and KV dtype). */
   kvBytesPerToken: number;
@@ -123,6 +132,7 @@ export class InferenceEngine implements TextGenerationEngine {
     const maxConcurrency = positive('maxConcurrency', options.maxConcurrency, DEFAULT_MAX_BATCH);
     const maxQueue = positive('maxQueue', options.maxQueue, 16, 0);
     const prefillChunkTokens = positive('prefillChunkTokens', options.prefillChunkTokens, DEFAULT_PREFILL_CHUNK);
+    const prefillTokenBudget = positive('prefillTokenBudget', options.prefillTokenBudget, PREFILL_BUDGET_CHUNKS * prefillChunkTokens);
     const kvCacheBudgetMb = options.kvCacheBudgetMb ?? DEFAULT_KV_BUDGET_MB;
     if (typeof kvCacheBudgetMb !== 'number' || !Number.isFinite(kvCacheBudgetMb) || kvCacheBudgetMb <= 0) {
       throw new InferenceError('INVALID_ARGUMENT', `kvCacheBudgetMb must be a number > 0, got ${options.kvCacheBudgetMb}`);
@@ -139,6 +149,7 @@ export class InferenceEngine implements TextGenerationEngine {
       interOpThreads,
       maxBatchSize: maxConcurrency,
       prefillChunkTokens,
+      prefillTokenBudget,
       kvCacheBudgetBytes: kvCacheBudgetMb * 1024 * 1024,
       tuneMatMulNBits: options.tuneMatMulNBits ?? true,
       tunedGraphCacheDir: options.tunedGraphCacheDir,
@@ -177,6 +188,7 @@ export class InferenceEngine implements TextGenerationEngine {
     return new InferenceEngine(folder, tokenizer, worker, { maxConcurrency: ready.maxBatchSize, maxQueue }, {
       maxBatchSize: ready.maxBatchSize,
       prefillChunkTokens,
+      prefillTokenBudget,
       kvCacheBudgetMb,
       kvBytesPerToken: ready.kvBytesPerToken,
       maxKvTokens: ready.maxKvTokens,

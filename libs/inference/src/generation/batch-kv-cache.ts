@@ -1,7 +1,13 @@
 import * as ort from 'onnxruntime-node';
-import type { KvCache, KvDtype } from './kv-cache';
+import { KvCache, type KvDtype } from './kv-cache';
 
 type KvData = Float32Array | Uint16Array;
+
+/** A row of another batch cache (a batched prefill) joining this batch. */
+export interface BatchRow {
+  cache: BatchKvCache;
+  row: number;
+}
 
 /** Where one row of a repacked batch takes its keys and values from. */
 interface RowSource {
@@ -51,6 +57,26 @@ export class BatchKvCache {
     return this.size * this.width * this.numLayers * 2 * this.numKvHeads * this.headDim * element;
   }
 
+  /**
+   * Empties the cache and sets it up for a batched prefill of prompts of `lengths` tokens: left-padded to
+   * the longest, so after `update(outputs, max(lengths))` row r holds its prompt at the right, behind
+   * `max - lengths[r]` padding columns (whose keys and values are never attended to).
+   */
+  startPrefill(lengths: readonly number[]): void {
+    this.dispose();
+    const width = Math.max(...lengths);
+    this.pads = lengths.map((length) => width - length);
+    const dims = [lengths.length, this.numKvHeads, 0, this.headDim];
+    for (let i = 0; i < this.numLayers * 2; i++) {
+      this.tensors.push(this.dtype === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims));
+    }
+  }
+
+  /** Padding columns of row `row`. */
+  padOf(row: number): number {
+    return this.pads[row];
+  }
+
   /** The `past_key_values.*` feeds. */
   feeds(): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
@@ -84,19 +110,21 @@ export class BatchKvCache {
 
   /**
    * Rebuilds the batch from the rows `keep` (indices into the current batch, in their new order) followed
-   * by `added` single-sequence caches, which are disposed afterwards. Rows not kept are dropped.
+   * by `added` single-sequence caches (disposed afterwards) or rows of batched-prefill caches (left to
+   * their owner to dispose). Rows not kept are dropped.
    */
-  repack(keep: readonly number[], added: readonly KvCache[]): void {
+  repack(keep: readonly number[], added: readonly (KvCache | BatchRow)[]): void {
     const sources: RowSource[] = [
       ...keep.map((row) => ({ data: (layer: number, part: number) => this.tensors[layer * 2 + part].data as KvData, row, width: this.width, pad: this.pads[row] })),
-      ...added.map((cache) => ({
-        data: (layer: number, part: number) => cache.tensor(layer, PARTS[part])!.data as KvData,
-        row: 0,
-        width: cache.length,
-        pad: 0,
-      })),
+      ...added.map((source) => {
+        if (!(source instanceof KvCache)) {
+          const { cache, row } = source;
+          return { data: (layer: number, part: number) => cache.tensors[layer * 2 + part].data as KvData, row, width: cache.width, pad: cache.pads[row] };
+        }
+        if (!source.tensor(0, 'key')) throw new Error('a cache joining the batch holds no tensors');
+        return { data: (layer: number, part: number) => source.tensor(layer, PARTS[part])!.data as KvData, row: 0, width: source.length, pad: 0 };
+      }),
     ];
-    for (const cache of added) if (!cache.tensor(0, 'key')) throw new Error('a cache joining the batch holds no tensors');
     const lengths = sources.map((source) => source.width - source.pad);
     const width = lengths.length > 0 ? Math.max(...lengths) : 0;
     const heads = this.numKvHeads;
@@ -118,7 +146,7 @@ export class BatchKvCache {
       }
     }
     for (const tensor of this.tensors) tensor.dispose();
-    for (const cache of added) cache.dispose();
+    for (const source of added) if (source instanceof KvCache) source.dispose();
     this.tensors = next;
     this.pads = lengths.map((length) => width - length);
     this.width = width;

@@ -134,6 +134,43 @@ export class DecoderSession {
     return { logits: rowsOf(logits, 0, batch, vocab), vocab };
   }
 
+  /**
+   * Prefills several prompts in one run: left-padded to the longest (attention mask 0 over each row's
+   * padding, position ids counting from each row's first real token), into `cache` (emptied first).
+   * Returns each row's next-token logits (views where the output is float32).
+   */
+  async prefillBatch(prompts: readonly (readonly number[])[], cache: BatchKvCache): Promise<Float32Array[]> {
+    if (prompts.length === 0 || prompts.some((prompt) => prompt.length === 0)) throw new Error('a batched prefill needs non-empty prompts');
+    cache.startPrefill(prompts.map((prompt) => prompt.length));
+    const width = Math.max(...prompts.map((prompt) => prompt.length));
+    const batch = prompts.length;
+    const offset = this.options.positionOffset ?? 0;
+    const ids = new BigInt64Array(batch * width);
+    const positions = new BigInt64Array(batch * width);
+    prompts.forEach((prompt, row) => {
+      const pad = width - prompt.length;
+      for (let i = 0; i < prompt.length; i++) {
+        ids[row * width + pad + i] = BigInt(prompt[i]);
+        positions[row * width + pad + i] = BigInt(i + offset);
+      }
+      // Padding columns get position `offset` (any in-range value: they are masked out).
+      for (let i = 0; i < pad; i++) positions[row * width + i] = BigInt(offset);
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [batch, width]),
+      attention_mask: cache.attentionMask(width),
+      ...cache.feeds(),
+    };
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [batch, width]);
+    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
+    const outputs = await this.session.run(feeds);
+    cache.update(outputs, width);
+    const logits = outputs.logits as ort.Tensor;
+    const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.dims[logits.dims.length - 2];
+    return prompts.map((_, row) => rowsOf(logits, row * rows + rows - 1, 1, vocab));
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

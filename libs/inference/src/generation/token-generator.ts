@@ -100,6 +100,22 @@ export class TokenGenerator {
     return result;
   }
 
+  /** The prompt tokens not yet in the cache (the whole prompt before any prefill). */
+  get pendingPrompt(): readonly number[] {
+    return this.prefilled ? [] : this.pending;
+  }
+
+  /**
+   * Completes the prefill with logits computed elsewhere (a batched prefill of several prompts, whose KV
+   * rows the batch scheduler keeps): samples the first token and counts `elapsedMs` as prefill time.
+   */
+  completePrefill(logits: Float32Array, elapsedMs: number): StepResult {
+    if (this.prefilled) throw new Error('the prompt is already prefilled');
+    const result = this.accept(logits);
+    this.prefillMs += elapsedMs;
+    return result;
+  }
+
   /** The token the next decode step feeds (the last one sampled). */
   get nextInput(): number {
     return this.sequence[this.sequence.length - 1];
