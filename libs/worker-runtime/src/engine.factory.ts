@@ -44,6 +44,7 @@ async function loadOnnxEngine(config: WorkerConfig, log: Logger): Promise<TextGe
     ...(config.model.dtype ? { dtype: config.model.dtype } : {}),
     maxConcurrency: config.engine.maxConcurrency,
     maxQueue: config.engine.maxQueue,
+    ...(config.engine.intraOpThreads ? { intraOpThreads: config.engine.intraOpThreads } : {}),
   });
 }
 

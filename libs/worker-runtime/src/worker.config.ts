@@ -35,10 +35,12 @@ export interface WorkerConfig {
     engine: EngineKind;
   };
   engine: {
-    /** Requests decoding at once; default 2. */
+    /** Requests decoding at once (the engine's batch size); default 8. */
     maxConcurrency: number;
     /** Requests allowed to wait beyond those; default 16. More answer RESOURCE_EXHAUSTED. */
     maxQueue: number;
+    /** onnxruntime intra-op threads; default: libs/inference's (cores - 1, at least 1). */
+    intraOpThreads?: number;
   };
   generation: {
     systemPrompt: string;
@@ -84,6 +86,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}ENGINE`]: z.enum(['onnx', 'instant']).default('onnx'),
     [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(8),
     [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
+    [`${p}THREADS`]: positiveIntSchema.optional(),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
     [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
@@ -112,7 +115,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         modelsDir: v['MODELS_DIR'] as string,
         engine: get<EngineKind>('ENGINE'),
       },
-      engine: { maxConcurrency: get<number>('MAX_CONCURRENCY'), maxQueue: get<number>('MAX_QUEUE') },
+      engine: { maxConcurrency: get<number>('MAX_CONCURRENCY'), maxQueue: get<number>('MAX_QUEUE'), intraOpThreads: get<number | undefined>('THREADS') },
       generation: {
         systemPrompt: get<string>('SYSTEM_PROMPT'),
         temperature: get<number>('TEMPERATURE'),
