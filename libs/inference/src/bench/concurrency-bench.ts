@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
 import { InferenceError } from '../inference.errors';
+import { loadTransformersJsModel } from './transformers-js-model';
 import { SeededRandom } from '../seeded-random';
 
 export interface ConcurrencyBenchOptions {
@@ -200,19 +200,7 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
 
 /** transformers.js serving concurrent callers: each request is one `generate` call with a streamer. */
 async function transformersJsServer(dir: string, dtype: string, threads: number): Promise<{ generate: Generate; close: () => Promise<void> }> {
-  let transformers: typeof import('@huggingface/transformers');
-  try {
-    transformers = await import('@huggingface/transformers');
-  } catch {
-    throw new InferenceError('INVALID_ARGUMENT', '--vs-transformers-js needs the dev dependency @huggingface/transformers');
-  }
-  const { AutoModelForCausalLM, Tensor, env } = transformers;
-  env.allowRemoteModels = false;
-  env.localModelPath = path.dirname(dir);
-  const model = await AutoModelForCausalLM.from_pretrained(path.basename(dir), {
-    dtype: dtype as 'fp32',
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-  });
+  const { model, Tensor } = await loadTransformersJsModel(dir, dtype, threads);
   const generate: Generate = async (request, onChunk) => {
     let puts = 0;
     let generated = 0;

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import * as path from 'node:path';
 import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
 import { InferenceError } from '../inference.errors';
+import { loadTransformersJsModel } from './transformers-js-model';
 import { argmax } from '../generation/sampler';
 import { TextTokenizer } from '../model/text-tokenizer';
 
@@ -194,19 +194,7 @@ async function transformersJs(
   newTokens: number,
   threads: number,
 ): Promise<{ run: () => Promise<RuntimeFigures>; close: () => Promise<void> }> {
-  let transformers: typeof import('@huggingface/transformers');
-  try {
-    transformers = await import('@huggingface/transformers');
-  } catch {
-    throw new InferenceError('INVALID_ARGUMENT', '--vs-transformers-js needs the dev dependency @huggingface/transformers');
-  }
-  const { AutoModelForCausalLM, Tensor, env } = transformers;
-  env.allowRemoteModels = false;
-  env.localModelPath = path.dirname(dir);
-  const model = await AutoModelForCausalLM.from_pretrained(path.basename(dir), {
-    dtype: dtype === 'q8' ? 'q8' : (dtype as 'fp32'),
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-  });
+  const { model, Tensor } = await loadTransformersJsModel(dir, dtype, threads);
   const generate = async (ids: number[], count: number): Promise<number> => {
     const start = performance.now();
     await model.generate({
