@@ -136,11 +136,13 @@ export class DomainClassifier {
     bars.fill(0);
     const w = this.model.weights;
     const b = this.buffer.buckets;
+    const skip = this.buffer.skip;
     let z0 = 0;
     let z1 = 0;
     let z2 = 0;
     let z3 = 0;
     for (let i = 0; i < n; i++) {
+      if (skip[i]) continue;
       const bucket = b[i];
       const o = bucket << 2;
       const w0 = w[o];
@@ -161,7 +163,7 @@ export class DomainClassifier {
       d = 4 * w3 - sum;
       if (d > bars[3]) this.offer(3, d, i, bucket);
     }
-    const v = n > 0 ? 1 / Math.sqrt(n) : 0;
+    const v = this.buffer.counted > 0 ? 1 / Math.sqrt(this.buffer.counted) : 0;
     const bias = this.model.bias;
     const out = this.scratch;
     out[0] = bias[0] + z0 * v;

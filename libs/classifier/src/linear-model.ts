@@ -17,23 +17,26 @@ export interface LinearModel {
 
 /**
  * Raw (uncalibrated) logits of the `n` features in `buffer`, into `out` (length 4).
- * Every feature has value 1/sqrt(n): see text-features.ts.
+ * Features marked in `buffer.skip` (capped repeats) are left out; every other feature has value
+ * 1/sqrt(buffer.counted): see text-features.ts.
  */
 export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, out: Float64Array): void {
   const w = model.weights;
   const b = buffer.buckets;
+  const skip = buffer.skip;
   let z0 = 0;
   let z1 = 0;
   let z2 = 0;
   let z3 = 0;
   for (let k = 0; k < n; k++) {
+    if (skip[k]) continue;
     const o = b[k] << 2;
     z0 += w[o];
     z1 += w[o + 1];
     z2 += w[o + 2];
     z3 += w[o + 3];
   }
-  const v = n > 0 ? 1 / Math.sqrt(n) : 0;
+  const v = buffer.counted > 0 ? 1 / Math.sqrt(buffer.counted) : 0;
   out[0] = model.bias[0] + z0 * v;
   out[1] = model.bias[1] + z1 * v;
   out[2] = model.bias[2] + z2 * v;

@@ -6,7 +6,7 @@ import { AppError, ErrorCode } from '@slm/platform';
 import { CLASS_COUNT, DOMAINS } from './domains';
 import { fromFloat16, toFloat16 } from './float16';
 import type { LinearModel } from './linear-model';
-import { FEATURE_VERSION } from './text-features';
+import { FEATURE_VERSION, MAX_REPEATS } from './text-features';
 
 /** Format name and version written into every manifest; load() refuses anything else. */
 export const ARTIFACT_FORMAT = 'slm-router-classifier';
@@ -51,7 +51,7 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
       bits: model.bits,
       version: FEATURE_VERSION,
       kinds: 'word uni/bigrams (number shapes, LaTeX commands, symbol runs), char 3-5-grams in words, global cues, lexicon hits',
-      value: '1/sqrt(feature count)',
+      value: `1/sqrt(counted features); a bucket counts at most ${MAX_REPEATS} times per text`,
     },
     truncation: { ...model.truncation },
     temperature: model.temperature,

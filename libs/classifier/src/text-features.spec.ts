@@ -1,4 +1,4 @@
-import { FeatureBuffer, extractFeatures, normaliseText, truncateText } from './text-features';
+import { FeatureBuffer, MAX_REPEATS, extractFeatures, normaliseText, truncateText } from './text-features';
 
 describe('text features', () => {
   it('truncates to the first 1500 and last 500 characters, joined by a newline', () => {
@@ -19,11 +19,11 @@ describe('text features', () => {
     const n = extractFeatures(text, 16, buffer);
     const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
     expect(names).toEqual(expect.arrayContaining(['w:fix', 'w2:fix my python', 'c:<py', 'c:<pyt', 'c:hon>', 'lex:code(python)', 'w:$', 'w:==', 'w:4', 'cue:latex']));
-    // Lone sentence punctuation is not a feature; a lexicon hit counts three times.
+    // Lone sentence punctuation is not a feature; a lexicon hit is one feature.
     expect(names).not.toContain('w:?');
     // Chat filler words ("my") are skipped; bigrams join the words around them.
     expect(names).not.toContain('w:my');
-    expect(names.filter((name) => name === 'lex:code(python)')).toHaveLength(3);
+    expect(names.filter((name) => name === 'lex:code(python)')).toHaveLength(1);
     for (let i = 0; i < n; i++) expect(buffer.buckets[i]).toBeLessThan(1 << 16);
   });
 
@@ -40,7 +40,27 @@ describe('text features', () => {
     const text = normaliseText('what is 7 * 8 and 3/4');
     const n = extractFeatures(text, 16, buffer);
     const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
-    expect(names.filter((name) => name.startsWith('lex:math('))).toEqual(['lex:math(8)', 'lex:math(8)', 'lex:math(8)', 'lex:math(4)', 'lex:math(4)', 'lex:math(4)']);
+    expect(names.filter((name) => name.startsWith('lex:math('))).toEqual(['lex:math(8)', 'lex:math(4)']);
+  });
+
+  it('counts a bucket at most MAX_REPEATS times per text and marks the rest as skipped', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('banana banana banana split');
+    const n = extractFeatures(text, 18, buffer);
+    const counted = new Map<number, number>();
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (buffer.skip[i]) continue;
+      kept++;
+      counted.set(buffer.buckets[i], (counted.get(buffer.buckets[i]) ?? 0) + 1);
+    }
+    expect(kept).toBe(buffer.counted);
+    expect(buffer.counted).toBeLessThan(n);
+    expect(Math.max(...counted.values())).toBeLessThanOrEqual(MAX_REPEATS);
+    // Every bucket of the text is still counted once, and the next text starts afresh.
+    expect(counted.size).toBe(new Set(Array.from(buffer.buckets.subarray(0, n))).size);
+    const m = extractFeatures(normaliseText('banana'), 18, buffer);
+    expect(buffer.counted).toBe(new Set(Array.from(buffer.buckets.subarray(0, m))).size);
   });
 
   it('hashes identically for identical text, numbers by shape', () => {

@@ -89,8 +89,11 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
   const sourceIndex = new Map<string, number>();
   items.forEach((item, i) => {
     const n = extractFeatures(normaliseText(item.text, truncation), bits, buffer);
-    chunks.push(buffer.buckets.slice(0, n));
-    total += n;
+    // Only the counted features: capped repeats (buffer.skip) are left out, as at inference.
+    const counted = new Int32Array(buffer.counted);
+    for (let k = 0, at = 0; k < n; k++) if (!buffer.skip[k]) counted[at++] = buffer.buckets[k];
+    chunks.push(counted);
+    total += counted.length;
     offsets[i + 1] = total;
     labels[i] = DOMAINS.indexOf(item.domain);
     let s = sourceIndex.get(item.source);
