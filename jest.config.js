@@ -1,18 +1,7 @@
 'use strict';
 // One Jest run over every app and lib: unit (*.spec.ts), integration (*.int-spec.ts) and
 // end-to-end (*.e2e-spec.ts) tests. TypeScript is transpiled by SWC; `npm run typecheck` checks types.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2023',
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+const swc = ['@swc/jest', require('./tools/jest/swc-options')];
 
 module.exports = {
   rootDir: __dirname,
