@@ -2,24 +2,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './program';
+import { captureOutput } from '../test/captured-output';
 import { writeSyntheticDataset } from '../../../libs/classifier/test/synthetic-data';
 
 describe('slm classifier commands', () => {
   let dir: string;
-  let out: string[];
-  let err: string[];
+  const { out, err } = captureOutput();
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-classify-cli-'));
     writeSyntheticDataset(path.join(dir, 'data'), 40);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  });
-  afterEach(() => jest.restoreAllMocks());
 
   const outputLines = (): Record<string, unknown>[] =>
     out
@@ -74,7 +67,7 @@ describe('slm classifier commands', () => {
     expect(manifest).toMatchObject({ format: 'slm-router-classifier', version: 1, features: { bits: 12 }, training: { seed: 5, items: 320, licenses: ['CC0-1.0'] } });
     expect(manifest.training.files).toHaveLength(8);
     expect(manifest.metrics.calibration.temperature).toBeGreaterThan(0);
-    out = [];
+    out.length = 0;
     const file = path.join(dir, 'one.txt');
     fs.writeFileSync(file, 'python function string loop bug\n');
     expect(await runCli(['classify', '--model', model, file])).toBe(0);

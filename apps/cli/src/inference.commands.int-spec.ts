@@ -2,24 +2,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './program';
+import { captureOutput } from '../test/captured-output';
 
 // `slm models synth` and `slm generate` driven as a user would, in-process, on a tiny model.
 describe('slm models synth / slm generate', () => {
   let dir: string;
-  let out: string[];
-  let err: string[];
+  const { out, err } = captureOutput();
 
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-cli-synth-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+    // Jest's console does not write to process.stdout: capture it too.
     jest.spyOn(console, 'log').mockImplementation((...args) => void out.push(`${args.join(' ')}\n`));
     jest.spyOn(console, 'error').mockImplementation((...args) => void err.push(`${args.join(' ')}\n`));
   });
-  afterEach(() => jest.restoreAllMocks());
 
   it('writes a complete model folder in the Hub layout', async () => {
     expect(await runCli(['models', 'synth', '--preset', 'tiny', '--dtype', 'fp32', '--out', dir])).toBe(0);

@@ -1,16 +1,9 @@
 import { buildProgram, runCli } from './program';
+import { captureOutput } from '../test/captured-output';
 import { version } from '../../../package.json';
 
 describe('slm program', () => {
-  let out: string[];
-  let err: string[];
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  });
-  afterEach(() => jest.restoreAllMocks());
+  const { out, err } = captureOutput();
 
   it('prints the package version', async () => {
     expect(await runCli(['--version'])).toBe(0);

@@ -1,15 +1,8 @@
 import { runCli } from './program';
+import { captureOutput } from '../test/captured-output';
 
 describe('slm worker', () => {
-  let err: string[];
-  let out: string[];
-  beforeEach(() => {
-    err = [];
-    out = [];
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  });
-  afterEach(() => jest.restoreAllMocks());
+  const { out, err } = captureOutput();
 
   it('rejects a domain that has no worker, listing the choices', async () => {
     expect(await runCli(['worker', 'physics'])).not.toBe(0);
