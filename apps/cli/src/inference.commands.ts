@@ -105,6 +105,7 @@ export function registerInferenceCommands(program: Command): void {
     .option('--requests-per-client <n>', 'with --concurrency: requests each client sends back to back', integer(1), 2)
     .option('--max-batch-size <n>', 'with --concurrency: engine batch size (default N)', integer(1))
     .option('--prefill-chunk-tokens <n>', 'with --concurrency: prompt tokens prefilled between decode steps', integer(1))
+    .option('--prefill-threads <n>', "with --concurrency: the engine's prefill thread (intra-op threads; 0: none)", integer(0))
     .option('--seed <n>', 'with --concurrency: seed of the request mix', integer(0), 1)
     .option('--prompt-range <min:max>', 'with --concurrency: prompt lengths drawn from this range (default 32:256)', range)
     .option('--new-tokens-range <min:max>', 'with --concurrency: output lengths drawn from this range (default 64:512)', range)
@@ -118,6 +119,7 @@ export function registerInferenceCommands(program: Command): void {
           requestsPerClient: options.requestsPerClient,
           maxBatchSize: options.maxBatchSize,
           prefillChunkTokens: options.prefillChunkTokens,
+          prefillThreads: options.prefillThreads,
           threads: options.threads,
           seed: options.seed,
           promptTokens: options.promptRange,
@@ -169,6 +171,7 @@ interface BenchOptions {
   requestsPerClient: number;
   maxBatchSize?: number;
   prefillChunkTokens?: number;
+  prefillThreads?: number;
   seed: number;
   promptRange?: [number, number];
   newTokensRange?: [number, number];

@@ -101,6 +101,15 @@ export interface EngineOptions {
   /** onnxruntime inter-op threads. Default 1 (the decoder graph is one sequential chain). */
   interOpThreads?: number;
   /**
+   * Intra-op threads of the prefill thread: a second session over the same graph, on its own thread, runs
+   * newcomers' prompts while the running batch keeps decoding (prefill is compute-bound, decode
+   * memory-bound: on separate cores they barely slow each other, and running streams never stall behind a
+   * prompt). Costs a second copy of the weights in memory. 0: no prefill thread; prompts are prefilled
+   * between decode steps in chunks of `prefillChunkTokens`. Default 1 on machines with 2 cores or more,
+   * else 0.
+   */
+  prefillThreads?: number;
+  /**
    * Maximum batch size: requests decoding at once, in one continuously rebuilt batch (newcomers join
    * between decode steps, finished requests leave). Default 8.
    */

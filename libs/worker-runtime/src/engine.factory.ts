@@ -45,6 +45,7 @@ async function loadOnnxEngine(config: WorkerConfig, log: Logger): Promise<TextGe
     maxConcurrency: config.engine.maxConcurrency,
     maxQueue: config.engine.maxQueue,
     ...(config.engine.intraOpThreads ? { intraOpThreads: config.engine.intraOpThreads } : {}),
+    ...(config.engine.prefillThreads !== undefined ? { prefillThreads: config.engine.prefillThreads } : {}),
   });
 }
 

@@ -22,7 +22,7 @@ describe('worker config', () => {
       logLevel: 'info',
       grpc: { host: '0.0.0.0', port: 50062 },
       model: { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: './models', engine: 'onnx' },
-      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined },
+      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined },
       generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
       queue: { enabled: true, redisUrl: 'redis://127.0.0.1:6379', prefix: 'bull', concurrency: undefined, lockDurationMs: 30000, stalledIntervalMs: 30000 },
       shutdownGraceMs: 30000,
@@ -32,22 +32,23 @@ describe('worker config', () => {
   });
 
   it('reads only its own domain\'s prefixed variables and treats blank ones as unset', () => {
-    const config = loadWorkerConfig(policy, { CODE_WORKER_GRPC_PORT: '6000', MATH_WORKER_GRPC_PORT: '7000', CODE_WORKER_TEMPERATURE: ' ', CODE_WORKER_ENGINE: 'instant', CODE_WORKER_QUEUE_CONCURRENCY: '2', CODE_WORKER_THREADS: '2' });
+    const config = loadWorkerConfig(policy, { CODE_WORKER_GRPC_PORT: '6000', MATH_WORKER_GRPC_PORT: '7000', CODE_WORKER_TEMPERATURE: ' ', CODE_WORKER_ENGINE: 'instant', CODE_WORKER_QUEUE_CONCURRENCY: '2', CODE_WORKER_THREADS: '2', CODE_WORKER_PREFILL_THREADS: '0' });
     expect(config.grpc.port).toBe(6000);
     expect(config.generation.temperature).toBe(0.6);
     expect(config.model.engine).toBe('instant');
     expect(config.queue.concurrency).toBe(2);
     expect(config.engine.intraOpThreads).toBe(2);
+    expect(config.engine.prefillThreads).toBe(0);
   });
 
   it('lists every bad variable in one message', () => {
-    const env = { CODE_WORKER_GRPC_PORT: '70000', CODE_WORKER_TOP_P: '0', CODE_WORKER_MAX_NEW_TOKENS: '-5', CODE_WORKER_ENGINE: 'gpu', CODE_WORKER_THREADS: '0', REDIS_URL: 'localhost:6379' };
+    const env = { CODE_WORKER_GRPC_PORT: '70000', CODE_WORKER_TOP_P: '0', CODE_WORKER_MAX_NEW_TOKENS: '-5', CODE_WORKER_ENGINE: 'gpu', CODE_WORKER_THREADS: '0', CODE_WORKER_PREFILL_THREADS: '-1', REDIS_URL: 'localhost:6379' };
     expect(() => loadWorkerConfig(policy, env)).toThrow(ConfigError);
     try {
       loadWorkerConfig(policy, env);
     } catch (error) {
       const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
-      expect(problems.sort()).toEqual(['CODE_WORKER_ENGINE', 'CODE_WORKER_GRPC_PORT', 'CODE_WORKER_MAX_NEW_TOKENS', 'CODE_WORKER_THREADS', 'CODE_WORKER_TOP_P', 'REDIS_URL']);
+      expect(problems.sort()).toEqual(['CODE_WORKER_ENGINE', 'CODE_WORKER_GRPC_PORT', 'CODE_WORKER_MAX_NEW_TOKENS', 'CODE_WORKER_PREFILL_THREADS', 'CODE_WORKER_THREADS', 'CODE_WORKER_TOP_P', 'REDIS_URL']);
     }
   });
 });

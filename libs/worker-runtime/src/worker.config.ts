@@ -41,6 +41,8 @@ export interface WorkerConfig {
     maxQueue: number;
     /** onnxruntime intra-op threads; default: libs/inference's (cores - 1, at least 1). */
     intraOpThreads?: number;
+    /** The engine's prefill thread (its intra-op threads; 0: none); default the engine's. */
+    prefillThreads?: number;
   };
   generation: {
     systemPrompt: string;
@@ -87,6 +89,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(8),
     [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
     [`${p}THREADS`]: positiveIntSchema.optional(),
+    [`${p}PREFILL_THREADS`]: nonNegativeInt.optional(),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
     [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
@@ -115,7 +118,12 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         modelsDir: v['MODELS_DIR'] as string,
         engine: get<EngineKind>('ENGINE'),
       },
-      engine: { maxConcurrency: get<number>('MAX_CONCURRENCY'), maxQueue: get<number>('MAX_QUEUE'), intraOpThreads: get<number | undefined>('THREADS') },
+      engine: {
+        maxConcurrency: get<number>('MAX_CONCURRENCY'),
+        maxQueue: get<number>('MAX_QUEUE'),
+        intraOpThreads: get<number | undefined>('THREADS'),
+        prefillThreads: get<number | undefined>('PREFILL_THREADS'),
+      },
       generation: {
         systemPrompt: get<string>('SYSTEM_PROMPT'),
         temperature: get<number>('TEMPERATURE'),

@@ -16,6 +16,8 @@ export interface ConcurrencyBenchOptions {
   prefillChunkTokens?: number;
   /** Engine batched-prefill budget (padded prompt tokens per tick). Default: the engine's default. */
   prefillTokenBudget?: number;
+  /** Engine prefill thread (its intra-op threads; 0: none). Default: the engine's default. */
+  prefillThreads?: number;
   /** onnxruntime intra-op threads (every runtime). Default: the engine's default. */
   threads?: number;
   /** Seed of the request mix. Default 1. */
@@ -33,11 +35,15 @@ export interface ServingFigures {
   requests: number;
   completionTokens: number;
   wallSeconds: number;
-  /** Generated tokens of all clients per second of wall time (prefill time included). */
+  /** How long all N clients were sending (until the first one had its last answer): the steady state. */
+  steadySeconds: number;
+  /** Tokens streamed to all clients per second of the steady state (prefill time included). */
   aggregateDecodeTokensPerSecond: number;
+  /** All completion tokens over the whole wall time, the final drain included. */
+  wallTokensPerSecond: number;
   p50TimeToFirstTokenMs: number;
   p99TimeToFirstTokenMs: number;
-  /** Gaps between consecutive streamed chunks of a request. */
+  /** Gaps between consecutive streamed chunks of a request (steady state). */
   p50InterTokenMs: number;
   p99InterTokenMs: number;
 }
@@ -49,6 +55,7 @@ export interface ConcurrencyBenchReport extends ServingFigures {
   maxBatchSize: number;
   prefillChunkTokens: number;
   prefillTokenBudget: number;
+  prefillThreads: number;
   threads: number;
   seed: number;
   promptTokens: [number, number];
@@ -97,6 +104,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
     maxQueue: concurrency,
     prefillChunkTokens: options.prefillChunkTokens,
     prefillTokenBudget: options.prefillTokenBudget,
+    prefillThreads: options.prefillThreads,
   });
   try {
     const folder = engine.modelFolder;
@@ -136,6 +144,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
       maxBatchSize,
       prefillChunkTokens: engine.batching.prefillChunkTokens,
       prefillTokenBudget: engine.batching.prefillTokenBudget,
+      prefillThreads: engine.batching.prefillThreads,
       threads,
       seed,
       promptTokens: promptRange,
@@ -164,10 +173,17 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
 
 type Generate = (request: BenchRequest, onChunk: (tokens: number) => void) => Promise<number>;
 
+/**
+ * Serves the clients and measures the steady state: every figure but `completionTokens`/`wallSeconds`
+ * counts only while all N clients are still sending (until the first client has its last answer), so
+ * the drain at the end, where fewer and fewer clients remain, does not dilute the N-client figures.
+ */
 async function serve(clients: BenchRequest[][], generate: Generate): Promise<ServingFigures> {
   const ttfts: number[] = [];
   const gaps: number[] = [];
   let completionTokens = 0;
+  let streamedTokens = 0;
+  let steady: { tokens: number; seconds: number } | undefined;
   const started = performance.now();
   await Promise.all(
     clients.map(async (requests) => {
@@ -175,7 +191,8 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
         const sent = performance.now();
         let last: number | undefined;
         const generated = await generate(request, (tokens) => {
-          if (tokens === 0) return;
+          if (tokens === 0 || steady) return;
+          streamedTokens += tokens;
           const now = performance.now();
           if (last === undefined) ttfts.push(now - sent);
           else gaps.push(now - last);
@@ -183,6 +200,7 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
         });
         completionTokens += generated;
       }
+      steady ??= { tokens: streamedTokens, seconds: (performance.now() - started) / 1000 };
     }),
   );
   const wallSeconds = (performance.now() - started) / 1000;
@@ -190,7 +208,9 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
     requests: clients.flat().length,
     completionTokens,
     wallSeconds: round1(wallSeconds),
-    aggregateDecodeTokensPerSecond: round1(completionTokens / wallSeconds),
+    steadySeconds: round1(steady!.seconds),
+    aggregateDecodeTokensPerSecond: round1(steady!.tokens / steady!.seconds),
+    wallTokensPerSecond: round1(completionTokens / wallSeconds),
     p50TimeToFirstTokenMs: round1(percentile(ttfts, 50)),
     p99TimeToFirstTokenMs: round1(percentile(ttfts, 99)),
     p50InterTokenMs: round1(percentile(gaps, 50)),

@@ -7,7 +7,8 @@ import { type ResolvedGenerationConfig, TokenGenerator } from '../generation/tok
 import { type ModelFolder, loadModelFolder } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
 import { synthesizeModel } from '../synth/synthesize-model';
-import { BatchScheduler, type SchedulerEvents } from './batch-scheduler';
+import { BatchScheduler, type PromptPrefiller, type SchedulerEvents } from './batch-scheduler';
+import { PrefillThread } from './prefill-thread';
 
 /** Differences between a batched and a solo run are excused only below this top-2 logit margin. */
 const NOISE_MARGIN = 1e-4;
@@ -106,6 +107,7 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
   const runBatched = async (
     list: Request[],
     options: { maxBatchSize: number; prefillChunkTokens: number; maxKvTokens?: number; prefillTokenBudget?: number },
+    prefiller?: PromptPrefiller,
   ): Promise<{ outcomes: Map<number, Outcome>; maxBatch: number; prefillBatches: number[][] }> => {
     const outcomes = new Map<number, Outcome>(list.map((request) => [request.id, { tokens: [] }]));
     const events: SchedulerEvents = {
@@ -122,7 +124,7 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
       prefillBatches.push(prompts.map((prompt) => prompt.length));
       return session.prefillBatch(prompts, cache);
     };
-    const scheduler = new BatchScheduler(spy, { maxKvTokens: 1_000_000, ...options }, events);
+    const scheduler = new BatchScheduler(spy, { maxKvTokens: 1_000_000, ...options }, events, prefiller);
     let maxBatch = 0;
     try {
       for (let tick = 0; tick < 10_000; tick++) {
@@ -199,6 +201,77 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     expect(outcomes.get(4)!.finishReason).toBe('cancelled');
     const report = await expectSoloEquivalent([list[0], list[2], list[4]], outcomes);
     expect(report.length).toBeLessThanOrEqual(1);
+  });
+
+  describe('with a prefill thread', () => {
+    let thread: PrefillThread;
+
+    beforeAll(async () => {
+      const { numLayers, numKvHeads, headDim } = folder.geometry;
+      thread = await PrefillThread.start({ onnxPath: folder.onnxPath, numLayers, numKvHeads, headDim, positionOffset: 0, intraOpThreads: 1, chunkTokens: 64 });
+    });
+
+    afterAll(async () => {
+      await thread?.close();
+    });
+
+    /**
+     * The thread, counting the prompts it runs; `dieAfter` prompts later it fails as a dead thread does.
+     * `landAfterMs` holds each result back that long (a prompt that takes a while).
+     */
+    const counted = (dieAfter = Infinity, landAfterMs = 0) => {
+      const prompts: number[] = [];
+      const prefiller: PromptPrefiller & { prompts: number[]; alive: boolean } = {
+        prompts,
+        alive: true,
+        prefill(promptIds) {
+          if (prompts.length >= dieAfter) {
+            prefiller.alive = false;
+            return Promise.reject(new Error('prefill thread exited'));
+          }
+          prompts.push(promptIds.length);
+          const landed = thread.prefill(promptIds);
+          return landAfterMs === 0 ? landed : new Promise((resolve) => setTimeout(() => resolve(landed), landAfterMs));
+        },
+      };
+      return prefiller;
+    };
+
+    it('runs every prompt there while the batch decodes, and each request gets the tokens of its solo run', async () => {
+      const list = requests();
+      const prefiller = counted();
+      const { outcomes, maxBatch } = await runBatched(list, { maxBatchSize: 4, prefillChunkTokens: 16 }, prefiller);
+      expect(maxBatch).toBe(4);
+      // Whole prompts (up to 150 tokens, past the 16-token chunk of this thread) ran on the prefill thread.
+      expect(prefiller.prompts.sort((a, b) => a - b)).toEqual(list.map((request) => request.prompt.length).sort((a, b) => a - b));
+      const report = await expectSoloEquivalent(list, outcomes);
+      console.log(`${variant.kvCacheDtype ?? dtype} prefill thread: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
+      expect(report.length).toBeLessThanOrEqual(2);
+    });
+
+    it('cancels a request whose prompt is on the prefill thread, and the others are unaffected', async () => {
+      // Request 1 decodes from tick 1; request 2 arrives at tick 2, its 150-token prompt goes to the thread
+      // (held there 200 ms, while request 1 decodes a tick per step) and is cancelled at tick 4.
+      const list = requests().slice(0, 2);
+      list[1].arrivesAt = 2;
+      list[1].cancelAt = 4;
+      const prefiller = counted(Infinity, 200);
+      const { outcomes } = await runBatched(list, { maxBatchSize: 4, prefillChunkTokens: 16 }, prefiller);
+      expect(prefiller.prompts).toEqual([5, 150]);
+      expect(outcomes.get(2)).toEqual({ tokens: [], finishReason: 'cancelled' });
+      const report = await expectSoloEquivalent([list[0]], outcomes);
+      expect(report.length).toBeLessThanOrEqual(1);
+    });
+
+    it('goes back to prefilling between decode steps when the thread dies, losing no request', async () => {
+      const list = requests();
+      const prefiller = counted(3);
+      const { outcomes } = await runBatched(list, { maxBatchSize: 4, prefillChunkTokens: 16 }, prefiller);
+      expect(prefiller.alive).toBe(false);
+      expect(prefiller.prompts).toHaveLength(3);
+      const report = await expectSoloEquivalent(list, outcomes);
+      expect(report.length).toBeLessThanOrEqual(2);
+    });
   });
 
   it('admits no more than the KV budget holds, and the waiting requests still match their solo runs', async () => {

@@ -3,6 +3,7 @@ import type { FinishReason } from '../inference.types';
 import type { BatchKvCache, BatchRow } from '../generation/batch-kv-cache';
 import type { DecoderSession } from '../generation/decoder-session';
 import { type ResolvedGenerationConfig, type StepResult, TokenGenerator } from '../generation/token-generator';
+import type { RemotePrefill } from './prefill-thread';
 
 /** What the scheduler reports, per request. */
 export interface SchedulerEvents {
@@ -24,6 +25,12 @@ export interface BatchSchedulerOptions {
    * Default `prefillChunkTokens`.
    */
   prefillTokenBudget?: number;
+}
+
+/** Runs prompts on another thread (PrefillThread); `alive` turns false if that thread dies. */
+export interface PromptPrefiller {
+  readonly alive: boolean;
+  prefill(promptIds: readonly number[]): Promise<RemotePrefill>;
 }
 
 interface Sequence {
@@ -49,7 +56,12 @@ interface Sequence {
  * 3. repacks the batch's left-padded KV cache if sequences left or a newcomer finished its prefill;
  * 4. runs one decode step for every batched sequence and hands each its own logits row.
  * Running streams therefore advance by one token per tick whatever arrives, and a newcomer waits at most
- * for one decode step per prefill chunk, never for the batch to finish. A burst of newcomers is prefilled
+ * for one decode step per prefill chunk, never for the batch to finish.
+ *
+ * With a `prefiller` (the engine's prefill thread, a second session on another core), step 2 instead hands
+ * the oldest admissible newcomer's whole prompt to that thread and does not wait: decode steps go on while
+ * it runs, the first token is sampled here when it lands, and the sequence joins at the next tick. Running
+ * streams then never stall behind a prompt. If the thread dies, prefill falls back to this thread. A burst of newcomers is prefilled
  * a few at a time rather than one by one: a prefill run reads the weights once for all its rows, as a
  * decode step does. Batched and solo prefill differ only by floating-point rounding (the tests check the
  * tokens against solo runs). Sampling state (processors, seeded
@@ -65,11 +77,14 @@ export class BatchScheduler {
   private readonly prefillCaches: BatchKvCache[] = [];
   private reservedTokens = 0;
   private readonly prefillTokenBudget: number;
+  /** The sequence whose prompt runs on the prefill thread, and the promise that lands it. */
+  private remote: { sequence: Sequence; landed: Promise<void> } | undefined;
 
   constructor(
     private readonly session: DecoderSession,
     private readonly options: BatchSchedulerOptions,
     private readonly events: SchedulerEvents,
+    private readonly prefiller?: PromptPrefiller,
   ) {
     this.cache = session.newBatchCache();
     this.prefillTokenBudget = options.prefillTokenBudget ?? options.prefillChunkTokens;
@@ -77,7 +92,7 @@ export class BatchScheduler {
 
   /** No work left. */
   get idle(): boolean {
-    return this.waiting.length === 0 && !this.prefilling && this.joining.length === 0 && this.rows.length === 0;
+    return this.waiting.length === 0 && !this.prefilling && !this.remote && this.joining.length === 0 && this.rows.length === 0;
   }
 
   /** Sequences in the running batch (after the last tick). */
@@ -109,7 +124,8 @@ export class BatchScheduler {
       if (sequence.cancelled) this.finish(sequence, 'cancelled');
       else this.waiting.push(sequence);
     }
-    await this.prefillStep();
+    if (this.prefiller?.alive && !this.prefilling) this.startRemotePrefill(this.prefiller);
+    else await this.prefillStep();
     const keep: number[] = [];
     const stay: Sequence[] = [];
     this.rows.forEach((sequence, row) => {
@@ -131,6 +147,8 @@ export class BatchScheduler {
     }
     for (const cache of this.prefillCaches.splice(0)) cache.dispose();
     if (this.rows.length > 0) await this.decodeStep();
+    // Nothing to decode yet: wait for the prompt on the prefill thread rather than spin.
+    else if (this.remote && this.joining.length === 0) await this.remote.landed;
   }
 
   /** Frees every sequence's cache. */
@@ -170,13 +188,50 @@ export class BatchScheduler {
     else this.joining.push(sequence);
   }
 
+  /** Sends the next admissible newcomer's prompt to the prefill thread, unless one is running there. */
+  private startRemotePrefill(prefiller: PromptPrefiller): void {
+    if (this.remote) return;
+    const [sequence] = this.admitGroup(1);
+    if (!sequence) return;
+    const landed = prefiller.prefill(sequence.generator.pendingPrompt).then(
+      (prefilled) => this.landRemote(sequence, prefilled),
+      (error: Error) => {
+        if (prefiller.alive) return this.fail(sequence, error);
+        // The thread died: this prompt goes back to the head of the line, for this thread to prefill.
+        this.reservedTokens -= sequence.reservedTokens;
+        sequence.admitted = false;
+        this.waiting.unshift(sequence);
+      },
+    );
+    this.remote = { sequence, landed };
+    void landed.finally(() => {
+      this.remote = undefined;
+      // Keep the prefill thread busy: the next newcomer starts now, not at the next tick.
+      if (prefiller.alive) this.startRemotePrefill(prefiller);
+    });
+  }
+
+  /** A prompt prefilled on the prefill thread: sample its first token here; it joins at the next tick. */
+  private landRemote(sequence: Sequence, prefilled: RemotePrefill): void {
+    if (sequence.cancelled) return this.finish(sequence, 'cancelled');
+    let result: StepResult;
+    try {
+      result = sequence.generator.completePrefill(prefilled.logits, prefilled.ms, prefilled.into(this.session.newCache()));
+    } catch (error) {
+      return this.fail(sequence, error as Error);
+    }
+    this.events.token(sequence.id, result.token);
+    if (result.finishReason) this.finish(sequence, result.finishReason);
+    else this.joining.push(sequence);
+  }
+
   /**
    * Takes the newcomers of the next prefill off the waiting list and reserves their KV tokens: the oldest
    * waiting request, then (when its prompt fits the budget) later ones while the padded size
    * rows × longest prompt stays within `prefillTokenBudget`, the batch has room and the KV budget allows.
    */
-  private admitGroup(): Sequence[] {
-    const free = this.options.maxBatchSize - this.rows.length - this.joining.length;
+  private admitGroup(maxRows = Infinity): Sequence[] {
+    const free = Math.min(maxRows, this.options.maxBatchSize - this.rows.length - this.joining.length);
     const head = this.waiting[0];
     if (!head || free <= 0 || this.reservedTokens + head.reservedTokens > this.options.maxKvTokens) return [];
     const group = [head];
@@ -273,6 +328,7 @@ export class BatchScheduler {
   private *all(): Iterable<Sequence> {
     yield* this.waiting;
     if (this.prefilling) yield this.prefilling;
+    if (this.remote) yield this.remote.sequence;
     yield* this.joining;
     yield* this.rows;
   }

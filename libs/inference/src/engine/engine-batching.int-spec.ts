@@ -6,7 +6,10 @@ import { synthesizeModel } from '../synth/synthesize-model';
 import { InferenceEngine } from './inference.engine';
 
 /** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
-describe('InferenceEngine with continuous batching', () => {
+describe.each([
+  { prefill: 'a prefill thread', prefillThreads: 1 },
+  { prefill: 'prefill between decode steps', prefillThreads: 0 },
+])('InferenceEngine with continuous batching and $prefill', ({ prefillThreads }) => {
   let dir: string;
   let engine: InferenceEngine;
 
@@ -20,7 +23,7 @@ describe('InferenceEngine with continuous batching', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'slm-batching-'));
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
-    engine = await InferenceEngine.load({ modelDir: dir, maxConcurrency: 4, maxQueue: 8, prefillChunkTokens: 16, intraOpThreads: 1 });
+    engine = await InferenceEngine.load({ modelDir: dir, maxConcurrency: 4, maxQueue: 8, prefillChunkTokens: 16, intraOpThreads: 1, prefillThreads });
   });
 
   afterAll(async () => {
@@ -35,6 +38,7 @@ describe('InferenceEngine with continuous batching', () => {
     expect(engine.batching.maxKvTokens).toBe(Math.floor((1024 * 1024 * 1024) / 512));
     // The batched-prefill budget defaults to one prefill chunk.
     expect(engine.batching.prefillTokenBudget).toBe(16);
+    expect(engine.batching.prefillThreads).toBe(prefillThreads);
   });
 
   it('serves concurrent requests in one batch with the tokens of their solo runs', async () => {
@@ -50,7 +54,8 @@ describe('InferenceEngine with continuous batching', () => {
   it('cancels one request mid-batch and meets a deadline while the others finish as if alone', async () => {
     const solo = await Promise.all([0, 2, 3].map(async (i) => (await engine.generate(request(i, 40)).result).tokenIds));
     const cancel = new AbortController();
-    const cancelled = engine.generate(request(1, 400, cancel.signal));
+    // Requests 7 and 5 alone run to the 400-token limit (no early EOS), so only the abort can stop them.
+    const cancelled = engine.generate(request(7, 400, cancel.signal));
     const deadline = engine.generate(request(5, 400, AbortSignal.timeout(1)));
     const others = [0, 2, 3].map((i) => engine.generate(request(i, 40)));
     const iterator = cancelled[Symbol.asyncIterator]();
@@ -66,7 +71,7 @@ describe('InferenceEngine with continuous batching', () => {
 
   it('refuses at once a request that can never fit the KV budget', async () => {
     // 0.05 MB holds 102 tokens of the tiny model.
-    const small = await InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: 0.05, intraOpThreads: 1 });
+    const small = await InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: 0.05, intraOpThreads: 1, prefillThreads });
     try {
       expect(small.batching.maxKvTokens).toBe(102);
       const prompt = Array.from({ length: 50 }, (_, k) => 20 + k);
@@ -80,5 +85,6 @@ describe('InferenceEngine with continuous batching', () => {
     }
     await expect(InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(InferenceEngine.load({ modelDir: dir, prefillTokenBudget: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(InferenceEngine.load({ modelDir: dir, prefillThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/prefillThreads/) });
   });
 });

@@ -11,6 +11,8 @@ export interface EngineWorkerData {
   positionOffset: number;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Intra-op threads of the prefill thread's session; 0: prompts are prefilled between decode steps. */
+  prefillThreads: number;
   /** Sequences decoding together at most. */
   maxBatchSize: number;
   /** Prompt tokens prefilled between two decode steps at most. */
@@ -38,3 +40,28 @@ export type FromWorker =
   | { type: 'token'; id: number; token: number }
   | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }
   | { type: 'failed'; id: number; code: InferenceErrorCode; message: string };
+
+/** What the engine thread passes to its prefill thread at start (the decoder session's own options). */
+export interface PrefillWorkerData {
+  onnxPath: string;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  positionOffset: number;
+  intraOpThreads: number;
+  /** Prompt tokens per run (bounds the attention's transient memory on long prompts). */
+  chunkTokens: number;
+}
+
+/** Engine thread → prefill thread. */
+export type ToPrefill = { type: 'prefill'; id: number; promptIds: number[] } | { type: 'close' };
+
+/**
+ * Prefill thread → engine thread. `kv` holds the prompt's `present.*` data, layer by layer, key then value
+ * (`kvDims` = `[1, kv_heads, length, head_dim]` each, in the graph's KV dtype); `logits` the last position's row.
+ */
+export type FromPrefill =
+  | { type: 'ready' }
+  | { type: 'loadFailed'; message: string }
+  | { type: 'prefilled'; id: number; logits: Float32Array; kv: (Float32Array | Uint16Array)[]; kvDims: number[]; length: number; ms: number }
+  | { type: 'failed'; id: number; message: string };

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
 import { BatchScheduler } from './batch-scheduler';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
+import { PrefillThread } from './prefill-thread';
 
 /**
  * The engine's worker thread: owns the onnxruntime session and a BatchScheduler (continuous batching).
@@ -14,9 +15,13 @@ import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
 const port = parentPort!;
 const data = workerData as EngineWorkerData;
 let session: DecoderSession | undefined;
+let prefillThread: PrefillThread | undefined;
 let scheduler: BatchScheduler | undefined;
 let looping = false;
 let closing = false;
+
+/** Prompt tokens per run on the prefill thread: long prompts run in pieces to bound attention memory. */
+const PREFILL_THREAD_CHUNK = 512;
 
 const post = (message: FromWorker): void => port.postMessage(message);
 const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -39,6 +44,10 @@ async function start(): Promise<void> {
     const maxBatchSize = leftPaddingUnsafe ? 1 : data.maxBatchSize;
     const kvBytesPerToken = session.kvBytesPerToken;
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
+    if (data.prefillThreads > 0) {
+      const { numLayers, numKvHeads, headDim, positionOffset } = data;
+      prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK });
+    }
     scheduler = new BatchScheduler(
       session,
       { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
@@ -47,6 +56,7 @@ async function start(): Promise<void> {
         done: (id, finishReason, { prefillMs, decodeMs }) => post({ type: 'done', id, finishReason, prefillMs, decodeMs }),
         failed: (id, code, message) => post({ type: 'failed', id, code, message }),
       },
+      prefillThread,
     );
     post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, maxBatchSize });
   } catch (error) {
@@ -92,6 +102,8 @@ async function loop(): Promise<void> {
 async function shutdown(): Promise<void> {
   scheduler?.dispose();
   scheduler = undefined;
+  await prefillThread?.close();
+  prefillThread = undefined;
   await session?.release();
   session = undefined;
   port.close();

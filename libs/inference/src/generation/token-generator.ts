@@ -106,11 +106,16 @@ export class TokenGenerator {
   }
 
   /**
-   * Completes the prefill with logits computed elsewhere (a batched prefill of several prompts, whose KV
-   * rows the batch scheduler keeps): samples the first token and counts `elapsedMs` as prefill time.
+   * Completes the prefill with logits computed elsewhere: samples the first token and counts `elapsedMs`
+   * as prefill time. `cache` is the prompt's KV cache when it was computed elsewhere too (the prefill
+   * thread); without it the caller keeps the KV rows (a batched prefill of several prompts).
    */
-  completePrefill(logits: Float32Array, elapsedMs: number): StepResult {
+  completePrefill(logits: Float32Array, elapsedMs: number, cache?: KvCache): StepResult {
     if (this.prefilled) throw new Error('the prompt is already prefilled');
+    if (cache) {
+      this.cache.dispose();
+      this.cache = cache;
+    }
     const result = this.accept(logits);
     this.prefillMs += elapsedMs;
     return result;
