@@ -58,8 +58,10 @@ async function prefill(decoder: DecoderSession, id: number, promptIds: number[])
     for (let layer = 0; layer < data.numLayers; layer++) {
       for (const part of ['key', 'value'] as const) kv.push(cache.tensor(layer, part)!.data as Float32Array | Uint16Array);
     }
-    // Structured clone copies the arrays (onnxruntime's output buffers are not ours to transfer).
-    post({ type: 'prefilled', id, logits: logits.slice(), kv, kvDims: [...cache.tensor(0, 'key')!.dims], length: cache.length, ms: performance.now() - started });
+    // onnxruntime-node's outputs are plain JavaScript buffers, one per tensor: they move, not copy.
+    const whole = kv.filter((array) => array.byteOffset === 0 && array.byteLength === array.buffer.byteLength).map((array) => array.buffer as ArrayBuffer);
+    const message: FromPrefill = { type: 'prefilled', id, logits: logits.slice(), kv, kvDims: [...cache.tensor(0, 'key')!.dims], length: cache.length, ms: performance.now() - started };
+    port.postMessage(message, [...new Set(whole)]);
   } catch (error) {
     post({ type: 'failed', id, message: (error as Error).message });
   } finally {
