@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { batchCancelChannel } from '@slm/contracts';
 import { QueueWorkers } from './queue-workers';
 import { getJson, postJson, startHarness, type Harness } from './router-harness';
 
@@ -94,6 +96,37 @@ describe('batches through BullMQ queues', () => {
       await waitForState(h, later.json.batchId, 'BATCH_STATE_COMPLETED');
       expect([...workers.runs.keys()].some((id) => id.startsWith(submitted.json.batchId))).toBe(false);
     } finally {
+      workers.resume();
+    }
+  });
+
+  it('cancels a batch whose problems are running: announces it to the workers, and a late outcome changes nothing', async () => {
+    await workers.pause();
+    const slow = new QueueWorkers(process.env.REDIS_URL as string, h.prefix, 50, { jobMs: 1500 });
+    const listener = new Redis(process.env.REDIS_URL as string);
+    try {
+      const announced = new Promise<string>((resolve) => listener.on('message', (_channel: string, batchId: string) => resolve(batchId)));
+      await listener.subscribe(batchCancelChannel(h.prefix));
+      const submitted = await postJson(`${h.base}/v1/batches`, DOMAIN_TEXT.map((text) => ({ text: `${text} running` })));
+      for (;;) {
+        const { json } = await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`);
+        if (json.status.counts.active === 3) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const cancel = await fetch(`${h.base}/v1/batches/${submitted.json.batchId}`, { method: 'DELETE' });
+      expect(((await cancel.json()) as { status: { counts: { cancelled: number } } }).status.counts.cancelled).toBe(3);
+      // The workers running its problems are told (they stop them: libs/worker-runtime tests that side).
+      expect(await announced).toBe(submitted.json.batchId);
+      // These test workers ignore the announcement and finish anyway (close waits for their jobs):
+      // their outcomes are dropped.
+      await slow.close();
+      const { items } = await resultLines(h, submitted.json.batchId);
+      expect(items.map((item) => item.errorCode)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+      const { json } = await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`);
+      expect(json.status).toMatchObject({ state: 'BATCH_STATE_CANCELLED', counts: { cancelled: 3, completed: 0 } });
+    } finally {
+      listener.disconnect();
+      await slow.close();
       workers.resume();
     }
   });

@@ -32,6 +32,19 @@ export const JobName = {
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
+/** The job id of problem `index` of batch `batchId` on its domain's queue (one job per problem, so no problem is queued twice). */
+export function batchJobId(batchId: string, index: number): string {
+  return `${batchId}-${index}`;
+}
+
+/**
+ * The Redis pub/sub channel on which the router announces a cancelled batch (the message is the batch
+ * id); every worker stops the jobs of that batch it is running. `prefix` is the queues' key prefix.
+ */
+export function batchCancelChannel(prefix: string): string {
+  return `${prefix}:batch-cancelled`;
+}
+
 /** Payload of a {@link JobName.SOLVE} job: the problem in the proto's JSON shape, plus batch bookkeeping. */
 export interface SolveJobData {
   /** The problem, as in the gRPC contract (text or conversation, options, requestId, metadata). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JobName, QUEUE_OF_DOMAIN, type Result, type SolveJobData } from '@slm/contracts';
+import { JobName, QUEUE_OF_DOMAIN, batchCancelChannel, batchJobId, type Result, type SolveJobData } from '@slm/contracts';
 import { ErrorCode, errorCodeOf, publicMessageOf, type Logger } from '@slm/platform';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
@@ -34,6 +34,12 @@ class ShutdownAbort extends Error {
   }
 }
 
+class BatchCancelled extends Error {
+  constructor(batchId: string) {
+    super(`batch ${batchId} was cancelled`);
+  }
+}
+
 /**
  * Consumes the domain's BullMQ queue (`solve-<domain>`, jobs `solve`). A raw BullMQ Worker rather
  * than @nestjs/bullmq's decorators: concurrency comes from the engine's capacity (known only after
@@ -45,7 +51,9 @@ export class SolveQueueConsumer {
   private readonly log: Logger;
   private worker: Worker<SolveJobData, Result> | undefined;
   private connection: IORedis | undefined;
-  private readonly running = new Map<string, AbortController>();
+  /** Listens for cancelled batches (Redis pub/sub needs a connection of its own). */
+  private cancellations: IORedis | undefined;
+  private readonly running = new Map<string, { controller: AbortController; batchId?: string }>();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -76,6 +84,11 @@ export class SolveQueueConsumer {
     worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'));
     worker.on('error', (error) => this.log.error({ err: error }, 'queue worker error'));
     this.worker = worker;
+    const cancellations = connection.duplicate();
+    cancellations.on('error', (error) => this.log.warn({ err: error }, 'redis connection error (batch cancellations)'));
+    cancellations.on('message', (_channel: string, batchId: string) => this.stopBatch(batchId));
+    this.cancellations = cancellations;
+    await cancellations.subscribe(batchCancelChannel(this.config.queue.prefix));
     void worker.run().catch((error: unknown) => this.log.error({ err: error }, 'queue worker stopped'));
     await worker.waitUntilReady();
     this.log.info({ queue: this.queueName, prefix: this.config.queue.prefix, concurrency }, 'consuming queue');
@@ -94,19 +107,33 @@ export class SolveQueueConsumer {
     const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), graceMs)));
     if ((await Promise.race([closed.then(() => 'closed' as const), graceOver])) === 'grace-over') {
       this.log.warn({ jobs: this.running.size }, 'grace period over: handing running jobs back to the queue');
-      for (const controller of this.running.values()) controller.abort(new ShutdownAbort());
+      for (const { controller } of this.running.values()) controller.abort(new ShutdownAbort());
       await closed;
     }
     clearTimeout(timer);
+    await this.cancellations?.quit().catch(() => undefined);
+    this.cancellations = undefined;
     await this.connection?.quit().catch(() => undefined);
     this.connection = undefined;
+  }
+
+  /** Stops the running jobs of a batch the router cancelled; each fails at once, without a retry. */
+  private stopBatch(batchId: string): void {
+    for (const [jobId, job] of this.running) {
+      if (job.batchId === batchId) {
+        this.log.info({ jobId, batchId }, 'batch cancelled: stopping its job');
+        job.controller.abort(new BatchCancelled(batchId));
+      }
+    }
   }
 
   private async process(job: Job<SolveJobData, Result>, token: string | undefined): Promise<Result> {
     const data = parseJob(job);
     const controller = new AbortController();
     const key = job.id ?? '';
-    this.running.set(key, controller);
+    // Only the router's own batch jobs (id = batchJobId) can be cancelled as part of a batch.
+    const batchId = data.batchId !== undefined && data.index !== undefined && key === batchJobId(data.batchId, data.index) ? data.batchId : undefined;
+    this.running.set(key, { controller, batchId });
     let completionTokens = 0;
     let lastReport = 0;
     try {
@@ -131,6 +158,8 @@ export class SolveQueueConsumer {
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      const cancelled = controller.signal.reason instanceof BatchCancelled ? controller.signal.reason : undefined;
+      if (cancelled) throw new UnrecoverableError(`${ErrorCode.CANCELLED}: ${cancelled.message}`);
       const code = errorCodeOf(error);
       if (PERMANENT.has(code)) throw new UnrecoverableError(`${code}: ${publicMessageOf(error)}`);
       if (code === ErrorCode.INTERNAL) this.log.error({ err: error, jobId: job.id }, 'job failed unexpectedly (will retry if attempts remain)');

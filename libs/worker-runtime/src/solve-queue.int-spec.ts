@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { JobName, QUEUE_OF_DOMAIN, type Result, type SolveJobData } from '@slm/contracts';
+import { JobName, QUEUE_OF_DOMAIN, batchCancelChannel, batchJobId, type Result, type SolveJobData } from '@slm/contracts';
 import { createLogger } from '@slm/platform';
 import { Queue, QueueEvents, type Job } from 'bullmq';
+import IORedis from 'ioredis';
 import { found, missing } from './answer-text';
 import { startWorker, type RunningWorker } from './bootstrap-worker';
 import type { DomainPolicy } from './domain-policy';
@@ -107,6 +108,34 @@ describe('solve queue consumer', () => {
     expect(result.finishReason).toBe('FINISH_REASON_STOP');
     // BullMQ counts the completed attempt too: one failure, one success.
     expect((await queue.getJob(job.id ?? ''))?.attemptsMade).toBe(2);
+  });
+
+  it('stops the running jobs of a cancelled batch at once, without retrying, and leaves other batches running', async () => {
+    await startConsumer(new FakeEngine({ maxConcurrency: 2, maxQueue: 0 }), { SCIENCE_WORKER_SHUTDOWN_GRACE_MS: '0' });
+    const started = new Set<string>();
+    const bothActive = new Promise<void>((resolve) =>
+      events.on('active', ({ jobId }) => {
+        started.add(jobId);
+        if (started.size === 2) resolve();
+      }),
+    );
+    const add = (batchId: string) => queue.add(JobName.SOLVE, { problem: { text: 'HANG until stopped' }, batchId, index: 0 }, { jobId: batchJobId(batchId, 0), attempts: 3 });
+    const doomed = await add('b-cancelled');
+    const other = await add('b-other');
+    await bothActive;
+    const publisher = new IORedis(redisUrl());
+    try {
+      // What the router publishes when DELETE /v1/batches/{id} finds the job running.
+      await publisher.publish(batchCancelChannel(prefix), 'b-cancelled');
+    } finally {
+      publisher.disconnect();
+    }
+    await expect(doomed.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED: batch b-cancelled was cancelled');
+    const stored = (await queue.getJob(doomed.id ?? '')) as Job;
+    expect(stored.attemptsMade).toBe(1);
+    expect(await stored.getState()).toBe('failed');
+    // The other batch's job is still generating.
+    expect(await (await queue.getJob(other.id ?? ''))?.getState()).toBe('active');
   });
 
   it('on shutdown past the grace period hands a running job back to the queue, where another replica completes it', async () => {

@@ -6,6 +6,8 @@ import type { Gauge } from 'prom-client';
 import {
   JobName,
   QUEUE_OF_DOMAIN,
+  batchCancelChannel,
+  batchJobId,
   type BatchItem,
   type BatchStatus__Output,
   type Problem,
@@ -232,8 +234,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         const problem = checked[index] as Problem;
         jobs.push({
           name: JobName.SOLVE,
-          data: { problem: { ...problem, requestId: problem.requestId || `${batchId}-${index}` }, route: decision as RouteDecision__Output, batchId, index },
-          opts: { jobId: `${batchId}-${index}`, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
+          data: { problem: { ...problem, requestId: problem.requestId || batchJobId(batchId, index) }, route: decision as RouteDecision__Output, batchId, index },
+          opts: { jobId: batchJobId(batchId, index), priority: bullPriorityOf(problems[index]?.priority || options.priority) },
         });
       }
       for (let start = 0; start < jobs.length; start += ADD_CHUNK) {
@@ -307,12 +309,15 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       await Promise.all(
         open.map(async (index) => {
           const domain = DOMAIN_OF_CHAR[domainChars[index] ?? ''];
-          // A running job cannot be taken from its worker: its outcome is ignored (HSETNX).
-          if (domain) await this.queues[domain].remove(`${batchId}-${index}`).catch(() => 0);
+          // A running job cannot be removed (its worker holds the lock): it is stopped below.
+          if (domain) await this.queues[domain].remove(batchJobId(batchId, index)).catch(() => 0);
           await this.record(batchId, index, domain ?? 'other', 'cancelled', { index, errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' });
         }),
       );
     }
+    // Jobs that were running (not removable) are stopped by their workers; an outcome that still
+    // arrives is ignored (HSETNX), so the cancelled record stands.
+    await this.redisCall(() => this.redis.publish(batchCancelChannel(this.config.redis.prefix), batchId));
     return this.status(batchId);
   }
 
