@@ -79,6 +79,22 @@ describe('batches through BullMQ queues', () => {
     expect(runs.find(([id]) => id.endsWith('-1'))?.[1]).toBe(3);
   });
 
+  it('answers a resubmitted problem (same requestId) from its earlier result instead of solving it again', async () => {
+    const first = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of q', requestId: 'reuse-1' }, { text: 'python q', requestId: 'reuse-2' }]);
+    await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');
+    const earlier = (await resultLines(h, first.json.batchId)).items;
+    // A new batch (no idempotency key) with one of those problems again and a new one.
+    const second = await postJson(`${h.base}/v1/batches`, [{ text: 'atom q', requestId: 'reuse-3' }, { text: 'integral of q', requestId: 'reuse-1' }]);
+    const final = await waitForState(h, second.json.batchId, 'BATCH_STATE_COMPLETED');
+    expect(final.counts).toMatchObject({ completed: 2, failed: 0 });
+    const { items } = await resultLines(h, second.json.batchId);
+    expect(items[1]).toEqual({ index: 1, result: earlier[0].result });
+    expect(items[0].result).toMatchObject({ requestId: 'reuse-3', answer: 'science:atom q' });
+    // Only the new problem reached a worker.
+    expect(workers.runs.get(`${second.json.batchId}-0`)).toBe(1);
+    expect(workers.runs.has(`${second.json.batchId}-1`)).toBe(false);
+  });
+
   it('cancels a batch: queued problems removed and counted cancelled, none solved afterwards', async () => {
     await workers.pause();
     try {

@@ -19,6 +19,11 @@ export class BatchKeys {
     return `${this.prefix}:slm:batch:${id}:active`;
   }
 
+  /** The completed Result of a problem with the caller's requestId (its idempotency key). */
+  solved(requestId: string): string {
+    return `${this.prefix}:slm:solved:${requestId}`;
+  }
+
   idempotency(key: string): string {
     return `${this.prefix}:slm:idempotency:${key}`;
   }

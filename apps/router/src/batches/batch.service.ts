@@ -202,6 +202,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         return error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error));
       }
     });
+    const solvedBefore = await this.solvedResults(checked, decisions);
     const domainChars = decisions.map((d) => (d instanceof AppError ? 'x' : CHAR_OF[workerDomainOf(d.domain) ?? 'science'])).join('');
     const perDomain: Record<string, number> = {};
     for (const char of domainChars) {
@@ -230,7 +231,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       const jobs: { name: typeof JobName.SOLVE; data: SolveJobData; opts: { jobId: string; priority: number } }[] = [];
       for (let index = 0; index < checked.length; index++) {
         const decision = decisions[index];
-        if (decision instanceof AppError || domainChars[index] !== CHAR_OF[domain]) continue;
+        if (decision instanceof AppError || domainChars[index] !== CHAR_OF[domain] || solvedBefore.has(index)) continue;
         const problem = checked[index] as Problem;
         jobs.push({
           name: JobName.SOLVE,
@@ -246,8 +247,27 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       const decision = decisions[index];
       if (decision instanceof AppError) await this.record(batchId, index, 'other', 'failed', { index, errorCode: decision.code, errorMessage: decision.message });
     }
+    for (const [index, result] of solvedBefore) await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index]] ?? 'other', 'completed', { index, result });
     await this.redisCall(() => this.redis.hset(batchKey, 'submitted', '1'));
     return { batchId, total: checked.length, deduplicated: false };
+  }
+
+  /**
+   * The problems (by index) whose caller-given requestId already has a completed Result in this
+   * deployment (kept ROUTER_RESULT_TTL_SECONDS): the requestId is the problem's idempotency key, so
+   * a resubmitted problem is answered from that result instead of being solved again.
+   */
+  private async solvedResults(problems: readonly Problem[], decisions: readonly (RouteDecision__Output | AppError)[]): Promise<Map<number, Result>> {
+    const candidates = problems.flatMap((problem, index) => (problem.requestId && !(decisions[index] instanceof AppError) ? [{ index, requestId: problem.requestId }] : []));
+    const solved = new Map<number, Result>();
+    for (let start = 0; start < candidates.length; start += ADD_CHUNK) {
+      const chunk = candidates.slice(start, start + ADD_CHUNK);
+      const stored = await this.redisCall(() => this.redis.mget(...chunk.map(({ requestId }) => this.keys.solved(requestId))));
+      chunk.forEach(({ index }, k) => {
+        if (stored[k]) solved.set(index, JSON.parse(stored[k]) as Result);
+      });
+    }
+    return solved;
   }
 
   /** A batch's state and progress; NOT_FOUND for an unknown or expired id. */
@@ -352,7 +372,12 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     });
     events.on('completed', ({ jobId, returnvalue }, id) => {
       const ref = parseJobId(jobId);
-      if (ref) this.record(ref.batchId, ref.index, domain, 'completed', { index: ref.index, result: returnvalue as unknown as Result }, { cursorKey, id }).catch(warn(jobId));
+      if (!ref) return;
+      const result = returnvalue as unknown as Result;
+      // A requestId the caller chose (not the job id given to problems without one) keys the result for
+      // reuse; written first, so it is there by the time the batch shows the problem done.
+      if (result?.requestId && result.requestId !== jobId) this.writer.set(this.keys.solved(result.requestId), JSON.stringify(result), 'EX', ttl).catch(warn(jobId));
+      this.record(ref.batchId, ref.index, domain, 'completed', { index: ref.index, result }, { cursorKey, id }).catch(warn(jobId));
     });
     events.on('failed', ({ jobId, failedReason }, id) => {
       const ref = parseJobId(jobId);
