@@ -1,5 +1,6 @@
 import type { InferenceErrorCode } from '../inference.errors';
 import type { FinishReason } from '../inference.types';
+import type { DecoderSessionOptions } from '../generation/decoder-session';
 import type { ResolvedGenerationConfig } from '../generation/token-generator';
 
 /** What the engine passes to its worker thread at start. */
@@ -41,14 +42,8 @@ export type FromWorker =
   | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }
   | { type: 'failed'; id: number; code: InferenceErrorCode; message: string };
 
-/** What the engine thread passes to its prefill thread at start (the decoder session's own options). */
-export interface PrefillWorkerData {
-  onnxPath: string;
-  numLayers: number;
-  numKvHeads: number;
-  headDim: number;
-  positionOffset: number;
-  intraOpThreads: number;
+/** What the engine thread passes to its prefill thread at start: its decoder session's options, and a chunk size. */
+export interface PrefillWorkerData extends DecoderSessionOptions {
   /** Prompt tokens per run (bounds the attention's transient memory on long prompts). */
   chunkTokens: number;
 }
