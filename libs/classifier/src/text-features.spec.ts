@@ -98,4 +98,19 @@ describe('text features', () => {
     expect(names.filter((name) => name.startsWith('c:'))).toEqual(['c:<ca', 'c:<cat', 'c:<cat>', 'c:cat', 'c:cat>', 'c:at>']);
     expect(names).toEqual(expect.arrayContaining(['w:cat', 'w:42', 'w2:cat 42']));
   });
+
+  it('adds the embedding cluster of known words and of successive pairs, named by each cluster\'s first word', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('The judge ruled 3 times; zzqxv court');
+    const n = extractFeatures(text, 18, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    const clusters = names.filter((name) => name.startsWith('cl:'));
+    expect(clusters.map((name) => name.replace(/^cl:[a-z]+/, ''))).toEqual(['(the)', '(judge)', '(ruled)', '(times)', '(court)']);
+    // Words of related meaning share a cluster; an unknown word has none and breaks the pairs.
+    const clusterOf = (word: string): string | undefined => clusters.find((name) => name.endsWith(`(${word})`))?.split('(')[0];
+    expect(clusterOf('judge')).toBe(clusterOf('court'));
+    const pairs = names.filter((name) => name.startsWith('cl2:'));
+    expect(pairs.map((name) => name.replace(/^cl2:[a-z]+\+[a-z]+/, ''))).toEqual(['(the judge)', '(judge ruled)', '(ruled times)']);
+    expect(pairs[0]).toBe(`cl2:${clusterOf('the')!.slice(3)}+${clusterOf('judge')!.slice(3)}(the judge)`);
+  });
 });

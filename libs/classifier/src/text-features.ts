@@ -7,6 +7,10 @@
  *   `0` and at most 4 digits count, LaTeX commands such as `\frac`, runs of up to 3 symbols such as `==`, `$`, `()`);
  * - character 3- to 5-grams inside letter words, padded with `<` and `>` (fastText style), which
  *   carry typos, inflections and other languages;
+ * - word embedding clusters (word-clusters.ts): each word of the committed word-clusters.txt
+ *   (60,000 frequent English words in 256 GloVe clusters) adds its cluster, and each pair of
+ *   successive clustered words the pair of clusters, so a word no training source uses still
+ *   shares a feature with words of related meaning;
  * - global cues: digit and symbol density, indented lines (pasted code), multiple-choice layout
  *   (the option letters themselves are skipped), LaTeX;
  * - lexicon hits (domain-lexicon.ts, medical word endings, snake_case identifiers): one feature
@@ -20,13 +24,14 @@
  */
 
 import { LEXICON_DOMAIN_OF } from './domain-lexicon';
+import { WordClusters, committedWordClustersPath, readWordClusters } from './word-clusters';
 
 /**
  * Version of the feature extraction. A model only makes sense with the features it was trained
- * on: the manifest records this and loading refuses a mismatch. Bump it with any change here or
- * in domain-lexicon.ts.
+ * on: the manifest records this (and the word-clusters.txt checksum) and loading refuses a
+ * mismatch. Bump it with any change here or in domain-lexicon.ts.
  */
-export const FEATURE_VERSION = 8;
+export const FEATURE_VERSION = 9;
 
 /**
  * Feature kinds, stored with token-level features so the explanation can rebuild their text
@@ -36,6 +41,10 @@ export const FeatureKind = { WORD: 0, BIGRAM: 1, CHAR: 2, CUE: 3 } as const;
 const KIND_MASK = 3;
 /** A CUE that is a lexicon hit: its span is the word. */
 const LEXICON_HIT = 16;
+/** A CUE that is a word's embedding cluster (word-clusters.ts): its span is the word. */
+const CLUSTER_HIT = 32;
+/** A CUE that is the clusters of two successive clustered words: its span runs from the first to the second. */
+const CLUSTER_PAIR = 64;
 const LEXICON_NAMES = ['math', 'code', 'science', 'other'];
 
 /** Names of the global cue features, by cue id. */
@@ -187,6 +196,8 @@ export class FeatureBuffer {
       case FeatureKind.BIGRAM:
         return `w2:${text.slice(start, end).replace(/\s+/g, ' ')}`;
       default:
+        if (kind & CLUSTER_HIT) return `cl:${clusterNameOf(text.slice(start, end))}(${text.slice(start, end)})`;
+        if (kind & CLUSTER_PAIR) return clusterPairName(text.slice(start, end));
         return kind & LEXICON_HIT
           ? `lex:${LEXICON_NAMES[lexiconDomainOfSpan(text, start, end)]}(${text.slice(start, end)})`
           : `cue:${CUE_NAMES[start] ?? start}`;
@@ -228,6 +239,7 @@ const SEED_WORD = 0x811c9dc5;
 const SEED_CHAR = 0x01000193;
 const SEED_BIGRAM = 0x5bd1e995;
 const SEED_CUE = 0x27d4eb2f;
+const SEED_CLUSTER = 0x165667b1;
 const MAX_CHAR_WORD = 24;
 const padded = new Int32Array(MAX_CHAR_WORD + 2);
 /**
@@ -279,6 +291,76 @@ function fmix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) | 0;
+}
+
+/**
+ * Word → embedding cluster, as an open-addressing table keyed by the token hash (so a lookup
+ * needs no substring): `clusterKeys[slot]` the hash, `clusterIds[slot]` the cluster id + 1 (0: empty).
+ * Loaded on first use from the committed word-clusters.txt.
+ */
+interface ClusterTable {
+  keys: Int32Array;
+  ids: Uint16Array;
+  mask: number;
+  /** Per cluster id, its first (most frequent) word: names the feature in explanations. */
+  names: string[];
+  source: WordClusters;
+}
+let clusterTable: ClusterTable | undefined;
+
+function buildClusterTable(source: WordClusters): ClusterTable {
+  const words = source.clusters.reduce((sum, c) => sum + c.length, 0);
+  let size = 1024;
+  while (size < words * 3) size *= 2;
+  const keys = new Int32Array(size);
+  const ids = new Uint16Array(size);
+  const mask = size - 1;
+  source.clusters.forEach((cluster, id) => {
+    for (const word of cluster) {
+      const h = wordHash(word);
+      let slot = h & mask;
+      while (ids[slot] !== 0 && keys[slot] !== h) slot = (slot + 1) & mask;
+      keys[slot] = h;
+      ids[slot] = id + 1;
+    }
+  });
+  return { keys, ids, mask, names: source.clusters.map((c) => c[0]), source };
+}
+
+function loadedClusterTable(): ClusterTable {
+  return (clusterTable ??= buildClusterTable(readWordClusters(committedWordClustersPath())));
+}
+
+/** The word clusters the features use (the committed libs/classifier/model/word-clusters.txt). */
+export function featureWordClusters(): WordClusters {
+  return loadedClusterTable().source;
+}
+
+/** Cluster id of a token hash, or -1. */
+function clusterOf(table: ClusterTable, h: number): number {
+  const { keys, ids, mask } = table;
+  let slot = h & mask;
+  for (;;) {
+    const id = ids[slot];
+    if (id === 0) return -1;
+    if (keys[slot] === h) return id - 1;
+    slot = (slot + 1) & mask;
+  }
+}
+
+/** A word's cluster, named by the cluster's most frequent word (`?` when the word has none). */
+function clusterNameOf(word: string): string {
+  const table = loadedClusterTable();
+  const id = clusterOf(table, wordHash(word));
+  return id < 0 ? '?' : table.names[id];
+}
+
+/** `cl2:court+law(judge ruled)` for the pair feature over `span` (first and last letter words of it). */
+function clusterPairName(span: string): string {
+  const words = span.split(/[^\p{L}\p{N}_]+/u).filter((w) => w !== '');
+  const first = words[0] ?? '';
+  const last = words[words.length - 1] ?? '';
+  return `cl2:${clusterNameOf(first)}+${clusterNameOf(last)}(${first} ${last})`;
 }
 
 const SPACE = 0;
@@ -376,7 +458,8 @@ function ratioBucket(part: number, whole: number): number {
 export function extractFeatures(text: string, bits: number, out: FeatureBuffer): number {
   const mask = (1 << bits) - 1;
   const len = text.length;
-  out.reserve(len * 14 + 64, len + 1);
+  const clusters = clusterTable ?? loadedClusterTable();
+  out.reserve(len * 15 + 64, len + 1);
   const buckets = out.buckets;
   const kinds = out.kinds;
   const starts = out.starts;
@@ -388,6 +471,8 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
   let n = 0;
   let prevHash = 0;
   let hasPrev = false;
+  let prevCluster = -1;
+  let prevClusterStart = 0;
   // Kinds of the last two tokens, to spot `number operator number` (bare arithmetic).
   let before1 = TOKEN_OTHER;
   let before2 = TOKEN_OTHER;
@@ -517,6 +602,23 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
       }
     }
     if (isWord) {
+      // The word's embedding cluster, and the clusters of the previous word and this one when both
+      // have one (numbers, symbols and chat words between them are passed over): see word-clusters.ts.
+      const cluster = clusterOf(clusters, tokenHash);
+      if (cluster >= 0) {
+        if (prevCluster >= 0) {
+          buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(prevCluster + 1, 0x85ebca6b) ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
+          kinds[n] = FeatureKind.CUE | CLUSTER_PAIR;
+          starts[n] = prevClusterStart;
+          ends[n++] = i;
+        }
+        buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
+        kinds[n] = FeatureKind.CUE | CLUSTER_HIT;
+        starts[n] = start;
+        ends[n++] = i;
+        prevClusterStart = start;
+      }
+      prevCluster = cluster;
       const wordLen = Math.min(i - start, MAX_CHAR_WORD);
       const last = wordLen + 1;
       // The word padded as <word>, digits read 0: the n-gram loops below then have no branches.

@@ -76,6 +76,17 @@ describe('training on a small synthetic dataset', () => {
     expect(() => DomainClassifier.load(path.join(dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED' }));
   });
 
+  it('refuses an artifact trained with other word clusters than the committed ones', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const file = path.join(dir, 'other-clusters', 'model.json');
+    saveModel(trainModel(items, options).model, file, {});
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(manifest.features.wordClusters).toMatchObject({ file: 'word-clusters.txt', clusters: expect.any(Number), words: expect.any(Number) });
+    manifest.features.wordClusters.sha256 = '0'.repeat(64);
+    fs.writeFileSync(file, JSON.stringify(manifest));
+    expect(() => loadModel(file)).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('word clusters') }));
+  });
+
   it('rejects malformed training lines with file and line', () => {
     const bad = path.join(dir, 'bad-data');
     fs.mkdirSync(bad, { recursive: true });
