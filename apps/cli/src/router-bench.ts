@@ -42,19 +42,32 @@ async function measure(concurrency: number, total: number, once: (i: number) => 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), requestsPerSecond: Math.round(total / seconds) };
+  return { ...p50p99(latencies), requestsPerSecond: Math.round(total / seconds) };
 }
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-function postJson(agent: http.Agent, port: number, path: string, body: string, contentType = 'application/json'): Promise<string> {
+/** p50 and p99 of millisecond samples (nearest rank). */
+function p50p99(samples: number[]): { p50Ms: number; p99Ms: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
+}
+
+/** The `router` metric of a Server-Timing value (`router;dur=0.412, worker;dur=1.2`). */
+function routerDurationOf(serverTiming: unknown): number | undefined {
+  const match = /(?:^|,)\s*router;dur=([\d.]+)/.exec(String(serverTiming ?? ''));
+  return match ? Number(match[1]) : undefined;
+}
+
+function postJson(agent: http.Agent, port: number, path: string, body: string, contentType = 'application/json', onRouterMs?: (ms: number) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
+      const routerMs = routerDurationOf(res.headers['server-timing']);
+      if (routerMs !== undefined) onRouterMs?.(routerMs);
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
     });
@@ -63,8 +76,20 @@ function postJson(agent: http.Agent, port: number, path: string, body: string, c
   });
 }
 
-function unary<Req, Res>(fn: (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res as Res))));
+function unary<Req, Res>(
+  fn: (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
+  request: Req,
+  onRouterMs?: (ms: number) => void,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const call = fn(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+    if (onRouterMs) {
+      call.on('status', (status: grpc.StatusObject) => {
+        const routerMs = routerDurationOf(status.metadata.get('server-timing')[0]);
+        if (routerMs !== undefined) onRouterMs(routerMs);
+      });
+    }
+  });
 }
 
 async function until(what: string, child: ChildProcess[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -131,10 +156,17 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       const warm = Math.min(200, options.requests);
       await measure(concurrency, warm, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
       const direct = await measure(concurrency, options.requests, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
+      const restRouterMs: number[] = [];
+      const grpcRouterMs: number[] = [];
       await measure(concurrency, warm, (i) => postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
-      const rest = await measure(concurrency, options.requests, (i) => postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      const rest = await measure(concurrency, options.requests, (i) =>
+        postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } }), 'application/json', (ms) => restRouterMs.push(ms)).then(() => undefined),
+      );
       await measure(concurrency, warm, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
-      const viaGrpc = await measure(concurrency, options.requests, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
+      const viaGrpc = await measure(concurrency, options.requests, (i) => unary(router.solve.bind(router), { problem: problem(i) }, (ms) => grpcRouterMs.push(ms)).then(() => undefined));
+      // The router's own time per request, from its Server-Timing (what LiteLLM reports as its overhead).
+      const restOverhead = p50p99(restRouterMs);
+      const grpcOverhead = p50p99(grpcRouterMs);
       const restAdded = added(rest, direct);
       const grpcAdded = added(viaGrpc, direct);
       result[`c${concurrency}`] = {
@@ -145,6 +177,10 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
         restAddedP99Ms: restAdded.p99,
         grpcAddedP50Ms: grpcAdded.p50,
         grpcAddedP99Ms: grpcAdded.p99,
+        restRouterOverheadP50Ms: restOverhead.p50Ms,
+        restRouterOverheadP99Ms: restOverhead.p99Ms,
+        grpcRouterOverheadP50Ms: grpcOverhead.p50Ms,
+        grpcRouterOverheadP99Ms: grpcOverhead.p99Ms,
       };
       log(`concurrency ${concurrency}: rest +${restAdded.p50} ms p50, grpc +${grpcAdded.p50} ms p50`);
     }

@@ -21,6 +21,8 @@ export interface FakeWorkerBehaviour {
   hold?: Promise<void>;
   /** Hold the calls whose text starts with this prefix until released. */
   holdPrefix?: { prefix: string; until: Promise<void> };
+  /** Take this long to answer a Generate call (from its arrival). */
+  delayMs?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export class FakeWorker {
         this.calls.push(call.request);
         this.deadlines.push(Number(call.getDeadline()));
         await this.holdOf(call.request);
+        if (this.behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, this.behaviour.delayMs));
         if (this.behaviour.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'MODEL_NOT_READY: fake worker unavailable' });
         callback(null, { result: FakeWorker.resultFor(this.domain, call.request) });
       },

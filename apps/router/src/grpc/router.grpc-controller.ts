@@ -15,7 +15,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
-import { SolveService } from '../solve/solve.service';
+import { SolveService, serverTimingOf } from '../solve/solve.service';
 
 const WATCH_POLL_MS = 250;
 
@@ -69,11 +69,14 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
   private handlers(): RouterHandlers {
     return {
       Solve: (call, callback) =>
-        void this.unary('solve', call, callback, async () => {
+        void this.unary('solve', call, callback, async (trailer) => {
+          const receivedAt = performance.now();
           const problem = this.solver.prepare(call.request.problem);
           const release = this.limiter.acquire(clientOf(call));
           try {
-            return { result: await this.solver.solve(problem, { deadline: deadlineOf(call), signal: abortOnCancel(call) }) };
+            const { result, workerMs } = await this.solver.solve(problem, { deadline: deadlineOf(call), signal: abortOnCancel(call) });
+            trailer.set('server-timing', serverTimingOf(receivedAt, workerMs));
+            return { result };
           } finally {
             release();
           }
@@ -105,12 +108,14 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     operation: string,
     _call: grpc.ServerUnaryCall<Req, Res>,
     callback: grpc.sendUnaryData<Res>,
-    run: () => Promise<Res>,
+    run: (trailer: grpc.Metadata) => Promise<Res>,
   ): Promise<void> {
     const started = performance.now();
     let code = 'OK';
     try {
-      callback(null, await run());
+      const trailer = new grpc.Metadata();
+      const response = await run(trailer);
+      callback(null, response, trailer);
     } catch (error) {
       code = errorCodeOf(error);
       if (code === ErrorCode.INTERNAL) this.logger.error({ err: error, operation }, 'unexpected error');

@@ -13,6 +13,7 @@ const LINES_TYPES = /^(application\/(jsonl|x-ndjson|ndjson|x-jsonlines)|text\/pl
  */
 export function bodyReader(maxBytes: number) {
   return (req: HttpRequest, res: HttpResponse, next: NextFunction): void => {
+    req.receivedAt = performance.now();
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS') return next();
     const type = String(req.headers['content-type'] ?? '');
     const fail = (error: AppError) => {

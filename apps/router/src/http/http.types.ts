@@ -8,6 +8,8 @@ export type HttpRequest = IncomingMessage & {
   ip?: string;
   path: string;
   query: Record<string, unknown>;
+  /** performance.now() when the router began reading the request (set by the body reader). */
+  receivedAt?: number;
 };
 
 export type HttpResponse = ServerResponse & {

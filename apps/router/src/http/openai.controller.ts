@@ -7,7 +7,7 @@ import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { classifiedDomainOf } from '../routing/domains';
 import { parseInput } from '../solve/problem.schemas';
-import { SolveService } from '../solve/solve.service';
+import { SolveService, serverTimingOf } from '../solve/solve.service';
 import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { openAiErrorBody } from './openai-errors';
@@ -53,8 +53,9 @@ export class OpenAiController {
       const id = `chatcmpl-${problem.requestId}`;
       const created = Math.floor(Date.now() / 1000);
       if (!request.stream) {
-        const result = await this.solver.solve(problem, { signal });
+        const { result, workerMs } = await this.solver.solve(problem, { signal });
         this.setRouteHeaders(res, result.route ?? undefined, problem.requestId);
+        res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
         res.status(200).json({
           id,
           object: 'chat.completion',

@@ -5,7 +5,7 @@ import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
-import { SolveService, type SolveEvent } from '../solve/solve.service';
+import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.service';
 import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { jsonSchemaOf } from './openapi';
@@ -39,7 +39,8 @@ export class SolveController {
       release = this.limiter.acquire(clientOf(req));
       const signal = abortOnClose(res);
       if (!(input.stream ?? wantsEventStream(req))) {
-        const result = await this.solver.solve(problem, { signal });
+        const { result, workerMs } = await this.solver.solve(problem, { signal });
+        res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
         res.status(200).json({ result });
         return;
       }

@@ -12,6 +12,22 @@ import { checkProblem, classifiedTextOf } from './problem.schemas';
 /** One event of a streamed solution: the route first, then deltas, then exactly one result. */
 export type SolveEvent = { event: 'route'; route: RouteDecision__Output } | { event: 'delta'; delta: TokenDelta__Output } | { event: 'result'; result: Result__Output };
 
+/** A solved problem, and how long its worker call took (the rest of a request is the router's own time). */
+export interface Solved {
+  result: Result__Output;
+  workerMs: number;
+}
+
+/**
+ * The `Server-Timing` value of a solved request (also sent as gRPC trailing metadata): `router`, the
+ * router's own time since `receivedAt` (parsing, classification, policy, dispatch, everything but the
+ * worker call), and `worker`, the worker call itself. The overhead callers see, as LiteLLM reports its own.
+ */
+export function serverTimingOf(receivedAt: number, workerMs: number): string {
+  const routerMs = Math.max(0, performance.now() - receivedAt - workerMs);
+  return `router;dur=${routerMs.toFixed(3)}, worker;dur=${workerMs.toFixed(3)}`;
+}
+
 /** How a caller's request is bounded. */
 export interface SolveContext {
   /** The caller's deadline, if any; the configured request timeout caps it. */
@@ -49,10 +65,12 @@ export class SolveService {
     return decision;
   }
 
-  async solve(problem: Problem & { requestId: string }, context: SolveContext = {}): Promise<Result__Output> {
+  async solve(problem: Problem & { requestId: string }, context: SolveContext = {}): Promise<Solved> {
     const route = this.route(problem);
-    const result = await this.dispatch.pool(this.domainOf(route)).generate({ problem, route }, this.callContext(problem, context));
-    return { ...result, route: result.route ?? route };
+    const pool = this.dispatch.pool(this.domainOf(route));
+    const started = performance.now();
+    const result = await pool.generate({ problem, route }, this.callContext(problem, context));
+    return { result: { ...result, route: result.route ?? route }, workerMs: performance.now() - started };
   }
 
   async *solveStream(problem: Problem & { requestId: string }, context: SolveContext = {}): AsyncGenerator<SolveEvent> {
