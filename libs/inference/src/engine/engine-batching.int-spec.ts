@@ -3,9 +3,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GenerationRequest, GenerationResult } from '../inference.types';
 import { synthesizeModel } from '../synth/synthesize-model';
-import { InferenceEngine } from './inference.engine';
+import { InferenceEngine, defaultPrefillThreads } from './inference.engine';
 
 /** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
+describe('the prefill thread by default', () => {
+  const GiB = 1024 ** 3;
+  const spareCore = os.availableParallelism() >= 2 ? 1 : 0;
+
+  it('runs where a second copy of the weights fits the memory limit, not where it does not', () => {
+    // A 950M q4 graph (1.38 GB) with the default 1 GiB KV budget: not in a 4 GiB container, yes on 24 GiB.
+    expect(defaultPrefillThreads(1.38e9, GiB, 4 * GiB)).toBe(0);
+    expect(defaultPrefillThreads(1.38e9, GiB, 24 * GiB)).toBe(spareCore);
+    // The tiny synthetic model fits anywhere.
+    expect(defaultPrefillThreads(400_000, GiB, 2 * GiB)).toBe(spareCore);
+  });
+});
+
 describe.each([
   { prefill: 'a prefill thread', prefillThreads: 1 },
   { prefill: 'prefill between decode steps', prefillThreads: 0 },

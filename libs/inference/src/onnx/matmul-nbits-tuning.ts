@@ -25,13 +25,15 @@ export interface TuneResult {
  */
 export function tuneMatMulNBits(onnxPath: string, options: { cacheDir?: string } = {}): TuneResult {
   const source = readFileSync(onnxPath);
-  const { bytes, tunedNodes } = rewriteModel(source);
+  // Count first: the rewritten copy (as large as the graph) is built only when it must be written.
+  const tunedNodes = untunedMatMulNBits(source);
   if (tunedNodes === 0) return { onnxPath, tunedNodes: 0, cached: false };
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const base = path.basename(onnxPath, '.onnx');
   const name = `.${base}.${hash}.tuned.onnx`;
   const beside = path.join(path.dirname(onnxPath), name);
   if (existsSync(beside)) return { onnxPath: beside, tunedNodes, cached: true };
+  const { bytes } = rewriteModel(source);
   try {
     writeAtomically(beside, bytes);
     return { onnxPath: beside, tunedNodes, cached: false };
