@@ -20,8 +20,12 @@ let scheduler: BatchScheduler | undefined;
 let looping = false;
 let closing = false;
 
-/** Prompt tokens per run on the prefill thread: long prompts run in pieces to bound attention memory. */
-const PREFILL_THREAD_CHUNK = 512;
+/**
+ * Prompt tokens per run on the prefill thread: long prompts run in pieces to bound the run's transient
+ * memory (a graph without `num_logits_to_keep` returns logits for every position: 128 × a 128k vocabulary
+ * is 64 MB in float32). Prefill speed per token is about the same from 64 to 512 tokens a run.
+ */
+const PREFILL_THREAD_CHUNK = 128;
 
 const post = (message: FromWorker): void => port.postMessage(message);
 const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -30,17 +34,23 @@ async function start(): Promise<void> {
   try {
     let onnxPath = data.onnxPath;
     let tunedNodes = 0;
-    if (data.tuneMatMulNBits) {
+    let opTypes = new Set<string>();
+    {
+      // The graph is read once, for both its op types and the tuning, and let go before onnxruntime loads it.
+      let graph: Buffer | undefined;
       try {
-        ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir }));
+        graph = readFileSync(data.onnxPath);
+        opTypes = graphOpTypes(graph);
+        if (data.tuneMatMulNBits) ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
       } catch {
         // A file the wire reader cannot walk loads untuned, so onnxruntime names what is wrong with it.
       }
+      graph = undefined;
     }
     session = await DecoderSession.create({ ...data, onnxPath });
     // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
     // seqlens_k), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
-    const leftPaddingUnsafe = opTypesOf(onnxPath).has('GroupQueryAttention');
+    const leftPaddingUnsafe = opTypes.has('GroupQueryAttention');
     const maxBatchSize = leftPaddingUnsafe ? 1 : data.maxBatchSize;
     const kvBytesPerToken = session.kvBytesPerToken;
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
@@ -107,14 +117,6 @@ async function shutdown(): Promise<void> {
   await session?.release();
   session = undefined;
   port.close();
-}
-
-function opTypesOf(onnxPath: string): Set<string> {
-  try {
-    return graphOpTypes(readFileSync(onnxPath));
-  } catch {
-    return new Set();
-  }
 }
 
 function assertNever(value: never): never {

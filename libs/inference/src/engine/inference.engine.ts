@@ -444,9 +444,9 @@ export function defaultIntraOpThreads(): number {
 
 /**
  * Resident memory per graph byte of an engine with its prefill thread, measured (q4 synthetic presets,
- * Node 20, onnxruntime-node 1.30): 360M (0.75 GB graph) 1.95 GB alone, 2.96 GB with the thread; 950M
- * (1.38 GB graph) 1.8–2.4 GB alone, 4.8–5.6 GB with it. The second session holds its own copy of the
- * weights, packed as onnxruntime needs them, in another thread's heap.
+ * Node 20, onnxruntime-node 1.30, after load and a first request): 360M (0.75 GB graph) 1.2 GB alone,
+ * 3.0 GB with the thread; 950M (1.38 GB graph) 2.2 GB alone, 5.6 GB with it. The second session holds
+ * its own copy of the weights, packed as onnxruntime needs them, in another thread's heap.
  */
 const RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD = 4.2;
 /** Node, the tokenizer and the engine's bookkeeping, besides the sessions and the KV cache. */

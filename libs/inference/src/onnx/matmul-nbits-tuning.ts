@@ -23,8 +23,9 @@ export interface TuneResult {
  * hard-linked, else copied, there). The protobuf is edited at the wire level: every other byte of the model (initializers,
  * metadata, fields this library has no schema for) is kept as is.
  */
-export function tuneMatMulNBits(onnxPath: string, options: { cacheDir?: string } = {}): TuneResult {
-  const source = readFileSync(onnxPath);
+export function tuneMatMulNBits(onnxPath: string, options: { cacheDir?: string; source?: Uint8Array } = {}): TuneResult {
+  // `source`: the file's bytes when the caller has read them already (a graph can be gigabytes).
+  const source = options.source ?? readFileSync(onnxPath);
   // Count first: the rewritten copy (as large as the graph) is built only when it must be written.
   const tunedNodes = untunedMatMulNBits(source);
   if (tunedNodes === 0) return { onnxPath, tunedNodes: 0, cached: false };
