@@ -82,6 +82,8 @@ export interface ModelInfo {
 export interface TextGenerationEngine {
   readonly info: ModelInfo;
   readonly capacity: { maxConcurrency: number; maxQueue: number };
+  /** What the host should log at start: the engine runs, but not as configured (e.g. without its prefill thread). */
+  readonly warnings?: readonly string[];
   /**
    * Throws InferenceError('QUEUE_FULL') synchronously when the bounded queue is full, and
    * InferenceError('INVALID_ARGUMENT' | 'INPUT_TOO_LONG') synchronously for bad input.

@@ -37,6 +37,7 @@ export class ModelService {
       this.state = 'ready';
       const { info, capacity } = engine;
       this.log.info({ model: info.modelId, dtype: info.dtype, parameters: info.parameterCount, syntheticWeights: info.syntheticWeights, ...capacity, ms: Math.round(performance.now() - started) }, 'model ready');
+      for (const warning of engine.warnings ?? []) this.log.warn({ model: info.modelId }, warning);
       if (info.syntheticWeights) this.log.warn({ model: info.modelId }, 'SYNTHETIC WEIGHTS: answers from this worker are meaningless');
       return engine;
     } catch (error) {

@@ -263,6 +263,12 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
       expect(report.length).toBeLessThanOrEqual(1);
     });
 
+    it('does not start on a graph it cannot load, and says why', async () => {
+      const { numLayers, numKvHeads, headDim } = folder.geometry;
+      const missing = path.join(dir, 'onnx', 'missing.onnx');
+      await expect(PrefillThread.start({ onnxPath: missing, numLayers, numKvHeads, headDim, positionOffset: 0, intraOpThreads: 1, chunkTokens: 64 })).rejects.toThrow(missing);
+    });
+
     it('goes back to prefilling between decode steps when the thread dies, losing no request', async () => {
       const list = requests();
       const prefiller = counted(3);

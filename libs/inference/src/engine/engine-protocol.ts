@@ -36,7 +36,20 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'ready'; kvDtype: string; inputNames: string[]; kvBytesPerToken: number; maxKvTokens: number; onnxPath: string; tunedNodes: number; maxBatchSize: number }
+  | {
+      type: 'ready';
+      kvDtype: string;
+      inputNames: string[];
+      kvBytesPerToken: number;
+      maxKvTokens: number;
+      onnxPath: string;
+      tunedNodes: number;
+      maxBatchSize: number;
+      /** The prefill thread's intra-op threads in effect: 0 when it was not asked for or failed to start. */
+      prefillThreads: number;
+      /** Why the prefill thread failed to start, if it did. */
+      prefillFailure?: string;
+    }
   | { type: 'loadFailed'; code: InferenceErrorCode; message: string }
   | { type: 'token'; id: number; token: number }
   | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }

@@ -16,6 +16,7 @@ const port = parentPort!;
 const data = workerData as EngineWorkerData;
 let session: DecoderSession | undefined;
 let prefillThread: PrefillThread | undefined;
+let prefillFailure: string | undefined;
 let scheduler: BatchScheduler | undefined;
 let looping = false;
 let closing = false;
@@ -56,7 +57,12 @@ async function start(): Promise<void> {
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
     if (data.prefillThreads > 0) {
       const { numLayers, numKvHeads, headDim, positionOffset } = data;
-      prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK });
+      try {
+        prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK });
+      } catch (error) {
+        // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
+        prefillFailure = (error as Error).message;
+      }
     }
     scheduler = new BatchScheduler(
       session,
@@ -68,7 +74,8 @@ async function start(): Promise<void> {
       },
       prefillThread,
     );
-    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, maxBatchSize });
+    const prefillThreads = prefillThread ? data.prefillThreads : 0;
+    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, maxBatchSize, prefillThreads, prefillFailure });
   } catch (error) {
     const code = error instanceof InferenceError ? error.code : 'MODEL_LOAD_FAILED';
     post({ type: 'loadFailed', code, message: (error as Error).message });

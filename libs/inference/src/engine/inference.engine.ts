@@ -87,6 +87,7 @@ export class InferenceEngine implements TextGenerationEngine {
   readonly info: ModelInfo;
   readonly capacity: { maxConcurrency: number; maxQueue: number };
   readonly batching: BatchingLimits;
+  readonly warnings: string[] = [];
   private readonly queue: RequestState[] = [];
   private readonly running = new Map<number, RequestState>();
   private nextId = 1;
@@ -190,9 +191,9 @@ export class InferenceEngine implements TextGenerationEngine {
       );
     }
     // The worker may lower the batch size (graphs that cannot run left-padded batches).
-    return new InferenceEngine(folder, tokenizer, worker, { maxConcurrency: ready.maxBatchSize, maxQueue }, {
+    const engine = new InferenceEngine(folder, tokenizer, worker, { maxConcurrency: ready.maxBatchSize, maxQueue }, {
       maxBatchSize: ready.maxBatchSize,
-      prefillThreads,
+      prefillThreads: ready.prefillThreads,
       prefillChunkTokens,
       prefillTokenBudget,
       kvCacheBudgetMb,
@@ -201,6 +202,8 @@ export class InferenceEngine implements TextGenerationEngine {
       onnxPath: ready.onnxPath,
       tunedMatMulNBitsNodes: ready.tunedNodes,
     });
+    if (ready.prefillFailure) engine.warnings.push(`the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`);
+    return engine;
   }
 
   generate(request: GenerationRequest): GenerationHandle {
