@@ -112,9 +112,25 @@ describe('slm classifier commands', () => {
     expect(text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toEqual(['cat dog horse', 'court judge lawyer']);
   });
 
+  it.each([
+    ['not JSON', '{bad', /not valid JSON/],
+    ['JSON of another shape', '{"a": 1}', /expected wink-embeddings JSON/],
+    ['a vector with a non-number', '{"dimensions": 2, "words": ["ab", "cd"], "vectors": {"ab": [1, "x"], "cd": [1, 2]}}', /the vector of "ab" is not 2 finite numbers/],
+    ['a GloVe line with a non-number', 'ab 1 2\ncd 3 zz\n', /the vector of "cd" is not 2 finite numbers/],
+    ['no plain words', "don't 1 2\n", /no word vectors found/],
+  ])('router clusters names what is wrong with an embeddings file: %s', async (_name, content, message) => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const vectors = path.join(dir, 'bad-embeddings');
+    fs.writeFileSync(vectors, content);
+    expect(await runCli(['router', 'clusters', '--embeddings', vectors, '--out', path.join(dir, 'never.txt')])).toBe(1);
+    expect(String(logged.mock.calls[0][0])).toMatch(message);
+    expect(fs.existsSync(path.join(dir, 'never.txt'))).toBe(false);
+    logged.mockRestore();
+  });
+
   it('router train rejects a bad seed', async () => {
     expect(await runCli(['router', 'train', '--data', dir, '--out', path.join(dir, 'x.json'), '--seed', 'abc'])).not.toBe(0);
-    expect(err.join('')).toContain('--seed must be an integer');
+    expect(err.join('')).toMatch(/--seed <n>.*abc.*expected an integer/);
   });
 
   it('bench classifier prints latency percentiles as JSON', async () => {

