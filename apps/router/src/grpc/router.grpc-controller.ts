@@ -121,8 +121,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       if (code === ErrorCode.INTERNAL) this.logger.error({ err: error, operation }, 'unexpected error');
       callback(grpcErrorOf(error));
     } finally {
-      this.metrics.requests.inc({ ingress: 'grpc', operation, code });
-      this.metrics.latency.observe({ ingress: 'grpc', operation }, (performance.now() - started) / 1000);
+      this.metrics.recordRequest('grpc', operation, code, started);
     }
   }
 
@@ -147,8 +146,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       if (!call.cancelled) call.emit('error', grpcErrorOf(error));
     } finally {
       release?.();
-      this.metrics.requests.inc({ ingress: 'grpc', operation: 'solve_stream', code });
-      this.metrics.latency.observe({ ingress: 'grpc', operation: 'solve_stream' }, (performance.now() - started) / 1000);
+      this.metrics.recordRequest('grpc', 'solve_stream', code, started);
     }
   }
 

@@ -107,8 +107,7 @@ export class OpenAiController {
       sendError(req, res, error);
     } finally {
       release?.();
-      this.metrics.requests.inc({ ingress: 'openai', operation: 'chat_completions', code });
-      this.metrics.latency.observe({ ingress: 'openai', operation: 'chat_completions' }, (performance.now() - started) / 1000);
+      this.metrics.recordRequest('openai', 'chat_completions', code, started);
     }
   }
 

@@ -64,8 +64,7 @@ export class SolveController {
       sendError(req, res, error);
     } finally {
       release?.();
-      this.metrics.requests.inc({ ingress: 'rest', operation: 'solve', code });
-      this.metrics.latency.observe({ ingress: 'rest', operation: 'solve' }, (performance.now() - started) / 1000);
+      this.metrics.recordRequest('rest', 'solve', code, started);
     }
   }
 

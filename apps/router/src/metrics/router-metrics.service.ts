@@ -46,6 +46,12 @@ export class RouterMetricsService {
     registers: [this.registry],
   });
 
+  /** Counts a finished request with its outcome code and observes its latency since `started` (performance.now()). */
+  recordRequest(ingress: string, operation: string, code: string, started: number): void {
+    this.requests.inc({ ingress, operation, code });
+    this.latency.observe({ ingress, operation }, (performance.now() - started) / 1000);
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'slm_router_' });
   }
