@@ -4,6 +4,8 @@ import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
 import { freePort, startRedisServer } from '@slm/platform';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { appMain } from './service-process';
 
 /** Options of {@link benchRouter}. */
@@ -102,10 +104,24 @@ async function until(what: string, child: ChildProcess[], ready: () => Promise<b
   }
 }
 
+/** Starts the bare forwarding proxy (the peer: the extra hop alone) in front of one worker. */
+async function startBareProxy(workerAddress: string, children: ChildProcess[]): Promise<{ httpPort: number; grpcPort: number }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'bare-proxy.js'), workerAddress], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines = readline.createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    lines.close();
+    return JSON.parse(line) as { httpPort: number; grpcPort: number };
+  }
+  throw new Error(`the bare proxy exited with code ${child.exitCode} before listening`);
+}
+
 /**
  * `slm bench router`: real worker processes on the benchmark-only instant engine and a real router
  * process, so the figures are the router's own cost: its added latency over calling a worker
- * directly (REST and gRPC, at each concurrency) and the queue path's problems per second.
+ * directly (REST and gRPC, at each concurrency) and the queue path's problems per second. The peer
+ * in the same run is a bare forwarding proxy (bare `node:http` and grpc-js, nothing else): what it
+ * adds is the price of any extra hop on this machine, a floor no router on these libraries goes under.
  */
 export async function benchRouter(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
   const children: ChildProcess[] = [];
@@ -143,11 +159,13 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
     });
     await until('router', children, async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok);
-    log('router and workers ready');
+    const bare = await startBareProxy(`127.0.0.1:${workerPorts.math}`, children);
+    log('router, bare proxy and workers ready');
 
     const proto = loadProto();
     const worker = new proto.slmrouter.v1.Worker(`127.0.0.1:${workerPorts.math}`, grpc.credentials.createInsecure());
     const router = new proto.slmrouter.v1.Router(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    const bareRouter = new proto.slmrouter.v1.Router(`127.0.0.1:${bare.grpcPort}`, grpc.credentials.createInsecure());
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     const problem = (i: number): Problem => ({ text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`, options: { maxNewTokens: 16 } });
     const result: Record<string, unknown> = { machine: 'shared 2-core machine; workers use the instant engine', requests: options.requests };
@@ -164,6 +182,12 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       );
       await measure(concurrency, warm, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
       const viaGrpc = await measure(concurrency, options.requests, (i) => unary(router.solve.bind(router), { problem: problem(i) }, (ms) => grpcRouterMs.push(ms)).then(() => undefined));
+      await measure(concurrency, warm, (i) => postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      const bareRest = await measure(concurrency, options.requests, (i) => postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      await measure(concurrency, warm, (i) => unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined));
+      const bareGrpc = await measure(concurrency, options.requests, (i) => unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined));
+      const bareRestAdded = added(bareRest, direct);
+      const bareGrpcAdded = added(bareGrpc, direct);
       // The router's own time per request, from its Server-Timing (what LiteLLM reports as its overhead).
       const restOverhead = p50p99(restRouterMs);
       const grpcOverhead = p50p99(grpcRouterMs);
@@ -177,15 +201,17 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
         restAddedP99Ms: restAdded.p99,
         grpcAddedP50Ms: grpcAdded.p50,
         grpcAddedP99Ms: grpcAdded.p99,
+        bareProxy: { rest: bareRest, grpc: bareGrpc, restAddedP50Ms: bareRestAdded.p50, restAddedP99Ms: bareRestAdded.p99, grpcAddedP50Ms: bareGrpcAdded.p50, grpcAddedP99Ms: bareGrpcAdded.p99 },
         restRouterOverheadP50Ms: restOverhead.p50Ms,
         restRouterOverheadP99Ms: restOverhead.p99Ms,
         grpcRouterOverheadP50Ms: grpcOverhead.p50Ms,
         grpcRouterOverheadP99Ms: grpcOverhead.p99Ms,
       };
-      log(`concurrency ${concurrency}: rest +${restAdded.p50} ms p50, grpc +${grpcAdded.p50} ms p50`);
+      log(`concurrency ${concurrency}: rest +${restAdded.p50} ms p50 (bare proxy +${bareRestAdded.p50}), grpc +${grpcAdded.p50} ms p50 (bare proxy +${bareGrpcAdded.p50})`);
     }
     worker.close();
     router.close();
+    bareRouter.close();
 
     const lines = Array.from({ length: options.batchSize }, (_, i) => JSON.stringify({ text: ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'][i % 3] }));
     const batchStarted = performance.now();

@@ -1,4 +1,6 @@
 import * as net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { loadProto } from '@slm/contracts';
 import { FakeWorker } from './fake-worker';
 import { getJson, parseSse, postJson, startHarness, type Harness } from './router-harness';
 
@@ -82,6 +84,31 @@ describe('dispatch to worker replicas', () => {
     h.workers.code.behaviour = {};
     release();
     expect((await Promise.all([...held, otherClient])).map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
+  it("passes a gRPC caller's cancellation on to the worker call", async () => {
+    let release!: () => void;
+    h.workers.code.behaviour = { holdPrefix: { prefix: 'cancel me', until: new Promise<void>((resolve) => (release = resolve)) } };
+    const client = new (loadProto().slmrouter.v1.Router)(`127.0.0.1:${h.router.grpcPort}`, grpc.credentials.createInsecure());
+    const solve = (text: string) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = client.solve({ problem: { text, domainOverride: 'DOMAIN_CODE' } }, (error: grpc.ServiceError | null) => resolve(error));
+        if (text.startsWith('cancel me')) {
+          void (async () => {
+            while (!h.workers.code.calls.some((c) => c.problem?.text === text)) await new Promise((r) => setTimeout(r, 5));
+            call.cancel();
+          })();
+        }
+      });
+    try {
+      expect(await solve('answered python')).toBeNull();
+      expect((await solve('cancel me python'))?.code).toBe(grpc.status.CANCELLED);
+      while (!h.workers.code.cancelled.includes('cancel me python')) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      h.workers.code.behaviour = {};
+      release();
+      client.close();
+    }
   });
 });
 

@@ -33,6 +33,8 @@ export class FakeWorker {
   readonly calls: GenerateRequest__Output[] = [];
   /** The deadline of each call as the worker saw it (ms since the epoch; Infinity when none). */
   readonly deadlines: number[] = [];
+  /** The problem texts of calls whose caller cancelled them before the answer. */
+  readonly cancelled: string[] = [];
   behaviour: FakeWorkerBehaviour = {};
   private server = new grpc.Server();
   private health!: ReturnType<typeof addHealthAndReflection>;
@@ -62,8 +64,12 @@ export class FakeWorker {
       Generate: async (call, callback) => {
         this.calls.push(call.request);
         this.deadlines.push(Number(call.getDeadline()));
+        // grpc-js also says 'cancelled' when an answered call's stream closes: only count it before.
+        let answered = false;
+        call.once('cancelled', () => answered || this.cancelled.push(call.request.problem?.text ?? ''));
         await this.holdOf(call.request);
         if (this.behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, this.behaviour.delayMs));
+        answered = true;
         if (this.behaviour.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'MODEL_NOT_READY: fake worker unavailable' });
         callback(null, { result: FakeWorker.resultFor(this.domain, call.request) });
       },
