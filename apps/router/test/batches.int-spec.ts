@@ -95,6 +95,64 @@ describe('batches through BullMQ queues', () => {
     expect(workers.runs.has(`${second.json.batchId}-1`)).toBe(false);
   });
 
+  it('solves a problem once when two batches carry it (same requestId) at the same time', async () => {
+    await workers.pause();
+    try {
+      const first = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of shared', requestId: 'shared-1' }]);
+      // The same problem twice more while the first batch's job has not run yet, once in this batch itself.
+      const second = await postJson(`${h.base}/v1/batches`, [
+        { text: 'python other' },
+        { text: 'integral of shared', requestId: 'shared-1' },
+        { text: 'integral of shared', requestId: 'shared-1' },
+      ]);
+      expect(second.json.deduplicated).toBe(false);
+      workers.resume();
+      await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');
+      const final = await waitForState(h, second.json.batchId, 'BATCH_STATE_COMPLETED');
+      expect(final.counts).toMatchObject({ completed: 3, failed: 0 });
+      const [solved] = (await resultLines(h, first.json.batchId)).items;
+      const { items } = await resultLines(h, second.json.batchId);
+      expect(items[1]).toEqual({ index: 1, result: solved.result });
+      expect(items[2]).toEqual({ index: 2, result: solved.result });
+      expect(workers.runs.get(`${first.json.batchId}-0`)).toBe(1);
+      expect([...workers.runs.keys()].filter((id) => id.startsWith(second.json.batchId))).toEqual([`${second.json.batchId}-0`]);
+    } finally {
+      workers.resume();
+    }
+  });
+
+  it('hands a shared problem to a waiting batch when the batch solving it is cancelled, or when it fails there', async () => {
+    await workers.pause();
+    try {
+      const cancelledOwner = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of handed', requestId: 'handed-1' }]);
+      const failingOwner = await postJson(`${h.base}/v1/batches`, [{ text: 'fail me', domain: 'code', requestId: 'handed-2' }]);
+      const waiter = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of handed', requestId: 'handed-1' }]);
+      const failWaiter = await postJson(`${h.base}/v1/batches`, [{ text: 'fail me', domain: 'code', requestId: 'handed-2' }]);
+      const cancelledWaiter = await postJson(`${h.base}/v1/batches`, [{ text: 'fail me', domain: 'code', requestId: 'handed-2' }]);
+      // A waiting batch that is cancelled stops waiting: it never solves the problem.
+      expect((await fetch(`${h.base}/v1/batches/${cancelledWaiter.json.batchId}`, { method: 'DELETE' })).status).toBe(200);
+      // The owner of handed-1 is cancelled while its job is queued: the waiting batch takes it over.
+      await fetch(`${h.base}/v1/batches/${cancelledOwner.json.batchId}`, { method: 'DELETE' });
+      workers.resume();
+      const handed = await waitForState(h, waiter.json.batchId, 'BATCH_STATE_COMPLETED');
+      expect(handed.counts).toMatchObject({ completed: 1, failed: 0, cancelled: 0 });
+      expect((await resultLines(h, waiter.json.batchId)).items[0].result).toMatchObject({ requestId: 'handed-1', answer: 'math:integral of handed' });
+      expect(workers.runs.get(`${waiter.json.batchId}-0`)).toBe(1);
+      expect(workers.runs.has(`${cancelledOwner.json.batchId}-0`)).toBe(false);
+      // handed-2 fails in its owner's batch (after its retries); a failure is never shared, so the
+      // waiting batch then solves it itself, and fails on its own.
+      expect((await waitForState(h, failingOwner.json.batchId, 'BATCH_STATE_COMPLETED')).counts).toMatchObject({ failed: 1 });
+      // It waited: had it run beside the owner, it would be through its retries too (1 s apart) by now.
+      expect(workers.runs.get(`${failWaiter.json.batchId}-0`) ?? 0).toBeLessThanOrEqual(1);
+      expect((await waitForState(h, failWaiter.json.batchId, 'BATCH_STATE_COMPLETED')).counts).toMatchObject({ completed: 0, failed: 1 });
+      expect(workers.runs.get(`${failingOwner.json.batchId}-0`)).toBe(3);
+      expect(workers.runs.get(`${failWaiter.json.batchId}-0`)).toBe(3);
+      expect([...workers.runs.keys()].some((id) => id.startsWith(cancelledWaiter.json.batchId))).toBe(false);
+    } finally {
+      workers.resume();
+    }
+  });
+
   it('cancels a batch: queued problems removed and counted cancelled, none solved afterwards', async () => {
     await workers.pause();
     try {

@@ -13,7 +13,6 @@ import {
   type Problem,
   type Result,
   type RouteDecision__Output,
-  type SolveJobData,
   type WorkerDomain,
 } from '@slm/contracts';
 import { AppError, ErrorCode, errorCodeOf, publicMessageOf } from '@slm/platform';
@@ -23,6 +22,7 @@ import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from '../solve/problem.schemas';
 import { bullPriorityOf, defaultJobOptions } from './batch-job-options';
 import { BatchKeys } from './batch-keys';
+import { InFlightRequests, type SolveJob } from './in-flight-requests';
 
 /** A problem as submitted in a batch, already in the proto shape. */
 export interface BatchProblem {
@@ -90,6 +90,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     markActive(...args: (string | number)[]): Promise<number>;
   };
   private readonly queues: Record<WorkerDomain, Queue>;
+  private readonly inFlight: InFlightRequests;
   private readonly events: QueueEvents[] = [];
   private readonly eventConnections: Redis[] = [];
   private closed = false;
@@ -129,15 +130,26 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       return queue;
     };
     this.queues = { math: queueOf('math'), code: queueOf('code'), science: queueOf('science') };
+    this.inFlight = new InFlightRequests(this.keys, this.redis, this.writer, config.batches.resultTtlSeconds, {
+      answer: (job, result) => this.record(job.data.batchId ?? '', job.data.index ?? 0, job.domain, 'completed', { index: job.data.index ?? 0, result }),
+      solve: async (job) => {
+        const state = await this.writer.hget(this.keys.batch(job.data.batchId ?? ''), 'state');
+        // A batch cancelled meanwhile does not solve it: the problem passes to the next waiting job.
+        if (state !== 'running') return this.inFlight.finish(job.data.batchId ?? '', job.data.index ?? 0, 'cancelled');
+        await this.queues[job.domain].add(job.name, job.data, job.opts);
+      },
+    });
   }
 
   onModuleInit(): void {
     // Not awaited: the router starts (and solves synchronously) while Redis is down.
     this.listening = Promise.all(WORKER_DOMAINS.map((domain) => this.listen(domain))).then(() => undefined);
+    this.inFlight.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    this.inFlight.stop();
     await Promise.allSettled(this.events.map((e) => e.close()));
     await Promise.allSettled(WORKER_DOMAINS.map((d) => this.queues[d].close()));
     for (const connection of this.eventConnections) connection.disconnect();
@@ -202,7 +214,6 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         return error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error));
       }
     });
-    const solvedBefore = await this.solvedResults(checked, decisions);
     const domainChars = decisions.map((d) => (d instanceof AppError ? 'x' : CHAR_OF[workerDomainOf(d.domain) ?? 'science'])).join('');
     const perDomain: Record<string, number> = {};
     for (const char of domainChars) {
@@ -227,47 +238,37 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         .exec(),
     );
 
+    const jobs: (SolveJob | undefined)[] = checked.map((problem, index) => {
+      const decision = decisions[index];
+      if (decision instanceof AppError) return undefined;
+      const jobId = batchJobId(batchId, index);
+      return {
+        domain: DOMAIN_OF_CHAR[domainChars[index] ?? ''] ?? 'science',
+        name: JobName.SOLVE,
+        data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index },
+        opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
+      };
+    });
+    // A caller's requestId is the problem's idempotency key: answered from an earlier result, or
+    // waiting for the job of another batch that is solving it right now (see InFlightRequests).
+    const claims = await this.redisCall(() =>
+      this.inFlight.claim(batchId, jobs.flatMap((job, index) => (job && checked[index]?.requestId ? [{ index, requestId: checked[index].requestId as string, job }] : []))),
+    );
     for (const domain of WORKER_DOMAINS) {
-      const jobs: { name: typeof JobName.SOLVE; data: SolveJobData; opts: { jobId: string; priority: number } }[] = [];
-      for (let index = 0; index < checked.length; index++) {
-        const decision = decisions[index];
-        if (decision instanceof AppError || domainChars[index] !== CHAR_OF[domain] || solvedBefore.has(index)) continue;
-        const problem = checked[index] as Problem;
-        jobs.push({
-          name: JobName.SOLVE,
-          data: { problem: { ...problem, requestId: problem.requestId || batchJobId(batchId, index) }, route: decision as RouteDecision__Output, batchId, index },
-          opts: { jobId: batchJobId(batchId, index), priority: bullPriorityOf(problems[index]?.priority || options.priority) },
-        });
-      }
-      for (let start = 0; start < jobs.length; start += ADD_CHUNK) {
-        await this.redisCall(() => this.queues[domain].addBulk(jobs.slice(start, start + ADD_CHUNK)));
+      const toQueue = jobs.filter((job, index): job is SolveJob => job?.domain === domain && [undefined, 'owner'].includes(claims.get(index)?.kind));
+      for (let start = 0; start < toQueue.length; start += ADD_CHUNK) {
+        await this.redisCall(() => this.queues[domain].addBulk(toQueue.slice(start, start + ADD_CHUNK).map(({ name, data, opts }) => ({ name, data, opts }))));
       }
     }
     for (let index = 0; index < decisions.length; index++) {
       const decision = decisions[index];
       if (decision instanceof AppError) await this.record(batchId, index, 'other', 'failed', { index, errorCode: decision.code, errorMessage: decision.message });
     }
-    for (const [index, result] of solvedBefore) await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index]] ?? 'other', 'completed', { index, result });
+    for (const [index, claim] of claims) {
+      if (claim.kind === 'solved') await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index] ?? ''] ?? 'other', 'completed', { index, result: claim.result });
+    }
     await this.redisCall(() => this.redis.hset(batchKey, 'submitted', '1'));
     return { batchId, total: checked.length, deduplicated: false };
-  }
-
-  /**
-   * The problems (by index) whose caller-given requestId already has a completed Result in this
-   * deployment (kept ROUTER_RESULT_TTL_SECONDS): the requestId is the problem's idempotency key, so
-   * a resubmitted problem is answered from that result instead of being solved again.
-   */
-  private async solvedResults(problems: readonly Problem[], decisions: readonly (RouteDecision__Output | AppError)[]): Promise<Map<number, Result>> {
-    const candidates = problems.flatMap((problem, index) => (problem.requestId && !(decisions[index] instanceof AppError) ? [{ index, requestId: problem.requestId }] : []));
-    const solved = new Map<number, Result>();
-    for (let start = 0; start < candidates.length; start += ADD_CHUNK) {
-      const chunk = candidates.slice(start, start + ADD_CHUNK);
-      const stored = await this.redisCall(() => this.redis.mget(...chunk.map(({ requestId }) => this.keys.solved(requestId))));
-      chunk.forEach(({ index }, k) => {
-        if (stored[k]) solved.set(index, JSON.parse(stored[k]) as Result);
-      });
-    }
-    return solved;
   }
 
   /** A batch's state and progress; NOT_FOUND for an unknown or expired id. */
@@ -332,6 +333,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
           // A running job cannot be removed (its worker holds the lock): it is stopped below.
           if (domain) await this.queues[domain].remove(batchJobId(batchId, index)).catch(() => 0);
           await this.record(batchId, index, domain ?? 'other', 'cancelled', { index, errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' });
+          // Its problem passes to a job of another batch waiting for it (or it stops waiting).
+          await this.redisCall(() => this.inFlight.finish(batchId, index, 'cancelled', undefined, 'api'));
         }),
       );
     }
@@ -375,13 +378,16 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       if (!ref) return;
       const result = returnvalue as unknown as Result;
       // A requestId the caller chose (not the job id given to problems without one) keys the result for
-      // reuse; written first, so it is there by the time the batch shows the problem done.
-      if (result?.requestId && result.requestId !== jobId) this.writer.set(this.keys.solved(result.requestId), JSON.stringify(result), 'EX', ttl).catch(warn(jobId));
+      // reuse and answers the jobs waiting for it; written first, so it is there by the time the batch
+      // shows the problem done, and before the event cursor moves past it.
+      if (result?.requestId && result.requestId !== jobId) this.inFlight.finish(ref.batchId, ref.index, 'completed', result).catch(warn(jobId));
       this.record(ref.batchId, ref.index, domain, 'completed', { index: ref.index, result }, { cursorKey, id }).catch(warn(jobId));
     });
     events.on('failed', ({ jobId, failedReason }, id) => {
       const ref = parseJobId(jobId);
-      if (ref) this.record(ref.batchId, ref.index, domain, 'failed', { index: ref.index, ...errorOfReason(failedReason) }, { cursorKey, id }).catch(warn(jobId));
+      if (!ref) return;
+      this.inFlight.finish(ref.batchId, ref.index, 'failed').catch(warn(jobId));
+      this.record(ref.batchId, ref.index, domain, 'failed', { index: ref.index, ...errorOfReason(failedReason) }, { cursorKey, id }).catch(warn(jobId));
     });
   }
 
