@@ -6,7 +6,7 @@ import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
 import { freePort, startRedisServer } from '@slm/platform';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { appMain } from './service-process';
+import { appMain, repoRoot } from './service-process';
 
 /** Options of {@link benchRouter}. */
 export interface RouterBenchOptions {
@@ -106,7 +106,7 @@ async function until(what: string, child: ChildProcess[], ready: () => Promise<b
 
 /** Starts the bare forwarding proxy (the peer: the extra hop alone) in front of one worker. */
 async function startBareProxy(workerAddress: string, children: ChildProcess[]): Promise<{ httpPort: number; grpcPort: number }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'bare-proxy.js'), workerAddress], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'cli', 'src', 'bare-proxy.js'), workerAddress], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines = readline.createInterface({ input: child.stdout! });
   for await (const line of lines) {

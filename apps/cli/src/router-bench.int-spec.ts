@@ -1,0 +1,18 @@
+import { benchRouter } from './router-bench';
+
+// The bench itself (not its figures): real router, bare proxy and instant-engine worker processes,
+// a few requests through every path and a small batch, every problem answered.
+describe('slm bench router', () => {
+  it('reports every figure for the router and for the bare-proxy peer, and solves the whole batch', async () => {
+    const result = await benchRouter({ requests: 20, batchSize: 30, concurrency: [2], redisUrl: process.env.REDIS_URL }, () => undefined);
+    const c2 = result.c2 as Record<string, unknown>;
+    for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms', 'restRouterOverheadP50Ms', 'grpcRouterOverheadP50Ms']) {
+      expect(typeof c2[key]).toBe('number');
+    }
+    const bare = c2.bareProxy as Record<string, { requestsPerSecond: number } | number>;
+    for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms']) expect(typeof bare[key]).toBe('number');
+    expect((bare.rest as { requestsPerSecond: number }).requestsPerSecond).toBeGreaterThan(0);
+    expect(result.batch).toMatchObject({ problems: 30, failed: 0 });
+    expect(result.batchProblemsPerSecond).toBeGreaterThan(0);
+  });
+});
