@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import type { JobName, Result, SolveJobData, WorkerDomain } from '@slm/contracts';
+import { batchJobId, type JobName, type Result, type SolveJobData, type WorkerDomain } from '@slm/contracts';
 import type { BatchKeys } from './batch-keys';
 
 /** A solve job as it goes onto its domain's queue. */
@@ -171,7 +171,7 @@ export class InFlightRequests {
    * from a cancel) and hands its problem over to the jobs waiting for it.
    */
   async finish(batchId: string, index: number, outcome: 'completed' | 'failed' | 'cancelled', result?: Result, connection: 'writer' | 'api' = 'writer'): Promise<void> {
-    const jobId = `${batchId}-${index}`;
+    const jobId = batchJobId(batchId, index);
     const client = connection === 'writer' ? this.writer : this.api;
     const queued = await client.finishRequest(
       this.keys.requestIds(batchId),
