@@ -54,6 +54,8 @@ export class SolveQueueConsumer {
   /** Listens for cancelled batches (Redis pub/sub needs a connection of its own). */
   private cancellations: IORedis | undefined;
   private readonly running = new Map<string, { controller: AbortController; batchId?: string }>();
+  /** Set once the shutdown grace period is over: a job that reaches the processor after that goes straight back. */
+  private pastGrace = false;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -107,6 +109,7 @@ export class SolveQueueConsumer {
     const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), graceMs)));
     if ((await Promise.race([closed.then(() => 'closed' as const), graceOver])) === 'grace-over') {
       this.log.warn({ jobs: this.running.size }, 'grace period over: handing running jobs back to the queue');
+      this.pastGrace = true;
       for (const { controller } of this.running.values()) controller.abort(new ShutdownAbort());
       await closed;
     }
@@ -137,6 +140,8 @@ export class SolveQueueConsumer {
     let completionTokens = 0;
     let lastReport = 0;
     try {
+      // BullMQ may have moved a job to active just before close, its processor starting only now.
+      if (this.pastGrace) throw new ShutdownAbort();
       const result = await this.solver.solve(
         { problem: data.problem, route: data.route, fallbackRequestId: job.id },
         {
