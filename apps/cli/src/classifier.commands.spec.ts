@@ -92,11 +92,21 @@ describe('slm classifier commands', () => {
     expect(summary).toMatchObject({ method: 'leave-one-source-out', items: 320, sources: 8 });
     const markdown = fs.readFileSync(report, 'utf8');
     expect(markdown).toContain('## Confusion matrix');
-    expect(markdown).toContain('| code_a | code | 40 |');
+    expect(markdown).toMatch(/\| code_a \| code \| 40 \| [\d.]+% \| [\d.]+% \| [\d.]+% \|/);
+    // The plain baselines are trained and scored on the same folds, in the same run.
+    expect(summary.baselines).toMatchObject({ 'Naive Bayes': { items: 320, sources: 8 }, 'logistic regression': { items: 320, sources: 8 } });
+    expect(markdown).toContain('| | shipped model | Naive Bayes | logistic regression |');
+    expect(markdown).toContain('## Targets');
+    expect(markdown).toMatch(/## Default route policy on held-out items[\s\S]*\| all \| +\| 320 \|/);
     // The committed seed examples train every fold but are never scored.
     expect(markdown).toMatch(/Train-only: \d+ items of `seed-examples`/);
     expect(markdown).not.toContain('| seed-examples |');
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')).perSource).toHaveLength(8);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8'));
+    expect(json.perSource).toHaveLength(8);
+    expect(json.baselines.map((b: { name: string; perSource: unknown[] }) => [b.name, b.perSource.length])).toEqual([
+      ['Naive Bayes', 8],
+      ['logistic regression', 8],
+    ]);
   });
 
   it('router clusters groups the words of an embeddings file into a cluster file', async () => {
@@ -140,5 +150,8 @@ describe('slm classifier commands', () => {
     expect(result.maxChars).toBeLessThanOrEqual(2000);
     expect(result.scoresOnly.p99Us).toBeGreaterThan(0);
     expect(result.withTopFeatures.textsPerSecond).toBeGreaterThan(0);
+    // The peer in the same run: the Naive Bayes baseline scoring the same texts.
+    expect(result.peerNaiveBayesWordNgrams.p99Us).toBeGreaterThan(0);
+    expect(result.cpu).toEqual(expect.any(String));
   });
 });

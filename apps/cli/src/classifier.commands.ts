@@ -1,13 +1,16 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { AppError, ErrorCode } from '@slm/platform';
 import {
+  DEFAULT_ROUTE_POLICY,
   DEFAULT_TRAIN_OPTIONS,
   DOMAINS,
   DomainClassifier,
   EvalReport,
+  HoldOut,
   TrainOptions,
   calibrationStats,
   clusterWords,
@@ -15,7 +18,13 @@ import {
   encodeDataset,
   fitModel,
   fitTemperature,
+  NamedReport,
+  encodeWordNgrams,
+  fitLogisticBaseline,
+  fitNaiveBayes,
   leaveOneSourceOut,
+  leaveOneSourceOutWith,
+  readSeedExamples,
   readTrainingData,
   renderEvalMarkdown,
   formatWordClusters,
@@ -35,7 +44,7 @@ interface TrainFlags {
   seed: number;
   bits?: number;
   epochs?: number;
-  /** --seed-examples FILE, or false from --no-seed-examples; undefined: the committed file. */
+  /** --seed-examples FILE, or false from --no-seed-examples; undefined: the committed files. */
   seedExamples?: string | false;
 }
 
@@ -54,12 +63,19 @@ function summaryOf(report: EvalReport): Record<string, unknown> {
     method: report.method,
     items: report.items,
     sources: report.sources,
+    folds: report.folds,
     accuracy: r(report.accuracy),
     macroF1: r(report.macroF1),
     macroF1Specialists3Class: r(report.macroF1Specialists3Class),
     macroF1SpecialistsIn4Class: r(report.macroF1SpecialistsIn4Class),
     ece: r(report.ece),
   };
+}
+
+/** The report without its per-item arrays (they are for calibration, not for reading). */
+function jsonOf(report: EvalReport): Omit<EvalReport, 'logits' | 'labels' | 'probabilities' | 'itemSources'> {
+  const { logits: _logits, labels: _labels, probabilities: _probabilities, itemSources: _itemSources, ...rest } = report;
+  return rest;
 }
 
 function sourceCalibration(report: EvalReport): Record<string, unknown> & { temperature: number } {
@@ -80,7 +96,7 @@ function addTrainFlags(command: Command): Command {
     .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer(0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
     .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer(8, 24))
     .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer(1, 100))
-    .option('--seed-examples <file>', 'extra JSONL examples always trained on, never evaluated (default: libs/classifier/data/seed-examples.jsonl)')
+    .option('--seed-examples <file>', 'extra JSONL examples always trained on, never evaluated (default: every libs/classifier/data/*.jsonl)')
     .option('--no-seed-examples', 'train on the --data files alone');
 }
 
@@ -220,20 +236,32 @@ export function registerClassifierCommands(program: Command): void {
       .command('eval')
       .description('leave-one-source-out evaluation (each file held out in turn): accuracy, macro-F1, confusion, per source')
       .requiredOption('--data <dir>', 'folder of *.jsonl files (one source per file)')
-      .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)'),
-  ).action((flags: TrainFlags & { data: string; out?: string }) => {
+      .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)')
+      .option('--no-baselines', 'skip the Naive Bayes and logistic-regression baselines (faster)')
+      .addOption(new Option('--hold-out <what>', 'what each fold holds out: one source file, or every file of one dataset (science_/other_exams_multilingual together)').choices(['source', 'dataset']).default('source')),
+  ).action((flags: TrainFlags & { data: string; out?: string; baselines: boolean; holdOut: HoldOut }) => {
     const options = trainOptionsOf(flags);
     const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
     const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
-    const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`));
+    const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`), flags.holdOut);
+    const baselines: NamedReport[] = [];
+    if (flags.baselines) {
+      const words = encodeWordNgrams(dataset.items);
+      const progress = (name: string) => (s: string, done: number, total: number) => note(`${name} fold ${done}/${total}: ${s}\n`);
+      baselines.push({ name: 'Naive Bayes', report: leaveOneSourceOutWith(words, (train) => fitNaiveBayes(words, train), {}, progress('naive bayes'), flags.holdOut) });
+      baselines.push({ name: 'logistic regression', report: leaveOneSourceOutWith(words, (train) => fitLogisticBaseline(words, train, options.seed), {}, progress('logistic regression'), flags.holdOut) });
+    }
     if (flags.out) {
-      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
+      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'dataset' ? ' --hold-out dataset' : ''}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
       fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
-      fs.writeFileSync(flags.out, renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10) }));
-      const { logits: _logits, labels: _labels, ...json } = report;
+      fs.writeFileSync(
+        flags.out,
+        renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10), baselines, thresholds: DEFAULT_ROUTE_POLICY.thresholds }),
+      );
+      const json = { ...jsonOf(report), baselines: baselines.map((b) => ({ name: b.name, ...jsonOf(b.report) })) };
       fs.writeFileSync(flags.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(json, null, 2)}\n`);
     }
-    out(`${JSON.stringify(summaryOf(report), null, 2)}\n`);
+    out(`${JSON.stringify({ ...summaryOf(report), baselines: Object.fromEntries(baselines.map((b) => [b.name, summaryOf(b.report)])) }, null, 2)}\n`);
   });
 
   router
@@ -298,16 +326,26 @@ export function registerClassifierCommands(program: Command): void {
       const classifier = DomainClassifier.load(flags.model);
       const texts = benchTexts(flags.texts);
       const p = new Float64Array(DOMAINS.length);
-      const measure = (explain: boolean): Record<string, number> => {
-        for (const t of texts) classifier.classify(t, { topFeatures: explain ? 5 : 0 }); // warm-up (JIT)
+      // The peer: the Naive Bayes baseline over hashed word 1–2-grams (what `slm router eval` scores
+      // beside the shipped model), fitted on the committed seed examples: its cost per text does not
+      // depend on what it was trained on.
+      const seeds = readSeedExamples();
+      const words = encodeWordNgrams(seeds);
+      const naiveBayes = fitNaiveBayes(words, Int32Array.from(seeds.keys()));
+      const score = (mode: 'scores' | 'explain' | 'naiveBayes', t: string): void => {
+        if (mode === 'explain') classifier.classify(t);
+        else if (mode === 'scores') classifier.probabilitiesInto(t, p);
+        else naiveBayes.scoreText(t, p);
+      };
+      const measure = (mode: 'scores' | 'explain' | 'naiveBayes'): Record<string, number> => {
+        for (const t of texts) score(mode, t); // warm-up (JIT)
         const times = new Float64Array(texts.length * flags.rounds);
         let k = 0;
         const started = process.hrtime.bigint();
         for (let r = 0; r < flags.rounds; r++) {
           for (const t of texts) {
             const t0 = process.hrtime.bigint();
-            if (explain) classifier.classify(t);
-            else classifier.probabilitiesInto(t, p);
+            score(mode, t);
             times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
           }
         }
@@ -322,9 +360,11 @@ export function registerClassifierCommands(program: Command): void {
         rounds: flags.rounds,
         meanChars: Math.round(texts.reduce((s, t) => s + t.length, 0) / texts.length),
         maxChars: Math.max(...texts.map((t) => t.length)),
-        scoresOnly: measure(false),
-        withTopFeatures: measure(true),
+        scoresOnly: measure('scores'),
+        withTopFeatures: measure('explain'),
+        peerNaiveBayesWordNgrams: measure('naiveBayes'),
         node: process.version,
+        cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
       };
       out(`${JSON.stringify(result, null, 2)}\n`);
     });

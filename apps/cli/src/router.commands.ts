@@ -39,12 +39,17 @@ interface RouteJson {
   overridden: boolean;
   fallback: boolean;
   fallbackReason: string;
+  lowConfidence?: boolean;
+  runnerUp?: string;
+  runnerUpConfidence?: number;
 }
 
+const domainName = (domain: string): string => domain.replace('DOMAIN_', '').toLowerCase();
+
 function describeRoute(route: RouteJson): string {
-  const domain = route.domain.replace('DOMAIN_', '').toLowerCase();
-  const kind = route.overridden ? 'overridden' : route.fallback ? `fallback: ${route.fallbackReason}` : 'classified';
-  return `route: ${domain} (confidence ${route.confidence.toFixed(3)}, ${kind})`;
+  const kind = route.overridden ? 'overridden' : route.fallback ? `fallback: ${route.fallbackReason}` : route.lowConfidence ? 'classified, low confidence' : 'classified';
+  const runnerUp = route.runnerUp && route.runnerUp !== 'DOMAIN_UNSPECIFIED' ? `; runner-up ${domainName(route.runnerUp)} ${(route.runnerUpConfidence ?? 0).toFixed(3)}` : '';
+  return `route: ${domainName(route.domain)} (confidence ${route.confidence.toFixed(3)}, ${kind}${runnerUp})`;
 }
 
 /** Reads a server-sent-events body, calling back once per event. */

@@ -23,19 +23,25 @@ function emptyCounts(): Record<ClassifierDomain, number> {
   return Object.fromEntries(DOMAINS.map((d) => [d, 0])) as Record<ClassifierDomain, number>;
 }
 
-/** Source name of the seed examples (libs/classifier/data/seed-examples.jsonl). */
+/** Source name of the seed examples (every JSONL file of libs/classifier/data). */
 export const SEED_SOURCE = 'seed-examples';
-const SEED_RELATIVE = path.join('libs', 'classifier', 'data', `${SEED_SOURCE}.jsonl`);
+const SEED_DIR_RELATIVE = path.join('libs', 'classifier', 'data');
 
 /**
- * The committed seed examples, found by walking up from this file (works from the sources and
- * from dist/ alike), or undefined when absent.
+ * The committed seed-example files (every `*.jsonl` of libs/classifier/data, in name order), found
+ * by walking up from this file (works from the sources and from dist/ alike); empty when absent.
  */
-export function seedExamplesPath(): string | undefined {
+export function seedExamplesPaths(): string[] {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, SEED_RELATIVE);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) return undefined;
+    const candidate = path.join(dir, SEED_DIR_RELATIVE);
+    if (fs.existsSync(path.join(candidate, `${SEED_SOURCE}.jsonl`))) {
+      return fs
+        .readdirSync(candidate)
+        .filter((name) => name.endsWith('.jsonl'))
+        .sort()
+        .map((name) => path.join(candidate, name));
+    }
+    if (path.dirname(dir) === dir) return [];
   }
 }
 
@@ -94,8 +100,8 @@ export function readDataset(dir: string): Dataset {
 /** Options of {@link readTrainingData}. */
 export interface TrainingDataOptions {
   /**
-   * Extra examples always trained on and never evaluated (the "add examples to a domain" file):
-   * a JSONL path, or false for none. Default: the committed libs/classifier/data/seed-examples.jsonl.
+   * Extra examples always trained on and never evaluated (the "add examples to a domain" files):
+   * a JSONL path, or false for none. Default: every committed libs/classifier/data/*.jsonl.
    */
   seedExamples?: string | false;
 }
@@ -103,11 +109,18 @@ export interface TrainingDataOptions {
 /** {@link readDataset} of `dir` plus the seed examples (train-only items, source `seed-examples`). */
 export function readTrainingData(dir: string, options: TrainingDataOptions = {}): Dataset {
   const dataset = readDataset(dir);
-  const seed = options.seedExamples === undefined ? seedExamplesPath() : options.seedExamples;
-  if (seed === false || seed === undefined) return dataset;
+  const seeds = options.seedExamples === undefined ? seedExamplesPaths() : options.seedExamples === false ? [] : [options.seedExamples];
+  if (seeds.length === 0) return dataset;
   if (dataset.files.some((f) => f.file.replace(/\.jsonl$/, '') === SEED_SOURCE)) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, `${dir} already has a ${SEED_SOURCE}.jsonl; pass seedExamples: false or rename it`);
   }
-  const summary = readJsonlFile(seed, SEED_SOURCE, dataset.items, true);
-  return { items: dataset.items, files: [...dataset.files, summary] };
+  const summaries = seeds.map((seed) => readJsonlFile(seed, SEED_SOURCE, dataset.items, true));
+  return { items: dataset.items, files: [...dataset.files, ...summaries] };
+}
+
+/** The committed seed examples alone (every libs/classifier/data/*.jsonl), as train-only items. */
+export function readSeedExamples(): TrainingItem[] {
+  const items: TrainingItem[] = [];
+  for (const file of seedExamplesPaths()) readJsonlFile(file, SEED_SOURCE, items, true);
+  return items;
 }

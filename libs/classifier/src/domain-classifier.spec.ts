@@ -89,7 +89,7 @@ describe('DomainClassifier (committed artifact)', () => {
     expect(classifier.classify('hey', { topFeatures: 2 }).topFeatures.length).toBeLessThanOrEqual(2);
   });
 
-  it('explains with exactly the brute-force top features (pull = own weight − mean of the others)', () => {
+  it('explains with exactly the brute-force top features (pull = value × (own weight − mean of the others))', () => {
     const texts = ['hey, can you help me fix my python script?', 'Solve for x: $3x^2 - 5x + 2 = 0$.', 'Is aspirin linked to lower cancer mortality in older adults?', 'Who was the first president of the United States?'];
     const w = classifier.model.weights;
     for (const text of texts) {
@@ -101,8 +101,10 @@ describe('DomainClassifier (committed artifact)', () => {
       const seen = new Set<number>();
       const all: { feature: string; weight: number }[] = [];
       for (let i = 0; i < n; i++) {
+        if (buffer.skip[i]) continue;
         const o = buffer.buckets[i] * 4;
-        const pull = w[o + cls] - (w[o] + w[o + 1] + w[o + 2] + w[o + 3] - w[o + cls]) / 3;
+        // Words and structure are normalised apart: a feature pulls with its group's value.
+        const pull = buffer.valueOf(i) * (w[o + cls] - (w[o] + w[o + 1] + w[o + 2] + w[o + 3] - w[o + cls]) / 3);
         if (pull <= 0 || seen.has(buffer.buckets[i])) continue;
         seen.add(buffer.buckets[i]);
         all.push({ feature: buffer.describe(normalised, i), weight: pull });

@@ -2,13 +2,13 @@ import { AppError, ErrorCode } from '@slm/platform';
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { LinearModel, logitsOf, softmaxInPlace } from './linear-model';
 import { ArtifactManifest, committedModelPath, loadModel } from './model-artifact';
-import { FeatureBuffer, extractFeatures, normaliseText } from './text-features';
+import { FeatureBuffer, STRUCTURE, extractFeatures, normaliseText } from './text-features';
 
 /** One input feature's pull towards the chosen class. */
 export interface FeatureContribution {
   /** Readable feature, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `lex:code(sql)`, `cue:latex`. */
   feature: string;
-  /** Its weight for the chosen class minus its mean weight for the other classes. */
+  /** Its contribution to the chosen class's logit minus its mean contribution to the other classes (weight × value). */
   weight: number;
 }
 
@@ -117,7 +117,7 @@ export class DomainClassifier {
 
   /**
    * logitsOf plus, in the same pass over the weights (they are loaded anyway), the k features
-   * that pull most towards each class: pull = weight for the class − mean weight for the others,
+   * that pull most towards each class: pull = contribution to the class − mean contribution to the others,
    * kept as 3 × pull = 4·w[c] − Σw (same order, no division). The winning class is only known at
    * the end, so all four are tracked; a feature costs four compares unless it beats a bar.
    */
@@ -137,6 +137,9 @@ export class DomainClassifier {
     const w = this.model.weights;
     const b = this.buffer.buckets;
     const skip = this.buffer.skip;
+    const kinds = this.buffer.kinds;
+    const tv = this.buffer.textValue;
+    const sv = this.buffer.structureValue;
     let z0 = 0;
     let z1 = 0;
     let z2 = 0;
@@ -145,10 +148,11 @@ export class DomainClassifier {
       if (skip[i]) continue;
       const bucket = b[i];
       const o = bucket << 2;
-      const w0 = w[o];
-      const w1 = w[o + 1];
-      const w2 = w[o + 2];
-      const w3 = w[o + 3];
+      const v = kinds[i] & STRUCTURE ? sv : tv;
+      const w0 = w[o] * v;
+      const w1 = w[o + 1] * v;
+      const w2 = w[o + 2] * v;
+      const w3 = w[o + 3] * v;
       z0 += w0;
       z1 += w1;
       z2 += w2;
@@ -163,13 +167,12 @@ export class DomainClassifier {
       d = 4 * w3 - sum;
       if (d > bars[3]) this.offer(3, d, i, bucket);
     }
-    const v = this.buffer.counted > 0 ? 1 / Math.sqrt(this.buffer.counted) : 0;
     const bias = this.model.bias;
     const out = this.scratch;
-    out[0] = bias[0] + z0 * v;
-    out[1] = bias[1] + z1 * v;
-    out[2] = bias[2] + z2 * v;
-    out[3] = bias[3] + z3 * v;
+    out[0] = bias[0] + z0;
+    out[1] = bias[1] + z1;
+    out[2] = bias[2] + z2;
+    out[3] = bias[3] + z3;
   }
 
   /** Inserts feature i (pull d) into class c's sorted top-k unless its bucket is already there. */

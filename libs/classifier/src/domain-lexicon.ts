@@ -1,3 +1,5 @@
+import { MULTILINGUAL_WORDS } from './domain-lexicon-multilingual';
+
 /**
  * Hand-written domain vocabularies. Each hit emits a shared `lex:<domain>` feature besides the
  * word itself: its weight is learned from every source of a class at once, so it carries to
@@ -78,11 +80,18 @@ const WORDS: Record<'math' | 'code' | 'science' | 'other', string> = {
     novelist playwright sculpture museum`,
 };
 
-/** Domain index (DOMAINS order: math 0, code 1, science 2, other 3) of each lexicon word. */
+/**
+ * Domain index (DOMAINS order: math 0, code 1, science 2, other 3) of each lexicon word: the
+ * English lists, then their translations (domain-lexicon-multilingual.ts), which share the same
+ * `lex:<domain>` features, so a German or Japanese problem borrows what the English sources taught.
+ * A word already listed keeps its first domain.
+ */
 export const LEXICON_DOMAIN_OF: ReadonlyMap<string, number> = (() => {
   const map = new Map<string, number>();
-  (['math', 'code', 'science', 'other'] as const).forEach((domain, index) => {
-    for (const word of WORDS[domain].split(/\s+/)) if (word && !map.has(word)) map.set(word, index);
-  });
+  for (const lists of [WORDS, MULTILINGUAL_WORDS]) {
+    (['math', 'code', 'science', 'other'] as const).forEach((domain, index) => {
+      for (const word of lists[domain].split(/\s+/)) if (word && !map.has(word)) map.set(word, index);
+    });
+  }
   return map;
 })();

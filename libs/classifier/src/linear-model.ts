@@ -1,5 +1,5 @@
 import { CLASS_COUNT } from './domains';
-import type { FeatureBuffer, TruncationOptions } from './text-features';
+import { FeatureBuffer, STRUCTURE, TruncationOptions } from './text-features';
 
 /** A trained softmax (multinomial logistic regression) model over hashed features. */
 export interface LinearModel {
@@ -17,13 +17,17 @@ export interface LinearModel {
 
 /**
  * Raw (uncalibrated) logits of the `n` features in `buffer`, into `out` (length 4).
- * Features marked in `buffer.skip` (capped repeats) are left out; every other feature has value
- * 1/sqrt(buffer.counted): see text-features.ts.
+ * Features marked in `buffer.skip` (capped repeats) are left out; every other feature has its
+ * group's value (`buffer.valueOf`): text and structure features are L2-normalised apart, see
+ * text-features.ts.
  */
 export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, out: Float64Array): void {
   const w = model.weights;
   const b = buffer.buckets;
   const skip = buffer.skip;
+  const kinds = buffer.kinds;
+  const tv = buffer.textValue;
+  const sv = buffer.structureValue;
   let z0 = 0;
   let z1 = 0;
   let z2 = 0;
@@ -31,16 +35,16 @@ export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, o
   for (let k = 0; k < n; k++) {
     if (skip[k]) continue;
     const o = b[k] << 2;
-    z0 += w[o];
-    z1 += w[o + 1];
-    z2 += w[o + 2];
-    z3 += w[o + 3];
+    const v = kinds[k] & STRUCTURE ? sv : tv;
+    z0 += w[o] * v;
+    z1 += w[o + 1] * v;
+    z2 += w[o + 2] * v;
+    z3 += w[o + 3] * v;
   }
-  const v = buffer.counted > 0 ? 1 / Math.sqrt(buffer.counted) : 0;
-  out[0] = model.bias[0] + z0 * v;
-  out[1] = model.bias[1] + z1 * v;
-  out[2] = model.bias[2] + z2 * v;
-  out[3] = model.bias[3] + z3 * v;
+  out[0] = model.bias[0] + z0;
+  out[1] = model.bias[1] + z1;
+  out[2] = model.bias[2] + z2;
+  out[3] = model.bias[3] + z3;
 }
 
 /** Softmax of logits / temperature, in place. */

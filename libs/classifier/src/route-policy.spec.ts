@@ -26,6 +26,9 @@ describe('decideRoute', () => {
       fallback: false,
       fallbackReason: '',
       topFeatures: ['w:python'],
+      lowConfidence: false,
+      runnerUp: 'DOMAIN_MATH',
+      runnerUpConfidence: 0.05,
       scores: [
         { domain: 'DOMAIN_CODE', probability: 0.9 },
         { domain: 'DOMAIN_MATH', probability: 0.05 },
@@ -35,9 +38,17 @@ describe('decideRoute', () => {
     });
   });
 
-  it('rejects below threshold by default, saying why and carrying the scores', () => {
-    const { decision, rejected } = decideRoute(unsure, DEFAULT_ROUTE_POLICY);
+  it('routes below threshold to the top class by default, flagged lowConfidence, with the runner-up', () => {
+    const { decision, rejected, worker } = decideRoute(unsure, DEFAULT_ROUTE_POLICY);
+    expect(rejected).toBe(false);
+    expect(worker).toBeUndefined();
+    expect(decision).toMatchObject({ domain: 'DOMAIN_MATH', confidence: 0.42, lowConfidence: true, fallback: false, fallbackReason: '', runnerUp: 'DOMAIN_SCIENCE', runnerUpConfidence: 0.38 });
+  });
+
+  it('rejects below threshold with the strict policy, saying why and carrying the scores', () => {
+    const { decision, rejected } = decideRoute(unsure, policy('reject'));
     expect(rejected).toBe(true);
+    expect(decision.lowConfidence).toBe(false);
     expect(decision.fallback).toBe(true);
     expect(decision.domain).toBe('DOMAIN_MATH');
     expect(decision.threshold).toBe(0.5);
@@ -71,7 +82,8 @@ describe('decideRoute', () => {
   it('lets the caller override always, with or without a classification', () => {
     expect(decideRoute(chat, DEFAULT_ROUTE_POLICY, 'DOMAIN_MATH')).toMatchObject({ rejected: false, decision: { domain: 'DOMAIN_MATH', overridden: true, fallback: false, confidence: 0.8 } });
     expect(decideRoute(undefined, DEFAULT_ROUTE_POLICY, 'science')).toMatchObject({ rejected: false, decision: { domain: 'DOMAIN_SCIENCE', overridden: true, scores: [] } });
-    expect(decideRoute(unsure, DEFAULT_ROUTE_POLICY, 'DOMAIN_UNSPECIFIED').rejected).toBe(true);
+    expect(decideRoute(unsure, DEFAULT_ROUTE_POLICY, 'DOMAIN_UNSPECIFIED')).toMatchObject({ rejected: false, decision: { overridden: false, lowConfidence: true } });
+    expect(decideRoute(unsure, policy('reject'), 'DOMAIN_UNSPECIFIED').rejected).toBe(true);
     expect(() => decideRoute(undefined, DEFAULT_ROUTE_POLICY)).toThrow(TypeError);
   });
 });
@@ -80,9 +92,19 @@ describe('routePolicyEnvSchema', () => {
   it('has documented defaults', () => {
     expect(loadConfig(routePolicyEnvSchema, {})).toEqual({
       thresholds: { math: 0.5, code: 0.5, science: 0.5 },
-      fallback: { kind: 'reject' },
+      fallback: { kind: 'route' },
       otherFallback: { kind: 'reject' },
     });
+  });
+
+  it('lets "other" follow ROUTER_FALLBACK unless that is route', () => {
+    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'domain:math' }).otherFallback).toEqual({ kind: 'domain', domain: 'math' });
+    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'reject' }).otherFallback).toEqual({ kind: 'reject' });
+    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'route' }).otherFallback).toEqual({ kind: 'reject' });
+  });
+
+  it('refuses route for "other", saying why', () => {
+    expect(() => loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK_OTHER: 'route' })).toThrow(/ROUTER_FALLBACK_OTHER.*there is no other worker/);
   });
 
   it('parses every variable', () => {

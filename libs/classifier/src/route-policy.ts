@@ -10,6 +10,8 @@ export const SPECIALIST_DOMAINS: readonly SpecialistDomain[] = ['math', 'code', 
 
 /** What happens when the classifier is unsure or says "other". */
 export type RouteFallback =
+  /** Route it to the classifier's top class anyway, flagged `lowConfidence` (below threshold only: `other` has no workers). */
+  | { kind: 'route' }
   /** Send it to this domain's workers anyway. */
   | { kind: 'domain'; domain: SpecialistDomain }
   /** Send it to a named worker (resolved by the router's configuration). */
@@ -23,14 +25,19 @@ export interface RoutePolicy {
   thresholds: Record<SpecialistDomain, number>;
   /** Applies when the top class is a specialist below its threshold. */
   fallback: RouteFallback;
-  /** Applies when the top class is "other". */
-  otherFallback: RouteFallback;
+  /** Applies when the top class is "other" (never `route`). */
+  otherFallback: Exclude<RouteFallback, { kind: 'route' }>;
 }
 
-/** Defaults: 0.5 for every specialist (with four calibrated classes, a majority), reject otherwise. */
+/**
+ * Defaults: a threshold of 0.5 for every specialist (with four calibrated classes, a majority).
+ * Under it the problem still goes to its best specialist, flagged `lowConfidence`: a wrong
+ * specialist's answer is worth more to a caller than a refusal, and the flag lets them decide.
+ * Only a problem whose best class is `other` is rejected.
+ */
 export const DEFAULT_ROUTE_POLICY: Readonly<RoutePolicy> = Object.freeze({
   thresholds: Object.freeze({ math: 0.5, code: 0.5, science: 0.5 }),
-  fallback: Object.freeze({ kind: 'reject' as const }),
+  fallback: Object.freeze({ kind: 'route' as const }),
   otherFallback: Object.freeze({ kind: 'reject' as const }),
 });
 
@@ -46,22 +53,28 @@ export interface RouteOutcome {
   classifiedAs?: ClassifierDomain;
 }
 
-const fallbackPattern = /^(?:reject|domain:(math|code|science)|worker:([A-Za-z0-9_.:-]{1,128}))$/;
+const fallbackPattern = /^(?:(route)|reject|domain:(math|code|science)|worker:([A-Za-z0-9_.:-]{1,128}))$/;
 
 /**
- * A fallback from its env spelling: `reject`, `domain:math|code|science` or `worker:NAME`
+ * A fallback from its env spelling: `route`, `reject`, `domain:math|code|science` or `worker:NAME`
  * (NAME: letters, digits, `_ . : -`).
  */
 export const routeFallbackSchema = z
   .string()
   .trim()
-  .regex(fallbackPattern, { message: 'expected reject, domain:math|code|science or worker:NAME' })
+  .regex(fallbackPattern, { message: 'expected route, reject, domain:math|code|science or worker:NAME' })
   .transform((value): RouteFallback => {
     const m = fallbackPattern.exec(value) as RegExpExecArray;
-    if (m[1]) return { kind: 'domain', domain: m[1] as SpecialistDomain };
-    if (m[2]) return { kind: 'worker', name: m[2] };
+    if (m[1]) return { kind: 'route' };
+    if (m[2]) return { kind: 'domain', domain: m[2] as SpecialistDomain };
+    if (m[3]) return { kind: 'worker', name: m[3] };
     return { kind: 'reject' };
   });
+
+/** The fallback for `other`: any spelling but `route` (there is no `other` worker to route to). */
+export const otherFallbackSchema = routeFallbackSchema.refine((f): f is Exclude<RouteFallback, { kind: 'route' }> => f.kind !== 'route', {
+  message: 'route cannot apply to problems classified other (there is no other worker): use reject, domain:… or worker:…',
+});
 
 const thresholdSchema = z.coerce.number().min(0, { message: 'expected a probability in [0, 1]' }).max(1, { message: 'expected a probability in [0, 1]' });
 
@@ -75,16 +88,22 @@ export const routePolicyEnvSchema = z
     ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
     ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
     ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
-    ROUTER_FALLBACK: routeFallbackSchema.default({ kind: 'reject' }),
-    ROUTER_FALLBACK_OTHER: routeFallbackSchema.optional(),
+    ROUTER_FALLBACK: routeFallbackSchema.default(DEFAULT_ROUTE_POLICY.fallback),
+    ROUTER_FALLBACK_OTHER: otherFallbackSchema.optional(),
   })
   .transform(
     (env): RoutePolicy => ({
       thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE },
       fallback: env.ROUTER_FALLBACK,
-      otherFallback: env.ROUTER_FALLBACK_OTHER ?? env.ROUTER_FALLBACK,
+      otherFallback: defaultOtherFallback(env.ROUTER_FALLBACK_OTHER, env.ROUTER_FALLBACK),
     }),
   );
+
+/** ROUTER_FALLBACK_OTHER, else ROUTER_FALLBACK where it can apply to `other` (not `route`), else reject. */
+export function defaultOtherFallback(other: RoutePolicy['otherFallback'] | undefined, fallback: RouteFallback): RoutePolicy['otherFallback'] {
+  if (other) return other;
+  return fallback.kind === 'route' ? DEFAULT_ROUTE_POLICY.otherFallback : fallback;
+}
 
 function scoresOf(classification: Classification | undefined): ClassScore__Output[] {
   if (!classification) return [];
@@ -100,7 +119,15 @@ export function decideRoute(classification: Classification | undefined, policy: 
   const forced = override === undefined ? undefined : ((DOMAINS as readonly string[]).includes(override) ? (override as ClassifierDomain) : classifierDomainOf(override as Domain__Output));
   const scores = scoresOf(classification);
   const topFeatures = classification?.topFeatures.map((f) => f.feature) ?? [];
-  const base = { confidence: classification?.confidence ?? 0, scores, topFeatures };
+  const runnerUp = scores[1];
+  const base = {
+    confidence: classification?.confidence ?? 0,
+    scores,
+    topFeatures,
+    lowConfidence: false,
+    runnerUp: runnerUp?.domain ?? 'DOMAIN_UNSPECIFIED',
+    runnerUpConfidence: runnerUp?.probability ?? 0,
+  };
   if (forced) {
     return {
       decision: { ...base, domain: protoDomainOf(forced), threshold: 0, overridden: true, fallback: false, fallbackReason: '' },
@@ -125,6 +152,9 @@ export function decideRoute(classification: Classification | undefined, policy: 
   const fallback = top === 'other' ? policy.otherFallback : policy.fallback;
   const decision = { ...base, domain: protoDomainOf(top), threshold, overridden: false, fallback: true, fallbackReason: reason };
   switch (fallback.kind) {
+    case 'route':
+      // Only reachable below threshold (otherFallback is never `route`): routed, flagged.
+      return { decision: { ...decision, fallback: false, fallbackReason: '', lowConfidence: true }, rejected: false, classifiedAs: top };
     case 'domain':
       return { decision: { ...decision, domain: protoDomainOf(fallback.domain) }, rejected: false, classifiedAs: top };
     case 'worker':

@@ -1,4 +1,4 @@
-import { FeatureBuffer, MAX_REPEATS, extractFeatures, normaliseText, truncateText } from './text-features';
+import { FeatureBuffer, MAX_REPEATS, STRUCTURE, extractFeatures, normaliseText, truncateText } from './text-features';
 
 describe('text features', () => {
   it('truncates to the first 1500 and last 500 characters, joined by a newline', () => {
@@ -112,5 +112,52 @@ describe('text features', () => {
     const pairs = names.filter((name) => name.startsWith('cl2:'));
     expect(pairs.map((name) => name.replace(/^cl2:[a-z]+\+[a-z]+/, ''))).toEqual(['(the judge)', '(judge ruled)', '(ruled times)']);
     expect(pairs[0]).toBe(`cl2:${clusterOf('the')!.slice(3)}+${clusterOf('judge')!.slice(3)}(the judge)`);
+  });
+
+  it('gives each line a shape (first token, last character), and the tail lines of a long text a second one', () => {
+    const buffer = new FeatureBuffer();
+    const stub = normaliseText(`${'Given an integer array nums, return the number of pairs. '.repeat(12)}\nclass Solution:\n    def count(self, nums):\n        pass`);
+    const n = extractFeatures(stub, 18, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(stub, i));
+    expect(names).toEqual(expect.arrayContaining(['line:class…:', 'tail-line:class…:', 'line:def…:', 'tail-line:def…:', 'tail-line:pass…s']));
+    // The statement ends a sentence: prose, no shape (and it starts more than 400 characters before the end).
+    expect(names.filter((name) => name.includes('line:given'))).toEqual([]);
+    const listing = normaliseText('Input: nums = [1,2]\nOutput: 2');
+    const k = extractFeatures(listing, 18, buffer);
+    expect(Array.from({ length: k }, (_, i) => buffer.describe(listing, i)).filter((name) => name.includes('line:'))).toEqual(['line:input…]', 'line:output…2']);
+    // A short text has no tail lines: all of it is the question.
+    const short = normaliseText('def f(x):\n    return x');
+    const m = extractFeatures(short, 18, buffer);
+    expect(Array.from({ length: m }, (_, i) => buffer.describe(short, i)).filter((name) => name.includes('line:'))).toEqual(['line:def…:', 'line:return…x']);
+  });
+
+  it('normalises words and structure apart, so prose does not drown a stub', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('the quick brown fox jumps over the lazy dog again and again\nint f(int[] a) {');
+    const n = extractFeatures(text, 18, buffer);
+    let structure = 0;
+    for (let i = 0; i < n; i++) if (!buffer.skip[i] && buffer.kinds[i] & STRUCTURE) structure++;
+    expect(buffer.countedStructure).toBe(structure);
+    expect(structure).toBeGreaterThan(0);
+    expect(buffer.structureValue).toBeCloseTo(1 / Math.sqrt(structure));
+    expect(buffer.textValue).toBeCloseTo(1 / Math.sqrt(buffer.counted - structure));
+    // Symbols are structure, words are text, and the line shape is structure.
+    const kindOf = (name: string): number => {
+      const i = Array.from({ length: n }, (_, k) => k).find((k) => buffer.describe(text, k) === name);
+      if (i === undefined) throw new Error(`no feature ${name}`);
+      return buffer.kinds[i] & STRUCTURE;
+    };
+    expect(kindOf('w:{')).toBe(STRUCTURE);
+    expect(kindOf('line:int…{')).toBe(STRUCTURE);
+    expect(kindOf('w:fox')).toBe(0);
+  });
+
+  it('reads CJK runs as character unigrams and bigrams', () => {
+    const buffer = new FeatureBuffer();
+    const text = normaliseText('计算光合作用');
+    const n = extractFeatures(text, 18, buffer);
+    const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
+    expect(names).toEqual(expect.arrayContaining(['w:计', 'w:算', 'w:计算', 'w:光合', 'w:作用']));
+    expect(names.some((name) => name.startsWith('c:'))).toBe(false);
   });
 });

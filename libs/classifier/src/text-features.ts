@@ -23,6 +23,7 @@
  * features), so long and short texts score alike (an L2-normalised vector).
  */
 
+import * as stopword from 'stopword';
 import { LEXICON_DOMAIN_OF } from './domain-lexicon';
 import { WordClusters, committedWordClustersPath, readWordClusters } from './word-clusters';
 
@@ -31,7 +32,7 @@ import { WordClusters, committedWordClustersPath, readWordClusters } from './wor
  * on: the manifest records this (and the word-clusters.txt checksum) and loading refuses a
  * mismatch. Bump it with any change here or in domain-lexicon.ts.
  */
-export const FEATURE_VERSION = 9;
+export const FEATURE_VERSION = 15;
 
 /**
  * Feature kinds, stored with token-level features so the explanation can rebuild their text
@@ -45,6 +46,17 @@ const LEXICON_HIT = 16;
 const CLUSTER_HIT = 32;
 /** A CUE that is the clusters of two successive clustered words: its span runs from the first to the second. */
 const CLUSTER_PAIR = 64;
+/** A CUE that is the shape of a line (its first token and its last character): its span is the line. */
+const LINE_SHAPE = 8;
+/** With LINE_SHAPE: the line stands in the tail of a long text, where a code stub or the question sits. */
+const TAIL_LINE = 4;
+/**
+ * A feature of the structure group (symbols, numbers, LaTeX, layout cues, line shapes), as opposed to
+ * the text group (words, character n-grams, clusters). Each group is L2-normalised on its own, so
+ * a long prose statement does not drown the structure of a code stub or a formula: see
+ * {@link FeatureBuffer.markRepeats}.
+ */
+export const STRUCTURE = 128;
 const LEXICON_NAMES = ['math', 'code', 'science', 'other'];
 
 /** Names of the global cue features, by cue id. */
@@ -113,8 +125,14 @@ export class FeatureBuffer {
   words = 0;
   /** 1 where feature i repeats a bucket already counted MAX_REPEATS times in this text: scoring skips it. */
   skip = new Uint8Array(1024);
-  /** Features of the last text that are not skipped (the n of the 1/sqrt(n) value). */
+  /** Features of the last text that are not skipped, in both groups. */
   counted = 0;
+  /** Of those, the ones of the structure group (kinds with {@link STRUCTURE}). */
+  countedStructure = 0;
+  /** Value of every counted text-group feature: 1/sqrt(counted text features), or 0 when there are none. */
+  textValue = 0;
+  /** Value of every counted structure-group feature: 1/sqrt(counted structure features), or 0. */
+  structureValue = 0;
   /** Per bucket: the text stamp it was last seen in, and how often in that text (sized to 2^bits on first use). */
   private seenStamp = new Uint16Array(0);
   private seenCount = new Uint8Array(0);
@@ -164,7 +182,9 @@ export class FeatureBuffer {
     const seenCount = this.seenCount;
     const buckets = this.buckets;
     const skip = this.skip;
+    const kinds = this.kinds;
     let counted = 0;
+    let structure = 0;
     for (let i = 0; i < n; i++) {
       const b = buckets[i];
       if (seenStamp[b] !== stamp) {
@@ -178,12 +198,21 @@ export class FeatureBuffer {
       }
       skip[i] = 0;
       counted++;
+      if (kinds[i] & STRUCTURE) structure++;
     }
     this.counted = counted;
+    this.countedStructure = structure;
+    this.textValue = groupValue(counted - structure);
+    this.structureValue = groupValue(structure);
     return counted;
   }
 
-  /** The readable name of feature i, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `cue:latex`. */
+  /** The value of feature i in the model's sum (its group's value; see markRepeats). */
+  valueOf(i: number): number {
+    return this.kinds[i] & STRUCTURE ? this.structureValue : this.textValue;
+  }
+
+  /** The readable name of feature i, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `cue:latex`, `line:def…:`. */
   describe(text: string, i: number): string {
     const char = this.describeChar(text, i);
     if (char !== undefined) return char;
@@ -196,6 +225,7 @@ export class FeatureBuffer {
       case FeatureKind.BIGRAM:
         return `w2:${text.slice(start, end).replace(/\s+/g, ' ')}`;
       default:
+        if (kind & LINE_SHAPE) return lineShapeName(text.slice(start, end), (kind & TAIL_LINE) !== 0);
         if (kind & CLUSTER_HIT) return `cl:${clusterNameOf(text.slice(start, end))}(${text.slice(start, end)})`;
         if (kind & CLUSTER_PAIR) return clusterPairName(text.slice(start, end));
         return kind & LEXICON_HIT
@@ -235,11 +265,32 @@ export class FeatureBuffer {
   }
 }
 
+/** 1/sqrt(n): the value of each of n counted features of one group (L2-normalised group), 0 for none. */
+export function groupValue(n: number): number {
+  return n > 0 ? 1 / Math.sqrt(n) : 0;
+}
+
+/** `line:def…:` (first token, last character) or `tail-line:…` for the line-shape feature of `line`. */
+function lineShapeName(line: string, tail: boolean): string {
+  const trimmed = line.trim();
+  const first = /^[\p{L}\p{N}_]+|^\S{1,3}/u.exec(trimmed)?.[0] ?? '';
+  return `${tail ? 'tail-line' : 'line'}:${first}…${trimmed.slice(-1)}`;
+}
+
 const SEED_WORD = 0x811c9dc5;
 const SEED_CHAR = 0x01000193;
 const SEED_BIGRAM = 0x5bd1e995;
 const SEED_CUE = 0x27d4eb2f;
 const SEED_CLUSTER = 0x165667b1;
+const SEED_LINE = 0x2545f491;
+const SEED_CJK = 0x68e31da4;
+/** A line that starts this many characters or fewer before the end of a text of at least TAIL_MIN_TEXT characters is a tail line. */
+const TAIL_CHARS = 400;
+const TAIL_MIN_TEXT = 600;
+/** CJK runs (no spaces between words) give character unigrams and bigrams over at most this many characters. */
+const MAX_CJK_RUN = 64;
+/** Longest CJK lexicon entry, in characters. */
+const MAX_CJK_TERM = 4;
 const MAX_CHAR_WORD = 24;
 const padded = new Int32Array(MAX_CHAR_WORD + 2);
 /**
@@ -262,7 +313,20 @@ export const MAX_REPEATS = 1;
  */
 const CHAT_WORDS = 'hey hi hello please pls plz thanks thank thx you your yours i me my mine im can could would help need want someone anyone guys just really so ok okay'.split(' ');
 
-/** Marks chat words in LEXICON_BY_HASH, so one lookup per word answers both questions. */
+/**
+ * Function words of German, French, Spanish, Portuguese, Russian and Hindi (the `stopword`
+ * package's lists), less the English ones and short Latin-letter words that English or code use
+ * ("a", "in", "die", "was"). Most non-English training items of a language come from a few exam
+ * and Wikipedia sources of one class each, so as features these words taught "German text →
+ * other": skipped like the chat words, the content words decide.
+ */
+const FOREIGN_FUNCTION_WORDS: readonly string[] = (() => {
+  const english = new Set(stopword.eng);
+  const lists = [stopword.deu, stopword.fra, stopword.spa, stopword.por, stopword.rus, stopword.hin];
+  return [...new Set(lists.flat())].filter((word) => !english.has(word) && !/^[a-z]{1,2}$/.test(word) && /^[\p{L}]+$/u.test(word));
+})();
+
+/** Marks skipped words (chat words, foreign function words) in LEXICON_BY_HASH, so one lookup per word answers both questions. */
 const CHAT_WORD = -1;
 
 /** Lexicon words by token hash (the same hash the tokenizer computes), so a lookup needs no substring. */
@@ -270,6 +334,7 @@ const LEXICON_BY_HASH: ReadonlyMap<number, number> = (() => {
   const map = new Map<number, number>();
   for (const [word, domain] of LEXICON_DOMAIN_OF) map.set(wordHash(word), domain);
   for (const word of CHAT_WORDS) map.set(wordHash(word), CHAT_WORD);
+  for (const word of FOREIGN_FUNCTION_WORDS) if (!map.has(wordHash(word))) map.set(wordHash(word), CHAT_WORD);
   return map;
 })();
 
@@ -438,10 +503,105 @@ function morphologyDomain(text: string, start: number, end: number): number | un
 
 function emitCue(out: FeatureBuffer, n: number, id: number, mask: number): number {
   out.buckets[n] = fmix(SEED_CUE ^ Math.imul(id + 1, 0x9e3779b1)) & mask;
-  out.kinds[n] = FeatureKind.CUE;
+  out.kinds[n] = FeatureKind.CUE | STRUCTURE;
   out.starts[n] = id;
   out.ends[n] = id;
   return n + 1;
+}
+
+/**
+ * True for a lone punctuation mark that says how a text is written, not what it is about:
+ * sentence punctuation (`?`, `.`, `,`, `!`; as features it made every short, digit-free question
+ * look like trivia), typographic quotes and Spanish opening marks, and an apostrophe inside a
+ * word (`what's`, `l'intégrale`: the word's parts stay words). ASCII quotes elsewhere are code.
+ */
+function isProsePunctuation(text: string, at: number): boolean {
+  const p = text.charCodeAt(at);
+  switch (p) {
+    case 63: // ?
+    case 46: // .
+    case 44: // ,
+    case 33: // !
+    case 0xbf: // ¿
+    case 0xa1: // ¡
+    case 0xab: // «
+    case 0xbb: // »
+    case 0x2018: // ‘
+    case 0x2019: // ’
+    case 0x201c: // “
+    case 0x201d: // ”
+    case 0x201e: // „
+      return true;
+    case 39: // '
+      return at > 0 && classOf(text.charCodeAt(at - 1)) === LETTER && classOf(text.charCodeAt(at + 1)) === LETTER;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The shape of one line: its first token and the class of its last character (`def …:`,
+ * `public …{`, `return …;`, `example …:`), plus a tail variant for the last lines of a long text;
+ * none for a line that ends a sentence (`.`, `?`, `!`, `。`).
+ * Such shapes mark code stubs, signatures and layouts in any language without a keyword list.
+ */
+function emitLineShape(out: FeatureBuffer, n: number, first: number, last: number, start: number, end: number, tail: boolean, mask: number): number {
+  // A line that ends a sentence is prose: its shape would only repeat its first word with the
+  // layout of a benchmark ("how …?" is trivia), which misroutes short questions.
+  if (last === 63 || last === 46 || last === 33 || last === 0x3002) return n;
+  const lastClass = classOf(last);
+  const ending = lastClass === LETTER ? 1 : lastClass === DIGIT ? 2 : last;
+  const h = fmix(SEED_LINE ^ Math.imul(first, 0x9e3779b1) ^ Math.imul(ending, 0x85ebca6b));
+  out.buckets[n] = h & mask;
+  out.kinds[n] = FeatureKind.CUE | STRUCTURE | LINE_SHAPE;
+  out.starts[n] = start;
+  out.ends[n++] = end;
+  if (!tail) return n;
+  out.buckets[n] = fmix(h ^ SEED_LINE) & mask;
+  out.kinds[n] = FeatureKind.CUE | STRUCTURE | LINE_SHAPE | TAIL_LINE;
+  out.starts[n] = start;
+  out.ends[n++] = end;
+  return n;
+}
+
+/** True for the scripts written without spaces between words (CJK ideographs, kana, Hangul). */
+function isCjk(c: number): boolean {
+  return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/**
+ * Character unigrams and bigrams of a CJK run [start, end): words there are not separated by
+ * spaces, so a run is a whole clause and its character n-grams play the part of words. Lexicon
+ * entries of 2 to 4 characters (domain-lexicon-multilingual.ts) are found by their token hash at
+ * every position, so a CJK term borrows the weight its domain's vocabulary learned elsewhere.
+ */
+function emitCjkNgrams(out: FeatureBuffer, n: number, text: string, start: number, end: number, mask: number): number {
+  let prev = 0;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    out.buckets[n] = fmix(Math.imul(SEED_CJK ^ c, 16777619)) & mask;
+    out.kinds[n] = FeatureKind.WORD;
+    out.starts[n] = k;
+    out.ends[n++] = k + 1;
+    if (k > start) {
+      out.buckets[n] = fmix(Math.imul(Math.imul(SEED_CJK ^ prev, 16777619) ^ c, 16777619)) & mask;
+      out.kinds[n] = FeatureKind.WORD;
+      out.starts[n] = k - 1;
+      out.ends[n++] = k + 1;
+    }
+    prev = c;
+    let h = Math.imul(SEED_WORD ^ c, 16777619);
+    for (let j = k + 1; j < end && j < k + MAX_CJK_TERM; j++) {
+      h = Math.imul(h ^ text.charCodeAt(j), 16777619);
+      const domain = LEXICON_BY_HASH.get(fmix(h));
+      if (domain === undefined || domain === CHAT_WORD) continue;
+      out.buckets[n] = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + domain + 1, 0x9e3779b1)) & mask;
+      out.kinds[n] = FeatureKind.CUE | LEXICON_HIT;
+      out.starts[n] = k;
+      out.ends[n++] = j + 1;
+    }
+  }
+  return n;
 }
 
 function ratioBucket(part: number, whole: number): number {
@@ -485,12 +645,21 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
   let latex = 0;
   let lineStart = true;
   let lineIndent = 0;
+  // The current line: where it starts, its first token's hash (0 before any token) and last character.
+  let lineFrom = 0;
+  let lineFirst = 0;
+  let lineLast = 0;
+  let lineEnd = 0;
+  const tailFrom = len >= TAIL_MIN_TEXT ? len - TAIL_CHARS : len;
+  let prevIsWord = false;
   let i = 0;
   while (i < len) {
     let c = text.charCodeAt(i);
     let cls = classOf(c);
     if (cls === SPACE) {
       if (c === 10) {
+        if (lineFirst !== 0) n = emitLineShape(out, n, lineFirst, lineLast, lineFrom, lineEnd, lineFrom >= tailFrom, mask);
+        lineFirst = 0;
         lineStart = true;
         lineIndent = 0;
       } else if (lineStart) {
@@ -501,9 +670,11 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     }
     if (lineStart) {
       lineStart = false;
+      lineFrom = i;
       if (lineIndent >= 2) indented++;
       const marker = optionMarkerLength(text, i);
       if (marker > 0) {
+        lineFrom = i + marker;
         // Option letters ("A.", "(b)", "c )") are format, not content: every class has
         // multiple-choice sources, and as features they tie a class to one benchmark's layout.
         choices++;
@@ -515,6 +686,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     let h = SEED_WORD;
     let isWord = false;
     let hasUnderscore = false;
+    let cjk = false;
     let tokenLexicon = -1;
     if (cls === LETTER) {
       isWord = true;
@@ -524,6 +696,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         if (cls === LETTER) {
           h = Math.imul(h ^ c, 16777619);
           if (c === 95) hasUnderscore = true;
+          else if (c >= 0x3040 && !cjk) cjk = isCjk(c);
         }
         else if (cls === DIGIT) {
           h = Math.imul(h ^ 48, 16777619);
@@ -539,7 +712,8 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
           digits++;
           if (shown++ < 4) h = Math.imul(h ^ 48, 16777619);
         } else if ((c === 46 || c === 44) && i + 1 < len && classOf(text.charCodeAt(i + 1)) === DIGIT) {
-          h = Math.imul(h ^ c, 16777619);
+          // A decimal comma reads as a point: "2,75 €" is the same number shape as "$2.75".
+          h = Math.imul(h ^ 46, 16777619);
         } else break;
         i++;
       }
@@ -565,29 +739,31 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
       if (taken === 3 && c === 96 && text.charCodeAt(i - 2) === 96 && text.charCodeAt(i - 3) === 96) tokenLexicon = 1;
     }
     visible += i - start;
-    // Sentence punctuation alone (`?`, `.`, `,`, `!`) says how a text is written, not what it is
-    // about: as features it made every short, digit-free question look like trivia.
-    if (i - start === 1 && !isWord) {
-      const p = text.charCodeAt(start);
-      if (p === 63 || p === 46 || p === 44 || p === 33) continue;
-    }
     const tokenHash = fmix(h);
+    lineLast = text.charCodeAt(i - 1);
+    lineEnd = i;
+    if (i - start === 1 && !isWord && isProsePunctuation(text, start)) continue;
     const known = LEXICON_BY_HASH.get(tokenHash);
     if (isWord && known === CHAT_WORD) continue;
+    // A line's shape starts at its first token that carries meaning (not "hey", not "¿").
+    if (lineFirst === 0) lineFirst = tokenHash || 1;
     const tokenKind = !isWord && classOf(text.charCodeAt(start)) === DIGIT ? TOKEN_NUMBER : i - start === 1 && isOperator(text.charCodeAt(start)) ? TOKEN_OPERATOR : TOKEN_OTHER;
     if (tokenKind === TOKEN_NUMBER && before1 === TOKEN_OPERATOR && before2 === TOKEN_NUMBER) tokenLexicon = 0; // bare arithmetic is math
     before2 = before1;
     before1 = tokenKind;
+    // Numbers, symbols and LaTeX commands (and bigrams with one of them) are structure, words are text.
+    const group = isWord ? 0 : STRUCTURE;
     buckets[n] = tokenHash & mask;
-    kinds[n] = FeatureKind.WORD;
+    kinds[n] = FeatureKind.WORD | group;
     starts[n] = start;
     ends[n++] = i;
     if (hasPrev) {
       buckets[n] = fmix(Math.imul(prevHash, 0x9e3779b1) ^ tokenHash ^ SEED_BIGRAM) & mask;
-      kinds[n] = FeatureKind.BIGRAM;
+      kinds[n] = FeatureKind.BIGRAM | (prevIsWord ? group : STRUCTURE);
       starts[n] = prevStart;
       ends[n++] = i;
     }
+    prevIsWord = isWord;
     prevHash = tokenHash;
     hasPrev = true;
     prevStart = start;
@@ -596,7 +772,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
       const bucket = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)) & mask;
       for (let r = 0; r < LEXICON_REPEAT; r++) {
         buckets[n] = bucket;
-        kinds[n] = FeatureKind.CUE | LEXICON_HIT;
+        kinds[n] = FeatureKind.CUE | LEXICON_HIT | group;
         starts[n] = start;
         ends[n++] = i;
       }
@@ -619,6 +795,10 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         prevClusterStart = start;
       }
       prevCluster = cluster;
+      if (cjk) {
+        n = emitCjkNgrams(out, n, text, start, Math.min(i, start + MAX_CJK_RUN), mask);
+        continue;
+      }
       const wordLen = Math.min(i - start, MAX_CHAR_WORD);
       const last = wordLen + 1;
       // The word padded as <word>, digits read 0: the n-gram loops below then have no branches.
@@ -636,11 +816,13 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         const stop = Math.min(p + 4, last);
         for (let j = p + 2; j <= stop; j++) {
           g = Math.imul(g ^ padded[j], 16777619);
+          kinds[n] = FeatureKind.CHAR;
           buckets[n++] = fmix(g) & mask;
         }
       }
     }
   }
+  if (lineFirst !== 0) n = emitLineShape(out, n, lineFirst, lineLast, lineFrom, lineEnd, lineFrom >= tailFrom, mask);
   // Cue emission is a plain function, not a closure: a closure over `n` and the arrays would move
   // them into a heap context and slow every access in the loop above.
   if (digits > 0) n = emitCue(out, n, CUE_DIGITS + ratioBucket(digits, visible), mask);

@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Prng } from './prng';
 import { DomainClassifier } from './domain-classifier';
-import { readDataset, readTrainingData, seedExamplesPath } from './dataset';
+import { readDataset, readTrainingData, seedExamplesPaths } from './dataset';
 import { encodeDataset, fitModel, trainModel } from './trainer';
-import { leaveOneSourceOut } from './evaluation';
+import { datasetOf, leaveOneSourceOut } from './evaluation';
 import { loadModel, saveModel } from './model-artifact';
 import { syntheticText, writeSyntheticDataset } from '../test/synthetic-data';
 
@@ -107,6 +107,17 @@ describe('training on a small synthetic dataset', () => {
     expect(fitModel(encoded, options).calibration.items).toBe(48);
   });
 
+  it('evaluates leave-one-dataset-out: the files of one dataset (any class) are held out together', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    const folds: string[] = [];
+    const report = leaveOneSourceOut(encodeDataset(items, options.bits), options, (heldOut) => folds.push(heldOut), 'dataset');
+    // code_a, math_a, other_a, science_a are the dataset "a"; the *_b files the dataset "b".
+    expect(folds).toEqual(['a', 'b']);
+    expect(report).toMatchObject({ method: 'leave-one-dataset-out', sources: 8, folds: 2, items: 480 });
+    expect(report.perSource).toHaveLength(8);
+    expect(datasetOf('science_exams_multilingual')).toBe(datasetOf('other_exams_multilingual'));
+  });
+
   it('adds seed examples as train-only items: in every fold, never evaluated', () => {
     const seeds = path.join(dir, 'seeds.jsonl');
     fs.writeFileSync(seeds, `${JSON.stringify({ text: 'compile the loop and fix the bug', domain: 'code', license: 'CC0-1.0' })}\n${JSON.stringify({ text: 'the painting of the old castle', domain: 'other' })}\n`);
@@ -122,8 +133,8 @@ describe('training on a small synthetic dataset', () => {
   });
 
   it('finds the committed seed examples: hand-written lines of every class', () => {
-    const file = seedExamplesPath();
-    expect(file).toMatch(/libs[/\\]classifier[/\\]data[/\\]seed-examples\.jsonl$/);
+    const files = seedExamplesPaths();
+    expect(files.some((file) => /libs[/\\]classifier[/\\]data[/\\]seed-examples\.jsonl$/.test(file))).toBe(true);
     const { items } = readTrainingData(path.join(dir, 'data'));
     const seeded = items.filter((item) => item.trainOnly);
     for (const domain of ['math', 'code', 'science', 'other']) expect(seeded.filter((item) => item.domain === domain).length).toBeGreaterThanOrEqual(50);

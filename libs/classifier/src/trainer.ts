@@ -1,7 +1,7 @@
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { LinearModel, softmaxInPlace } from './linear-model';
 import { Prng } from './prng';
-import { DEFAULT_TRUNCATION, FeatureBuffer, TruncationOptions, extractFeatures, normaliseText } from './text-features';
+import { DEFAULT_TRUNCATION, FeatureBuffer, STRUCTURE, TruncationOptions, extractFeatures, groupValue, normaliseText } from './text-features';
 
 /** One labelled text. `source` groups items for balancing and leave-one-source-out evaluation. */
 export interface TrainingItem {
@@ -56,8 +56,12 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
 /** A data set turned into hashed features once, reused by every fold of an evaluation. */
 export interface EncodedDataset {
   readonly bits: number;
-  /** Features of item i are buckets[offsets[i] .. offsets[i+1]). */
+  /**
+   * Features of item i are buckets[offsets[i] .. offsets[i+1]): its text group first, then from
+   * splits[i] its structure group (each group L2-normalised on its own, see text-features.ts).
+   */
   readonly offsets: Int32Array;
+  readonly splits: Int32Array;
   readonly buckets: Int32Array;
   readonly labels: Uint8Array;
   /** Index into sourceNames of each item. */
@@ -81,6 +85,7 @@ export interface CalibrationReport {
 export function encodeDataset(items: readonly TrainingItem[], bits: number, truncation: TruncationOptions = DEFAULT_TRUNCATION): EncodedDataset {
   const buffer = new FeatureBuffer();
   const offsets = new Int32Array(items.length + 1);
+  const splits = new Int32Array(items.length);
   let chunks: Int32Array[] = [];
   let total = 0;
   const labels = new Uint8Array(items.length);
@@ -90,8 +95,16 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
   items.forEach((item, i) => {
     const n = extractFeatures(normaliseText(item.text, truncation), bits, buffer);
     // Only the counted features: capped repeats (buffer.skip) are left out, as at inference.
+    // Text features first, then the structure group.
     const counted = new Int32Array(buffer.counted);
-    for (let k = 0, at = 0; k < n; k++) if (!buffer.skip[k]) counted[at++] = buffer.buckets[k];
+    let text = 0;
+    let structure = buffer.counted - buffer.countedStructure;
+    splits[i] = total + structure;
+    for (let k = 0; k < n; k++) {
+      if (buffer.skip[k]) continue;
+      if (buffer.kinds[k] & STRUCTURE) counted[structure++] = buffer.buckets[k];
+      else counted[text++] = buffer.buckets[k];
+    }
     chunks.push(counted);
     total += counted.length;
     offsets[i + 1] = total;
@@ -108,7 +121,7 @@ export function encodeDataset(items: readonly TrainingItem[], bits: number, trun
     at += chunk.length;
   }
   chunks = [];
-  return { bits, offsets, buckets, labels, sources, sourceNames: [...sourceIndex.keys()], trainOnly };
+  return { bits, offsets, splits, buckets, labels, sources, sourceNames: [...sourceIndex.keys()], trainOnly };
 }
 
 function maxFeatures(data: EncodedDataset): number {
@@ -151,23 +164,17 @@ function exampleWeights(data: EncodedDataset, indices: Int32Array, sourceBalance
 export function rawLogits(model: { weights: Float32Array; bias: Float32Array }, data: EncodedDataset, i: number, out: Float64Array): void {
   const w = model.weights;
   const s = data.offsets[i];
+  const m = data.splits[i];
   const e = data.offsets[i + 1];
-  let z0 = 0;
-  let z1 = 0;
-  let z2 = 0;
-  let z3 = 0;
-  for (let k = s; k < e; k++) {
-    const o = data.buckets[k] << 2;
-    z0 += w[o];
-    z1 += w[o + 1];
-    z2 += w[o + 2];
-    z3 += w[o + 3];
-  }
-  const v = e > s ? 1 / Math.sqrt(e - s) : 0;
-  out[0] = model.bias[0] + z0 * v;
-  out[1] = model.bias[1] + z1 * v;
-  out[2] = model.bias[2] + z2 * v;
-  out[3] = model.bias[3] + z3 * v;
+  out.set(model.bias);
+  sumKept(w, data.buckets, undefined, s, s, m, groupValue(m - s), out);
+  sumKept(w, data.buckets, undefined, s, m, e, groupValue(e - m), out);
+}
+
+/** A model fitted on one fold, as the evaluation uses it: raw logits of any item, and the temperature. */
+export interface FittedFold {
+  logits(i: number, out: Float64Array): void;
+  temperature: number;
 }
 
 /** NLL, expected calibration error (10 bins) and accuracy of logits at a temperature. */
@@ -225,6 +232,42 @@ export function fitTemperature(logits: Float64Array[], labels: number[]): number
 }
 
 /**
+ * Adds v × the weight rows of the features in buckets[from .. to) to z: all of them, or with a
+ * dropout mask only the kept ones (keep is indexed from `base`).
+ */
+function sumKept(w: Float32Array, buckets: Int32Array, keep: Uint8Array | undefined, base: number, from: number, to: number, v: number, z: Float64Array): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  for (let k = from; k < to; k++) {
+    if (keep && !keep[k - base]) continue;
+    const b = buckets[k] << 2;
+    a0 += w[b];
+    a1 += w[b + 1];
+    a2 += w[b + 2];
+    a3 += w[b + 3];
+  }
+  z[0] += a0 * v;
+  z[1] += a1 * v;
+  z[2] += a2 * v;
+  z[3] += a3 * v;
+}
+
+/** One AdaGrad step with L2 on the weight rows of the kept features in buckets[from .. to), each of value v. */
+function adagradStep(w: Float32Array, g2: Float32Array, buckets: Int32Array, keep: Uint8Array, base: number, from: number, to: number, v: number, grad: Float64Array, lr: number, l2: number): void {
+  for (let k = from; k < to; k++) {
+    if (!keep[k - base]) continue;
+    const b = buckets[k] << 2;
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const d = grad[c] * v + l2 * w[b + c];
+      g2[b + c] += d * d;
+      w[b + c] -= (lr * d) / (Math.sqrt(g2[b + c]) + 1e-8);
+    }
+  }
+}
+
+/**
  * Trains a softmax model with sparse AdaGrad on the items at `indices` (all items when omitted):
  * a stratified share is held out to fit the temperature, the rest trains the weights.
  */
@@ -251,9 +294,11 @@ export function fitModel(data: EncodedDataset, options: Partial<TrainOptions> = 
     prng.shuffle(order);
     for (const i of order) {
       const s = data.offsets[i];
+      const m = data.splits[i];
       const e = data.offsets[i + 1];
       // Dropout mask (xorshift32: a PRNG call per feature would dominate the step).
-      let kept = 0;
+      let keptText = 0;
+      let keptStructure = 0;
       for (let k = s; k < e; k++) {
         rnd ^= rnd << 13;
         rnd ^= rnd >>> 17;
@@ -261,29 +306,19 @@ export function fitModel(data: EncodedDataset, options: Partial<TrainOptions> = 
         rnd >>>= 0;
         const on = rnd >= dropThreshold || e - s === 1 ? 1 : 0;
         keep[k - s] = on;
-        kept += on;
+        if (k < m) keptText += on;
+        else keptStructure += on;
       }
-      if (kept === 0) {
+      if (keptText + keptStructure === 0) {
         keep[0] = 1;
-        kept = 1;
+        if (s < m) keptText = 1;
+        else keptStructure = 1;
       }
-      const v = 1 / Math.sqrt(kept);
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let k = s; k < e; k++) {
-        if (!keep[k - s]) continue;
-        const b = data.buckets[k] << 2;
-        a0 += w[b];
-        a1 += w[b + 1];
-        a2 += w[b + 2];
-        a3 += w[b + 3];
-      }
-      z[0] = bias[0] + a0 * v;
-      z[1] = bias[1] + a1 * v;
-      z[2] = bias[2] + a2 * v;
-      z[3] = bias[3] + a3 * v;
+      const vt = groupValue(keptText);
+      const vs = groupValue(keptStructure);
+      z.set(bias);
+      sumKept(w, data.buckets, keep, s, s, m, vt, z);
+      sumKept(w, data.buckets, keep, s, m, e, vs, z);
       softmaxInPlace(z);
       const label = data.labels[i];
       const wt = weightOf[i];
@@ -292,26 +327,8 @@ export function fitModel(data: EncodedDataset, options: Partial<TrainOptions> = 
         bias2[c] += grad[c] * grad[c];
         bias[c] -= (lr * grad[c]) / (Math.sqrt(bias2[c]) + 1e-8);
       }
-      const g0 = grad[0] * v;
-      const g1 = grad[1] * v;
-      const gg2 = grad[2] * v;
-      const g3 = grad[3] * v;
-      for (let k = s; k < e; k++) {
-        if (!keep[k - s]) continue;
-        const b = data.buckets[k] << 2;
-        let d = g0 + l2 * w[b];
-        g2[b] += d * d;
-        w[b] -= (lr * d) / (Math.sqrt(g2[b]) + 1e-8);
-        d = g1 + l2 * w[b + 1];
-        g2[b + 1] += d * d;
-        w[b + 1] -= (lr * d) / (Math.sqrt(g2[b + 1]) + 1e-8);
-        d = gg2 + l2 * w[b + 2];
-        g2[b + 2] += d * d;
-        w[b + 2] -= (lr * d) / (Math.sqrt(g2[b + 2]) + 1e-8);
-        d = g3 + l2 * w[b + 3];
-        g2[b + 3] += d * d;
-        w[b + 3] -= (lr * d) / (Math.sqrt(g2[b + 3]) + 1e-8);
-      }
+      adagradStep(w, g2, data.buckets, keep, s, s, m, vt, grad, lr, l2);
+      adagradStep(w, g2, data.buckets, keep, s, m, e, vs, grad, lr, l2);
     }
   }
   const heldLogits: Float64Array[] = [];

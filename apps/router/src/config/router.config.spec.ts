@@ -8,7 +8,8 @@ describe('router config', () => {
     expect(config.grpc.port).toBe(50051);
     expect(config.workers.addresses).toEqual({ math: ['127.0.0.1:50061'], code: ['127.0.0.1:50062'], science: ['127.0.0.1:50063'] });
     expect(config.limits.maxBatchSize).toBe(100_000);
-    expect(config.policy.fallback).toEqual({ kind: 'reject' });
+    expect(config.policy.fallback).toEqual({ kind: 'route' });
+    expect(config.policy.otherFallback).toEqual({ kind: 'reject' });
     expect(Object.isFrozen(config.limits)).toBe(true);
   });
 

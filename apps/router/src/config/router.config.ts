@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
 import { WorkerDomain } from '@slm/contracts';
-import { DEFAULT_ROUTE_POLICY, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
+import { DEFAULT_ROUTE_POLICY, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
 
 /** A comma-separated list of `host:port` addresses, or one `dns:///name:port` target. */
 const addressListSchema = z
@@ -57,10 +57,10 @@ export const routerConfigSchema = z
     ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
     ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
     ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
-    /** Below-threshold problems: reject (HTTP 422), domain:math|code|science, or worker:NAME. Default reject. */
-    ROUTER_FALLBACK: routeFallbackSchema.default({ kind: 'reject' }),
-    /** Problems classified `other`; same spelling. Default: ROUTER_FALLBACK. */
-    ROUTER_FALLBACK_OTHER: z.preprocess((v) => (v === '' ? undefined : v), routeFallbackSchema.optional()),
+    /** Below-threshold problems: route (to the top class, flagged lowConfidence), reject (HTTP 422), domain:math|code|science, or worker:NAME. Default route. */
+    ROUTER_FALLBACK: routeFallbackSchema.default(DEFAULT_ROUTE_POLICY.fallback),
+    /** Problems classified `other`: reject, domain:… or worker:…. Default: ROUTER_FALLBACK unless that is route, else reject. */
+    ROUTER_FALLBACK_OTHER: z.preprocess((v) => (v === '' ? undefined : v), otherFallbackSchema.optional()),
     /** Where a problem goes when its domain has no healthy replica: another domain, or reject (503). Default reject. */
     ROUTER_UNAVAILABLE_FALLBACK: unavailableFallbackSchema.default('reject'),
     /** Model ids accepted by /v1/chat/completions besides auto|math|code|science, as id=domain pairs. */
@@ -110,7 +110,7 @@ export const routerConfigSchema = z
     policy: {
       thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE } as Record<WorkerDomain, number>,
       fallback: env.ROUTER_FALLBACK,
-      otherFallback: env.ROUTER_FALLBACK_OTHER ?? env.ROUTER_FALLBACK,
+      otherFallback: defaultOtherFallback(env.ROUTER_FALLBACK_OTHER, env.ROUTER_FALLBACK),
     },
     modelAliases: env.ROUTER_MODEL_ALIASES,
   }));

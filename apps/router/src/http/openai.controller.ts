@@ -146,6 +146,7 @@ export class OpenAiController {
     res.setHeader('x-slm-route-confidence', route.confidence.toFixed(4));
     res.setHeader('x-slm-route-overridden', String(route.overridden));
     res.setHeader('x-slm-route-fallback', String(route.fallback));
+    res.setHeader('x-slm-route-low-confidence', String(route.lowConfidence));
     if (route.fallbackReason) res.setHeader('x-slm-route-fallback-reason', route.fallbackReason);
   }
 }

@@ -39,6 +39,20 @@ export interface RouteDecision {
    * The input features that weighed most for the top class, for explanations.
    */
   'topFeatures'?: (string)[];
+  /**
+   * True when the classifier's top class is a specialist under its threshold and the policy
+   * routed the problem to it anyway (the default): the answer may come from the wrong specialist.
+   */
+  'lowConfidence'?: (boolean);
+  /**
+   * The classifier's second most probable class (DOMAIN_UNSPECIFIED when the caller overrode
+   * without classifying).
+   */
+  'runnerUp'?: (_slmrouter_v1_Domain);
+  /**
+   * Probability of runner_up.
+   */
+  'runnerUpConfidence'?: (number | string);
 }
 
 /**
@@ -77,4 +91,18 @@ export interface RouteDecision__Output {
    * The input features that weighed most for the top class, for explanations.
    */
   'topFeatures': (string)[];
+  /**
+   * True when the classifier's top class is a specialist under its threshold and the policy
+   * routed the problem to it anyway (the default): the answer may come from the wrong specialist.
+   */
+  'lowConfidence': (boolean);
+  /**
+   * The classifier's second most probable class (DOMAIN_UNSPECIFIED when the caller overrode
+   * without classifying).
+   */
+  'runnerUp': (_slmrouter_v1_Domain__Output);
+  /**
+   * Probability of runner_up.
+   */
+  'runnerUpConfidence': (number);
 }
