@@ -42,12 +42,19 @@ interface RouteJson {
   lowConfidence?: boolean;
   runnerUp?: string;
   runnerUpConfidence?: number;
+  scores?: { domain: string; probability: number }[];
 }
 
 const domainName = (domain: string): string => domain.replace('DOMAIN_', '').toLowerCase();
 
+/** One line for stderr: the domain, why, and what the classifier thought. */
 function describeRoute(route: RouteJson): string {
-  const kind = route.overridden ? 'overridden' : route.fallback ? `fallback: ${route.fallbackReason}` : route.lowConfidence ? 'classified, low confidence' : 'classified';
+  if (route.overridden) {
+    // The confidence is the classifier's for its own top class, not for the forced domain: name it.
+    const top = route.scores?.[0];
+    return `route: ${domainName(route.domain)} (overridden${top ? `; the classifier said ${domainName(top.domain)} ${top.probability.toFixed(3)}` : ''})`;
+  }
+  const kind = route.fallback ? `fallback: ${route.fallbackReason}` : route.lowConfidence ? 'classified, low confidence' : 'classified';
   const runnerUp = route.runnerUp && route.runnerUp !== 'DOMAIN_UNSPECIFIED' ? `; runner-up ${domainName(route.runnerUp)} ${(route.runnerUpConfidence ?? 0).toFixed(3)}` : '';
   return `route: ${domainName(route.domain)} (confidence ${route.confidence.toFixed(3)}, ${kind}${runnerUp})`;
 }

@@ -92,10 +92,10 @@ describe('system: worker processes, router process and the slm CLI', () => {
   it('slm solve prints the route and the answer; --stream streams it', async () => {
     const plain = await run(['solve', 'Write a Python function that reverses a list', '--url', url]);
     expect(plain).toMatchObject({ code: 0, stdout: 'synthetic benchmark answer\n' });
-    expect(plain.stderr).toMatch(/^route: code \(confidence [0-9.]+, classified\)/);
+    expect(plain.stderr).toMatch(/^route: code \(confidence [0-9.]+, classified; runner-up [a-z]+ [0-9.]+\)/);
     const streamed = await run(['solve', 'anything at all', '--domain', 'math', '--stream', '--url', url]);
     expect(streamed.code).toBe(0);
-    expect(streamed.stderr).toMatch(/^route: math \(confidence [0-9.]+, overridden\)/);
+    expect(streamed.stderr).toMatch(/^route: math \(overridden; the classifier said [a-z]+ [0-9.]+\)/);
     expect(streamed.stdout).toContain('synthetic benchmark answer');
   });
 
