@@ -12,12 +12,11 @@ import {
   EvalReport,
   HoldOut,
   TrainOptions,
-  calibrationStats,
   clusterWords,
   classifyLines,
   encodeDataset,
   fitModel,
-  fitTemperature,
+  heldOutCalibration,
   NamedReport,
   encodeWordNgrams,
   fitLogisticBaseline,
@@ -76,19 +75,6 @@ function summaryOf(report: EvalReport): Record<string, unknown> {
 function jsonOf(report: EvalReport): Omit<EvalReport, 'logits' | 'labels' | 'probabilities' | 'itemSources'> {
   const { logits: _logits, labels: _labels, probabilities: _probabilities, itemSources: _itemSources, ...rest } = report;
   return rest;
-}
-
-function sourceCalibration(report: EvalReport): Record<string, unknown> & { temperature: number } {
-  const logits: Float64Array[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < report.labels.length; i++) {
-    logits.push(report.logits.subarray(i * DOMAINS.length, (i + 1) * DOMAINS.length));
-    labels.push(report.labels[i]);
-  }
-  const temperature = fitTemperature(logits, labels);
-  const before = calibrationStats(logits, labels, 1);
-  const after = calibrationStats(logits, labels, temperature);
-  return { method: 'leave-one-source-out predictions', items: labels.length, temperature, nllBefore: before.nll, nllAfter: after.nll, eceBefore: before.ece, eceAfter: after.ece };
 }
 
 function addTrainFlags(command: Command): Command {
@@ -207,7 +193,7 @@ export function registerClassifierCommands(program: Command): void {
     const loso = flags.loso ? leaveOneSourceOut(encoded, options, (s, done, total) => note(`loso ${done}/${total} ${s}\n`)) : undefined;
     // With --loso the temperature is refitted on predictions for sources the model never saw:
     // calibrated for new phrasing, not only for the training distribution.
-    const calibration = loso ? sourceCalibration(loso) : { method: 'random stratified held-out split', ...fitted.calibration };
+    const calibration = loso ? heldOutCalibration(loso) : { method: 'random stratified held-out split', ...fitted.calibration };
     const model = { ...fitted.model, temperature: calibration.temperature };
     const perClass = Object.fromEntries(DOMAINS.map((d) => [d, dataset.files.reduce((sum, f) => sum + f.perClass[d], 0)]));
     const manifest = saveModel(model, flags.out, {

@@ -1,6 +1,6 @@
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { softmaxInPlace } from './linear-model';
-import { EncodedDataset, FittedFold, TrainOptions, fitModel, rawLogits } from './trainer';
+import { EncodedDataset, FittedFold, TrainOptions, calibrationStats, fitModel, fitTemperature, rawLogits } from './trainer';
 
 export interface ClassMetrics {
   precision: number;
@@ -238,23 +238,54 @@ export interface PolicyCounts {
   rejected: number;
 }
 
+/** A temperature fitted on held-out predictions, and what it does to their calibration. */
+export interface HeldOutCalibration {
+  method: string;
+  items: number;
+  temperature: number;
+  nllBefore: number;
+  nllAfter: number;
+  eceBefore: number;
+  eceAfter: number;
+}
+
+/**
+ * The temperature that minimises the log-likelihood of the held-out (raw) logits: what
+ * `slm router train --loso` ships, so probabilities are calibrated for sources the model never saw.
+ */
+export function heldOutCalibration(report: EvalReport): HeldOutCalibration {
+  const logits: Float64Array[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < report.labels.length; i++) {
+    logits.push(report.logits.subarray(i * CLASS_COUNT, (i + 1) * CLASS_COUNT));
+    labels.push(report.labels[i]);
+  }
+  const temperature = fitTemperature(logits, labels);
+  const before = calibrationStats(logits, labels, 1);
+  const after = calibrationStats(logits, labels, temperature);
+  return { method: `${report.method} predictions`, items: labels.length, temperature, nllBefore: before.nll, nllAfter: after.nll, eceBefore: before.ece, eceAfter: after.ece };
+}
+
 /**
  * What the default route policy (route to the best specialist, flag it under the threshold, reject
- * only `other`) would do with each held-out item.
+ * only `other`) would do with each held-out item, its probabilities taken from the raw logits at
+ * `temperature` (the shipped artifact's, fitted on these predictions by {@link heldOutCalibration}).
  */
-export function policyCounts(report: EvalReport, thresholds: Record<'math' | 'code' | 'science', number>): PolicyCounts[] {
+export function policyCounts(report: EvalReport, thresholds: Record<'math' | 'code' | 'science', number>, temperature: number): PolicyCounts[] {
   const bySource = new Map<string, PolicyCounts>();
+  const p = new Float64Array(CLASS_COUNT);
   for (let k = 0; k < report.labels.length; k++) {
     const source = report.itemSources[k];
     let row = bySource.get(source);
     if (!row) bySource.set(source, (row = { source, domain: DOMAINS[report.labels[k]], items: 0, lowConfidence: 0, rejected: 0 }));
     row.items++;
-    const o = k * CLASS_COUNT;
+    p.set(report.logits.subarray(k * CLASS_COUNT, (k + 1) * CLASS_COUNT));
+    softmaxInPlace(p, temperature);
     let best = 0;
-    for (let c = 1; c < CLASS_COUNT; c++) if (report.probabilities[o + c] > report.probabilities[o + best]) best = c;
+    for (let c = 1; c < CLASS_COUNT; c++) if (p[c] > p[best]) best = c;
     const top = DOMAINS[best];
     if (top === 'other') row.rejected++;
-    else if (report.probabilities[o + best] < thresholds[top]) row.lowConfidence++;
+    else if (p[best] < thresholds[top]) row.lowConfidence++;
   }
   return [...bySource.values()];
 }
@@ -343,7 +374,8 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
     row('macro-F1 math/code/science alone (items of those classes, argmax over them)', (r) => f3(r.macroF1Specialists3Class)),
     row('accuracy math/code/science alone', (r) => pct(r.accuracySpecialists3Class)),
     row('mean F1 of math, code, science within the 4-class problem', (r) => f3(r.macroF1SpecialistsIn4Class)),
-    row('expected calibration error (10 bins, held-out)', (r) => f3(r.ece)),
+    row('expected calibration error (10 bins, held-out, the temperature of each fold)', (r) => f3(r.ece)),
+    row('expected calibration error at one temperature fitted on these predictions (as `train --loso` ships)', (r) => f3(heldOutCalibration(r).eceAfter)),
     '',
     '## Per class (4 classes): F1 (precision / recall)',
     '',
@@ -372,7 +404,8 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
       }),
   ];
   if (context.thresholds) {
-    const counts = policyCounts(report, context.thresholds);
+    const calibration = heldOutCalibration(report);
+    const counts = policyCounts(report, context.thresholds, calibration.temperature);
     const total = counts.reduce((sum, c) => ({ ...sum, items: sum.items + c.items, lowConfidence: sum.lowConfidence + c.lowConfidence, rejected: sum.rejected + c.rejected }), { source: 'all', domain: '', items: 0, lowConfidence: 0, rejected: 0 });
     const t = context.thresholds;
     lines.push(
@@ -381,7 +414,9 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
       '',
       `The default policy routes every problem whose best class is math, code or science to that worker, flags it`,
       `\`lowConfidence\` when its probability is under the threshold (math ${t.math}, code ${t.code}, science ${t.science}), and`,
-      'rejects only problems whose best class is `other`. Counts per source, from the held-out predictions above:',
+      'rejects only problems whose best class is `other`. Counts per source, from the held-out predictions above, with',
+      `probabilities at the temperature fitted on them (T = ${calibration.temperature.toFixed(2)}, as \`slm router train --loso\` ships it: held-out`,
+      `NLL ${f3(calibration.nllBefore)} → ${f3(calibration.nllAfter)}, expected calibration error ${f3(calibration.eceBefore)} → ${f3(calibration.eceAfter)}):`,
       '',
       '| source | class | items | flagged lowConfidence | rejected (other wins) |',
       '|---|---|---|---|---|',

@@ -11,8 +11,8 @@ export { SEED_SOURCE, readDataset, readSeedExamples, readTrainingData, seedExamp
 export type { Dataset, DatasetFileSummary, TrainingDataOptions } from './dataset';
 export { ARTIFACT_FORMAT, ARTIFACT_VERSION, committedModelPath, loadModel, saveModel } from './model-artifact';
 export type { ArtifactManifest } from './model-artifact';
-export { datasetOf, leaveOneSourceOut, leaveOneSourceOutWith, policyCounts, renderEvalMarkdown } from './evaluation';
-export type { ClassMetrics, EvalContext, EvalReport, FoldProgress, HoldOut, NamedReport, PolicyCounts, SourceResult } from './evaluation';
+export { datasetOf, heldOutCalibration, leaveOneSourceOut, leaveOneSourceOutWith, policyCounts, renderEvalMarkdown } from './evaluation';
+export type { ClassMetrics, EvalContext, EvalReport, FoldProgress, HeldOutCalibration, HoldOut, NamedReport, PolicyCounts, SourceResult } from './evaluation';
 export { BASELINE_BITS, encodeWordNgrams, fitLogisticBaseline, fitNaiveBayes, wordNgramBuckets } from './baselines';
 export { DEFAULT_ROUTE_POLICY, SPECIALIST_DOMAINS, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, routePolicyEnvSchema } from './route-policy';
 export type { RouteFallback, RouteOutcome, RoutePolicy, SpecialistDomain } from './route-policy';
