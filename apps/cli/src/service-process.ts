@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
@@ -25,11 +26,19 @@ export interface ServiceProcessOptions {
   label?: string;
 }
 
-/** Starts a Node service as a child process, its output passed through (prefixed when labelled). */
+/**
+ * Starts a Node service as a child process, its output passed through (prefixed when labelled).
+ *
+ * The child gets a process group of its own, so a terminal's Ctrl-C reaches only us and we decide
+ * the order of the shutdown (and the child never receives the same signal twice), and an IPC
+ * channel whose end tells it that we are gone, however we died (SIGKILL included): it then shuts
+ * down by itself (`handleShutdown` in @slm/platform). No orphan is left behind.
+ */
 export function startServiceProcess(main: string, args: readonly string[], options: ServiceProcessOptions = {}): ChildProcess {
   const child = spawn(process.execPath, [main, ...args], {
     env: { ...process.env, ...options.env },
-    stdio: options.label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    stdio: options.label ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: true,
   });
   if (options.label) {
     for (const [stream, sink] of [
@@ -42,14 +51,27 @@ export function startServiceProcess(main: string, args: readonly string[], optio
   return child;
 }
 
-/** Resolves with the child's exit code (128 + signal number style codes for signals). */
-export function exitOf(child: ChildProcess): Promise<number> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1))));
+/** How a child process ended: with an exit code, or killed by a signal (one of the two is set). */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15;
+/** Resolves when the child has exited, however it ended (also when it already had). */
+export function exitStatusOf(child: ChildProcess): Promise<ExitStatus> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** `exited with code 3` or `was killed by SIGKILL`. */
+export function describeExit(status: ExitStatus): string {
+  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+}
+
+/** Resolves with the child's exit code, 128 + the signal's number when a signal ended it (as shells do). */
+export async function exitOf(child: ChildProcess): Promise<number> {
+  const { code, signal } = await exitStatusOf(child);
+  return code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
 }
 
 /**

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { loadConfig, portSchema, positiveIntSchema, startRedisServer } from '@slm/platform';
 import { loadProto, type GetInfoResponse__Output, type WorkerDomain } from '@slm/contracts';
-import { appMain, exitOf, startServiceProcess } from './service-process';
+import { appMain, describeExit, exitStatusOf, startServiceProcess, type ExitStatus } from './service-process';
 
 const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
 
@@ -23,40 +23,75 @@ const stackConfigSchema = z.object({
   ROUTER_GRPC_PORT: portSchema.default(50051),
   /** How long each service may take to become healthy (a real 950M model loads in tens of seconds). */
   SLM_STARTUP_TIMEOUT_MS: positiveIntSchema.default(600_000),
+  /** Restarts of one service within SLM_RESTART_WINDOW_MS before `slm up` gives up and stops the stack (0: never restart). Default 5. */
+  SLM_RESTART_LIMIT: z.coerce.number().int().min(0).default(5),
+  /** The sliding window those restarts are counted in, ms. Default 60000. */
+  SLM_RESTART_WINDOW_MS: positiveIntSchema.default(60_000),
+  /** Wait before a service's first restart, ms; it doubles with each further restart in the window, up to 30 s. Default 1000. */
+  SLM_RESTART_BACKOFF_MS: positiveIntSchema.default(1000),
 });
 type StackConfig = z.output<typeof stackConfigSchema>;
 
-interface RunningService {
-  name: string;
-  child: ChildProcess;
+/** The longest wait between a service's death and its restart, however many restarts came before. */
+const MAX_BACKOFF_MS = 30_000;
+
+/** One process of the stack, started (and restarted) the same way each time. */
+interface Service {
+  readonly name: string;
+  /** Starts the process; resolves once it runs (Redis: once it accepts connections). */
+  readonly spawn: () => Promise<ChildProcess>;
+  /** True once a restarted process serves again. */
+  readonly ready: () => Promise<boolean>;
+  child?: ChildProcess;
+  /** How the current child ended, once it has. */
+  exit?: ExitStatus;
+  /** When this service was restarted, within the last window. */
+  restarts: number[];
+  /** A restart waiting out its backoff. */
+  pendingRestart?: NodeJS.Timeout;
+  /** A (re)start in progress. */
+  starting?: Promise<unknown>;
 }
 
 /**
  * `npm start`: Redis (unless REDIS_URL is given), the three workers and the router, each in its own
  * process, started in order behind health checks. Ctrl-C or SIGTERM stops them all, router first so
  * no new work arrives, then the workers (which finish or hand back their jobs), then Redis.
+ *
+ * A service that dies once the stack is up (a crash, the out-of-memory killer's SIGKILL) is
+ * restarted after a backoff (SLM_RESTART_BACKOFF_MS, doubling); one that dies more than
+ * SLM_RESTART_LIMIT times within SLM_RESTART_WINDOW_MS is not: the stack stops and exits 1. A death
+ * during start-up stops the stack at once (that is a configuration problem, not bad luck).
  */
 export class StackLauncher {
-  private readonly services: RunningService[] = [];
+  private readonly services: Service[] = [];
+  private up = false;
   private stopping: Promise<number> | undefined;
+  /** Settles with the exit code once the stack has stopped. */
+  private readonly stopped: Promise<number>;
+  private markStopped: (code: number) => void = () => undefined;
 
   constructor(
     private readonly config: StackConfig = loadConfig(stackConfigSchema),
     private readonly print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  ) {}
+  ) {
+    this.stopped = new Promise((resolve) => (this.markStopped = resolve));
+  }
 
   /** Starts everything and resolves when the stack has stopped, with the exit code. */
   async run(): Promise<number> {
-    const onSignal = () => void this.stop('signal');
+    const onSignal = (signal: NodeJS.Signals) => void this.stop('signal', signal);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
       await this.start();
-      return await this.untilStopped();
+      this.up = true;
     } catch (error) {
-      this.print(`slm up: ${error instanceof Error ? error.message : String(error)}`);
-      await this.stop('failure');
-      return 1;
+      if (!this.stopping) this.print(`slm up: ${error instanceof Error ? error.message : String(error)}`);
+      void this.stop('failure');
+    }
+    try {
+      return await this.stopped;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -71,16 +106,21 @@ export class StackLauncher {
       science: this.config.SCIENCE_WORKER_GRPC_PORT,
     };
     for (const domain of DOMAINS) {
-      this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl });
+      const address = `127.0.0.1:${workerPorts[domain]}`;
+      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () => grpcHealthIsServing(address));
     }
     const infos = await Promise.all(DOMAINS.map((domain) => this.waitForWorker(domain, `127.0.0.1:${workerPorts[domain]}`)));
-    this.launch('router', appMain('router'), {
+    const routerUrl = `http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}`;
+    const routerEnv = {
       REDIS_URL: redisUrl,
       MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.math}`,
       CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.code}`,
       SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
-    });
-    await this.waitForHttp('router', `http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}/readyz`);
+    };
+    // A restarted router is back once it answers; readiness would also wait for every worker.
+    await this.launch('router', appMain('router'), routerEnv, () => httpIsOk(`${routerUrl}/healthz`));
+    await this.until('router', () => httpIsOk(`${routerUrl}/readyz`));
+    this.throwIfOneDied();
     this.printBanner(redisUrl, infos);
   }
 
@@ -102,18 +142,53 @@ export class StackLauncher {
     return { math: this.config.MATH_WORKER_GRPC_PORT, code: this.config.CODE_WORKER_GRPC_PORT, science: this.config.SCIENCE_WORKER_GRPC_PORT }[domain];
   }
 
-  private launch(name: string, main: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-    const child = startServiceProcess(main, args, { env, label: name });
-    this.services.push({ name, child });
-    return child;
+  private launch(name: string, main: string, env: Record<string, string>, ready: () => Promise<boolean>): Promise<void> {
+    return this.add({ name, ready, spawn: async () => startServiceProcess(main, [], { env, label: name }), restarts: [] });
   }
 
   private async startRedis(): Promise<string> {
     const dir = path.resolve(this.config.SLM_DATA_DIR, 'redis');
     fs.mkdirSync(dir, { recursive: true });
-    const redis = await startRedisServer({ dir, appendFsync: 'everysec' });
-    this.services.push({ name: 'redis', child: redis.child });
-    return redis.url;
+    let port: number | undefined; // a restarted Redis takes the same port, so every client reconnects to it
+    let url = '';
+    await this.add({
+      name: 'redis',
+      spawn: async () => {
+        const redis = await startRedisServer({ dir, appendFsync: 'everysec', boundToParent: true, ...(port ? { port } : {}) });
+        port = redis.port;
+        url = redis.url;
+        return redis.child;
+      },
+      ready: async () => true, // spawn resolves once it accepts connections
+      restarts: [],
+    });
+    return url;
+  }
+
+  /** Registers a service and starts its first process. */
+  private async add(service: Service): Promise<void> {
+    this.services.push(service);
+    await this.spawn(service);
+  }
+
+  /** Starts the service's process and watches it: its death, however it comes, is noticed. */
+  private async spawn(service: Service): Promise<void> {
+    const starting = (async () => {
+      const child = await service.spawn();
+      service.child = child;
+      service.exit = undefined;
+      void exitStatusOf(child).then((status) => {
+        service.exit = status;
+        this.onDeath(service, status);
+      });
+      if (this.stopping) child.kill('SIGTERM'); // started while the stack began to stop
+    })();
+    service.starting = starting;
+    try {
+      await starting;
+    } finally {
+      service.starting = undefined;
+    }
   }
 
   private async waitForWorker(domain: WorkerDomain, address: string): Promise<GetInfoResponse__Output> {
@@ -122,55 +197,106 @@ export class StackLauncher {
     return getWorkerInfo(address);
   }
 
-  private async waitForHttp(name: string, url: string): Promise<void> {
-    await this.until(name, async () => (await fetch(url).catch(() => undefined))?.ok ?? false);
-  }
-
-  /** Polls `ready` until it holds; fails when the service exits or the start-up timeout passes. */
+  /** Polls `ready` until it holds; fails when any service dies or the start-up timeout passes. */
   private async until(name: string, ready: () => Promise<boolean>): Promise<void> {
-    const service = this.services.find((s) => s.name === name);
     const deadline = Date.now() + this.config.SLM_STARTUP_TIMEOUT_MS;
     while (!(await ready())) {
       if (this.stopping) throw new Error('stopped during start-up');
-      if (service && service.child.exitCode !== null) throw new Error(`${name} exited with code ${service.child.exitCode} during start-up`);
+      this.throwIfOneDied();
       if (Date.now() > deadline) throw new Error(`${name} was not healthy after ${this.config.SLM_STARTUP_TIMEOUT_MS} ms`);
       await sleep(200);
     }
   }
 
-  /** Resolves when a signal stopped the stack (0) or a service died (1, and the rest are stopped). */
-  private untilStopped(): Promise<number> {
-    return new Promise((resolve) => {
-      for (const service of this.services) {
-        void exitOf(service.child).then((code) => {
-          if (!this.stopping) this.print(`slm up: ${service.name} exited with code ${code}; stopping the stack`);
-          void this.stop(this.stopping ? 'signal' : 'failure').then(resolve);
-        });
-      }
-      if (this.stopping) void this.stopping.then(resolve);
-    });
+  private throwIfOneDied(): void {
+    const dead = this.services.find((s) => s.exit);
+    if (dead?.exit) throw new Error(`${dead.name} ${describeExit(dead.exit)} during start-up`);
   }
 
-  private stop(reason: 'signal' | 'failure'): Promise<number> {
-    this.stopping ??= (async () => {
-      if (reason === 'signal') this.print('slm up: stopping (router, then workers, then Redis)…');
-      // The router first (no new work), then the workers (in-flight jobs finish or go back to the queue), Redis last.
+  /** A service died: during start-up `until` reports it; once up, restart it or give up. */
+  private onDeath(service: Service, status: ExitStatus): void {
+    if (this.stopping || !this.up) return;
+    const { config } = this;
+    const now = Date.now();
+    service.restarts = service.restarts.filter((at) => now - at < config.SLM_RESTART_WINDOW_MS);
+    const what = `slm up: ${service.name} ${describeExit(status)}`;
+    if (service.restarts.length >= config.SLM_RESTART_LIMIT) {
+      this.print(`${what}; it was restarted ${service.restarts.length} times within ${config.SLM_RESTART_WINDOW_MS} ms (SLM_RESTART_LIMIT ${config.SLM_RESTART_LIMIT}): giving up, stopping the stack`);
+      void this.stop('failure');
+      return;
+    }
+    const delay = Math.min(config.SLM_RESTART_BACKOFF_MS * 2 ** service.restarts.length, MAX_BACKOFF_MS);
+    service.restarts.push(now);
+    this.print(`${what}; restarting it in ${delay} ms (restart ${service.restarts.length} of at most ${config.SLM_RESTART_LIMIT} within ${config.SLM_RESTART_WINDOW_MS} ms)`);
+    service.pendingRestart = setTimeout(() => void this.restart(service), delay);
+  }
+
+  private async restart(service: Service): Promise<void> {
+    service.pendingRestart = undefined;
+    if (this.stopping) return;
+    try {
+      await this.spawn(service);
+    } catch (error) {
+      // Could not even start (Redis's port taken meanwhile, say): that counts as one more death.
+      this.print(`slm up: ${service.name} did not start again: ${error instanceof Error ? error.message : String(error)}`);
+      this.onDeath(service, { code: 1, signal: null });
+      return;
+    }
+    const child = service.child;
+    const deadline = Date.now() + this.config.SLM_STARTUP_TIMEOUT_MS;
+    while (!this.stopping && service.child === child && !service.exit && Date.now() < deadline) {
+      if (await service.ready().catch(() => false)) {
+        this.print(`slm up: ${service.name} is back (pid ${child?.pid})`);
+        return;
+      }
+      await sleep(200);
+    }
+    if (!this.stopping && service.child === child && !service.exit) {
+      this.print(`slm up: ${service.name} was restarted but is not healthy after ${this.config.SLM_STARTUP_TIMEOUT_MS} ms`);
+    }
+  }
+
+  /**
+   * Stops every service, router first (no new work), then the workers (in-flight jobs finish or go
+   * back to the queue), Redis last, and resolves with the stack's exit code: 0 after a signal, 1
+   * after a failure. A repeated signal changes nothing (a terminal's Ctrl-C under `npm start`
+   * arrives twice, from the terminal and from npm); each service bounds its own shutdown.
+   */
+  private stop(reason: 'signal' | 'failure', signal?: NodeJS.Signals): Promise<number> {
+    if (this.stopping) {
+      if (signal) this.print(`slm up: ${signal}: still stopping (${this.running().join(', ') || 'nothing'} still running)`);
+      return this.stopping;
+    }
+    this.stopping = (async () => {
+      if (reason === 'signal') this.print(`slm up: ${signal ?? 'signal'}: stopping (router, then workers, then Redis)…`);
+      for (const service of this.services) clearTimeout(service.pendingRestart);
       const order = ['router', ...DOMAINS.map((d) => `${d}-worker`), 'redis'];
       const groups = [order.slice(0, 1), order.slice(1, 4), order.slice(4)];
       for (const group of groups) {
-        await Promise.all(
-          this.services
-            .filter((s) => group.includes(s.name))
-            .map(async (s) => {
-              if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
-              await exitOf(s.child);
-            }),
-        );
+        await Promise.all(this.services.filter((s) => group.includes(s.name)).map((s) => this.stopService(s)));
       }
-      return reason === 'signal' ? 0 : 1;
+      const code = reason === 'signal' ? 0 : 1;
+      this.markStopped(code);
+      return code;
     })();
     return this.stopping;
   }
+
+  private async stopService(service: Service): Promise<void> {
+    await service.starting?.catch(() => undefined); // what starts after the stop began is killed by `spawn`
+    const child = service.child;
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exitStatusOf(child);
+  }
+
+  private running(): string[] {
+    return this.services.filter((s) => s.child && s.child.exitCode === null && s.child.signalCode === null).map((s) => s.name);
+  }
+}
+
+async function httpIsOk(url: string): Promise<boolean> {
+  return (await fetch(url).catch(() => undefined))?.ok ?? false;
 }
 
 const healthDefinition = () =>

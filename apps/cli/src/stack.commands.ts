@@ -5,7 +5,7 @@ import { StackLauncher } from './stack-launcher';
 export function registerStackCommands(program: Command): void {
   program
     .command('up')
-    .description('start Redis (unless REDIS_URL is set), the three workers and the router; Ctrl-C stops them all')
+    .description('start Redis (unless REDIS_URL is set), the three workers and the router, restarting one that dies; Ctrl-C stops them all')
     .action(async () => {
       process.exitCode = await new StackLauncher().run();
     });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createLogger } from '@slm/platform';
 import type { RouterConfig } from './config/router.config';
@@ -47,7 +48,9 @@ export interface StartRouterOptions {
 
 /** Builds and starts the router (HTTP and gRPC) from a validated config and a classifier. */
 export async function startRouter(config: RouterConfig, classifier: RouteClassifier, options: StartRouterOptions = {}): Promise<RunningRouter> {
-  const app = await NestFactory.create(RouterModule.forRoot(config, classifier), { bodyParser: false, logger: options.logLevels ?? new PinoNestLogger() });
+  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier), { bodyParser: false, logger: options.logLevels ?? new PinoNestLogger() });
+  // Naming the framework tells a scanner what to try and a caller nothing.
+  app.disable('x-powered-by');
   app.use(bodyReader(config.limits.maxBodyBytes));
   app.useGlobalFilters(new HttpErrorsFilter());
   const document = SwaggerModule.createDocument(

@@ -64,3 +64,29 @@ export function publicMessageOf(error: unknown): string {
   if (errorCodeOf(error) === ErrorCode.INTERNAL) return 'internal error (see the server log)';
   return error instanceof Error ? error.message : String(error);
 }
+
+/** How many characters of caller input an error message quotes (see {@link echoInput}). */
+export const ECHO_MAX_CHARS = 64;
+
+/**
+ * Caller input as an error message may quote it: at most `max` characters (default
+ * {@link ECHO_MAX_CHARS}), then "…"; control characters and lone surrogates written as `\uXXXX`.
+ * Every message that repeats what a caller sent goes through here, so a 10,000-character id
+ * comes back as 65 characters and a CR/LF never breaks a log line.
+ */
+export function echoInput(value: unknown, max = ECHO_MAX_CHARS): string {
+  let echoed = '';
+  let count = 0;
+  for (const char of String(value)) {
+    if (count === max) return `${echoed}…`;
+    echoed += isUnprintable(char) ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}` : char;
+    count++;
+  }
+  return echoed;
+}
+
+function isUnprintable(char: string): boolean {
+  const code = char.charCodeAt(0);
+  // C0 controls, DEL and C1 controls; a lone surrogate is one code unit in 0xD800-0xDFFF.
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (char.length === 1 && code >= 0xd800 && code <= 0xdfff);
+}

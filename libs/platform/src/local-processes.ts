@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for services, tests and benchmarks). */
 export function freePort(): Promise<number> {
@@ -20,6 +22,12 @@ export interface RedisServerOptions {
   dir?: string;
   /** Keep an append-only file, fsynced `always` or `everysec`. Default: no persistence. */
   appendFsync?: 'always' | 'everysec';
+  /**
+   * Tie Redis to this process, as `slm up` does: a process group of its own (a terminal's Ctrl-C
+   * reaches only us, and we stop Redis last) and, on Linux with util-linux's `setpriv`, SIGTERM from
+   * the kernel when this process dies, however it dies. Default false.
+   */
+  boundToParent?: boolean;
 }
 
 /** A redis-server child process started by {@link startRedisServer}. */
@@ -40,9 +48,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = options.appendFsync
     ? ['--appendonly', 'yes', '--appendfsync', options.appendFsync, '--dir', options.dir ?? '.']
     : ['--appendonly', 'no'];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const redis = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
+  const command = options.boundToParent ? [...parentDeathSignalPrefix(), ...redis] : redis;
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], detached: options.boundToParent ?? false });
   await new Promise<void>((resolve, reject) => {
     child.once('error', (error) =>
       reject(new Error(`cannot start redis-server (install it, e.g. apt-get install redis-server, or set REDIS_URL): ${error.message}`)),
@@ -63,4 +71,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await exited;
     },
   };
+}
+
+/**
+ * `setpriv --pdeathsig SIGTERM --` where util-linux has it (Linux): it asks the kernel to send the
+ * command SIGTERM when its parent dies, then execs it (same pid). Redis cannot watch its parent
+ * itself. Elsewhere nothing: Redis then outlives a parent killed by SIGKILL.
+ */
+function parentDeathSignalPrefix(): string[] {
+  if (process.platform !== 'linux') return [];
+  const found = (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, 'setpriv')));
+  return found ? ['setpriv', '--pdeathsig', 'SIGTERM', '--'] : [];
 }

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { AppError, ConfigError, ErrorCode, grpcErrorOf, httpErrorBody, httpStatusOf, loadConfig, portSchema } from './index';
+import { AppError, ConfigError, ErrorCode, REQUEST_ID_PATTERN, checkRequestId, describeIssues, echoInput, grpcErrorOf, httpErrorBody, httpStatusOf, loadConfig, portSchema, requestIdSchema } from './index';
 
 describe('error mapping', () => {
   it('maps caller mistakes to 4xx / INVALID_ARGUMENT with the message', () => {
@@ -50,5 +50,67 @@ describe('loadConfig', () => {
       expect(message).toContain('NAME');
       expect(message).toContain('LIMIT');
     }
+  });
+});
+
+describe('echoInput', () => {
+  it('quotes at most 64 characters, then "…", counting characters rather than UTF-16 units', () => {
+    expect(echoInput('nope')).toBe('nope');
+    expect(echoInput('b'.repeat(64))).toBe('b'.repeat(64));
+    expect(echoInput('b'.repeat(10_000))).toBe(`${'b'.repeat(64)}…`);
+    expect(echoInput('😀'.repeat(100))).toBe(`${'😀'.repeat(64)}…`);
+    expect(echoInput('abcdef', 3)).toBe('abc…');
+  });
+
+  it('writes control characters and unpaired surrogates as \\uXXXX', () => {
+    expect(echoInput('a\r\nb\u0000\u007f\u0085')).toBe('a\\u000d\\u000ab\\u0000\\u007f\\u0085');
+    expect(echoInput('x\ud800y')).toBe('x\\ud800y');
+    expect(echoInput('é 😀')).toBe('é 😀');
+  });
+});
+
+describe('request ids', () => {
+  it('are 1 to 128 characters from A-Z a-z 0-9 . _ : -', () => {
+    for (const id of ['a', 'req-1', 'tenant:job_1.2', '550e8400-e29b-41d4-a716-446655440000', 'x'.repeat(128)]) expect(REQUEST_ID_PATTERN.test(id)).toBe(true);
+    for (const id of ['', 'x'.repeat(129), 'a b', 'a/b', 'réq', 'a\nb', 'a\u0000']) expect(REQUEST_ID_PATTERN.test(id)).toBe(false);
+  });
+
+  it('say what is wrong, in the schema and the check alike, without quoting a long id', () => {
+    const rule = 'must be 1 to 128 characters from A-Z a-z 0-9 . _ : -';
+    expect(() => checkRequestId('', 'requestId')).toThrow(`requestId: ${rule}; it is empty`);
+    expect(() => checkRequestId('x'.repeat(100_000), 'requestId')).toThrow(`requestId: ${rule}; it has 100000 characters`);
+    expect(() => checkRequestId('réq', 'requestId')).toThrow(`requestId: ${rule}; character 2 is U+00E9 (é)`);
+    expect(() => checkRequestId('a\r\n', 'requestId')).toThrow(`requestId: ${rule}; character 2 is U+000D`);
+    expect(() => checkRequestId('a😀', 'requestId')).toThrow(`requestId: ${rule}; character 2 is U+1F600 (😀)`);
+    expect(checkRequestId('ok-1', 'requestId')).toBe('ok-1');
+    const parsed = requestIdSchema.safeParse('a b');
+    expect(parsed.success ? '' : parsed.error.issues[0]?.message).toBe(`${rule}; character 2 is U+0020`);
+  });
+});
+
+describe('describeIssues', () => {
+  const label = (path: string[]) => (path.length ? path.join('.') : 'request');
+
+  it("reports the problems of the union option the input's type matched, not zod's bare \"Invalid input\"", () => {
+    const content = z.union([z.string(), z.array(z.object({ type: z.literal('text') }))]);
+    const schema = z.object({ content, stop: z.union([z.string(), z.array(z.string()).max(1)]) });
+    const parsed = schema.safeParse({ content: [{ type: 'image_url' }], stop: ['a', 'b'] });
+    expect(parsed.success ? '' : describeIssues(parsed.error, label)).toBe(
+      'content.0.type: Invalid input: expected "text"; stop: Too big: expected array to have <=1 items',
+    );
+    const neither = schema.safeParse({ content: 7, stop: 'x' });
+    expect(neither.success ? '' : describeIssues(neither.error, label)).toBe('content: Invalid input: expected string or array');
+  });
+
+  it('quotes unknown keys and path segments through echoInput and lists at most ten problems', () => {
+    const long = 'k'.repeat(10_000);
+    const strict = z.object({ a: z.string() }).strict();
+    const parsed = strict.safeParse({ a: 'x', [long]: 1, b: 2, c: 3, d: 4, e: 5, f: 6 });
+    expect(parsed.success ? '' : describeIssues(parsed.error, label)).toBe(`request: Unrecognized keys: "${'k'.repeat(64)}…", "b", "c", "d", "e" and 1 more`);
+    const record = z.record(z.string(), z.string()).safeParse(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${long}${i}`, i])));
+    const message = record.success ? '' : describeIssues(record.error, label);
+    expect(message.split('; ')).toHaveLength(11);
+    expect(message).toMatch(/^k{64}…: Invalid input: expected string, received number; /);
+    expect(message).toMatch(/; and 2 more$/);
   });
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { ConfigError, createLogger, type Logger } from '@slm/platform';
+import { ConfigError, createLogger, handleShutdown, type Logger } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { EngineFactory } from './engine.factory';
 import { WorkerGrpcServer } from './worker-grpc.server';
@@ -37,10 +37,18 @@ export async function startWorker(policy: DomainPolicy, options: { env?: Record<
 }
 
 /**
+ * Time a worker's shutdown gets on top of its grace period, for handing jobs still running at the
+ * end of the grace period back to the queue and closing the engine; past it the process exits 1.
+ */
+export const HAND_BACK_MS = 10_000;
+
+/**
  * The `main` of a domain worker: validates the config (a bad one exits 1 with one message listing
- * every problem), starts the worker, and on SIGTERM/SIGINT shuts down gracefully and exits 0.
- * Signals are handled here rather than with Nest's enableShutdownHooks because that re-raises the
- * signal after the hooks, so the process would end by signal instead of with exit code 0.
+ * every problem), starts the worker, and on SIGTERM/SIGINT (or when the `slm` process that started
+ * it dies) shuts down gracefully and exits 0, at the latest SHUTDOWN_GRACE_MS + {@link HAND_BACK_MS}
+ * after the signal. Signals are handled here rather than with Nest's enableShutdownHooks because
+ * that re-raises the signal after the hooks, so the process would end by signal instead of with
+ * exit code 0.
  */
 export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
   const stderr = (line: string) => process.stderr.write(`${line}\n`);
@@ -53,28 +61,10 @@ export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
   }
   const logger = createLogger(`${policy.domain}-worker`, config.logLevel);
   let worker: RunningWorker | undefined;
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'signal received');
-    const closing = worker ? worker.close() : Promise.resolve();
-    closing.then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // A signal during start-up exits at once: nothing runs yet that could be handed back.
+  handleShutdown({ logger, graceMs: config.shutdownGraceMs + HAND_BACK_MS, close: () => worker?.close() ?? Promise.resolve() });
   try {
     worker = await startWorker(policy, { logger });
-    if (stopping) await worker.close();
   } catch (error) {
     logger.fatal({ err: error }, 'worker failed to start');
     process.exit(1);

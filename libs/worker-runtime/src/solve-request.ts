@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Domain, FinishReason as ProtoFinishReason, Problem, RouteDecision } from '@slm/contracts';
-import { AppError, ErrorCode } from '@slm/platform';
+import { AppError, ErrorCode, describeIssues, requestIdSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { ChatMessage, EngineGenerationOptions, FinishReason } from './engine.types';
 import type { WorkerConfig } from './worker.config';
@@ -33,7 +33,12 @@ export const problemSchema = z
     text: z.string().optional(),
     conversation: z.object({ messages: z.array(messageSchema) }).nullish(),
     options: optionsSchema,
-    requestId: z.string().max(200, 'requestId is longer than 200 characters').optional(),
+    // Empty is proto3's "unset": the worker then takes the transport's id or generates one.
+    requestId: z
+      .string()
+      .optional()
+      .transform((id) => id || undefined)
+      .pipe(requestIdSchema.optional()),
     metadata: z.record(z.string(), z.string()).optional(),
   })
   .superRefine((problem, ctx) => {
@@ -52,8 +57,7 @@ export type ValidProblem = z.output<typeof problemSchema>;
 export function validateProblem(problem: unknown): ValidProblem {
   const parsed = problemSchema.safeParse(problem ?? undefined);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${['problem', ...issue.path].join('.')}: ${issue.message}`);
-  throw new AppError(ErrorCode.INVALID_ARGUMENT, problems.join('; '));
+  throw new AppError(ErrorCode.INVALID_ARGUMENT, describeIssues(parsed.error, (path) => ['problem', ...path].join('.')));
 }
 
 /** The text a policy reads as "the question": the plain text or the last user turn. */

@@ -125,6 +125,29 @@ describe('Worker gRPC service', () => {
     });
   });
 
+  it('refuses a request id outside 1 to 128 of [A-Za-z0-9._:-] (in the problem or the x-request-id metadata) with INVALID_ARGUMENT', async () => {
+    const calls = engine.requests.length;
+    for (const [requestId, detail] of [
+      ['réq-1', /character 2 is U\+00E9/],
+      ['a\r\nb', /character 2 is U\+000D/],
+      ['a'.repeat(129), /it has 129 characters/],
+    ] as const) {
+      await expect(generate(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(new RegExp(`^INVALID_ARGUMENT: problem\\.requestId: must be 1 to 128 characters from A-Z a-z 0-9 \\. _ : -; ${detail.source}`)),
+      });
+      await expect(collectStream(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    }
+    const metadata = new grpc.Metadata();
+    metadata.set('x-request-id', 'a'.repeat(129));
+    const viaMetadata = new Promise((resolve, reject) => client.generate({ problem: { text: 'What is 2+2?' } }, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+    await expect(viaMetadata).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^INVALID_ARGUMENT: x-request-id metadata: must be 1 to 128 characters/) });
+    expect(engine.requests.length).toBe(calls);
+    // The longest id of the alphabet is fine.
+    const longest = `AZaz09._:-${'x'.repeat(118)}`;
+    expect((await generate(client, { problem: { text: 'What is 2+2?', requestId: longest } })).result?.requestId).toBe(longest);
+  });
+
   it('answers RESOURCE_EXHAUSTED at once when the engine queue is full, and a cancelled stream frees its slot', async () => {
     // Slot 1 of 1 decoding (hangs until cancelled), queue slot 1 of 1 waiting; the third is refused.
     const hanging = client.generateStream({ problem: { text: 'HANG please' } });

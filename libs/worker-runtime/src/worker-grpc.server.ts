@@ -13,7 +13,7 @@ import {
   type GenerateStreamResponse,
   type WorkerHandlers,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
+import { AppError, ErrorCode, checkRequestId, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
 import type { HealthImplementation } from 'grpc-health-check';
 import { SolveService } from './solve.service';
 import { ModelService } from './model.service';
@@ -160,7 +160,8 @@ function deadlineMsOf(call: AnyCall): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The router's x-request-id metadata, held to the same alphabet as a problem's requestId. */
 function requestIdOf(call: AnyCall): string | undefined {
   const value = call.metadata.get('x-request-id')[0];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return typeof value === 'string' && value !== '' ? checkRequestId(value, 'x-request-id metadata') : undefined;
 }

@@ -10,7 +10,8 @@ import { ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
  * Starts and stops the worker's parts in the one order that loses nothing. Start: gRPC binds
  * (health NOT_SERVING, GetInfo says LOADING), the model loads and warms up, health turns SERVING,
  * then the queue is consumed. Stop: health NOT_SERVING, the queue stops taking jobs and running
- * ones finish (or go back to the queue after the grace period), gRPC drains, the engine closes.
+ * ones finish (or go back to the queue after the grace period), gRPC drains for what is left of
+ * that same grace period, the engine closes.
  */
 @Injectable()
 export class WorkerLifecycle implements OnApplicationShutdown {
@@ -49,8 +50,10 @@ export class WorkerLifecycle implements OnApplicationShutdown {
     const grace = this.config.shutdownGraceMs;
     this.log.info({ graceMs: grace }, 'shutting down');
     this.grpcServer.setServing(false);
+    // One grace period for both: gRPC calls keep running while the queue drains, and get what is left.
+    const graceEnds = Date.now() + grace;
     await this.consumer.stop(grace);
-    await this.grpcServer.stop(grace);
+    await this.grpcServer.stop(Math.max(0, graceEnds - Date.now()));
     await this.model.close();
     this.log.info('stopped');
   }

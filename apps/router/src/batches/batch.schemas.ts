@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REQUEST_ID_RULE, requestIdSchema } from '@slm/platform';
 import { problemFields, withOneInput } from '../solve/problem.schemas';
 
 /** One problem of a batch (array item or JSONL line): a solve problem plus its own priority. */
@@ -12,7 +13,7 @@ export type BatchProblemInput = z.infer<typeof batchProblemSchema>;
 export const batchRequestSchema = z
   .object({
     problems: z.array(z.unknown()).min(1, 'a batch needs at least one problem'),
-    idempotencyKey: z.string().min(1).max(200).optional(),
+    idempotencyKey: requestIdSchema.optional().describe(`a resubmission with the same key returns the first batch (or the Idempotency-Key header). ${REQUEST_ID_RULE}`),
     priority: z.number().int().min(0).max(2_097_151).optional().describe('queue priority of every problem: 1 is the highest, 0 (default) the lowest'),
     metadata: z.record(z.string(), z.string()).optional(),
   })

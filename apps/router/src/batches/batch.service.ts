@@ -15,7 +15,7 @@ import {
   type RouteDecision__Output,
   type WorkerDomain,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, publicMessageOf } from '@slm/platform';
+import { AppError, ErrorCode, checkRequestId, echoInput, errorCodeOf, publicMessageOf } from '@slm/platform';
 import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
 import { protoDomainOf, workerDomainOf } from '../routing/domains';
 import { RoutingService } from '../routing/routing.service';
@@ -181,6 +181,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
 
   /** Queues a batch; with an idempotency key, a resubmission returns the first batch. */
   async submit(problems: readonly BatchProblem[], options: SubmitBatchOptions = {}): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
+    if (options.idempotencyKey !== undefined) checkRequestId(options.idempotencyKey, 'idempotencyKey');
     this.ensureRedis();
     await this.listening;
     const { maxBatchSize } = this.config.limits;
@@ -275,7 +276,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
   async status(batchId: string): Promise<BatchStatus__Output> {
     this.ensureRedis();
     const record = await this.redisCall(() => this.redis.hgetall(this.keys.batch(batchId)));
-    if (!record.total) throw new AppError(ErrorCode.NOT_FOUND, `batch ${batchId} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`);
+    if (!record.total) throw new AppError(ErrorCode.NOT_FOUND, `batch ${echoInput(batchId)} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`);
     const activeIndexes = await this.redisCall(() => this.redis.smembers(this.keys.active(batchId)));
     const domainChars = activeIndexes.length ? await this.redisCall(() => this.redis.get(this.keys.domains(batchId))) : '';
     const num = (field: string) => Number(record[field] ?? 0);

@@ -26,6 +26,12 @@ export const routerConfigSchema = z
     ROUTER_HTTP_PORT: portSchema.default(8080),
     /** gRPC port of the Router service. Default 50051. */
     ROUTER_GRPC_PORT: portSchema.default(50051),
+    /**
+     * On SIGTERM/SIGINT: how long in-flight requests may finish and connections close, ms; past it
+     * the router exits with code 1 and logs what was still open. Default 25000 (under Kubernetes'
+     * 30 s terminationGracePeriodSeconds of deploy/k8s/router.yaml).
+     */
+    ROUTER_SHUTDOWN_GRACE_MS: positiveIntSchema.default(25_000),
     /** Host both servers bind to. Default 0.0.0.0. */
     ROUTER_HOST: z.string().min(1).default('0.0.0.0'),
     /** Redis of the batch queues. Default redis://127.0.0.1:6379. */
@@ -107,6 +113,7 @@ export const routerConfigSchema = z
       requestTimeoutMs: env.ROUTER_REQUEST_TIMEOUT_MS,
     },
     batches: { resultTtlSeconds: env.ROUTER_RESULT_TTL_SECONDS, attempts: env.ROUTER_JOB_ATTEMPTS },
+    shutdown: { graceMs: env.ROUTER_SHUTDOWN_GRACE_MS },
     policy: {
       thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE } as Record<WorkerDomain, number>,
       fallback: env.ROUTER_FALLBACK,

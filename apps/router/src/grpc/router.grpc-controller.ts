@@ -15,6 +15,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
+import { checkText } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
 
 const WATCH_POLL_MS = 250;
@@ -88,6 +89,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
         void this.unary('classify', call, callback, async () => {
           const text = call.request.text ?? '';
           if (!text) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text is required');
+          checkText(text, 'text');
           if (text.length > this.config.limits.maxProblemChars) {
             throw new AppError(ErrorCode.INPUT_TOO_LONG, `text of ${text.length} characters exceeds ${this.config.limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`);
           }

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { AppError, ErrorCode, errorCodeOf } from '@slm/platform';
+import { AppError, ErrorCode, checkRequestId, echoInput, errorCodeOf } from '@slm/platform';
 import { batchProblemSchema, batchRequestSchema, offsetQuerySchema } from '../batches/batch.schemas';
 import { BatchService, type BatchProblem } from '../batches/batch.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
-import { sendError } from './body-reader.middleware';
+import { QUOTED_MESSAGE_MAX_CHARS, sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { jsonSchemaOf } from './openapi';
 
@@ -30,8 +30,9 @@ export class BatchesController {
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
     const request = this.requestOf(req.body);
     const headerPriority = header('x-priority');
+    const headerKey = header('idempotency-key');
     const options = {
-      idempotencyKey: request.idempotencyKey ?? header('idempotency-key'),
+      idempotencyKey: request.idempotencyKey ?? (headerKey !== undefined ? checkRequestId(headerKey, 'Idempotency-Key header') : undefined),
       priority: request.priority ?? (headerPriority !== undefined ? parseInput(offsetQuerySchema.shape.offset, headerPriority, 'X-Priority header') : undefined),
       metadata: request.metadata,
     };
@@ -103,7 +104,7 @@ function parseJsonLines(text: string): unknown[] {
     try {
       problems.push(JSON.parse(line));
     } catch (error) {
-      throw new AppError(ErrorCode.INVALID_ARGUMENT, `line ${i + 1} of the upload is not JSON: ${(error as Error).message}`);
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `line ${i + 1} of the upload is not JSON: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`);
     }
   }
   if (problems.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'the upload has no problems');

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, httpErrorBody, httpStatusOf } from '@slm/platform';
+import { AppError, ErrorCode, echoInput, httpErrorBody, httpStatusOf } from '@slm/platform';
 import type { HttpRequest, HttpResponse, NextFunction } from './http.types';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors';
 
@@ -6,10 +6,17 @@ const JSON_TYPES = /^application\/(json|[\w.+-]+\+json)\b/i;
 const LINES_TYPES = /^(application\/(jsonl|x-ndjson|ndjson|x-jsonlines)|text\/plain)\b/i;
 
 /**
+ * Bound on another library's message that quotes caller input (the JSON parser's snippet of the
+ * body, Express's undecodable path parameter), passed on through echoInput.
+ */
+export const QUOTED_MESSAGE_MAX_CHARS = 160;
+
+/**
  * Reads request bodies itself instead of Express's body-parser so that every failure is one of
  * our errors with our JSON body: oversize → 413 PAYLOAD_TOO_LARGE (checked against
- * Content-Length first, then while reading), malformed JSON → 400 INVALID_ARGUMENT.
- * JSON bodies become `req.body` objects; JSONL/plain-text uploads stay strings.
+ * Content-Length first, then while reading), bytes that are not UTF-8 or malformed JSON → 400
+ * INVALID_ARGUMENT. JSON bodies become `req.body` objects; JSONL/plain-text uploads stay strings.
+ * A leading byte-order mark is dropped.
  */
 export function bodyReader(maxBytes: number) {
   return (req: HttpRequest, res: HttpResponse, next: NextFunction): void => {
@@ -40,26 +47,42 @@ export function bodyReader(maxBytes: number) {
     });
     req.on('end', () => {
       if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.length === 0) {
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length === 0) {
         req.body = undefined;
         return next();
       }
-      if (LINES_TYPES.test(type)) {
+      const lines = LINES_TYPES.test(type);
+      if (!lines && type && !JSON_TYPES.test(type)) {
+        return sendError(req, res, new AppError(ErrorCode.INVALID_ARGUMENT, `unsupported Content-Type ${echoInput(type)}: send application/json (or application/jsonl for batch uploads)`));
+      }
+      const text = decodeUtf8(bytes);
+      if (text === undefined) return sendError(req, res, new AppError(ErrorCode.INVALID_ARGUMENT, 'body is not valid UTF-8'));
+      if (lines) {
         req.body = text;
         return next();
-      }
-      if (type && !JSON_TYPES.test(type)) {
-        return sendError(req, res, new AppError(ErrorCode.INVALID_ARGUMENT, `unsupported Content-Type ${type}: send application/json (or application/jsonl for batch uploads)`));
       }
       try {
         req.body = JSON.parse(text);
       } catch (error) {
-        return sendError(req, res, new AppError(ErrorCode.INVALID_ARGUMENT, `malformed JSON body: ${(error as Error).message}`));
+        return sendError(req, res, new AppError(ErrorCode.INVALID_ARGUMENT, `malformed JSON body: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`));
       }
       next();
     });
   };
+}
+
+/**
+ * The body as text, or undefined when it is not UTF-8. JSON is UTF-8 (RFC 8259), and a body that
+ * is not was meant as something else: decoding it leniently would hand the models U+FFFD where the
+ * caller's characters were, and answer a question nobody asked.
+ */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function tooLarge(maxBytes: number): AppError {

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { AppError, ErrorCode, errorCodeOf } from '@slm/platform';
-import { sendError } from './body-reader.middleware';
+import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
+import { QUOTED_MESSAGE_MAX_CHARS, sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 
 const CODE_OF_HTTP: Record<number, ErrorCode> = {
@@ -27,7 +27,7 @@ export class HttpErrorsFilter implements ExceptionFilter {
     let error = exception;
     if (exception instanceof HttpException) {
       const code = CODE_OF_HTTP[exception.getStatus()] ?? ErrorCode.INTERNAL;
-      const message = exception.getStatus() === 404 ? `no route ${req.method} ${req.path}` : exception.message;
+      const message = exception.getStatus() === 404 ? `no route ${req.method} ${echoInput(req.path)}` : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
       error = new AppError(code, message);
     }
     if (errorCodeOf(error) === ErrorCode.INTERNAL) this.logger.error({ err: exception, path: req.path }, 'unexpected error');

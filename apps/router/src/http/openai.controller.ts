@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FinishReason__Output, Problem, Result__Output, RouteDecision__Output, WorkerDomain } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf } from '@slm/platform';
+import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
@@ -136,7 +136,7 @@ export class OpenAiController {
     if ((DOMAIN_MODELS as readonly string[]).includes(model)) return model as WorkerDomain;
     const alias = this.config.modelAliases[model];
     if (alias) return alias;
-    throw new AppError(ErrorCode.NOT_FOUND, `model ${model} does not exist; use auto, math, code, science${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
+    throw new AppError(ErrorCode.NOT_FOUND, `model ${echoInput(model)} does not exist; use auto, math, code, science${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
   }
 
   private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined, requestId: string): void {

@@ -1,13 +1,20 @@
 import { z } from 'zod';
+import { echoInput } from '@slm/platform';
 
 const contentSchema = z.union([
   z.string(),
   z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).transform((parts, ctx) => {
     const bad = parts.find((p) => p.type !== 'text');
-    if (bad) ctx.addIssue({ code: 'custom', message: `content part type ${bad.type} is not supported (text only)` });
+    if (bad) ctx.addIssue({ code: 'custom', message: unsupportedPartMessage(bad.type) });
     return parts.map((p) => p.text ?? '').join('');
   }),
 ]);
+
+function unsupportedPartMessage(type: string): string {
+  const quoted = echoInput(type);
+  if (/image/i.test(type)) return `image content parts (type ${quoted}) are not supported: the models read text only; send the content as text`;
+  return `content part type ${quoted} is not supported: the models read text only; send text parts`;
+}
 
 /**
  * POST /v1/chat/completions as OpenAI defines it; fields the router does not use are accepted

@@ -4,7 +4,7 @@ import { errorCodeOf, httpErrorBody } from '@slm/platform';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
-import { classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
+import { checkText, classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.service';
 import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
@@ -75,6 +75,7 @@ export class SolveController {
   @ApiResponse({ status: 200, description: '{ route } (proto RouteDecision)' })
   classify(@Req() req: HttpRequest): { route: ReturnType<RoutingService['decide']> } {
     const { text } = parseInput(classifyRequestSchema, req.body);
+    checkText(text, 'text');
     this.metrics.requests.inc({ ingress: 'rest', operation: 'classify', code: 'OK' });
     return { route: this.routing.decide(text) };
   }

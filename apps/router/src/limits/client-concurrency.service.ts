@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode } from '@slm/platform';
+import { AppError, ErrorCode, echoInput } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 
 /**
@@ -16,7 +16,7 @@ export class ClientConcurrencyService {
   acquire(client: string): () => void {
     const count = this.inFlight.get(client) ?? 0;
     const limit = this.config.limits.maxConcurrentPerClient;
-    if (count >= limit) throw new AppError(ErrorCode.RATE_LIMITED, `client ${client} already has ${count} requests in flight (limit ${limit}, ROUTER_MAX_CONCURRENT_PER_CLIENT)`);
+    if (count >= limit) throw new AppError(ErrorCode.RATE_LIMITED, `client ${echoInput(client)} already has ${count} requests in flight (limit ${limit}, ROUTER_MAX_CONCURRENT_PER_CLIENT)`);
     this.inFlight.set(client, count + 1);
     let released = false;
     return () => {

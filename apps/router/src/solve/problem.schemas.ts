@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Problem } from '@slm/contracts';
-import { AppError, ErrorCode } from '@slm/platform';
+import { AppError, ErrorCode, REQUEST_ID_RULE, checkRequestId, describeIssues, requestIdSchema } from '@slm/platform';
 import type { RouterConfig } from '../config/router.config';
 
 /** Sampling and stopping controls, as REST callers send them (camelCase, all optional). */
@@ -25,7 +25,7 @@ export const problemFields = {
   messages: z.array(chatMessageSchema).min(1).optional(),
   domain: z.enum(['auto', 'math', 'code', 'science']).optional().describe('force a domain; auto (default) classifies'),
   options: generationOptionsSchema.optional(),
-  requestId: z.string().max(200).optional(),
+  requestId: requestIdSchema.optional().describe(`echoed in the result and logs; the idempotency key in batches. ${REQUEST_ID_RULE}; omit it to have one generated`),
   metadata: z.record(z.string(), z.string()).optional(),
 };
 
@@ -53,8 +53,24 @@ export const classifyRequestSchema = z.object({ text: z.string().min(1) }).stric
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'request'): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : what}: ${issue.message}`);
-  throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${problems.join('; ')}`);
+  throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${describeIssues(parsed.error, (path) => (path.length ? path.join('.') : what))}`);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text the models read is characters: no NUL (no character a caller types, an end of string to
+ * C code downstream, the usual sign of a binary upload) and no unpaired surrogate (a JSON
+ * `\ud800` escape that is no character, which protobuf would silently turn into U+FFFD).
+ */
+export function checkText(text: string, where: string): void {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: contains a NUL character (U+0000) at position ${nul + 1}; send text only`);
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone) {
+    const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: contains an unpaired surrogate (U+${code}) at position ${lone.index + 1}, which is no character; send valid Unicode text`);
+  }
 }
 
 /** The proto Problem of a REST problem. */
@@ -92,6 +108,15 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   for (const m of messages) {
     if (!['system', 'user', 'assistant'].includes(m.role ?? '')) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: message role must be system, user or assistant`);
   }
+  // Without a user turn there is no question: the classifier would read the other turns and
+  // route (or reject) something the caller never asked.
+  if (!problem.text && !messages.some((m) => m.role === 'user' && (m.content ?? '').trim() !== '')) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: no user message: the conversation needs a user message with text`);
+  }
+  if (problem.text) checkText(problem.text, `${where}.text`);
+  messages.forEach((m, index) => checkText(m.content ?? '', `${where}.messages[${index}].content`));
+  (problem.options?.stop ?? []).forEach((stop, index) => checkText(stop, `${where}.options.stop[${index}]`));
+  if (problem.requestId) checkRequestId(problem.requestId, `${where}.requestId`);
   const maxNewTokens = problem.options?.maxNewTokens;
   if (maxNewTokens !== undefined && maxNewTokens !== null && (maxNewTokens < 1 || maxNewTokens > limits.maxNewTokensLimit)) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: maxNewTokens must be between 1 and ${limits.maxNewTokensLimit} (ROUTER_MAX_NEW_TOKENS_LIMIT)`);

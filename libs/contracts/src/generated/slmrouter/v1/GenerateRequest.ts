@@ -8,7 +8,9 @@ import type { RouteDecision as _slmrouter_v1_RouteDecision, RouteDecision__Outpu
  */
 export interface GenerateRequest {
   /**
-   * The problem to solve; its domain_override is ignored (a worker serves one domain).
+   * The problem to solve; its domain_override is ignored (a worker serves one domain). Its
+   * request_id, when set, and the call's x-request-id metadata, which the worker uses when the
+   * problem has none, must be 1 to 128 characters from A-Z a-z 0-9 . _ : - (INVALID_ARGUMENT).
    */
   'problem'?: (_slmrouter_v1_Problem | null);
   /**
@@ -22,7 +24,9 @@ export interface GenerateRequest {
  */
 export interface GenerateRequest__Output {
   /**
-   * The problem to solve; its domain_override is ignored (a worker serves one domain).
+   * The problem to solve; its domain_override is ignored (a worker serves one domain). Its
+   * request_id, when set, and the call's x-request-id metadata, which the worker uses when the
+   * problem has none, must be 1 to 128 characters from A-Z a-z 0-9 . _ : - (INVALID_ARGUMENT).
    */
   'problem': (_slmrouter_v1_Problem__Output | null);
   /**

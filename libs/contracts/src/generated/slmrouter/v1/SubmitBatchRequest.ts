@@ -11,7 +11,9 @@ export interface SubmitBatchRequest {
    */
   'problems'?: (_slmrouter_v1_Problem)[];
   /**
-   * Idempotency key: a second submission with the same key returns the first batch.
+   * Idempotency key: a second submission with the same key returns the first batch. Empty for
+   * none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id), or
+   * INVALID_ARGUMENT.
    */
   'idempotencyKey'?: (string);
   /**
@@ -33,7 +35,9 @@ export interface SubmitBatchRequest__Output {
    */
   'problems': (_slmrouter_v1_Problem__Output)[];
   /**
-   * Idempotency key: a second submission with the same key returns the first batch.
+   * Idempotency key: a second submission with the same key returns the first batch. Empty for
+   * none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id), or
+   * INVALID_ARGUMENT.
    */
   'idempotencyKey': (string);
   /**
