@@ -58,8 +58,8 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
     features: {
       bits: model.bits,
       version: FEATURE_VERSION,
-      kinds: 'word uni/bigrams (number shapes, LaTeX commands, symbol runs), char 3-5-grams in words, word embedding clusters, global cues, lexicon hits',
-      value: `1/sqrt(counted features); a bucket counts at most ${MAX_REPEATS} times per text`,
+      kinds: 'text: word uni/bigrams, char 3-5-grams in words, CJK char uni/bigrams, word embedding clusters, lexicon hits (9 languages); structure: number shapes, symbol runs, LaTeX commands, global cues, line and tail-line shapes',
+      value: `1/sqrt(counted features of its group, text or structure); a bucket counts at most ${MAX_REPEATS} times per text`,
       wordClusters: {
         file: WORD_CLUSTERS_FILE,
         sha256: clusters.sha256,

@@ -2,25 +2,30 @@
  * Text → hashed features. Everything here is written for speed (char codes, no substrings, no
  * regular expressions on the hot path): the router classifies every request in-process.
  *
- * Features of a normalised text:
- * - word unigrams and bigrams over tokens (letter words, number shapes where every digit reads
- *   `0` and at most 4 digits count, LaTeX commands such as `\frac`, runs of up to 3 symbols such as `==`, `$`, `()`);
- * - character 3- to 5-grams inside letter words, padded with `<` and `>` (fastText style), which
- *   carry typos, inflections and other languages;
- * - word embedding clusters (word-clusters.ts): each word of the committed word-clusters.txt
- *   (60,000 frequent English words in 256 GloVe clusters) adds its cluster, and each pair of
- *   successive clustered words the pair of clusters, so a word no training source uses still
- *   shares a feature with words of related meaning;
- * - global cues: digit and symbol density, indented lines (pasted code), multiple-choice layout
- *   (the option letters themselves are skipped), LaTeX;
- * - lexicon hits (domain-lexicon.ts, medical word endings, snake_case identifiers): one feature
- *   per domain hit.
- * Length, line-count, final-question-mark and "no digits" cues, and lone sentence punctuation,
- * were tried and dropped: they tie classes to benchmark layouts (short digit-free question →
- * trivia) and misroute chatty requests, without helping on held-out sources.
+ * Features of a normalised text, in two groups (see STRUCTURE):
+ * - text: word unigrams and bigrams; character 3- to 5-grams inside letter words, padded with
+ *   `<` and `>` (fastText style), which carry typos, inflections and other languages; character
+ *   unigrams and bigrams of CJK runs, which have no spaces between words; word embedding clusters
+ *   (word-clusters.ts: each word of the committed word-clusters.txt, 60,000 frequent English words
+ *   in 256 GloVe clusters, adds its cluster, and each pair of successive clustered words the pair
+ *   of clusters); lexicon hits of words (domain-lexicon.ts in English, domain-lexicon-multilingual.ts
+ *   in eight more languages, CJK terms found at every position of a run, medical word endings,
+ *   snake_case identifiers): one feature per domain hit;
+ * - structure: number shapes (every digit reads `0`, at most 4 count, a decimal comma reads as a
+ *   point), runs of up to 3 symbols such as `==`, `$`, `()`, LaTeX commands such as `\frac`, and
+ *   bigrams with one of these; global cues (digit and symbol density, indented lines,
+ *   multiple-choice layout with the option letters skipped, LaTeX); the shape of each line that
+ *   does not end a sentence (first meaningful token + class of its last character), and a second
+ *   shape for the lines at the end of a long text, where a code stub or the question sits.
+ * Skipped: chat filler words, the function words of six non-English languages, and punctuation
+ * that says how a text is written (sentence marks, typographic quotes, an apostrophe in a word).
+ * Length, line-count, final-question-mark and "no digits" cues were tried and dropped: they tie
+ * classes to benchmark layouts (short digit-free question → trivia) and misroute chatty requests,
+ * without helping on held-out sources.
  * A bucket counts at most MAX_REPEATS times per text (capped term frequency, see
- * FeatureBuffer.markRepeats), and every counted feature has the same value 1/sqrt(counted
- * features), so long and short texts score alike (an L2-normalised vector).
+ * FeatureBuffer.markRepeats), and every counted feature of a group has the same value
+ * 1/sqrt(counted features of that group): each group is an L2-normalised vector, so long and short
+ * texts score alike and a long statement's words do not drown the structure of a stub under it.
  */
 
 import * as stopword from 'stopword';
