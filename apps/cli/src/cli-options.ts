@@ -25,3 +25,39 @@ export function finiteNumber(value: string): number {
   if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError('expected a number');
   return parsed;
 }
+
+/** Exit codes every `slm` command can end with (program.ts maps errors to them). */
+export const ExitCode = {
+  OK: 0,
+  /** The command failed: the router unreachable or answering an error, a file missing, a download failing… */
+  ERROR: 1,
+  /** A bad command line (unknown command or option, invalid value) or invalid configuration variables. */
+  USAGE: 2,
+  /** `slm batch submit --wait`: the batch ended with at least one failed problem. */
+  PARTIAL_FAILURE: 3,
+} as const;
+
+const GENERIC_EXIT_CODES: Readonly<Record<number, string>> = {
+  [ExitCode.OK]: 'success',
+  [ExitCode.ERROR]: 'the command failed (the message on stderr says why)',
+  [ExitCode.USAGE]: 'usage error (unknown command or option, invalid value) or invalid configuration',
+};
+
+const declaredExitCodes = new WeakMap<Command, Readonly<Record<number, string>>>();
+
+/**
+ * Declares the exit codes a command adds to, or means differently from, the generic ones (0, 1, 2);
+ * `documentExitCodes` prints them all in its --help.
+ */
+export function withExitCodes(command: Command, codes: Readonly<Record<number, string>>): Command {
+  declaredExitCodes.set(command, codes);
+  return command;
+}
+
+/** Adds an "Exit codes:" section to the --help of `program` and of every command below it. */
+export function documentExitCodes(program: Command): void {
+  const codes = { ...GENERIC_EXIT_CODES, ...declaredExitCodes.get(program) };
+  const lines = Object.entries(codes).map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`);
+  program.addHelpText('after', `\nExit codes:\n${lines.join('\n')}`);
+  for (const command of program.commands) documentExitCodes(command);
+}

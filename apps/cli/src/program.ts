@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { ConfigError } from '@slm/platform';
+import { ExitCode, documentExitCodes } from './cli-options';
 import { version } from '../../../package.json';
 import { registerStackCommands } from './stack.commands';
 import { registerWorkerCommands } from './worker.commands';
@@ -24,17 +26,23 @@ export function buildProgram(): Command {
   registerClassifierCommands(program);
   registerRouterCommands(program);
   registerInferenceCommands(program);
+  documentExitCodes(program);
   return program;
 }
 
-/** Runs the program on argv (without node and script) and returns the exit code. */
+/**
+ * Runs the program on argv (without node and script) and returns the exit code: 0 ok, 1 the command
+ * failed, 2 a usage error or invalid configuration (see `ExitCode`; commands may set more through
+ * process.exitCode, such as 3 for a batch with failures).
+ */
 export async function runCli(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
-    return 0;
+    return ExitCode.OK;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander has printed its message already; --help and --version end with 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     console.error(`slm: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
   }
 }

@@ -3,13 +3,40 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { benchRouter } from './router-bench';
-import { commandGroup, integer } from './cli-options';
+import { ExitCode, commandGroup, integer, withExitCodes } from './cli-options';
 import { runServiceInForeground } from './service-process';
 
-const DEFAULT_URL = 'http://127.0.0.1:8080';
 const POLL_MS = 500;
 
-const urlOption = () => new Option('--url <url>', 'router base URL').env('SLM_ROUTER_URL').default(DEFAULT_URL);
+/**
+ * The router URL when `--url` is not given, from the variables `npm start` / `slm up` use:
+ * `SLM_ROUTER_URL`, else the local router on `ROUTER_HTTP_PORT` (default 8080).
+ */
+export function defaultRouterUrl(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const url = env.SLM_ROUTER_URL?.trim();
+  if (url) return url;
+  return `http://127.0.0.1:${env.ROUTER_HTTP_PORT?.trim() || '8080'}`;
+}
+
+const urlOption = () => new Option('--url <url>', 'router base URL; unset: $SLM_ROUTER_URL, else http://127.0.0.1:$ROUTER_HTTP_PORT').default(defaultRouterUrl());
+
+/** The services' own exit codes, which `slm serve router` and `slm worker` pass on. */
+export const SERVICE_EXIT_CODES: Readonly<Record<number, string>> = {
+  [ExitCode.OK]: 'stopped by SIGINT/SIGTERM after a graceful shutdown',
+  [ExitCode.ERROR]: 'failed to start, or the shutdown grace period ran out',
+  [ExitCode.USAGE]: 'usage error, or invalid configuration variables (the message lists every bad one)',
+  128: '128 + N: killed by signal N (e.g. 137 for SIGKILL)',
+};
+
+/** The progress bar's ETA: "-" until a rate exists (cli-progress prints NaN/Infinity as "NULL"/"INF" before). */
+export function formatEta(done: number, total: number, perSecond: number): string {
+  if (done >= total) return '0s';
+  if (!(perSecond > 0) || !Number.isFinite(perSecond)) return '-';
+  const seconds = Math.ceil((total - done) / perSecond);
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
 
 /** A router answer that is not 2xx, as one line: `HTTP 422 ROUTE_REJECTED: …`. */
 async function failure(res: Response): Promise<Error> {
@@ -106,19 +133,21 @@ async function downloadResults(url: string, id: string, offset: number, outFile?
 /** Polls a batch until it ends, drawing one progress bar per domain plus the total (done / failed, rate, ETA). */
 async function watchWithProgress(url: string, id: string): Promise<BatchStatusJson> {
   const bars = new MultiBar(
-    { format: '{name} [{bar}] {value}/{total} done, {failed} failed | {rate}/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 2000, stream: process.stderr },
+    { format: '{name} [{bar}] {value}/{total} done, {failed} failed | {rate}/s | ETA {eta}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 2000, stream: process.stderr },
     Presets.shades_classic,
   );
   let status = await batchStatus(url, id);
   const started = Date.now();
   const startDone = status.total * status.progress;
-  const total = bars.create(status.total, 0, { name: 'total  ', failed: 0, rate: '0' });
-  const perDomain = new Map(status.byDomain.map((d) => [d.domain, bars.create(Object.values(d.counts).reduce((a, b) => a + b, 0), 0, { name: d.domain.replace('DOMAIN_', '').toLowerCase().padEnd(7), failed: 0, rate: '0' })]));
+  // cli-progress's own {eta_formatted} shows "NULL"/"INF" until it has a rate: the ETA is ours.
+  const total = bars.create(status.total, 0, { name: 'total  ', failed: 0, rate: '0', eta: '-' });
+  const perDomain = new Map(status.byDomain.map((d) => [d.domain, bars.create(Object.values(d.counts).reduce((a, b) => a + b, 0), 0, { name: d.domain.replace('DOMAIN_', '').toLowerCase().padEnd(7), failed: 0, rate: '-', eta: '-' })]));
   for (;;) {
     const finished = (c: BatchStatusJson['counts']) => c.completed + c.failed + c.cancelled;
-    const rate = (((status.total * status.progress - startDone) / Math.max(1, Date.now() - started)) * 1000).toFixed(0);
-    total.update(finished(status.counts), { failed: status.counts.failed, rate });
-    for (const d of status.byDomain) perDomain.get(d.domain)?.update(finished(d.counts), { failed: d.counts.failed, rate: '-' });
+    const perSecond = ((status.total * status.progress - startDone) / Math.max(1, Date.now() - started)) * 1000;
+    const done = finished(status.counts);
+    total.update(done, { failed: status.counts.failed, rate: perSecond.toFixed(0), eta: formatEta(done, status.total, perSecond) });
+    for (const d of status.byDomain) perDomain.get(d.domain)?.update(finished(d.counts), { failed: d.counts.failed, rate: '-', eta: '-' });
     if (status.state !== 'BATCH_STATE_RUNNING') break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     status = await batchStatus(url, id);
@@ -129,8 +158,9 @@ async function watchWithProgress(url: string, id: string): Promise<BatchStatusJs
 
 /** `slm serve router`, `slm solve`, `slm batch submit|status|results|cancel`. */
 export function registerRouterCommands(program: Command): void {
-  commandGroup(program, 'serve', 'run a service in the foreground')
-    .command('router')
+  const serveRouter = commandGroup(program, 'serve', 'run a service in the foreground').command('router');
+  withExitCodes(serveRouter, SERVICE_EXIT_CODES);
+  serveRouter
     .description('run the router (REST + OpenAI-compatible on ROUTER_HTTP_PORT, gRPC on ROUTER_GRPC_PORT); configured by ROUTER_* variables')
     .action(async () => {
       const code = await runServiceInForeground('router');
@@ -183,8 +213,9 @@ export function registerRouterCommands(program: Command): void {
     });
 
   const batch = commandGroup(program, 'batch', 'batch solving through the queues');
-  batch
-    .command('submit')
+  const submit = batch.command('submit');
+  withExitCodes(submit, { [ExitCode.PARTIAL_FAILURE]: 'with --wait: the batch ended with at least one failed problem (the results file has them all)' });
+  submit
     .description('upload a JSONL file of problems ({"text": ...} per line); prints the batch id')
     .argument('<file>', 'JSONL file')
     .option('--wait', 'show progress until the batch ends, then write its results')
@@ -209,7 +240,7 @@ export function registerRouterCommands(program: Command): void {
       const lines = await downloadResults(flags.url, submitted.batchId, 0, out);
       process.stderr.write(`${status.state.replace('BATCH_STATE_', '').toLowerCase()}: ${status.counts.completed} completed, ${status.counts.failed} failed, ${status.counts.cancelled} cancelled; ${lines} results in ${out}\n`);
       process.stdout.write(`${submitted.batchId}\n`);
-      if (status.counts.failed > 0) process.exitCode = 3;
+      if (status.counts.failed > 0) process.exitCode = ExitCode.PARTIAL_FAILURE;
     });
   batch
     .command('status')

@@ -1,5 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { runServiceInForeground } from './service-process';
+import { withExitCodes } from './cli-options';
+import { SERVICE_EXIT_CODES } from './router.commands';
 
 const DOMAINS = ['math', 'code', 'science'] as const;
 
@@ -9,8 +11,7 @@ const DOMAINS = ['math', 'code', 'science'] as const;
  * worker finishes or hands back its jobs; its exit code becomes the command's.
  */
 export function registerWorkerCommands(program: Command): void {
-  program
-    .command('worker')
+  withExitCodes(program.command('worker'), SERVICE_EXIT_CODES)
     .description('run a domain worker (gRPC Worker service + BullMQ consumer); configured by <DOMAIN>_WORKER_* variables')
     .addArgument(new Argument('<domain>', 'the domain to serve').choices(DOMAINS))
     .action(async (domain: (typeof DOMAINS)[number]) => {

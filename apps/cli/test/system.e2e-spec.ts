@@ -7,6 +7,7 @@ import * as readline from 'node:readline';
 import OpenAI from 'openai';
 import { protoRoot } from '@slm/contracts';
 import { freePort } from '@slm/platform';
+import { PYTHON, itWithPythonGrpc } from '../../../libs/platform/test/python-grpc';
 
 // The whole system started exactly as `npm start` starts it (bin/slm.js up, built code, its own
 // Redis, synthetic models generated on first start), then driven as its users drive it: a backend
@@ -157,9 +158,9 @@ describe('the whole system, as `npm start` runs it', () => {
     expect(finishReasons.filter(Boolean)).toHaveLength(1);
   });
 
-  it('serves the Router gRPC service to a Python grpcio client', async () => {
+  itWithPythonGrpc('serves the Router gRPC service to a Python grpcio client', async () => {
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile('/usr/bin/python3', [path.join(__dirname, 'router_client.py'), protoRoot(), grpcAddress], { timeout: 120_000 }, (error, out, err) =>
+      execFile(PYTHON, [path.join(__dirname, 'router_client.py'), protoRoot(), grpcAddress], { timeout: 120_000 }, (error, out, err) =>
         error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
       ),
     );

@@ -82,7 +82,9 @@ describe('math worker process', () => {
       const events = await collectStream(client, request);
       const result = events[events.length - 1]?.result;
       expect(events.slice(0, -1).every((e) => e.delta)).toBe(true);
-      expect(events.slice(0, -1).map((e) => e.delta?.text).join('')).toBe(result?.text);
+      const deltas = events.slice(0, -1).map((e) => e.delta);
+      expect(deltas.filter((d) => d?.channel === 'CHANNEL_REASONING').map((d) => d?.text).join('')).toBe(result?.reasoning);
+      expect(deltas.filter((d) => d?.channel === 'CHANNEL_ANSWER').map((d) => d?.text).join('')).toBe(result?.answer);
       expect({ ...result, timing: null }).toEqual({ ...unary, timing: null });
     } finally {
       client.close();

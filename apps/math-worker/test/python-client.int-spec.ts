@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { protoRoot } from '@slm/contracts';
 import { freePort, killWorker, spawnWorker, type WorkerProcess } from '../../../libs/worker-runtime/test/worker-process';
+import { PYTHON, describeWithPythonGrpc } from '../../../libs/platform/test/python-grpc';
 
 // An independent client in another language: Debian's python3-grpcio with stubs generated from
 // proto/ by protoc, calling Generate and GenerateStream on a running math worker process.
 
 const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
 
-describe('Python grpcio client against a running math worker', () => {
+describeWithPythonGrpc('Python grpcio client against a running math worker', () => {
   let stubs: string;
   let modelsDir: string;
   let worker: WorkerProcess | undefined;

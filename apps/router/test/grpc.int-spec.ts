@@ -1,18 +1,19 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { protoRoot } from '@slm/contracts';
+import { PYTHON, describeWithPythonGrpc } from '../../../libs/platform/test/python-grpc';
 import { QueueWorkers } from './queue-workers';
 import { startHarness, type Harness } from './router-harness';
 
 function runPython(address: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return new Promise((resolve, reject) =>
-    execFile('/usr/bin/python3', [path.join(__dirname, 'grpc-client.py'), protoRoot(), address], { timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(PYTHON, [path.join(__dirname, 'grpc-client.py'), protoRoot(), address], { timeout: 60_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     ),
   );
 }
 
-describe('gRPC Router service from a Python grpcio client', () => {
+describeWithPythonGrpc('gRPC Router service from a Python grpcio client', () => {
   let h: Harness;
   let workers: QueueWorkers;
   let seen: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

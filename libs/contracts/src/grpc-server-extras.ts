@@ -1,16 +1,24 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { PackageDefinition } from '@grpc/proto-loader';
+import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+
+/** The standard health service's fully qualified name. */
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+let healthDefinition: protoLoader.PackageDefinition | undefined;
 
 /**
  * Adds the standard `grpc.health.v1.Health` service and server reflection to a grpc-js server.
- * Every named service starts in `initialStatus`; the overall status ('') follows the same value.
- * Returns the health implementation so the caller can flip statuses (e.g. once a model is warm).
+ * `services` are the contract services this server implements: reflection lists exactly those and
+ * Health (the definition holds the whole contract, so unfiltered it would also list services the
+ * server answers with UNIMPLEMENTED). Every named service starts in `initialStatus`; the overall
+ * status ('') follows the same value. Returns the health implementation so the caller can flip
+ * statuses (e.g. once a model is warm).
  */
 export function addHealthAndReflection(
   server: grpc.Server,
-  definition: PackageDefinition,
+  definition: protoLoader.PackageDefinition,
   services: readonly string[],
   initialStatus: ServingStatus = 'SERVING',
 ): HealthImplementation {
@@ -18,7 +26,8 @@ export function addHealthAndReflection(
   for (const service of services) statuses[service] = initialStatus;
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
+  healthDefinition ??= protoLoader.loadSync(healthProtoPath);
+  new ReflectionService({ ...healthDefinition, ...definition }, { services: [...services, HEALTH_SERVICE] }).addToServer(server);
   return health;
 }
 

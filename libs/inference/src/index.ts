@@ -26,7 +26,7 @@ export { TokenGenerator, type ResolvedGenerationConfig } from './generation/toke
 export { type LogitsProcessor, minNewTokens, repetitionPenalty, temperatureScaling, topK, topP } from './generation/logits-processors';
 export { Sampler } from './generation/sampler';
 export { StopStringMatcher } from './generation/stop-string-matcher';
-export { ThinkSplitter, splitThinking } from './generation/think-splitter';
+export { ThinkSplitter, promptOpensThinking, splitThinking } from './generation/think-splitter';
 export { runInferenceBench, type InferenceBenchOptions, type InferenceBenchReport } from './bench/inference-bench';
 export { runConcurrencyBench, type ConcurrencyBenchOptions, type ConcurrencyBenchReport, type ServingFigures } from './bench/concurrency-bench';
 export type { BatchingLimits } from './engine/inference.engine';

@@ -6,3 +6,4 @@ export { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from '
 export { dtypeOfOnnxPath, dtypesInListing, onnxPathOfDtype, selectWorkerFiles, type HubTreeEntry } from './model-files';
 export { licenceOf, modelFolderOf, pullModel, type PullEvent, type PullOptions, type PullResult } from './model-puller';
 export { SYNTHETIC_CONFIG_KEY, listLocalModels, workerAssignments, type LocalModel, type WorkerAssignment } from './model-inventory';
+export { SYNTHETIC_MODEL_FOLDER, resolveWorkerModel, type WorkerModelResolution, type WorkerModelSetting } from './model-resolution';

@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listLocalModels, workerAssignments } from './model-inventory';
+import { resolveWorkerModel } from './model-resolution';
+import { DEFAULT_WORKER_MODELS } from './known-models';
 
 describe('model inventory', () => {
   let dir: string;
@@ -48,10 +50,26 @@ describe('model inventory', () => {
       SCIENCE_WORKER_MODEL: join(dir, 'elsewhere/my-model'),
     };
     const [math, code, science] = await workerAssignments(env, dir);
-    expect(math).toMatchObject({ domain: 'math', dtype: 'fp16', source: 'default', present: false });
+    // The default folder is there without fp16 weights: the worker loads it and fails; no synthetic fallback.
+    expect(math).toMatchObject({ domain: 'math', dtype: 'fp16', source: 'default', present: false, whenMissing: 'fail' });
     expect(code).toMatchObject({ domain: 'code', source: 'env', present: false, whenMissing: 'fail', problem: expect.stringContaining('bad id!') });
     expect(science).toMatchObject({ domain: 'science', source: 'env', present: true, folder: join(dir, 'elsewhere/my-model') });
     const [, aliased] = await workerAssignments({ CODE_WORKER_MODEL: 'mobilellm-r1-950m', CODE_WORKER_DTYPE: 'q4' }, dir);
     expect(aliased).toMatchObject({ present: true, folder: join(dir, 'onnx-community/MobileLLM-R1-950M-ONNX') });
+  });
+
+  it('reports a configured model present only when the worker resolution loads that same folder', async () => {
+    await modelFolder('onnx-community/MobileLLM-R1-950M-ONNX', { 'config.json': '{}', 'onnx/model_q4.onnx': 'x' });
+    await modelFolder('empty-folder', { 'notes.txt': 'no config.json here' });
+    const settings = ['mobilellm-r1-950m', 'onnx-community/MobileLLM-R1-950M-ONNX', 'mobilellm-r1-360m', join(dir, 'empty-folder'), 'bad id!'];
+    for (const configured of settings) {
+      const [math] = await workerAssignments({ MATH_WORKER_MODEL: configured }, dir);
+      const worker = resolveWorkerModel({ configured, defaultModel: DEFAULT_WORKER_MODELS.math, modelsDir: dir });
+      expect({ configured, present: math.present, loads: worker.kind === 'folder' ? worker.dir : 'refuses to start' }).toEqual({
+        configured,
+        present: worker.kind === 'folder',
+        loads: math.present ? math.folder : 'refuses to start',
+      });
+    }
   });
 });

@@ -1,11 +1,10 @@
 import type { WorkerDomain } from '@slm/contracts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { HubError } from './hub.errors';
 import { DEFAULT_WORKER_MODELS, resolveRepoId } from './known-models';
 import { readManifest } from './model-manifest';
 import { dtypeOfOnnxPath, onnxPathOfDtype } from './model-files';
-import { modelFolderOf } from './model-puller';
+import { resolveWorkerModel } from './model-resolution';
 
 /** A model folder found in the model directory. */
 export interface LocalModel {
@@ -60,8 +59,9 @@ export interface WorkerAssignment {
   /** True when the folder has config.json and the dtype's ONNX file (any ONNX file without a dtype). */
   present: boolean;
   /**
-   * What the worker does when the model is not present: a default falls back to the synthetic
-   * stand-in (random weights); a configured model makes the worker fail at start-up.
+   * What the worker does when the model is not present: a default that is not pulled falls back to
+   * the synthetic stand-in (random weights); a configured model that is missing, or a model folder
+   * without the weights asked for, makes the worker fail at start-up.
    */
   whenMissing: 'synthetic' | 'fail';
   /** Why the value cannot be used, if it cannot. */
@@ -69,13 +69,12 @@ export interface WorkerAssignment {
 }
 
 const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
-const HUB_ID = /^[\w.-]+\/[\w.-]+$/;
 
 /**
- * The model each worker uses, resolved the way the worker runtime does: `<DOMAIN>_WORKER_MODEL` is an
- * existing folder, or a Hub id looked up as `<modelsDir>/<id>` (an alias such as mobilellm-r1-950m is
- * accepted too); unset, the domain's default (math and code: MobileLLM-R1-950M, science: 360M).
- * `<DOMAIN>_WORKER_DTYPE` picks the weight file. Reads only the `env` it is given.
+ * The model each worker uses, resolved by the worker runtime's own function (`resolveWorkerModel`):
+ * `<DOMAIN>_WORKER_MODEL` is an existing folder, or a Hub id or alias (mobilellm-r1-950m) looked up
+ * as `<modelsDir>/<org>/<name>`; unset, the domain's default (math and code: MobileLLM-R1-950M,
+ * science: 360M). `<DOMAIN>_WORKER_DTYPE` picks the weight file. Reads only the `env` it is given.
  */
 export async function workerAssignments(env: Readonly<Record<string, string | undefined>>, modelsDir: string): Promise<WorkerAssignment[]> {
   return Promise.all(
@@ -84,21 +83,23 @@ export async function workerAssignments(env: Readonly<Record<string, string | un
       const configured = env[`${prefix}MODEL`]?.trim() || undefined;
       const dtype = env[`${prefix}DTYPE`]?.trim() || undefined;
       const source = configured ? 'env' : 'default';
-      const whenMissing = configured ? 'fail' : 'synthetic';
       const model = configured ?? resolveRepoId(DEFAULT_WORKER_MODELS[domain]);
-      let folder = resolve(model);
-      if (!configured || !(await exists(folder))) {
-        try {
-          folder = modelFolderOf(modelsDir, HUB_ID.test(model) ? model : resolveRepoId(model));
-        } catch (error) {
-          const problem = `neither a folder nor a Hub id: ${error instanceof HubError ? error.message : String(error)}`;
-          return { domain, model, dtype, source, folder, present: false, whenMissing, problem };
+      const resolved = resolveWorkerModel({ configured, defaultModel: DEFAULT_WORKER_MODELS[domain], modelsDir });
+      switch (resolved.kind) {
+        case 'missing':
+          // A valid name that is not pulled has no "problem": `slm models list` says how to pull it.
+          if (resolved.dir !== undefined) return { domain, model, dtype, source, folder: resolved.dir, present: false, whenMissing: 'fail' };
+          return { domain, model, dtype, source, folder: resolve(model), present: false, whenMissing: 'fail', problem: resolved.problem };
+        case 'synthetic':
+          return { domain, model, dtype, source, folder: resolved.missingDefault, present: false, whenMissing: 'synthetic' };
+        case 'folder': {
+          // The folder is there, so the worker loads it: missing weights make it fail, not fall back.
+          const onnx = dtype === undefined ? undefined : onnxPathOfDtype(dtype);
+          if (dtype !== undefined && !onnx) return { domain, model, dtype, source, folder: resolved.dir, present: false, whenMissing: 'fail', problem: `unknown dtype "${dtype}"` };
+          const present = onnx ? await exists(join(resolved.dir, onnx)) : (await describe(resolved.dir, resolved.dir)).dtypes.length > 0;
+          return { domain, model, dtype, source, folder: resolved.dir, present, whenMissing: configured || !present ? 'fail' : 'synthetic' };
         }
       }
-      const onnx = dtype === undefined ? undefined : onnxPathOfDtype(dtype);
-      if (dtype !== undefined && !onnx) return { domain, model, dtype, source, folder, present: false, whenMissing, problem: `unknown dtype "${dtype}"` };
-      const present = (await isModelFolder(folder)) && (onnx ? await exists(join(folder, onnx)) : (await describe(folder, folder)).dtypes.length > 0);
-      return { domain, model, dtype, source, folder, present, whenMissing };
     }),
   );
 }

@@ -43,8 +43,8 @@ export async function startWorker(policy: DomainPolicy, options: { env?: Record<
 export const HAND_BACK_MS = 10_000;
 
 /**
- * The `main` of a domain worker: validates the config (a bad one exits 1 with one message listing
- * every problem), starts the worker, and on SIGTERM/SIGINT (or when the `slm` process that started
+ * The `main` of a domain worker: validates the config (a bad one exits 2, as the router does, with one
+ * message listing every problem), starts the worker, and on SIGTERM/SIGINT (or when the `slm` process that started
  * it dies) shuts down gracefully and exits 0, at the latest SHUTDOWN_GRACE_MS + {@link HAND_BACK_MS}
  * after the signal. Signals are handled here rather than with Nest's enableShutdownHooks because
  * that re-raises the signal after the hooks, so the process would end by signal instead of with
@@ -57,7 +57,7 @@ export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
     config = loadWorkerConfig(policy);
   } catch (error) {
     stderr(`${policy.domain}-worker: ${error instanceof ConfigError ? error.message : String(error)}`);
-    process.exit(1);
+    process.exit(error instanceof ConfigError ? 2 : 1);
   }
   const logger = createLogger(`${policy.domain}-worker`, config.logLevel);
   let worker: RunningWorker | undefined;

@@ -9,7 +9,7 @@ describe('InstantEngine (benchmark only)', () => {
     for await (const chunk of handle) chunks.push(chunk);
     const result = await handle.result;
     expect(result.text).toBe(INSTANT_ENGINE_TEXT);
-    expect(chunks.map((c) => c.text).join('')).toBe(result.text);
+    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
     expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
     expect(result.finishReason).toBe('stop');
   });

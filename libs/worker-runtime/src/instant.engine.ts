@@ -25,7 +25,8 @@ export class InstantEngine implements TextGenerationEngine {
     const reasoning = 'instant benchmark engine: no model ran';
     const answer = 'synthetic benchmark answer';
     const chunks: TokenChunk[] = [
-      { text: `<think>${reasoning}</think>`, tokenIds: [1], channel: 'reasoning' },
+      // Like the ONNX engine's stream: channels without the think markers, so they join to the result's parts.
+      { text: reasoning, tokenIds: [1], channel: 'reasoning' },
       { text: answer, tokenIds: [2], channel: 'answer' },
     ];
     const cancelled = request.signal?.aborted ?? false;

@@ -61,6 +61,14 @@ describe('model location', () => {
     expect(locateModel(model, () => false)).toEqual({ kind: 'synthetic', dir: '/m/synthetic-tiny', missingDefault: '/m/onnx-community/MobileLLM-R1-950M-ONNX' });
   });
 
+  it('takes an alias such as mobilellm-r1-950m, as `slm models pull` and `slm models list` do', () => {
+    expect(locateModel({ ...model, configured: 'mobilellm-r1-950m' }, (dir) => dir === '/m/onnx-community/MobileLLM-R1-950M-ONNX')).toEqual({
+      kind: 'folder',
+      dir: '/m/onnx-community/MobileLLM-R1-950M-ONNX',
+    });
+    expect(() => locateModel({ ...model, configured: 'mobilellm-r1-950m' }, () => false)).toThrow('download it with `slm models pull mobilellm-r1-950m`');
+  });
+
   it('takes a configured folder or Hub id, and never replaces a missing configured model', () => {
     expect(locateModel({ ...model, configured: '/models/qwen' }, (dir) => dir === '/models/qwen')).toEqual({ kind: 'folder', dir: '/models/qwen' });
     expect(locateModel({ ...model, configured: 'onnx-community/Qwen3-0.6B-ONNX' }, (dir) => dir === '/m/onnx-community/Qwen3-0.6B-ONNX').kind).toBe('folder');

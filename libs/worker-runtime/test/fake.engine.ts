@@ -34,6 +34,7 @@ export class FakeEngine implements TextGenerationEngine {
     this.requests.push(request);
     const hang = this.honourHang && request.messages.some((m) => m.content.includes('HANG'));
     const chunks: TokenChunk[] = [];
+    const raw: string[] = [];
     let resolveResult!: (r: GenerationResult) => void;
     const result = new Promise<GenerationResult>((resolve) => (resolveResult = resolve));
     const pending: Array<(c: IteratorResult<TokenChunk>) => void> = [];
@@ -58,15 +59,17 @@ export class FakeEngine implements TextGenerationEngine {
           finishReason = 'length';
           break;
         }
-        const piece = pieces[i] as TokenChunk;
-        chunks.push(piece);
-        push({ value: piece, done: false });
+        const piece = pieces[i] as { raw: string; chunk: TokenChunk };
+        raw.push(piece.raw);
+        chunks.push(piece.chunk);
+        // Like libs/inference's engine: the think markers are not streamed, nor is a chunk left empty.
+        if (piece.chunk.text) push({ value: piece.chunk, done: false });
         if (hang && i === 0) await new Promise<void>((resolve) => (request.signal ? request.signal.addEventListener('abort', () => resolve(), { once: true }) : undefined));
         await new Promise((resolve) => setImmediate(resolve));
       }
       this.release();
-      const text = chunks.map((c) => c.text).join('');
-      const reasoning = chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('').replace('<think>', '').replace('</think>', '');
+      const text = raw.join('');
+      const reasoning = chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('');
       const answer = chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('');
       push({ value: undefined, done: true });
       resolveResult({
@@ -101,14 +104,14 @@ export class FakeEngine implements TextGenerationEngine {
     this.closed = true;
   }
 
-  private tokenize(text: string): TokenChunk[] {
+  private tokenize(text: string): Array<{ raw: string; chunk: TokenChunk }> {
     const end = text.indexOf('</think>');
     const parts = text.split(/(?<=\s)|(?=<\/think>)|(?<=<\/think>)/);
     let position = 0;
     return parts.map((part, i) => {
-      const chunk: TokenChunk = { text: part, tokenIds: [i + 10], channel: end >= 0 && position < end + '</think>'.length - 1 ? 'reasoning' : 'answer' };
+      const chunk: TokenChunk = { text: part.replace(/<\/?think>/g, ''), tokenIds: [i + 10], channel: end >= 0 && position < end + '</think>'.length - 1 ? 'reasoning' : 'answer' };
       position += part.length;
-      return chunk;
+      return { raw: part, chunk };
     });
   }
 

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InferenceError } from '../inference.errors';
 import type { GenerationHandle, TokenChunk } from '../inference.types';
 import { synthesizeModel } from '../synth/synthesize-model';
+import { LLAMA3_CHAT_TEMPLATE } from '../synth/synthetic-tokenizer';
 import { InferenceEngine } from './inference.engine';
 
 describe('InferenceEngine on a tiny synthetic model', () => {
@@ -40,10 +41,34 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     expect(result.finishReason === 'length' || result.finishReason === 'stop').toBe(true);
     expect(result.completionTokens).toBe(result.tokenIds.length);
     expect(result.promptTokens).toBeGreaterThan(5);
-    expect(chunks.map((c) => c.text).join('')).toBe(result.text);
+    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
+    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
     expect(chunks.flatMap((c) => c.tokenIds)).toEqual(result.tokenIds.slice(0, chunks.flatMap((c) => c.tokenIds).length));
     const again = await engine.generate(request).result;
     expect(again.tokenIds).toEqual(result.tokenIds);
+  });
+
+  it('streams a model whose chat template opens the think block as reasoning, as the result splits it', async () => {
+    // DeepSeek-R1-style templates end the generation prompt with <think>: the model only writes </think>.
+    const thinkingDir = mkdtempSync(path.join(os.tmpdir(), 'slm-engine-think-'));
+    cpSync(dir, thinkingDir, { recursive: true });
+    const template = LLAMA3_CHAT_TEMPLATE.replace("assistant<|end_header_id|>\\n\\n' }}", "assistant<|end_header_id|>\\n\\n<think>\\n' }}");
+    expect(template).not.toBe(LLAMA3_CHAT_TEMPLATE);
+    writeFileSync(path.join(thinkingDir, 'chat_template.jinja'), template);
+    const thinking = await InferenceEngine.load({ modelDir: thinkingDir, maxConcurrency: 1, maxQueue: 0, intraOpThreads: 1 });
+    try {
+      const handle = thinking.generate({ messages: [{ role: 'user', content: 'What is 12 + 12?' }], options: { maxNewTokens: 12, temperature: 0 } });
+      const chunks = await collect(handle);
+      const result = await handle.result;
+      expect(result.text).not.toContain('</think>');
+      expect(result.text.trim()).not.toBe('');
+      expect(result).toMatchObject({ reasoning: result.text.trim(), answer: '' });
+      expect(chunks.map((c) => c.channel)).toEqual(chunks.map(() => 'reasoning'));
+      expect(chunks.map((c) => c.text).join('')).toBe(result.reasoning);
+    } finally {
+      await thinking.close();
+      rmSync(thinkingDir, { recursive: true, force: true });
+    }
   });
 
   it('samples reproducibly with a seed and differently with another seed', async () => {
@@ -115,7 +140,8 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     const result = await handle.result;
     expect(result.finishReason).toBe('stop_sequence');
     expect(result.text).toBe(text.slice(0, text.indexOf(stop)));
-    expect(chunks.map((c) => c.text).join('')).toBe(result.text);
+    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
+    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
   });
 
   it('keeps the hosting event loop responsive during a long prefill', async () => {

@@ -13,7 +13,7 @@ import type {
 } from '../inference.types';
 import { resolveGenerationOptions } from '../generation/generation-options';
 import { StopStringMatcher } from '../generation/stop-string-matcher';
-import { ThinkSplitter, splitThinking } from '../generation/think-splitter';
+import { ThinkSplitter, promptOpensThinking } from '../generation/think-splitter';
 import type { ResolvedGenerationConfig } from '../generation/token-generator';
 import { type ModelFolder, loadModelFolder } from '../model/model-folder';
 import { StreamingDetokenizer } from '../model/streaming-detokenizer';
@@ -38,6 +38,8 @@ const PREFILL_BUDGET_CHUNKS = 1;
 const DEFAULT_KV_BUDGET_MB = 1024;
 
 const ROLES = new Set(['system', 'user', 'assistant']);
+/** Prompt tokens decoded to see whether the prompt opens a think block (the generation prompt is short). */
+const PROMPT_TAIL_TOKENS = 16;
 
 interface RequestState {
   id: number;
@@ -244,7 +246,7 @@ export class InferenceEngine implements TextGenerationEngine {
       stream: new GenerationStream(),
       detokenizer: new StreamingDetokenizer((ids) => this.tokenizer.decode(ids)),
       stopMatcher: new StopStringMatcher(config.stop),
-      think: new ThinkSplitter(),
+      think: new ThinkSplitter({ startsInReasoning: this.promptOpensThinking(promptIds) }),
       tokenIds: [],
       unsentIds: [],
       text: '',
@@ -282,6 +284,11 @@ export class InferenceEngine implements TextGenerationEngine {
   /** The tokenizer and model folder (for tools such as benchmarks). */
   get modelFolder(): ModelFolder {
     return this.folder;
+  }
+
+  /** Whether the prompt's end opens a think block (templates that start the reasoning for the model). */
+  private promptOpensThinking(promptIds: number[]): boolean {
+    return promptOpensThinking(this.tokenizer.decode(promptIds.slice(-PROMPT_TAIL_TOKENS), false));
   }
 
   private promptIds(request: GenerationRequest): number[] {
@@ -378,8 +385,8 @@ export class InferenceEngine implements TextGenerationEngine {
   }
 
   private emit(state: RequestState, text: string): void {
+    state.text += text;
     for (const part of state.think.push(text)) {
-      state.text += part.text;
       state.stream.push({ text: part.text, tokenIds: state.unsentIds.splice(0), channel: part.channel });
     }
   }
@@ -388,14 +395,14 @@ export class InferenceEngine implements TextGenerationEngine {
     if (state.finished) return;
     if (finishReason !== 'stop_sequence') this.emit(state, state.stopMatcher.push(state.detokenizer.flush()).emit + state.stopMatcher.flush());
     for (const part of state.think.flush()) {
-      state.text += part.text;
       state.stream.push({ text: part.text, tokenIds: state.unsentIds.splice(0), channel: part.channel });
     }
     state.finished = true;
     if (state.onAbort) state.signal?.removeEventListener('abort', state.onAbort);
     const end = performance.now();
     const decodeSpan = (state.lastTokenAt ?? end) - (state.firstTokenAt ?? end);
-    const { reasoning, answer } = splitThinking(state.text);
+    // From the splitter that labelled the stream: the streamed and the unary answers cannot differ.
+    const { reasoning, answer } = state.think;
     state.stream.end({
       text: state.text,
       reasoning,

@@ -2,7 +2,7 @@ import { StreamingDetokenizer } from '../model/streaming-detokenizer';
 import { minNewTokens, repetitionPenalty, softmax, topK, topP } from './logits-processors';
 import { Sampler, argmax } from './sampler';
 import { StopStringMatcher } from './stop-string-matcher';
-import { ThinkSplitter, splitThinking } from './think-splitter';
+import { ThinkSplitter, promptOpensThinking, splitThinking } from './think-splitter';
 
 describe('StreamingDetokenizer', () => {
   // A byte-level vocabulary: token id = byte value, decoded with replacement characters like a real tokenizer.
@@ -47,14 +47,39 @@ describe('StopStringMatcher', () => {
 });
 
 describe('ThinkSplitter', () => {
-  it('labels reasoning and answer even when the markers are split across chunks', () => {
-    const splitter = new ThinkSplitter();
-    const parts = ['<thi', 'nk>step 1', ', step 2</th', 'ink>\n\nThe answer', ' is 4'].flatMap((text) => splitter.push(text));
+  function run(splitter: ThinkSplitter, chunks: string[]): { reasoning: string; answer: string } {
+    const parts = chunks.flatMap((text) => splitter.push(text));
     parts.push(...splitter.flush());
-    const reasoning = parts.filter((p) => p.channel === 'reasoning').map((p) => p.text).join('');
-    const answer = parts.filter((p) => p.channel === 'answer').map((p) => p.text).join('');
-    expect(reasoning).toBe('<think>step 1, step 2</think>');
-    expect(answer).toBe('\n\nThe answer is 4');
+    return {
+      reasoning: parts.filter((p) => p.channel === 'reasoning').map((p) => p.text).join(''),
+      answer: parts.filter((p) => p.channel === 'answer').map((p) => p.text).join(''),
+    };
+  }
+
+  it('labels reasoning and answer even when the markers are split across chunks, without the markers', () => {
+    const splitter = new ThinkSplitter();
+    const streamed = run(splitter, ['<thi', 'nk>\nstep 1', ', step 2\n</th', 'ink>\n\nThe answer', ' is 4 ', '\n']);
+    expect(streamed).toEqual({ reasoning: 'step 1, step 2', answer: 'The answer is 4' });
+    expect({ reasoning: splitter.reasoning, answer: splitter.answer }).toEqual(streamed);
+    expect(streamed).toEqual(splitThinking('<think>\nstep 1, step 2\n</think>\n\nThe answer is 4 \n'));
+  });
+
+  it('streams reasoning as reasoning when the prompt opened the think block (only </think> is generated)', () => {
+    const splitter = new ThinkSplitter({ startsInReasoning: promptOpensThinking('<|user|>2+2?<|assistant|><think>\n') });
+    const streamed = run(splitter, ['Two', ' plus two', ' is four.\n</', 'think>', '\n\n4']);
+    expect(streamed).toEqual({ reasoning: 'Two plus two is four.', answer: '4' });
+    expect({ reasoning: splitter.reasoning, answer: splitter.answer }).toEqual(streamed);
+  });
+
+  it('keeps inner whitespace: only the ends of each channel are trimmed', () => {
+    const streamed = run(new ThinkSplitter(), ['<think>a ', ' ', '\nb</think> x', '  ', 'y  ']);
+    expect(streamed).toEqual({ reasoning: 'a  \nb', answer: 'x  y' });
+  });
+
+  it('tells whether a prompt opens a think block', () => {
+    expect(promptOpensThinking('assistant\n<think>\n')).toBe(true);
+    expect(promptOpensThinking('assistant\n<think>\n\n</think>\n\n')).toBe(false);
+    expect(promptOpensThinking('assistant\n')).toBe(false);
   });
 
   it('splits a finished output', () => {

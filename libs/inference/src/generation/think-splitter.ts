@@ -3,15 +3,38 @@ export type Channel = 'reasoning' | 'answer';
 const OPEN = '<think>';
 const CLOSE = '</think>';
 
+/** One channel's trimming state: its text is streamed as if the whole of it were trimmed. */
+interface ChannelState {
+  /** Whether non-whitespace text was emitted on the channel (leading whitespace is dropped before). */
+  started: boolean;
+  /** Trailing whitespace held back: emitted before the channel's next text, dropped at the end. */
+  held: string;
+}
+
 /**
- * Labels streamed text as reasoning (inside <think>…</think>) or answer. The markers stay in the text
- * (on the reasoning channel), so the chunks concatenate to the full output. A marker split across chunks
- * is held back until it is complete.
+ * Splits streamed text into reasoning (inside <think>…</think>) and answer. The markers are not
+ * emitted and each channel is trimmed, so the reasoning parts concatenate to {@link reasoning} and
+ * the answer parts to {@link answer}: a streamed answer is exactly the unary one. A marker split
+ * across chunks is held back until it is complete.
+ *
+ * Reasoning models whose chat template opens the think block in the prompt (DeepSeek-R1 style:
+ * the generation prompt ends with `<think>\n`) only ever generate the closing marker: pass
+ * `startsInReasoning` (see {@link promptOpensThinking}) or their reasoning streams as answer.
  */
 export class ThinkSplitter {
-  private channel: Channel = 'answer';
+  private channel: Channel;
   private pending = '';
   private seenClose = false;
+  private readonly channels: Record<Channel, ChannelState> = { reasoning: { started: false, held: '' }, answer: { started: false, held: '' } };
+  /** The reasoning emitted so far (trimmed, without markers). */
+  reasoning = '';
+  /** The answer emitted so far (trimmed). */
+  answer = '';
+
+  /** @param options.startsInReasoning the prompt opened a think block. Default false. */
+  constructor(options: { startsInReasoning?: boolean } = {}) {
+    this.channel = options.startsInReasoning ? 'reasoning' : 'answer';
+  }
 
   push(text: string): Array<{ channel: Channel; text: string }> {
     this.pending += text;
@@ -20,32 +43,40 @@ export class ThinkSplitter {
       const marker = this.channel === 'answer' ? OPEN : CLOSE;
       const at = this.seenClose ? -1 : this.pending.indexOf(marker);
       if (at < 0) break;
-      if (this.channel === 'answer') {
-        if (at > 0) parts.push({ channel: 'answer', text: this.pending.slice(0, at) });
-        this.channel = 'reasoning';
-        this.pending = this.pending.slice(at);
-        // The opening marker travels with the reasoning it opens.
-        parts.push({ channel: 'reasoning', text: OPEN });
-        this.pending = this.pending.slice(OPEN.length);
-      } else {
-        parts.push({ channel: 'reasoning', text: this.pending.slice(0, at + CLOSE.length) });
-        this.pending = this.pending.slice(at + CLOSE.length);
-        this.channel = 'answer';
-        this.seenClose = true;
-      }
+      this.emit(this.channel, this.pending.slice(0, at), parts);
+      this.pending = this.pending.slice(at + marker.length);
+      if (this.channel === 'reasoning') this.seenClose = true;
+      this.channel = this.channel === 'answer' ? 'reasoning' : 'answer';
     }
     const hold = this.seenClose ? 0 : partialMarkerLength(this.pending, this.channel === 'answer' ? OPEN : CLOSE);
-    const ready = this.pending.slice(0, this.pending.length - hold);
+    this.emit(this.channel, this.pending.slice(0, this.pending.length - hold), parts);
     this.pending = this.pending.slice(this.pending.length - hold);
-    if (ready) parts.push({ channel: this.channel, text: ready });
     return merge(parts);
   }
 
   flush(): Array<{ channel: Channel; text: string }> {
-    const rest = this.pending;
+    const parts: Array<{ channel: Channel; text: string }> = [];
+    this.emit(this.channel, this.pending, parts);
     this.pending = '';
-    return rest ? [{ channel: this.channel, text: rest }] : [];
+    return parts;
   }
+
+  private emit(channel: Channel, text: string, parts: Array<{ channel: Channel; text: string }>): void {
+    const state = this.channels[channel];
+    const joined = state.started ? state.held + text : (state.held + text).trimStart();
+    const body = joined.trimEnd();
+    state.held = joined.slice(body.length);
+    if (!body) return;
+    state.started = true;
+    parts.push({ channel, text: body });
+    if (channel === 'reasoning') this.reasoning += body;
+    else this.answer += body;
+  }
+}
+
+/** Whether a rendered prompt ends inside an open think block (the model continues its reasoning). */
+export function promptOpensThinking(promptText: string): boolean {
+  return promptText.lastIndexOf(OPEN) > promptText.lastIndexOf(CLOSE);
 }
 
 /** Splits a complete output into reasoning and answer. */

@@ -7,7 +7,9 @@ import type { Channel as _slmrouter_v1_Channel, Channel__Output as _slmrouter_v1
  */
 export interface TokenDelta {
   /**
-   * Newly decoded text; never splits a multi-byte character.
+   * Newly decoded text; never splits a multi-byte character. The <think> markers are not sent and
+   * each channel is trimmed at its ends: the reasoning deltas join to Result.reasoning, the answer
+   * deltas to Result.answer.
    */
   'text'?: (string);
   /**
@@ -25,7 +27,9 @@ export interface TokenDelta {
  */
 export interface TokenDelta__Output {
   /**
-   * Newly decoded text; never splits a multi-byte character.
+   * Newly decoded text; never splits a multi-byte character. The <think> markers are not sent and
+   * each channel is trimmed at its ends: the reasoning deltas join to Result.reasoning, the answer
+   * deltas to Result.answer.
    */
   'text': (string);
   /**

@@ -1,0 +1,26 @@
+import { createLogger } from '@slm/platform';
+import { InstantEngine, missing, startWorker, type DomainPolicy, type RunningWorker } from '@slm/worker-runtime';
+
+/** A minimal math policy: the router tests need a worker, not the math worker's prompt and extraction. */
+const policy: DomainPolicy = {
+  domain: 'math',
+  defaultModelId: 'none/none',
+  systemPrompt: 'Answer briefly.',
+  temperature: 0,
+  topP: 1,
+  maxNewTokens: 32,
+  systemPromptFor: (configured) => configured,
+  extract: () => missing('not extracted in router tests'),
+};
+
+/**
+ * A real math worker (the shared worker runtime: Nest context, grpc-js with health and reflection)
+ * on a free loopback port, hosting the benchmark engine: its answer has a reasoning part.
+ */
+export function startInstantWorker(): Promise<RunningWorker> {
+  return startWorker(policy, {
+    env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent' },
+    logger: createLogger('test', 'silent'),
+    engineFactory: async () => new InstantEngine({ maxConcurrency: 4, maxQueue: 4 }),
+  });
+}
