@@ -40,8 +40,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await buildProgram().parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
-    // Commander has printed its message already; --help and --version end with 0.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    // Commander has printed its message already; --help and --version end with 0. Its own parse
+    // errors (commander.unknownOption, commander.invalidArgument…) are usage errors; a command's
+    // own CommanderError (slm.models.…) keeps the exit code the command chose.
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.OK;
+      return error.code.startsWith('commander.') && error.code !== 'commander.error' ? ExitCode.USAGE : error.exitCode;
+    }
     console.error(`slm: ${error instanceof Error ? error.message : String(error)}`);
     return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
   }
