@@ -37,6 +37,13 @@ describe('slm up: supervision, signals and no orphans', () => {
       SCIENCE_WORKER_ENGINE: 'instant',
       LOG_LEVEL: 'warn',
       npm_config_update_notifier: 'false',
+      // Short grace periods: a service that waits on something open (the test's keep-alive
+      // connection to the router, say) is still gone well inside the waits below (grace + the
+      // workers' 10 s hard deadline), however slow the machine.
+      ROUTER_SHUTDOWN_GRACE_MS: '3000',
+      MATH_WORKER_SHUTDOWN_GRACE_MS: '3000',
+      CODE_WORKER_SHUTDOWN_GRACE_MS: '3000',
+      SCIENCE_WORKER_SHUTDOWN_GRACE_MS: '3000',
       ...extra,
     };
     delete env.REDIS_URL; // `slm up` starts its own redis-server, one more child that must not be orphaned
