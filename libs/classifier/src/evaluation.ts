@@ -312,6 +312,8 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
   const models: NamedReport[] = [{ name: 'shipped model', report }, ...baselines];
   const header = `| | ${models.map((m) => m.name).join(' | ')} |`;
   const rule = `|---|${models.map(() => '---').join('|')}|`;
+  // One temperature fit per model (a golden-section search over every held-out item), reused below.
+  const calibrations = new Map(models.map((m) => [m.report, heldOutCalibration(m.report)]));
   const row = (label: string, value: (r: EvalReport) => string): string => `| ${label} | ${models.map((m) => value(m.report)).join(' | ')} |`;
   const sourceAccuracy = (r: EvalReport, source: string): number => r.perSource.find((s) => s.source === source)?.accuracy ?? 0;
   const worstOf = (domain: string): SourceResult[] => report.perSource.filter((s) => s.domain === domain);
@@ -375,7 +377,7 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
     row('accuracy math/code/science alone', (r) => pct(r.accuracySpecialists3Class)),
     row('mean F1 of math, code, science within the 4-class problem', (r) => f3(r.macroF1SpecialistsIn4Class)),
     row('expected calibration error (10 bins, held-out, the temperature of each fold)', (r) => f3(r.ece)),
-    row('expected calibration error at one temperature fitted on these predictions (as `train --loso` ships)', (r) => f3(heldOutCalibration(r).eceAfter)),
+    row('expected calibration error at one temperature fitted on these predictions (as `train --loso` ships)', (r) => f3(calibrations.get(r)!.eceAfter)),
     '',
     '## Per class (4 classes): F1 (precision / recall)',
     '',
@@ -404,7 +406,7 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
       }),
   ];
   if (context.thresholds) {
-    const calibration = heldOutCalibration(report);
+    const calibration = calibrations.get(report)!;
     const counts = policyCounts(report, context.thresholds, calibration.temperature);
     const total = counts.reduce((sum, c) => ({ ...sum, items: sum.items + c.items, lowConfidence: sum.lowConfidence + c.lowConfidence, rejected: sum.rejected + c.rejected }), { source: 'all', domain: '', items: 0, lowConfidence: 0, rejected: 0 });
     const t = context.thresholds;

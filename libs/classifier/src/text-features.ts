@@ -339,7 +339,10 @@ const LEXICON_BY_HASH: ReadonlyMap<number, number> = (() => {
   const map = new Map<number, number>();
   for (const [word, domain] of LEXICON_DOMAIN_OF) map.set(wordHash(word), domain);
   for (const word of CHAT_WORDS) map.set(wordHash(word), CHAT_WORD);
-  for (const word of FOREIGN_FUNCTION_WORDS) if (!map.has(wordHash(word))) map.set(wordHash(word), CHAT_WORD);
+  for (const word of FOREIGN_FUNCTION_WORDS) {
+    const h = wordHash(word);
+    if (!map.has(h)) map.set(h, CHAT_WORD);
+  }
   return map;
 })();
 

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as path from 'node:path';
+import { listServices } from '../test/reflection-client';
 import {
   ROUTER_SERVICE,
   WORKER_SERVICE,
@@ -203,21 +204,7 @@ describe('wire contracts over loopback gRPC', () => {
     });
 
     it('server reflection lists the Router and Worker services', async () => {
-      const reflectionProto = grpc.loadPackageDefinition(
-        protoLoader.loadSync(path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1alpha/reflection.proto'), {
-          keepCase: true,
-        }),
-      ) as unknown as { grpc: { reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } } } };
-      const client = new reflectionProto.grpc.reflection.v1alpha.ServerReflection(address, grpc.credentials.createInsecure());
-      const call = client.ServerReflectionInfo() as grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
-      const reply = new Promise<string[]>((resolve, reject) => {
-        call.once('data', (msg) => resolve((msg.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
-        call.once('error', reject);
-      });
-      call.write({ list_services: '' });
-      const names = await reply;
-      call.end();
-      client.close();
+      const names = await listServices('v1alpha', address);
       expect(names).toEqual(expect.arrayContaining([ROUTER_SERVICE, WORKER_SERVICE]));
     });
   });
