@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
-import { freePort, startRedisServer } from '@slm/platform';
+import { startRedisServer } from '@slm/platform';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { appMain, repoRoot } from './service-process';
+import { appMain, repoRoot, startLoggingService } from './service-process';
 
 /** Options of {@link benchRouter}. */
 export interface RouterBenchOptions {
@@ -125,10 +125,12 @@ async function startBareProxy(workerAddress: string, children: ChildProcess[]): 
  */
 export async function benchRouter(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
   const children: ChildProcess[] = [];
-  const start = (main: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, [main], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(child);
-    return child;
+  // Every service binds port 0 and names its ports in its "ready" line: no other process on the
+  // machine can take a port between choosing it and binding it.
+  const start = async (main: string, env: Record<string, string>, readyMessage: string) => {
+    const service = await startLoggingService(main, { LOG_LEVEL: 'info', ...env }, readyMessage);
+    children.push(service.child);
+    return service.ready;
   };
   try {
     let redisUrl = options.redisUrl;
@@ -138,32 +140,37 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       redisUrl = redis.url;
     }
     const prefix = `bench${randomUUID().slice(0, 8)}`;
-    const workerPorts = { math: await freePort(), code: await freePort(), science: await freePort() };
+    const workerAddresses = {} as Record<WorkerDomain, string>;
     for (const domain of DOMAINS) {
       const upper = domain.toUpperCase();
-      start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: String(workerPorts[domain]), [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100' });
+      const ready = await start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100' }, 'worker ready');
+      workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
     }
-    const httpPort = await freePort();
-    const grpcPort = await freePort();
-    start(appMain('router'), {
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      ROUTER_HTTP_PORT: String(httpPort),
-      ROUTER_GRPC_PORT: String(grpcPort),
-      ROUTER_HOST: '127.0.0.1',
-      ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000',
-      // Every problem is solved: the bench measures routing cost, not the policy's refusals.
-      ROUTER_FALLBACK: 'domain:math',
-      MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.math}`,
-      CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.code}`,
-      SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
-    });
+    const routerReady = await start(
+      appMain('router'),
+      {
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: prefix,
+        ROUTER_HTTP_PORT: '0',
+        ROUTER_GRPC_PORT: '0',
+        ROUTER_HOST: '127.0.0.1',
+        ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000',
+        // Every problem is solved: the bench measures routing cost, not the policy's refusals.
+        ROUTER_FALLBACK: 'domain:math',
+        MATH_WORKER_ADDRESSES: workerAddresses.math,
+        CODE_WORKER_ADDRESSES: workerAddresses.code,
+        SCIENCE_WORKER_ADDRESSES: workerAddresses.science,
+      },
+      'router ready',
+    );
+    const httpPort = Number(routerReady['http']);
+    const grpcPort = Number(routerReady['grpc']);
     await until('router', children, async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok);
-    const bare = await startBareProxy(`127.0.0.1:${workerPorts.math}`, children);
+    const bare = await startBareProxy(workerAddresses.math, children);
     log('router, bare proxy and workers ready');
 
     const proto = loadProto();
-    const worker = new proto.slmrouter.v1.Worker(`127.0.0.1:${workerPorts.math}`, grpc.credentials.createInsecure());
+    const worker = new proto.slmrouter.v1.Worker(workerAddresses.math, grpc.credentials.createInsecure());
     const router = new proto.slmrouter.v1.Router(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const bareRouter = new proto.slmrouter.v1.Router(`127.0.0.1:${bare.grpcPort}`, grpc.credentials.createInsecure());
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });

@@ -90,3 +90,48 @@ export async function runServiceInForeground(app: string, args: readonly string[
     process.off('SIGTERM', forward);
   }
 }
+
+/** A service started by {@link startLoggingService}: the process and its "ready" log line. */
+export interface LoggingService {
+  child: ChildProcess;
+  ready: Record<string, unknown>;
+}
+
+/**
+ * Starts a service whose JSON log goes to stdout and resolves with its first line whose `msg` is
+ * `readyMessage` (which names the ports it bound: start it on port 0 and no other process can take
+ * them first). When it exits before that, the error quotes the last lines it wrote, so a failed
+ * start says why; one that never gets ready is killed.
+ */
+export function startLoggingService(main: string, env: Record<string, string>, readyMessage: string, timeoutMs = 60_000): Promise<LoggingService> {
+  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const recent: string[] = [];
+  const keep = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+  };
+  readline.createInterface({ input: child.stderr! }).on('line', keep);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${path.relative(repoRoot(), main)}: no "${readyMessage}" within ${timeoutMs} ms:\n${recent.join('\n')}`));
+    }, timeoutMs);
+    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+      keep(text);
+      let line: Record<string, unknown> | undefined;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (line?.['msg'] === readyMessage) {
+        clearTimeout(timer);
+        resolve({ child, ready: line });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${path.relative(repoRoot(), main)} ${describeExit({ code, signal })} before "${readyMessage}":\n${recent.join('\n')}`));
+    });
+  });
+}
