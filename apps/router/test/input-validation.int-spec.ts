@@ -258,6 +258,71 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
     });
   });
 
+  describe('one schema for generation options: every surface refuses what the others refuse', () => {
+    /** Options outside the shared bounds, the field each names, and gRPC-only values JSON cannot carry. */
+    const BAD_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
+      ['temperature 1e9', { temperature: 1e9 }, /options\.temperature: must be at most 2/],
+      ['repetition penalty 1e30', { repetitionPenalty: 1e30 }, /options\.repetitionPenalty: must be at most 10/],
+      ['topK past the vocabulary', { topK: 1_000_000 }, /options\.topK: must be at most 128256/],
+      ['a 1,000-character stop sequence', { stop: ['x'.repeat(1000)] }, /options\.stop\.0: must be at most 256 characters/],
+    ];
+
+    it.each(BAD_OPTIONS)('%s: REST /v1/solve, a REST batch item, gRPC Solve and gRPC SubmitBatch all answer INVALID_ARGUMENT naming it', async (_name, options, message) => {
+      const calls = workerCalls(h);
+      const rest = await postJson(`${h.base}/v1/solve`, { text: 'integral of x', options });
+      expect(rest.status).toBe(400);
+      expect(rest.json.error.message).toMatch(message);
+      const batch = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x', options }] });
+      expect(batch.status).toBe(400);
+      expect(batch.json.error.message).toMatch(message);
+      for (const outcome of [
+        await unary(client, 'solve', { problem: { text: 'integral of x', options } }),
+        await unary(client, 'submitBatch', { problems: [{ text: 'integral of x', options }] }),
+      ]) {
+        expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+        expect((outcome as { details: string }).details).toMatch(message);
+      }
+      expect(workerCalls(h)).toBe(calls);
+    });
+
+    it('the OpenAI endpoint has the same bounds in its own spelling (temperature above 2, top_p 0)', async () => {
+      for (const [field, value, message] of [
+        ['temperature', 2.5, /temperature: must be at most 2/],
+        ['top_p', 0, /top_p: must be in \(0, 1\]/],
+        ['max_tokens', 1e9, /max_tokens: must be at most 32768/],
+      ] as const) {
+        const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x' }], [field]: value });
+        expect(res.status).toBe(400);
+        expect(res.json.error.message).toMatch(message);
+      }
+      const atTheBound = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x' }], temperature: 2 });
+      expect(atTheBound.status).toBe(200);
+    });
+
+    it('gRPC refuses what JSON cannot send: NaN and infinite floats in a batch item, an unknown domain enum value', async () => {
+      for (const temperature of [NaN, Infinity]) {
+        const outcome = await unary(client, 'submitBatch', { problems: [{ text: 'integral of x' }, { text: 'integral of x', options: { temperature } }] });
+        expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+        expect((outcome as { details: string }).details).toMatch(/problems\[1\]\.options\.temperature: must be a finite number/);
+      }
+      const unknownDomain = await unary(client, 'solve', { problem: { text: 'integral of x', domainOverride: 99 } });
+      expect(unknownDomain).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+      expect((unknownDomain as { details: string }).details).toMatch(/domainOverride: unknown domain 99/);
+    });
+
+    it('gRPC refuses a 10,000-character idempotency key', async () => {
+      const outcome = await unary(client, 'submitBatch', { problems: [{ text: 'integral of x' }], idempotencyKey: 'k'.repeat(10_000) });
+      expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+      expect((outcome as { details: string }).details).toMatch(/idempotencyKey: .*it has 10000 characters/);
+    });
+
+    it('options at the bounds are accepted everywhere', async () => {
+      const options = { temperature: 2, repetitionPenalty: 10, topK: 128_256, topP: 1, seed: 0xffffffff, stop: ['s'.repeat(256)], maxNewTokens: 16 };
+      expect((await postJson(`${h.base}/v1/solve`, { text: 'integral of x', options })).status).toBe(200);
+      expect(await unary(client, 'solve', { problem: { text: 'integral of x', options } })).toMatchObject({ ok: true });
+    });
+  });
+
   it('sends no X-Powered-By header', async () => {
     for (const res of [
       await fetch(`${h.base}/healthz`),

@@ -6,3 +6,5 @@ export type { SlmProto } from './proto';
 export { HEALTH_SERVICE, addHealthAndReflection, setServingStatus } from './grpc-server-extras';
 export { JobName, QUEUE_OF_DOMAIN, QueueName, WorkerDomain, batchCancelChannel, batchJobId } from './queues';
 export type { JobDataOf, JobResultOf, JobTypes, SolveJobData } from './queues';
+export { GENERATION_LIMITS, generationOptionFields, generationOptionsSchema, setGenerationOptions } from './generation-options.schema';
+export type { GenerationOptionsInput } from './generation-options.schema';

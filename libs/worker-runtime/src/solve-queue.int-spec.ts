@@ -95,6 +95,11 @@ describe('solve queue consumer', () => {
 
     const noProblem = await queue.add(JobName.SOLVE, { nothing: true } as unknown as SolveJobData, { attempts: 3 });
     await expect(noProblem.waitUntilFinished(events, 10_000)).rejects.toThrow('INVALID_ARGUMENT: bad job payload: problem: problem must be an object');
+    // A plain BullMQ producer meets the same bounds as the router's callers (one schema).
+    const outOfBounds = await queue.add(JobName.SOLVE, { problem: { text: 'x', options: { temperature: 1e9, frequencyPenalty: 1 } } } as unknown as SolveJobData, { attempts: 3 });
+    await expect(outOfBounds.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      'INVALID_ARGUMENT: problem.options.temperature: must be at most 2; problem.options: Unrecognized key: "frequencyPenalty"',
+    );
     const wrongName = await queue.add('frobnicate' as typeof JobName.SOLVE, { problem: { text: 'x' } }, { attempts: 3 });
     await expect(wrongName.waitUntilFinished(events, 10_000)).rejects.toThrow('unknown job name "frobnicate"');
   });

@@ -1,28 +1,17 @@
 import { z } from 'zod';
-import type { Domain, FinishReason as ProtoFinishReason, Problem, RouteDecision } from '@slm/contracts';
+import { generationOptionsSchema, setGenerationOptions, type Domain, type FinishReason as ProtoFinishReason, type Problem, type RouteDecision } from '@slm/contracts';
 import { AppError, ErrorCode, describeIssues, requestIdSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { ChatMessage, EngineGenerationOptions, FinishReason } from './engine.types';
 import type { WorkerConfig } from './worker.config';
-
-const MAX_STOP_SEQUENCES = 16;
 
 const messageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant'], { message: 'role must be "system", "user" or "assistant"' }),
   content: z.string({ message: 'content must be a string' }),
 });
 
-const optionsSchema = z
-  .object({
-    maxNewTokens: z.number().int().min(1, 'maxNewTokens must be at least 1').optional(),
-    temperature: z.number().min(0, 'temperature must be >= 0').optional(),
-    topP: z.number().gt(0, 'topP must be in (0, 1]').max(1, 'topP must be in (0, 1]').optional(),
-    topK: z.number().int().min(0, 'topK must be >= 0').optional(),
-    seed: z.number().int().min(0).max(0xffffffff, 'seed must be a uint32').optional(),
-    stop: z.array(z.string().min(1, 'stop sequences must not be empty')).max(MAX_STOP_SEQUENCES, `at most ${MAX_STOP_SEQUENCES} stop sequences`).optional(),
-    repetitionPenalty: z.number().gt(0, 'repetitionPenalty must be > 0').optional(),
-  })
-  .nullish();
+/** The one schema of generation options (the router's too), read from the options a proto or job object really sets. */
+const optionsSchema = z.preprocess(setGenerationOptions, generationOptionsSchema);
 
 /**
  * A problem as it arrives over gRPC (proto-loader objects, unset `optional` fields absent) or in

@@ -118,8 +118,20 @@ describe('Worker gRPC service', () => {
     await expect(generate(client, { problem: {} })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'INVALID_ARGUMENT: problem: text or conversation is required' });
     await expect(generate(client, { problem: { text: 'x', options: { topP: 1.5, maxNewTokens: 0 } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
-      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: maxNewTokens must be at least 1; problem.options.topP: topP must be in (0, 1]',
+      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: must be at least 1; problem.options.topP: must be in (0, 1]',
     });
+    // The router's bounds hold at the worker too (one schema): a caller that reaches a worker
+    // directly cannot ask for more.
+    const calls = engine.requests.length;
+    await expect(generate(client, { problem: { text: 'x', options: { maxNewTokens: 1e9, temperature: 1e9 } } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: must be at most 32768; problem.options.temperature: must be at most 2',
+    });
+    await expect(generate(client, { problem: { text: 'x', options: { repetitionPenalty: NaN } } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'INVALID_ARGUMENT: problem.options.repetitionPenalty: must be a finite number',
+    });
+    expect(engine.requests.length).toBe(calls);
     await expect(generate(client, { problem: { conversation: { messages: [{ role: 'robot', content: 'hi' }] } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
     });

@@ -51,6 +51,12 @@ describe('worker config', () => {
       expect(problems.sort()).toEqual(['CODE_WORKER_ENGINE', 'CODE_WORKER_GRPC_PORT', 'CODE_WORKER_MAX_NEW_TOKENS', 'CODE_WORKER_PREFILL_THREADS', 'CODE_WORKER_THREADS', 'CODE_WORKER_TOP_P', 'REDIS_URL']);
     }
   });
+
+  it('holds domain defaults to the bounds callers meet (temperature at most 2, maxNewTokens at most 32768)', () => {
+    expect(() => loadWorkerConfig(policy, { CODE_WORKER_TEMPERATURE: '5' })).toThrow(/CODE_WORKER_TEMPERATURE/);
+    expect(() => loadWorkerConfig(policy, { CODE_WORKER_MAX_NEW_TOKENS: '1000000000' })).toThrow(/CODE_WORKER_MAX_NEW_TOKENS/);
+    expect(loadWorkerConfig(policy, { CODE_WORKER_TEMPERATURE: '2', CODE_WORKER_MAX_NEW_TOKENS: '32768' }).generation).toMatchObject({ temperature: 2, maxNewTokens: 32768 });
+  });
 });
 
 describe('model location', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkerDomain } from '@slm/contracts';
+import { GENERATION_LIMITS, type WorkerDomain } from '@slm/contracts';
 import { booleanSchema, loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 
@@ -93,9 +93,10 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
     [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
-    [`${p}TEMPERATURE`]: nonNegative.default(policy.temperature),
+    // A domain default obeys the bounds callers do (one schema of generation options).
+    [`${p}TEMPERATURE`]: nonNegative.max(GENERATION_LIMITS.temperature).default(policy.temperature),
     [`${p}TOP_P`]: unitInterval.default(policy.topP),
-    [`${p}MAX_NEW_TOKENS`]: positiveIntSchema.default(policy.maxNewTokens),
+    [`${p}MAX_NEW_TOKENS`]: positiveIntSchema.max(GENERATION_LIMITS.maxNewTokens).default(policy.maxNewTokens),
     [`${p}LOCK_DURATION_MS`]: positiveIntSchema.default(30_000),
     [`${p}STALLED_INTERVAL_MS`]: positiveIntSchema.default(30_000),
     [`${p}SHUTDOWN_GRACE_MS`]: nonNegativeInt.default(30_000),

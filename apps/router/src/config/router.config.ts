@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
-import { WorkerDomain } from '@slm/contracts';
+import { GENERATION_LIMITS, WorkerDomain } from '@slm/contracts';
 import { DEFAULT_ROUTE_POLICY, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
 
 /** A comma-separated list of `host:port` addresses, or one `dns:///name:port` target. */
@@ -50,7 +50,7 @@ export const routerConfigSchema = z
     /** Most problems in one batch. Default 100000. */
     ROUTER_MAX_BATCH_SIZE: positiveIntSchema.default(100_000),
     /** Upper bound a request may ask for in maxNewTokens. Default 8192. */
-    ROUTER_MAX_NEW_TOKENS_LIMIT: positiveIntSchema.default(8192),
+    ROUTER_MAX_NEW_TOKENS_LIMIT: positiveIntSchema.max(GENERATION_LIMITS.maxNewTokens).default(8192),
     /** Synchronous requests one client (x-client-id header, else its address) may have in flight. Default 64. */
     ROUTER_MAX_CONCURRENT_PER_CLIENT: positiveIntSchema.default(64),
     /** Deadline of a synchronous request when the caller sets none, ms. Default 300000. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { generationOptionFields } from '@slm/contracts';
 import { echoInput } from '@slm/platform';
 
 const contentSchema = z.union([
@@ -32,12 +33,13 @@ export const chatCompletionRequestSchema = z.looseObject({
     .min(1),
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().gt(0).max(1).nullable().optional(),
-  seed: z.number().int().min(0).max(0xffffffff).nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
+  // The same bounds as every other surface (one schema), in OpenAI's spelling.
+  max_tokens: generationOptionFields.maxNewTokens.nullable().optional(),
+  max_completion_tokens: generationOptionFields.maxNewTokens.nullable().optional(),
+  temperature: generationOptionFields.temperature.nullable().optional(),
+  top_p: generationOptionFields.topP.nullable().optional(),
+  seed: generationOptionFields.seed.nullable().optional(),
+  stop: z.union([generationOptionFields.stop.element, generationOptionFields.stop]).nullable().optional(),
   n: z.literal(1, { message: 'only n = 1 is supported' }).nullable().optional(),
   user: z.string().optional(),
 });

@@ -1,21 +1,7 @@
 import { z } from 'zod';
-import type { Problem } from '@slm/contracts';
-import { AppError, ErrorCode, REQUEST_ID_RULE, checkRequestId, describeIssues, requestIdSchema } from '@slm/platform';
+import { generationOptionsSchema, setGenerationOptions, type Problem } from '@slm/contracts';
+import { AppError, ErrorCode, REQUEST_ID_RULE, checkRequestId, describeIssues, echoInput, requestIdSchema } from '@slm/platform';
 import type { RouterConfig } from '../config/router.config';
-
-/** Sampling and stopping controls, as REST callers send them (camelCase, all optional). */
-export const generationOptionsSchema = z
-  .object({
-    maxNewTokens: z.number().int().min(1),
-    temperature: z.number().min(0).max(10),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    seed: z.number().int().min(0).max(0xffffffff),
-    stop: z.array(z.string().min(1)).max(16),
-    repetitionPenalty: z.number().gt(0).max(10),
-  })
-  .partial()
-  .strict();
 
 export const chatMessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }).strict();
 
@@ -115,11 +101,21 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   }
   if (problem.text) checkText(problem.text, `${where}.text`);
   messages.forEach((m, index) => checkText(m.content ?? '', `${where}.messages[${index}].content`));
-  (problem.options?.stop ?? []).forEach((stop, index) => checkText(stop, `${where}.options.stop[${index}]`));
   if (problem.requestId) checkRequestId(problem.requestId, `${where}.requestId`);
-  const maxNewTokens = problem.options?.maxNewTokens;
-  if (maxNewTokens !== undefined && maxNewTokens !== null && (maxNewTokens < 1 || maxNewTokens > limits.maxNewTokensLimit)) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: maxNewTokens must be between 1 and ${limits.maxNewTokensLimit} (ROUTER_MAX_NEW_TOKENS_LIMIT)`);
+  if (!KNOWN_DOMAINS.has(problem.domainOverride ?? 'DOMAIN_UNSPECIFIED')) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.domainOverride: unknown domain ${echoInput(String(problem.domainOverride))}; use DOMAIN_UNSPECIFIED, DOMAIN_MATH, DOMAIN_CODE or DOMAIN_SCIENCE`);
   }
+  // The deployment's own cap, below the contract's, is the one a caller can act on.
+  const maxNewTokens = problem.options?.maxNewTokens;
+  if (typeof maxNewTokens === 'number' && maxNewTokens > limits.maxNewTokensLimit) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.options.maxNewTokens: must be at most ${limits.maxNewTokensLimit} (ROUTER_MAX_NEW_TOKENS_LIMIT)`);
+  }
+  const parsed = generationOptionsSchema.safeParse(setGenerationOptions(problem.options));
+  if (!parsed.success) throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid generation options: ${describeIssues(parsed.error, (path) => [`${where}.options`, ...path].join('.'))}`);
+  const options = parsed.data;
+  (options.stop ?? []).forEach((stop, index) => checkText(stop, `${where}.options.stop[${index}]`));
   return problem;
 }
+
+/** The proto Domain values a caller may send (by name or number); DOMAIN_OTHER is refused later, with its own message. */
+const KNOWN_DOMAINS = new Set<unknown>(['DOMAIN_UNSPECIFIED', 'DOMAIN_MATH', 'DOMAIN_CODE', 'DOMAIN_SCIENCE', 'DOMAIN_OTHER', 0, 1, 2, 3, 4]);

@@ -7,11 +7,11 @@
  */
 export interface GenerationOptions {
   /**
-   * Upper bound on generated tokens, at least 1.
+   * Upper bound on generated tokens, 1 to 32768 (the router may cap lower).
    */
   'maxNewTokens'?: (number);
   /**
-   * Softmax temperature, >= 0; 0 means greedy decoding.
+   * Softmax temperature, 0 to 2; 0 means greedy decoding. NaN and infinities are refused.
    */
   'temperature'?: (number | string);
   /**
@@ -19,7 +19,7 @@ export interface GenerationOptions {
    */
   'topP'?: (number | string);
   /**
-   * Keep only the k most likely tokens; 0 disables the filter.
+   * Keep only the k most likely tokens, at most 128256; 0 disables the filter.
    */
   'topK'?: (number);
   /**
@@ -27,11 +27,12 @@ export interface GenerationOptions {
    */
   'seed'?: (number);
   /**
-   * Generation stops when the output ends with one of these strings (not included in the text).
+   * Generation stops when the output ends with one of these strings (not included in the text);
+   * at most 16, each 1 to 256 characters.
    */
   'stop'?: (string)[];
   /**
-   * Penalty > 1 discourages tokens already generated; 1 disables it.
+   * Penalty in (0, 10]: above 1 discourages tokens already generated; 1 disables it.
    */
   'repetitionPenalty'?: (number | string);
   '_maxNewTokens'?: "maxNewTokens";
@@ -48,11 +49,11 @@ export interface GenerationOptions {
  */
 export interface GenerationOptions__Output {
   /**
-   * Upper bound on generated tokens, at least 1.
+   * Upper bound on generated tokens, 1 to 32768 (the router may cap lower).
    */
   'maxNewTokens'?: (number);
   /**
-   * Softmax temperature, >= 0; 0 means greedy decoding.
+   * Softmax temperature, 0 to 2; 0 means greedy decoding. NaN and infinities are refused.
    */
   'temperature'?: (number);
   /**
@@ -60,7 +61,7 @@ export interface GenerationOptions__Output {
    */
   'topP'?: (number);
   /**
-   * Keep only the k most likely tokens; 0 disables the filter.
+   * Keep only the k most likely tokens, at most 128256; 0 disables the filter.
    */
   'topK'?: (number);
   /**
@@ -68,11 +69,12 @@ export interface GenerationOptions__Output {
    */
   'seed'?: (number);
   /**
-   * Generation stops when the output ends with one of these strings (not included in the text).
+   * Generation stops when the output ends with one of these strings (not included in the text);
+   * at most 16, each 1 to 256 characters.
    */
   'stop': (string)[];
   /**
-   * Penalty > 1 discourages tokens already generated; 1 disables it.
+   * Penalty in (0, 10]: above 1 discourages tokens already generated; 1 disables it.
    */
   'repetitionPenalty'?: (number);
   '_maxNewTokens'?: "maxNewTokens";
