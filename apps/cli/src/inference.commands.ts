@@ -1,10 +1,14 @@
+import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   InferenceEngine,
   SYNTH_DTYPES,
   SYNTH_PRESETS,
+  ggufFileName,
   runConcurrencyBench,
   runInferenceBench,
+  runLlamaCppComparison,
+  synthesizeGguf,
   synthesizeModel,
   type SynthDtype,
   type SynthPreset,
@@ -24,10 +28,30 @@ export function registerInferenceCommands(program: Command): void {
     .addOption(new Option('--dtype <dtype>', 'weights').choices([...SYNTH_DTYPES]).default('q4'))
     .requiredOption('--out <dir>', 'output folder (never inside the repository)')
     .option('--seed <n>', 'PRNG seed', integer(0), 42)
-    .action(async (options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number }) => {
+    .addOption(
+      new Option('--format <format>', 'onnx: the Hub folder; gguf: only a GGUF for llama.cpp (same weights, Q4_0 for q4); both: the folder with the GGUF in it')
+        .choices(['onnx', 'gguf', 'both'])
+        .default('onnx'),
+    )
+    .action(async (options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number; format: 'onnx' | 'gguf' | 'both' }) => {
       const started = performance.now();
-      await synthesizeModel({ preset: options.preset, dtype: options.dtype, outDir: options.out, seed: options.seed });
-      console.log(`wrote ${options.preset} (${options.dtype}) to ${options.out} in ${Math.round(performance.now() - started)} ms (synthetic weights)`);
+      const written: string[] = [];
+      if (options.format !== 'gguf') {
+        await synthesizeModel({ preset: options.preset, dtype: options.dtype, outDir: options.out, seed: options.seed });
+        written.push(options.out);
+      }
+      if (options.format !== 'onnx') {
+        const gguf = await synthesizeGguf({
+          preset: options.preset,
+          dtype: options.dtype,
+          outFile: path.join(options.out, ggufFileName(options.dtype)),
+          seed: options.seed,
+        });
+        written.push(`${gguf.file} (${gguf.weightType}, ${(gguf.bytes / 1e6).toFixed(1)} MB)`);
+      }
+      console.log(
+        `wrote ${options.preset} (${options.dtype}): ${written.join(', ')} in ${Math.round(performance.now() - started)} ms (synthetic weights)`,
+      );
     });
 
   program
@@ -100,17 +124,44 @@ export function registerInferenceCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (every runtime)', integer(1))
     .option('--rounds <n>', 'rounds in which every runtime runs once (best round counts)', integer(1), 3)
     .option('--no-bare-loop', 'skip the bare session.run reference loop')
+    .option('--no-compile-graph', "run the export's graph as it is (no load-time graph compiler: logits for every prompt position)")
     .option('--vs-transformers-js', 'also measure @huggingface/transformers on the same folder')
+    .option(
+      '--vs-llama-cpp',
+      'compare with llama.cpp (node-llama-cpp) on the GGUF of the same model, interleaved: prefill at --prompt-tokens and ' +
+        '--long-prompt-tokens, batch-1 decode after each, and --sequences concurrent sequences (aggregate decode, TTFT p50/p99)',
+    )
+    .option('--gguf <file>', 'with --vs-llama-cpp: the GGUF (default: the one .gguf in the model folder)')
+    .option('--long-prompt-tokens <n>', 'with --vs-llama-cpp: the long prompt', integer(1), 1024)
+    .option('--sequences <n>', 'with --vs-llama-cpp: concurrent sequences of the aggregate runs', integer(1), 16)
     .option('--concurrency <n>', 'N concurrent clients (seeded mix of prompt and output lengths) instead of batch-1 runs', integer(1))
     .option('--requests-per-client <n>', 'with --concurrency: requests each client sends back to back', integer(1), 2)
     .option('--max-batch-size <n>', 'with --concurrency: engine batch size (default N)', integer(1))
-    .option('--prefill-chunk-tokens <n>', 'with --concurrency: prompt tokens prefilled between decode steps', integer(1))
-    .option('--prefill-threads <n>', "with --concurrency: the engine's prefill thread (intra-op threads; 0: none)", integer(0))
-    .option('--seed <n>', 'with --concurrency: seed of the request mix', integer(0), 1)
+    .option('--prefill-chunk-tokens <n>', 'with --concurrency or --vs-llama-cpp: prompt tokens prefilled between decode steps', integer(1))
+    .option('--prefill-threads <n>', "with --concurrency or --vs-llama-cpp: the engine's prefill thread (intra-op threads; 0: none; --vs-llama-cpp default 0, so both use --threads)", integer(0))
+    .option('--seed <n>', 'with --concurrency or --vs-llama-cpp: seed of the request mix or prompt ids', integer(0), 1)
     .option('--prompt-range <min:max>', 'with --concurrency: prompt lengths drawn from this range (default 32:256)', range)
     .option('--new-tokens-range <min:max>', 'with --concurrency: output lengths drawn from this range (default 64:512)', range)
     .option('--json', 'print JSON (the only format)')
     .action(async (options: BenchOptions) => {
+      if (options.vsLlamaCpp) {
+        const report = await runLlamaCppComparison({
+          modelDir: options.model,
+          dtype: options.dtype,
+          ggufPath: options.gguf,
+          threads: options.threads,
+          promptTokens: options.promptTokens,
+          longPromptTokens: options.longPromptTokens,
+          newTokens: options.newTokens,
+          sequences: options.sequences,
+          rounds: options.rounds,
+          prefillThreads: options.prefillThreads,
+          prefillChunkTokens: options.prefillChunkTokens,
+          seed: options.seed,
+        });
+        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+        return;
+      }
       if (options.concurrency !== undefined) {
         const report = await runConcurrencyBench({
           modelDir: options.model,
@@ -136,6 +187,7 @@ export function registerInferenceCommands(program: Command): void {
         newTokens: options.newTokens,
         threads: options.threads,
         bareLoop: options.bareLoop,
+        compileGraph: options.compileGraph,
         rounds: options.rounds,
         vsTransformersJs: options.vsTransformersJs,
       });
@@ -166,7 +218,12 @@ interface BenchOptions {
   threads?: number;
   rounds: number;
   bareLoop: boolean;
+  compileGraph: boolean;
   vsTransformersJs?: boolean;
+  vsLlamaCpp?: boolean;
+  gguf?: string;
+  longPromptTokens: number;
+  sequences: number;
   concurrency?: number;
   requestsPerClient: number;
   maxBatchSize?: number;

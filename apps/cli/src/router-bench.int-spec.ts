@@ -4,7 +4,10 @@ import { benchRouter } from './router-bench';
 // a few requests through every path and a small batch, every problem answered.
 describe('slm bench router', () => {
   it('reports every figure for the router and for the bare-proxy peer, and solves the whole batch', async () => {
-    const result = await benchRouter({ requests: 20, batchSize: 30, concurrency: [2], redisUrl: process.env.REDIS_URL }, () => undefined);
+    const result = await benchRouter(
+      { requests: 20, batchSize: 30, concurrency: [2], redisUrl: process.env.REDIS_URL, cancelBatchSize: 3000, largeBatchBytes: 2_000_000, largeBatchProblems: 2000 },
+      () => undefined,
+    );
     const c2 = result.c2 as Record<string, unknown>;
     for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms', 'restRouterOverheadP50Ms', 'grpcRouterOverheadP50Ms']) {
       expect(typeof c2[key]).toBe('number');
@@ -12,7 +15,16 @@ describe('slm bench router', () => {
     const bare = c2.bareProxy as Record<string, { requestsPerSecond: number } | number>;
     for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms']) expect(typeof bare[key]).toBe('number');
     expect((bare.rest as { requestsPerSecond: number }).requestsPerSecond).toBeGreaterThan(0);
+    // The overload phase floods a one-slot domain from 200 clients: some are refused, none fail.
+    for (const key of ['overloadRejectP50Ms', 'overloadHealthzP99Ms']) expect(typeof result[key]).toBe('number');
+    expect(result.overload).toMatchObject({ clients: 200, failed: 0 });
+    expect((result.overload as { rejected: number }).rejected).toBeGreaterThan(0);
     expect(result.batch).toMatchObject({ problems: 30, failed: 0 });
     expect(result.batchProblemsPerSecond).toBeGreaterThan(0);
+    // The big batch body is taken in whole; the router answered health checks meanwhile.
+    expect(result).toMatchObject({ largeBatchProblems: 2000, cancelProblems: 3000 });
+    expect(result.largeBatchBytes).toBeGreaterThan(1_500_000);
+    expect(result.largeBatchHealthChecks).toBeGreaterThan(0);
+    for (const key of ['largeBatchSubmitSeconds', 'largeBatchMaxStallMs', 'largeBatchPeakRssMb', 'cancelSeconds', 'cancelQuietSeconds', 'cancelSolvedAfter']) expect(typeof result[key]).toBe('number');
   });
 });

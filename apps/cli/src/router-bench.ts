@@ -6,6 +6,8 @@ import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
 import { startRedisServer } from '@slm/platform';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { benchOverload, overloadBenchWorkerEnv } from './overload-bench';
+import { benchCancel, benchLargeBatch } from './batch-bench';
 import { appMain, repoRoot, startLoggingService } from './service-process';
 
 /** Options of {@link benchRouter}. */
@@ -18,6 +20,11 @@ export interface RouterBenchOptions {
   concurrency: number[];
   /** An existing Redis; a private redis-server is started when unset. */
   redisUrl?: string;
+  /** Problems in the batch that is cancelled. Default 100,000. */
+  cancelBatchSize?: number;
+  /** Size in bytes of the big batch body, and its problems. Default 50,000,000 and 100,000. */
+  largeBatchBytes?: number;
+  largeBatchProblems?: number;
 }
 
 interface Percentiles {
@@ -143,7 +150,7 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
     const workerAddresses = {} as Record<WorkerDomain, string>;
     for (const domain of DOMAINS) {
       const upper = domain.toUpperCase();
-      const ready = await start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100' }, 'worker ready');
+      const ready = await start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100', ...overloadBenchWorkerEnv(domain) }, 'worker ready');
       workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
     }
     const routerReady = await start(
@@ -219,6 +226,7 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
     worker.close();
     router.close();
     bareRouter.close();
+    Object.assign(result, await benchOverload({ httpPort, grpcPort }, { requests: options.requests }));
 
     const lines = Array.from({ length: options.batchSize }, (_, i) => JSON.stringify({ text: ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'][i % 3] }));
     const batchStarted = performance.now();
@@ -233,6 +241,8 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     result.batchProblemsPerSecond = Math.round(options.batchSize / ((performance.now() - batchStarted) / 1000));
+    Object.assign(result, await benchLargeBatch({ httpPort, routerPid: Number(routerReady['pid']), bodyBytes: options.largeBatchBytes ?? 50_000_000, problems: options.largeBatchProblems ?? 100_000 }));
+    Object.assign(result, await benchCancel({ httpPort, redisUrl, prefix, problems: options.cancelBatchSize ?? 100_000 }));
     agent.destroy();
     return result;
   } finally {

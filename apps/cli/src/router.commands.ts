@@ -204,9 +204,13 @@ export function registerRouterCommands(program: Command): void {
     .option('--batch-size <n>', 'problems in the queue batch', integer(1), 10_000)
     .option('--concurrency <list>', 'concurrent clients, comma-separated', '1,16,64')
     .option('--redis-url <url>', 'use this Redis instead of a private redis-server')
-    .action(async (flags: { json?: boolean; requests: number; batchSize: number; concurrency: string; redisUrl?: string }) => {
+    .option('--cancel-batch-size <n>', 'problems in the batch that is cancelled', integer(1), 100_000)
+    .option('--large-batch-bytes <n>', 'size of the big batch body', integer(1), 50_000_000)
+    .option('--large-batch-problems <n>', 'problems in the big batch body', integer(1), 100_000)
+    .action(async (flags: { json?: boolean; requests: number; batchSize: number; concurrency: string; redisUrl?: string; cancelBatchSize: number; largeBatchBytes: number; largeBatchProblems: number }) => {
       const concurrency = flags.concurrency.split(',').map((c) => integer(1)(c.trim()));
-      const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl }, (line) => {
+      const { cancelBatchSize, largeBatchBytes, largeBatchProblems } = flags;
+      const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl, cancelBatchSize, largeBatchBytes, largeBatchProblems }, (line) => {
         if (!flags.json) process.stderr.write(`${line}\n`);
       });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,14 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import type { INestApplication, LogLevel } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createLogger } from '@slm/platform';
+import { createLogger, type Logger } from '@slm/platform';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { RouterConfig } from './config/router.config';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
 import { bodyReader } from './http/body-reader.middleware';
 import { HttpErrorsFilter } from './http/http-errors.filter';
-import type { HttpRequest, HttpResponse } from './http/http.types';
+import { serveApiDocs } from './http/openapi';
+import { bindRequestContext, requestTracing } from './http/request-tracing.middleware';
 import type { RouteClassifier } from './routing/route-classifier';
 import { RouterModule } from './router.module';
 
@@ -20,49 +21,36 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-/** Nest's log lines through pino (JSON in production). */
-class PinoNestLogger implements LoggerService {
-  private readonly pino = createLogger('router');
-  log(message: unknown, context?: string) {
-    this.pino.info({ context }, String(message));
-  }
-  error(message: unknown, trace?: string, context?: string) {
-    this.pino.error({ context, trace }, String(message));
-  }
-  warn(message: unknown, context?: string) {
-    this.pino.warn({ context }, String(message));
-  }
-  debug(message: unknown, context?: string) {
-    this.pino.debug({ context }, String(message));
-  }
-  verbose(message: unknown, context?: string) {
-    this.pino.trace({ context }, String(message));
-  }
-}
-
 /** Options of {@link startRouter}. */
 export interface StartRouterOptions {
-  /** Nest's log levels (tests keep warn and error); default: everything, through pino. */
+  /** Nest's log levels; the least severe one given becomes the pino level (tests keep warn and error). Default: LOG_LEVEL. */
   logLevels?: LogLevel[];
+  /** The root pino logger (tests pass one writing to a stream they read). Default: JSON lines on stdout. */
+  logger?: Logger;
+}
+
+const PINO_LEVEL_OF: Record<LogLevel, string> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
+const NEST_LEVELS: readonly LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
+
+function pinoLevelOf(levels: LogLevel[] | undefined): string | undefined {
+  const least = NEST_LEVELS.find((level) => levels?.includes(level));
+  return least && PINO_LEVEL_OF[least];
 }
 
 /** Builds and starts the router (HTTP and gRPC) from a validated config and a classifier. */
 export async function startRouter(config: RouterConfig, classifier: RouteClassifier, options: StartRouterOptions = {}): Promise<RunningRouter> {
-  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier), { bodyParser: false, logger: options.logLevels ?? new PinoNestLogger() });
+  const logger = options.logger ?? createLogger('router', pinoLevelOf(options.logLevels));
+  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier, logger), { bodyParser: false, bufferLogs: true });
+  // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.
+  app.useLogger(app.get(NestPinoLogger));
   // Naming the framework tells a scanner what to try and a caller nothing.
   app.disable('x-powered-by');
-  app.use(bodyReader(config.limits.maxBodyBytes));
+  // Tracing first, so that a body refused by the reader still has its request id and access line.
+  app.use(requestTracing(logger));
+  app.use(bodyReader(config.limits));
+  app.use(bindRequestContext);
   app.useGlobalFilters(new HttpErrorsFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('slm-router')
-      .setDescription('Routes math, code and science problems to specialised small language models.')
-      .setVersion('1')
-      .build(),
-  );
-  const http = app.getHttpAdapter();
-  http.get('/openapi.json', (_req: HttpRequest, res: HttpResponse) => res.json(document));
+  serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as AddressInfo;
   const grpcPort = app.get(RouterGrpcController).port;

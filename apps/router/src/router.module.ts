@@ -1,8 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from '@slm/platform';
+import { LoggerModule } from 'nestjs-pino';
 import { BatchService } from './batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router.config';
 import { DispatchService } from './dispatch/dispatch.service';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
+import { ROUTER_LOGGER } from './grpc/request-tracing.interceptor';
 import { BatchesController } from './http/batches.controller';
 import { HealthController } from './http/health.controller';
 import { OpenAiController } from './http/openai.controller';
@@ -13,16 +16,22 @@ import { ROUTE_CLASSIFIER, type RouteClassifier } from './routing/route-classifi
 import { RoutingService } from './routing/routing.service';
 import { SolveService } from './solve/solve.service';
 
-/** The router: HTTP controllers, the gRPC Router service, dispatch and batches. */
+/**
+ * The router: HTTP controllers, the gRPC Router service, dispatch and batches. `logger` is the pino
+ * root: nestjs-pino's Logger writes Nest's lines through it, inside a request through the request's
+ * child (pino-http, started by the request tracing middleware, hence `useExisting`).
+ */
 @Module({})
 export class RouterModule {
-  static forRoot(config: RouterConfig, classifier: RouteClassifier): DynamicModule {
+  static forRoot(config: RouterConfig, classifier: RouteClassifier, logger: Logger): DynamicModule {
     return {
       module: RouterModule,
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true })],
       controllers: [SolveController, OpenAiController, BatchesController, HealthController],
       providers: [
         { provide: ROUTER_CONFIG, useValue: config },
         { provide: ROUTE_CLASSIFIER, useValue: classifier },
+        { provide: ROUTER_LOGGER, useValue: logger },
         RoutingService,
         DispatchService,
         SolveService,

@@ -1,5 +1,6 @@
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { batchCancelChannel } from '@slm/contracts';
+import { QUEUE_OF_DOMAIN, batchCancelChannel, type WorkerDomain } from '@slm/contracts';
 import { QueueWorkers } from './queue-workers';
 import { getJson, postJson, startHarness, type Harness } from './router-harness';
 
@@ -15,6 +16,14 @@ async function waitForState(h: Harness, batchId: string, state: string, onStatus
   }
 }
 
+async function waitForStatus(h: Harness, batchId: string, done: (status: Record<string, any>) => boolean) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (;;) {
+    const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
+    if (done(json.status)) return json.status;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function resultLines(h: Harness, batchId: string, offset?: number) {
   const res = await fetch(`${h.base}/v1/batches/${batchId}/results${offset !== undefined ? `?offset=${offset}` : ''}`);
   const text = await res.text();
@@ -25,7 +34,7 @@ describe('batches through BullMQ queues', () => {
   let h: Harness;
   let workers: QueueWorkers;
   beforeAll(async () => {
-    h = await startHarness({ ROUTER_MAX_BATCH_SIZE: '1000' });
+    h = await startHarness({ ROUTER_MAX_BATCH_SIZE: '5000' });
     workers = new QueueWorkers(process.env.REDIS_URL as string, h.prefix);
   });
   afterAll(async () => {
@@ -205,9 +214,66 @@ describe('batches through BullMQ queues', () => {
     }
   });
 
+  it('takes a multi-megabyte JSON batch (parsed in slices) like a small one', async () => {
+    await workers.pause();
+    try {
+      const problems = Array.from({ length: 2000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} ${i} ${'pad '.repeat(500)}`, requestId: `big-${i}` }));
+      const body = JSON.stringify({ problems, metadata: { size: 'big' } });
+      expect(body.length).toBeGreaterThan(4_000_000);
+      const submitted = await postJson(`${h.base}/v1/batches`, body);
+      expect(submitted.status).toBe(202);
+      expect(submitted.json).toMatchObject({ total: 2000, deduplicated: false });
+      const { json } = await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`);
+      expect(json.status).toMatchObject({ total: 2000, metadata: { size: 'big' } });
+      await fetch(`${h.base}/v1/batches/${submitted.json.batchId}`, { method: 'DELETE' });
+    } finally {
+      workers.resume();
+    }
+  });
+
+  it('cancels a batch of many queued problems at once: its waiting jobs leave the queues, and workers take at most one more job per slot', async () => {
+    await workers.pause();
+    const slotsPerDomain = 5;
+    const slow = new QueueWorkers(process.env.REDIS_URL as string, h.prefix, slotsPerDomain, { jobMs: 200 });
+    const queues = (['math', 'code', 'science'] as WorkerDomain[]).map((d) => new Queue(QUEUE_OF_DOMAIN[d], { connection: { url: process.env.REDIS_URL as string }, prefix: h.prefix }));
+    const runsOf = (workers: QueueWorkers, batchId: string) => [...workers.runs.entries()].filter(([id]) => id.startsWith(`${batchId}-`)).reduce((sum, [, n]) => sum + n, 0);
+    const unfinished = async () => {
+      let jobs = 0;
+      for (const queue of queues) jobs += Object.values(await queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active')).reduce((a, b) => a + b, 0);
+      return jobs;
+    };
+    try {
+      const submitted = await postJson(`${h.base}/v1/batches`, Array.from({ length: 5000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} many ${i}` })));
+      expect(submitted.status).toBe(202);
+      const { batchId } = submitted.json;
+      // Every slot busy with it.
+      await waitForStatus(h, batchId, (status) => status.counts.completed >= 3 * slotsPerDomain);
+      const startedBefore = runsOf(slow, batchId);
+      const cancel = await fetch(`${h.base}/v1/batches/${batchId}`, { method: 'DELETE' });
+      expect(((await cancel.json()) as { status: { state: string } }).status.state).toBe('BATCH_STATE_CANCELLED');
+      // Nothing of the batch waits any more; what was running finishes (these test workers ignore the announcement).
+      while ((await unfinished()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const startedAfter = runsOf(slow, batchId) - startedBefore;
+      expect(startedAfter).toBeLessThanOrEqual(3 * slotsPerDomain);
+      // The workers are idle, not starved: a later batch is solved, and the cancelled one gets no more runs.
+      const quiet = runsOf(slow, batchId);
+      const later = await postJson(`${h.base}/v1/batches`, DOMAIN_TEXT.map((text) => ({ text: `${text} after` })));
+      await waitForState(h, later.json.batchId, 'BATCH_STATE_COMPLETED');
+      expect(runsOf(slow, batchId)).toBe(quiet);
+      const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
+      expect(json.status).toMatchObject({ state: 'BATCH_STATE_CANCELLED', progress: 1, counts: { queued: 0, active: 0, failed: 0 } });
+      expect(json.status.counts.completed + json.status.counts.cancelled).toBe(5000);
+      expect(json.status.counts.cancelled).toBeGreaterThan(4000);
+    } finally {
+      await slow.close();
+      await Promise.all(queues.map((q) => q.close()));
+      workers.resume();
+    }
+  });
+
   describe('limits and mistakes', () => {
     it.each([
-      ['more problems than ROUTER_MAX_BATCH_SIZE', Array.from({ length: 1001 }, () => ({ text: 'x' })), 413, 'PAYLOAD_TOO_LARGE', /ROUTER_MAX_BATCH_SIZE/],
+      ['more problems than ROUTER_MAX_BATCH_SIZE', Array.from({ length: 5001 }, () => ({ text: 'x' })), 413, 'PAYLOAD_TOO_LARGE', /ROUTER_MAX_BATCH_SIZE/],
       ['an empty batch', { problems: [] }, 400, 'INVALID_ARGUMENT', /at least one problem/],
       ['a bad problem', [{ text: 'ok' }, { txt: 'typo' }], 400, 'INVALID_ARGUMENT', /problems\[1\]/],
       ['a bad priority', { problems: [{ text: 'x' }], priority: -1 }, 400, 'INVALID_ARGUMENT', /priority/],
@@ -215,6 +281,21 @@ describe('batches through BullMQ queues', () => {
       const res = await postJson(`${h.base}/v1/batches`, body);
       expect(res.status).toBe(status);
       expect(res.json.error).toMatchObject({ code, message: expect.stringMatching(message) });
+    });
+
+    it('counts the problems before checking any: too many problems that are all wrong is the count error (JSON, bare array, JSONL)', async () => {
+      const wrong = Array.from({ length: 5001 }, (_, i) => ({ txt: `typo ${i}` }));
+      for (const body of [wrong, { problems: wrong, priority: -1 }]) {
+        const res = await postJson(`${h.base}/v1/batches`, body);
+        expect(res.status).toBe(413);
+        expect(res.json.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: 'batch of more than 5000 problems exceeds the limit of 5000 (ROUTER_MAX_BATCH_SIZE)' });
+      }
+      const upload = await fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/jsonl' }, body: wrong.map((p) => JSON.stringify(p)).join('\n') });
+      expect(upload.status).toBe(413);
+      // At the limit, the problems are checked: the first wrong one is named.
+      const atLimit = await postJson(`${h.base}/v1/batches`, wrong.slice(0, 5000));
+      expect(atLimit.status).toBe(400);
+      expect(atLimit.json.error.message).toMatch(/problems\[0\]/);
     });
 
     it('a malformed JSONL line is named', async () => {

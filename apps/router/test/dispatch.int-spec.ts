@@ -26,7 +26,7 @@ describe('dispatch to worker replicas', () => {
     flaky = await new FakeWorker('math').start();
     h = await startHarness({ ROUTER_MAX_CONCURRENT_PER_CLIENT: '2' }, { math: [flaky.address], science: [await deadAddress()] });
     // The first background health check has a 200 ms deadline here: on a busy machine it can time
-    // out and take both math replicas out before the first request; /readyz checks them afresh.
+    // out and take both math replicas out before the first request; the next rounds bring them back.
     await waitForReplicaState(h, 'math', 'serving');
   });
   afterAll(async () => {

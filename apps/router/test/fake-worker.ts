@@ -23,6 +23,8 @@ export interface FakeWorkerBehaviour {
   holdPrefix?: { prefix: string; until: Promise<void> };
   /** Take this long to answer a Generate call (from its arrival). */
   delayMs?: number;
+  /** What GetInfo reports as the engine's slots and queue bound (none: the router sets no limit). */
+  capacity?: { maxConcurrency: number; maxQueue: number };
 }
 
 /**
@@ -35,8 +37,17 @@ export class FakeWorker {
   readonly deadlines: number[] = [];
   /** The problem texts of calls whose caller cancelled them before the answer. */
   readonly cancelled: string[] = [];
+  /** Calls received per method path (`/grpc.health.v1.Health/Check`, `/slmrouter.v1.Worker/GetInfo`…). */
+  readonly methodCalls = new Map<string, number>();
   behaviour: FakeWorkerBehaviour = {};
-  private server = new grpc.Server();
+  private server = new grpc.Server({
+    interceptors: [
+      (method, call) => {
+        this.methodCalls.set(method.path, (this.methodCalls.get(method.path) ?? 0) + 1);
+        return new grpc.ServerInterceptingCall(call);
+      },
+    ],
+  });
   private health!: ReturnType<typeof addHealthAndReflection>;
   address = '';
 
@@ -88,7 +99,7 @@ export class FakeWorker {
         call.write({ result: FakeWorker.resultFor(this.domain, call.request) });
         call.end();
       },
-      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH' }),
+      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity }),
     };
     this.server.addService(loadProto(definition).slmrouter.v1.Worker.service, handlers);
     this.health = addHealthAndReflection(this.server, definition, [WORKER_SERVICE], 'SERVING');
@@ -103,6 +114,11 @@ export class FakeWorker {
     const { hold, holdPrefix } = this.behaviour;
     if (holdPrefix && (request.problem?.text ?? '').startsWith(holdPrefix.prefix)) return holdPrefix.until;
     return hold;
+  }
+
+  /** How many calls of one method (`Check`, `GetInfo`, `Generate`, `GenerateStream`) arrived. */
+  callsOf(method: 'Check' | 'GetInfo' | 'Generate' | 'GenerateStream'): number {
+    return [...this.methodCalls].filter(([path]) => path.endsWith(`/${method}`)).reduce((n, [, count]) => n + count, 0);
   }
 
   setServing(serving: boolean): void {

@@ -46,8 +46,8 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
   beforeAll(async () => {
     h = await startHarness({ ROUTER_MAX_BODY_BYTES: '400000' });
     client = new (loadProto().slmrouter.v1.Router)(`127.0.0.1:${h.router.grpcPort}`, grpc.credentials.createInsecure());
-    // /readyz health-checks every replica afresh: on a busy machine the first background check can
-    // time out and leave a domain without a replica for its first request.
+    // On a busy machine the first background health check can time out and leave a domain without
+    // a replica for its first request: /readyz turns 200 once a later round has seen them all serving.
     while ((await getJson(`${h.base}/readyz`)).status !== 200);
   });
   afterAll(async () => {
@@ -56,12 +56,13 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
   });
 
   describe('request ids and idempotency keys: 1 to 128 of [A-Za-z0-9._:-], else 400 / INVALID_ARGUMENT', () => {
-    it('the longest id of the alphabet is accepted and echoed (REST body and stream header, gRPC)', async () => {
+    it('the longest id of the alphabet is accepted and echoed (REST body, stream result, x-request-id header, gRPC)', async () => {
       const res = await postJson(`${h.base}/v1/solve`, { text: 'integral of x', requestId: LONGEST_ID });
       expect(res.status).toBe(200);
       expect(res.json.result.requestId).toBe(LONGEST_ID);
-      const stream = await postJson(`${h.base}/v1/solve`, { messages: [{ role: 'user', content: 'integral of x' }], requestId: LONGEST_ID, stream: true });
+      const stream = await postJson(`${h.base}/v1/solve`, { messages: [{ role: 'user', content: 'integral of x' }], requestId: LONGEST_ID, stream: true }, { 'x-request-id': LONGEST_ID });
       expect(stream.headers.get('x-request-id')).toBe(LONGEST_ID);
+      expect(stream.text).toContain(`"requestId":"${LONGEST_ID}"`);
       const solved = await unary(client, 'solve', { problem: { text: 'integral of x', requestId: LONGEST_ID } });
       expect(solved).toMatchObject({ ok: true, response: { result: { requestId: LONGEST_ID } } });
     });

@@ -13,6 +13,7 @@ export type {
 export { InferenceError, type InferenceErrorCode } from './inference.errors';
 export { InferenceEngine } from './engine/inference.engine';
 export { synthesizeModel, type SynthesizeModelOptions } from './synth/synthesize-model';
+export { ggufFileName, synthesizeGguf, type SynthesizeGgufOptions, type SynthesizedGguf } from './synth/synthesize-gguf';
 export { SYNTH_DTYPES, SYNTH_PRESETS, type SynthDtype, type SynthPreset } from './synth/model-presets';
 export { loadModelFolder, type ModelFolder } from './model/model-folder';
 export { TextTokenizer } from './model/text-tokenizer';
@@ -22,11 +23,19 @@ export { KvCache } from './generation/kv-cache';
 export { BatchKvCache } from './generation/batch-kv-cache';
 export { BatchScheduler, type BatchSchedulerOptions, type SchedulerEvents } from './engine/batch-scheduler';
 export { tuneMatMulNBits, type TuneResult } from './onnx/matmul-nbits-tuning';
+export { compileDecoderGraph, type CompiledGraph, type GraphCompileOptions } from './onnx/graph-compiler';
 export { TokenGenerator, type ResolvedGenerationConfig } from './generation/token-generator';
 export { type LogitsProcessor, minNewTokens, repetitionPenalty, temperatureScaling, topK, topP } from './generation/logits-processors';
 export { Sampler } from './generation/sampler';
 export { StopStringMatcher } from './generation/stop-string-matcher';
 export { ThinkSplitter, promptOpensThinking, splitThinking } from './generation/think-splitter';
 export { runInferenceBench, type InferenceBenchOptions, type InferenceBenchReport } from './bench/inference-bench';
+export {
+  runLlamaCppComparison,
+  type LlamaCppComparisonOptions,
+  type LlamaCppComparisonReport,
+  type AggregateFigures,
+  type PeerFigures,
+} from './bench/llama-cpp-comparison';
 export { runConcurrencyBench, type ConcurrencyBenchOptions, type ConcurrencyBenchReport, type ServingFigures } from './bench/concurrency-bench';
 export type { BatchingLimits } from './engine/inference.engine';

@@ -146,6 +146,15 @@ export interface EngineOptions {
    * Default true.
    */
   tuneMatMulNBits?: boolean;
-  /** Where tuned graphs go when the model folder is read-only. Default `<os tmpdir>/slm-tuned-graphs`. */
+  /**
+   * Load-time graph compiler: the engine runs a copy of the export's graph (same weights, byte for byte)
+   * whose LM head reads the last position only, so prefill computes [batch, 1, vocab] logits instead of
+   * one row per prompt token (nothing in the engine reads the others). Cached beside the source as
+   * `onnx/.<name>.<key>.compiled.onnx` (key: source size, mtime, first and last MiB, onnxruntime version).
+   * A graph whose LM head the compiler does not recognise loads unchanged, with a warning saying why.
+   * False: the export's graph as it is (tuned when `tuneMatMulNBits`). Default true.
+   */
+  compileGraph?: boolean;
+  /** Where tuned and compiled graphs go when the model folder is read-only. Default `<os tmpdir>/slm-tuned-graphs`. */
   tunedGraphCacheDir?: string;
 }

@@ -1,7 +1,9 @@
 export { AppError, ErrorCode, echoInput, errorCodeOf, publicMessageOf } from './app.errors';
 export { errorCodeOfGrpcStatus, grpcErrorOf, grpcStatusOf, httpErrorBody, httpStatusOf } from './error-mapping';
 export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema } from './config';
-export { createLogger, type Logger } from './logger';
+export { createLogger, type DestinationStream, type Logger } from './logger';
+export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';
+export { logUnexpectedError, unexpectedErrorMessage, type ErrorLogger } from './unexpected-errors';
 export { freePort, startRedisServer, type RedisServerOptions, type RedisServerProcess } from './local-processes';
 export { handleShutdown, openResources, type GracefulShutdownOptions } from './graceful-shutdown';
 export { REQUEST_ID_PATTERN, REQUEST_ID_RULE, checkRequestId, requestIdSchema } from './request-id';

@@ -10,6 +10,8 @@ import { ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
 
 /** Progress is reported at most this often (each report is a Redis round trip). */
 const PROGRESS_INTERVAL_MS = 250;
+/** Cancelled batches remembered (the newest): enough to skip the stragglers of every recent cancel. */
+const REMEMBERED_CANCELS = 10_000;
 
 /** Job progress while generating. */
 export interface SolveJobProgress {
@@ -54,6 +56,11 @@ export class SolveQueueConsumer {
   /** Listens for cancelled batches (Redis pub/sub needs a connection of its own). */
   private cancellations: IORedis | undefined;
   private readonly running = new Map<string, { controller: AbortController; batchId?: string }>();
+  /**
+   * Batches announced cancelled since this worker subscribed: a job of one that is taken after the
+   * announcement (the router removes the waiting ones, a worker may take one first) is skipped.
+   */
+  private readonly cancelled = new Set<string>();
   /** Set once the shutdown grace period is over: a job that reaches the processor after that goes straight back. */
   private pastGrace = false;
 
@@ -120,8 +127,10 @@ export class SolveQueueConsumer {
     this.connection = undefined;
   }
 
-  /** Stops the running jobs of a batch the router cancelled; each fails at once, without a retry. */
+  /** Stops the running jobs of a batch the router cancelled (each fails at once, without a retry) and skips its jobs taken later. */
   private stopBatch(batchId: string): void {
+    this.cancelled.add(batchId);
+    if (this.cancelled.size > REMEMBERED_CANCELS) this.cancelled.delete(this.cancelled.values().next().value as string);
     for (const [jobId, job] of this.running) {
       if (job.batchId === batchId) {
         this.log.info({ jobId, batchId }, 'batch cancelled: stopping its job');
@@ -142,6 +151,8 @@ export class SolveQueueConsumer {
     try {
       // BullMQ may have moved a job to active just before close, its processor starting only now.
       if (this.pastGrace) throw new ShutdownAbort();
+      if (batchId !== undefined && this.cancelled.has(batchId)) controller.abort(new BatchCancelled(batchId));
+      if (controller.signal.aborted) throw controller.signal.reason;
       const result = await this.solver.solve(
         { problem: data.problem, route: data.route, fallbackRequestId: job.id },
         {

@@ -143,6 +143,31 @@ describe('solve queue consumer', () => {
     expect(await (await queue.getJob(other.id ?? ''))?.getState()).toBe('active');
   });
 
+  it('skips, without solving it, a job of a cancelled batch that it takes after the announcement', async () => {
+    const engine = new FakeEngine({ maxConcurrency: 2, maxQueue: 0 });
+    await startConsumer(engine);
+    const add = (index: number, text: string) => queue.add(JobName.SOLVE, { problem: { text }, batchId: 'b-gone', index }, { jobId: batchJobId('b-gone', index), attempts: 3 });
+    const running = await add(0, 'HANG until stopped');
+    await new Promise((resolve) => events.once('active', resolve));
+    const publisher = new IORedis(redisUrl());
+    try {
+      await publisher.publish(batchCancelChannel(prefix), 'b-gone');
+    } finally {
+      publisher.disconnect();
+    }
+    // The running job stopping shows the worker heard the announcement.
+    await expect(running.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED');
+    const generated = jest.spyOn(engine, 'generate');
+    // A job of that batch the router had not removed yet (it was taken first): skipped, not solved, not retried.
+    const straggler = await add(1, 'What is the boiling point of water?');
+    await expect(straggler.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED: batch b-gone was cancelled');
+    expect(generated).not.toHaveBeenCalled();
+    expect(((await queue.getJob(straggler.id ?? '')) as Job).attemptsMade).toBe(1);
+    // Other batches are solved as before.
+    const other = await queue.add(JobName.SOLVE, { problem: { text: 'What is the boiling point of water?' }, batchId: 'b-kept', index: 0 }, { jobId: batchJobId('b-kept', 0) });
+    expect(((await other.waitUntilFinished(events, 10_000)) as Result).finishReason).toBe('FINISH_REASON_STOP');
+  });
+
   it('on shutdown past the grace period hands a running job back to the queue, where another replica completes it', async () => {
     const stuck = await startConsumer(new FakeEngine(), { SCIENCE_WORKER_SHUTDOWN_GRACE_MS: '0' });
     const active = new Promise((resolve) => events.once('active', resolve));

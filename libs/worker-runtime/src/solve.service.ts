@@ -17,6 +17,11 @@ export interface SolveInput {
   route?: RouteDecision | null;
   /** A request id from the transport (gRPC metadata, job id) used when the problem has none. */
   fallbackRequestId?: string;
+  /**
+   * The caller's correlation id (gRPC `x-request-id` metadata): the `requestId` of this call's log
+   * lines, with the problem's own id beside it as `problemRequestId` when they differ.
+   */
+  correlationId?: string;
 }
 
 export interface SolveHooks {
@@ -26,6 +31,8 @@ export interface SolveHooks {
   onChunk?: (chunk: TokenChunk) => void | Promise<void>;
   /** When the request reached the worker (performance.now()); timings count from it. */
   arrivedAt?: number;
+  /** Called once the engine has taken the request (not refused it), before its first token. */
+  onAdmitted?: () => void;
 }
 
 /**
@@ -51,7 +58,8 @@ export class SolveService {
     const problem = validateProblem(input.problem);
     const requestId = problem.requestId || input.fallbackRequestId || randomUUID();
     const engine = this.model.engine;
-    const log = this.log.child({ requestId, model: engine.info.modelId });
+    const correlation = input.correlationId && input.correlationId !== requestId ? { requestId: input.correlationId, problemRequestId: requestId } : { requestId };
+    const log = this.log.child({ ...correlation, model: engine.info.modelId });
     // generate() throws QUEUE_FULL / INVALID_ARGUMENT / INPUT_TOO_LONG synchronously: admission
     // control answers at once, before any await.
     let handle;
@@ -61,6 +69,7 @@ export class SolveService {
       log.info({ code: errorCodeOf(error) }, 'request refused');
       throw error;
     }
+    hooks.onAdmitted?.();
     let firstTokenAt: number | undefined;
     for await (const chunk of handle) {
       firstTokenAt ??= performance.now();

@@ -175,6 +175,30 @@ describe('Worker gRPC service', () => {
     expect(engine.active).toBe(0);
   });
 
+  it('a stream sends its response headers once the engine takes it, before any token; a refused one sends none', async () => {
+    // Slot 1 of 1 decoding (hangs until cancelled); the second stream waits in the queue, the third is refused.
+    const hanging = client.generateStream({ problem: { text: 'HANG please' } });
+    const hangingEnd = new Promise((resolve) => hanging.on('error', resolve));
+    await new Promise((resolve) => hanging.once('data', resolve));
+    const waiting = client.generateStream({ problem: { text: 'waiting' } });
+    let waitingData = 0;
+    waiting.on('data', () => waitingData++);
+    const waitingEnd = new Promise((resolve) => waiting.on('status', resolve));
+    await new Promise((resolve) => waiting.once('metadata', resolve));
+    expect(waitingData).toBe(0);
+    const refused = client.generateStream({ problem: { text: 'refused' } });
+    let refusedHeaders = false;
+    refused.on('metadata', () => (refusedHeaders = true));
+    const refusal = await new Promise<grpc.ServiceError>((resolve) => refused.on('error', resolve));
+    expect(refusal.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refusedHeaders).toBe(false);
+    hanging.cancel();
+    await hangingEnd;
+    await waitingEnd;
+    expect(waitingData).toBeGreaterThan(0);
+    await waitFor(() => engine.active === 0);
+  });
+
   it('stops generation when the deadline passes (DEADLINE_EXCEEDED) and frees the slot', async () => {
     const deadline = Date.now() + 300;
     await expect(generate(client, { problem: { text: 'HANG on' } }, { deadline })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });

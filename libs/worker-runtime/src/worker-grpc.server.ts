@@ -13,7 +13,7 @@ import {
   type GenerateStreamResponse,
   type WorkerHandlers,
 } from '@slm/contracts';
-import { AppError, ErrorCode, checkRequestId, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
+import { AppError, ErrorCode, REQUEST_ID_PATTERN, checkRequestId, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
 import type { HealthImplementation } from 'grpc-health-check';
 import { SolveService } from './solve.service';
 import { ModelService } from './model.service';
@@ -88,7 +88,7 @@ export class WorkerGrpcServer {
     return {
       Generate: (call: grpc.ServerUnaryCall<GenerateRequest__Output, GenerateResponse>, callback: grpc.sendUnaryData<GenerateResponse>) => {
         void this.run(call, async (signal, arrivedAt) => {
-          const result = await this.solver.solve({ problem: call.request.problem, route: call.request.route, fallbackRequestId: requestIdOf(call) }, { signal, arrivedAt });
+          const result = await this.solver.solve({ problem: call.request.problem, route: call.request.route, ...requestIdsOf(call) }, { signal, arrivedAt });
           return { result };
         }).then(
           (response) => callback(null, response),
@@ -98,10 +98,13 @@ export class WorkerGrpcServer {
       GenerateStream: (call: grpc.ServerWritableStream<GenerateStreamRequest__Output, GenerateStreamResponse>) => {
         void this.run(call, async (signal, arrivedAt) => {
           const result = await this.solver.solve(
-            { problem: call.request.problem, route: call.request.route, fallbackRequestId: requestIdOf(call) },
+            { problem: call.request.problem, route: call.request.route, ...requestIdsOf(call) },
             {
               signal,
               arrivedAt,
+              // Response headers as soon as the engine takes the request: the router commits its
+              // own status line on them, and a refusal stays a clean error status with no headers.
+              onAdmitted: () => call.sendMetadata(new grpc.Metadata()),
               onChunk: async (chunk) => {
                 if (signal.aborted) return;
                 const ok = call.write({ delta: { text: chunk.text, channel: chunk.channel === 'reasoning' ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER', tokenIds: chunk.tokenIds } });
@@ -145,7 +148,7 @@ export class WorkerGrpcServer {
       return value;
     } catch (error) {
       const code = errorCodeOf(error);
-      if (code === ErrorCode.INTERNAL) this.log.error({ err: error }, 'call failed');
+      if (code === ErrorCode.INTERNAL) this.log.error({ err: error, requestId: validRequestIdOf(call) }, 'call failed');
       throw error;
     } finally {
       clearTimeout(timer);
@@ -164,4 +167,19 @@ function deadlineMsOf(call: AnyCall): number | undefined {
 function requestIdOf(call: AnyCall): string | undefined {
   const value = call.metadata.get('x-request-id')[0];
   return typeof value === 'string' && value !== '' ? checkRequestId(value, 'x-request-id metadata') : undefined;
+}
+
+/**
+ * The x-request-id metadata as the problem's fallback id and as the correlation id of the call's log
+ * lines (the router sends its caller's x-request-id there).
+ */
+function requestIdsOf(call: AnyCall): { fallbackRequestId?: string; correlationId?: string } {
+  const requestId = requestIdOf(call);
+  return { fallbackRequestId: requestId, correlationId: requestId };
+}
+
+/** The x-request-id metadata when it is a valid id, for a log line (never throws). */
+function validRequestIdOf(call: AnyCall): string | undefined {
+  const value = call.metadata.get('x-request-id')[0];
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value) ? value : undefined;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REQUEST_ID_RULE, requestIdSchema } from '@slm/platform';
+import { AppError, ErrorCode, REQUEST_ID_RULE, requestIdSchema } from '@slm/platform';
 import { problemFields, withOneInput } from '../solve/problem.schemas';
 
 /** One problem of a batch (array item or JSONL line): a solve problem plus its own priority. */
@@ -21,3 +21,9 @@ export const batchRequestSchema = z
 export type BatchRequestInput = z.infer<typeof batchRequestSchema>;
 
 export const offsetQuerySchema = z.object({ offset: z.coerce.number().int().min(0).default(0) });
+
+/** A batch with more problems than ROUTER_MAX_BATCH_SIZE (`count` when known: a parser stops counting at one over). */
+export function tooManyProblems(maxBatchSize: number, count?: number): AppError {
+  const size = count === undefined ? `more than ${maxBatchSize} problems` : `${count} problems`;
+  return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `batch of ${size} exceeds the limit of ${maxBatchSize} (ROUTER_MAX_BATCH_SIZE)`);
+}

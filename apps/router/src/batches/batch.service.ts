@@ -22,7 +22,9 @@ import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from '../solve/problem.schemas';
 import { bullPriorityOf, defaultJobOptions } from './batch-job-options';
 import { BatchKeys } from './batch-keys';
+import { tooManyProblems } from './batch.schemas';
 import { InFlightRequests, type SolveJob } from './in-flight-requests';
+import { TimeSlicer } from './time-slicer';
 
 /** A problem as submitted in a batch, already in the proto shape. */
 export interface BatchProblem {
@@ -39,7 +41,12 @@ export interface SubmitBatchOptions {
 
 const CHAR_OF: Record<WorkerDomain, string> = { math: 'm', code: 'c', science: 's' };
 const DOMAIN_OF_CHAR: Record<string, WorkerDomain> = { m: 'math', c: 'code', s: 'science' };
-const ADD_CHUNK = 1000;
+/** Jobs per addBulk call: BullMQ prepares a call's jobs in one go (some 0.1 ms each), so calls stay short. */
+const ADD_CHUNK = 200;
+/** Problems routed and queued together by a submission. */
+const SUBMIT_CHUNK = 1000;
+/** Problems a cancel handles per Redis script call (each holds Redis for a few ms). */
+const CANCEL_CHUNK = 5000;
 
 // Records one problem's outcome exactly once (HSETNX) and keeps the counters in step; marks
 // the batch completed when every problem has an outcome. Returns -1 for an unknown batch.
@@ -68,6 +75,84 @@ if ttl > 0 and redis.call('TTL', KEYS[3]) < 0 then redis.call('EXPIRE', KEYS[3],
 return 1
 `;
 
+// Starts a cancel in one step: a running batch (KEYS[1]) becomes cancelled and the workers are
+// told on the channel ARGV[1] (they stop its running jobs and skip any they take afterwards).
+// Returns the state it found (nil for an unknown batch) and the batch's total.
+const START_CANCEL_SCRIPT = `
+local state, total = unpack(redis.call('HMGET', KEYS[1], 'state', 'total'))
+if not total then return nil end
+if state == 'running' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled')
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+return { state, total }
+`;
+
+// Cancels the unfinished problems of a batch from ARGV[1] up to ARGV[2] (exclusive) in one step:
+// each gets its cancelled item (HSETNX: an outcome already recorded stands), leaves the running
+// set, and is counted, per domain too (the domain letters of KEYS[4]). Returns the indexes newly
+// cancelled that carry a caller's requestId (KEYS[5]): their problems pass to waiting batches.
+// ARGV[3], ARGV[4]: the item's JSON before and after its index.
+const CANCEL_SCRIPT = `
+local first, last = tonumber(ARGV[1]), tonumber(ARGV[2]) - 1
+local letters = redis.call('GETRANGE', KEYS[4], first, last)
+local names = { m = 'math', c = 'code', s = 'science' }
+local perDomain = {}
+local cancelled = 0
+local withRequestId = {}
+for i = first, last do
+  local index = tostring(i)
+  if redis.call('HSETNX', KEYS[2], index, ARGV[3] .. index .. ARGV[4]) == 1 then
+    cancelled = cancelled + 1
+    redis.call('SREM', KEYS[3], index)
+    local domain = names[string.sub(letters, i - first + 1, i - first + 1)] or 'other'
+    perDomain[domain] = (perDomain[domain] or 0) + 1
+    if redis.call('HEXISTS', KEYS[5], index) == 1 then withRequestId[#withRequestId + 1] = index end
+  end
+end
+if cancelled > 0 then
+  redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
+  for domain, count in pairs(perDomain) do redis.call('HINCRBY', KEYS[1], domain .. ':cancelled', count) end
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 and redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ttl) end
+end
+return withRequestId
+`;
+
+// Removes waiting jobs (ARGV[2..]) from a queue in one step: those in its prioritized or delayed
+// set (every batch job has a priority, so that is where waiting ones are) are taken out and their
+// hashes deleted, as BullMQ's own removeJob does one job at a time (some 50 µs each: seconds for
+// a big batch, while workers keep taking its jobs). ARGV[1] is the queue's job key prefix. Returns
+// the ids that still wait elsewhere (neither finished nor running under a lock: a rare wait-list
+// entry); the caller hands those to Queue.remove, which knows every state.
+const REMOVE_WAITING_SCRIPT = `
+local removed = {}
+local gone = {}
+for _, set in ipairs({ KEYS[1], KEYS[2] }) do
+  local scores = redis.call('ZMSCORE', set, unpack(ARGV, 2))
+  local present = {}
+  for i, score in ipairs(scores) do
+    local id = ARGV[i + 1]
+    if score and not removed[id] then
+      present[#present + 1] = id
+      removed[id] = true
+      gone[#gone + 1] = ARGV[1] .. id
+      gone[#gone + 1] = ARGV[1] .. id .. ':logs'
+    end
+  end
+  if #present > 0 then redis.call('ZREM', set, unpack(present)) end
+end
+if #gone > 0 then redis.call('DEL', unpack(gone)) end
+local elsewhere = {}
+for i = 2, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  if not removed[ARGV[i]] and redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'finishedOn') == 0 and redis.call('EXISTS', key .. ':lock') == 0 then
+    elsewhere[#elsewhere + 1] = ARGV[i]
+  end
+end
+return elsewhere
+`;
+
 /**
  * Batches through BullMQ: one queue per domain, the batch record (hash + counters, results,
  * domains) in Redis so progress, results and cancellation survive a router restart. Outcomes
@@ -78,7 +163,11 @@ return 1
 export class BatchService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BatchService.name);
   private readonly keys: BatchKeys;
-  private readonly redis: Redis;
+  private readonly redis: Redis & {
+    startCancel(batchKey: string, channel: string, batchId: string): Promise<[string | null, string] | null>;
+    cancelProblems(...args: (string | number)[]): Promise<string[]>;
+    removeWaitingJobs(...args: string[]): Promise<string[]>;
+  };
   private readonly queueConnection: Redis;
   /**
    * Writes outcomes. Unlike the fail-fast API connection it queues commands while Redis is away
@@ -108,8 +197,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
+    }) as BatchService['redis'];
     this.redis.on('error', (error) => this.logger.debug(`redis: ${error.message}`));
+    this.redis.defineCommand('startCancel', { numberOfKeys: 1, lua: START_CANCEL_SCRIPT });
+    this.redis.defineCommand('cancelProblems', { numberOfKeys: 5, lua: CANCEL_SCRIPT });
+    this.redis.defineCommand('removeWaitingJobs', { numberOfKeys: 2, lua: REMOVE_WAITING_SCRIPT });
     // BullMQ checks the server version when a Queue is built and needs its connection's offline
     // queue for that; callers are still turned away at once by ensureRedis() while Redis is down.
     this.queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
@@ -158,14 +250,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     this.redis.disconnect();
   }
 
-  /** True when Redis answers a PING (within a second). */
-  async ping(): Promise<boolean> {
-    if (this.redis.status !== 'ready') return false;
-    try {
-      return (await Promise.race([this.redis.ping(), new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1000).unref())])) === 'PONG';
-    } catch {
-      return false;
-    }
+  /** True while the Redis connection is up (the client's own state: no round trip). */
+  isRedisConnected(): boolean {
+    return this.redis.status === 'ready';
   }
 
   /** Samples each queue's job counts into a gauge (for /metrics); skipped while Redis is down. */
@@ -184,12 +271,15 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     if (options.idempotencyKey !== undefined) checkRequestId(options.idempotencyKey, 'idempotencyKey');
     this.ensureRedis();
     await this.listening;
-    const { maxBatchSize } = this.config.limits;
-    if (problems.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'a batch needs at least one problem');
-    if (problems.length > maxBatchSize) {
-      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `batch of ${problems.length} problems exceeds the limit of ${maxBatchSize} (ROUTER_MAX_BATCH_SIZE)`);
+    this.checkSize(problems.length);
+    // 100,000 problems are seconds of checking and classifying: done in slices, so the router
+    // answers everything else (health checks too) meanwhile.
+    const slicer = new TimeSlicer();
+    const checked: Problem[] = [];
+    for (let index = 0; index < problems.length; index++) {
+      checked.push(checkProblem(problems[index]?.problem, this.config.limits, `problems[${index}]`));
+      await slicer.maybeYield();
     }
-    const checked = problems.map((p, index) => checkProblem(p.problem, this.config.limits, `problems[${index}]`));
     const ttl = this.config.batches.resultTtlSeconds;
     let batchId = randomUUID().replace(/-/g, '');
     if (options.idempotencyKey) {
@@ -208,68 +298,86 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       }
     }
 
-    const decisions: (RouteDecision__Output | AppError)[] = checked.map((problem) => {
-      try {
-        return this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride));
-      } catch (error) {
-        return error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error));
-      }
-    });
-    const domainChars = decisions.map((d) => (d instanceof AppError ? 'x' : CHAR_OF[workerDomainOf(d.domain) ?? 'science'])).join('');
-    const perDomain: Record<string, number> = {};
-    for (const char of domainChars) {
-      const domain = DOMAIN_OF_CHAR[char];
-      if (domain) perDomain[`${domain}:total`] = (perDomain[`${domain}:total`] ?? 0) + 1;
-    }
     const batchKey = this.keys.batch(batchId);
     await this.redisCall(() =>
       this.redis
         .multi()
         .hsetnx(batchKey, 'createdAtMs', String(Date.now()))
-        .hset(batchKey, {
-          id: batchId,
-          total: String(checked.length),
-          state: 'running',
-          priority: String(options.priority ?? 0),
-          metadata: JSON.stringify(options.metadata ?? {}),
-          ...Object.fromEntries(Object.entries(perDomain).map(([k, v]) => [k, String(v)])),
-        })
+        .hset(batchKey, { id: batchId, total: String(checked.length), state: 'running', priority: String(options.priority ?? 0), metadata: JSON.stringify(options.metadata ?? {}) })
         .expire(batchKey, ttl)
-        .set(this.keys.domains(batchId), domainChars, 'EX', ttl)
+        .set(this.keys.domains(batchId), '', 'EX', ttl)
         .exec(),
     );
-
-    const jobs: (SolveJob | undefined)[] = checked.map((problem, index) => {
-      const decision = decisions[index];
-      if (decision instanceof AppError) return undefined;
-      const jobId = batchJobId(batchId, index);
-      return {
-        domain: DOMAIN_OF_CHAR[domainChars[index] ?? ''] ?? 'science',
-        name: JobName.SOLVE,
-        data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index },
-        opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
-      };
-    });
-    // A caller's requestId is the problem's idempotency key: answered from an earlier result, or
-    // waiting for the job of another batch that is solving it right now (see InFlightRequests).
-    const claims = await this.redisCall(() =>
-      this.inFlight.claim(batchId, jobs.flatMap((job, index) => (job && checked[index]?.requestId ? [{ index, requestId: checked[index].requestId as string, job }] : []))),
-    );
-    for (const domain of WORKER_DOMAINS) {
-      const toQueue = jobs.filter((job, index): job is SolveJob => job?.domain === domain && [undefined, 'owner'].includes(claims.get(index)?.kind));
-      for (let start = 0; start < toQueue.length; start += ADD_CHUNK) {
-        await this.redisCall(() => this.queues[domain].addBulk(toQueue.slice(start, start + ADD_CHUNK).map(({ name, data, opts }) => ({ name, data, opts }))));
+    // Routed and queued a chunk at a time: only one chunk's decisions and jobs are alive at once,
+    // so memory stays bounded (and garbage collection short) whatever the batch's size.
+    const perDomain: Record<string, number> = {};
+    for (let start = 0; start < checked.length; start += SUBMIT_CHUNK) {
+      const end = Math.min(checked.length, start + SUBMIT_CHUNK);
+      const decisions: (RouteDecision__Output | AppError)[] = [];
+      for (let index = start; index < end; index++) {
+        const problem = checked[index] as Problem;
+        try {
+          decisions.push(this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride)));
+        } catch (error) {
+          decisions.push(error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error)));
+        }
+        await slicer.maybeYield();
       }
-    }
-    for (let index = 0; index < decisions.length; index++) {
-      const decision = decisions[index];
-      if (decision instanceof AppError) await this.record(batchId, index, 'other', 'failed', { index, errorCode: decision.code, errorMessage: decision.message });
-    }
-    for (const [index, claim] of claims) {
-      if (claim.kind === 'solved') await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index] ?? ''] ?? 'other', 'completed', { index, result: claim.result });
+      const domainChars = decisions.map((d) => (d instanceof AppError ? 'x' : CHAR_OF[workerDomainOf(d.domain) ?? 'science'])).join('');
+      for (const char of domainChars) {
+        const domain = DOMAIN_OF_CHAR[char];
+        if (domain) perDomain[`${domain}:total`] = (perDomain[`${domain}:total`] ?? 0) + 1;
+      }
+      // Running totals set (not added): a resumed submission that redoes a chunk counts it once.
+      await this.redisCall(() =>
+        this.redis
+          .multi()
+          .setrange(this.keys.domains(batchId), start, domainChars)
+          .hset(batchKey, Object.fromEntries(Object.entries(perDomain).map(([k, v]) => [k, String(v)])))
+          .exec(),
+      );
+      const jobs = decisions.map((decision, offset): SolveJob | undefined => {
+        if (decision instanceof AppError) return undefined;
+        const index = start + offset;
+        const problem = checked[index] as Problem;
+        const jobId = batchJobId(batchId, index);
+        return {
+          domain: DOMAIN_OF_CHAR[domainChars[offset] ?? ''] ?? 'science',
+          name: JobName.SOLVE,
+          data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index },
+          opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
+        };
+      });
+      // A caller's requestId is the problem's idempotency key: answered from an earlier result, or
+      // waiting for the job of another batch that is solving it right now (see InFlightRequests).
+      const claims = await this.redisCall(() =>
+        this.inFlight.claim(batchId, jobs.flatMap((job, offset) => (job && checked[start + offset]?.requestId ? [{ index: start + offset, requestId: checked[start + offset]?.requestId as string, job }] : []))),
+      );
+      // Cancelled while it was being queued: the cancel counted every problem, none is added after it.
+      if ((await this.redisCall(() => this.redis.hget(batchKey, 'state'))) === 'cancelled') break;
+      for (const domain of WORKER_DOMAINS) {
+        const toQueue = jobs.filter((job, offset): job is SolveJob => job?.domain === domain && [undefined, 'owner'].includes(claims.get(start + offset)?.kind));
+        for (let first = 0; first < toQueue.length; first += ADD_CHUNK) {
+          await this.redisCall(() => this.queues[domain].addBulk(toQueue.slice(first, first + ADD_CHUNK).map(({ name, data, opts }) => ({ name, data, opts }))));
+          await slicer.maybeYield();
+        }
+      }
+      for (let offset = 0; offset < decisions.length; offset++) {
+        const decision = decisions[offset];
+        if (decision instanceof AppError) await this.record(batchId, start + offset, 'other', 'failed', { index: start + offset, errorCode: decision.code, errorMessage: decision.message });
+      }
+      for (const [index, claim] of claims) {
+        if (claim.kind === 'solved') await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index - start] ?? ''] ?? 'other', 'completed', { index, result: claim.result });
+      }
     }
     await this.redisCall(() => this.redis.hset(batchKey, 'submitted', '1'));
     return { batchId, total: checked.length, deduplicated: false };
+  }
+
+  /** PAYLOAD_TOO_LARGE over ROUTER_MAX_BATCH_SIZE problems, INVALID_ARGUMENT for none: checked before any problem is. */
+  checkSize(count: number): void {
+    if (count === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'a batch needs at least one problem');
+    if (count > this.config.limits.maxBatchSize) throw tooManyProblems(this.config.limits.maxBatchSize, count);
   }
 
   /** A batch's state and progress; NOT_FOUND for an unknown or expired id. */
@@ -318,31 +426,47 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Cancels a batch: queued jobs removed, every unfinished problem counted cancelled. */
+  /**
+   * Cancels a batch, stopping its dispatch at once: the state flips first and the workers are told
+   * (they stop its running jobs and skip any of its jobs they take after that), then its waiting
+   * jobs leave the queues in bulk, and every unfinished problem is counted cancelled in bulk.
+   */
   async cancel(batchId: string): Promise<BatchStatus__Output> {
-    const before = await this.status(batchId);
-    if (before.state !== 'BATCH_STATE_RUNNING') return before;
-    await this.redisCall(() => this.redis.hset(this.keys.batch(batchId), 'state', 'cancelled'));
+    this.ensureRedis();
+    const found = await this.redisCall(() => this.redis.startCancel(this.keys.batch(batchId), batchCancelChannel(this.config.redis.prefix), batchId));
+    // Unknown (NOT_FOUND), or already over: the status says which.
+    if (!found || found[0] !== 'running') return this.status(batchId);
+    const total = Number(found[1]);
     const domainChars = (await this.redisCall(() => this.redis.get(this.keys.domains(batchId)))) ?? '';
-    for (let start = 0; start < before.total; start += ADD_CHUNK) {
-      const fields = Array.from({ length: Math.min(ADD_CHUNK, before.total - start) }, (_, i) => String(start + i));
-      const done = await this.redisCall(() => this.redis.hmget(this.keys.results(batchId), ...fields));
-      const open = fields.filter((_, i) => done[i] === null).map(Number);
-      await Promise.all(
-        open.map(async (index) => {
-          const domain = DOMAIN_OF_CHAR[domainChars[index] ?? ''];
-          // A running job cannot be removed (its worker holds the lock): it is stopped below.
-          if (domain) await this.queues[domain].remove(batchJobId(batchId, index)).catch(() => 0);
-          await this.record(batchId, index, domain ?? 'other', 'cancelled', { index, errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' });
-          // Its problem passes to a job of another batch waiting for it (or it stops waiting).
-          await this.redisCall(() => this.inFlight.finish(batchId, index, 'cancelled', undefined, 'api'));
-        }),
+    for (let start = 0; start < total; start += CANCEL_CHUNK) await this.removeWaitingJobs(batchId, domainChars, start, Math.min(total, start + CANCEL_CHUNK));
+    // The item of a cancelled problem ({index, errorCode, errorMessage}), put together in Lua around its index.
+    const itemTail = JSON.stringify({ errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' } satisfies BatchItem).replace(/^\{/, ',');
+    for (let start = 0; start < total; start += CANCEL_CHUNK) {
+      const end = Math.min(total, start + CANCEL_CHUNK);
+      const withRequestId = await this.redisCall(() =>
+        this.redis.cancelProblems(this.keys.batch(batchId), this.keys.results(batchId), this.keys.active(batchId), this.keys.domains(batchId), this.keys.requestIds(batchId), start, end, '{"index":', itemTail),
       );
+      // Their problems pass to a job of another batch waiting for them (or they stop waiting).
+      for (const index of withRequestId) await this.redisCall(() => this.inFlight.finish(batchId, Number(index), 'cancelled', undefined, 'api'));
     }
-    // Jobs that were running (not removable) are stopped by their workers; an outcome that still
-    // arrives is ignored (HSETNX), so the cancelled record stands.
-    await this.redisCall(() => this.redis.publish(batchCancelChannel(this.config.redis.prefix), batchId));
+    // Outcomes of the jobs that were running still arrive; they are ignored (HSETNX): the cancelled record stands.
     return this.status(batchId);
+  }
+
+  /** Takes the waiting jobs of a batch's problems `start`..`end` out of their queues (finished and running ones stay). */
+  private async removeWaitingJobs(batchId: string, domainChars: string, start: number, end: number): Promise<void> {
+    const jobIds: Record<WorkerDomain, string[]> = { math: [], code: [], science: [] };
+    for (let index = start; index < end; index++) {
+      const domain = DOMAIN_OF_CHAR[domainChars[index] ?? ''];
+      if (domain) jobIds[domain].push(batchJobId(batchId, index));
+    }
+    await Promise.all(
+      WORKER_DOMAINS.filter((domain) => jobIds[domain].length > 0).map(async (domain) => {
+        const queue = this.queues[domain];
+        const elsewhere = await this.redisCall(() => this.redis.removeWaitingJobs(queue.keys.prioritized ?? '', queue.keys.delayed ?? '', queue.toKey(''), ...jobIds[domain]));
+        await Promise.all(elsewhere.map((jobId) => queue.remove(jobId).catch(() => 0)));
+      }),
+    );
   }
 
   private async listen(domain: WorkerDomain): Promise<void> {
@@ -387,8 +511,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     events.on('failed', ({ jobId, failedReason }, id) => {
       const ref = parseJobId(jobId);
       if (!ref) return;
-      this.inFlight.finish(ref.batchId, ref.index, 'failed').catch(warn(jobId));
-      this.record(ref.batchId, ref.index, domain, 'failed', { index: ref.index, ...errorOfReason(failedReason) }, { cursorKey, id }).catch(warn(jobId));
+      const error = errorOfReason(failedReason);
+      // A job its worker stopped (or skipped) for a cancel, seen before the cancel recorded it.
+      const outcome = error.errorCode === ErrorCode.CANCELLED ? 'cancelled' : 'failed';
+      this.inFlight.finish(ref.batchId, ref.index, outcome).catch(warn(jobId));
+      this.record(ref.batchId, ref.index, domain, outcome, { index: ref.index, ...error }, { cursorKey, id }).catch(warn(jobId));
     });
   }
 

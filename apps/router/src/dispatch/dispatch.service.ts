@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadProto, type WorkerDomain } from '@slm/contracts';
 import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
-import { WorkerPool } from './worker-pool';
+import { WorkerPool, type ReplicaState } from './worker-pool';
 
 /** One {@link WorkerPool} per worker domain, started with the app and closed with it. */
 @Injectable()
@@ -26,9 +26,11 @@ export class DispatchService implements OnModuleInit, OnApplicationShutdown {
     return this.pools[domain];
   }
 
-  /** Per domain: whether a replica is serving, and each replica's state. */
-  async readiness(refresh: boolean): Promise<Record<WorkerDomain, { serving: boolean; replicas: ReturnType<WorkerPool['states']> }>> {
-    if (refresh) await Promise.all(WORKER_DOMAINS.map((d) => this.pools[d].checkAll()));
+  /**
+   * Per domain: whether a replica is serving, and each replica's state and load. From what the
+   * background health checks last saw, never a call: readiness answers at once under any load.
+   */
+  readiness(): Record<WorkerDomain, { serving: boolean; replicas: ReplicaState[] }> {
     const entry = (d: WorkerDomain) => ({ serving: this.pools[d].isServing(), replicas: this.pools[d].states() });
     return { math: entry('math'), code: entry('code'), science: entry('science') };
   }

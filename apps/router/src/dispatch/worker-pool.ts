@@ -1,7 +1,15 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { loadProto, type GenerateRequest, type GenerateStreamResponse__Output, type Result__Output, type SlmProto, type WorkerDomain } from '@slm/contracts';
+import {
+  loadProto,
+  type GenerateRequest,
+  type GenerateStreamResponse__Output,
+  type GetInfoResponse__Output,
+  type Result__Output,
+  type SlmProto,
+  type WorkerDomain,
+} from '@slm/contracts';
 import { AppError, ErrorCode } from '@slm/platform';
 import { appErrorOfWorker } from './worker-errors';
 
@@ -18,7 +26,42 @@ interface Replica {
   client: WorkerClient;
   health: HealthClient;
   state: ReplicaHealth;
+  /**
+   * Requests the replica takes at once: its engine's slots plus its bounded queue, as its GetInfo
+   * reports them. Undefined until it has answered (or when it reports none): no limit here then,
+   * the worker's own QUEUE_FULL decides.
+   */
+  capacity?: number;
+  /** Calls this router has open on the replica (streams until they end). */
+  inFlight: number;
+  /** A health check is on its way: a round skips the replica rather than overlap it. */
+  checking: boolean;
 }
+
+/** A replica's slot, taken before the call starts; `release` is idempotent. */
+interface Lease {
+  replica: Replica;
+  release(): void;
+}
+
+/** One replica as /readyz shows it. */
+export interface ReplicaState {
+  address: string;
+  state: ReplicaHealth;
+  /** What the replica takes at once (slots + queue); absent while unknown. */
+  capacity?: number;
+  /** This router's calls open on it. */
+  inFlight: number;
+}
+
+/** A worker stream whose replica has admitted the call; `close` ends it early and frees its slot. */
+export interface OpenStream {
+  events: AsyncGenerator<GenerateStreamResponse__Output>;
+  close(): void;
+}
+
+/** The longest a health round waits for a replica (the first round always waits this long). */
+const MAX_CHECK_TIMEOUT_MS = 2000;
 
 let healthConstructor: grpc.ServiceClientConstructor | undefined;
 function healthClientConstructor(): grpc.ServiceClientConstructor {
@@ -63,12 +106,16 @@ export class WorkerPool {
       client: new proto.slmrouter.v1.Worker(address, grpc.credentials.createInsecure(), options),
       health: new Health(address, grpc.credentials.createInsecure(), options) as unknown as HealthClient,
       state: 'unknown' as ReplicaHealth,
+      inFlight: 0,
+      checking: false,
     }));
   }
 
   /** Starts the background health checks (first one at once). */
   start(): void {
-    void this.checkAll();
+    // The first round may wait for the channels to connect: replicas stay eligible ('unknown')
+    // meanwhile, rather than being taken out by a short deadline on a busy machine.
+    void this.checkAll(MAX_CHECK_TIMEOUT_MS);
     this.timer = setInterval(() => void this.checkAll(), this.healthIntervalMs);
     this.timer.unref();
   }
@@ -81,9 +128,9 @@ export class WorkerPool {
     }
   }
 
-  /** Each replica's address and last known health. */
-  states(): { address: string; state: ReplicaHealth }[] {
-    return this.replicas.map(({ address, state }) => ({ address, state }));
+  /** Each replica's address, last known health and load (no call: what the health checks hold). */
+  states(): ReplicaState[] {
+    return this.replicas.map(({ address, state, capacity, inFlight }) => ({ address, state, ...(capacity === undefined ? {} : { capacity }), inFlight }));
   }
 
   /** True when some replica may take a request (serving, or not yet checked). */
@@ -96,16 +143,17 @@ export class WorkerPool {
     return this.replicas.some((r) => r.state === 'serving');
   }
 
-  /** Runs one round of health checks now (also used by /readyz and tests). */
-  async checkAll(): Promise<void> {
-    await Promise.all(this.replicas.map((replica) => this.check(replica)));
+  /** Runs one round of health checks now: the background timer's work. */
+  async checkAll(timeoutMs = Math.min(this.healthIntervalMs, MAX_CHECK_TIMEOUT_MS)): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => this.check(replica, timeoutMs)));
   }
 
   /** Solves a problem on one replica; retries on another replica when one is unavailable. */
   async generate(request: GenerateRequest, context: CallContext): Promise<Result__Output> {
     const tried = new Set<Replica>();
     for (;;) {
-      const replica = this.pick(tried);
+      const lease = this.admit(tried);
+      const replica = lease.replica;
       tried.add(replica);
       try {
         return await this.generateOn(replica, request, context);
@@ -113,38 +161,64 @@ export class WorkerPool {
         if (!this.isUnavailable(error) || context.signal?.aborted) throw this.mapError(error, replica);
         this.markDown(replica);
         if (!this.replicas.some((r) => !tried.has(r) && r.state !== 'not_serving')) throw this.mapError(error, replica);
+      } finally {
+        lease.release();
       }
     }
   }
 
   /**
-   * Streams a solution. Retries on another replica on UNAVAILABLE only before the first event:
-   * once text has reached the caller, a broken stream ends with an error, never a silent switch.
+   * Opens a solution stream and resolves once a replica has admitted it: its response headers
+   * (the worker sends them when its engine takes the request) or its first event arrived. Every
+   * refusal (no replica with a free slot, no healthy replica, the worker's own RESOURCE_EXHAUSTED
+   * or UNAVAILABLE) rejects here, before the caller has committed a status line. UNAVAILABLE before
+   * admission moves on to another replica; once admitted, a broken stream ends with an error,
+   * never a silent switch.
    */
-  async *generateStream(request: GenerateRequest, context: CallContext): AsyncGenerator<GenerateStreamResponse__Output> {
+  async openStream(request: GenerateRequest, context: CallContext): Promise<OpenStream> {
     const tried = new Set<Replica>();
     for (;;) {
-      const replica = this.pick(tried);
+      const lease = this.admit(tried);
+      const replica = lease.replica;
       tried.add(replica);
       const call = replica.client.generateStream(request, this.metadataOf(context), { deadline: context.deadline });
       const abort = () => call.cancel();
       context.signal?.addEventListener('abort', abort, { once: true });
-      let received = false;
-      try {
-        for await (const event of call as AsyncIterable<GenerateStreamResponse__Output>) {
-          received = true;
-          yield event;
-        }
-        return;
-      } catch (error) {
-        const retry = !received && this.isUnavailable(error) && !context.signal?.aborted;
-        if (!retry) throw this.mapError(error, replica);
-        this.markDown(replica);
-        if (!this.replicas.some((r) => !tried.has(r) && r.state !== 'not_serving')) throw this.mapError(error, replica);
-      } finally {
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
         context.signal?.removeEventListener('abort', abort);
         call.cancel();
+        lease.release();
+      };
+      const iterator = (call as AsyncIterable<GenerateStreamResponse__Output>)[Symbol.asyncIterator]();
+      // Asked at once: it attaches the stream's listeners, so an early error is not lost.
+      const first = iterator.next();
+      try {
+        await Promise.race([first.then(() => undefined), new Promise<void>((resolve) => call.once('metadata', () => resolve()))]);
+        return { events: this.eventsOf(replica, first, iterator, close), close };
+      } catch (error) {
+        close();
+        if (!this.isUnavailable(error) || context.signal?.aborted) throw this.mapError(error, replica);
+        this.markDown(replica);
+        if (!this.replicas.some((r) => !tried.has(r) && r.state !== 'not_serving')) throw this.mapError(error, replica);
       }
+    }
+  }
+
+  private async *eventsOf(
+    replica: Replica,
+    first: Promise<IteratorResult<GenerateStreamResponse__Output>>,
+    iterator: AsyncIterator<GenerateStreamResponse__Output>,
+    close: () => void,
+  ): AsyncGenerator<GenerateStreamResponse__Output> {
+    try {
+      for (let next = await first; !next.done; next = await iterator.next()) yield next.value;
+    } catch (error) {
+      throw this.mapError(error, replica);
+    } finally {
+      close();
     }
   }
 
@@ -161,24 +235,53 @@ export class WorkerPool {
     });
   }
 
-  private pick(exclude: Set<Replica>): Replica {
+  /**
+   * Takes a slot on the next healthy replica (round-robin) that has one free, without any call:
+   * NO_HEALTHY_REPLICA when no replica is serving, QUEUE_FULL when every serving one is at its
+   * capacity. Synchronous, so a refusal is answered before anything reaches a worker.
+   */
+  private admit(exclude: Set<Replica>): Lease {
     const count = this.replicas.length;
+    let healthy = 0;
     for (let i = 0; i < count; i++) {
       const replica = this.replicas[(this.next + i) % count] as Replica;
       if (exclude.has(replica) || replica.state === 'not_serving') continue;
+      healthy++;
+      if (replica.capacity !== undefined && replica.inFlight >= replica.capacity) continue;
       this.next = (this.next + i + 1) % count;
-      return replica;
+      return this.lease(replica);
     }
-    throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy ${this.domain} worker replica (${this.replicas.map((r) => r.address).join(', ')})`);
+    const addresses = this.replicas.map((r) => r.address).join(', ');
+    if (healthy === 0) throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy ${this.domain} worker replica (${addresses})`);
+    const load = this.replicas.map((r) => `${r.address} ${r.inFlight}/${r.capacity ?? '?'}`).join(', ');
+    throw new AppError(ErrorCode.QUEUE_FULL, `every ${this.domain} worker replica is at capacity (running + queued / slots + queue: ${load}); retry later`);
   }
 
-  private check(replica: Replica): Promise<void> {
-    return new Promise((resolve) => {
-      replica.health.Check({ service: '' }, { deadline: new Date(Date.now() + Math.min(this.healthIntervalMs, 2000)) }, (error, response) => {
-        replica.state = !error && response?.status === 'SERVING' ? 'serving' : 'not_serving';
-        resolve();
-      });
-    });
+  private lease(replica: Replica): Lease {
+    replica.inFlight++;
+    let released = false;
+    return {
+      replica,
+      release: () => {
+        if (released) return;
+        released = true;
+        replica.inFlight--;
+      },
+    };
+  }
+
+  private async check(replica: Replica, timeoutMs: number): Promise<void> {
+    if (replica.checking) return;
+    replica.checking = true;
+    const deadline = new Date(Date.now() + timeoutMs);
+    const [serving, info] = await Promise.all([
+      new Promise<boolean>((resolve) => replica.health.Check({ service: '' }, { deadline }, (error, response) => resolve(!error && response?.status === 'SERVING'))),
+      new Promise<GetInfoResponse__Output | undefined>((resolve) => replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response))),
+    ]).finally(() => (replica.checking = false));
+    replica.state = serving ? 'serving' : 'not_serving';
+    // A worker reports its engine's slots and queue bound. A dns:/// channel balances over backends
+    // this pool cannot count, so one backend's figure would starve the rest: no limit here for it.
+    if (info && !replica.address.startsWith('dns:')) replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
   }
 
   private markDown(replica: Replica): void {

@@ -9,7 +9,7 @@ import {
   type RouterHandlers,
   type SolveStreamResponse,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, grpcErrorOf } from '@slm/platform';
+import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, logUnexpectedError, type Logger as PinoLogger } from '@slm/platform';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
@@ -17,6 +17,7 @@ import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { checkText } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
+import { ROUTER_LOGGER, requestTracingInterceptor } from './request-tracing.interceptor';
 
 const WATCH_POLL_MS = 250;
 
@@ -28,7 +29,7 @@ const WATCH_POLL_MS = 250;
 @Injectable()
 export class RouterGrpcController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RouterGrpcController.name);
-  private readonly server = new grpc.Server();
+  private readonly server: grpc.Server;
   /** The bound port (differs from the configured one when that is 0). */
   port = 0;
 
@@ -39,7 +40,9 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     private readonly batches: BatchService,
     private readonly limiter: ClientConcurrencyService,
     private readonly metrics: RouterMetricsService,
+    @Inject(ROUTER_LOGGER) rootLogger: PinoLogger,
   ) {
+    this.server = new grpc.Server({ interceptors: [requestTracingInterceptor(rootLogger)] });
     const definition = loadPackageDefinition();
     this.server.addService(loadProto(definition).slmrouter.v1.Router.service, this.handlers());
     addHealthAndReflection(this.server, definition, [ROUTER_SERVICE], 'SERVING');
@@ -110,7 +113,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
 
   private async unary<Req, Res>(
     operation: string,
-    _call: grpc.ServerUnaryCall<Req, Res>,
+    call: grpc.ServerUnaryCall<Req, Res>,
     callback: grpc.sendUnaryData<Res>,
     run: (trailer: grpc.Metadata) => Promise<Res>,
   ): Promise<void> {
@@ -122,7 +125,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       callback(null, response, trailer);
     } catch (error) {
       code = errorCodeOf(error);
-      if (code === ErrorCode.INTERNAL) this.logger.error({ err: error, operation }, 'unexpected error');
+      logUnexpectedError(this.logger, error, { route: call.getPath(), operation });
       callback(grpcErrorOf(error));
     } finally {
       this.metrics.recordRequest('grpc', operation, code, started);
@@ -146,6 +149,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       call.end();
     } catch (error) {
       code = errorCodeOf(error);
+      logUnexpectedError(this.logger, error, { route: call.getPath() });
       // A broken stream ends with an error status, never a success.
       if (!call.cancelled) call.emit('error', grpcErrorOf(error));
     } finally {
@@ -179,6 +183,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       if (JSON.stringify([final.state, final.counts]) !== lastStatus) call.write({ status: final });
       call.end();
     } catch (error) {
+      logUnexpectedError(this.logger, error, { route: call.getPath() });
       if (!call.cancelled) call.emit('error', grpcErrorOf(error));
     }
   }

@@ -1,11 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { AppError, ErrorCode, checkRequestId, echoInput, errorCodeOf } from '@slm/platform';
+import { checkRequestId, errorCodeOf } from '@slm/platform';
 import { batchProblemSchema, batchRequestSchema, offsetQuerySchema } from '../batches/batch.schemas';
 import { BatchService, type BatchProblem } from '../batches/batch.service';
+import { TimeSlicer } from '../batches/time-slicer';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
-import { QUOTED_MESSAGE_MAX_CHARS, sendError } from './body-reader.middleware';
+import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { jsonSchemaOf } from './openapi';
 
@@ -36,10 +37,18 @@ export class BatchesController {
       priority: request.priority ?? (headerPriority !== undefined ? parseInput(offsetQuerySchema.shape.offset, headerPriority, 'X-Priority header') : undefined),
       metadata: request.metadata,
     };
-    const problems: BatchProblem[] = request.problems.map((raw, index) => {
-      const { priority, ...input } = parseInput(batchProblemSchema, raw, `problems[${index}]`);
-      return { problem: problemOfInput(input), priority };
-    });
+    // The count first (the body reader counted already): an oversized batch is refused before any problem is checked.
+    this.batches.checkSize(request.problems.length);
+    const slicer = new TimeSlicer();
+    const problems: BatchProblem[] = [];
+    for (let index = 0; index < request.problems.length; index++) {
+      const { priority, ...input } = parseInput(batchProblemSchema, request.problems[index], `problems[${index}]`);
+      problems.push({ problem: problemOfInput(input), priority });
+      await slicer.maybeYield();
+    }
+    // The parsed body is not needed any more: a big batch's raw items are tens of MB while it is queued.
+    req.body = undefined;
+    request.problems = [];
     const submitted = await this.count('submit', () => this.batches.submit(problems, options));
     return submitted;
   }
@@ -76,10 +85,14 @@ export class BatchesController {
     return { status: await this.count('cancel', () => this.batches.cancel(id)) };
   }
 
-  private requestOf(body: unknown) {
-    if (typeof body === 'string') return { problems: parseJsonLines(body) } as { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string> };
-    if (Array.isArray(body)) return { problems: body } as { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string> };
-    return parseInput(batchRequestSchema, body);
+  private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string> } {
+    // A bare array, or the problems of a JSONL upload (the body reader parsed its lines).
+    if (Array.isArray(body)) return { problems: body };
+    // The envelope is checked with its first problem standing in for all of them: each problem is
+    // checked on its own below, in slices (z.array over 100,000 items would hold the event loop).
+    const problems = (body as { problems?: unknown } | undefined)?.problems;
+    const envelope = parseInput(batchRequestSchema, Array.isArray(problems) ? { ...(body as object), problems: problems.slice(0, 1) } : body);
+    return { ...envelope, problems: Array.isArray(problems) ? problems : envelope.problems };
   }
 
   private async count<T>(operation: string, run: () => Promise<T>): Promise<T> {
@@ -92,21 +105,4 @@ export class BatchesController {
       throw error;
     }
   }
-}
-
-/** The problems of a JSONL upload; blank lines are skipped, a bad line names its number. */
-function parseJsonLines(text: string): unknown[] {
-  const problems: unknown[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
-    if (!line) continue;
-    try {
-      problems.push(JSON.parse(line));
-    } catch (error) {
-      throw new AppError(ErrorCode.INVALID_ARGUMENT, `line ${i + 1} of the upload is not JSON: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`);
-    }
-  }
-  if (problems.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'the upload has no problems');
-  return problems;
 }

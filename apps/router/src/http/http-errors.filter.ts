@@ -1,5 +1,6 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
+import { z } from 'zod';
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { AppError, ErrorCode, echoInput } from '@slm/platform';
 import { QUOTED_MESSAGE_MAX_CHARS, sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 
@@ -12,14 +13,23 @@ const CODE_OF_HTTP: Record<number, ErrorCode> = {
   429: ErrorCode.RATE_LIMITED,
 };
 
+/** The error body of every route but the OpenAI-compatible ones, as `httpErrorBody` builds it. */
+export const httpErrorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ErrorCode),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional().describe('what the code needs said (ROUTE_REJECTED: the route decision and its scores)'),
+    requestId: z.string().optional().describe('on an unexpected error (INTERNAL): the request id to quote, the cause is in the log'),
+  }),
+});
+
 /**
  * The one mapping of errors to HTTP answers: our codes through httpStatusOf/httpErrorBody,
- * Nest's own HttpExceptions (unknown route, …) to the closest code, anything else a logged 500.
+ * Nest's own HttpExceptions (unknown route, …) to the closest code, anything else a 500 that
+ * sendError logs once (message, stack, request id, route) and answers with the request id to quote.
  */
 @Catch()
 export class HttpErrorsFilter implements ExceptionFilter {
-  private readonly logger = new Logger(HttpErrorsFilter.name);
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequest>();
@@ -30,7 +40,6 @@ export class HttpErrorsFilter implements ExceptionFilter {
       const message = exception.getStatus() === 404 ? `no route ${req.method} ${echoInput(req.path)}` : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
       error = new AppError(code, message);
     }
-    if (errorCodeOf(error) === ErrorCode.INTERNAL) this.logger.error({ err: exception, path: req.path }, 'unexpected error');
     sendError(req, res, error);
   }
 }

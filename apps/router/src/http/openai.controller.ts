@@ -9,8 +9,8 @@ import { classifiedDomainOf } from '../routing/domains';
 import { parseInput } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
 import { sendError } from './body-reader.middleware';
+import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { openAiErrorBody } from './openai-errors';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './openai.schemas';
 import { jsonSchemaOf } from './openapi';
 import { abortOnClose, clientOf, startSse, writeSse } from './sse';
@@ -54,7 +54,7 @@ export class OpenAiController {
       const created = Math.floor(Date.now() / 1000);
       if (!request.stream) {
         const { result, workerMs } = await this.solver.solve(problem, { signal });
-        this.setRouteHeaders(res, result.route ?? undefined, problem.requestId);
+        this.setRouteHeaders(res, result.route ?? undefined);
         res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
         res.status(200).json({
           id,
@@ -78,7 +78,7 @@ export class OpenAiController {
       const events = this.solver.solveStream(problem, { signal });
       const first = await events.next();
       const route = !first.done && first.value.event === 'route' ? first.value.route : undefined;
-      this.setRouteHeaders(res, route, problem.requestId);
+      this.setRouteHeaders(res, route);
       startSse(res);
       const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
         writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra });
@@ -99,7 +99,7 @@ export class OpenAiController {
       } catch (error) {
         // OpenAI's streams report a late failure as an error object, then stop (no [DONE]).
         code = errorCodeOf(error);
-        writeSse(res, openAiErrorBody(error));
+        writeSse(res, errorBodyOf(req, error));
       }
       res.end();
     } catch (error) {
@@ -139,8 +139,7 @@ export class OpenAiController {
     throw new AppError(ErrorCode.NOT_FOUND, `model ${echoInput(model)} does not exist; use auto, math, code, science${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
   }
 
-  private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined, requestId: string): void {
-    res.setHeader('x-request-id', requestId);
+  private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined): void {
     if (!route) return;
     res.setHeader('x-slm-route-domain', classifiedDomainOf(route.domain) ?? 'unspecified');
     res.setHeader('x-slm-route-confidence', route.confidence.toFixed(4));

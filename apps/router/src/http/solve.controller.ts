@@ -1,12 +1,13 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { errorCodeOf, httpErrorBody } from '@slm/platform';
+import { errorCodeOf } from '@slm/platform';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { checkText, classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.service';
 import { sendError } from './body-reader.middleware';
+import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { jsonSchemaOf } from './openapi';
 import { abortOnClose, clientOf, startSse, wantsEventStream, writeSse } from './sse';
@@ -46,7 +47,8 @@ export class SolveController {
       }
       const events = this.solver.solveStream(problem, { signal });
       const first = await events.next();
-      startSse(res, { 'x-request-id': problem.requestId });
+      // x-request-id is the request's correlation id (set on arrival); the problem's id is in the result event.
+      startSse(res);
       if (!first.done) writeSse(res, payloadOf(first.value), first.value.event);
       try {
         for await (const event of events) {
@@ -56,7 +58,7 @@ export class SolveController {
       } catch (error) {
         // Headers are gone: the failure becomes the stream's last event, never a silent end.
         code = errorCodeOf(error);
-        writeSse(res, httpErrorBody(error).error, 'error');
+        writeSse(res, errorBodyOf(req, error).error, 'error');
       }
       res.end();
     } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Problem, Result__Output, RouteDecision__Output, TokenDelta__Output } from '@slm/contracts';
-import { AppError, ErrorCode } from '@slm/platform';
+import { AppError, ErrorCode, currentRequestContext, noteRequestDomain } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
@@ -62,6 +62,7 @@ export class SolveService {
     const domain = workerDomainOf(decision.domain);
     if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
     this.metrics.routeDecisions.inc({ domain: workerDomainOf(decision.domain) ?? 'other', kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
+    noteRequestDomain(workerDomainOf(decision.domain) ?? 'other');
     return decision;
   }
 
@@ -73,21 +74,31 @@ export class SolveService {
     return { result: { ...result, route: result.route ?? route }, workerMs: performance.now() - started };
   }
 
+  /**
+   * Streams a solution. Route and admission are decided on the first `next()`, before any event:
+   * a full queue or no healthy replica rejects it, so the caller answers 429 / 503 (gRPC
+   * RESOURCE_EXHAUSTED / UNAVAILABLE) before committing a status line, as a unary call does.
+   */
   async *solveStream(problem: Problem & { requestId: string }, context: SolveContext = {}): AsyncGenerator<SolveEvent> {
     const route = this.route(problem);
-    yield { event: 'route', route };
     const domain = this.domainOf(route);
     const started = performance.now();
-    let first = true;
-    for await (const event of this.dispatch.pool(domain).generateStream({ problem, route }, this.callContext(problem, context))) {
-      if (event.delta) {
-        if (first) this.metrics.timeToFirstToken.observe({ domain }, (performance.now() - started) / 1000);
-        first = false;
-        yield { event: 'delta', delta: event.delta };
-      } else if (event.result) {
-        yield { event: 'result', result: { ...event.result, route: event.result.route ?? route } };
-        return;
+    const stream = await this.dispatch.pool(domain).openStream({ problem, route }, this.callContext(problem, context));
+    try {
+      yield { event: 'route', route };
+      let first = true;
+      for await (const event of stream.events) {
+        if (event.delta) {
+          if (first) this.metrics.timeToFirstToken.observe({ domain }, (performance.now() - started) / 1000);
+          first = false;
+          yield { event: 'delta', delta: event.delta };
+        } else if (event.result) {
+          yield { event: 'result', result: { ...event.result, route: event.result.route ?? route } };
+          return;
+        }
       }
+    } finally {
+      stream.close();
     }
     throw new AppError(ErrorCode.INTERNAL, `the ${domain} worker ended its stream without a result`);
   }
@@ -101,6 +112,7 @@ export class SolveService {
   private callContext(problem: Problem & { requestId: string }, context: SolveContext) {
     const cap = Date.now() + this.config.limits.requestTimeoutMs;
     const deadline = context.deadline && context.deadline.getTime() < cap ? context.deadline : new Date(cap);
-    return { deadline, requestId: problem.requestId, signal: context.signal };
+    // The worker's log lines carry the caller's correlation id (x-request-id); the problem keeps its own requestId.
+    return { deadline, requestId: currentRequestContext()?.requestId ?? problem.requestId, signal: context.signal };
   }
 }

@@ -20,6 +20,8 @@ export interface InferenceBenchOptions {
   vsTransformersJs?: boolean;
   /** Rounds in which every runtime runs once; the best round of each is reported. Default 3. */
   rounds?: number;
+  /** Run the engine on the compiled graph (EngineOptions.compileGraph). Default true. */
+  compileGraph?: boolean;
 }
 
 export interface RuntimeFigures {
@@ -35,6 +37,8 @@ export interface InferenceBenchReport extends RuntimeFigures {
   newTokens: number;
   threads: number;
   rounds: number;
+  /** The engine's prefill computed the last position's logits only (see EngineOptions.compileGraph). */
+  lastPositionLogits: boolean;
   /** Max resident set of this process after the engine's first measured run (worker thread included). */
   peakRssMb: number;
   bareSessionRun?: RuntimeFigures & { decodeRatioVsBare: number };
@@ -55,7 +59,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
   for (const [name, value] of Object.entries({ promptTokens, newTokens, threads, rounds })) {
     if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
-  const engine = await InferenceEngine.load({ modelDir: options.modelDir, dtype: options.dtype, intraOpThreads: threads, maxQueue: 0 });
+  const engine = await InferenceEngine.load({ modelDir: options.modelDir, dtype: options.dtype, intraOpThreads: threads, maxQueue: 0, compileGraph: options.compileGraph });
   const closers: Array<() => Promise<void>> = [() => engine.close()];
   try {
     const folder = engine.modelFolder;
@@ -101,6 +105,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       newTokens,
       threads,
       rounds,
+      lastPositionLogits: engine.batching.lastPositionLogits,
       ...ours,
       peakRssMb,
     };

@@ -24,7 +24,9 @@ export interface EngineWorkerData {
   kvCacheBudgetBytes: number;
   /** Rewrite MatMulNBits accuracy_level unset/0 → 4 before loading (cached tuned copy). */
   tuneMatMulNBits: boolean;
-  /** Where tuned graphs go when the model folder is read-only. */
+  /** Run the load-time graph compiler (graph-compiler.ts): last-position logits, plus the tuning above. */
+  compileGraph: boolean;
+  /** Where tuned and compiled graphs go when the model folder is read-only. */
   tunedGraphCacheDir?: string;
 }
 
@@ -44,6 +46,10 @@ export type FromWorker =
       maxKvTokens: number;
       onnxPath: string;
       tunedNodes: number;
+      /** Prefill computes the last position's logits only (compiled graph, or num_logits_to_keep fed 1). */
+      lastPositionLogits: boolean;
+      /** Why the graph compiler kept the export's LM head, when it did. */
+      compileFallback?: string;
       maxBatchSize: number;
       /** The prefill thread's intra-op threads in effect: 0 when it was not asked for or failed to start. */
       prefillThreads: number;

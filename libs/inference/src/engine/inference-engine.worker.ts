@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import { DecoderSession } from '../generation/decoder-session';
 import { readFileSync } from 'node:fs';
+import { compileDecoderGraph } from '../onnx/graph-compiler';
 import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
 import { BatchScheduler } from './batch-scheduler';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
@@ -23,8 +24,9 @@ let closing = false;
 
 /**
  * Prompt tokens per run on the prefill thread: long prompts run in pieces to bound the run's transient
- * memory (a graph without `num_logits_to_keep` returns logits for every position: 128 × a 128k vocabulary
- * is 64 MB in float32). Prefill speed per token is about the same from 64 to 512 tokens a run.
+ * memory (an export whose LM head the graph compiler could not rewrite returns logits for every position:
+ * 128 × a 128k vocabulary is 64 MB in float32). Prefill speed per token is about the same from 64 to 512
+ * tokens a run.
  */
 const PREFILL_THREAD_CHUNK = 128;
 
@@ -35,20 +37,40 @@ async function start(): Promise<void> {
   try {
     let onnxPath = data.onnxPath;
     let tunedNodes = 0;
+    let lastPositionLogits = false;
+    let compileFallback: string | undefined;
     let opTypes = new Set<string>();
     {
-      // The graph is read once, for both its op types and the tuning, and let go before onnxruntime loads it.
+      // The graph is read once, for its op types and the compiler, and let go before onnxruntime loads it.
       let graph: Buffer | undefined;
       try {
         graph = readFileSync(data.onnxPath);
         opTypes = graphOpTypes(graph);
-        if (data.tuneMatMulNBits) ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
-      } catch {
-        // A file the wire reader cannot walk loads untuned, so onnxruntime names what is wrong with it.
+        if (data.compileGraph) {
+          const compiled = compileDecoderGraph(data.onnxPath, { tuneMatMulNBits: data.tuneMatMulNBits, cacheDir: data.tunedGraphCacheDir, source: graph });
+          ({ onnxPath, tunedNodes, lastPositionLogits } = compiled);
+          compileFallback = compiled.fallbackReason;
+        } else if (data.tuneMatMulNBits) {
+          ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
+        }
+      } catch (error) {
+        // A file the wire reader cannot walk loads as it is, so onnxruntime names what is wrong with it.
+        if (data.compileGraph) compileFallback = `the graph could not be read (${(error as Error).message})`;
       }
       graph = undefined;
     }
-    session = await DecoderSession.create({ ...data, onnxPath });
+    try {
+      session = await DecoderSession.create({ ...data, onnxPath });
+    } catch (error) {
+      if (onnxPath === data.onnxPath) throw error;
+      // The rewritten copy does not load (a missing external data file, say): the export itself does, or
+      // its own error names the file the user knows.
+      compileFallback = `onnxruntime could not load the rewritten graph ${onnxPath} (${(error as Error).message})`;
+      onnxPath = data.onnxPath;
+      tunedNodes = 0;
+      lastPositionLogits = false;
+      session = await DecoderSession.create({ ...data, onnxPath });
+    }
     // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
     // seqlens_k), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
     const leftPaddingUnsafe = opTypes.has('GroupQueryAttention');
@@ -75,7 +97,7 @@ async function start(): Promise<void> {
       prefillThread,
     );
     const prefillThreads = prefillThread ? data.prefillThreads : 0;
-    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, maxBatchSize, prefillThreads, prefillFailure });
+    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, lastPositionLogits: lastPositionLogits || session.inputNames.includes('num_logits_to_keep'), compileFallback, maxBatchSize, prefillThreads, prefillFailure });
   } catch (error) {
     const code = error instanceof InferenceError ? error.code : 'MODEL_LOAD_FAILED';
     post({ type: 'loadFailed', code, message: (error as Error).message });

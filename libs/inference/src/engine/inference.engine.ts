@@ -73,10 +73,15 @@ export interface BatchingLimits {
   kvBytesPerToken: number;
   /** Tokens (prompt + maxNewTokens of every admitted request) the KV budget holds. */
   maxKvTokens: number;
-  /** The graph onnxruntime runs (a tuned copy when MatMulNBits nodes were rewritten). */
+  /** The graph onnxruntime runs (the compiled or tuned copy, or the export's own graph). */
   onnxPath: string;
   /** MatMulNBits nodes whose accuracy_level was rewritten to 4 at load. */
   tunedMatMulNBitsNodes: number;
+  /**
+   * Prefill computes the last position's logits only: the graph compiler moved the LM head behind a
+   * last-position slice, or the export declares `num_logits_to_keep` (fed 1).
+   */
+  lastPositionLogits: boolean;
 }
 
 /**
@@ -160,6 +165,7 @@ export class InferenceEngine implements TextGenerationEngine {
       prefillTokenBudget,
       kvCacheBudgetBytes: kvCacheBudgetMb * 1024 * 1024,
       tuneMatMulNBits: options.tuneMatMulNBits ?? true,
+      compileGraph: options.compileGraph ?? true,
       tunedGraphCacheDir: options.tunedGraphCacheDir,
     };
     const worker = spawnWorkerScript('inference-engine.worker', data);
@@ -203,7 +209,11 @@ export class InferenceEngine implements TextGenerationEngine {
       maxKvTokens: ready.maxKvTokens,
       onnxPath: ready.onnxPath,
       tunedMatMulNBitsNodes: ready.tunedNodes,
+      lastPositionLogits: ready.lastPositionLogits,
     });
+    if (ready.compileFallback) {
+      engine.warnings.push(`graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`);
+    }
     if (ready.prefillFailure) engine.warnings.push(`the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`);
     return engine;
   }

@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { placeGraphCopy } from './graph-cache';
+import {
+  ATTRIBUTE_INT,
+  ATTRIBUTE_NAME,
+  ATTRIBUTE_TYPE,
+  ATTRIBUTE_TYPE_INT,
+  GRAPH_NODE,
+  MODEL_GRAPH,
+  NODE_ATTRIBUTE,
+  NODE_DOMAIN,
+  NODE_OP_TYPE,
+} from './onnx-fields';
+import { LEN, VARINT, type WireField, fields, lenField, text, varint } from './protobuf-wire';
 
 /** int8 compute in MatMulNBits: activations quantised per block, about twice as fast on AVX2 as level 0/unset. */
 export const TUNED_ACCURACY_LEVEL = 4;
@@ -30,35 +42,14 @@ export function tuneMatMulNBits(onnxPath: string, options: { cacheDir?: string; 
   const tunedNodes = untunedMatMulNBits(source);
   if (tunedNodes === 0) return { onnxPath, tunedNodes: 0, cached: false };
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const base = path.basename(onnxPath, '.onnx');
-  const name = `.${base}.${hash}.tuned.onnx`;
-  const beside = path.join(path.dirname(onnxPath), name);
-  if (existsSync(beside)) return { onnxPath: beside, tunedNodes, cached: true };
-  const { bytes } = rewriteModel(source);
-  try {
-    writeAtomically(beside, bytes);
-    return { onnxPath: beside, tunedNodes, cached: false };
-  } catch {
-    // Read-only model folder: use the cache folder, with links to the external data files.
-    const dir = path.join(options.cacheDir ?? path.join(os.tmpdir(), 'slm-tuned-graphs'), `${base}.${hash}`);
-    const cachedPath = path.join(dir, `${base}.onnx`);
-    if (existsSync(cachedPath)) return { onnxPath: cachedPath, tunedNodes, cached: true };
-    mkdirSync(dir, { recursive: true });
-    // onnxruntime refuses external data outside the graph's folder, symbolic links resolved: hard links
-    // (or copies across file systems) keep the data beside the tuned graph.
-    for (const location of externalDataLocations(source)) {
-      const target = path.join(dir, location);
-      if (existsSync(target)) continue;
-      const from = path.resolve(path.dirname(onnxPath), location);
-      try {
-        linkSync(from, target);
-      } catch {
-        copyFileSync(from, target);
-      }
-    }
-    writeAtomically(cachedPath, bytes);
-    return { onnxPath: cachedPath, tunedNodes, cached: false };
-  }
+  const name = `.${path.basename(onnxPath, '.onnx')}.${hash}.tuned.onnx`;
+  const placed = placeGraphCopy(onnxPath, name, () => rewriteModel(source).bytes, { source, cacheDir: options.cacheDir });
+  return { ...placed, tunedNodes };
+}
+
+/** The model with every unset/0 MatMulNBits accuracy_level set to 4, and how many nodes that was. */
+export function tuneMatMulNBitsBytes(model: Uint8Array): { bytes: Uint8Array; tunedNodes: number } {
+  return rewriteModel(model);
 }
 
 /** The op types of the main graph's nodes (subgraphs not included). */
@@ -78,109 +69,6 @@ export function graphOpTypes(model: Uint8Array): Set<string> {
 export function untunedMatMulNBits(model: Uint8Array): number {
   return rewriteModel(model, false).tunedNodes;
 }
-
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, bytes);
-  renameSync(temporary, file);
-}
-
-// ---- protobuf wire format: just enough to walk ModelProto → GraphProto → NodeProto → AttributeProto ----
-
-const VARINT = 0;
-const FIXED64 = 1;
-const LEN = 2;
-const FIXED32 = 5;
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const NODE_ATTRIBUTE = 5;
-const NODE_OP_TYPE = 4;
-const NODE_DOMAIN = 7;
-const ATTRIBUTE_NAME = 1;
-const ATTRIBUTE_INT = 3;
-const ATTRIBUTE_TYPE = 20;
-const ATTRIBUTE_TYPE_INT = 2;
-const TENSOR_EXTERNAL_DATA = 13;
-const STRING_ENTRY_KEY = 1;
-const STRING_ENTRY_VALUE = 2;
-
-interface Field {
-  number: number;
-  wireType: number;
-  /** Where the whole field (key included) starts and ends. */
-  start: number;
-  end: number;
-  /** LEN: the payload; VARINT: the value. */
-  payload?: Uint8Array;
-  value?: number;
-}
-
-function* fields(bytes: Uint8Array): Generator<Field> {
-  let pos = 0;
-  while (pos < bytes.length) {
-    const start = pos;
-    const [key, afterKey] = readVarint(bytes, pos);
-    pos = afterKey;
-    const number = Math.floor(key / 8);
-    const wireType = key % 8;
-    switch (wireType) {
-      case VARINT: {
-        const [value, next] = readVarint(bytes, pos);
-        pos = next;
-        yield { number, wireType, start, end: pos, value };
-        break;
-      }
-      case FIXED64:
-        pos += 8;
-        yield { number, wireType, start, end: pos };
-        break;
-      case LEN: {
-        const [length, next] = readVarint(bytes, pos);
-        const payload = bytes.subarray(next, next + length);
-        pos = next + length;
-        yield { number, wireType, start, end: pos, payload };
-        break;
-      }
-      case FIXED32:
-        pos += 4;
-        yield { number, wireType, start, end: pos };
-        break;
-      default:
-        throw new Error(`unsupported protobuf wire type ${wireType} at byte ${start}`);
-    }
-  }
-  if (pos !== bytes.length) throw new Error('truncated protobuf message');
-}
-
-function readVarint(bytes: Uint8Array, pos: number): [number, number] {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    if (pos >= bytes.length) throw new Error('truncated varint');
-    const byte = bytes[pos++];
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, pos];
-    scale *= 128;
-  }
-}
-
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    out.push((rest % 128) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return Uint8Array.from(out);
-}
-
-function lenField(number: number, payload: Uint8Array): Uint8Array[] {
-  return [varint(number * 8 + LEN), varint(payload.length), payload];
-}
-
-const text = (bytes: Uint8Array | undefined): string => (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : '');
 
 /** Rewrites the graph field of a ModelProto (or only counts, with `write` false). */
 function rewriteModel(model: Uint8Array, write = true): { bytes: Uint8Array; tunedNodes: number } {
@@ -213,7 +101,7 @@ function rewriteGraph(graph: Uint8Array, write: boolean): { bytes: Uint8Array; t
 function tuneNode(node: Uint8Array): Uint8Array | undefined {
   let opType = '';
   let domain = '';
-  let level: Field | undefined;
+  let level: WireField | undefined;
   let levelValue = 0;
   for (const field of fields(node)) {
     if (field.number === NODE_OP_TYPE) opType = text(field.payload);
@@ -250,26 +138,4 @@ function tuneNode(node: Uint8Array): Uint8Array | undefined {
   });
   if (!level && lastAttribute < 0) parts.push(...lenField(NODE_ATTRIBUTE, attribute));
   return Buffer.concat(parts);
-}
-
-/** The distinct `location` values of initializers stored as external data. */
-function externalDataLocations(model: Uint8Array): string[] {
-  const locations = new Set<string>();
-  for (const field of fields(model)) {
-    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) continue;
-    for (const graphField of fields(field.payload!)) {
-      if (graphField.number !== GRAPH_INITIALIZER || graphField.wireType !== LEN) continue;
-      for (const tensorField of fields(graphField.payload!)) {
-        if (tensorField.number !== TENSOR_EXTERNAL_DATA || tensorField.wireType !== LEN) continue;
-        let key = '';
-        let value = '';
-        for (const entry of fields(tensorField.payload!)) {
-          if (entry.number === STRING_ENTRY_KEY) key = text(entry.payload);
-          else if (entry.number === STRING_ENTRY_VALUE) value = text(entry.payload);
-        }
-        if (key === 'location') locations.add(value);
-      }
-    }
-  }
-  return [...locations];
 }

@@ -111,3 +111,8 @@ export function modelProtoType(): protobuf.Type {
   root ??= protobuf.Root.fromJSON(ONNX_DESCRIPTOR);
   return root.lookupType('onnx.ModelProto');
 }
+
+/** Another message type of the subset, e.g. `NodeProto`, `TensorProto`, `ValueInfoProto`. */
+export function onnxMessageType(name: 'NodeProto' | 'TensorProto' | 'ValueInfoProto'): protobuf.Type {
+  return modelProtoType().root.lookupType(`onnx.${name}`);
+}

@@ -21,7 +21,25 @@ export interface GraphVariant {
   numLogitsToKeep?: boolean;
   /** MatMulNBits `accuracy_level`; 0 leaves the attribute unset, as many published q4 exports do. Default 4. */
   matMulNBitsAccuracyLevel?: number;
+  /** Also output the final hidden state as `last_hidden_state` (an LM head the graph compiler must leave alone). Default false. */
+  hiddenStateOutput?: boolean;
+  /**
+   * QK-norm (a weightless RMSNorm of q and k per head, after RoPE), as in MobileLLM-R1. false leaves it out,
+   * so llama.cpp's `llama` architecture computes the same function (the GGUF greedy-match test). Default true.
+   */
+  qkNorm?: boolean;
+  /** Receives every weight as it is drawn, under its ONNX name (the GGUF writer reuses them). Default none. */
+  onWeight?: (name: string, weight: DrawnWeight) => void;
 }
+
+/**
+ * A weight as drawn: fp32 `data` in the ONNX layout (`dims`: [in, out] for linear layers, [vocab, hidden]
+ * for the embedding, [n] for norms), or 4-bit codes in the MatMulNBits layout ([out][in / 32][16] bytes,
+ * low nibble first, zero point 8) with one fp32 scale per 32 inputs.
+ */
+export type DrawnWeight =
+  | { kind: 'f32'; dims: number[]; data: Float32Array }
+  | { kind: 'q4'; rows: number; columns: number; packed: Uint8Array; scales: Float32Array };
 
 export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random: SeededRandom, variant: GraphVariant = {}): OnnxGraphBuilder {
   const b = new OnnxGraphBuilder('synthetic_decoder');
@@ -51,6 +69,13 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   // Residual branches get a gain of 16 so that a random model does not keep repeating its input token.
   // Embeddings; with q4 the table is the dequantised 4-bit LM head, so input and output stay tied.
   const embedding = randomEmbedding(g, dtype, random);
+  const onWeight = variant.onWeight ?? ((): void => undefined);
+  onWeight(
+    'model.embed_tokens.weight',
+    embedding.q4
+      ? { kind: 'q4', rows: g.vocabSize, columns: H, ...embedding.q4 }
+      : { kind: 'f32', dims: [g.vocabSize, H], data: embedding.table },
+  );
   b.initializer('model.embed_tokens.weight', F, [g.vocabSize, H], embedding.table);
   let x = b.op('Gather', ['model.embed_tokens.weight', inputIds], { axis: attrInt(0) });
 
@@ -84,10 +109,14 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
     const normed = b.op('Div', [t, b.op('Sqrt', [b.op('Add', [meanSquare, b.float([g.rmsNormEps], [])])])]);
     return weight ? b.op('Mul', [normed, weight]) : normed;
   };
-  const normWeight = (name: string): string =>
-    b.initializer(name, F, [H], random.fillUniform(new Float32Array(H), 0.1, 1));
+  const normWeight = (name: string): string => {
+    const data = random.fillUniform(new Float32Array(H), 0.1, 1);
+    onWeight(name, { kind: 'f32', dims: [H], data });
+    return b.initializer(name, F, [H], data);
+  };
   const linear = (t: string, name: string, k: number, n: number, std: number): string =>
-    dtype === 'q4' ? q4Linear(b, random, t, name, k, n, std, accuracyLevel) : fp32Linear(b, random, t, name, k, n, std);
+    dtype === 'q4' ? q4Linear(b, random, t, name, k, n, std, accuracyLevel, onWeight) : fp32Linear(b, random, t, name, k, n, std, onWeight);
+  const qkNorm = (t: string): string => (variant.qkNorm === false ? t : rmsNorm(t, undefined));
   const heads = (t: string, count: number): string =>
     b.op('Transpose', [b.op('Reshape', [t, b.int64([0, 0, count, D])])], { perm: attrInts([0, 2, 1, 3]) });
 
@@ -103,8 +132,8 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   for (let i = 0; i < g.numLayers; i++) {
     const p = `model.layers.${i}`;
     const h = rmsNorm(x, normWeight(`${p}.input_layernorm.weight`));
-    const q = rmsNorm(rope(heads(linear(h, `${p}.self_attn.q_proj`, H, g.numHeads * D, 1 / Math.sqrt(H)), g.numHeads)), undefined);
-    const k = rmsNorm(rope(heads(linear(h, `${p}.self_attn.k_proj`, H, g.numKvHeads * D, 1 / Math.sqrt(H)), g.numKvHeads)), undefined);
+    const q = qkNorm(rope(heads(linear(h, `${p}.self_attn.q_proj`, H, g.numHeads * D, 1 / Math.sqrt(H)), g.numHeads)));
+    const k = qkNorm(rope(heads(linear(h, `${p}.self_attn.k_proj`, H, g.numKvHeads * D, 1 / Math.sqrt(H)), g.numKvHeads)));
     const v = heads(linear(h, `${p}.self_attn.v_proj`, H, g.numKvHeads * D, 1 / Math.sqrt(H)), g.numKvHeads);
     const presentKey = cache(`past_key_values.${i}.key`, k, `present.${i}.key`);
     const presentValue = cache(`past_key_values.${i}.value`, v, `present.${i}.value`);
@@ -126,6 +155,10 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
     x = b.op('Add', [x, linear(act, `${p}.mlp.down_proj`, g.intermediateSize, H, 16 / Math.sqrt(g.intermediateSize))]);
   }
   let final = rmsNorm(x, normWeight('model.norm.weight'));
+  if (variant.hiddenStateOutput) {
+    b.output('last_hidden_state', F, ['batch_size', 'sequence_length', H]);
+    b.node('Identity', [final], {}, { outputs: ['last_hidden_state'] });
+  }
   if (keep) {
     // Only the last `num_logits_to_keep` positions reach the LM head (0 keeps all).
     const start = b.op('Where', [b.op('Equal', [keep, b.int64([0], [])]), b.int64([0], []), b.op('Neg', [keep])]);
@@ -150,8 +183,12 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   return b;
 }
 
-function fp32Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number): string {
-  const weight = b.initializer(`${name}.weight`, OnnxDataType.FLOAT, [k, n], random.fillUniform(new Float32Array(k * n), std));
+type WeightSink = NonNullable<GraphVariant['onWeight']>;
+
+function fp32Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number, onWeight: WeightSink): string {
+  const data = random.fillUniform(new Float32Array(k * n), std);
+  onWeight(`${name}.weight`, { kind: 'f32', dims: [k, n], data });
+  const weight = b.initializer(`${name}.weight`, OnnxDataType.FLOAT, [k, n], data);
   return b.op('MatMul', [x, weight]);
 }
 
@@ -179,8 +216,19 @@ function q4Attributes(k: number, n: number, accuracyLevel: number) {
   };
 }
 
-function q4Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number, accuracyLevel: number): string {
+function q4Linear(
+  b: OnnxGraphBuilder,
+  random: SeededRandom,
+  x: string,
+  name: string,
+  k: number,
+  n: number,
+  std: number,
+  accuracyLevel: number,
+  onWeight: WeightSink,
+): string {
   const weight = randomQ4(random, n, k, std);
+  onWeight(`${name}.weight`, { kind: 'q4', rows: n, columns: k, ...weight });
   b.initializer(`${name}.qweight`, OnnxDataType.UINT8, [n, k / Q4_BLOCK, Q4_BLOCK / 2], weight.packed);
   b.initializer(`${name}.scales`, OnnxDataType.FLOAT, [(n * k) / Q4_BLOCK], weight.scales);
   return b.node('MatMulNBits', [x, `${name}.qweight`, `${name}.scales`], q4Attributes(k, n, accuracyLevel), { domain: 'com.microsoft' })[0];

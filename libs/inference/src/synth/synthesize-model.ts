@@ -35,6 +35,10 @@ export interface SynthesizeModelOptions {
   numLogitsToKeep?: boolean;
   /** q4 only: MatMulNBits `accuracy_level`; 0 leaves it unset like many published exports (tests of graph tuning). Default 4. */
   matMulNBitsAccuracyLevel?: 0 | 4;
+  /** Also output the final hidden state as `last_hidden_state` (tests of the graph compiler's fallback). Default false. */
+  hiddenStateOutput?: boolean;
+  /** Leave out the QK-norm, so llama.cpp's `llama` architecture computes the same function (GGUF tests). Default true. */
+  qkNorm?: boolean;
   /** Write the chat template to `chat_template.jinja` instead of tokenizer_config.json. Default false. */
   separateChatTemplate?: boolean;
 }
@@ -70,6 +74,8 @@ export async function synthesizeModel(options: SynthesizeModelOptions): Promise<
     kvFloat16: options.kvCacheDtype === 'float16',
     numLogitsToKeep: options.numLogitsToKeep,
     matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel,
+    hiddenStateOutput: options.hiddenStateOutput,
+    qkNorm: options.qkNorm,
   });
   const external = options.externalData ?? graph.weightBytes > DEFAULT_CHUNK;
   const graphFile = options.dtype === 'q4' ? 'model_q4.onnx' : 'model.onnx';
@@ -106,7 +112,7 @@ export async function synthesizeModel(options: SynthesizeModelOptions): Promise<
     rms_norm_eps: geometry.rmsNormEps,
     rope_theta: geometry.ropeTheta,
     hidden_act: 'silu',
-    use_qk_norm: true,
+    use_qk_norm: options.qkNorm ?? true,
     tie_word_embeddings: true,
     bos_token_id: tokenizer.bosTokenId,
     eos_token_id: tokenizer.eosTokenIds,

@@ -1,0 +1,69 @@
+import * as grpc from '@grpc/grpc-js';
+import { AppError, ErrorCode, correlationIdOf, grpcErrorOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
+// nestjs-pino keeps the request's logger in this store (its own middleware fills it for HTTP);
+// entering it here gives Nest's Logger the call's requestId inside gRPC handlers too.
+import { Store, storage } from 'nestjs-pino/storage';
+
+/** The router's root pino logger, for what runs outside Nest's Logger (the gRPC access lines). */
+export const ROUTER_LOGGER = Symbol('ROUTER_LOGGER');
+
+/** Services polled by probes and tools: their access lines are written at debug, not info. */
+const QUIET_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
+
+/**
+ * The gRPC twin of the HTTP request tracing: takes the caller's `x-request-id` metadata or
+ * generates a UUID (an invalid one is INVALID_ARGUMENT before the handler runs), runs the handler
+ * with it as the current request (Nest's Logger lines carry it, the worker call passes it on),
+ * returns it in the trailing metadata `x-request-id` of every status, and writes one access line
+ * per call: method, status code name, ms, domain and client.
+ */
+export function requestTracingInterceptor(logger: Logger): grpc.ServerInterceptor {
+  return (method, call) => {
+    const started = performance.now();
+    let context: RequestContext | undefined;
+    let log = logger;
+    let client = `ip:${call.getPeer().replace(/:\d+$/, '')}`;
+    let finished = false;
+    // A refused call's handler never runs: its message and half-close stop here.
+    let refused = false;
+    const finish = (code: grpc.status) => {
+      if (finished) return;
+      finished = true;
+      const level = QUIET_PREFIXES.some((prefix) => method.path.startsWith(prefix)) ? 'debug' : 'info';
+      log[level]({ method: method.path, status: grpc.status[code], ms: Math.round(performance.now() - started), domain: context?.domain, client }, 'request completed');
+    };
+    const inContext = (fn: () => void) => (context ? runWithRequestContext(context, () => storage.run(new Store(log), fn)) : fn());
+    const traced: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, next) => {
+            const values = metadata.get('x-request-id').map(String);
+            const { requestId, problem } = correlationIdOf(values.length > 1 ? values : values[0]);
+            context = { requestId };
+            log = logger.child({ requestId });
+            const id = metadata.get('x-client-id')[0];
+            if (typeof id === 'string' && id) client = `id:${id.slice(0, 200)}`;
+            if (problem) {
+              refused = true;
+              return traced.sendStatus({ ...grpcErrorOf(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)), metadata: null });
+            }
+            next(metadata);
+          },
+          onReceiveMessage: (message, next) => {
+            if (!refused) inContext(() => next(message));
+          },
+          onReceiveHalfClose: (next) => {
+            if (!refused) inContext(next);
+          },
+          onCancel: () => finish(grpc.status.CANCELLED),
+        }),
+      sendStatus: (status, next) => {
+        const metadata = status.metadata?.clone() ?? new grpc.Metadata();
+        if (context) metadata.set('x-request-id', context.requestId);
+        finish(status.code);
+        next({ ...status, metadata });
+      },
+    });
+    return traced;
+  };
+}
