@@ -119,6 +119,13 @@ async function untilQuiet(queues: Queue[]): Promise<void> {
   while ((await jobCount(queues, 'prioritized', 'waiting', 'delayed', 'active')) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
+/** `slm_router_nodejs_eventloop_lag_max_seconds` in ms: the longest event-loop delay since the previous scrape. */
+async function eventLoopLagMaxMs(port: number): Promise<number | undefined> {
+  const { text } = await request(port, 'GET', '/metrics');
+  const match = /^slm_router_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)$/m.exec(text);
+  return match ? round(Number(match[1]) * 1000) : undefined;
+}
+
 /**
  * Submits one big JSON batch (`{"problems": [...]}`, ~50 MB by default) and measures the router
  * meanwhile: the longest /healthz answer (its stall), its peak resident memory, the submission's
@@ -130,15 +137,20 @@ export async function benchLargeBatch(options: LargeBatchBenchOptions): Promise<
   const items = Array.from({ length: options.problems }, (_, i) => JSON.stringify({ text: `${i} ${TEXTS[i % 3]} ${filler}`.slice(0, perProblem) }));
   const body = Buffer.from(`{"problems":[${items.join(',')}]}`);
   items.length = 0;
+  // The router's own event-loop monitor (prom-client's, reset at each scrape): its maximum over the
+  // submission is the longest the router was blocked at once, without the prober's own wait.
+  await eventLoopLagMaxMs(options.httpPort);
   const started = performance.now();
   const { value, maxStallMs, healthChecks, peakRssMb } = await watchRouter(options.httpPort, options.routerPid, () => expectOk(options.httpPort, 'POST', '/v1/batches', body));
   const submitSeconds = round((performance.now() - started) / 1000);
+  const maxEventLoopLagMs = await eventLoopLagMaxMs(options.httpPort);
   await expectOk(options.httpPort, 'DELETE', `/v1/batches/${String(value.batchId)}`);
   return {
     largeBatchBytes: body.length,
     largeBatchProblems: Number(value.total),
     largeBatchSubmitSeconds: submitSeconds,
     largeBatchMaxStallMs: maxStallMs,
+    largeBatchMaxEventLoopLagMs: maxEventLoopLagMs ?? null,
     largeBatchHealthChecks: healthChecks,
     largeBatchPeakRssMb: peakRssMb ?? null,
   };

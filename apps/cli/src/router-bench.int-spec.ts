@@ -25,6 +25,6 @@ describe('slm bench router', () => {
     expect(result).toMatchObject({ largeBatchProblems: 2000, cancelProblems: 3000 });
     expect(result.largeBatchBytes).toBeGreaterThan(1_500_000);
     expect(result.largeBatchHealthChecks).toBeGreaterThan(0);
-    for (const key of ['largeBatchSubmitSeconds', 'largeBatchMaxStallMs', 'largeBatchPeakRssMb', 'cancelSeconds', 'cancelQuietSeconds', 'cancelSolvedAfter']) expect(typeof result[key]).toBe('number');
+    for (const key of ['largeBatchSubmitSeconds', 'largeBatchMaxStallMs', 'largeBatchMaxEventLoopLagMs', 'largeBatchPeakRssMb', 'cancelSeconds', 'cancelQuietSeconds', 'cancelSolvedAfter']) expect(typeof result[key]).toBe('number');
   });
 });
