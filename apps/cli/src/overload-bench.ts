@@ -23,7 +23,8 @@ export interface OverloadFigures {
   overloadHealthzP99Ms: number;
   /** p99 of GET /readyz while the flood runs, ms. */
   overloadReadyzP99Ms: number;
-  overload: { clients: number; requests: number; served: number; rejected: number; failed: number };
+  /** The flood: its size, its outcomes and how many answers a second the router gave. */
+  overload: { clients: number; requests: number; served: number; rejected: number; failed: number; answersPerSecond: number };
 }
 
 /**
@@ -86,6 +87,9 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
   const counts = { served: 0, rejected: 0, failed: 0 };
   let sent = 0;
   let flooding = true;
+  // Closed loop: every client waits for its answer before the next call, so a rejection's latency is
+  // clients / the router's answer rate (Little's law); the rate is reported beside it.
+  let floodSeconds = 0;
   try {
     const probe = async () => {
       // At least one probe of each, even when the flood is over before the prober's first turn.
@@ -98,6 +102,7 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
       } while (flooding);
     };
     const flood = async () => {
+      const started = performance.now();
       await Promise.all(
         Array.from({ length: clients }, async (_, client) => {
           while (sent < total) {
@@ -109,6 +114,7 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
           }
         }),
       );
+      floodSeconds = (performance.now() - started) / 1000;
       flooding = false;
     };
     await Promise.all([flood(), probe()]);
@@ -122,6 +128,6 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
     overloadRejectP99Ms: percentile(rejectMs, 0.99),
     overloadHealthzP99Ms: percentile(healthzMs, 0.99),
     overloadReadyzP99Ms: percentile(readyzMs, 0.99),
-    overload: { clients, requests: total, ...counts },
+    overload: { clients, requests: total, ...counts, answersPerSecond: Math.round(total / floodSeconds) },
   };
 }

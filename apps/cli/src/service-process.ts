@@ -116,7 +116,8 @@ export function startLoggingService(main: string, env: Record<string, string>, r
       child.kill('SIGKILL');
       reject(new Error(`${path.relative(repoRoot(), main)}: no "${readyMessage}" within ${timeoutMs} ms:\n${recent.join('\n')}`));
     }, timeoutMs);
-    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (text) => {
       keep(text);
       let line: Record<string, unknown> | undefined;
       try {
@@ -126,6 +127,9 @@ export function startLoggingService(main: string, env: Record<string, string>, r
       }
       if (line?.['msg'] === readyMessage) {
         clearTimeout(timer);
+        // From now on its log is drained unread: reading it would cost the caller (a bench) CPU.
+        lines.close();
+        child.stdout?.resume();
         resolve({ child, ready: line });
       }
     });
