@@ -1,4 +1,4 @@
-import { createLogger } from '@slm/platform';
+import { createLogger, type Logger } from '@slm/platform';
 import { InstantEngine, missing, startWorker, type DomainPolicy, type RunningWorker } from '@slm/worker-runtime';
 
 /** A minimal math policy: the router tests need a worker, not the math worker's prompt and extraction. */
@@ -15,12 +15,13 @@ const policy: DomainPolicy = {
 
 /**
  * A real math worker (the shared worker runtime: Nest context, grpc-js with health and reflection)
- * on a free loopback port, hosting the benchmark engine: its answer has a reasoning part.
+ * on a free loopback port, hosting the benchmark engine: its answer has a reasoning part. Its log
+ * goes to `logger` (silent by default).
  */
-export function startInstantWorker(): Promise<RunningWorker> {
+export function startInstantWorker(logger: Logger = createLogger('test', 'silent')): Promise<RunningWorker> {
   return startWorker(policy, {
     env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent' },
-    logger: createLogger('test', 'silent'),
+    logger,
     engineFactory: async () => new InstantEngine({ maxConcurrency: 4, maxQueue: 4 }),
   });
 }

@@ -3,11 +3,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { Classification } from '@slm/classifier';
 import { loadProto, type Problem } from '@slm/contracts';
 import { createLogger } from '@slm/platform';
-import { InstantEngine, missing, startWorker, type DomainPolicy, type RunningWorker } from '@slm/worker-runtime';
+import type { RunningWorker } from '@slm/worker-runtime';
 import { loadRouterConfig } from '../src/config/router.config';
 import { startRouter, type RunningRouter } from '../src/router.app';
 import { FakeWorker } from './fake-worker';
 import { KeywordClassifier } from './keyword-classifier';
+import { startInstantWorker } from './real-worker';
 import { getJson, postJson } from './router-harness';
 
 type RouterClient = InstanceType<ReturnType<typeof loadProto>['slmrouter']['v1']['Router']>;
@@ -51,17 +52,6 @@ class ExplodingClassifier extends KeywordClassifier {
   }
 }
 
-const mathPolicy: DomainPolicy = {
-  domain: 'math',
-  defaultModelId: 'none/none',
-  systemPrompt: 'Answer briefly.',
-  temperature: 0,
-  topP: 1,
-  maxNewTokens: 32,
-  systemPromptFor: (configured) => configured,
-  extract: () => missing('not extracted in router tests'),
-};
-
 function solveGrpc(client: RouterClient, problem: Problem, requestId?: string): Promise<{ error: grpc.ServiceError | null; trailer: grpc.Metadata }> {
   const metadata = new grpc.Metadata();
   if (requestId !== undefined) metadata.set('x-request-id', requestId);
@@ -86,11 +76,7 @@ describe('request ids, error logging and access lines (router and a real worker 
   let client: RouterClient;
 
   beforeAll(async () => {
-    worker = await startWorker(mathPolicy, {
-      env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false' },
-      logger: createLogger('math-worker', 'info', workerLog),
-      engineFactory: async () => new InstantEngine({ maxConcurrency: 4, maxQueue: 4 }),
-    });
+    worker = await startInstantWorker(createLogger('math-worker', 'info', workerLog));
     fakes = [await new FakeWorker('code').start(), await new FakeWorker('science').start()];
     const config = loadRouterConfig({
       ROUTER_HTTP_PORT: '0',
