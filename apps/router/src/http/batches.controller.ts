@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { checkRequestId, errorCodeOf } from '@slm/platform';
 import { batchProblemSchema, batchRequestSchema, offsetQuerySchema } from '../batches/batch.schemas';
 import { BatchService, type BatchProblem } from '../batches/batch.service';
@@ -8,7 +8,6 @@ import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
 import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { jsonSchemaOf } from './openapi';
 
 /** Batch solving through the queues: submit, progress, results (JSONL, in input order), cancel. */
 @ApiTags('batches')
@@ -25,8 +24,6 @@ export class BatchesController {
     summary:
       'Queue a batch: a JSON body {problems, idempotencyKey?, priority?, metadata?}, a bare JSON array, or a JSONL upload (Content-Type: application/jsonl, one problem per line; Idempotency-Key and X-Priority headers).',
   })
-  @ApiConsumes('application/json', 'application/jsonl')
-  @ApiBody({ schema: { oneOf: [jsonSchemaOf(batchRequestSchema), { type: 'array', items: jsonSchemaOf(batchProblemSchema) }] } })
   async submit(@Req() req: HttpRequest): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
     const request = this.requestOf(req.body);
@@ -61,7 +58,6 @@ export class BatchesController {
 
   @Get('/:id/results')
   @ApiOperation({ summary: 'Finished items as JSONL in input order, streamed, from ?offset= up to the first unfinished problem.' })
-  @ApiProduces('application/jsonl')
   async results(@Param('id') id: string, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     try {
       const { offset } = parseInput(offsetQuerySchema, req.query, 'query');

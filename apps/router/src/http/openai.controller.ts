@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FinishReason__Output, Problem, Result__Output, RouteDecision__Output, WorkerDomain } from '@slm/contracts';
 import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
@@ -12,7 +12,6 @@ import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './openai.schemas';
-import { jsonSchemaOf } from './openapi';
 import { abortOnClose, clientOf, startSse, writeSse } from './sse';
 
 const DOMAIN_MODELS: readonly WorkerDomain[] = ['math', 'code', 'science'];
@@ -40,7 +39,6 @@ export class OpenAiController {
   @Post('/chat/completions')
   @HttpCode(200)
   @ApiOperation({ summary: 'OpenAI chat completions; model auto routes by classification, math|code|science or an alias forces the route.' })
-  @ApiBody({ schema: jsonSchemaOf(chatCompletionRequestSchema) })
   async completions(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const started = performance.now();
     let code = 'OK';

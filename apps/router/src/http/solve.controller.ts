@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { errorCodeOf } from '@slm/platform';
 import { ClientConcurrencyService } from '../limits/client-concurrency.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
@@ -9,7 +9,6 @@ import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.se
 import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { jsonSchemaOf } from './openapi';
 import { abortOnClose, clientOf, startSse, wantsEventStream, writeSse } from './sse';
 
 /** REST ingress for backend pipelines: solve (JSON or server-sent events) and classify. */
@@ -26,9 +25,6 @@ export class SolveController {
   @Post('/v1/solve')
   @HttpCode(200)
   @ApiOperation({ summary: 'Classify and solve one problem; `stream: true` or Accept: text/event-stream streams route, delta, result (or error) events.' })
-  @ApiBody({ schema: jsonSchemaOf(solveRequestSchema) })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiResponse({ status: 200, description: '{ result } (proto Result, route included), or an event stream' })
   async solve(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const started = performance.now();
     let code = 'OK';
@@ -73,8 +69,6 @@ export class SolveController {
   @Post('/v1/classify')
   @HttpCode(200)
   @ApiOperation({ summary: 'The route decision the router would take for a text (policy applied), without solving.' })
-  @ApiBody({ schema: jsonSchemaOf(classifyRequestSchema) })
-  @ApiResponse({ status: 200, description: '{ route } (proto RouteDecision)' })
   classify(@Req() req: HttpRequest): { route: ReturnType<RoutingService['decide']> } {
     const { text } = parseInput(classifyRequestSchema, req.body);
     checkText(text, 'text');
