@@ -216,6 +216,24 @@ export function registerRouterCommands(program: Command): void {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
 
+  const fuzz = commandGroup(program, 'bench', 'measure speed (prints JSON)').command('fuzz');
+  withExitCodes(fuzz, { [ExitCode.ERROR]: 'the fuzzer found at least one bad answer (a 5xx, INTERNAL, a leaked stack trace, a hang, a crash)' });
+  fuzz
+    .description('send property-generated requests to every REST route and gRPC method of a fresh stack (instant-engine workers); prints a JSON report')
+    .option('--seconds <n>', 'how long to fuzz', integer(1), 60)
+    .option('--seed <n>', 'fast-check seed, to replay a run', integer(0))
+    .option('--redis-url <url>', 'use this Redis instead of a private redis-server')
+    .option('--json', 'print only the JSON (the default prints progress on stderr too)')
+    .action(async (flags: { seconds: number; seed?: number; redisUrl?: string; json?: boolean }) => {
+      // Loaded here: no other command pays for loading fast-check.
+      const { benchFuzz } = await import('./fuzz-bench');
+      const report = await benchFuzz({ seconds: flags.seconds, seed: flags.seed, redisUrl: flags.redisUrl }, (line) => {
+        if (!flags.json) process.stderr.write(`${line}\n`);
+      });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (report.findings.length > 0) process.exitCode = ExitCode.ERROR;
+    });
+
   const batch = commandGroup(program, 'batch', 'batch solving through the queues');
   const submit = batch.command('submit');
   withExitCodes(submit, { [ExitCode.PARTIAL_FAILURE]: 'with --wait: the batch ended with at least one failed problem (the results file has them all)' });

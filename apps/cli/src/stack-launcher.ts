@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { loadConfig, portSchema, positiveIntSchema, startRedisServer } from '@slm/platform';
+import { loadConfig, portSchema, positiveIntSchema, redactRedisUrl, redisUrlSchema, startRedisServer } from '@slm/platform';
 import { loadProto, type GetInfoResponse__Output, type WorkerDomain } from '@slm/contracts';
 import { appMain, describeExit, exitStatusOf, startServiceProcess, type ExitStatus } from './service-process';
 
@@ -13,7 +14,7 @@ const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
 
 /** What `slm up` reads from the environment (the services read the rest themselves). */
 const stackConfigSchema = z.object({
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: redisUrlSchema.optional(),
   /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
   SLM_DATA_DIR: z.string().min(1).default('.slm'),
   MATH_WORKER_GRPC_PORT: portSchema.default(50061),
@@ -126,7 +127,7 @@ export class StackLauncher {
 
   private printBanner(redisUrl: string, infos: GetInfoResponse__Output[]): void {
     const redisNote = this.config.REDIS_URL ? '' : ` (data in ${path.resolve(this.config.SLM_DATA_DIR, 'redis')})`;
-    const lines = ['', 'slm-router is up', `  ${'redis'.padEnd(15)} ${redisUrl}${redisNote}`];
+    const lines = ['', 'slm-router is up', `  ${'redis'.padEnd(15)} ${redactRedisUrl(redisUrl)}${redisNote}`];
     DOMAINS.forEach((domain, i) => {
       const info = infos[i]!;
       const warning = info.syntheticWeights ? '  ⚠ RANDOM WEIGHTS: answers are meaningless (pull a model: slm models pull)' : '';
@@ -150,11 +151,14 @@ export class StackLauncher {
     const dir = path.resolve(this.config.SLM_DATA_DIR, 'redis');
     fs.mkdirSync(dir, { recursive: true });
     let port: number | undefined; // a restarted Redis takes the same port, so every client reconnects to it
+    // A password of its own, new each `slm up`: other programs on this machine cannot reach the queues
+    // (a restarted Redis keeps it, so the services' connections authenticate again).
+    const password = randomBytes(24).toString('hex');
     let url = '';
     await this.add({
       name: 'redis',
       spawn: async () => {
-        const redis = await startRedisServer({ dir, appendFsync: 'everysec', boundToParent: true, ...(port ? { port } : {}) });
+        const redis = await startRedisServer({ dir, appendFsync: 'everysec', boundToParent: true, password, ...(port ? { port } : {}) });
         port = redis.port;
         url = redis.url;
         return redis.child;

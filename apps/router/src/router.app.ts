@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, type Logger } from '@slm/platform';
+import { checkRedisCredentials, createLogger, type Logger } from '@slm/platform';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { RouterConfig } from './config/router.config';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
@@ -39,6 +39,8 @@ function pinoLevelOf(levels: LogLevel[] | undefined): string | undefined {
 
 /** Builds and starts the router (HTTP and gRPC) from a validated config and a classifier. */
 export async function startRouter(config: RouterConfig, classifier: RouteClassifier, options: StartRouterOptions = {}): Promise<RunningRouter> {
+  // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
+  await checkRedisCredentials(config.redis.url);
   const logger = options.logger ?? createLogger('router', pinoLevelOf(options.logLevels));
   const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier, logger), { bodyParser: false, bufferLogs: true });
   // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.

@@ -28,7 +28,7 @@ type ReplicaView = { state: string; capacity?: number; inFlight: number };
  */
 async function untilCodeReplica(h: Harness, matches: (replica: ReplicaView) => boolean, limitMs = 10_000): Promise<void> {
   const end = Date.now() + limitMs;
-  while (!matches((await getJson(`${h.base}/readyz`)).json.workers.code.replicas[0] as ReplicaView) && Date.now() < end) await sleep(20);
+  while (!matches((await getJson(`${h.base}/readyz?verbose=true`)).json.workers.code.replicas[0] as ReplicaView) && Date.now() < end) await sleep(20);
 }
 
 async function untilCalls(count: () => number, atLeast: number): Promise<void> {

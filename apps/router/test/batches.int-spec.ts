@@ -88,6 +88,25 @@ describe('batches through BullMQ queues', () => {
     expect(runs.find(([id]) => id.endsWith('-1'))?.[1]).toBe(3);
   });
 
+  it('takes a batch whose every problem is refused at submission: 202, each item failed (found by slm bench fuzz: was a 500)', async () => {
+    // A router that refuses problems classified `other` (the product's default), so no problem is queued.
+    const strict = await startHarness({ ROUTER_FALLBACK_OTHER: 'reject' });
+    try {
+      for (const [type, body] of [
+        ['application/jsonl', '{"text":"hello there"}'],
+        ['application/json', '{"problems":[{"text":"hello"},{"text":"good morning"}]}'],
+      ]) {
+        const res = await fetch(`${strict.base}/v1/batches`, { method: 'POST', headers: { 'content-type': type }, body });
+        expect(res.status).toBe(202);
+        const { batchId, total } = (await res.json()) as { batchId: string; total: number };
+        const final = await waitForState(strict, batchId, 'BATCH_STATE_COMPLETED');
+        expect(final.counts).toMatchObject({ completed: 0, failed: total });
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('answers a resubmitted problem (same requestId) from its earlier result instead of solving it again', async () => {
     const first = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of q', requestId: 'reuse-1' }, { text: 'python q', requestId: 'reuse-2' }]);
     await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');

@@ -46,7 +46,8 @@ seen['deadline'] = error_of(lambda: stub.Solve(router_pb2.SolveRequest(problem=c
 
 problems = [common_pb2.Problem(text=t) for t in ['integral of a', 'python b', 'atom c', 'integral of d']]
 sub = stub.SubmitBatch(router_pb2.SubmitBatchRequest(problems=problems, idempotency_key='py-batch', priority=1, metadata={'from': 'python'}), timeout=10)
-again = stub.SubmitBatch(router_pb2.SubmitBatchRequest(problems=problems, idempotency_key='py-batch'), timeout=10)
+again = stub.SubmitBatch(router_pb2.SubmitBatchRequest(problems=problems, idempotency_key='py-batch', priority=1, metadata={'from': 'python'}), timeout=10)
+seen['key_reused_for_other_body'] = error_of(lambda: stub.SubmitBatch(router_pb2.SubmitBatchRequest(problems=problems[:1], idempotency_key='py-batch'), timeout=10))
 watch = list(stub.WatchBatch(router_pb2.WatchBatchRequest(batch_id=sub.batch_id, from_index=1), timeout=30))
 items = [e.item for e in watch if e.WhichOneof('event') == 'item']
 statuses = [e.status for e in watch if e.WhichOneof('event') == 'status']

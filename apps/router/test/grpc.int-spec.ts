@@ -51,6 +51,8 @@ describeWithPythonGrpc('gRPC Router service from a Python grpcio client', () => 
     expect(seen.too_many_tokens.code).toBe('INVALID_ARGUMENT');
     expect(seen.too_many_tokens.details).toContain('ROUTER_MAX_NEW_TOKENS_LIMIT');
     expect(seen.unknown_batch.code).toBe('NOT_FOUND');
+    // An idempotency key names one body: reused for another, it is ALREADY_EXISTS, never the first batch.
+    expect(seen.key_reused_for_other_body).toMatchObject({ code: 'ALREADY_EXISTS', details: expect.stringContaining('py-batch') });
   });
 
   it("propagates the caller's deadline to the worker", () => {

@@ -16,11 +16,11 @@ const policy: DomainPolicy = {
 /**
  * A real math worker (the shared worker runtime: Nest context, grpc-js with health and reflection)
  * on a free loopback port, hosting the benchmark engine: its answer has a reasoning part. Its log
- * goes to `logger` (silent by default).
+ * goes to `logger` (silent by default); `env` adds to or overrides its variables.
  */
-export function startInstantWorker(logger: Logger = createLogger('test', 'silent')): Promise<RunningWorker> {
+export function startInstantWorker(logger: Logger = createLogger('test', 'silent'), env: Record<string, string> = {}): Promise<RunningWorker> {
   return startWorker(policy, {
-    env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent' },
+    env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent', ...env },
     logger,
     engineFactory: async () => new InstantEngine({ maxConcurrency: 4, maxQueue: 4 }),
   });

@@ -34,9 +34,15 @@ export async function startHarness(env: Record<string, string> = {}, extraWorker
     SCIENCE_WORKER_ADDRESSES: addresses('science'),
     ROUTER_HEALTH_INTERVAL_MS: '200',
     ROUTER_FALLBACK: 'domain:science',
+    // Tests watch replicas' load through /readyz?verbose=true.
+    ROUTER_READYZ_DETAILS: 'true',
     ...env,
   });
-  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'] });
+  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'] }).catch((error: unknown) => {
+    // A router that fails to start (a test of that) must not leave the fake workers serving.
+    for (const worker of Object.values(workers)) worker.stop();
+    throw error;
+  });
   return {
     router,
     config,

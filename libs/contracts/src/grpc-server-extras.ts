@@ -14,18 +14,22 @@ let healthDefinition: protoLoader.PackageDefinition | undefined;
  * Health (the definition holds the whole contract, so unfiltered it would also list services the
  * server answers with UNIMPLEMENTED). Every named service starts in `initialStatus`; the overall
  * status ('') follows the same value. Returns the health implementation so the caller can flip
- * statuses (e.g. once a model is warm).
+ * statuses (e.g. once a model is warm). With `reflection` false only Health is added: a reflection
+ * client then gets UNIMPLEMENTED.
  */
 export function addHealthAndReflection(
   server: grpc.Server,
   definition: protoLoader.PackageDefinition,
   services: readonly string[],
   initialStatus: ServingStatus = 'SERVING',
+  /** Whether to serve grpc.reflection (v1 and v1alpha). Default true. */
+  reflection = true,
 ): HealthImplementation {
   const statuses: Record<string, ServingStatus> = { '': initialStatus };
   for (const service of services) statuses[service] = initialStatus;
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
+  if (!reflection) return health;
   healthDefinition ??= protoLoader.loadSync(healthProtoPath);
   new ReflectionService({ ...healthDefinition, ...definition }, { services: [...services, HEALTH_SERVICE] }).addToServer(server);
   return health;

@@ -11,6 +11,8 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** The named resource (batch, model) does not exist. */
   NOT_FOUND: 'NOT_FOUND',
+  /** A requestId or idempotency key the caller already used for a different problem or batch. */
+  CONFLICT: 'CONFLICT',
   /** The engine's queue is full: retry later. */
   QUEUE_FULL: 'QUEUE_FULL',
   /** The client sent more concurrent requests than allowed. */

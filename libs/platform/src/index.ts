@@ -8,3 +8,4 @@ export { freePort, startRedisServer, type RedisServerOptions, type RedisServerPr
 export { handleShutdown, openResources, type GracefulShutdownOptions } from './graceful-shutdown';
 export { REQUEST_ID_PATTERN, REQUEST_ID_RULE, checkRequestId, requestIdSchema } from './request-id';
 export { describeIssues } from './input-issues';
+export { RedisAuthError, checkRedisCredentials, redactRedisPassword, redactRedisUrl, redisUrlSchema } from './redis-url';

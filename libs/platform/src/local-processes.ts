@@ -28,6 +28,12 @@ export interface RedisServerOptions {
    * the kernel when this process dies, however it dies. Default false.
    */
   boundToParent?: boolean;
+  /**
+   * Require this password (`--requirepass`, the `default` user's). The returned `url` carries it
+   * (percent-encoded). Default: none. It is passed on the command line, which other local users can
+   * read with `ps`: the protection aimed at is against other programs and hosts, not local users.
+   */
+  password?: string;
 }
 
 /** A redis-server child process started by {@link startRedisServer}. */
@@ -48,7 +54,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = options.appendFsync
     ? ['--appendonly', 'yes', '--appendfsync', options.appendFsync, '--dir', options.dir ?? '.']
     : ['--appendonly', 'no'];
-  const redis = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
+  const auth = options.password ? ['--requirepass', options.password] : [];
+  const redis = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth];
   const command = options.boundToParent ? [...parentDeathSignalPrefix(), ...redis] : redis;
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], detached: options.boundToParent ?? false });
   await new Promise<void>((resolve, reject) => {
@@ -61,7 +68,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     });
   });
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     child,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -18,6 +18,12 @@ describe('error mapping', () => {
     expect(httpErrorBody(rejected).error.details).toEqual({ scores: { other: 0.9 } });
   });
 
+  it('maps a reused requestId or idempotency key to 409 / ALREADY_EXISTS', () => {
+    const conflict = new AppError(ErrorCode.CONFLICT, 'idempotency key k-1 was already used for a different batch');
+    expect(httpStatusOf(conflict)).toBe(409);
+    expect(grpcErrorOf(conflict)).toEqual({ code: status.ALREADY_EXISTS, details: 'CONFLICT: idempotency key k-1 was already used for a different batch' });
+  });
+
   it('accepts foreign errors that carry one of our codes', () => {
     const foreign = Object.assign(new Error('queue of 4 is full'), { code: 'QUEUE_FULL' });
     expect(httpStatusOf(foreign)).toBe(429);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { ConfigError, createLogger, handleShutdown, type Logger } from '@slm/platform';
+import { ConfigError, checkRedisCredentials, createLogger, handleShutdown, type Logger } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { EngineFactory } from './engine.factory';
 import { WorkerGrpcServer } from './worker-grpc.server';
@@ -21,6 +21,8 @@ export interface RunningWorker {
 /** Creates and starts a worker in this process (no signal handling, no process.exit). */
 export async function startWorker(policy: DomainPolicy, options: { env?: Record<string, string | undefined>; engineFactory?: EngineFactory; logger?: Logger } = {}): Promise<RunningWorker> {
   const config = loadWorkerConfig(policy, options.env ?? process.env);
+  // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
+  if (config.queue.enabled) await checkRedisCredentials(config.queue.redisUrl);
   const logger = options.logger ?? createLogger(`${policy.domain}-worker`, config.logLevel);
   const app = await NestFactory.createApplicationContext(
     WorkerRuntimeModule.forRoot({ policy, config, logger, ...(options.engineFactory ? { engineFactory: options.engineFactory } : {}) }),

@@ -56,7 +56,7 @@ export class WorkerGrpcServer {
     const proto = loadProto(definition);
     const server = new grpc.Server();
     server.addService(proto.slmrouter.v1.Worker.service, this.handlers());
-    this.health = addHealthAndReflection(server, definition, [WORKER_SERVICE], 'NOT_SERVING');
+    this.health = addHealthAndReflection(server, definition, [WORKER_SERVICE], 'NOT_SERVING', this.config.grpc.reflection);
     const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),

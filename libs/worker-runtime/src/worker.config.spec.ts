@@ -20,7 +20,7 @@ describe('worker config', () => {
       domain: 'code',
       envPrefix: 'CODE_WORKER_',
       logLevel: 'info',
-      grpc: { host: '0.0.0.0', port: 50062 },
+      grpc: { host: '127.0.0.1', port: 50062, reflection: true },
       model: { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: './models', engine: 'onnx' },
       engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined },
       generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
@@ -39,6 +39,15 @@ describe('worker config', () => {
     expect(config.queue.concurrency).toBe(2);
     expect(config.engine.intraOpThreads).toBe(2);
     expect(config.engine.prefillThreads).toBe(0);
+  });
+
+  it('binds loopback unless told otherwise, and can turn reflection off', () => {
+    expect(loadWorkerConfig(policy, {}).grpc).toEqual({ host: '127.0.0.1', port: 50062, reflection: true });
+    expect(loadWorkerConfig(policy, { CODE_WORKER_GRPC_HOST: '0.0.0.0', CODE_WORKER_GRPC_REFLECTION: 'false' }).grpc).toEqual({ host: '0.0.0.0', port: 50062, reflection: false });
+  });
+
+  it('takes REDIS_URL with a user, password and TLS', () => {
+    expect(loadWorkerConfig(policy, { REDIS_URL: 'rediss://app:hunter2@redis:6380/1' }).queue.redisUrl).toBe('rediss://app:hunter2@redis:6380/1');
   });
 
   it('lists every bad variable in one message', () => {

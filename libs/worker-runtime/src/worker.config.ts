@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GENERATION_LIMITS, type WorkerDomain } from '@slm/contracts';
-import { booleanSchema, loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
+import { booleanSchema, loadConfig, portSchema, positiveIntSchema, redisUrlSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 
 /** The gRPC port each domain listens on unless `<DOMAIN>_WORKER_GRPC_PORT` says otherwise. */
@@ -17,10 +17,12 @@ export interface WorkerConfig {
   envPrefix: string;
   logLevel: string;
   grpc: {
-    /** Interface to bind; default 0.0.0.0. */
+    /** Interface to bind; default 127.0.0.1 (loopback only; containers set 0.0.0.0). */
     host: string;
     /** Port; default 50061 (math), 50062 (code), 50063 (science); 0 picks a free one. */
     port: number;
+    /** Whether to serve grpc.reflection; default true. */
+    reflection: boolean;
   };
   model: {
     /** `<DOMAIN>_WORKER_MODEL` as given (a folder or a Hub id); undefined when unset. */
@@ -78,10 +80,11 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
   const p = `${policy.domain.toUpperCase()}_WORKER_`;
   const shape = {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
     MODELS_DIR: z.string().min(1).default('./models'),
     QUEUE_PREFIX: z.string().min(1).default('bull'),
-    [`${p}GRPC_HOST`]: z.string().min(1).default('0.0.0.0'),
+    [`${p}GRPC_HOST`]: z.string().min(1).default('127.0.0.1'),
+    [`${p}GRPC_REFLECTION`]: booleanSchema.default(true),
     [`${p}GRPC_PORT`]: portSchema.default(DEFAULT_GRPC_PORT[policy.domain]),
     [`${p}MODEL`]: z.string().min(1).optional(),
     [`${p}DTYPE`]: z.string().regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8').optional(),
@@ -111,7 +114,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
       domain: policy.domain,
       envPrefix: p,
       logLevel: v['LOG_LEVEL'] as string,
-      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT') },
+      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT'), reflection: get<boolean>('GRPC_REFLECTION') },
       model: {
         configured: get<string | undefined>('MODEL'),
         defaultId: policy.defaultModelId,

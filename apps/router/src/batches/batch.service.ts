@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
@@ -20,6 +20,7 @@ import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/rout
 import { protoDomainOf, workerDomainOf } from '../routing/domains';
 import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from '../solve/problem.schemas';
+import { ANONYMOUS_TENANT, canonicalJson, checkTenant, fingerprintOf } from '../tenancy/tenants';
 import { bullPriorityOf, defaultJobOptions } from './batch-job-options';
 import { BatchKeys } from './batch-keys';
 import { tooManyProblems } from './batch.schemas';
@@ -75,12 +76,13 @@ if ttl > 0 and redis.call('TTL', KEYS[3]) < 0 then redis.call('EXPIRE', KEYS[3],
 return 1
 `;
 
-// Starts a cancel in one step: a running batch (KEYS[1]) becomes cancelled and the workers are
-// told on the channel ARGV[1] (they stop its running jobs and skip any they take afterwards).
-// Returns the state it found (nil for an unknown batch) and the batch's total.
+// Starts a cancel in one step: a running batch (KEYS[1]) of the tenant ARGV[3] becomes cancelled
+// and the workers are told on the channel ARGV[1] (they stop its running jobs and skip any they
+// take afterwards). Returns the state it found (nil for an unknown batch or another tenant's) and
+// the batch's total. A record without a tenant (written before tenants existed) is ARGV[4]'s.
 const START_CANCEL_SCRIPT = `
-local state, total = unpack(redis.call('HMGET', KEYS[1], 'state', 'total'))
-if not total then return nil end
+local state, total, tenant = unpack(redis.call('HMGET', KEYS[1], 'state', 'total', 'tenant'))
+if not total or (tenant or ARGV[4]) ~= ARGV[3] then return nil end
 if state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled')
   redis.call('PUBLISH', ARGV[1], ARGV[2])
@@ -164,7 +166,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BatchService.name);
   private readonly keys: BatchKeys;
   private readonly redis: Redis & {
-    startCancel(batchKey: string, channel: string, batchId: string): Promise<[string | null, string] | null>;
+    startCancel(batchKey: string, channel: string, batchId: string, tenant: string, legacyTenant: string): Promise<[string | null, string] | null>;
     cancelProblems(...args: (string | number)[]): Promise<string[]>;
     removeWaitingJobs(...args: string[]): Promise<string[]>;
   };
@@ -266,8 +268,12 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Queues a batch; with an idempotency key, a resubmission returns the first batch. */
-  async submit(problems: readonly BatchProblem[], options: SubmitBatchOptions = {}): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
+  /**
+   * Queues a tenant's batch. With an idempotency key, a resubmission of the same body returns the
+   * first batch and one with a different body is a CONFLICT; another tenant's same key is its own.
+   */
+  async submit(tenant: string, problems: readonly BatchProblem[], options: SubmitBatchOptions = {}): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
+    checkTenant(tenant);
     if (options.idempotencyKey !== undefined) checkRequestId(options.idempotencyKey, 'idempotencyKey');
     this.ensureRedis();
     await this.listening;
@@ -276,17 +282,28 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     // answers everything else (health checks too) meanwhile.
     const slicer = new TimeSlicer();
     const checked: Problem[] = [];
+    // The fingerprint of the whole body (problems, priorities, metadata): what an idempotency key names.
+    const body = createHash('sha256').update(canonicalJson({ priority: options.priority || 0, metadata: options.metadata ?? {} }));
     for (let index = 0; index < problems.length; index++) {
-      checked.push(checkProblem(problems[index]?.problem, this.config.limits, `problems[${index}]`));
+      const problem = checkProblem(problems[index]?.problem, this.config.limits, `problems[${index}]`);
+      checked.push(problem);
+      body.update(`\n${canonicalJson({ problem, priority: problems[index]?.priority || 0 })}`);
       await slicer.maybeYield();
     }
+    const bodyFingerprint = body.digest('base64url');
     const ttl = this.config.batches.resultTtlSeconds;
     let batchId = randomUUID().replace(/-/g, '');
     if (options.idempotencyKey) {
-      const key = this.keys.idempotency(options.idempotencyKey);
-      const set = await this.redisCall(() => this.redis.set(key, batchId, 'EX', ttl, 'NX'));
+      const key = this.keys.idempotency(tenant, options.idempotencyKey);
+      const set = await this.redisCall(() => this.redis.set(key, `${batchId} ${bodyFingerprint}`, 'EX', ttl, 'NX'));
       if (set !== 'OK') {
-        const existing = await this.redisCall(() => this.redis.get(key));
+        const [existing, existingFingerprint] = ((await this.redisCall(() => this.redis.get(key))) ?? '').split(' ');
+        if (existing && existingFingerprint !== bodyFingerprint) {
+          throw new AppError(
+            ErrorCode.CONFLICT,
+            `idempotency key ${echoInput(options.idempotencyKey)} was already used for a different batch (within ROUTER_RESULT_TTL_SECONDS); use a new key for a new batch`,
+          );
+        }
         if (existing && (await this.redisCall(() => this.redis.hget(this.keys.batch(existing), 'submitted'))) === '1') {
           const total = Number(await this.redisCall(() => this.redis.hget(this.keys.batch(existing), 'total')));
           return { batchId: existing, total, deduplicated: true };
@@ -294,7 +311,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         // The first submission died half-way (or expired): finish it under the same id; the
         // deterministic job ids make the jobs already added no-ops.
         if (existing) batchId = existing;
-        else await this.redisCall(() => this.redis.set(key, batchId, 'EX', ttl));
+        else await this.redisCall(() => this.redis.set(key, `${batchId} ${bodyFingerprint}`, 'EX', ttl));
       }
     }
 
@@ -303,7 +320,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       this.redis
         .multi()
         .hsetnx(batchKey, 'createdAtMs', String(Date.now()))
-        .hset(batchKey, { id: batchId, total: String(checked.length), state: 'running', priority: String(options.priority ?? 0), metadata: JSON.stringify(options.metadata ?? {}) })
+        .hset(batchKey, { id: batchId, tenant, total: String(checked.length), state: 'running', priority: String(options.priority ?? 0), metadata: JSON.stringify(options.metadata ?? {}) })
         .expire(batchKey, ttl)
         .set(this.keys.domains(batchId), '', 'EX', ttl)
         .exec(),
@@ -329,13 +346,14 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         if (domain) perDomain[`${domain}:total`] = (perDomain[`${domain}:total`] ?? 0) + 1;
       }
       // Running totals set (not added): a resumed submission that redoes a chunk counts it once.
-      await this.redisCall(() =>
-        this.redis
-          .multi()
-          .setrange(this.keys.domains(batchId), start, domainChars)
-          .hset(batchKey, Object.fromEntries(Object.entries(perDomain).map(([k, v]) => [k, String(v)])))
-          .exec(),
-      );
+      // None yet when every problem so far was refused (blank text): HSET with no field is a Redis
+      // error, which aborted the whole transaction (a 500 found by `slm bench fuzz`).
+      const totals = Object.fromEntries(Object.entries(perDomain).map(([k, v]) => [k, String(v)]));
+      await this.redisCall(() => {
+        const chunk = this.redis.multi().setrange(this.keys.domains(batchId), start, domainChars);
+        if (Object.keys(totals).length > 0) chunk.hset(batchKey, totals);
+        return chunk.exec();
+      });
       const jobs = decisions.map((decision, offset): SolveJob | undefined => {
         if (decision instanceof AppError) return undefined;
         const index = start + offset;
@@ -348,10 +366,19 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
           opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
         };
       });
-      // A caller's requestId is the problem's idempotency key: answered from an earlier result, or
-      // waiting for the job of another batch that is solving it right now (see InFlightRequests).
+      // A caller's requestId is the problem's idempotency key within its tenant: answered from an
+      // earlier result, or waiting for the job of another batch that is solving it right now (see
+      // InFlightRequests); the same requestId with a different problem fails as a CONFLICT.
       const claims = await this.redisCall(() =>
-        this.inFlight.claim(batchId, jobs.flatMap((job, offset) => (job && checked[start + offset]?.requestId ? [{ index: start + offset, requestId: checked[start + offset]?.requestId as string, job }] : []))),
+        this.inFlight.claim(
+          tenant,
+          batchId,
+          jobs.flatMap((job, offset) => {
+            const problem = checked[start + offset];
+            if (!job || !problem?.requestId) return [];
+            return [{ index: start + offset, requestId: problem.requestId, fingerprint: fingerprintOf({ ...problem, requestId: undefined }), job }];
+          }),
+        ),
       );
       // Cancelled while it was being queued: the cancel counted every problem, none is added after it.
       if ((await this.redisCall(() => this.redis.hget(batchKey, 'state'))) === 'cancelled') break;
@@ -367,7 +394,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         if (decision instanceof AppError) await this.record(batchId, start + offset, 'other', 'failed', { index: start + offset, errorCode: decision.code, errorMessage: decision.message });
       }
       for (const [index, claim] of claims) {
-        if (claim.kind === 'solved') await this.record(batchId, index, DOMAIN_OF_CHAR[domainChars[index - start] ?? ''] ?? 'other', 'completed', { index, result: claim.result });
+        const domain = DOMAIN_OF_CHAR[domainChars[index - start] ?? ''] ?? 'other';
+        if (claim.kind === 'solved') await this.record(batchId, index, domain, 'completed', { index, result: claim.result });
+        if (claim.kind === 'conflict') await this.record(batchId, index, domain, 'failed', { index, errorCode: ErrorCode.CONFLICT, errorMessage: requestIdConflict(checked[index]?.requestId) });
       }
     }
     await this.redisCall(() => this.redis.hset(batchKey, 'submitted', '1'));
@@ -380,11 +409,12 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     if (count > this.config.limits.maxBatchSize) throw tooManyProblems(this.config.limits.maxBatchSize, count);
   }
 
-  /** A batch's state and progress; NOT_FOUND for an unknown or expired id. */
-  async status(batchId: string): Promise<BatchStatus__Output> {
+  /** A tenant's batch's state and progress; NOT_FOUND for an unknown or expired id, or another tenant's batch. */
+  async status(tenant: string, batchId: string): Promise<BatchStatus__Output> {
     this.ensureRedis();
     const record = await this.redisCall(() => this.redis.hgetall(this.keys.batch(batchId)));
-    if (!record.total) throw new AppError(ErrorCode.NOT_FOUND, `batch ${echoInput(batchId)} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`);
+    // A record without a tenant was written before tenants existed, when every caller was anonymous.
+    if (!record.total || (record.tenant ?? ANONYMOUS_TENANT) !== tenant) throw new AppError(ErrorCode.NOT_FOUND, `batch ${echoInput(batchId)} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`);
     const activeIndexes = await this.redisCall(() => this.redis.smembers(this.keys.active(batchId)));
     const domainChars = activeIndexes.length ? await this.redisCall(() => this.redis.get(this.keys.domains(batchId))) : '';
     const num = (field: string) => Number(record[field] ?? 0);
@@ -414,8 +444,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
    * Finished items in input order from `offset`, up to the first unfinished one (so a reader
    * resumes from the index after the last line it got).
    */
-  async *items(batchId: string, offset: number, chunk = 1000): AsyncGenerator<string> {
-    const { total } = await this.status(batchId);
+  async *items(tenant: string, batchId: string, offset: number, chunk = 1000): AsyncGenerator<string> {
+    const { total } = await this.status(tenant, batchId);
     for (let start = offset; start < total; start += chunk) {
       const fields = Array.from({ length: Math.min(chunk, total - start) }, (_, i) => String(start + i));
       const values = await this.redisCall(() => this.redis.hmget(this.keys.results(batchId), ...fields));
@@ -431,11 +461,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
    * (they stop its running jobs and skip any of its jobs they take after that), then its waiting
    * jobs leave the queues in bulk, and every unfinished problem is counted cancelled in bulk.
    */
-  async cancel(batchId: string): Promise<BatchStatus__Output> {
+  async cancel(tenant: string, batchId: string): Promise<BatchStatus__Output> {
     this.ensureRedis();
-    const found = await this.redisCall(() => this.redis.startCancel(this.keys.batch(batchId), batchCancelChannel(this.config.redis.prefix), batchId));
-    // Unknown (NOT_FOUND), or already over: the status says which.
-    if (!found || found[0] !== 'running') return this.status(batchId);
+    const found = await this.redisCall(() => this.redis.startCancel(this.keys.batch(batchId), batchCancelChannel(this.config.redis.prefix), batchId, tenant, ANONYMOUS_TENANT));
+    // Unknown or another tenant's (NOT_FOUND), or already over: the status says which.
+    if (!found || found[0] !== 'running') return this.status(tenant, batchId);
     const total = Number(found[1]);
     const domainChars = (await this.redisCall(() => this.redis.get(this.keys.domains(batchId)))) ?? '';
     for (let start = 0; start < total; start += CANCEL_CHUNK) await this.removeWaitingJobs(batchId, domainChars, start, Math.min(total, start + CANCEL_CHUNK));
@@ -450,7 +480,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       for (const index of withRequestId) await this.redisCall(() => this.inFlight.finish(batchId, Number(index), 'cancelled', undefined, 'api'));
     }
     // Outcomes of the jobs that were running still arrive; they are ignored (HSETNX): the cancelled record stands.
-    return this.status(batchId);
+    return this.status(tenant, batchId);
   }
 
   /** Takes the waiting jobs of a batch's problems `start`..`end` out of their queues (finished and running ones stay). */
@@ -557,6 +587,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       throw new AppError(ErrorCode.REDIS_UNAVAILABLE, `batches are unavailable: Redis error (${(error as Error).message})`, undefined, { cause: error });
     }
   }
+}
+
+/** The message of a batch item whose requestId the tenant already used for a different problem. */
+function requestIdConflict(requestId: string | undefined): string {
+  return `requestId ${echoInput(requestId)} was already used for a different problem (within ROUTER_RESULT_TTL_SECONDS); reuse a requestId only for the same problem`;
 }
 
 function parseJobId(jobId: string): { batchId: string; index: number } | undefined {

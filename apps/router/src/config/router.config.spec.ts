@@ -13,6 +13,23 @@ describe('router config', () => {
     expect(Object.isFrozen(config.limits)).toBe(true);
   });
 
+  it('binds loopback, serves reflection and keeps /readyz details off unless told otherwise', () => {
+    const config = loadRouterConfig({});
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.grpc).toMatchObject({ host: '127.0.0.1', reflection: true });
+    expect(config.readyzDetails).toBe(false);
+    const container = loadRouterConfig({ ROUTER_HOST: '0.0.0.0', ROUTER_GRPC_REFLECTION: 'false', ROUTER_READYZ_DETAILS: 'true' });
+    expect(container.http.host).toBe('0.0.0.0');
+    expect(container.grpc).toMatchObject({ host: '0.0.0.0', reflection: false });
+    expect(container.readyzDetails).toBe(true);
+  });
+
+  it('takes a Redis user, password, database and TLS from REDIS_URL, and never echoes a bad one', () => {
+    expect(loadRouterConfig({ REDIS_URL: 'rediss://app:hunter2@redis:6380/3' }).redis.url).toBe('rediss://app:hunter2@redis:6380/3');
+    expect(() => loadRouterConfig({ REDIS_URL: 'redis:/app:hunter2@redis' })).toThrow(ConfigError);
+    expect(() => loadRouterConfig({ REDIS_URL: 'redis:/app:hunter2@redis' })).not.toThrow(/hunter2/);
+  });
+
   it('reads replica lists, DNS targets, fallbacks and model aliases', () => {
     const config = loadRouterConfig({
       MATH_WORKER_ADDRESSES: '10.0.0.5:50061, 10.0.0.6:50061',

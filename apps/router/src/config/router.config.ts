@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, portSchema, positiveIntSchema } from '@slm/platform';
+import { booleanSchema, loadConfig, portSchema, positiveIntSchema, redisUrlSchema } from '@slm/platform';
 import { GENERATION_LIMITS, WorkerDomain } from '@slm/contracts';
 import { DEFAULT_ROUTE_POLICY, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
 
@@ -32,10 +32,14 @@ export const routerConfigSchema = z
      * 30 s terminationGracePeriodSeconds of deploy/k8s/router.yaml).
      */
     ROUTER_SHUTDOWN_GRACE_MS: positiveIntSchema.default(25_000),
-    /** Host both servers bind to. Default 0.0.0.0. */
-    ROUTER_HOST: z.string().min(1).default('0.0.0.0'),
-    /** Redis of the batch queues. Default redis://127.0.0.1:6379. */
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').default('redis://127.0.0.1:6379'),
+    /** Host both servers bind to. Default 127.0.0.1 (loopback only); containers set 0.0.0.0. */
+    ROUTER_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Whether the gRPC port serves grpc.reflection (what grpcurl and Postman list services with). Default true. */
+    ROUTER_GRPC_REFLECTION: booleanSchema.default(true),
+    /** Whether `/readyz?verbose=true` may show each replica's address, capacity and in-flight calls. Default false. */
+    ROUTER_READYZ_DETAILS: booleanSchema.default(false),
+    /** Redis of the batch queues: redis://[user:password@]host:port[/db], rediss:// for TLS. Default redis://127.0.0.1:6379. */
+    REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
     /** Key prefix of the BullMQ queues and batch records. Default bull (BullMQ's own default). */
     QUEUE_PREFIX: z.string().min(1).default('bull'),
     MATH_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50061']),
@@ -97,7 +101,8 @@ export const routerConfigSchema = z
   })
   .transform((env) => ({
     http: { port: env.ROUTER_HTTP_PORT, host: env.ROUTER_HOST },
-    grpc: { port: env.ROUTER_GRPC_PORT, host: env.ROUTER_HOST },
+    grpc: { port: env.ROUTER_GRPC_PORT, host: env.ROUTER_HOST, reflection: env.ROUTER_GRPC_REFLECTION },
+    readyzDetails: env.ROUTER_READYZ_DETAILS,
     redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
     workers: {
       addresses: { math: env.MATH_WORKER_ADDRESSES, code: env.CODE_WORKER_ADDRESSES, science: env.SCIENCE_WORKER_ADDRESSES } as Record<WorkerDomain, string[]>,

@@ -17,6 +17,7 @@ import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { checkText } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
+import { tenantOf } from '../tenancy/tenants';
 import { ROUTER_LOGGER, requestTracingInterceptor } from './request-tracing.interceptor';
 
 const WATCH_POLL_MS = 250;
@@ -45,7 +46,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     this.server = new grpc.Server({ interceptors: [requestTracingInterceptor(rootLogger)] });
     const definition = loadPackageDefinition();
     this.server.addService(loadProto(definition).slmrouter.v1.Router.service, this.handlers());
-    addHealthAndReflection(this.server, definition, [ROUTER_SERVICE], 'SERVING');
+    addHealthAndReflection(this.server, definition, [ROUTER_SERVICE], 'SERVING', config.grpc.reflection);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -101,12 +102,13 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       SubmitBatch: (call, callback) =>
         void this.unary('batch_submit', call, callback, () =>
           this.batches.submit(
+            tenantOf(call),
             call.request.problems.map((problem) => ({ problem })),
             { idempotencyKey: call.request.idempotencyKey || undefined, priority: call.request.priority || undefined, metadata: call.request.metadata },
           ),
         ),
-      GetBatch: (call, callback) => void this.unary('batch_status', call, callback, async () => ({ status: await this.batches.status(call.request.batchId) })),
-      CancelBatch: (call, callback) => void this.unary('batch_cancel', call, callback, async () => ({ status: await this.batches.cancel(call.request.batchId) })),
+      GetBatch: (call, callback) => void this.unary('batch_status', call, callback, async () => ({ status: await this.batches.status(tenantOf(call), call.request.batchId) })),
+      CancelBatch: (call, callback) => void this.unary('batch_cancel', call, callback, async () => ({ status: await this.batches.cancel(tenantOf(call), call.request.batchId) })),
       WatchBatch: (call) => void this.watchBatch(call),
     };
   }
@@ -161,17 +163,18 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
 
   private async watchBatch(call: Parameters<RouterHandlers['WatchBatch']>[0]): Promise<void> {
     try {
+      const tenant = tenantOf(call);
       let next = call.request.fromIndex ?? 0;
       let lastStatus = '';
       for (;;) {
         if (call.cancelled) return;
-        const status: BatchStatus = await this.batches.status(call.request.batchId);
+        const status: BatchStatus = await this.batches.status(tenant, call.request.batchId);
         const fingerprint = JSON.stringify([status.state, status.counts]);
         if (fingerprint !== lastStatus) {
           lastStatus = fingerprint;
           call.write({ status });
         }
-        for await (const line of this.batches.items(call.request.batchId, next)) {
+        for await (const line of this.batches.items(tenant, call.request.batchId, next)) {
           if (call.cancelled) return;
           next++;
           if (!call.write({ item: JSON.parse(line) })) await new Promise((resolve) => call.once('drain', resolve));
@@ -179,7 +182,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
         if (status.state !== 'BATCH_STATE_RUNNING' && next >= (status.total ?? 0)) break;
         await new Promise((resolve) => setTimeout(resolve, WATCH_POLL_MS));
       }
-      const final = await this.batches.status(call.request.batchId);
+      const final = await this.batches.status(tenant, call.request.batchId);
       if (JSON.stringify([final.state, final.counts]) !== lastStatus) call.write({ status: final });
       call.end();
     } catch (error) {

@@ -6,6 +6,7 @@ import { BatchService, type BatchProblem } from '../batches/batch.service';
 import { TimeSlicer } from '../batches/time-slicer';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
+import { tenantOf } from '../tenancy/tenants';
 import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
 
@@ -46,14 +47,14 @@ export class BatchesController {
     // The parsed body is not needed any more: a big batch's raw items are tens of MB while it is queued.
     req.body = undefined;
     request.problems = [];
-    const submitted = await this.count('submit', () => this.batches.submit(problems, options));
+    const submitted = await this.count('submit', () => this.batches.submit(tenantOf(req), problems, options));
     return submitted;
   }
 
   @Get('/:id')
   @ApiOperation({ summary: 'A batch state, counts per state and per domain, and progress.' })
-  async status(@Param('id') id: string) {
-    return { status: await this.count('status', () => this.batches.status(id)) };
+  async status(@Param('id') id: string, @Req() req: HttpRequest) {
+    return { status: await this.count('status', () => this.batches.status(tenantOf(req), id)) };
   }
 
   @Get('/:id/results')
@@ -61,12 +62,13 @@ export class BatchesController {
   async results(@Param('id') id: string, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     try {
       const { offset } = parseInput(offsetQuerySchema, req.query, 'query');
-      const status = await this.batches.status(id);
+      const tenant = tenantOf(req);
+      const status = await this.batches.status(tenant, id);
       res.status(200);
       res.setHeader('content-type', 'application/jsonl; charset=utf-8');
       res.setHeader('x-slm-batch-state', status.state ?? '');
       res.setHeader('x-slm-batch-total', String(status.total));
-      for await (const line of this.batches.items(id, offset)) {
+      for await (const line of this.batches.items(tenant, id, offset)) {
         if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
       }
       res.end();
@@ -77,8 +79,8 @@ export class BatchesController {
 
   @Delete('/:id')
   @ApiOperation({ summary: 'Cancel a batch: queued problems removed, unfinished ones counted cancelled.' })
-  async cancel(@Param('id') id: string) {
-    return { status: await this.count('cancel', () => this.batches.cancel(id)) };
+  async cancel(@Param('id') id: string, @Req() req: HttpRequest) {
+    return { status: await this.count('cancel', () => this.batches.cancel(tenantOf(req), id)) };
   }
 
   private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string> } {

@@ -186,7 +186,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     serving: z.boolean().describe('a replica of the domain answered its last health check SERVING'),
     replicas: z.array(
       z.object({
-        address: z.string(),
+        address: z.string().optional().describe('host:port of the replica; only with ?verbose=true where ROUTER_READYZ_DETAILS=true'),
         state: z.enum(['unknown', 'serving', 'not_serving']),
         capacity: z.int().min(0).optional().describe('what the replica takes at once (slots and queue), once known'),
         inFlight: z.int().min(0).optional().describe("this router's calls open on it"),
@@ -230,11 +230,12 @@ interface OperationDoc {
 }
 
 /** The error statuses the router answers, with the codes each carries (from the one error mapping). */
-type ErrorStatus = 400 | 404 | 413 | 422 | 429 | 500 | 503 | 504;
+type ErrorStatus = 400 | 404 | 409 | 413 | 422 | 429 | 500 | 503 | 504;
 
 const ERROR_MEANINGS: Record<ErrorStatus, string> = {
   400: 'The request is invalid: malformed or non-UTF-8 body, a Content-Type other than JSON (or JSONL for batch uploads), an unknown field, a value out of range, text too long.',
   404: 'Not found.',
+  409: 'The idempotency key was already used (by this caller) for a different batch: a new key for a new batch.',
   413: 'The body is larger than ROUTER_MAX_BODY_BYTES (or the batch has too many problems).',
   422: 'The router declined the problem (route policy); `details` carries the route decision and its scores.',
   429: 'Too many concurrent requests from this client (ROUTER_MAX_CONCURRENT_PER_CLIENT), or the worker queue is full: retry later.',
@@ -296,7 +297,7 @@ const OPERATIONS = {
       { name: 'Idempotency-Key', in: 'header', required: false, description: 'Same as `idempotencyKey` (the body wins).', schema: jsonSchemaBody(batchRequestSchema.shape.idempotencyKey) },
       { name: 'X-Priority', in: 'header', required: false, description: 'Same as `priority` (the body wins).', schema: { type: 'integer', minimum: 0, maximum: 2_097_151 } },
     ],
-    responses: { '202': { description: 'Queued.', content: json('BatchSubmitted') }, ...errors('ErrorBody', [400, 413, 500, 503]) },
+    responses: { '202': { description: 'Queued.', content: json('BatchSubmitted') }, ...errors('ErrorBody', [400, 409, 413, 500, 503]) },
   },
   'get /v1/batches/{id}': {
     parameters: [idParameter],
@@ -318,6 +319,9 @@ const OPERATIONS = {
   },
   'get /healthz': { responses: { '200': { description: 'The process answers.', content: json('Health') } } },
   'get /readyz': {
+    parameters: [
+      { name: 'verbose', in: 'query', required: false, description: "true: also each replica's address, capacity and in-flight calls, where ROUTER_READYZ_DETAILS=true (else ignored).", schema: { type: 'string', enum: ['true', 'false'] } },
+    ],
     responses: {
       '200': { description: 'Every domain has a serving worker replica and Redis answers.', content: json('Readiness') },
       '503': { description: 'Not ready: the body says which part is not.', content: json('Readiness') },

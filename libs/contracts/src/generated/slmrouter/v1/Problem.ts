@@ -25,7 +25,8 @@ export interface Problem {
    */
   'options'?: (_slmrouter_v1_GenerationOptions | null);
   /**
-   * Caller-chosen id, echoed in the result and logs; also the idempotency key in batches.
+   * Caller-chosen id, echoed in the result and logs; also the idempotency key in batches (per
+   * tenant: the same id with a different problem fails that batch item with CONFLICT).
    * 1 to 128 characters from A-Z a-z 0-9 . _ : - (the regex [A-Za-z0-9._:-]{1,128});
    * empty lets the router generate one; anything else is INVALID_ARGUMENT.
    */
@@ -61,7 +62,8 @@ export interface Problem__Output {
    */
   'options': (_slmrouter_v1_GenerationOptions__Output | null);
   /**
-   * Caller-chosen id, echoed in the result and logs; also the idempotency key in batches.
+   * Caller-chosen id, echoed in the result and logs; also the idempotency key in batches (per
+   * tenant: the same id with a different problem fails that batch item with CONFLICT).
    * 1 to 128 characters from A-Z a-z 0-9 . _ : - (the regex [A-Za-z0-9._:-]{1,128});
    * empty lets the router generate one; anything else is INVALID_ARGUMENT.
    */

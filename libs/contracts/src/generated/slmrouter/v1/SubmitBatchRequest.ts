@@ -11,9 +11,10 @@ export interface SubmitBatchRequest {
    */
   'problems'?: (_slmrouter_v1_Problem)[];
   /**
-   * Idempotency key: a second submission with the same key returns the first batch. Empty for
-   * none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id), or
-   * INVALID_ARGUMENT.
+   * Idempotency key, per tenant: a second submission with the same key and the same problems,
+   * priority and metadata returns the first batch; with anything different it is ALREADY_EXISTS.
+   * Empty for none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id),
+   * or INVALID_ARGUMENT.
    */
   'idempotencyKey'?: (string);
   /**
@@ -35,9 +36,10 @@ export interface SubmitBatchRequest__Output {
    */
   'problems': (_slmrouter_v1_Problem__Output)[];
   /**
-   * Idempotency key: a second submission with the same key returns the first batch. Empty for
-   * none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id), or
-   * INVALID_ARGUMENT.
+   * Idempotency key, per tenant: a second submission with the same key and the same problems,
+   * priority and metadata returns the first batch; with anything different it is ALREADY_EXISTS.
+   * Empty for none; else 1 to 128 characters from A-Z a-z 0-9 . _ : - (as Problem.request_id),
+   * or INVALID_ARGUMENT.
    */
   'idempotencyKey': (string);
   /**
