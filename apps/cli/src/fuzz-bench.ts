@@ -1,11 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, type WorkerDomain } from '@slm/contracts';
-import { startRedisServer } from '@slm/platform';
+import { loadProto } from '@slm/contracts';
 import fc from 'fast-check';
-import { appMain, startLoggingService } from './service-process';
+import { startBenchStack } from './bench-stack';
 
 /** Options of {@link fuzzRouter}. */
 export interface FuzzOptions {
@@ -542,7 +539,6 @@ export interface FuzzBenchOptions {
   redisUrl?: string;
 }
 
-const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
 
 /**
  * `slm bench fuzz`: a real router process in front of instant-engine worker processes and a
@@ -550,37 +546,12 @@ const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
  * alive at the end.
  */
 export async function benchFuzz(options: FuzzBenchOptions, log: (line: string) => void): Promise<FuzzReport> {
-  const children: ChildProcess[] = [];
-  const start = async (main: string, env: Record<string, string>, readyMessage: string) => {
-    const service = await startLoggingService(main, { LOG_LEVEL: 'info', ...env }, readyMessage);
-    children.push(service.child);
-    return service;
-  };
+  const stack = await startBenchStack({ redisUrl: options.redisUrl, prefixStem: 'fuzz' });
   try {
-    let redisUrl = options.redisUrl;
-    if (!redisUrl) {
-      const redis = await startRedisServer();
-      children.push(redis.child);
-      redisUrl = redis.url;
-    }
-    const prefix = `fuzz${randomUUID().slice(0, 8)}`;
-    const workerAddresses = {} as Record<WorkerDomain, string>;
-    for (const domain of DOMAINS) {
-      const upper = domain.toUpperCase();
-      const { ready } = await start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0' }, 'worker ready');
-      workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
-    }
-    const router = await start(
-      appMain('router'),
-      { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, ROUTER_HTTP_PORT: '0', ROUTER_GRPC_PORT: '0', ROUTER_HOST: '127.0.0.1', MATH_WORKER_ADDRESSES: workerAddresses.math, CODE_WORKER_ADDRESSES: workerAddresses.code, SCIENCE_WORKER_ADDRESSES: workerAddresses.science },
-      'router ready',
-    );
-    const httpPort = Number(router.ready['http']);
-    const grpcPort = Number(router.ready['grpc']);
-    for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok).catch(() => false)); i++) await new Promise((resolve) => setTimeout(resolve, 200));
-    log(`router ready on http ${httpPort}, grpc ${grpcPort}; fuzzing for ${options.seconds} s`);
-    return await fuzzRouter({ httpPort, grpcPort, seconds: options.seconds, seed: options.seed, routerAlive: () => router.child.exitCode === null && router.child.signalCode === null });
+    log(`router ready on http ${stack.httpPort}, grpc ${stack.grpcPort}; fuzzing for ${options.seconds} s`);
+    const alive = () => stack.router.exitCode === null && stack.router.signalCode === null;
+    return await fuzzRouter({ httpPort: stack.httpPort, grpcPort: stack.grpcPort, seconds: options.seconds, seed: options.seed, routerAlive: alive });
   } finally {
-    for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+    stack.close();
   }
 }

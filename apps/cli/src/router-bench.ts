@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, type Problem, type WorkerDomain } from '@slm/contracts';
-import { startRedisServer } from '@slm/platform';
+import { loadProto, type Problem } from '@slm/contracts';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { benchOverload, overloadBenchWorkerEnv } from './overload-bench';
 import { benchCancel, benchLargeBatch } from './batch-bench';
-import { appMain, repoRoot, startLoggingService } from './service-process';
+import { startBenchStack } from './bench-stack';
+import { repoRoot } from './service-process';
 
 /** Options of {@link benchRouter}. */
 export interface RouterBenchOptions {
@@ -32,8 +31,6 @@ interface Percentiles {
   p99Ms: number;
   requestsPerSecond: number;
 }
-
-const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
 
 /** Runs `once` `total` times from `concurrency` loops; latency percentiles and throughput. */
 async function measure(concurrency: number, total: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
@@ -101,16 +98,6 @@ function unary<Req, Res>(
   });
 }
 
-async function until(what: string, child: ChildProcess[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready().catch(() => false))) {
-    const dead = child.find((c) => c.exitCode !== null);
-    if (dead) throw new Error(`${what}: a service exited with code ${dead.exitCode} during start-up`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Starts the bare forwarding proxy (the peer: the extra hop alone) in front of one worker. */
 async function startBareProxy(workerAddress: string, children: ChildProcess[]): Promise<{ httpPort: number; grpcPort: number }> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'cli', 'src', 'bare-proxy.js'), workerAddress], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -131,48 +118,16 @@ async function startBareProxy(workerAddress: string, children: ChildProcess[]): 
  * adds is the price of any extra hop on this machine, a floor no router on these libraries goes under.
  */
 export async function benchRouter(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const stack = await startBenchStack({
+    redisUrl: options.redisUrl,
+    prefixStem: 'bench',
+    workerEnv: (domain) => ({ [`${domain.toUpperCase()}_WORKER_QUEUE_CONCURRENCY`]: '100', ...overloadBenchWorkerEnv(domain) }),
+    // Every problem is solved: the bench measures routing cost, not the policy's refusals.
+    routerEnv: { ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000', ROUTER_FALLBACK: 'domain:math' },
+  });
+  const { redisUrl, prefix, workerAddresses, httpPort, grpcPort } = stack;
   const children: ChildProcess[] = [];
-  // Every service binds port 0 and names its ports in its "ready" line: no other process on the
-  // machine can take a port between choosing it and binding it.
-  const start = async (main: string, env: Record<string, string>, readyMessage: string) => {
-    const service = await startLoggingService(main, { LOG_LEVEL: 'info', ...env }, readyMessage);
-    children.push(service.child);
-    return service.ready;
-  };
   try {
-    let redisUrl = options.redisUrl;
-    if (!redisUrl) {
-      const redis = await startRedisServer();
-      children.push(redis.child);
-      redisUrl = redis.url;
-    }
-    const prefix = `bench${randomUUID().slice(0, 8)}`;
-    const workerAddresses = {} as Record<WorkerDomain, string>;
-    for (const domain of DOMAINS) {
-      const upper = domain.toUpperCase();
-      const ready = await start(appMain(`${domain}-worker`), { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '100', ...overloadBenchWorkerEnv(domain) }, 'worker ready');
-      workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
-    }
-    const routerReady = await start(
-      appMain('router'),
-      {
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: prefix,
-        ROUTER_HTTP_PORT: '0',
-        ROUTER_GRPC_PORT: '0',
-        ROUTER_HOST: '127.0.0.1',
-        ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000',
-        // Every problem is solved: the bench measures routing cost, not the policy's refusals.
-        ROUTER_FALLBACK: 'domain:math',
-        MATH_WORKER_ADDRESSES: workerAddresses.math,
-        CODE_WORKER_ADDRESSES: workerAddresses.code,
-        SCIENCE_WORKER_ADDRESSES: workerAddresses.science,
-      },
-      'router ready',
-    );
-    const httpPort = Number(routerReady['http']);
-    const grpcPort = Number(routerReady['grpc']);
-    await until('router', children, async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok);
     const bare = await startBareProxy(workerAddresses.math, children);
     log('router, bare proxy and workers ready');
 
@@ -241,11 +196,12 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     result.batchProblemsPerSecond = Math.round(options.batchSize / ((performance.now() - batchStarted) / 1000));
-    Object.assign(result, await benchLargeBatch({ httpPort, routerPid: Number(routerReady['pid']), bodyBytes: options.largeBatchBytes ?? 50_000_000, problems: options.largeBatchProblems ?? 100_000 }));
+    Object.assign(result, await benchLargeBatch({ httpPort, routerPid: stack.router.pid, bodyBytes: options.largeBatchBytes ?? 50_000_000, problems: options.largeBatchProblems ?? 100_000 }));
     Object.assign(result, await benchCancel({ httpPort, redisUrl, prefix, problems: options.cancelBatchSize ?? 100_000 }));
     agent.destroy();
     return result;
   } finally {
-    for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    stack.close();
   }
 }

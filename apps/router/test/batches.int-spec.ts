@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { QUEUE_OF_DOMAIN, batchCancelChannel, type WorkerDomain } from '@slm/contracts';
 import { QueueWorkers } from './queue-workers';
-import { getJson, postJson, startHarness, type Harness } from './router-harness';
+import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 
 const DOMAIN_TEXT = ['integral of x', 'python function', 'atom energy'];
 const DOMAINS = ['math', 'code', 'science'];
@@ -92,6 +92,7 @@ describe('batches through BullMQ queues', () => {
     // A router that refuses problems classified `other` (the product's default), so no problem is queued.
     const strict = await startHarness({ ROUTER_FALLBACK_OTHER: 'reject' });
     try {
+      await untilReady(strict);
       for (const [type, body] of [
         ['application/jsonl', '{"text":"hello there"}'],
         ['application/json', '{"problems":[{"text":"hello"},{"text":"good morning"}]}'],

@@ -1,28 +1,14 @@
-import { createLogger, RedisAuthError, startRedisServer, type RedisServerProcess } from '@slm/platform';
-import { startWorker, type DomainPolicy, InstantEngine, missing, type RunningWorker } from '@slm/worker-runtime';
-import { getJson, postJson, startHarness, type Harness } from './router-harness';
+import { RedisAuthError, startRedisServer, type RedisServerProcess } from '@slm/platform';
+import type { RunningWorker } from '@slm/worker-runtime';
+import { startInstantWorker } from './real-worker';
+import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 
 // Issue 15, item 6: a Redis that requires a password, as `slm up`'s own does, end to end.
 
 const PASSWORD = 'pw-5b1e/9:c@ret';
 
-const policy: DomainPolicy = {
-  domain: 'math',
-  defaultModelId: 'none/none',
-  systemPrompt: 'Answer briefly.',
-  temperature: 0,
-  topP: 1,
-  maxNewTokens: 32,
-  systemPromptFor: (configured) => configured,
-  extract: () => missing('not extracted in this test'),
-};
-
 function mathWorker(redisUrl: string, prefix: string): Promise<RunningWorker> {
-  return startWorker(policy, {
-    env: { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
-    logger: createLogger('test', 'silent'),
-    engineFactory: async () => new InstantEngine({ maxConcurrency: 4, maxQueue: 4 }),
-  });
+  return startInstantWorker(undefined, { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, MATH_WORKER_QUEUE: 'true' });
 }
 
 async function failureOf(start: () => Promise<unknown>): Promise<Error> {
@@ -52,6 +38,7 @@ describe('Redis with requirepass', () => {
     beforeAll(async () => {
       worker = await mathWorker(redis.url, prefix);
       h = await startHarness({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, MATH_WORKER_ADDRESSES: `127.0.0.1:${worker.grpcPort}` });
+      await untilReady(h);
     });
     afterAll(async () => {
       await h?.close();

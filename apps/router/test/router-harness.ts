@@ -89,3 +89,14 @@ export async function getJson(url: string): Promise<{ status: number; json: any 
   const res = await fetch(url);
   return { status: res.status, json: await res.json() };
 }
+
+/**
+ * Waits (up to 10 s) until the router's /readyz is 200: its Redis connections are up and every domain
+ * has a serving replica. A router answers batch routes 503 until Redis is connected.
+ */
+export async function untilReady(h: Harness): Promise<void> {
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    if ((await getJson(`${h.base}/readyz`)).status === 200) return;
+  }
+  throw new Error(`router at ${h.base} not ready within 10 s`);
+}

@@ -1,0 +1,100 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { WorkerDomain } from '@slm/contracts';
+import { startRedisServer } from '@slm/platform';
+import { appMain, startLoggingService } from './service-process';
+
+const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
+
+/** Options of {@link startBenchStack}. */
+export interface BenchStackOptions {
+  /** An existing Redis; a private redis-server is started when unset. */
+  redisUrl?: string;
+  /** Stem of the stack's unique queue prefix (`bench`, `fuzz`). */
+  prefixStem: string;
+  /** Extra environment of one domain's worker (the instant engine and port 0 are always set). */
+  workerEnv?: (domain: WorkerDomain) => Record<string, string>;
+  /** Extra environment of the router (its ports, host, Redis and worker addresses are always set). */
+  routerEnv?: Record<string, string>;
+}
+
+/** A running stack of {@link startBenchStack}. */
+export interface BenchStack {
+  redisUrl: string;
+  prefix: string;
+  workerAddresses: Record<WorkerDomain, string>;
+  httpPort: number;
+  grpcPort: number;
+  router: ChildProcess;
+  /** Stops every process of the stack (SIGTERM), the router first. */
+  close(): void;
+}
+
+/**
+ * The stack the benches run against: a private Redis (unless given), three workers on the
+ * benchmark-only instant engine and a router, as real processes. Every service binds port 0 and
+ * names its ports in its "ready" line, so no other process on the machine can take a port between
+ * choosing it and binding it. Resolves once the router's /readyz is 200.
+ */
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const children: ChildProcess[] = [];
+  const close = () => {
+    for (const child of [...children].reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const start = async (main: string, env: Record<string, string>, readyMessage: string) => {
+    const service = await startLoggingService(main, { LOG_LEVEL: 'info', ...env }, readyMessage);
+    children.push(service.child);
+    return service;
+  };
+  try {
+    let redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const redis = await startRedisServer();
+      children.push(redis.child);
+      redisUrl = redis.url;
+    }
+    const prefix = `${options.prefixStem}${randomUUID().slice(0, 8)}`;
+    const workerAddresses = {} as Record<WorkerDomain, string>;
+    for (const domain of DOMAINS) {
+      const upper = domain.toUpperCase();
+      const { ready } = await start(
+        appMain(`${domain}-worker`),
+        { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', ...options.workerEnv?.(domain) },
+        'worker ready',
+      );
+      workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
+    }
+    const router = await start(
+      appMain('router'),
+      {
+        ...options.routerEnv,
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: prefix,
+        ROUTER_HTTP_PORT: '0',
+        ROUTER_GRPC_PORT: '0',
+        ROUTER_HOST: '127.0.0.1',
+        MATH_WORKER_ADDRESSES: workerAddresses.math,
+        CODE_WORKER_ADDRESSES: workerAddresses.code,
+        SCIENCE_WORKER_ADDRESSES: workerAddresses.science,
+      },
+      'router ready',
+    );
+    const httpPort = Number(router.ready['http']);
+    const grpcPort = Number(router.ready['grpc']);
+    await untilReady(router.child, httpPort);
+    return { redisUrl, prefix, workerAddresses, httpPort, grpcPort, router: router.child, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/** Waits for the router's /readyz (its first health round reaches every worker) for up to a minute. */
+async function untilReady(router: ChildProcess, httpPort: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false))) {
+    if (router.exitCode !== null || router.signalCode !== null) throw new Error(`the router exited (code ${router.exitCode}, signal ${router.signalCode}) before it was ready`);
+    if (Date.now() > deadline) throw new Error(`the router was not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
