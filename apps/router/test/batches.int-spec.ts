@@ -35,6 +35,7 @@ describe('batches through BullMQ queues', () => {
   let workers: QueueWorkers;
   beforeAll(async () => {
     h = await startHarness({ ROUTER_MAX_BATCH_SIZE: '5000' });
+    await untilReady(h);
     workers = new QueueWorkers(process.env.REDIS_URL as string, h.prefix);
   });
   afterAll(async () => {
