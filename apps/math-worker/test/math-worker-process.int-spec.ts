@@ -22,6 +22,8 @@ describe('math worker process', () => {
   let prefix: string;
   let queue: Queue<SolveJobData, Result>;
   let events: QueueEvents;
+  /** Ids of the jobs that reported progress, recorded from the start: a job may report before the test awaits it. */
+  let progressed: Set<string>;
   const processes: WorkerProcess[] = [];
 
   async function start(extra: Record<string, string> = {}): Promise<WorkerProcess> {
@@ -50,6 +52,8 @@ describe('math worker process', () => {
     queue = new Queue(queueName, { connection: { url: redisUrl() }, prefix });
     events = new QueueEvents(queueName, { connection: { url: redisUrl() }, prefix });
     await events.waitUntilReady();
+    progressed = new Set();
+    events.on('progress', ({ jobId }) => progressed.add(jobId));
   });
 
   afterEach(async () => {
@@ -137,7 +141,7 @@ describe('math worker process', () => {
   it('a job whose worker is SIGKILLed mid-generation completes on a second worker process', async () => {
     const first = await start({ MATH_WORKER_TEST_CHUNK_DELAY_MS: '50' });
     const job = await queue.add(JobName.SOLVE, { problem: problem('Long question', 200) }, { attempts: 1 });
-    await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === job.id && resolve()));
+    await waitUntil(() => progressed.has(job.id ?? ''));
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe(137);
     expect(await (await queue.getJob(job.id ?? ''))?.getState()).toBe('active');
@@ -151,7 +155,7 @@ describe('math worker process', () => {
     const worker = await start({ MATH_WORKER_TEST_CHUNK_DELAY_MS: '20', MATH_WORKER_QUEUE_CONCURRENCY: '1' });
     const running = await queue.add(JobName.SOLVE, { problem: problem('First', 40) });
     const waiting = await queue.add(JobName.SOLVE, { problem: problem('Second', 8) });
-    await new Promise<void>((resolve) => events.on('progress', ({ jobId }) => jobId === running.id && resolve()));
+    await waitUntil(() => progressed.has(running.id ?? ''));
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(await (await queue.getJob(running.id ?? ''))?.getState()).toBe('completed');
