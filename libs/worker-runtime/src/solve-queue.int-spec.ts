@@ -147,8 +147,9 @@ describe('solve queue consumer', () => {
     const engine = new FakeEngine({ maxConcurrency: 2, maxQueue: 0 });
     await startConsumer(engine);
     const add = (index: number, text: string) => queue.add(JobName.SOLVE, { problem: { text }, batchId: 'b-gone', index }, { jobId: batchJobId('b-gone', index), attempts: 3 });
+    const active = new Promise((resolve) => events.once('active', resolve));
     const running = await add(0, 'HANG until stopped');
-    await new Promise((resolve) => events.once('active', resolve));
+    await active;
     const publisher = new IORedis(redisUrl());
     try {
       await publisher.publish(batchCancelChannel(prefix), 'b-gone');
