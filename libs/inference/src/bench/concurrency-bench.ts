@@ -43,7 +43,7 @@ export interface ServingFigures {
   wallTokensPerSecond: number;
   p50TimeToFirstTokenMs: number;
   p99TimeToFirstTokenMs: number;
-  /** Gaps between consecutive streamed chunks of a request (steady state). */
+  /** Time between consecutive streamed tokens of a request (steady state; a chunk of k tokens counts k gaps of its gap / k). */
   p50InterTokenMs: number;
   p99InterTokenMs: number;
 }
@@ -194,8 +194,10 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
           if (tokens === 0 || steady) return;
           streamedTokens += tokens;
           const now = performance.now();
+          // A chunk of k tokens after a gap g counts k gaps of g / k: the text of some tokens is held
+          // back (an unfinished UTF-8 character) and reaches the client with the next ones.
           if (last === undefined) ttfts.push(now - sent);
-          else gaps.push(now - last);
+          else for (let k = 0; k < tokens; k++) gaps.push((now - last) / tokens);
           last = now;
         });
         completionTokens += generated;

@@ -25,6 +25,17 @@ describe('StreamingDetokenizer', () => {
     expect(detokenizer.push(0xe2)).toBe('');
     expect(detokenizer.flush()).toBe('\uFFFD');
   });
+
+  it('holds an invalid byte sequence back for at most 4 tokens, then streams on', () => {
+    const detokenizer = new StreamingDetokenizer(decode);
+    // 0xff never starts a UTF-8 character; 0xe2 0x82 is the start of '€' left unfinished.
+    expect([0xff, 0xe2, 0x82].map((byte) => detokenizer.push(byte))).toEqual(['', '', '']);
+    expect(detokenizer.push(0x61)).toBe('\uFFFD\uFFFDa');
+    expect(detokenizer.push(0xff)).toBe('');
+    const pieces = [0xff, 0xff, 0xff, 0x62].map((byte) => detokenizer.push(byte));
+    expect(pieces).toEqual(['', '', '\uFFFD\uFFFD\uFFFD\uFFFD', 'b']);
+    expect(detokenizer.flush()).toBe('');
+  });
 });
 
 describe('StopStringMatcher', () => {
