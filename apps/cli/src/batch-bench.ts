@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { QUEUE_OF_DOMAIN, type WorkerDomain } from '@slm/contracts';
+import { createRedisConnection, isRedisCluster, queueKeyPrefix } from '@slm/platform';
 import { Queue } from 'bullmq';
 
 // The batch phases of `slm bench router`: taking in a big batch body (how long the router stalls,
@@ -101,11 +102,14 @@ async function watchRouter<T>(port: number, pid: number | undefined, work: () =>
 
 /** The three solve queues of the router, read through BullMQ. */
 async function withQueues<T>(redisUrl: string, prefix: string, use: (queues: Queue[]) => Promise<T>): Promise<T> {
-  const queues = DOMAINS.map((domain) => new Queue(QUEUE_OF_DOMAIN[domain], { connection: { url: redisUrl }, prefix }));
+  const connection = createRedisConnection(redisUrl, { maxRetriesPerRequest: 1 });
+  const cluster = isRedisCluster(redisUrl);
+  const queues = DOMAINS.map((domain) => new Queue(QUEUE_OF_DOMAIN[domain], { connection, prefix: queueKeyPrefix(prefix, QUEUE_OF_DOMAIN[domain], cluster) }));
   try {
     return await use(queues);
   } finally {
     await Promise.all(queues.map((q) => q.close()));
+    connection.disconnect();
   }
 }
 

@@ -16,16 +16,26 @@ export interface BenchStackOptions {
   workerEnv?: (domain: WorkerDomain) => Record<string, string>;
   /** Extra environment of the router (its ports, host, Redis and worker addresses are always set). */
   routerEnv?: Record<string, string>;
+  /** More replicas of a domain, one process each with this extra environment; routers get every address. Default: none. */
+  extraReplicas?: Partial<Record<WorkerDomain, Record<string, string>[]>>;
 }
 
 /** A running stack of {@link startBenchStack}. */
 export interface BenchStack {
   redisUrl: string;
   prefix: string;
+  /** The first replica of each domain. */
   workerAddresses: Record<WorkerDomain, string>;
+  /** Every replica of each domain (the first one first). */
+  replicaAddresses: Record<WorkerDomain, string[]>;
   httpPort: number;
   grpcPort: number;
   router: ChildProcess;
+  /**
+   * Starts another router on the same workers and Redis with extra environment (a variant to compare
+   * with the first: API keys, tracing…); it is stopped with the stack.
+   */
+  addRouter(env: Record<string, string>): Promise<{ httpPort: number; grpcPort: number; child: ChildProcess }>;
   /** Stops every process of the stack (SIGTERM), the router first. */
   close(): void;
 }
@@ -55,34 +65,42 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     }
     const prefix = `${options.prefixStem}${randomUUID().slice(0, 8)}`;
     const workerAddresses = {} as Record<WorkerDomain, string>;
+    const replicaAddresses = {} as Record<WorkerDomain, string[]>;
     for (const domain of DOMAINS) {
       const upper = domain.toUpperCase();
-      const { ready } = await start(
-        appMain(`${domain}-worker`),
-        { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', ...options.workerEnv?.(domain) },
-        'worker ready',
-      );
-      workerAddresses[domain] = `127.0.0.1:${Number(ready['grpcPort'])}`;
+      replicaAddresses[domain] = [];
+      for (const extraEnv of [{}, ...(options.extraReplicas?.[domain] ?? [])]) {
+        const { ready } = await start(
+          appMain(`${domain}-worker`),
+          { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', ...options.workerEnv?.(domain), ...extraEnv },
+          'worker ready',
+        );
+        replicaAddresses[domain].push(`127.0.0.1:${Number(ready['grpcPort'])}`);
+      }
+      workerAddresses[domain] = replicaAddresses[domain][0] as string;
     }
-    const router = await start(
-      appMain('router'),
-      {
-        ...options.routerEnv,
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: prefix,
-        ROUTER_HTTP_PORT: '0',
-        ROUTER_GRPC_PORT: '0',
-        ROUTER_HOST: '127.0.0.1',
-        MATH_WORKER_ADDRESSES: workerAddresses.math,
-        CODE_WORKER_ADDRESSES: workerAddresses.code,
-        SCIENCE_WORKER_ADDRESSES: workerAddresses.science,
-      },
-      'router ready',
-    );
-    const httpPort = Number(router.ready['http']);
-    const grpcPort = Number(router.ready['grpc']);
-    await untilReady(router.child, httpPort);
-    return { redisUrl, prefix, workerAddresses, httpPort, grpcPort, router: router.child, close };
+    const addRouter = async (env: Record<string, string>) => {
+      const router = await start(
+        appMain('router'),
+        {
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: prefix,
+          ...env,
+          ROUTER_HTTP_PORT: '0',
+          ROUTER_GRPC_PORT: '0',
+          ROUTER_HOST: '127.0.0.1',
+          MATH_WORKER_ADDRESSES: replicaAddresses.math.join(','),
+          CODE_WORKER_ADDRESSES: replicaAddresses.code.join(','),
+          SCIENCE_WORKER_ADDRESSES: replicaAddresses.science.join(','),
+        },
+        'router ready',
+      );
+      const httpPort = Number(router.ready['http']);
+      await untilReady(router.child, httpPort);
+      return { httpPort, grpcPort: Number(router.ready['grpc']), child: router.child };
+    };
+    const router = await addRouter(options.routerEnv ?? {});
+    return { redisUrl, prefix, workerAddresses, replicaAddresses, httpPort: router.httpPort, grpcPort: router.grpcPort, router: router.child, addRouter, close };
   } catch (error) {
     close();
     throw error;

@@ -8,6 +8,7 @@ import {
   runConcurrencyBench,
   runInferenceBench,
   runLlamaCppComparison,
+  runPrefixCacheBench,
   synthesizeGguf,
   synthesizeModel,
   type SynthDtype,
@@ -142,8 +143,27 @@ export function registerInferenceCommands(program: Command): void {
     .option('--seed <n>', 'with --concurrency or --vs-llama-cpp: seed of the request mix or prompt ids', integer(0), 1)
     .option('--prompt-range <min:max>', 'with --concurrency: prompt lengths drawn from this range (default 32:256)', range)
     .option('--new-tokens-range <min:max>', 'with --concurrency: output lengths drawn from this range (default 64:512)', range)
+    .option(
+      '--prefix-cache',
+      'a batch of --problems problems sharing a --header-tokens header, all at once, with the prefix cache and without: TTFT p50/p99 and prefixCacheHitRate',
+    )
+    .option('--problems <n>', 'with --prefix-cache: problems in the batch', integer(1), 64)
+    .option('--header-tokens <n>', 'with --prefix-cache: tokens of the shared header', integer(1), 200)
     .option('--json', 'print JSON (the only format)')
     .action(async (options: BenchOptions) => {
+      if (options.prefixCache) {
+        const report = await runPrefixCacheBench({
+          modelDir: options.model,
+          dtype: options.dtype,
+          problems: options.problems,
+          headerTokens: options.headerTokens,
+          maxBatchSize: options.maxBatchSize,
+          threads: options.threads,
+          seed: options.seed,
+        });
+        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+        return;
+      }
       if (options.vsLlamaCpp) {
         const report = await runLlamaCppComparison({
           modelDir: options.model,
@@ -232,6 +252,9 @@ interface BenchOptions {
   seed: number;
   promptRange?: [number, number];
   newTokensRange?: [number, number];
+  prefixCache?: boolean;
+  problems: number;
+  headerTokens: number;
   json?: boolean;
 }
 

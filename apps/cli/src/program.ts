@@ -8,6 +8,8 @@ import { registerModelsCommands } from './models.commands';
 import { registerClassifierCommands } from './classifier.commands';
 import { registerRouterCommands } from './router.commands';
 import { registerInferenceCommands } from './inference.commands';
+import { registerCertsCommands } from './certs.commands';
+import { registerKeysCommands } from './keys.commands';
 
 /**
  * Builds the `slm` program. Each area adds its subcommands here; the program never calls
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerClassifierCommands(program);
   registerRouterCommands(program);
   registerInferenceCommands(program);
+  registerCertsCommands(program);
+  registerKeysCommands(program);
   documentExitCodes(program);
   return program;
 }

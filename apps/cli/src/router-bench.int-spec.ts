@@ -25,6 +25,9 @@ describe('slm bench router', () => {
     expect(result).toMatchObject({ largeBatchProblems: 2000, cancelProblems: 3000 });
     expect(result.largeBatchBytes).toBeGreaterThan(1_500_000);
     expect(result.largeBatchHealthChecks).toBeGreaterThan(0);
+    // Three math replicas, one slow: the load-aware dispatch's p99 beside three fast ones.
+    expect(typeof result.slowReplicaP99Ratio).toBe('number');
+    expect(result.slowReplica).toMatchObject({ clients: 16, requests: 20 });
     for (const key of ['largeBatchSubmitSeconds', 'largeBatchMaxStallMs', 'largeBatchMaxEventLoopLagMs', 'largeBatchPeakRssMb', 'cancelSeconds', 'cancelQuietSeconds', 'cancelSolvedAfter']) expect(typeof result[key]).toBe('number');
   });
 });

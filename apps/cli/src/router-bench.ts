@@ -7,6 +7,9 @@ import * as readline from 'node:readline';
 import { benchOverload, overloadBenchWorkerEnv } from './overload-bench';
 import { benchCancel, benchLargeBatch } from './batch-bench';
 import { startBenchStack } from './bench-stack';
+import { closedLoop, loadFigures, p50p99, roundMs, type LoadFigures } from './closed-loop';
+import { benchSlowReplica } from './slow-replica-bench';
+import { benchEdgeCosts } from './edge-cost-bench';
 import { repoRoot } from './service-process';
 
 /** Options of {@link benchRouter}. */
@@ -26,40 +29,10 @@ export interface RouterBenchOptions {
   largeBatchProblems?: number;
 }
 
-interface Percentiles {
-  p50Ms: number;
-  p99Ms: number;
-  requestsPerSecond: number;
-}
-
 /** Runs `once` `total` times from `concurrency` loops; latency percentiles and throughput. */
-async function measure(concurrency: number, total: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await once(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { ...p50p99(latencies), requestsPerSecond: Math.round(total / seconds) };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
-/** p50 and p99 of millisecond samples (nearest rank). */
-function p50p99(samples: number[]): { p50Ms: number; p99Ms: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
+async function measure(concurrency: number, total: number, once: (i: number) => Promise<void>): Promise<LoadFigures> {
+  const { latencies, seconds } = await closedLoop(concurrency, total, once);
+  return loadFigures(latencies, seconds);
 }
 
 /** The `router` metric of a Server-Timing value (`router;dur=0.412, worker;dur=1.2`). */
@@ -118,6 +91,14 @@ async function startBareProxy(workerAddress: string, children: ChildProcess[]): 
  * adds is the price of any extra hop on this machine, a floor no router on these libraries goes under.
  */
 export async function benchRouter(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const result = await benchRouterStack(options, log);
+  // Stacks of its own (three math replicas each), started once the first one has stopped.
+  Object.assign(result, await benchSlowReplica({ redisUrl: options.redisUrl, requests: options.requests }, log));
+  return result;
+}
+
+/** The figures of one stack: added latency, overload, edge costs, batches. */
+async function benchRouterStack(options: RouterBenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
   const stack = await startBenchStack({
     redisUrl: options.redisUrl,
     prefixStem: 'bench',
@@ -138,7 +119,7 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     const problem = (i: number): Problem => ({ text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`, options: { maxNewTokens: 16 } });
     const result: Record<string, unknown> = { machine: 'shared 2-core machine; workers use the instant engine', requests: options.requests };
-    const added = (router: Percentiles, direct: Percentiles) => ({ p50: round(router.p50Ms - direct.p50Ms), p99: round(router.p99Ms - direct.p99Ms) });
+    const added = (router: LoadFigures, direct: LoadFigures) => ({ p50: roundMs(router.p50Ms - direct.p50Ms), p99: roundMs(router.p99Ms - direct.p99Ms) });
     for (const concurrency of options.concurrency) {
       const warm = Math.min(200, options.requests);
       await measure(concurrency, warm, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
@@ -181,16 +162,17 @@ export async function benchRouter(options: RouterBenchOptions, log: (line: strin
     worker.close();
     router.close();
     bareRouter.close();
+    Object.assign(result, await benchEdgeCosts(stack, { requests: options.requests }));
     Object.assign(result, await benchOverload({ httpPort, grpcPort }, { requests: options.requests }));
 
     const lines = Array.from({ length: options.batchSize }, (_, i) => JSON.stringify({ text: ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'][i % 3] }));
     const batchStarted = performance.now();
     const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as { batchId: string };
-    const submitSeconds = round((performance.now() - batchStarted) / 1000);
+    const submitSeconds = roundMs((performance.now() - batchStarted) / 1000);
     for (;;) {
       const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as { status: { state: string; counts: { failed: number } } };
       if (status.state !== 'BATCH_STATE_RUNNING') {
-        result.batch = { problems: options.batchSize, failed: status.counts.failed, seconds: round((performance.now() - batchStarted) / 1000), submitSeconds };
+        result.batch = { problems: options.batchSize, failed: status.counts.failed, seconds: roundMs((performance.now() - batchStarted) / 1000), submitSeconds };
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

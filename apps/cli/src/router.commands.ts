@@ -198,7 +198,7 @@ export function registerRouterCommands(program: Command): void {
 
   commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('router')
-    .description("the router's added latency over a direct worker call (REST, gRPC) and batch problems/s, on instant-engine workers")
+    .description("the router's added latency over a direct worker call (REST, gRPC), batch problems/s and p99 with one slow replica of three, on instant-engine workers")
     .option('--json', 'print only the JSON (the default prints progress on stderr too)')
     .option('--requests <n>', 'requests per measurement', integer(1), 2000)
     .option('--batch-size <n>', 'problems in the queue batch', integer(1), 10_000)

@@ -3,34 +3,59 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { loadConfig, portSchema, positiveIntSchema, redactRedisUrl, redisUrlSchema, startRedisServer } from '@slm/platform';
-import { loadProto, type GetInfoResponse__Output, type WorkerDomain } from '@slm/contracts';
+import { checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redactRedisUrl, redisUrlSchema, startRedisServer } from '@slm/platform';
+import { grpcChannelCredentials, loadProto, type GetInfoResponse__Output, type GrpcClientTls, type WorkerDomain } from '@slm/contracts';
 import { appMain, describeExit, exitStatusOf, startServiceProcess, type ExitStatus } from './service-process';
 
 const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
 
-/** What `slm up` reads from the environment (the services read the rest themselves). */
-const stackConfigSchema = z.object({
-  REDIS_URL: redisUrlSchema.optional(),
-  /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
-  SLM_DATA_DIR: z.string().min(1).default('.slm'),
-  MATH_WORKER_GRPC_PORT: portSchema.default(50061),
-  CODE_WORKER_GRPC_PORT: portSchema.default(50062),
-  SCIENCE_WORKER_GRPC_PORT: portSchema.default(50063),
-  ROUTER_HTTP_PORT: portSchema.default(8080),
-  ROUTER_GRPC_PORT: portSchema.default(50051),
-  /** How long each service may take to become healthy (a real 950M model loads in tens of seconds). */
-  SLM_STARTUP_TIMEOUT_MS: positiveIntSchema.default(600_000),
-  /** Restarts of one service within SLM_RESTART_WINDOW_MS before `slm up` gives up and stops the stack (0: never restart). Default 5. */
-  SLM_RESTART_LIMIT: z.coerce.number().int().min(0).default(5),
-  /** The sliding window those restarts are counted in, ms. Default 60000. */
-  SLM_RESTART_WINDOW_MS: positiveIntSchema.default(60_000),
-  /** Wait before a service's first restart, ms; it doubles with each further restart in the window, up to 30 s. Default 1000. */
-  SLM_RESTART_BACKOFF_MS: positiveIntSchema.default(1000),
-});
+/**
+ * What `slm up` reads from the environment (the services read the rest themselves, TLS variables
+ * included: they pass through). The TLS files are read here only to probe the services it starts.
+ */
+const stackConfigSchema = z
+  .object({
+    REDIS_URL: redisUrlSchema.optional(),
+    /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
+    SLM_DATA_DIR: z.string().min(1).default('.slm'),
+    MATH_WORKER_GRPC_PORT: portSchema.default(50061),
+    CODE_WORKER_GRPC_PORT: portSchema.default(50062),
+    SCIENCE_WORKER_GRPC_PORT: portSchema.default(50063),
+    ROUTER_HTTP_PORT: portSchema.default(8080),
+    ROUTER_GRPC_PORT: portSchema.default(50051),
+    /** How long each service may take to become healthy (a real 950M model loads in tens of seconds). */
+    SLM_STARTUP_TIMEOUT_MS: positiveIntSchema.default(600_000),
+    /** Restarts of one service within SLM_RESTART_WINDOW_MS before `slm up` gives up and stops the stack (0: never restart). Default 5. */
+    SLM_RESTART_LIMIT: z.coerce.number().int().min(0).default(5),
+    /** The sliding window those restarts are counted in, ms. Default 60000. */
+    SLM_RESTART_WINDOW_MS: positiveIntSchema.default(60_000),
+    /** Wait before a service's first restart, ms; it doubles with each further restart in the window, up to 30 s. Default 1000. */
+    SLM_RESTART_BACKOFF_MS: positiveIntSchema.default(1000),
+    /** Set: the router serves HTTPS (its health is probed over HTTPS, any certificate accepted: a local liveness check). */
+    ROUTER_TLS_CERT_FILE: pemFileSchema('certificate'),
+    /** Set: the router wants client certificates; the probe presents ROUTER_WORKER_TLS_CERT_FILE's. */
+    ROUTER_TLS_CA_FILE: pemFileSchema('certificate'),
+    /** Set: the workers serve TLS; they are probed as the router reaches them (ROUTER_WORKER_TLS_*). */
+    WORKER_TLS_CERT_FILE: pemFileSchema('certificate'),
+    WORKER_TLS_CA_FILE: pemFileSchema('certificate'),
+    ROUTER_WORKER_TLS_CA_FILE: pemFileSchema('certificate'),
+    ROUTER_WORKER_TLS_CERT_FILE: pemFileSchema('certificate'),
+    ROUTER_WORKER_TLS_KEY_FILE: pemFileSchema('private key'),
+  })
+  .superRefine((env, ctx) => {
+    checkCertKeyPair(ctx, { cert: env.ROUTER_WORKER_TLS_CERT_FILE, key: env.ROUTER_WORKER_TLS_KEY_FILE }, { cert: 'ROUTER_WORKER_TLS_CERT_FILE', key: 'ROUTER_WORKER_TLS_KEY_FILE' });
+    if (env.WORKER_TLS_CERT_FILE !== undefined && env.ROUTER_WORKER_TLS_CA_FILE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ROUTER_WORKER_TLS_CA_FILE'], message: 'the workers serve TLS (WORKER_TLS_CERT_FILE): set the CA the router trusts them by' });
+    }
+    const clientCertificateWanted = env.WORKER_TLS_CA_FILE !== undefined || env.ROUTER_TLS_CA_FILE !== undefined;
+    if (clientCertificateWanted && env.ROUTER_WORKER_TLS_CERT_FILE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ROUTER_WORKER_TLS_CERT_FILE'], message: 'WORKER_TLS_CA_FILE or ROUTER_TLS_CA_FILE wants client certificates: set the one the router (and slm up\'s probes) present' });
+    }
+  });
 type StackConfig = z.output<typeof stackConfigSchema>;
 
 /** The longest wait between a service's death and its restart, however many restarts came before. */
@@ -108,10 +133,10 @@ export class StackLauncher {
     };
     for (const domain of DOMAINS) {
       const address = `127.0.0.1:${workerPorts[domain]}`;
-      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () => grpcHealthIsServing(address));
+      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () => grpcHealthIsServing(address, this.workerTls()));
     }
     const infos = await Promise.all(DOMAINS.map((domain) => this.waitForWorker(domain, `127.0.0.1:${workerPorts[domain]}`)));
-    const routerUrl = `http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}`;
+    const routerUrl = `${this.config.ROUTER_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}`;
     const routerEnv = {
       REDIS_URL: redisUrl,
       MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.math}`,
@@ -119,8 +144,8 @@ export class StackLauncher {
       SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
     };
     // A restarted router is back once it answers; readiness would also wait for every worker.
-    await this.launch('router', appMain('router'), routerEnv, () => httpIsOk(`${routerUrl}/healthz`));
-    await this.until('router', () => httpIsOk(`${routerUrl}/readyz`));
+    await this.launch('router', appMain('router'), routerEnv, () => this.routerAnswers(`${routerUrl}/healthz`));
+    await this.until('router', () => this.routerAnswers(`${routerUrl}/readyz`));
     this.throwIfOneDied();
     this.printBanner(redisUrl, infos);
   }
@@ -133,10 +158,36 @@ export class StackLauncher {
       const warning = info.syntheticWeights ? '  ⚠ RANDOM WEIGHTS: answers are meaningless (pull a model: slm models pull)' : '';
       lines.push(`  ${`${domain}-worker`.padEnd(15)} grpc 127.0.0.1:${this.portOf(domain)}  model ${info.modelId} (${info.dtype})${warning}`);
     });
-    lines.push(`  ${'router'.padEnd(15)} http://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
-    lines.push(`  ${'router'.padEnd(15)} grpc 127.0.0.1:${this.config.ROUTER_GRPC_PORT}  (slmrouter.v1.Router)`);
+    const tls = this.config.ROUTER_TLS_CERT_FILE !== undefined;
+    lines.push(`  ${'router'.padEnd(15)} ${tls ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
+    lines.push(`  ${'router'.padEnd(15)} grpc${tls ? ' (TLS)' : ''} 127.0.0.1:${this.config.ROUTER_GRPC_PORT}  (slmrouter.v1.Router)`);
     lines.push('Press Ctrl-C to stop.', '');
     for (const line of lines) this.print(line);
+  }
+
+  /** How the router reaches the workers, and so how `slm up` probes them: plaintext unless ROUTER_WORKER_TLS_CA_FILE. */
+  private workerTls(): GrpcClientTls | undefined {
+    const { ROUTER_WORKER_TLS_CA_FILE: ca, ROUTER_WORKER_TLS_CERT_FILE: cert, ROUTER_WORKER_TLS_KEY_FILE: key } = this.config;
+    if (ca === undefined) return undefined;
+    return cert === undefined || key === undefined ? { ca } : { ca, cert, key };
+  }
+
+  /**
+   * True when the router answers `url` with 2xx. Over HTTPS any certificate is accepted (this checks
+   * that a process `slm up` started on loopback is alive, not who it is); when the router wants
+   * client certificates, the router's own (ROUTER_WORKER_TLS_CERT_FILE) is presented.
+   */
+  private routerAnswers(url: string): Promise<boolean> {
+    if (!url.startsWith('https:')) return httpIsOk(url);
+    const clientCertificate = this.config.ROUTER_TLS_CA_FILE ? { cert: this.config.ROUTER_WORKER_TLS_CERT_FILE, key: this.config.ROUTER_WORKER_TLS_KEY_FILE } : {};
+    return new Promise((resolve) => {
+      const request = https.get(url, { rejectUnauthorized: false, timeout: 2000, ...clientCertificate }, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+      });
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve(false));
+    });
   }
 
   private portOf(domain: WorkerDomain): number {
@@ -197,8 +248,8 @@ export class StackLauncher {
 
   private async waitForWorker(domain: WorkerDomain, address: string): Promise<GetInfoResponse__Output> {
     const name = `${domain}-worker`;
-    await this.until(name, () => grpcHealthIsServing(address));
-    return getWorkerInfo(address);
+    await this.until(name, () => grpcHealthIsServing(address, this.workerTls()));
+    return getWorkerInfo(address, this.workerTls());
   }
 
   /** Polls `ready` until it holds; fails when any service dies or the start-up timeout passes. */
@@ -308,9 +359,9 @@ const healthDefinition = () =>
     protoLoader.loadSync(path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto'), { enums: String }),
   ) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
 
-/** True when the server at `address` answers grpc.health.v1 Check with SERVING. */
-export function grpcHealthIsServing(address: string): Promise<boolean> {
-  const client = new (healthDefinition().grpc.health.v1.Health)(address, grpc.credentials.createInsecure());
+/** True when the server at `address` answers grpc.health.v1 Check with SERVING (over TLS with `tls`). */
+export function grpcHealthIsServing(address: string, tls?: GrpcClientTls): Promise<boolean> {
+  const client = new (healthDefinition().grpc.health.v1.Health)(address, grpcChannelCredentials(tls));
   return new Promise((resolve) => {
     client.Check({ service: '' }, { deadline: Date.now() + 1000 }, (error: grpc.ServiceError | null, response?: { status: string }) => {
       client.close();
@@ -319,8 +370,8 @@ export function grpcHealthIsServing(address: string): Promise<boolean> {
   });
 }
 
-function getWorkerInfo(address: string): Promise<GetInfoResponse__Output> {
-  const client = new (loadProto().slmrouter.v1.Worker)(address, grpc.credentials.createInsecure());
+function getWorkerInfo(address: string, tls: GrpcClientTls | undefined): Promise<GetInfoResponse__Output> {
+  const client = new (loadProto().slmrouter.v1.Worker)(address, grpcChannelCredentials(tls));
   return new Promise((resolve, reject) => {
     client.getInfo({}, { deadline: Date.now() + 5000 }, (error, info) => {
       client.close();

@@ -1,3 +1,4 @@
+import './tracing';
 import { bootstrapWorker } from '@slm/worker-runtime';
 import { codePolicy } from './code.policy';
 

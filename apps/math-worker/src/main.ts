@@ -1,3 +1,4 @@
+import './tracing';
 import { bootstrapWorker } from '@slm/worker-runtime';
 import { mathPolicy } from './math.policy';
 

@@ -1,11 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { checkRedisCredentials, createLogger, type Logger } from '@slm/platform';
+import { checkRedisCredentials, createLogger, type Logger, type ServerTls } from '@slm/platform';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { RouterConfig } from './config/router.config';
+import { ApiKeysService } from './auth/api-keys.service';
+import { serveDashboard } from './dashboard/dashboard-page';
+import type { HostResolver } from './dispatch/host-resolver';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
+import { authenticateEarly } from './http/authentication.middleware';
 import { bodyReader } from './http/body-reader.middleware';
 import { HttpErrorsFilter } from './http/http-errors.filter';
 import { serveApiDocs } from './http/openapi';
@@ -27,6 +31,8 @@ export interface StartRouterOptions {
   logLevels?: LogLevel[];
   /** The root pino logger (tests pass one writing to a stream they read). Default: JSON lines on stdout. */
   logger?: Logger;
+  /** Resolves the names of `dns:///name:port` worker addresses (tests move replicas with it). Default: the system resolver. */
+  resolveWorkerHost?: HostResolver;
 }
 
 const PINO_LEVEL_OF: Record<LogLevel, string> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
@@ -42,19 +48,36 @@ export async function startRouter(config: RouterConfig, classifier: RouteClassif
   // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
   await checkRedisCredentials(config.redis.url);
   const logger = options.logger ?? createLogger('router', pinoLevelOf(options.logLevels));
-  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier, logger), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier, logger, options.resolveWorkerHost), {
+    bodyParser: false,
+    bufferLogs: true,
+    httpsOptions: httpsOptionsOf(config.tls),
+  });
   // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.
   app.useLogger(app.get(NestPinoLogger));
   // Naming the framework tells a scanner what to try and a caller nothing.
   app.disable('x-powered-by');
   // Tracing first, so that a body refused by the reader still has its request id and access line.
   app.use(requestTracing(logger));
+  app.use(authenticateEarly(app.get(ApiKeysService)));
   app.use(bodyReader(config.limits));
   app.use(bindRequestContext);
   app.useGlobalFilters(new HttpErrorsFilter());
   serveApiDocs(app);
-  await app.listen(config.http.port, config.http.host);
+  serveDashboard(app);
+  // A refused start (no API key on an exposed host, …) closes what the modules opened.
+  await app.listen(config.http.port, config.http.host).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   const address = app.getHttpServer().address() as AddressInfo;
   const grpcPort = app.get(RouterGrpcController).port;
   return { app, httpPort: address.port, grpcPort, close: () => app.close() };
+}
+
+/** HTTPS from ROUTER_TLS_*: with a CA, only callers with a client certificate it signed get through. */
+function httpsOptionsOf(tls: ServerTls | undefined): NestApplicationOptions['httpsOptions'] {
+  if (!tls) return undefined;
+  if (!tls.ca) return { cert: tls.cert, key: tls.key };
+  return { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true };
 }

@@ -1,16 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from '@slm/platform';
 import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysService } from './auth/api-keys.service';
 import { BatchService } from './batches/batch.service';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardService } from './dashboard/dashboard.service';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router.config';
 import { DispatchService } from './dispatch/dispatch.service';
+import { WORKER_HOST_RESOLVER, type HostResolver } from './dispatch/host-resolver';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
 import { ROUTER_LOGGER } from './grpc/request-tracing.interceptor';
 import { BatchesController } from './http/batches.controller';
 import { HealthController } from './http/health.controller';
 import { OpenAiController } from './http/openai.controller';
 import { SolveController } from './http/solve.controller';
-import { ClientConcurrencyService } from './limits/client-concurrency.service';
+import { ClientLimitsService } from './limits/client-limits.service';
+import { MetricsSamplerService } from './metrics/metrics-sampler.service';
 import { RouterMetricsService } from './metrics/router-metrics.service';
 import { ROUTE_CLASSIFIER, type RouteClassifier } from './routing/route-classifier';
 import { RoutingService } from './routing/routing.service';
@@ -23,21 +30,26 @@ import { SolveService } from './solve/solve.service';
  */
 @Module({})
 export class RouterModule {
-  static forRoot(config: RouterConfig, classifier: RouteClassifier, logger: Logger): DynamicModule {
+  static forRoot(config: RouterConfig, classifier: RouteClassifier, logger: Logger, resolveWorkerHost?: HostResolver): DynamicModule {
     return {
       module: RouterModule,
       imports: [LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true })],
-      controllers: [SolveController, OpenAiController, BatchesController, HealthController],
+      controllers: [SolveController, OpenAiController, BatchesController, HealthController, DashboardController],
       providers: [
         { provide: ROUTER_CONFIG, useValue: config },
         { provide: ROUTE_CLASSIFIER, useValue: classifier },
         { provide: ROUTER_LOGGER, useValue: logger },
+        ...(resolveWorkerHost ? [{ provide: WORKER_HOST_RESOLVER, useValue: resolveWorkerHost }] : []),
         RoutingService,
         DispatchService,
         SolveService,
         BatchService,
-        ClientConcurrencyService,
+        ApiKeysService,
+        ClientLimitsService,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
         RouterMetricsService,
+        MetricsSamplerService,
+        DashboardService,
         RouterGrpcController,
       ],
     };

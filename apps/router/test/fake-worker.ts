@@ -25,6 +25,8 @@ export interface FakeWorkerBehaviour {
   delayMs?: number;
   /** What GetInfo reports as the engine's slots and queue bound (none: the router sets no limit). */
   capacity?: { maxConcurrency: number; maxQueue: number };
+  /** The timing every result reports (none by default, as the canned result has none). */
+  timing?: Result['timing'];
 }
 
 /**
@@ -69,7 +71,8 @@ export class FakeWorker {
     };
   }
 
-  async start(port = 0): Promise<this> {
+  /** Serves on `host:port` (port 0: a free one; replicas behind one name share a port on 127.0.0.x). */
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
     const definition = loadPackageDefinition();
     const handlers: WorkerHandlers = {
       Generate: async (call, callback) => {
@@ -82,7 +85,7 @@ export class FakeWorker {
         if (this.behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, this.behaviour.delayMs));
         answered = true;
         if (this.behaviour.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'MODEL_NOT_READY: fake worker unavailable' });
-        callback(null, { result: FakeWorker.resultFor(this.domain, call.request) });
+        callback(null, { result: this.resultOf(call.request) });
       },
       GenerateStream: async (call) => {
         this.calls.push(call.request);
@@ -96,7 +99,7 @@ export class FakeWorker {
           }
           call.write({ delta: { text: deltas[i], channel: i === 0 ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER', tokenIds: [i] } });
         }
-        call.write({ result: FakeWorker.resultFor(this.domain, call.request) });
+        call.write({ result: this.resultOf(call.request) });
         call.end();
       },
       GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity }),
@@ -104,10 +107,15 @@ export class FakeWorker {
     this.server.addService(loadProto(definition).slmrouter.v1.Worker.service, handlers);
     this.health = addHealthAndReflection(this.server, definition, [WORKER_SERVICE], 'SERVING');
     const bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
     );
-    this.address = `127.0.0.1:${bound}`;
+    this.address = `${host}:${bound}`;
     return this;
+  }
+
+  private resultOf(request: GenerateRequest__Output): Result {
+    const result = FakeWorker.resultFor(this.domain, request);
+    return this.behaviour.timing ? { ...result, timing: this.behaviour.timing } : result;
   }
 
   private holdOf(request: GenerateRequest__Output): Promise<void> | undefined {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkerDomain } from '@slm/contracts';
 import { loadRouterConfig, type RouterConfig } from '../src/config/router.config';
-import { startRouter, type RunningRouter } from '../src/router.app';
+import { startRouter, type RunningRouter, type StartRouterOptions } from '../src/router.app';
 import { FakeWorker } from './fake-worker';
 import { KeywordClassifier } from './keyword-classifier';
 
@@ -15,7 +15,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, extraWorkers: Partial<Record<WorkerDomain, string[]>> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  extraWorkers: Partial<Record<WorkerDomain, string[]>> = {},
+  /** More of startRouter's options (a worker host resolver…). */
+  options: StartRouterOptions = {},
+): Promise<Harness> {
   const workers = {
     math: await new FakeWorker('math').start(),
     code: await new FakeWorker('code').start(),
@@ -38,7 +43,7 @@ export async function startHarness(env: Record<string, string> = {}, extraWorker
     ROUTER_READYZ_DETAILS: 'true',
     ...env,
   });
-  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'] }).catch((error: unknown) => {
+  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'], ...options }).catch((error: unknown) => {
     // A router that fails to start (a test of that) must not leave the fake workers serving.
     for (const worker of Object.values(workers)) worker.stop();
     throw error;

@@ -8,3 +8,4 @@ export { JobName, QUEUE_OF_DOMAIN, QueueName, WorkerDomain, batchCancelChannel, 
 export type { JobDataOf, JobResultOf, JobTypes, SolveJobData } from './queues';
 export { GENERATION_LIMITS, generationOptionFields, generationOptionsSchema, setGenerationOptions } from './generation-options.schema';
 export type { GenerationOptionsInput } from './generation-options.schema';
+export { grpcChannelCredentials, grpcServerCredentials, type GrpcClientTls, type GrpcServerTls } from './grpc-credentials';

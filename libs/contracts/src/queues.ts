@@ -55,6 +55,11 @@ export interface SolveJobData {
   batchId?: string;
   /** Position of the problem in its batch. */
   index?: number;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) of the submission, when it was traced: the
+   * worker's trace of this problem links to it.
+   */
+  traceContext?: Record<string, string>;
 }
 
 /** Payload and return type per job name (a new job name without an entry is a compile error). */

@@ -38,4 +38,5 @@ export {
   type PeerFigures,
 } from './bench/llama-cpp-comparison';
 export { runConcurrencyBench, type ConcurrencyBenchOptions, type ConcurrencyBenchReport, type ServingFigures } from './bench/concurrency-bench';
+export { runPrefixCacheBench, type PrefixCacheBenchOptions, type PrefixCacheBenchReport, type PrefixCacheRun } from './bench/prefix-cache-bench';
 export type { BatchingLimits } from './engine/inference.engine';

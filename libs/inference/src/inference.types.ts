@@ -53,7 +53,12 @@ export interface GenerationResult {
   tokenIds: number[];
   promptTokens: number;
   completionTokens: number;
+  /** From the request to taking a slot in the running batch (waiting behind other requests), ms. */
+  queuedMs: number;
+  /** From the request to its first token (the wait in the queue and the prefill), ms. */
   timeToFirstTokenMs: number;
+  /** Prompt tokens whose keys and values came from the prefix cache (OpenAI's `cached_tokens`). */
+  cachedPromptTokens: number;
   totalMs: number;
   decodeTokensPerSecond: number;
   /** Aborted requests resolve with 'cancelled' and the partial output. */
@@ -139,6 +144,13 @@ export interface EngineOptions {
    * Default 1024.
    */
   kvCacheBudgetMb?: number;
+  /**
+   * Memory for the prefix cache in MB: the keys and values of recent prompts' leading 16-token blocks
+   * (the system prompt and chat-template head every request shares, a batch's common header), reused by
+   * later prompts that start the same way instead of being prefilled again. On the prefill thread only
+   * (`prefillThreads` ≥ 1). 0 turns it off. Default 64.
+   */
+  prefixCacheMb?: number;
   /**
    * Load-time graph tuning: MatMulNBits nodes (q4 graphs) whose `accuracy_level` is unset or 0 run with 4
    * (int8 compute, about twice as fast on CPU; logits move slightly, see README). The tuned graph is cached

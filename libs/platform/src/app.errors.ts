@@ -15,8 +15,12 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The engine's queue is full: retry later. */
   QUEUE_FULL: 'QUEUE_FULL',
-  /** The client sent more concurrent requests than allowed. */
+  /** The caller is over one of its limits (requests per minute, concurrency, tokens per minute, batch problems in flight): retry after `details.retryAfterSeconds`. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** No API key, or one that is malformed, unknown, revoked or expired. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The API key is valid but lacks the scope the operation needs. */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
   /** The caller's deadline passed before the work finished. */
   DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
   /** The caller cancelled the request. */

@@ -1,4 +1,4 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { ErrorCode, errorCodeOf, publicMessageOf } from './app.errors';
 
 const GRPC_STATUS: Record<ErrorCode, GrpcStatus> = {
@@ -9,6 +9,8 @@ const GRPC_STATUS: Record<ErrorCode, GrpcStatus> = {
   CONFLICT: GrpcStatus.ALREADY_EXISTS,
   QUEUE_FULL: GrpcStatus.RESOURCE_EXHAUSTED,
   RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
   DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
   CANCELLED: GrpcStatus.CANCELLED,
   ROUTE_REJECTED: GrpcStatus.FAILED_PRECONDITION,
@@ -27,6 +29,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   QUEUE_FULL: 429,
   RATE_LIMITED: 429,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
   DEADLINE_EXCEEDED: 504,
   CANCELLED: 499,
   ROUTE_REJECTED: 422,
@@ -46,6 +50,8 @@ const CODE_OF_GRPC_STATUS = new Map<number, ErrorCode>([
   [GrpcStatus.CANCELLED, ErrorCode.CANCELLED],
   [GrpcStatus.FAILED_PRECONDITION, ErrorCode.ROUTE_REJECTED],
   [GrpcStatus.UNAVAILABLE, ErrorCode.NO_HEALTHY_REPLICA],
+  [GrpcStatus.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED],
+  [GrpcStatus.PERMISSION_DENIED, ErrorCode.PERMISSION_DENIED],
 ]);
 
 /** gRPC status for an error's code. */
@@ -70,9 +76,27 @@ export function httpErrorBody(error: unknown): { error: { code: ErrorCode; messa
   };
 }
 
-/** The gRPC error object a handler passes to its callback or `emit('error')`. */
-export function grpcErrorOf(error: unknown): { code: GrpcStatus; details: string } {
-  return { code: grpcStatusOf(error), details: `${errorCodeOf(error)}: ${publicMessageOf(error)}` };
+/**
+ * Whole seconds a caller should wait before retrying, from an error's `details.retryAfterSeconds`
+ * (RATE_LIMITED sets it); undefined when the error says nothing. The edges send it as the HTTP
+ * `Retry-After` header and the gRPC `retry-after` trailing metadata.
+ */
+export function retryAfterSecondsOf(error: unknown): number | undefined {
+  const seconds = (error as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds) : undefined;
+}
+
+/**
+ * The gRPC error object a handler passes to its callback or `emit('error')`; with `retry-after`
+ * trailing metadata when the error says when to retry.
+ */
+export function grpcErrorOf(error: unknown): { code: GrpcStatus; details: string; metadata?: Metadata } {
+  const status = { code: grpcStatusOf(error), details: `${errorCodeOf(error)}: ${publicMessageOf(error)}` };
+  const retryAfter = retryAfterSecondsOf(error);
+  if (retryAfter === undefined) return status;
+  const metadata = new Metadata();
+  metadata.set('retry-after', String(retryAfter));
+  return { ...status, metadata };
 }
 
 /** Our code for a gRPC status a downstream server answered (the router reading a worker's error). */

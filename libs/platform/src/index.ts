@@ -1,5 +1,5 @@
 export { AppError, ErrorCode, echoInput, errorCodeOf, publicMessageOf } from './app.errors';
-export { errorCodeOfGrpcStatus, grpcErrorOf, grpcStatusOf, httpErrorBody, httpStatusOf } from './error-mapping';
+export { errorCodeOfGrpcStatus, grpcErrorOf, grpcStatusOf, httpErrorBody, httpStatusOf, retryAfterSecondsOf } from './error-mapping';
 export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema } from './config';
 export { createLogger, type DestinationStream, type Logger } from './logger';
 export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';
@@ -9,3 +9,21 @@ export { handleShutdown, openResources, type GracefulShutdownOptions } from './g
 export { REQUEST_ID_PATTERN, REQUEST_ID_RULE, checkRequestId, requestIdSchema } from './request-id';
 export { describeIssues } from './input-issues';
 export { RedisAuthError, checkRedisCredentials, redactRedisPassword, redactRedisUrl, redisUrlSchema } from './redis-url';
+export { createRedisConnection, isRedisCluster, parseRedisTarget, queueKeyPrefix, type RedisConnection, type RedisNode, type RedisTarget } from './redis-connection';
+export { checkCertKeyPair, pemFileSchema, type ClientTls, type PemKind, type ServerTls } from './tls-files';
+export {
+  API_KEY_SCOPES,
+  ApiKeyStore,
+  generateApiKey,
+  hashApiKeySecret,
+  parseApiKey,
+  parseScopes,
+  verifyApiKeySecret,
+  type ApiKeyInfo,
+  type ApiKeyLimits,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  type CreateApiKeyOptions,
+} from './api-keys';
+export { DEV_CERT_FILES, writeDevCertificates, type DevCertFile, type DevCertificateOptions } from './dev-certificates';
+export { REDIS_TLS_CA_PARAM, redisTlsOf, splitRedisTlsCa } from './redis-tls';

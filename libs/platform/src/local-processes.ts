@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { REDIS_TLS_CA_PARAM } from './redis-tls';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for services, tests and benchmarks). */
 export function freePort(): Promise<number> {
@@ -34,6 +35,12 @@ export interface RedisServerOptions {
    * read with `ps`: the protection aimed at is against other programs and hosts, not local users.
    */
   password?: string;
+  /**
+   * Serve TLS only (`--tls-port` on `port`, no plaintext port) with this PEM certificate and key;
+   * clients are not asked for certificates. The returned `url` is `rediss://…` and names `caFile`
+   * in its `tlsCaFile` parameter, so clients trust the certificate. Default: plaintext.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /** A redis-server child process started by {@link startRedisServer}. */
@@ -55,7 +62,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ? ['--appendonly', 'yes', '--appendfsync', options.appendFsync, '--dir', options.dir ?? '.']
     : ['--appendonly', 'no'];
   const auth = options.password ? ['--requirepass', options.password] : [];
-  const redis = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth];
+  const transport = options.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const redis = ['redis-server', ...transport, '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth];
   const command = options.boundToParent ? [...parentDeathSignalPrefix(), ...redis] : redis;
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], detached: options.boundToParent ?? false });
   await new Promise<void>((resolve, reject) => {
@@ -68,7 +78,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     });
   });
   return {
-    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
+    url: redisUrlOf(port, options),
     port,
     child,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -78,6 +88,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await exited;
     },
   };
+}
+
+function redisUrlOf(port: number, options: RedisServerOptions): string {
+  const userinfo = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  if (!options.tls) return `redis://${userinfo}127.0.0.1:${port}`;
+  return `rediss://${userinfo}127.0.0.1:${port}?${REDIS_TLS_CA_PARAM}=${encodeURIComponent(options.tls.caFile)}`;
 }
 
 /**

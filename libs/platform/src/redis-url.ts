@@ -1,25 +1,28 @@
-import Redis from 'ioredis';
 import { z } from 'zod';
+import { createRedisConnection, parseRedisTarget } from './redis-connection';
+import { redisTlsCaProblem } from './redis-tls';
 
 /**
  * A Redis URL as every service takes it: `redis://[user[:password]@]host[:port][/db]`, or
- * `rediss://…` for TLS. ioredis (and BullMQ, which hands the URL to ioredis) reads the user, the
- * password, the database and TLS from it. The message of a bad value never repeats the value,
- * which may hold a password.
+ * `rediss://…` for TLS; a comma-separated list of them for a Redis Cluster (its seed nodes); or
+ * `redis-sentinel://[user:password@]host:port[,host:port…]/<master name>[/db]` for a Sentinel
+ * group (see {@link parseRedisTarget}). ioredis reads the user, the password, the database and TLS
+ * from it. The message of a bad value never repeats the value, which may hold a password.
  */
-export const redisUrlSchema = z.string().refine(isRedisUrl, 'expected redis://[user:password@]host:port[/db] or rediss://… (TLS)');
-
-function isRedisUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d*)?$/.test(url.pathname);
-  } catch {
-    return false;
-  }
-}
+export const redisUrlSchema = z
+  .string()
+  .refine(
+    (value) => parseRedisTarget(value) !== undefined,
+    'expected redis://[user:password@]host:port[/db] or rediss://… (TLS), a comma-separated list of them (Redis Cluster), or redis-sentinel://host:port[,host:port…]/<master name>',
+  )
+  .superRefine((value, ctx) => {
+    const problem = redisTlsCaProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** The URL with its password replaced by `***`, for logs, banners and error messages. */
 export function redactRedisUrl(value: string): string {
+  if (value.includes(',') || /^rediss?-sentinel:/.test(value)) return redactRedisTarget(value);
   try {
     const url = new URL(value);
     if (!url.password) return value;
@@ -39,7 +42,16 @@ export function redactRedisPassword(text: string, value: string): string {
   return text;
 }
 
+/** A cluster list or a sentinel URL, each userinfo's password replaced by `***`. */
+function redactRedisTarget(value: string): string {
+  if (!parseRedisTarget(value)) return '(invalid Redis URL)';
+  return value.replace(/(\/\/[^:@/,]*:)[^@/,]*@/g, '$1***@');
+}
+
 function passwordOf(value: string): string {
+  const target = parseRedisTarget(value);
+  if (target?.kind === 'sentinel') return target.password ?? '';
+  if (target?.kind === 'cluster') value = target.urls[0] as string;
   try {
     return new URL(value).password;
   } catch {
@@ -64,6 +76,8 @@ export class RedisAuthError extends Error {
 }
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed|NOPERM/i;
+/** Node's messages for a server certificate that does not verify (unknown CA, wrong host name, expired). */
+const TLS_VERIFY_FAILURE = /self[- ]signed certificate|unable to verify|unable to get (local )?issuer certificate|certificate has expired|Hostname\/IP does not match/i;
 
 /**
  * Connects once and fails with {@link RedisAuthError} (its message names the redacted URL, never
@@ -72,10 +86,12 @@ const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-passwor
  * without it and reconnect (the batch routes answer 503 meanwhile).
  */
 export async function checkRedisCredentials(url: string, timeoutMs = 5000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = createRedisConnection(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
   // ioredis reports a refused AUTH as an 'error' event; connect() then only says the connection closed.
   const messages: string[] = [];
   client.on('error', (error: Error) => messages.push(error.message));
+  // A cluster reports each node's refusal as a 'node error'.
+  client.on('node error', (error: Error) => messages.push(error.message));
   try {
     await client.connect();
     await client.ping();
@@ -87,5 +103,10 @@ export async function checkRedisCredentials(url: string, timeoutMs = 5000): Prom
   const message = messages.find((m) => AUTH_FAILURE.test(m));
   if (message) {
     throw new RedisAuthError(`Redis at ${redactRedisUrl(url)} refused the credentials in REDIS_URL: ${redactRedisPassword(message, url)}`);
+  }
+  // A server certificate this client cannot trust is a configuration mistake too: say which CA to name.
+  const untrusted = messages.find((m) => TLS_VERIFY_FAILURE.test(m));
+  if (untrusted) {
+    throw new RedisAuthError(`Redis at ${redactRedisUrl(url)} presented a certificate this service does not trust (${untrusted}): name its CA in REDIS_URL's tlsCaFile parameter`);
   }
 }

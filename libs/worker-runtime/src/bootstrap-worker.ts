@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ConfigError, checkRedisCredentials, createLogger, handleShutdown, type Logger } from '@slm/platform';
+import { stopTracing } from '@slm/telemetry';
 import type { DomainPolicy } from './domain-policy';
 import type { EngineFactory } from './engine.factory';
 import { WorkerGrpcServer } from './worker-grpc.server';
@@ -64,7 +65,15 @@ export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
   const logger = createLogger(`${policy.domain}-worker`, config.logLevel);
   let worker: RunningWorker | undefined;
   // A signal during start-up exits at once: nothing runs yet that could be handed back.
-  handleShutdown({ logger, graceMs: config.shutdownGraceMs + HAND_BACK_MS, close: () => worker?.close() ?? Promise.resolve() });
+  handleShutdown({
+    logger,
+    graceMs: config.shutdownGraceMs + HAND_BACK_MS,
+    // Spans still buffered are exported before the exit.
+    close: async () => {
+      await worker?.close();
+      await stopTracing();
+    },
+  });
   try {
     worker = await startWorker(policy, { logger });
   } catch (error) {

@@ -46,6 +46,7 @@ async function loadOnnxEngine(config: WorkerConfig, log: Logger): Promise<TextGe
     maxQueue: config.engine.maxQueue,
     ...(config.engine.intraOpThreads ? { intraOpThreads: config.engine.intraOpThreads } : {}),
     ...(config.engine.prefillThreads !== undefined ? { prefillThreads: config.engine.prefillThreads } : {}),
+    ...(config.engine.prefixCacheMb !== undefined ? { prefixCacheMb: config.engine.prefixCacheMb } : {}),
   });
 }
 

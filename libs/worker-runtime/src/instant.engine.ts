@@ -37,6 +37,8 @@ export class InstantEngine implements TextGenerationEngine {
       tokenIds: [1, 2],
       promptTokens: request.messages.reduce((n, m) => n + m.content.length, 0),
       completionTokens: 2,
+      queuedMs: 0,
+      cachedPromptTokens: 0,
       timeToFirstTokenMs: 0,
       totalMs: performance.now() - started,
       decodeTokensPerSecond: 0,

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobName, QUEUE_OF_DOMAIN, batchCancelChannel, batchJobId, type Result, type SolveJobData } from '@slm/contracts';
-import { ErrorCode, errorCodeOf, publicMessageOf, type Logger } from '@slm/platform';
+import { ErrorCode, createRedisConnection, errorCodeOf, isRedisCluster, publicMessageOf, queueKeyPrefix, type Logger, type RedisConnection } from '@slm/platform';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import IORedis from 'ioredis';
+import { inSpan, linkFrom, recordSpan } from '@slm/telemetry';
 import { z } from 'zod';
-import { SolveService } from './solve.service';
+import { SolveService, type SolveHooks } from './solve.service';
 import type { WorkerConfig } from './worker.config';
 import { ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
 
@@ -25,6 +25,8 @@ const solveJobSchema = z.object({
   route: z.record(z.string(), z.unknown()).nullish(),
   batchId: z.string().optional(),
   index: z.number().int().min(0).optional(),
+  // Tracing only: a malformed one is dropped, never a reason to fail the problem.
+  traceContext: z.record(z.string(), z.string().max(1024)).optional().catch(undefined),
 });
 
 /** Errors that no retry can fix: the job fails at once with the reason. */
@@ -52,9 +54,9 @@ class BatchCancelled extends Error {
 export class SolveQueueConsumer {
   private readonly log: Logger;
   private worker: Worker<SolveJobData, Result> | undefined;
-  private connection: IORedis | undefined;
+  private connection: RedisConnection | undefined;
   /** Listens for cancelled batches (Redis pub/sub needs a connection of its own). */
-  private cancellations: IORedis | undefined;
+  private cancellations: RedisConnection | undefined;
   private readonly running = new Map<string, { controller: AbortController; batchId?: string }>();
   /**
    * Batches announced cancelled since this worker subscribed: a job of one that is taken after the
@@ -79,12 +81,12 @@ export class SolveQueueConsumer {
   /** Starts taking jobs, `concurrency` at a time. */
   async start(concurrency: number): Promise<void> {
     // Workers block on Redis commands: ioredis must not give up on them (BullMQ requires null).
-    const connection = new IORedis(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
+    const connection = createRedisConnection(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', (error) => this.log.warn({ err: error }, 'redis connection error'));
     this.connection = connection;
     const worker = new Worker<SolveJobData, Result>(this.queueName, (job, token) => this.process(job, token), {
       connection,
-      prefix: this.config.queue.prefix,
+      prefix: queueKeyPrefix(this.config.queue.prefix, this.queueName, isRedisCluster(this.config.queue.redisUrl)),
       concurrency,
       lockDuration: this.config.queue.lockDurationMs,
       stalledInterval: this.config.queue.stalledIntervalMs,
@@ -93,7 +95,7 @@ export class SolveQueueConsumer {
     worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'));
     worker.on('error', (error) => this.log.error({ err: error }, 'queue worker error'));
     this.worker = worker;
-    const cancellations = connection.duplicate();
+    const cancellations = createRedisConnection(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
     cancellations.on('error', (error) => this.log.warn({ err: error }, 'redis connection error (batch cancellations)'));
     cancellations.on('message', (_channel: string, batchId: string) => this.stopBatch(batchId));
     this.cancellations = cancellations;
@@ -153,18 +155,26 @@ export class SolveQueueConsumer {
       if (this.pastGrace) throw new ShutdownAbort();
       if (batchId !== undefined && this.cancelled.has(batchId)) controller.abort(new BatchCancelled(batchId));
       if (controller.signal.aborted) throw controller.signal.reason;
-      const result = await this.solver.solve(
-        { problem: data.problem, route: data.route, fallbackRequestId: job.id },
-        {
-          signal: controller.signal,
-          onChunk: async (chunk) => {
-            completionTokens += chunk.tokenIds.length;
-            const now = performance.now();
-            if (now - lastReport < PROGRESS_INTERVAL_MS && completionTokens > chunk.tokenIds.length) return;
-            lastReport = now;
-            await job.updateProgress({ completionTokens, channel: chunk.channel } satisfies SolveJobProgress);
-          },
+      const hooks: SolveHooks = {
+        signal: controller.signal,
+        onChunk: async (chunk) => {
+          completionTokens += chunk.tokenIds.length;
+          const now = performance.now();
+          if (now - lastReport < PROGRESS_INTERVAL_MS && completionTokens > chunk.tokenIds.length) return;
+          lastReport = now;
+          await job.updateProgress({ completionTokens, channel: chunk.channel } satisfies SolveJobProgress);
         },
+      };
+      // One trace per problem, linked to the trace of its submission: a batch's problems do not pile into one trace.
+      const traced = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': this.queueName, 'messaging.message.id': key };
+      const result = await inSpan(
+        `process ${this.queueName}`,
+        traced,
+        (span) => {
+          recordSpan('queue wait', job.timestamp, job.processedOn ?? Date.now(), { 'slm.job.attempt': job.attemptsMade + 1 }, span);
+          return this.solver.solve({ problem: data.problem, route: data.route, fallbackRequestId: job.id }, hooks);
+        },
+        { root: true, links: linkFrom(data.traceContext) },
       );
       if (controller.signal.aborted) throw controller.signal.reason;
       return result;

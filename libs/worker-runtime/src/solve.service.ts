@@ -3,6 +3,7 @@ import { setTimeout } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Result, RouteDecision } from '@slm/contracts';
 import { errorCodeOf, type Logger } from '@slm/platform';
+import { epochMs, inSpan, inSpanSync, recordSpan, type Span } from '@slm/telemetry';
 import type { DomainPolicy } from './domain-policy';
 import type { TokenChunk } from './engine.types';
 import { ModelService } from './model.service';
@@ -53,16 +54,27 @@ export class SolveService {
     this.log = root.child({ component: SolveService.name, domain: policy.domain });
   }
 
-  async solve(input: SolveInput, hooks: SolveHooks = {}): Promise<Result> {
+  /**
+   * One traced solve: a `chat <model>` span (OpenTelemetry GenAI conventions) with the engine's
+   * phases under it — admission (the wait for a slot), prefill, decode — and the answer extraction.
+   */
+  solve(input: SolveInput, hooks: SolveHooks = {}): Promise<Result> {
+    return inSpan('chat', { 'gen_ai.operation.name': 'chat', 'slm.domain': this.policy.domain }, (span) => this.solveIn(span, input, hooks));
+  }
+
+  private async solveIn(span: Span, input: SolveInput, hooks: SolveHooks): Promise<Result> {
     const arrivedAt = hooks.arrivedAt ?? performance.now();
     const problem = validateProblem(input.problem);
     const requestId = problem.requestId || input.fallbackRequestId || randomUUID();
     const engine = this.model.engine;
+    span.updateName(`chat ${engine.info.modelId}`);
+    span.setAttributes({ 'gen_ai.request.model': engine.info.modelId, 'slm.request_id': requestId });
     const correlation = input.correlationId && input.correlationId !== requestId ? { requestId: input.correlationId, problemRequestId: requestId } : { requestId };
     const log = this.log.child({ ...correlation, model: engine.info.modelId });
     // generate() throws QUEUE_FULL / INVALID_ARGUMENT / INPUT_TOO_LONG synchronously: admission
     // control answers at once, before any await.
     let handle;
+    const generateAt = performance.now();
     try {
       handle = engine.generate({ messages: buildMessages(problem, this.policy, this.config), options: buildEngineOptions(problem, this.config), signal: hooks.signal });
     } catch (error) {
@@ -78,13 +90,31 @@ export class SolveService {
     }
     const generated = await handle.result;
     const finishedAt = performance.now();
+    const prefillAt = generateAt + generated.queuedMs;
+    const firstAt = generateAt + generated.timeToFirstTokenMs;
+    recordSpan('admission', epochMs(generateAt), epochMs(prefillAt), { 'slm.engine.queued_ms': generated.queuedMs }, span);
+    if (generated.completionTokens > 0) {
+      recordSpan('prefill', epochMs(prefillAt), epochMs(firstAt), { 'gen_ai.usage.input_tokens': generated.promptTokens }, span);
+      const decode = { 'gen_ai.usage.output_tokens': generated.completionTokens, 'slm.decode.tokens_per_second': generated.decodeTokensPerSecond };
+      recordSpan('decode', epochMs(firstAt), epochMs(generateAt + generated.totalMs), decode, span);
+    }
+    span.setAttributes({
+      'gen_ai.response.model': engine.info.modelId,
+      'gen_ai.response.finish_reasons': [generated.finishReason],
+      'gen_ai.usage.input_tokens': generated.promptTokens,
+      'gen_ai.usage.output_tokens': generated.completionTokens,
+    });
     const metadata = { ...(problem.metadata ?? {}) };
-    const extracted = this.policy.extract({
-      answer: generated.answer,
-      reasoning: generated.reasoning,
-      finishReason: generated.finishReason,
-      problemText: problemTextOf(problem),
-      metadata,
+    const extracted = inSpanSync('answer extraction', {}, (extraction) => {
+      const found = this.policy.extract({
+        answer: generated.answer,
+        reasoning: generated.reasoning,
+        finishReason: generated.finishReason,
+        problemText: problemTextOf(problem),
+        metadata,
+      });
+      extraction.setAttribute('slm.answer.extracted', found.value !== '');
+      return found;
     });
     const result: Result = {
       requestId,

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   WORKER_SERVICE,
   addHealthAndReflection,
+  grpcServerCredentials,
   loadPackageDefinition,
   loadProto,
   setServingStatus,
@@ -59,10 +60,12 @@ export class WorkerGrpcServer {
     this.health = addHealthAndReflection(server, definition, [WORKER_SERVICE], 'NOT_SERVING', this.config.grpc.reflection);
     const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+      server.bindAsync(address, grpcServerCredentials(this.config.grpc.tls), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.server = server;
-    this.log.info({ address: `${this.config.grpc.host}:${this.boundPort}` }, 'gRPC listening (NOT_SERVING until the model is warm)');
+    const tls = this.config.grpc.tls;
+    const transport = !tls ? 'plaintext' : tls.ca ? 'mutual TLS' : 'TLS';
+    this.log.info({ address: `${this.config.grpc.host}:${this.boundPort}`, transport }, 'gRPC listening (NOT_SERVING until the model is warm)');
     return this.boundPort;
   }
 

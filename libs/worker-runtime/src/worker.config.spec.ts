@@ -22,7 +22,7 @@ describe('worker config', () => {
       logLevel: 'info',
       grpc: { host: '127.0.0.1', port: 50062, reflection: true },
       model: { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: './models', engine: 'onnx' },
-      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined },
+      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined, prefixCacheMb: undefined },
       generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
       queue: { enabled: true, redisUrl: 'redis://127.0.0.1:6379', prefix: 'bull', concurrency: undefined, lockDurationMs: 30000, stalledIntervalMs: 30000 },
       shutdownGraceMs: 30000,

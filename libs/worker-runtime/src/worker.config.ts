@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GENERATION_LIMITS, type WorkerDomain } from '@slm/contracts';
-import { booleanSchema, loadConfig, portSchema, positiveIntSchema, redisUrlSchema } from '@slm/platform';
+import { booleanSchema, checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redisUrlSchema, type ServerTls } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 
 /** The gRPC port each domain listens on unless `<DOMAIN>_WORKER_GRPC_PORT` says otherwise. */
@@ -23,6 +23,11 @@ export interface WorkerConfig {
     port: number;
     /** Whether to serve grpc.reflection; default true. */
     reflection: boolean;
+    /**
+     * TLS from WORKER_TLS_CERT_FILE / WORKER_TLS_KEY_FILE; with WORKER_TLS_CA_FILE, callers must
+     * present a client certificate that CA signed (mutual TLS). Default: undefined (plaintext).
+     */
+    tls?: ServerTls;
   };
   model: {
     /** `<DOMAIN>_WORKER_MODEL` as given (a folder or a Hub id); undefined when unset. */
@@ -45,6 +50,8 @@ export interface WorkerConfig {
     intraOpThreads?: number;
     /** The engine's prefill thread (its intra-op threads; 0: none); default the engine's. */
     prefillThreads?: number;
+    /** Memory of the prefill thread's prompt-prefix cache, MB (0: off); default the engine's. */
+    prefixCacheMb?: number;
   };
   generation: {
     systemPrompt: string;
@@ -83,6 +90,9 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
     MODELS_DIR: z.string().min(1).default('./models'),
     QUEUE_PREFIX: z.string().min(1).default('bull'),
+    WORKER_TLS_CERT_FILE: pemFileSchema('certificate'),
+    WORKER_TLS_KEY_FILE: pemFileSchema('private key'),
+    WORKER_TLS_CA_FILE: pemFileSchema('certificate'),
     [`${p}GRPC_HOST`]: z.string().min(1).default('127.0.0.1'),
     [`${p}GRPC_REFLECTION`]: booleanSchema.default(true),
     [`${p}GRPC_PORT`]: portSchema.default(DEFAULT_GRPC_PORT[policy.domain]),
@@ -93,6 +103,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
     [`${p}THREADS`]: positiveIntSchema.optional(),
     [`${p}PREFILL_THREADS`]: nonNegativeInt.optional(),
+    [`${p}PREFIX_CACHE_MB`]: nonNegativeInt.optional(),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
     [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
@@ -105,16 +116,17 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}SHUTDOWN_GRACE_MS`]: nonNegativeInt.default(30_000),
     [`${p}TEST_CHUNK_DELAY_MS`]: nonNegativeInt.default(0),
   };
-  return z.object(shape).transform((raw): WorkerConfig => {
+  return z.object(shape).transform((raw, ctx): WorkerConfig => {
     // zod has checked each value against its schema above; the casts only restore the types the
     // computed (prefixed) keys lose.
     const v = raw as Record<string, unknown>;
     const get = <T>(name: string) => v[`${p}${name}`] as T;
+    checkWorkerTls(ctx, v);
     return {
       domain: policy.domain,
       envPrefix: p,
       logLevel: v['LOG_LEVEL'] as string,
-      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT'), reflection: get<boolean>('GRPC_REFLECTION') },
+      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT'), reflection: get<boolean>('GRPC_REFLECTION'), tls: serverTlsOf(v) },
       model: {
         configured: get<string | undefined>('MODEL'),
         defaultId: policy.defaultModelId,
@@ -127,6 +139,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         maxQueue: get<number>('MAX_QUEUE'),
         intraOpThreads: get<number | undefined>('THREADS'),
         prefillThreads: get<number | undefined>('PREFILL_THREADS'),
+        prefixCacheMb: get<number | undefined>('PREFIX_CACHE_MB'),
       },
       generation: {
         systemPrompt: get<string>('SYSTEM_PROMPT'),
@@ -146,6 +159,22 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
       testChunkDelayMs: get<number>('TEST_CHUNK_DELAY_MS'),
     };
   }) as unknown as z.ZodType<WorkerConfig, Record<string, string | undefined>>;
+}
+
+function checkWorkerTls(ctx: z.RefinementCtx, v: Record<string, unknown>): void {
+  const [cert, key, ca] = (['WORKER_TLS_CERT_FILE', 'WORKER_TLS_KEY_FILE', 'WORKER_TLS_CA_FILE'] as const).map((name) => v[name] as string | undefined);
+  checkCertKeyPair(ctx, { cert, key }, { cert: 'WORKER_TLS_CERT_FILE', key: 'WORKER_TLS_KEY_FILE' });
+  if (ca !== undefined && cert === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_TLS_CA_FILE'], message: 'client certificates need TLS: set WORKER_TLS_CERT_FILE and WORKER_TLS_KEY_FILE too' });
+  }
+}
+
+function serverTlsOf(v: Record<string, unknown>): ServerTls | undefined {
+  const cert = v['WORKER_TLS_CERT_FILE'] as string | undefined;
+  const key = v['WORKER_TLS_KEY_FILE'] as string | undefined;
+  const ca = v['WORKER_TLS_CA_FILE'] as string | undefined;
+  if (cert === undefined || key === undefined) return undefined;
+  return ca === undefined ? { cert, key } : { cert, key, ca };
 }
 
 /**

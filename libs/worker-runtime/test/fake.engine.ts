@@ -79,6 +79,8 @@ export class FakeEngine implements TextGenerationEngine {
         tokenIds: chunks.flatMap((c) => c.tokenIds),
         promptTokens: request.messages.reduce((n, m) => n + m.content.split(/\s+/).length, 0),
         completionTokens: chunks.length,
+        queuedMs: 0,
+        cachedPromptTokens: 0,
         timeToFirstTokenMs: 1,
         totalMs: performance.now() - started,
         decodeTokensPerSecond: 1000,

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
-import Redis from 'ioredis';
 import type { Gauge } from 'prom-client';
 import {
   JobName,
@@ -15,8 +14,10 @@ import {
   type RouteDecision__Output,
   type WorkerDomain,
 } from '@slm/contracts';
-import { AppError, ErrorCode, checkRequestId, echoInput, errorCodeOf, publicMessageOf } from '@slm/platform';
+import { AppError, ErrorCode, checkRequestId, createRedisConnection, echoInput, errorCodeOf, isRedisCluster, publicMessageOf, queueKeyPrefix, type RedisConnection } from '@slm/platform';
+import { traceCarrier, untraced } from '@slm/telemetry';
 import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { protoDomainOf, workerDomainOf } from '../routing/domains';
 import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from '../solve/problem.schemas';
@@ -155,6 +156,19 @@ end
 return elsewhere
 `;
 
+/** A batch as the metrics and the dashboard list it. */
+export interface RunningBatch {
+  batchId: string;
+  tenant: string;
+  /** `running`, `completed` or `cancelled`. */
+  state: string;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  createdAtMs: number;
+}
+
 /**
  * Batches through BullMQ: one queue per domain, the batch record (hash + counters, results,
  * domains) in Redis so progress, results and cancellation survive a router restart. Outcomes
@@ -165,25 +179,27 @@ return elsewhere
 export class BatchService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BatchService.name);
   private readonly keys: BatchKeys;
-  private readonly redis: Redis & {
+  private readonly redis: RedisConnection & {
     startCancel(batchKey: string, channel: string, batchId: string, tenant: string, legacyTenant: string): Promise<[string | null, string] | null>;
     cancelProblems(...args: (string | number)[]): Promise<string[]>;
     removeWaitingJobs(...args: string[]): Promise<string[]>;
   };
-  private readonly queueConnection: Redis;
+  private readonly queueConnection: RedisConnection;
   /**
    * Writes outcomes. Unlike the fail-fast API connection it queues commands while Redis is away
    * and resends them in order when it is back: an outcome read from a queue's event stream is
    * never dropped, and the event cursor never passes an unrecorded outcome.
    */
-  private readonly writer: Redis & {
+  private readonly writer: RedisConnection & {
     recordOutcome(...args: (string | number)[]): Promise<number>;
     markActive(...args: (string | number)[]): Promise<number>;
   };
   private readonly queues: Record<WorkerDomain, Queue>;
   private readonly inFlight: InFlightRequests;
   private readonly events: QueueEvents[] = [];
-  private readonly eventConnections: Redis[] = [];
+  private readonly eventConnections: RedisConnection[] = [];
+  /** REDIS_URL names a Redis Cluster: queue prefixes and batch keys carry hash tags. */
+  private readonly cluster: boolean;
   private closed = false;
   /** Resolves once each queue's event reader has its starting point. */
   private listening: Promise<void> = Promise.resolve();
@@ -191,11 +207,13 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
     private readonly routing: RoutingService,
+    private readonly metrics: RouterMetricsService,
   ) {
-    this.keys = new BatchKeys(config.redis.prefix);
+    this.cluster = isRedisCluster(config.redis.url);
+    this.keys = new BatchKeys(config.redis.prefix, this.cluster);
     // Producers fail fast when Redis is down (no offline queue): batch routes answer 503 at once
     // and ioredis keeps reconnecting in the background, so they recover by themselves.
-    this.redis = new Redis(config.redis.url, {
+    this.redis = createRedisConnection(config.redis.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
@@ -206,16 +224,16 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     this.redis.defineCommand('removeWaitingJobs', { numberOfKeys: 2, lua: REMOVE_WAITING_SCRIPT });
     // BullMQ checks the server version when a Queue is built and needs its connection's offline
     // queue for that; callers are still turned away at once by ensureRedis() while Redis is down.
-    this.queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    this.queueConnection = createRedisConnection(config.redis.url, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
     this.queueConnection.on('error', (error) => this.logger.debug(`redis (queues): ${error.message}`));
-    this.writer = new Redis(config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2000) }) as BatchService['writer'];
+    this.writer = createRedisConnection(config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2000) }) as BatchService['writer'];
     this.writer.on('error', (error) => this.logger.debug(`redis (writer): ${error.message}`));
     this.writer.defineCommand('recordOutcome', { numberOfKeys: 4, lua: RECORD_SCRIPT });
     this.writer.defineCommand('markActive', { numberOfKeys: 4, lua: ACTIVE_SCRIPT });
     const queueOf = (domain: WorkerDomain) => {
       const queue = new Queue(QUEUE_OF_DOMAIN[domain], {
         connection: this.queueConnection,
-        prefix: config.redis.prefix,
+        prefix: queueKeyPrefix(config.redis.prefix, QUEUE_OF_DOMAIN[domain], this.cluster),
         defaultJobOptions: defaultJobOptions(config),
         skipWaitingForReady: true,
         streams: { events: { maxLen: 100_000 } },
@@ -281,6 +299,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     // 100,000 problems are seconds of checking and classifying: done in slices, so the router
     // answers everything else (health checks too) meanwhile.
     const slicer = new TimeSlicer();
+    // The submission's trace: each problem's own trace on its worker links to it.
+    const traceContext = traceCarrier();
     const checked: Problem[] = [];
     // The fingerprint of the whole body (problems, priorities, metadata): what an idempotency key names.
     const body = createHash('sha256').update(canonicalJson({ priority: options.priority || 0, metadata: options.metadata ?? {} }));
@@ -323,6 +343,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         .hset(batchKey, { id: batchId, tenant, total: String(checked.length), state: 'running', priority: String(options.priority ?? 0), metadata: JSON.stringify(options.metadata ?? {}) })
         .expire(batchKey, ttl)
         .set(this.keys.domains(batchId), '', 'EX', ttl)
+        .zadd(this.keys.running(), Date.now(), batchId)
+        .expire(this.keys.running(), ttl)
         .exec(),
     );
     // Routed and queued a chunk at a time: only one chunk's decisions and jobs are alive at once,
@@ -334,7 +356,8 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       for (let index = start; index < end; index++) {
         const problem = checked[index] as Problem;
         try {
-          decisions.push(this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride)));
+          // No classify span per problem: a 100,000-problem submission would be a trace of 200,000 spans.
+          decisions.push(untraced(() => this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride))));
         } catch (error) {
           decisions.push(error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error)));
         }
@@ -362,7 +385,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         return {
           domain: DOMAIN_OF_CHAR[domainChars[offset] ?? ''] ?? 'science',
           name: JobName.SOLVE,
-          data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index },
+          data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index, ...(traceContext.traceparent ? { traceContext } : {}) },
           opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
         };
       });
@@ -501,14 +524,15 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
 
   private async listen(domain: WorkerDomain): Promise<void> {
     const queueName = QUEUE_OF_DOMAIN[domain];
-    const connection = new Redis(this.config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    const connection = createRedisConnection(this.config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2000) });
     connection.on('error', (error) => this.logger.debug(`redis (events ${domain}): ${error.message}`));
     this.eventConnections.push(connection);
     // Resume after the last event this deployment handled (survives a router restart). The first
     // time, start from the stream's current end, fixed now: a batch submitted before the reader's
     // first XREAD must not have its early events missed (which '$' would do).
     const cursorKey = this.keys.lastEvent(queueName);
-    const streamKey = `${this.config.redis.prefix}:${queueName}:events`;
+    const queuePrefix = queueKeyPrefix(this.config.redis.prefix, queueName, this.cluster);
+    const streamKey = `${queuePrefix}:${queueName}:events`;
     let lastEventId = await connection.get(cursorKey).catch(() => null);
     if (!lastEventId) {
       const [last] = (await connection.xrevrange(streamKey, '+', '-', 'COUNT', 1).catch(() => [])) as [string, string[]][];
@@ -517,7 +541,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       lastEventId = (await connection.get(cursorKey).catch(() => null)) ?? lastEventId;
     }
     if (this.closed) return;
-    const events = new QueueEvents(queueName, { connection, prefix: this.config.redis.prefix, lastEventId });
+    const events = new QueueEvents(queueName, { connection, prefix: queuePrefix, lastEventId });
     events.on('error', (error) => this.logger.debug(`queue events ${domain}: ${error.message}`));
     this.events.push(events);
     const ttl = this.config.batches.resultTtlSeconds;
@@ -537,6 +561,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       // shows the problem done, and before the event cursor moves past it.
       if (result?.requestId && result.requestId !== jobId) this.inFlight.finish(ref.batchId, ref.index, 'completed', result).catch(warn(jobId));
       this.record(ref.batchId, ref.index, domain, 'completed', { index: ref.index, result }, { cursorKey, id }).catch(warn(jobId));
+      this.observeQueueWait(domain, jobId);
     });
     events.on('failed', ({ jobId, failedReason }, id) => {
       const ref = parseJobId(jobId);
@@ -547,6 +572,48 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       this.inFlight.finish(ref.batchId, ref.index, outcome).catch(warn(jobId));
       this.record(ref.batchId, ref.index, domain, outcome, { index: ref.index, ...error }, { cursorKey, id }).catch(warn(jobId));
     });
+  }
+
+  /** Observes how long a completed job waited in its queue (from its job hash, kept until ROUTER_RESULT_TTL_SECONDS). */
+  private observeQueueWait(domain: WorkerDomain, jobId: string): void {
+    this.queueConnection
+      .hmget(this.queues[domain].toKey(jobId), 'timestamp', 'processedOn')
+      .then(([created, processed]) => {
+        if (created && processed) this.metrics.queueWait.observe({ domain }, Math.max(0, Number(processed) - Number(created)) / 1000);
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * The running batches of every tenant (at most `limit`, oldest first), then those finished in the
+   * last `recentMs`. A batch found finished leaves the running set here, at read time (the Lua
+   * script that completes a batch does not know the set), and stays listed `recentMs` longer.
+   */
+  async runningBatches(limit = 200, recentMs = 60_000): Promise<RunningBatch[]> {
+    if (this.redis.status !== 'ready') return [];
+    const now = Date.now();
+    const [running, finished] = await Promise.all([
+      this.redis.zrange(this.keys.running(), '0', String(limit - 1)),
+      this.redis.zrangebyscore(this.keys.finished(), String(now - recentMs), '+inf', 'LIMIT', '0', String(limit)),
+    ]);
+    const ids = [...new Set([...running, ...finished])];
+    // Sent together: one round trip's worth of latency for the lot.
+    const records = await Promise.all(ids.map((id) => this.redis.hmget(this.keys.batch(id), 'state', 'total', 'completed', 'failed', 'cancelled', 'createdAtMs', 'tenant')));
+    const batches: RunningBatch[] = [];
+    for (const [i, batchId] of ids.entries()) {
+      const [state, total, completed, failed, cancelled, createdAtMs, tenant] = records[i] ?? [];
+      if (!state || !total) {
+        await this.redis.zrem(this.keys.running(), batchId);
+        continue;
+      }
+      if (state !== 'running' && running.includes(batchId)) {
+        await this.redis.multi().zrem(this.keys.running(), batchId).zadd(this.keys.finished(), now, batchId).expire(this.keys.finished(), 3600).exec();
+      }
+      const counts = { completed: Number(completed ?? 0), failed: Number(failed ?? 0), cancelled: Number(cancelled ?? 0) };
+      batches.push({ batchId, tenant: tenant ?? ANONYMOUS_TENANT, state, total: Number(total), ...counts, createdAtMs: Number(createdAtMs ?? 0) });
+    }
+    await this.redis.zremrangebyscore(this.keys.finished(), '-inf', now - recentMs);
+    return batches;
   }
 
   private async record(

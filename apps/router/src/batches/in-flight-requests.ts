@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@slm/platform';
 import { batchJobId, type JobName, type Result, type SolveJobData, type WorkerDomain } from '@slm/contracts';
 import type { BatchKeys } from './batch-keys';
 
@@ -62,8 +62,9 @@ return {'waiting'}
 // and is handed over to be solved; a job that was only waiting stops waiting. One step, so no
 // handover is lost between the owner's outcome and its waiters. Returns the handovers queued.
 // The requestId's keys are built here from ARGV[6] (`<prefix>:slm:`) and the batch's tenant: the
-// requestId is only known inside the script (the queue events carry the job id alone), and a
-// deployment runs one Redis. A failed or cancelled owner nobody waits for frees the requestId.
+// requestId is only known inside the script (the queue events carry the job id alone); on a Redis
+// Cluster they share the hash tag of the batch keys (see BatchKeys), so one slot. A failed or
+// cancelled owner nobody waits for frees the requestId.
 // KEYS: request-ids of the batch, handovers. ARGV: index, job id, outcome, result JSON, TTL, key base.
 const FINISH_SCRIPT = `
 local requestId, tenant = unpack(redis.call('HMGET', KEYS[1], ARGV[1], 'tenant'))
@@ -105,7 +106,7 @@ handover('solve', job)
 return 1
 `;
 
-type Scripted = Redis & {
+type Scripted = RedisConnection & {
   claimRequest(...args: (string | number)[]): Promise<[string, string?]>;
   finishRequest(...args: (string | number)[]): Promise<number>;
 };
@@ -130,9 +131,9 @@ export class InFlightRequests {
   constructor(
     private readonly keys: BatchKeys,
     /** The fail-fast connection of the API (submit, cancel). */
-    api: Redis,
+    api: RedisConnection,
     /** The connection that writes queue outcomes in event order (waits out Redis outages). */
-    writer: Redis,
+    writer: RedisConnection,
     private readonly ttlSeconds: number,
     private readonly handover: Handover,
   ) {

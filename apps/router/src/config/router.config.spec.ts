@@ -24,6 +24,16 @@ describe('router config', () => {
     expect(container.readyzDetails).toBe(true);
   });
 
+  it('reads the API key and per-caller limit settings: anonymous only on loopback, limits off but concurrency by default', () => {
+    const defaults = loadRouterConfig({});
+    expect(defaults.auth).toEqual({ allowAnonymous: false, refreshMs: 2000 });
+    expect(defaults.limits).toMatchObject({ maxConcurrentPerClient: 64, requestsPerMinute: 0, tokensPerMinute: 0, batchProblemsInFlight: 0 });
+    const set = loadRouterConfig({ ROUTER_ALLOW_ANONYMOUS: 'true', ROUTER_API_KEYS_REFRESH_MS: '500', ROUTER_RATE_LIMIT_RPM: '600', ROUTER_TOKENS_PER_MINUTE: '100000', ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT: '5000' });
+    expect(set.auth).toEqual({ allowAnonymous: true, refreshMs: 500 });
+    expect(set.limits).toMatchObject({ requestsPerMinute: 600, tokensPerMinute: 100_000, batchProblemsInFlight: 5000 });
+    expect(() => loadRouterConfig({ ROUTER_RATE_LIMIT_RPM: '-1', ROUTER_API_KEYS_REFRESH_MS: '0' })).toThrow(/ROUTER_RATE_LIMIT_RPM[\s\S]*ROUTER_API_KEYS_REFRESH_MS|ROUTER_API_KEYS_REFRESH_MS[\s\S]*ROUTER_RATE_LIMIT_RPM/);
+  });
+
   it('takes a Redis user, password, database and TLS from REDIS_URL, and never echoes a bad one', () => {
     expect(loadRouterConfig({ REDIS_URL: 'rediss://app:hunter2@redis:6380/3' }).redis.url).toBe('rediss://app:hunter2@redis:6380/3');
     expect(() => loadRouterConfig({ REDIS_URL: 'redis:/app:hunter2@redis' })).toThrow(ConfigError);

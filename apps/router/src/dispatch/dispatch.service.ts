@@ -1,6 +1,8 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadProto, type WorkerDomain } from '@slm/contracts';
 import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
+import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { WORKER_HOST_RESOLVER, type HostResolver } from './host-resolver';
 import { WorkerPool, type ReplicaState } from './worker-pool';
 
 /** One {@link WorkerPool} per worker domain, started with the app and closed with it. */
@@ -8,9 +10,16 @@ import { WorkerPool, type ReplicaState } from './worker-pool';
 export class DispatchService implements OnModuleInit, OnApplicationShutdown {
   private readonly pools: Record<WorkerDomain, WorkerPool>;
 
-  constructor(@Inject(ROUTER_CONFIG) config: RouterConfig) {
+  constructor(
+    @Inject(ROUTER_CONFIG) config: RouterConfig,
+    metrics: RouterMetricsService,
+    /** Resolves `dns:///` worker names; tests inject one. Default: the system resolver. */
+    @Optional() @Inject(WORKER_HOST_RESOLVER) resolveHost?: HostResolver,
+  ) {
+    const membership = { resolveIntervalMs: config.workers.resolveIntervalMs, ...(resolveHost ? { resolveHost } : {}) };
     const proto = loadProto();
-    const poolOf = (domain: WorkerDomain) => new WorkerPool(domain, config.workers.addresses[domain], config.workers.healthIntervalMs, proto);
+    const poolOf = (domain: WorkerDomain) =>
+      new WorkerPool(domain, config.workers.addresses[domain], config.workers.healthIntervalMs, proto, config.workers.tls, (replica, result) => metrics.recordReplicaResult(domain, replica, result), membership);
     this.pools = { math: poolOf('math'), code: poolOf('code'), science: poolOf('science') };
   }
 

@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
+  grpcChannelCredentials,
   loadProto,
+  type GrpcClientTls,
   type GenerateRequest,
   type GenerateStreamResponse__Output,
   type GetInfoResponse__Output,
@@ -11,6 +13,11 @@ import {
   type WorkerDomain,
 } from '@slm/contracts';
 import { AppError, ErrorCode } from '@slm/platform';
+import { failSpan, inSpan, startSpanIn } from '@slm/telemetry';
+import { Logger } from '@nestjs/common';
+import { replicaAddressOf, systemHostResolver, workerTargetOf, type HostResolver, type WorkerTarget } from './host-resolver';
+import { LatencyEstimate } from './latency-estimate';
+import { chooseReplica, hasFreeSlot } from './replica-choice';
 import { appErrorOfWorker } from './worker-errors';
 
 type WorkerClient = InstanceType<SlmProto['slmrouter']['v1']['Worker']>;
@@ -36,6 +43,10 @@ interface Replica {
   inFlight: number;
   /** A health check is on its way: a round skips the replica rather than overlap it. */
   checking: boolean;
+  /** Its expected call latency, from the calls it answered: the load-aware choice's weight. */
+  latency: LatencyEstimate;
+  /** Gone from its name's resolution: takes no new call; closed once its open calls have ended. */
+  draining: boolean;
 }
 
 /** A replica's slot, taken before the call starts; `release` is idempotent. */
@@ -52,6 +63,16 @@ export interface ReplicaState {
   capacity?: number;
   /** This router's calls open on it. */
   inFlight: number;
+  /** Gone from its name's resolution: finishing its open calls, taking no new one. */
+  draining?: true;
+}
+
+/** How a pool follows replicas that come and go behind a `dns:///name:port` address. */
+export interface PoolMembership {
+  /** How often the names are resolved again, ms. Default 5000. */
+  resolveIntervalMs?: number;
+  /** Resolves a name to its replicas' addresses. Default: the system resolver (`dns.lookup`, all addresses). */
+  resolveHost?: HostResolver;
 }
 
 /** A worker stream whose replica has admitted the call; `close` ends it early and frees its slot. */
@@ -73,6 +94,9 @@ function healthClientConstructor(): grpc.ServiceClientConstructor {
   return (healthConstructor = loaded.grpc.health.v1.Health);
 }
 
+/** Told of every result a replica returns (the router's per-replica token metrics). */
+export type ResultObserver = (replica: string, result: Result__Output) => void;
+
 /** What dispatch needs to know per call. */
 export interface CallContext {
   /** Absolute deadline, passed on to the worker. */
@@ -84,31 +108,59 @@ export interface CallContext {
 }
 
 /**
- * The replicas of one domain's worker: round-robin over the healthy ones, health-checked with
- * grpc.health.v1 in the background. A `dns:///name:port` address is one channel balanced by
- * grpc-js itself (round_robin over every resolved address), so it counts as one replica here.
+ * The replicas of one domain's worker, health-checked with grpc.health.v1 in the background. Each
+ * call goes to the less loaded of two healthy replicas picked at random (expected latency times
+ * open calls, per reported slot: {@link chooseReplica}). A `dns:///name:port` address is resolved
+ * here, every `resolveIntervalMs`, into one replica per address: replicas that appear take work at
+ * once, replicas that vanish drain. Any other address is one fixed replica (a host name in it is
+ * resolved by grpc-js, which balances over its addresses round-robin).
  */
 export class WorkerPool {
-  private readonly replicas: Replica[];
-  private next = 0;
+  private readonly logger = new Logger(WorkerPool.name);
+  /** The current members: the replicas new calls may go to. */
+  private replicas: Replica[] = [];
+  /** Former members still finishing calls. */
+  private readonly draining = new Set<Replica>();
+  private readonly targets: WorkerTarget[];
+  /** Each name's last good answer (`name:port` → addresses): a failed lookup keeps it. */
+  private readonly resolved = new Map<string, string[]>();
+  private readonly newReplica: (address: string) => Replica;
+  private readonly resolveHost: HostResolver;
+  private readonly resolveIntervalMs: number;
+  private resolving?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private resolveTimer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     readonly domain: WorkerDomain,
     addresses: readonly string[],
     private readonly healthIntervalMs: number,
     proto: SlmProto = loadProto(),
+    /** TLS to the replicas (mutual TLS when it holds a client certificate). Default: plaintext. */
+    tls?: GrpcClientTls,
+    /** Told of each result, with the replica's address. Default: none. */
+    private readonly onResult?: ResultObserver,
+    /** How `dns:///` addresses are followed. Default: the system resolver every 5 s. */
+    membership: PoolMembership = {},
   ) {
     const options: grpc.ChannelOptions = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
     const Health = healthClientConstructor();
-    this.replicas = addresses.map((address) => ({
+    const credentials = grpcChannelCredentials(tls);
+    this.newReplica = (address) => ({
       address,
-      client: new proto.slmrouter.v1.Worker(address, grpc.credentials.createInsecure(), options),
-      health: new Health(address, grpc.credentials.createInsecure(), options) as unknown as HealthClient,
-      state: 'unknown' as ReplicaHealth,
+      client: new proto.slmrouter.v1.Worker(address, credentials, options),
+      health: new Health(address, credentials, options) as unknown as HealthClient,
+      state: 'unknown',
       inFlight: 0,
       checking: false,
-    }));
+      latency: new LatencyEstimate(),
+      draining: false,
+    });
+    this.targets = addresses.map(workerTargetOf);
+    this.resolveHost = membership.resolveHost ?? systemHostResolver;
+    this.resolveIntervalMs = membership.resolveIntervalMs ?? 5000;
+    this.replicas = this.targets.flatMap((target) => (target.kind === 'static' ? [this.newReplica(target.address)] : []));
   }
 
   /** Starts the background health checks (first one at once). */
@@ -118,19 +170,40 @@ export class WorkerPool {
     void this.checkAll(MAX_CHECK_TIMEOUT_MS);
     this.timer = setInterval(() => void this.checkAll(), this.healthIntervalMs);
     this.timer.unref();
+    if (!this.targets.some((target) => target.kind === 'dns')) return;
+    void this.resolve();
+    this.resolveTimer = setInterval(() => void this.resolve(), this.resolveIntervalMs);
+    this.resolveTimer.unref();
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    for (const replica of this.replicas) {
-      replica.client.close();
-      replica.health.close();
-    }
+    if (this.resolveTimer) clearInterval(this.resolveTimer);
+    for (const replica of [...this.replicas, ...this.draining]) this.closeReplica(replica);
+  }
+
+  /**
+   * Resolves the `dns:///` names again and follows the answer: a new address becomes a replica at
+   * once (eligible before its first health check answers, like every replica, and checked at once);
+   * a vanished one drains: no new call, its open calls and streams run to their end, then its
+   * channels close. A failed lookup keeps the name's last answer (a DNS hiccup empties no pool).
+   * The resolve timer's work; a round already running is joined, not doubled.
+   */
+  resolve(): Promise<void> {
+    this.resolving ??= this.resolveRound().finally(() => (this.resolving = undefined));
+    return this.resolving;
   }
 
   /** Each replica's address, last known health and load (no call: what the health checks hold). */
   states(): ReplicaState[] {
-    return this.replicas.map(({ address, state, capacity, inFlight }) => ({ address, state, ...(capacity === undefined ? {} : { capacity }), inFlight }));
+    return [...this.replicas, ...this.draining].map(({ address, state, capacity, inFlight, draining }) => ({
+      address,
+      state,
+      ...(capacity === undefined ? {} : { capacity }),
+      inFlight,
+      ...(draining ? { draining: true as const } : {}),
+    }));
   }
 
   /** True when some replica may take a request (serving, or not yet checked). */
@@ -156,9 +229,12 @@ export class WorkerPool {
       const replica = lease.replica;
       tried.add(replica);
       try {
-        return await this.generateOn(replica, request, context);
+        const startedAt = performance.now();
+        const result = await inSpan(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size), () => this.generateOn(replica, request, context));
+        replica.latency.observe(performance.now() - startedAt);
+        return result;
       } catch (error) {
-        if (!this.isUnavailable(error) || context.signal?.aborted) throw this.mapError(error, replica);
+        if (!this.isReplicaLost(error, context)) throw this.mapError(error, replica);
         this.markDown(replica);
         if (!this.replicas.some((r) => !tried.has(r) && r.state !== 'not_serving')) throw this.mapError(error, replica);
       } finally {
@@ -181,26 +257,33 @@ export class WorkerPool {
       const lease = this.admit(tried);
       const replica = lease.replica;
       tried.add(replica);
-      const call = replica.client.generateStream(request, this.metadataOf(context), { deadline: context.deadline });
+      // The span lasts as long as the stream; the worker call made inside it is its child.
+      const { span, run } = startSpanIn(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size));
+      const startedAt = performance.now();
+      const call = run(() => replica.client.generateStream(request, this.metadataOf(context), { deadline: context.deadline }));
       const abort = () => call.cancel();
       context.signal?.addEventListener('abort', abort, { once: true });
       let closed = false;
-      const close = () => {
+      const close = (error?: unknown) => {
         if (closed) return;
         closed = true;
         context.signal?.removeEventListener('abort', abort);
         call.cancel();
         lease.release();
+        if (error !== undefined) failSpan(span, error);
+        span.end();
       };
       const iterator = (call as AsyncIterable<GenerateStreamResponse__Output>)[Symbol.asyncIterator]();
       // Asked at once: it attaches the stream's listeners, so an early error is not lost.
       const first = iterator.next();
       try {
         await Promise.race([first.then(() => undefined), new Promise<void>((resolve) => call.once('metadata', () => resolve()))]);
+        // A stream's length is the caller's (its token budget): the time to admission is the replica's.
+        replica.latency.observe(performance.now() - startedAt);
         return { events: this.eventsOf(replica, first, iterator, close), close };
       } catch (error) {
-        close();
-        if (!this.isUnavailable(error) || context.signal?.aborted) throw this.mapError(error, replica);
+        close(error);
+        if (!this.isReplicaLost(error, context)) throw this.mapError(error, replica);
         this.markDown(replica);
         if (!this.replicas.some((r) => !tried.has(r) && r.state !== 'not_serving')) throw this.mapError(error, replica);
       }
@@ -211,15 +294,25 @@ export class WorkerPool {
     replica: Replica,
     first: Promise<IteratorResult<GenerateStreamResponse__Output>>,
     iterator: AsyncIterator<GenerateStreamResponse__Output>,
-    close: () => void,
+    close: (error?: unknown) => void,
   ): AsyncGenerator<GenerateStreamResponse__Output> {
+    let failure: unknown;
     try {
-      for (let next = await first; !next.done; next = await iterator.next()) yield next.value;
+      for (let next = await first; !next.done; next = await iterator.next()) {
+        if (next.value.result) this.onResult?.(replica.address, next.value.result);
+        yield next.value;
+      }
     } catch (error) {
-      throw this.mapError(error, replica);
+      failure = this.mapError(error, replica);
+      throw failure;
     } finally {
-      close();
+      close(failure);
     }
+  }
+
+  /** What a dispatch span says: the replica and which try this is (retries go to another replica). */
+  private spanAttributes(replica: Replica, attempt: number) {
+    return { 'slm.domain': this.domain, 'server.address': replica.address, 'slm.dispatch.attempt': attempt };
   }
 
   private generateOn(replica: Replica, request: GenerateRequest, context: CallContext): Promise<Result__Output> {
@@ -228,6 +321,7 @@ export class WorkerPool {
         context.signal?.removeEventListener('abort', abort);
         if (error) return reject(error);
         if (!response?.result) return reject(new AppError(ErrorCode.INTERNAL, `worker ${replica.address} answered without a result`));
+        this.onResult?.(replica.address, response.result);
         resolve(response.result);
       });
       const abort = () => call.cancel();
@@ -236,23 +330,18 @@ export class WorkerPool {
   }
 
   /**
-   * Takes a slot on the next healthy replica (round-robin) that has one free, without any call:
-   * NO_HEALTHY_REPLICA when no replica is serving, QUEUE_FULL when every serving one is at its
-   * capacity. Synchronous, so a refusal is answered before anything reaches a worker.
+   * Takes a slot, without any call, on the less loaded of two healthy replicas with a free slot
+   * ({@link chooseReplica}): NO_HEALTHY_REPLICA when no replica is serving, QUEUE_FULL when every
+   * serving one is at its capacity. Synchronous, so a refusal is answered before anything reaches
+   * a worker.
    */
   private admit(exclude: Set<Replica>): Lease {
-    const count = this.replicas.length;
-    let healthy = 0;
-    for (let i = 0; i < count; i++) {
-      const replica = this.replicas[(this.next + i) % count] as Replica;
-      if (exclude.has(replica) || replica.state === 'not_serving') continue;
-      healthy++;
-      if (replica.capacity !== undefined && replica.inFlight >= replica.capacity) continue;
-      this.next = (this.next + i + 1) % count;
-      return this.lease(replica);
-    }
+    const healthy = this.replicas.filter((replica) => !exclude.has(replica) && replica.state !== 'not_serving');
+    const now = performance.now();
+    const eligible = healthy.filter(hasFreeSlot).map((replica) => ({ replica, inFlight: replica.inFlight, capacity: replica.capacity, latencyMs: replica.latency.currentMs(now) }));
+    if (eligible.length > 0) return this.lease(chooseReplica(eligible).replica);
     const addresses = this.replicas.map((r) => r.address).join(', ');
-    if (healthy === 0) throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy ${this.domain} worker replica (${addresses})`);
+    if (healthy.length === 0) throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy ${this.domain} worker replica (${addresses})`);
     const load = this.replicas.map((r) => `${r.address} ${r.inFlight}/${r.capacity ?? '?'}`).join(', ');
     throw new AppError(ErrorCode.QUEUE_FULL, `every ${this.domain} worker replica is at capacity (running + queued / slots + queue: ${load}); retry later`);
   }
@@ -266,6 +355,7 @@ export class WorkerPool {
         if (released) return;
         released = true;
         replica.inFlight--;
+        if (replica.draining && replica.inFlight === 0) this.closeReplica(replica);
       },
     };
   }
@@ -279,17 +369,79 @@ export class WorkerPool {
       new Promise<GetInfoResponse__Output | undefined>((resolve) => replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response))),
     ]).finally(() => (replica.checking = false));
     replica.state = serving ? 'serving' : 'not_serving';
-    // A worker reports its engine's slots and queue bound. A dns:/// channel balances over backends
-    // this pool cannot count, so one backend's figure would starve the rest: no limit here for it.
-    if (info && !replica.address.startsWith('dns:')) replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
+    // A worker reports its engine's slots and queue bound.
+    if (info) replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
+  }
+
+  private async resolveRound(): Promise<void> {
+    const wanted = new Set<string>();
+    for (const target of this.targets) {
+      if (target.kind === 'static') {
+        wanted.add(target.address);
+        continue;
+      }
+      const name = `${target.hostname}:${target.port}`;
+      try {
+        this.resolved.set(name, await this.resolveHost(target.hostname));
+      } catch (error) {
+        const kept = this.resolved.get(name)?.length ?? 0;
+        this.logger.warn(`${this.domain} workers: resolving ${target.hostname} failed (${(error as Error).message}); keeping its last ${kept} address(es)`);
+      }
+      for (const ip of this.resolved.get(name) ?? []) wanted.add(replicaAddressOf(ip, target.port));
+    }
+    if (!this.closed) this.follow(wanted);
+  }
+
+  /** Makes the members the `wanted` addresses: new ones join, missing ones drain, returning ones are kept. */
+  private follow(wanted: Set<string>): void {
+    const members: Replica[] = [];
+    for (const replica of this.replicas) {
+      if (wanted.has(replica.address)) members.push(replica);
+      else this.drain(replica);
+    }
+    for (const address of wanted) {
+      if (members.some((r) => r.address === address)) continue;
+      const returning = [...this.draining].find((r) => r.address === address);
+      if (returning) {
+        this.draining.delete(returning);
+        returning.draining = false;
+        members.push(returning);
+        continue;
+      }
+      const replica = this.newReplica(address);
+      members.push(replica);
+      this.logger.log(`${this.domain} worker replica ${address} joined`);
+      void this.check(replica, MAX_CHECK_TIMEOUT_MS);
+    }
+    this.replicas = members;
+  }
+
+  private drain(replica: Replica): void {
+    replica.draining = true;
+    this.logger.log(`${this.domain} worker replica ${replica.address} left: draining ${replica.inFlight} open call(s)`);
+    if (replica.inFlight === 0) this.closeReplica(replica);
+    else this.draining.add(replica);
+  }
+
+  private closeReplica(replica: Replica): void {
+    this.draining.delete(replica);
+    replica.client.close();
+    replica.health.close();
   }
 
   private markDown(replica: Replica): void {
     replica.state = 'not_serving';
   }
 
-  private isUnavailable(error: unknown): boolean {
-    return (error as grpc.ServiceError | undefined)?.code === grpc.status.UNAVAILABLE;
+  /**
+   * The replica is gone or going, not the request wrong: UNAVAILABLE, or CANCELLED that our caller
+   * did not ask for (a replica that crashes or is killed resets its open streams: grpc-js reports
+   * that as CANCELLED). Only asked before a call is admitted, where moving on is safe.
+   */
+  private isReplicaLost(error: unknown, context: CallContext): boolean {
+    if (this.closed || context.signal?.aborted) return false;
+    const code = (error as grpc.ServiceError | undefined)?.code;
+    return code === grpc.status.UNAVAILABLE || code === grpc.status.CANCELLED;
   }
 
   private mapError(error: unknown, replica: Replica): unknown {

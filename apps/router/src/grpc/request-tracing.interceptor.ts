@@ -3,6 +3,7 @@ import { AppError, ErrorCode, correlationIdOf, grpcErrorOf, runWithRequestContex
 // nestjs-pino keeps the request's logger in this store (its own middleware fills it for HTTP);
 // entering it here gives Nest's Logger the call's requestId inside gRPC handlers too.
 import { Store, storage } from 'nestjs-pino/storage';
+import { activeTraceId } from '@slm/telemetry';
 
 /** The router's root pino logger, for what runs outside Nest's Logger (the gRPC access lines). */
 export const ROUTER_LOGGER = Symbol('ROUTER_LOGGER');
@@ -14,7 +15,8 @@ const QUIET_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
  * The gRPC twin of the HTTP request tracing: takes the caller's `x-request-id` metadata or
  * generates a UUID (an invalid one is INVALID_ARGUMENT before the handler runs), runs the handler
  * with it as the current request (Nest's Logger lines carry it, the worker call passes it on),
- * returns it in the trailing metadata `x-request-id` of every status, and writes one access line
+ * returns it in the trailing metadata `x-request-id` of every status (with the OpenTelemetry trace
+ * id in `x-trace-id` when tracing is on), and writes one access line
  * per call: method, status code name, ms, domain and client.
  */
 export function requestTracingInterceptor(logger: Logger): grpc.ServerInterceptor {
@@ -22,7 +24,7 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
     const started = performance.now();
     let context: RequestContext | undefined;
     let log = logger;
-    let client = `ip:${call.getPeer().replace(/:\d+$/, '')}`;
+    const client = `ip:${call.getPeer().replace(/:\d+$/, '')}`;
     let finished = false;
     // A refused call's handler never runs: its message and half-close stop here.
     let refused = false;
@@ -41,8 +43,6 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
             const { requestId, problem } = correlationIdOf(values.length > 1 ? values : values[0]);
             context = { requestId };
             log = logger.child({ requestId });
-            const id = metadata.get('x-client-id')[0];
-            if (typeof id === 'string' && id) client = `id:${id.slice(0, 200)}`;
             if (problem) {
               refused = true;
               return traced.sendStatus({ ...grpcErrorOf(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)), metadata: null });
@@ -60,6 +60,9 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
       sendStatus: (status, next) => {
         const metadata = status.metadata?.clone() ?? new grpc.Metadata();
         if (context) metadata.set('x-request-id', context.requestId);
+        // Sent from the handler's continuation, where the gRPC instrumentation's server span is active.
+        const traceId = activeTraceId();
+        if (traceId) metadata.set('x-trace-id', traceId);
         finish(status.code);
         next({ ...status, metadata });
       },

@@ -3,16 +3,18 @@ import * as grpc from '@grpc/grpc-js';
 import {
   ROUTER_SERVICE,
   addHealthAndReflection,
+  grpcServerCredentials,
   loadPackageDefinition,
   loadProto,
   type BatchStatus,
   type RouterHandlers,
   type SolveStreamResponse,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, logUnexpectedError, type Logger as PinoLogger } from '@slm/platform';
+import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, logUnexpectedError, type ApiKeyScope, type Logger as PinoLogger } from '@slm/platform';
+import { ApiKeysService, type Caller } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
-import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { ClientLimitsService } from '../limits/client-limits.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { checkText } from '../solve/problem.schemas';
@@ -39,7 +41,8 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     private readonly solver: SolveService,
     private readonly routing: RoutingService,
     private readonly batches: BatchService,
-    private readonly limiter: ClientConcurrencyService,
+    private readonly limits: ClientLimitsService,
+    private readonly keys: ApiKeysService,
     private readonly metrics: RouterMetricsService,
     @Inject(ROUTER_LOGGER) rootLogger: PinoLogger,
   ) {
@@ -52,9 +55,9 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+      this.server.bindAsync(address, grpcServerCredentials(this.config.tls), (error, port) => (error ? reject(error) : resolve(port))),
     );
-    this.logger.log(`gRPC Router listening on ${this.config.grpc.host}:${this.port}`);
+    this.logger.log(`gRPC Router listening on ${this.config.grpc.host}:${this.port}${tlsNote(this.config.tls)}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -74,23 +77,25 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
   private handlers(): RouterHandlers {
     return {
       Solve: (call, callback) =>
-        void this.unary('solve', call, callback, async (trailer) => {
+        void this.unary('solve', 'solve', call, callback, async (trailer, caller) => {
           const receivedAt = performance.now();
           const problem = this.solver.prepare(call.request.problem);
-          const release = this.limiter.acquire(clientOf(call));
+          const release = await this.limits.admit(caller);
           const cancellation = abortOnCancel(call);
+          let completionTokens = 0;
           try {
             const { result, workerMs } = await this.solver.solve(problem, { deadline: deadlineOf(call), signal: cancellation.signal });
+            completionTokens = result.usage?.completionTokens ?? 0;
             trailer.set('server-timing', serverTimingOf(receivedAt, workerMs));
             return { result };
           } finally {
             cancellation.detach();
-            release();
+            release(completionTokens);
           }
         }),
       SolveStream: (call) => void this.solveStream(call),
       Classify: (call, callback) =>
-        void this.unary('classify', call, callback, async () => {
+        void this.unary('classify', 'solve', call, callback, async () => {
           const text = call.request.text ?? '';
           if (!text) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text is required');
           checkText(text, 'text');
@@ -100,30 +105,35 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
           return { route: this.routing.decide(text) };
         }),
       SubmitBatch: (call, callback) =>
-        void this.unary('batch_submit', call, callback, () =>
-          this.batches.submit(
+        void this.unary('batch_submit', 'batch', call, callback, async (_trailer, caller) => {
+          await this.limits.checkBatchProblems(caller, call.request.problems.length);
+          const batch = await this.batches.submit(
             tenantOf(call),
             call.request.problems.map((problem) => ({ problem })),
             { idempotencyKey: call.request.idempotencyKey || undefined, priority: call.request.priority || undefined, metadata: call.request.metadata },
-          ),
-        ),
-      GetBatch: (call, callback) => void this.unary('batch_status', call, callback, async () => ({ status: await this.batches.status(tenantOf(call), call.request.batchId) })),
-      CancelBatch: (call, callback) => void this.unary('batch_cancel', call, callback, async () => ({ status: await this.batches.cancel(tenantOf(call), call.request.batchId) })),
+          );
+          await this.limits.noteBatch(caller, batch.batchId);
+          return batch;
+        }),
+      GetBatch: (call, callback) => void this.unary('batch_status', 'batch', call, callback, async () => ({ status: await this.batches.status(tenantOf(call), call.request.batchId) })),
+      CancelBatch: (call, callback) => void this.unary('batch_cancel', 'batch', call, callback, async () => ({ status: await this.batches.cancel(tenantOf(call), call.request.batchId) })),
       WatchBatch: (call) => void this.watchBatch(call),
     };
   }
 
   private async unary<Req, Res>(
     operation: string,
+    scope: ApiKeyScope,
     call: grpc.ServerUnaryCall<Req, Res>,
     callback: grpc.sendUnaryData<Res>,
-    run: (trailer: grpc.Metadata) => Promise<Res>,
+    run: (trailer: grpc.Metadata, caller: Caller) => Promise<Res>,
   ): Promise<void> {
     const started = performance.now();
     let code = 'OK';
     try {
+      const caller = await this.authenticate(call, scope);
       const trailer = new grpc.Metadata();
-      const response = await run(trailer);
+      const response = await run(trailer, caller);
       callback(null, response, trailer);
     } catch (error) {
       code = errorCodeOf(error);
@@ -134,16 +144,27 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     }
   }
 
+  /** Authenticates a call from its `authorization` metadata and checks the scope its method needs. */
+  private async authenticate(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, scope: ApiKeyScope): Promise<Caller> {
+    // The peer is host:port; one client opens many ports, so only the host counts.
+    const caller = await this.keys.authenticate(call, call.metadata.get('authorization')[0], call.getPeer().replace(/:\d+$/, ''), 'metadata');
+    this.keys.authorize(caller, scope);
+    return caller;
+  }
+
   private async solveStream(call: Parameters<RouterHandlers['SolveStream']>[0]): Promise<void> {
     const started = performance.now();
     let code = 'OK';
-    let release: (() => void) | undefined;
+    let release: ((completionTokens?: number) => void) | undefined;
+    let completionTokens = 0;
     const cancellation = abortOnCancel(call);
     try {
+      const caller = await this.authenticate(call, 'solve');
       const problem = this.solver.prepare(call.request.problem);
-      release = this.limiter.acquire(clientOf(call));
+      release = await this.limits.admit(caller);
       for await (const event of this.solver.solveStream(problem, { deadline: deadlineOf(call), signal: cancellation.signal })) {
         if (call.cancelled) return;
+        if (event.event === 'result') completionTokens = event.result.usage?.completionTokens ?? 0;
         const message: SolveStreamResponse =
           event.event === 'route' ? { route: event.route } : event.event === 'delta' ? { delta: event.delta } : { result: event.result };
         if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
@@ -156,13 +177,14 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       if (!call.cancelled) call.emit('error', grpcErrorOf(error));
     } finally {
       cancellation.detach();
-      release?.();
+      release?.(completionTokens);
       this.metrics.recordRequest('grpc', 'solve_stream', code, started);
     }
   }
 
   private async watchBatch(call: Parameters<RouterHandlers['WatchBatch']>[0]): Promise<void> {
     try {
+      await this.authenticate(call, 'batch');
       const tenant = tenantOf(call);
       let next = call.request.fromIndex ?? 0;
       let lastStatus = '';
@@ -210,9 +232,7 @@ function abortOnCancel(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.Serve
   return { signal: controller.signal, detach: () => call.off('cancelled', abort) };
 }
 
-function clientOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
-  const id = call.metadata.get('x-client-id')[0];
-  if (typeof id === 'string' && id) return `id:${id.slice(0, 200)}`;
-  // The peer is host:port; one client opens many ports, so only the host counts.
-  return `ip:${call.getPeer().replace(/:\d+$/, '')}`;
+function tlsNote(tls: RouterConfig['tls']): string {
+  if (!tls) return ' (plaintext)';
+  return tls.ca ? ' (TLS, client certificates required)' : ' (TLS)';
 }

@@ -4,6 +4,9 @@ import { checkRequestId, errorCodeOf } from '@slm/platform';
 import { batchProblemSchema, batchRequestSchema, offsetQuerySchema } from '../batches/batch.schemas';
 import { BatchService, type BatchProblem } from '../batches/batch.service';
 import { TimeSlicer } from '../batches/time-slicer';
+import { RequireScope } from '../auth/api-key.guard';
+import { callerOf } from '../auth/api-keys.service';
+import { ClientLimitsService } from '../limits/client-limits.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
 import { tenantOf } from '../tenancy/tenants';
@@ -12,11 +15,13 @@ import type { HttpRequest, HttpResponse } from './http.types';
 
 /** Batch solving through the queues: submit, progress, results (JSONL, in input order), cancel. */
 @ApiTags('batches')
+@RequireScope('batch')
 @Controller('/v1/batches')
 export class BatchesController {
   constructor(
     private readonly batches: BatchService,
     private readonly metrics: RouterMetricsService,
+    private readonly limits: ClientLimitsService,
   ) {}
 
   @Post()
@@ -47,7 +52,13 @@ export class BatchesController {
     // The parsed body is not needed any more: a big batch's raw items are tens of MB while it is queued.
     req.body = undefined;
     request.problems = [];
-    const submitted = await this.count('submit', () => this.batches.submit(tenantOf(req), problems, options));
+    const caller = callerOf(req);
+    const submitted = await this.count('submit', async () => {
+      await this.limits.checkBatchProblems(caller, problems.length);
+      const batch = await this.batches.submit(tenantOf(req), problems, options);
+      await this.limits.noteBatch(caller, batch.batchId);
+      return batch;
+    });
     return submitted;
   }
 
@@ -96,10 +107,10 @@ export class BatchesController {
   private async count<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       const value = await run();
-      this.metrics.requests.inc({ ingress: 'rest', operation: `batch_${operation}`, code: 'OK' });
+      this.metrics.countRequest('rest', `batch_${operation}`, 'OK');
       return value;
     } catch (error) {
-      this.metrics.requests.inc({ ingress: 'rest', operation: `batch_${operation}`, code: errorCodeOf(error) });
+      this.metrics.countRequest('rest', `batch_${operation}`, errorCodeOf(error));
       throw error;
     }
   }

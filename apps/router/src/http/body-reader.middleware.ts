@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, echoInput, httpStatusOf } from '@slm/platform';
+import { AppError, ErrorCode, echoInput, httpStatusOf, retryAfterSecondsOf } from '@slm/platform';
 import { tooManyProblems } from '../batches/batch.schemas';
 import { TimeSlicer } from '../batches/time-slicer';
 import { errorBodyOf } from './error-body';
@@ -170,5 +170,8 @@ export function sendError(req: HttpRequest, res: HttpResponse, error: unknown): 
   }
   const status = httpStatusOf(error);
   res.status(status).setHeader('connection', status === 413 ? 'close' : 'keep-alive');
+  const retryAfter = retryAfterSecondsOf(error);
+  if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+  if (status === 401) res.setHeader('www-authenticate', 'Bearer');
   res.json(errorBodyOf(req, error));
 }

@@ -1,11 +1,15 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { WorkerDomain } from '@slm/contracts';
+import { peerOf, RequireScope } from '../auth/api-key.guard';
+import { ApiKeysService } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
+import { MetricsSamplerService } from '../metrics/metrics-sampler.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
-import type { HttpResponse } from './http.types';
+import { sendError } from './body-reader.middleware';
+import type { HttpRequest, HttpResponse } from './http.types';
 
 /** Liveness, readiness and Prometheus metrics. */
 @ApiTags('operations')
@@ -16,6 +20,8 @@ export class HealthController {
     private readonly dispatch: DispatchService,
     private readonly batches: BatchService,
     private readonly metrics: RouterMetricsService,
+    private readonly keys: ApiKeysService,
+    private readonly sampler: MetricsSamplerService,
   ) {}
 
   @Get('/healthz')
@@ -27,12 +33,20 @@ export class HealthController {
   @Get('/readyz')
   @ApiOperation({
     summary:
-      "Readiness: 200 when every domain has a serving worker replica and Redis is connected, else 503 with each replica's state. Answers from the last health checks, without calls. Replica addresses, capacity and in-flight calls only with ?verbose=true where ROUTER_READYZ_DETAILS=true.",
+      "Readiness: 200 when every domain has a serving worker replica and Redis is connected, else 503 with each replica's state. Answers from the last health checks, without calls. Replica addresses, capacity and in-flight calls only with ?verbose=true where ROUTER_READYZ_DETAILS=true (and, with API keys, an admin key).",
   })
-  readyz(@Query('verbose') verbose: string | undefined, @Res() res: HttpResponse): void {
+  async readyz(@Query('verbose') verbose: string | undefined, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const readiness = this.dispatch.readiness();
-    // Internal addresses and load tell a caller how the deployment is laid out: only on opt-in.
+    // Internal addresses and load tell a caller how the deployment is laid out: only on opt-in,
+    // and with API keys configured only to an admin key (the plain answer stays open for probes).
     const details = this.config.readyzDetails && verbose === 'true';
+    if (details && !this.keys.anonymous) {
+      try {
+        this.keys.authorize(await this.keys.authenticate(req, req.headers.authorization, peerOf(req), 'header'), 'admin');
+      } catch (error) {
+        return sendError(req, res, error);
+      }
+    }
     const workers = details ? readiness : mapDomains(readiness, ({ serving, replicas }) => ({ serving, replicas: replicas.map(({ state }) => ({ state })) }));
     const redis = this.batches.isRedisConnected();
     const ready = redis && Object.values(workers).every((w) => w.serving);
@@ -40,9 +54,10 @@ export class HealthController {
   }
 
   @Get('/metrics')
-  @ApiOperation({ summary: 'Prometheus metrics: requests, routing decisions, latency, time to first token, queue depths.' })
+  @RequireScope('admin')
+  @ApiOperation({ summary: 'Prometheus metrics: requests, routing decisions, latency, time to first token, queue depths (admin scope once API keys exist).' })
   async prometheus(@Res() res: HttpResponse): Promise<void> {
-    await this.batches.sampleQueueDepths(this.metrics.queueDepth);
+    await this.sampler.sample();
     res.setHeader('content-type', this.metrics.registry.contentType);
     res.status(200).end(await this.metrics.registry.metrics());
   }

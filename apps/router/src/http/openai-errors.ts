@@ -10,7 +10,7 @@ export function isOpenAiPath(url: string): boolean {
 export const openAiErrorBodySchema = z.object({
   error: z.object({
     message: z.string(),
-    type: z.enum(['invalid_request_error', 'rate_limit_error', 'server_error']),
+    type: z.enum(['invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'server_error']),
     param: z.null(),
     code: z.enum(ErrorCode).describe("the router's error code"),
   }),
@@ -24,7 +24,16 @@ export type OpenAiErrorBody = z.output<typeof openAiErrorBodySchema>;
 export function openAiErrorBody(error: unknown, requestId?: string): OpenAiErrorBody {
   const code = errorCodeOf(error);
   const status = httpStatusOf(error);
-  const type = code === ErrorCode.RATE_LIMITED || code === ErrorCode.QUEUE_FULL ? 'rate_limit_error' : status < 500 ? 'invalid_request_error' : 'server_error';
+  const type =
+    code === ErrorCode.RATE_LIMITED || code === ErrorCode.QUEUE_FULL
+      ? 'rate_limit_error'
+      : code === ErrorCode.UNAUTHENTICATED
+        ? 'authentication_error'
+        : code === ErrorCode.PERMISSION_DENIED
+          ? 'permission_error'
+          : status < 500
+            ? 'invalid_request_error'
+            : 'server_error';
   const message = code === ErrorCode.INTERNAL && requestId ? unexpectedErrorMessage(requestId) : publicMessageOf(error);
   return { error: { message, type, param: null, code } };
 }

@@ -3,7 +3,9 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FinishReason__Output, Problem, Result__Output, RouteDecision__Output, WorkerDomain } from '@slm/contracts';
 import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
-import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { RequireScope } from '../auth/api-key.guard';
+import { callerOf } from '../auth/api-keys.service';
+import { ClientLimitsService, type Release } from '../limits/client-limits.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { classifiedDomainOf } from '../routing/domains';
 import { parseInput } from '../solve/problem.schemas';
@@ -12,19 +14,20 @@ import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './openai.schemas';
-import { abortOnClose, clientOf, startSse, writeSse } from './sse';
+import { abortOnClose, startSse, writeSse } from './sse';
 
 const DOMAIN_MODELS: readonly WorkerDomain[] = ['math', 'code', 'science'];
 
 /** The OpenAI-compatible API: chat completions (routed by the model name) and the model list. */
 @ApiTags('openai')
+@RequireScope('solve')
 @Controller('/v1')
 export class OpenAiController {
   private readonly created = Math.floor(Date.now() / 1000);
 
   constructor(
     private readonly solver: SolveService,
-    private readonly limiter: ClientConcurrencyService,
+    private readonly limits: ClientLimitsService,
     private readonly metrics: RouterMetricsService,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
@@ -42,16 +45,18 @@ export class OpenAiController {
   async completions(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const started = performance.now();
     let code = 'OK';
-    let release: (() => void) | undefined;
+    let release: Release | undefined;
+    let completionTokens = 0;
     try {
       const request = parseInput(chatCompletionRequestSchema, req.body);
       const problem = this.solver.prepare(this.problemOf(request));
-      release = this.limiter.acquire(clientOf(req));
+      release = await this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
       const id = `chatcmpl-${problem.requestId}`;
       const created = Math.floor(Date.now() / 1000);
       if (!request.stream) {
         const { result, workerMs } = await this.solver.solve(problem, { signal });
+        completionTokens = result.usage?.completionTokens ?? 0;
         this.setRouteHeaders(res, result.route ?? undefined);
         res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
         res.status(200).json({
@@ -87,6 +92,7 @@ export class OpenAiController {
           if (event.event === 'delta') {
             chunk(event.delta.channel === 'CHANNEL_REASONING' ? { reasoning_content: event.delta.text } : { content: event.delta.text }, null);
           } else if (event.event === 'result') {
+            completionTokens = event.result.usage?.completionTokens ?? 0;
             chunk({}, finishReasonOf(event.result.finishReason), { route: event.result.route });
             if (request.stream_options?.include_usage) {
               writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage: usageOf(event.result) });
@@ -104,7 +110,7 @@ export class OpenAiController {
       code = errorCodeOf(error);
       sendError(req, res, error);
     } finally {
-      release?.();
+      release?.(completionTokens);
       this.metrics.recordRequest('openai', 'chat_completions', code, started);
     }
   }

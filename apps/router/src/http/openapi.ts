@@ -86,7 +86,14 @@ function buildOpenApiDocument(app: INestApplication): JsonSchema {
     info: scanned.info,
     tags: scanned.tags,
     paths,
-    components: { schemas: componentSchemas() },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `slm keys create` (slm_<id>_<secret>); not needed while the router has no key (anonymous mode). /healthz and /readyz never need one.' },
+      },
+    },
+    // A key, or none in anonymous mode.
+    security: [{ apiKey: [] }, {}],
   };
 }
 
@@ -230,15 +237,17 @@ interface OperationDoc {
 }
 
 /** The error statuses the router answers, with the codes each carries (from the one error mapping). */
-type ErrorStatus = 400 | 404 | 409 | 413 | 422 | 429 | 500 | 503 | 504;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503 | 504;
 
 const ERROR_MEANINGS: Record<ErrorStatus, string> = {
   400: 'The request is invalid: malformed or non-UTF-8 body, a Content-Type other than JSON (or JSONL for batch uploads), an unknown field, a value out of range, text too long.',
+  401: 'Once API keys exist: no `Authorization: Bearer <key>`, or a key that is malformed, unknown, revoked or expired (the message says which).',
+  403: 'The API key lacks the scope the route needs (solve, batch or admin; the message names it).',
   404: 'Not found.',
   409: 'The idempotency key was already used (by this caller) for a different batch: a new key for a new batch.',
   413: 'The body is larger than ROUTER_MAX_BODY_BYTES (or the batch has too many problems).',
   422: 'The router declined the problem (route policy); `details` carries the route decision and its scores.',
-  429: 'Too many concurrent requests from this client (ROUTER_MAX_CONCURRENT_PER_CLIENT), or the worker queue is full: retry later.',
+  429: "Over one of the caller's limits (requests per minute, concurrent requests, generated tokens per minute, batch problems in flight; per API key, else per address), or the worker queue is full: retry after the Retry-After header's seconds.",
   500: 'An unexpected failure; the cause is logged, not returned.',
   503: 'No serving worker replica for the domain, the model is not ready, or Redis is unreachable: retry later.',
   504: 'The deadline passed before the worker finished.',
@@ -270,12 +279,12 @@ const OPERATIONS = {
         description: 'The result (the route included), or an event stream.',
         content: { ...json('SolveResponse'), 'text/event-stream': { schema: { type: 'string', description: SOLVE_EVENTS } } },
       },
-      ...errors('ErrorBody', [400, 413, 422, 429, 500, 503, 504]),
+      ...errors('ErrorBody', [400, 401, 403, 413, 422, 429, 500, 503, 504]),
     },
   },
   'post /v1/classify': {
     request: json('ClassifyRequest'),
-    responses: { '200': { description: 'The route decision.', content: json('ClassifyResponse') }, ...errors('ErrorBody', [400, 413, 422, 500, 503]) },
+    responses: { '200': { description: 'The route decision.', content: json('ClassifyResponse') }, ...errors('ErrorBody', [400, 401, 403, 413, 422, 500, 503]) },
   },
   'post /v1/chat/completions': {
     request: json('ChatCompletionRequest'),
@@ -284,10 +293,10 @@ const OPERATIONS = {
         description: 'The completion, or (`stream: true`) an event stream of chunks. The route is also in the x-slm-route-* headers.',
         content: { ...json('ChatCompletion'), 'text/event-stream': { schema: { type: 'string', description: CHAT_EVENTS } } },
       },
-      ...errors('OpenAiErrorBody', [400, 404, 413, 422, 429, 500, 503, 504]),
+      ...errors('OpenAiErrorBody', [400, 401, 403, 404, 413, 422, 429, 500, 503, 504]),
     },
   },
-  'get /v1/models': { responses: { '200': { description: 'The models a request may name.', content: json('ModelList') }, ...errors('OpenAiErrorBody', [500]) } },
+  'get /v1/models': { responses: { '200': { description: 'The models a request may name.', content: json('ModelList') }, ...errors('OpenAiErrorBody', [401, 403, 500]) } },
   'post /v1/batches': {
     request: {
       ...json('BatchRequest'),
@@ -297,11 +306,11 @@ const OPERATIONS = {
       { name: 'Idempotency-Key', in: 'header', required: false, description: 'Same as `idempotencyKey` (the body wins).', schema: jsonSchemaBody(batchRequestSchema.shape.idempotencyKey) },
       { name: 'X-Priority', in: 'header', required: false, description: 'Same as `priority` (the body wins).', schema: { type: 'integer', minimum: 0, maximum: 2_097_151 } },
     ],
-    responses: { '202': { description: 'Queued.', content: json('BatchSubmitted') }, ...errors('ErrorBody', [400, 409, 413, 500, 503]) },
+    responses: { '202': { description: 'Queued.', content: json('BatchSubmitted') }, ...errors('ErrorBody', [400, 401, 403, 409, 413, 429, 500, 503]) },
   },
   'get /v1/batches/{id}': {
     parameters: [idParameter],
-    responses: { '200': { description: 'The batch state and progress.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [404, 500, 503]) },
+    responses: { '200': { description: 'The batch state and progress.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [401, 403, 404, 500, 503]) },
   },
   'get /v1/batches/{id}/results': {
     parameters: [idParameter, { name: 'offset', in: 'query', required: false, description: 'The input index to start from.', schema: jsonSchemaBody(offsetQuerySchema.shape.offset) }],
@@ -310,12 +319,12 @@ const OPERATIONS = {
         description: 'Finished items in input order, one BatchItem JSON per line, up to the first unfinished problem; x-slm-batch-state and x-slm-batch-total headers.',
         content: { 'application/jsonl': { schema: { type: 'string', description: 'One BatchItem JSON object per line.' } } },
       },
-      ...errors('ErrorBody', [400, 404, 500, 503]),
+      ...errors('ErrorBody', [400, 401, 403, 404, 500, 503]),
     },
   },
   'delete /v1/batches/{id}': {
     parameters: [idParameter],
-    responses: { '200': { description: 'The batch state after cancelling.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [404, 500, 503]) },
+    responses: { '200': { description: 'The batch state after cancelling.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [401, 403, 404, 500, 503]) },
   },
   'get /healthz': { responses: { '200': { description: 'The process answers.', content: json('Health') } } },
   'get /readyz': {
@@ -325,12 +334,22 @@ const OPERATIONS = {
     responses: {
       '200': { description: 'Every domain has a serving worker replica and Redis answers.', content: json('Readiness') },
       '503': { description: 'Not ready: the body says which part is not.', content: json('Readiness') },
+      ...errors('ErrorBody', [401, 403]),
+    },
+  },
+  'get /v1/dashboard/state': {
+    responses: {
+      '200': {
+        description: 'The dashboard state: routes and classification outcomes by domain, confidence histogram, latency percentiles, queue depths, batches, worker replicas.',
+        content: { 'application/json': { schema: { type: 'object', description: 'DashboardState (apps/router/src/dashboard/dashboard.service.ts).' } } },
+      },
+      ...errors('ErrorBody', [401, 403, 500]),
     },
   },
   'get /metrics': {
     responses: {
       '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } },
-      ...errors('ErrorBody', [500]),
+      ...errors('ErrorBody', [401, 403, 500]),
     },
   },
 } satisfies Record<string, OperationDoc>;

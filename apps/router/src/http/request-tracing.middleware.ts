@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
 import type { LevelWithSilent } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { activeTraceId } from '@slm/telemetry';
 import { sendError } from './body-reader.middleware';
 import { routeOf } from './error-body';
 import type { HttpRequest, HttpResponse, NextFunction } from './http.types';
@@ -16,7 +17,7 @@ const contexts = new WeakMap<object, RequestContext & { problem?: string }>();
 /**
  * The first middleware of every HTTP request (before the body is read, so refused bodies are
  * traced too): takes the caller's `x-request-id` or generates a UUID, echoes it in the
- * `x-request-id` response header, gives the request its pino child logger (`requestId` on every
+ * `x-request-id` response header (and the OpenTelemetry trace id in `x-trace-id` when tracing is on), gives the request its pino child logger (`requestId` on every
  * line; nestjs-pino hands it to Nest's Logger) and writes one access line when the response ends:
  * method, route, status, ms, domain and client. An invalid `x-request-id` is a 400.
  */
@@ -30,6 +31,9 @@ export function requestTracing(logger: Logger): (req: HttpRequest, res: HttpResp
       const { requestId, problem } = correlationIdOf(req.headers['x-request-id']);
       contexts.set(req, { requestId, problem });
       res.setHeader('x-request-id', requestId);
+      // The OpenTelemetry trace this request is part of (the caller's traceparent, else a new one), when tracing is on.
+      const traceId = activeTraceId();
+      if (traceId) res.setHeader('x-trace-id', traceId);
       return requestId;
     },
     customLogLevel: (req): LevelWithSilent => (PROBE_PATHS.has((req.url ?? '').split('?')[0]) ? 'debug' : 'info'),

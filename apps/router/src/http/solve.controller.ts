@@ -1,7 +1,9 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { errorCodeOf } from '@slm/platform';
-import { ClientConcurrencyService } from '../limits/client-concurrency.service';
+import { RequireScope } from '../auth/api-key.guard';
+import { callerOf } from '../auth/api-keys.service';
+import { ClientLimitsService, type Release } from '../limits/client-limits.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
 import { checkText, classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
@@ -9,16 +11,17 @@ import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.se
 import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { abortOnClose, clientOf, startSse, wantsEventStream, writeSse } from './sse';
+import { abortOnClose, startSse, wantsEventStream, writeSse } from './sse';
 
 /** REST ingress for backend pipelines: solve (JSON or server-sent events) and classify. */
 @ApiTags('solve')
+@RequireScope('solve')
 @Controller()
 export class SolveController {
   constructor(
     private readonly solver: SolveService,
     private readonly routing: RoutingService,
-    private readonly limiter: ClientConcurrencyService,
+    private readonly limits: ClientLimitsService,
     private readonly metrics: RouterMetricsService,
   ) {}
 
@@ -28,15 +31,17 @@ export class SolveController {
   async solve(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const started = performance.now();
     let code = 'OK';
-    let release: (() => void) | undefined;
+    let release: Release | undefined;
+    let completionTokens = 0;
     try {
       const input = parseInput(solveRequestSchema, req.body);
       const { stream: _stream, ...problemInput } = input;
       const problem = this.solver.prepare(problemOfInput(problemInput));
-      release = this.limiter.acquire(clientOf(req));
+      release = await this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
       if (!(input.stream ?? wantsEventStream(req))) {
         const { result, workerMs } = await this.solver.solve(problem, { signal });
+        completionTokens = result.usage?.completionTokens ?? 0;
         res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
         res.status(200).json({ result });
         return;
@@ -49,6 +54,7 @@ export class SolveController {
       try {
         for await (const event of events) {
           if (signal.aborted) break;
+          if (event.event === 'result') completionTokens = event.result.usage?.completionTokens ?? 0;
           writeSse(res, payloadOf(event), event.event);
         }
       } catch (error) {
@@ -61,7 +67,7 @@ export class SolveController {
       code = errorCodeOf(error);
       sendError(req, res, error);
     } finally {
-      release?.();
+      release?.(completionTokens);
       this.metrics.recordRequest('rest', 'solve', code, started);
     }
   }
@@ -72,7 +78,7 @@ export class SolveController {
   classify(@Req() req: HttpRequest): { route: ReturnType<RoutingService['decide']> } {
     const { text } = parseInput(classifyRequestSchema, req.body);
     checkText(text, 'text');
-    this.metrics.requests.inc({ ingress: 'rest', operation: 'classify', code: 'OK' });
+    this.metrics.countRequest('rest', 'classify', 'OK');
     return { route: this.routing.decide(text) };
   }
 }

@@ -1,3 +1,4 @@
+import { principalOf } from '../tenancy/tenants';
 import type { HttpRequest, HttpResponse } from './http.types';
 
 /** Starts a server-sent-events answer (no buffering by proxies). */
@@ -21,11 +22,9 @@ export function wantsEventStream(req: HttpRequest): boolean {
   return String(req.headers.accept ?? '').includes('text/event-stream');
 }
 
-/** Who the caller is, for per-client limits: `x-client-id`, else the peer address. */
+/** Who the caller is, for access lines: its limit bucket (API key, else address) once authenticated, else its address. */
 export function clientOf(req: HttpRequest): string {
-  const id = req.headers['x-client-id'];
-  if (typeof id === 'string' && id) return `id:${id.slice(0, 200)}`;
-  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  return principalOf(req)?.bucket ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
 /** An AbortSignal fired when the caller closes the connection before the answer ends. */

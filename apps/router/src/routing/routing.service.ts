@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decideRoute } from '@slm/classifier';
 import type { RouteDecision__Output, WorkerDomain } from '@slm/contracts';
 import { AppError, ErrorCode } from '@slm/platform';
+import { inSpanSync } from '@slm/telemetry';
 import { ROUTER_CONFIG, isWorkerDomain, type RouterConfig } from '../config/router.config';
+import { RouterMetricsService, type RouteOutcome } from '../metrics/router-metrics.service';
 import { protoDomainOf } from './domains';
 import { ROUTE_CLASSIFIER, type RouteClassifier } from './route-classifier';
 
@@ -15,12 +17,29 @@ export class RoutingService {
   constructor(
     @Inject(ROUTE_CLASSIFIER) private readonly classifier: RouteClassifier,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+    private readonly metrics: RouterMetricsService,
   ) {}
 
   /** The decision for a text; throws ROUTE_REJECTED (422 / FAILED_PRECONDITION) when the policy declines it. */
   decide(text: string, override?: WorkerDomain): RouteDecision__Output {
-    const classification = this.classifier.classify(text, { topFeatures: 5 });
-    const outcome = decideRoute(classification, this.config.policy, override);
+    const classification = inSpanSync('classify', { 'slm.problem.chars': text.length }, (span) => {
+      const result = this.classifier.classify(text, { topFeatures: 5 });
+      span.setAttributes({ 'slm.route.class': result.domain, 'slm.route.confidence': result.confidence });
+      return result;
+    });
+    const outcome = inSpanSync('route policy', {}, (span) => {
+      const decided = decideRoute(classification, this.config.policy, override);
+      const { decision } = decided;
+      span.setAttributes({
+        'slm.route.domain': String(decision.domain),
+        'slm.route.rejected': decided.rejected,
+        'slm.route.fallback': decision.fallback,
+        'slm.route.low_confidence': decision.lowConfidence,
+        ...(override ? { 'slm.route.override': override } : {}),
+      });
+      return decided;
+    });
+    this.metrics.recordClassification(classification.domain, classification.confidence, outcomeOf(outcome.rejected, outcome.decision));
     if (outcome.rejected) {
       const decision = outcome.decision;
       throw new AppError(ErrorCode.ROUTE_REJECTED, `problem not routed: ${decision.fallbackReason}`, {
@@ -43,6 +62,20 @@ export class RoutingService {
     if (target === 'reject') {
       throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy worker replica for ${decision.domain} (and ROUTER_UNAVAILABLE_FALLBACK=reject)`);
     }
+    this.metrics.routeOutcomes.inc({ class: classDomainOf(decision.domain), outcome: 'unavailable_fallback' });
     return { ...decision, domain: protoDomainOf(target), fallback: true, fallbackReason: `no healthy replica for ${decision.domain}; sent to ${target}` };
   }
+}
+
+/** The one outcome a classification is counted under: a rejection first, then the caller's override, the fallback, low confidence. */
+function outcomeOf(rejected: boolean, decision: RouteDecision__Output): RouteOutcome {
+  if (rejected) return 'rejected';
+  if (decision.overridden) return 'overridden';
+  if (decision.fallback) return 'fallback';
+  return decision.lowConfidence ? 'low_confidence' : 'routed';
+}
+
+/** `DOMAIN_MATH` → `math` (the class label of the metrics). */
+function classDomainOf(domain: RouteDecision__Output['domain']): string {
+  return String(domain).replace(/^DOMAIN_/, '').toLowerCase();
 }

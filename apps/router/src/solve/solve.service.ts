@@ -60,6 +60,8 @@ export class SolveService {
     }
     let decision = this.routing.decide(classifiedTextOf(problem), override);
     const domain = workerDomainOf(decision.domain);
+    // Noted first: a NO_HEALTHY_REPLICA refusal is counted under the domain that had no replica.
+    if (domain) noteRequestDomain(domain);
     if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
     this.metrics.routeDecisions.inc({ domain: workerDomainOf(decision.domain) ?? 'other', kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
     noteRequestDomain(workerDomainOf(decision.domain) ?? 'other');
@@ -86,11 +88,13 @@ export class SolveService {
     const stream = await this.dispatch.pool(domain).openStream({ problem, route }, this.callContext(problem, context));
     try {
       yield { event: 'route', route };
-      let first = true;
+      let last: number | undefined;
       for await (const event of stream.events) {
         if (event.delta) {
-          if (first) this.metrics.timeToFirstToken.observe({ domain }, (performance.now() - started) / 1000);
-          first = false;
+          const now = performance.now();
+          if (last === undefined) this.metrics.timeToFirstToken.observe({ domain }, (now - started) / 1000);
+          else this.metrics.interTokenLatency.observe({ domain }, (now - last) / 1000);
+          last = now;
           yield { event: 'delta', delta: event.delta };
         } else if (event.result) {
           yield { event: 'result', result: { ...event.result, route: event.result.route ?? route } };

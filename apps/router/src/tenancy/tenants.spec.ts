@@ -1,8 +1,11 @@
-import { ANONYMOUS_TENANT, canonicalJson, checkTenant, fingerprintOf, tenantOf } from './tenants';
+import { ANONYMOUS_TENANT, bindPrincipal, canonicalJson, checkTenant, fingerprintOf, tenantOf } from './tenants';
 
 describe('tenants', () => {
-  it('every caller is the anonymous tenant until API keys exist, whatever it sends', () => {
+  it('a request is the anonymous tenant until its edge binds a principal, whatever it sends', () => {
     expect(tenantOf({ headers: { 'x-client-id': 'someone-else' } })).toBe(ANONYMOUS_TENANT);
+    const request = { headers: { 'x-client-id': 'someone-else' } };
+    bindPrincipal(request, { tenant: '0123456789abcdef', bucket: 'key:0123456789abcdef' });
+    expect(tenantOf(request)).toBe('0123456789abcdef');
   });
 
   it('refuses a tenant id that would change the shape of a Redis key', () => {

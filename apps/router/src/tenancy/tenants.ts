@@ -6,15 +6,36 @@ export const ANONYMOUS_TENANT = 'anonymous';
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Who a request acts for, as the edge authenticated it. */
+export interface Principal {
+  /** The owner of what the request stores: the API key's id, or {@link ANONYMOUS_TENANT}. */
+  tenant: string;
+  /** The bucket of the caller's limits: `key:<id>`, or `ip:<address>` in anonymous mode. */
+  bucket: string;
+}
+
+/** The principal of each request object (HTTP request, gRPC call), set once by its edge. */
+const principals = new WeakMap<object, Principal>();
+
+/** Records the principal the edge authenticated for a request (HTTP guard, gRPC handler). */
+export function bindPrincipal(request: object, principal: Principal): void {
+  principals.set(request, principal);
+}
+
+/** The principal bound to a request, if its edge authenticated one. */
+export function principalOf(request: unknown): Principal | undefined {
+  return typeof request === 'object' && request !== null ? principals.get(request) : undefined;
+}
+
 /**
  * The tenant a request acts for: the owner of every stored thing it creates or reads (results
  * reused by requestId, in-flight sharing, idempotency keys, batches). Each edge (REST, gRPC) calls
- * this once per request. Today every caller is {@link ANONYMOUS_TENANT}; it becomes the tenant of
- * the request's API key. Never a caller-chosen header such as x-client-id: that would let any
- * caller name another's tenant.
+ * this once per request: the id of the request's API key, or {@link ANONYMOUS_TENANT} while the
+ * router has no keys. Never a caller-chosen header such as x-client-id: that would let any caller
+ * name another's tenant.
  */
-export function tenantOf(_request: unknown): string {
-  return ANONYMOUS_TENANT;
+export function tenantOf(request: unknown): string {
+  return principalOf(request)?.tenant ?? ANONYMOUS_TENANT;
 }
 
 /** A tenant id as stores take it: 1 to 64 characters from A-Z a-z 0-9 _ - (it is part of Redis key names). */

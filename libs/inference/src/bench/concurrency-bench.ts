@@ -2,6 +2,7 @@ import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engi
 import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { SeededRandom } from '../seeded-random';
+import { percentile, round1, round2 } from './bench-stats';
 
 export interface ConcurrencyBenchOptions {
   modelDir: string;
@@ -249,12 +250,3 @@ async function transformersJsServer(dir: string, dtype: string, threads: number)
   await generate({ prompt: [11, 12, 13, 14], newTokens: 2 }, () => undefined);
   return { generate, close: async () => void (await model.dispose()) };
 }
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-const round1 = (value: number): number => Math.round(value * 10) / 10;
-const round2 = (value: number): number => Math.round(value * 100) / 100;

@@ -5,6 +5,7 @@ import { InferenceError } from '../inference.errors';
 import type { ModelGeometry } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
 import { LlamaCppPeer, type LlamaCppModelFacts } from './llama-cpp-peer';
+import { percentile, round1, round2 } from './bench-stats';
 
 export interface LlamaCppComparisonOptions {
   /** The model folder (Hub layout) the engine runs. */
@@ -217,10 +218,6 @@ async function serveTogether(runtime: Runtime, prompts: number[][]): Promise<Agg
   };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 function engineRuntime(engine: InferenceEngine, newTokens: number): Runtime {
   const options = (count: number) => ({ maxNewTokens: count, minNewTokens: count, temperature: 0 });
@@ -349,6 +346,3 @@ function checkSameModel(geometry: ModelGeometry, facts: LlamaCppModelFacts, gguf
     );
   }
 }
-
-const round1 = (value: number): number => Math.round(value * 10) / 10;
-const round2 = (value: number): number => Math.round(value * 100) / 100;

@@ -8,7 +8,7 @@ import type { RemotePrefill } from './prefill-thread';
 /** What the scheduler reports, per request. */
 export interface SchedulerEvents {
   token(id: number, token: number): void;
-  done(id: number, finishReason: FinishReason, timings: { prefillMs: number; decodeMs: number }): void;
+  done(id: number, finishReason: FinishReason, timings: { prefillMs: number; decodeMs: number; cachedPromptTokens: number }): void;
   failed(id: number, code: InferenceErrorCode, message: string): void;
 }
 
@@ -216,7 +216,7 @@ export class BatchScheduler {
     if (sequence.cancelled) return this.finish(sequence, 'cancelled');
     let result: StepResult;
     try {
-      result = sequence.generator.completePrefill(prefilled.logits, prefilled.ms, prefilled.into(this.session.newCache()));
+      result = sequence.generator.completePrefill(prefilled.logits, prefilled.ms, prefilled.into(this.session.newCache()), prefilled.cachedTokens);
     } catch (error) {
       return this.fail(sequence, error as Error);
     }
@@ -311,7 +311,8 @@ export class BatchScheduler {
 
   private finish(sequence: Sequence, finishReason: FinishReason): void {
     this.release(sequence);
-    this.events.done(sequence.id, finishReason, { prefillMs: sequence.generator.prefillMs, decodeMs: sequence.generator.decodeMs });
+    const { prefillMs, decodeMs, cachedPromptTokens } = sequence.generator;
+    this.events.done(sequence.id, finishReason, { prefillMs, decodeMs, cachedPromptTokens });
   }
 
   private fail(sequence: Sequence, error: Error): void {

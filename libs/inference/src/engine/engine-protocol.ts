@@ -22,6 +22,8 @@ export interface EngineWorkerData {
   prefillTokenBudget: number;
   /** KV cache bytes all admitted sequences may reserve together (turned into tokens from the graph's KV dtype). */
   kvCacheBudgetBytes: number;
+  /** Bytes of prompt-prefix keys and values the prefill thread keeps for reuse; 0: no prefix cache. */
+  prefixCacheBytes: number;
   /** Rewrite MatMulNBits accuracy_level unset/0 → 4 before loading (cached tuned copy). */
   tuneMatMulNBits: boolean;
   /** Run the load-time graph compiler (graph-compiler.ts): last-position logits, plus the tuning above. */
@@ -58,13 +60,15 @@ export type FromWorker =
     }
   | { type: 'loadFailed'; code: InferenceErrorCode; message: string }
   | { type: 'token'; id: number; token: number }
-  | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number }
+  | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number; cachedPromptTokens: number }
   | { type: 'failed'; id: number; code: InferenceErrorCode; message: string };
 
 /** What the engine thread passes to its prefill thread at start: its decoder session's options, and a chunk size. */
 export interface PrefillWorkerData extends DecoderSessionOptions {
   /** Prompt tokens per run (bounds the attention's transient memory on long prompts). */
   chunkTokens: number;
+  /** Prompt prefixes reused across requests (see PrefixCache); absent: every prompt is prefilled whole. */
+  prefixCache?: { blockTokens: number; budgetBytes: number };
 }
 
 /** Engine thread → prefill thread. */
@@ -77,5 +81,5 @@ export type ToPrefill = { type: 'prefill'; id: number; promptIds: number[] } | {
 export type FromPrefill =
   | { type: 'ready' }
   | { type: 'loadFailed'; message: string }
-  | { type: 'prefilled'; id: number; logits: Float32Array; kv: (Float32Array | Uint16Array)[]; kvDims: number[]; length: number; ms: number }
+  | { type: 'prefilled'; id: number; logits: Float32Array; kv: (Float32Array | Uint16Array)[]; kvDims: number[]; length: number; ms: number; cachedTokens: number }
   | { type: 'failed'; id: number; message: string };

@@ -29,6 +29,11 @@ let closing = false;
  * tokens a run.
  */
 const PREFILL_THREAD_CHUNK = 128;
+/**
+ * Prompt prefixes are reused in blocks of this many tokens: small enough that a system prompt or a
+ * shared header is reused almost whole, large enough that a prompt's block hashes cost nothing.
+ */
+const PREFIX_BLOCK_TOKENS = 16;
 
 const post = (message: FromWorker): void => port.postMessage(message);
 const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -80,7 +85,8 @@ async function start(): Promise<void> {
     if (data.prefillThreads > 0) {
       const { numLayers, numKvHeads, headDim, positionOffset } = data;
       try {
-        prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK });
+        const prefixCache = data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
+        prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK, prefixCache });
       } catch (error) {
         // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
         prefillFailure = (error as Error).message;
@@ -91,7 +97,7 @@ async function start(): Promise<void> {
       { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
       {
         token: (id, token) => post({ type: 'token', id, token }),
-        done: (id, finishReason, { prefillMs, decodeMs }) => post({ type: 'done', id, finishReason, prefillMs, decodeMs }),
+        done: (id, finishReason, timings) => post({ type: 'done', id, finishReason, ...timings }),
         failed: (id, code, message) => post({ type: 'failed', id, code, message }),
       },
       prefillThread,

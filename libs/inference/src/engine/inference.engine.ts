@@ -36,6 +36,8 @@ const DEFAULT_PREFILL_CHUNK = 64;
 const PREFILL_BUDGET_CHUNKS = 1;
 /** Default KV cache budget. */
 const DEFAULT_KV_BUDGET_MB = 1024;
+/** Default prefix cache: a few hundred prompt headers of the 360M model (30 KiB per token in float32). */
+const DEFAULT_PREFIX_CACHE_MB = 64;
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 /** Prompt tokens decoded to see whether the prompt opens a think block (the generation prompt is short). */
@@ -53,6 +55,10 @@ interface RequestState {
   unsentIds: number[];
   text: string;
   startedAt: number;
+  /** When the request took a slot in the running batch (performance.now()). */
+  admittedAt?: number;
+  /** Prompt tokens the prefix cache supplied (set when the engine thread reports the request done). */
+  cachedPromptTokens?: number;
   firstTokenAt?: number;
   lastTokenAt?: number;
   finished: boolean;
@@ -69,6 +75,8 @@ export interface BatchingLimits {
   prefillChunkTokens: number;
   prefillTokenBudget: number;
   kvCacheBudgetMb: number;
+  /** Prefix cache memory (0: off, or no prefill thread to hold it). */
+  prefixCacheMb: number;
   /** KV cache bytes per token of one sequence (from the graph's geometry and KV dtype). */
   kvBytesPerToken: number;
   /** Tokens (prompt + maxNewTokens of every admitted request) the KV budget holds. */
@@ -147,6 +155,10 @@ export class InferenceEngine implements TextGenerationEngine {
     if (typeof kvCacheBudgetMb !== 'number' || !Number.isFinite(kvCacheBudgetMb) || kvCacheBudgetMb <= 0) {
       throw new InferenceError('INVALID_ARGUMENT', `kvCacheBudgetMb must be a number > 0, got ${options.kvCacheBudgetMb}`);
     }
+    const prefixCacheMb = options.prefixCacheMb ?? DEFAULT_PREFIX_CACHE_MB;
+    if (typeof prefixCacheMb !== 'number' || !Number.isFinite(prefixCacheMb) || prefixCacheMb < 0) {
+      throw new InferenceError('INVALID_ARGUMENT', `prefixCacheMb must be a number >= 0, got ${options.prefixCacheMb}`);
+    }
     const folder = loadModelFolder(options.modelDir, options.dtype);
     const graphBytes = [folder.onnxPath, ...folder.externalDataPaths].reduce((sum, file) => sum + statSync(file).size, 0);
     const prefillThreads = positive('prefillThreads', options.prefillThreads, defaultPrefillThreads(graphBytes, kvCacheBudgetMb * 1024 * 1024), 0);
@@ -164,6 +176,7 @@ export class InferenceEngine implements TextGenerationEngine {
       prefillChunkTokens,
       prefillTokenBudget,
       kvCacheBudgetBytes: kvCacheBudgetMb * 1024 * 1024,
+      prefixCacheBytes: Math.floor(prefixCacheMb * 1024 * 1024),
       tuneMatMulNBits: options.tuneMatMulNBits ?? true,
       compileGraph: options.compileGraph ?? true,
       tunedGraphCacheDir: options.tunedGraphCacheDir,
@@ -205,6 +218,7 @@ export class InferenceEngine implements TextGenerationEngine {
       prefillChunkTokens,
       prefillTokenBudget,
       kvCacheBudgetMb,
+      prefixCacheMb: ready.prefillThreads > 0 ? prefixCacheMb : 0,
       kvBytesPerToken: ready.kvBytesPerToken,
       maxKvTokens: ready.maxKvTokens,
       onnxPath: ready.onnxPath,
@@ -330,6 +344,7 @@ export class InferenceEngine implements TextGenerationEngine {
     while (this.queue.length > 0 && this.running.size < this.capacity.maxConcurrency) {
       const state = this.queue.shift()!;
       this.running.set(state.id, state);
+      state.admittedAt = performance.now();
       this.send({ type: 'generate', id: state.id, promptIds: state.promptIds, config: stripStop(state.config) });
     }
   }
@@ -363,6 +378,7 @@ export class InferenceEngine implements TextGenerationEngine {
       case 'done': {
         const state = this.running.get(message.id);
         this.running.delete(message.id);
+        if (state) state.cachedPromptTokens = message.cachedPromptTokens;
         if (state && !state.finished) this.finish(state, message.finishReason);
         this.dispatch();
         return;
@@ -420,6 +436,8 @@ export class InferenceEngine implements TextGenerationEngine {
       tokenIds: state.tokenIds,
       promptTokens: state.promptIds.length,
       completionTokens: state.tokenIds.length,
+      queuedMs: (state.admittedAt ?? end) - state.startedAt,
+      cachedPromptTokens: state.cachedPromptTokens ?? 0,
       timeToFirstTokenMs: state.firstTokenAt !== undefined ? state.firstTokenAt - state.startedAt : 0,
       totalMs: end - state.startedAt,
       decodeTokensPerSecond: state.tokenIds.length > 1 && decodeSpan > 0 ? ((state.tokenIds.length - 1) * 1000) / decodeSpan : 0,

@@ -8,6 +8,8 @@ import { spawnWorkerScript } from './worker-script';
 export interface RemotePrefill {
   logits: Float32Array;
   ms: number;
+  /** Prompt tokens taken from the prefix cache rather than computed. */
+  cachedTokens: number;
   /** Fills `cache` (empty) with the prompt's keys and values. */
   into(cache: KvCache): KvCache;
 }
@@ -74,11 +76,12 @@ export class PrefillThread {
     this.pending.delete(message.id);
     if (!waiter) return;
     if (message.type === 'failed') return waiter.reject(new Error(message.message));
-    const { kv, kvDims, length, logits, ms } = message;
+    const { kv, kvDims, length, logits, ms, cachedTokens } = message;
     const { numLayers } = this.data;
     waiter.resolve({
       logits,
       ms,
+      cachedTokens,
       into: (cache) => {
         const outputs: Record<string, ort.Tensor> = {};
         for (let layer = 0; layer < numLayers; layer++) {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DecoderSession } from '../generation/decoder-session';
+import { PrefixCache } from '../generation/prefix-cache';
 import type { FromPrefill, PrefillWorkerData, ToPrefill } from './engine-protocol';
 
 /**
@@ -11,6 +12,7 @@ import type { FromPrefill, PrefillWorkerData, ToPrefill } from './engine-protoco
 const port = parentPort!;
 const data = workerData as PrefillWorkerData;
 let session: DecoderSession | undefined;
+const prefixes = data.prefixCache ? new PrefixCache(data.prefixCache) : undefined;
 const queue: { id: number; promptIds: number[] }[] = [];
 let busy = false;
 let closing = false;
@@ -51,16 +53,19 @@ async function prefill(decoder: DecoderSession, id: number, promptIds: number[])
   const started = performance.now();
   const cache = decoder.newCache();
   try {
+    // A cached prefix (the system prompt, a shared few-shot header) is copied in, not recomputed.
+    const cachedTokens = prefixes?.restore(promptIds, cache, data.numLayers) ?? 0;
     let logits: Float32Array | undefined;
-    for (let at = 0; at < promptIds.length; at += data.chunkTokens) logits = await decoder.step(promptIds.slice(at, at + data.chunkTokens), cache);
+    for (let at = cachedTokens; at < promptIds.length; at += data.chunkTokens) logits = await decoder.step(promptIds.slice(at, at + data.chunkTokens), cache);
     if (!logits) throw new Error('an empty prompt cannot be prefilled');
+    prefixes?.store(promptIds, cache, data.numLayers);
     const kv: (Float32Array | Uint16Array)[] = [];
     for (let layer = 0; layer < data.numLayers; layer++) {
       for (const part of ['key', 'value'] as const) kv.push(cache.tensor(layer, part)!.data as Float32Array | Uint16Array);
     }
     // onnxruntime-node's outputs are plain JavaScript buffers, one per tensor: they move, not copy.
     const whole = kv.filter((array) => array.byteOffset === 0 && array.byteLength === array.buffer.byteLength).map((array) => array.buffer as ArrayBuffer);
-    const message: FromPrefill = { type: 'prefilled', id, logits: logits.slice(), kv, kvDims: [...cache.tensor(0, 'key')!.dims], length: cache.length, ms: performance.now() - started };
+    const message: FromPrefill = { type: 'prefilled', id, logits: logits.slice(), kv, kvDims: [...cache.tensor(0, 'key')!.dims], length: cache.length, ms: performance.now() - started, cachedTokens };
     port.postMessage(message, [...new Set(whole)]);
   } catch (error) {
     post({ type: 'failed', id, message: (error as Error).message });

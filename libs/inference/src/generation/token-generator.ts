@@ -41,6 +41,8 @@ export class TokenGenerator {
   private pending: number[];
   /** Milliseconds spent in the prefill step and in decode steps. */
   prefillMs = 0;
+  /** Prompt tokens whose keys and values came from the prefix cache instead of being computed. */
+  cachedPromptTokens = 0;
   decodeMs = 0;
 
   constructor(
@@ -109,9 +111,11 @@ export class TokenGenerator {
    * Completes the prefill with logits computed elsewhere: samples the first token and counts `elapsedMs`
    * as prefill time. `cache` is the prompt's KV cache when it was computed elsewhere too (the prefill
    * thread); without it the caller keeps the KV rows (a batched prefill of several prompts).
+   * `cachedTokens` of the prompt came from the prefix cache there.
    */
-  completePrefill(logits: Float32Array, elapsedMs: number, cache?: KvCache): StepResult {
+  completePrefill(logits: Float32Array, elapsedMs: number, cache?: KvCache, cachedTokens = 0): StepResult {
     if (this.prefilled) throw new Error('the prompt is already prefilled');
+    this.cachedPromptTokens = cachedTokens;
     if (cache) {
       this.cache.dispose();
       this.cache = cache;

@@ -1,0 +1,56 @@
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Whether the standard variables ask for traces: an OTLP endpoint or an explicit exporter, and the
+ * SDK not disabled. Unset, nothing is loaded and every span below is the API's no-op.
+ */
+export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env['OTEL_SDK_DISABLED']?.toLowerCase() === 'true') return false;
+  const exporter = env['OTEL_TRACES_EXPORTER']?.trim();
+  if (exporter) return exporter !== 'none';
+  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+}
+
+/**
+ * Starts the OpenTelemetry SDK for this process when {@link tracingRequested}: exporter, protocol,
+ * endpoint, sampler and resource come from the standard OTEL_* variables (the SDK reads them), the
+ * service name from OTEL_SERVICE_NAME or `serviceName`. Instruments HTTP, gRPC (server and client:
+ * W3C `traceparent` is read from callers and sent on to workers) and ioredis.
+ *
+ * Call it before anything loads `http`, `@grpc/grpc-js` or `ioredis`: the instrumentations patch
+ * modules as they are required. Each app does so from a `tracing.ts` that its `main.ts` imports first.
+ */
+export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (sdk || !tracingRequested(env)) return false;
+  // Loaded only when asked for: the SDK and its exporters cost start-up time a process without traces should not pay.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
+  const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  sdk = new NodeSDK({
+    serviceName: env['OTEL_SERVICE_NAME'] || serviceName,
+    // Traces only: metrics are Prometheus's (/metrics), logs are JSON lines on stdout that carry the trace id.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      // Probes and scrapes would be most of the traces: /healthz, /readyz and /metrics are not traced.
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
+      new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
+      // Redis commands only inside a traced request or job: BullMQ's polling would otherwise fill the exporter.
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  sdk.start();
+  return true;
+}
+
+/** Flushes and stops the SDK (spans still buffered are exported); a no-op when tracing is off. */
+export async function stopTracing(): Promise<void> {
+  const running = sdk;
+  sdk = undefined;
+  await running?.shutdown().catch(() => undefined);
+}
