@@ -21,6 +21,12 @@ describe('slm bench router', () => {
     expect((result.overload as { rejected: number }).rejected).toBeGreaterThan(0);
     expect(result.batch).toMatchObject({ problems: 30, failed: 0 });
     expect(result.batchProblemsPerSecond).toBeGreaterThan(0);
+    // The same batch on a three-master Redis Cluster the bench starts.
+    expect(result.clusterBatch).toMatchObject({ masters: 3, problems: 30, failed: 0 });
+    expect(result.clusterBatchProblemsPerSecond).toBeGreaterThan(0);
+    // A keyed router (every limit on) and a traced one beside the plain router.
+    expect(result.edgeCost).toMatchObject({ clients: 16, plain: expect.any(Object), apiKeyWithLimits: expect.any(Object), tracingSampled10Percent: expect.any(Object) });
+    for (const key of ['authAddedP50Ms', 'tracingAddedP50Ms']) expect(typeof result[key]).toBe('number');
     // The big batch body is taken in whole; the router answered health checks meanwhile.
     expect(result).toMatchObject({ largeBatchProblems: 2000, cancelProblems: 3000 });
     expect(result.largeBatchBytes).toBeGreaterThan(1_500_000);

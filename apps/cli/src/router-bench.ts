@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto, type Problem } from '@slm/contracts';
+import { startRedisCluster } from '@slm/platform';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { benchOverload, overloadBenchWorkerEnv } from './overload-bench';
@@ -22,6 +23,8 @@ export interface RouterBenchOptions {
   concurrency: number[];
   /** An existing Redis; a private redis-server is started when unset. */
   redisUrl?: string;
+  /** Also run the batch on a three-master Redis Cluster the bench starts. Default true. */
+  clusterBatch?: boolean;
   /** Problems in the batch that is cancelled. Default 100,000. */
   cancelBatchSize?: number;
   /** Size in bytes of the big batch body, and its problems. Default 50,000,000 and 100,000. */
@@ -81,6 +84,49 @@ async function startBareProxy(workerAddress: string, children: ChildProcess[]): 
     return JSON.parse(line) as { httpPort: number; grpcPort: number };
   }
   throw new Error(`the bare proxy exited with code ${child.exitCode} before listening`);
+}
+
+/** Submits a batch of `size` problems (a third per domain) as JSON lines and waits for its end: its figures and problems per second. */
+async function runBatch(agent: http.Agent, httpPort: number, size: number): Promise<{ figures: Record<string, number>; problemsPerSecond: number }> {
+  const texts = ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'];
+  const lines = Array.from({ length: size }, (_, i) => JSON.stringify({ text: texts[i % 3] }));
+  const started = performance.now();
+  const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as { batchId: string };
+  const submitSeconds = roundMs((performance.now() - started) / 1000);
+  for (;;) {
+    const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as { status: { state: string; counts: { failed: number } } };
+    if (status.state !== 'BATCH_STATE_RUNNING') {
+      const seconds = (performance.now() - started) / 1000;
+      return { figures: { problems: size, failed: status.counts.failed, seconds: roundMs(seconds), submitSeconds }, problemsPerSecond: Math.round(size / seconds) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The batch phase again on a Redis Cluster of three masters (a replica each) that the bench starts,
+ * with workers and a router of their own: `clusterBatchProblemsPerSecond` beside the single Redis's
+ * `batchProblemsPerSecond`. Every process shares this machine's cores, so the figure says what the
+ * cluster path costs here, not what three machines would give.
+ */
+async function benchClusterBatch(agent: http.Agent, size: number): Promise<Record<string, unknown>> {
+  const cluster = await startRedisCluster({ boundToParent: true });
+  try {
+    const stack = await startBenchStack({
+      redisUrl: cluster.url,
+      prefixStem: 'benchcluster',
+      workerEnv: (domain) => ({ [`${domain.toUpperCase()}_WORKER_QUEUE_CONCURRENCY`]: '100' }),
+      routerEnv: { ROUTER_FALLBACK: 'domain:math' },
+    });
+    try {
+      const batch = await runBatch(agent, stack.httpPort, size);
+      return { clusterBatch: { masters: 3, replicas: 3, ...batch.figures }, clusterBatchProblemsPerSecond: batch.problemsPerSecond };
+    } finally {
+      stack.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
 }
 
 /**
@@ -165,19 +211,13 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
     Object.assign(result, await benchEdgeCosts(stack, { requests: options.requests }));
     Object.assign(result, await benchOverload({ httpPort, grpcPort }, { requests: options.requests }));
 
-    const lines = Array.from({ length: options.batchSize }, (_, i) => JSON.stringify({ text: ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'][i % 3] }));
-    const batchStarted = performance.now();
-    const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as { batchId: string };
-    const submitSeconds = roundMs((performance.now() - batchStarted) / 1000);
-    for (;;) {
-      const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as { status: { state: string; counts: { failed: number } } };
-      if (status.state !== 'BATCH_STATE_RUNNING') {
-        result.batch = { problems: options.batchSize, failed: status.counts.failed, seconds: roundMs((performance.now() - batchStarted) / 1000), submitSeconds };
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const batch = await runBatch(agent, httpPort, options.batchSize);
+    result.batch = batch.figures;
+    result.batchProblemsPerSecond = batch.problemsPerSecond;
+    if (options.clusterBatch !== false) {
+      log('the same batch on a three-master Redis Cluster');
+      Object.assign(result, await benchClusterBatch(agent, options.batchSize));
     }
-    result.batchProblemsPerSecond = Math.round(options.batchSize / ((performance.now() - batchStarted) / 1000));
     Object.assign(result, await benchLargeBatch({ httpPort, routerPid: stack.router.pid, bodyBytes: options.largeBatchBytes ?? 50_000_000, problems: options.largeBatchProblems ?? 100_000 }));
     Object.assign(result, await benchCancel({ httpPort, redisUrl, prefix, problems: options.cancelBatchSize ?? 100_000 }));
     agent.destroy();

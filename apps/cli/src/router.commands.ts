@@ -198,7 +198,7 @@ export function registerRouterCommands(program: Command): void {
 
   commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('router')
-    .description("the router's added latency over a direct worker call (REST, gRPC), batch problems/s and p99 with one slow replica of three, on instant-engine workers")
+    .description("the router's added latency over a direct worker call (REST, gRPC), what API keys and tracing add, batch problems/s (one Redis and a three-master cluster) and p99 with one slow replica of three, on instant-engine workers")
     .option('--json', 'print only the JSON (the default prints progress on stderr too)')
     .option('--requests <n>', 'requests per measurement', integer(1), 2000)
     .option('--batch-size <n>', 'problems in the queue batch', integer(1), 10_000)
@@ -207,10 +207,11 @@ export function registerRouterCommands(program: Command): void {
     .option('--cancel-batch-size <n>', 'problems in the batch that is cancelled', integer(1), 100_000)
     .option('--large-batch-bytes <n>', 'size of the big batch body', integer(1), 50_000_000)
     .option('--large-batch-problems <n>', 'problems in the big batch body', integer(1), 100_000)
-    .action(async (flags: { json?: boolean; requests: number; batchSize: number; concurrency: string; redisUrl?: string; cancelBatchSize: number; largeBatchBytes: number; largeBatchProblems: number }) => {
+    .option('--no-cluster-batch', 'skip the batch on a three-master Redis Cluster (clusterBatchProblemsPerSecond)')
+    .action(async (flags: { json?: boolean; requests: number; batchSize: number; concurrency: string; redisUrl?: string; cancelBatchSize: number; largeBatchBytes: number; largeBatchProblems: number; clusterBatch: boolean }) => {
       const concurrency = flags.concurrency.split(',').map((c) => integer(1)(c.trim()));
-      const { cancelBatchSize, largeBatchBytes, largeBatchProblems } = flags;
-      const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl, cancelBatchSize, largeBatchBytes, largeBatchProblems }, (line) => {
+      const { cancelBatchSize, largeBatchBytes, largeBatchProblems, clusterBatch } = flags;
+      const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl, cancelBatchSize, largeBatchBytes, largeBatchProblems, clusterBatch }, (line) => {
         if (!flags.json) process.stderr.write(`${line}\n`);
       });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -74,6 +74,9 @@ describe('math worker process', () => {
       expect(info).toMatchObject({ domain: 'DOMAIN_MATH', loadState: 'LOAD_STATE_READY', syntheticWeights: true, dtype: 'fp32', maxConcurrency: 1 });
       expect(Number(info.parameterCount)).toBeGreaterThan(0);
       expect(info.contextLength).toBeGreaterThan(0);
+      // The default 1 GiB KV budget in the tiny model's tokens; nothing running reserves any of it.
+      expect(info.kvCacheTokens).toBeGreaterThan(100_000);
+      expect(info.kvCacheReservedTokens).toBe(0);
 
       const request = { problem: problem('What is 2+2?', 24) };
       const unary = (await generate(client, request)).result;

@@ -25,6 +25,8 @@ export interface FakeWorkerBehaviour {
   delayMs?: number;
   /** What GetInfo reports as the engine's slots and queue bound (none: the router sets no limit). */
   capacity?: { maxConcurrency: number; maxQueue: number };
+  /** What GetInfo reports of the engine's KV cache, in tokens (none: the engine reports nothing). */
+  kvCache?: { kvCacheTokens: number; kvCacheReservedTokens: number };
   /** The timing every result reports (none by default, as the canned result has none). */
   timing?: Result['timing'];
 }
@@ -102,7 +104,7 @@ export class FakeWorker {
         call.write({ result: this.resultOf(call.request) });
         call.end();
       },
-      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity }),
+      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity, ...this.behaviour.kvCache }),
     };
     this.server.addService(loadProto(definition).slmrouter.v1.Worker.service, handlers);
     this.health = addHealthAndReflection(this.server, definition, [WORKER_SERVICE], 'SERVING');

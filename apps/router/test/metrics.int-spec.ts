@@ -113,7 +113,7 @@ describe('operator metrics on GET /metrics', () => {
   it('counts admission rejections by domain and reason: QUEUE_FULL, RATE_LIMITED, NO_HEALTHY_REPLICA', async () => {
     let release!: () => void;
     const until = new Promise<void>((resolve) => (release = resolve));
-    h.workers.math.behaviour = { capacity: { maxConcurrency: 1, maxQueue: 0 }, holdPrefix: { prefix: 'held', until } };
+    h.workers.math.behaviour = { capacity: { maxConcurrency: 1, maxQueue: 0 }, kvCache: { kvCacheTokens: 4096, kvCacheReservedTokens: 300 }, holdPrefix: { prefix: 'held', until } };
     h.workers.science.behaviour = { holdPrefix: { prefix: 'held', until } };
     await untilReplica(h, 'math', (r) => r.capacity === 1);
     const heldMath = postJson(`${h.base}/v1/solve`, { text: 'held integral' });
@@ -121,6 +121,10 @@ describe('operator metrics on GET /metrics', () => {
     expect((await postJson(`${h.base}/v1/solve`, { text: 'integral b' })).json.error.code).toBe('QUEUE_FULL');
     const during = await scrape(h);
     expect(valueOf(during, 'slm_router_replica_capacity', { domain: 'math', replica: h.workers.math.address })).toBe(1);
+    expect(valueOf(during, 'slm_router_replica_kv_cache_tokens', { domain: 'math', replica: h.workers.math.address })).toBe(4096);
+    expect(valueOf(during, 'slm_router_replica_kv_cache_reserved_tokens', { domain: 'math', replica: h.workers.math.address })).toBe(300);
+    // A replica whose engine reports no KV cache has no such series.
+    expect(valueOf(during, 'slm_router_replica_kv_cache_tokens', { domain: 'code', replica: h.workers.code.address })).toBeUndefined();
     expect(valueOf(during, 'slm_router_replica_in_flight', { domain: 'math', replica: h.workers.math.address })).toBe(1);
     // The caller now holds 2 synchronous requests, its limit: the next is refused before routing.
     const heldScience = postJson(`${h.base}/v1/solve`, { text: 'held atom' });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkerDomain } from '@slm/contracts';
-import { createLogger, freePort } from '@slm/platform';
+import { createLogger, freePort, startRedisCluster as startPlatformCluster, type RedisClusterProcess } from '@slm/platform';
 import { getJson, postJson, type Harness } from './router-harness';
 import { InstantEngine, missing, startWorker, type DomainPolicy, type GenerationRequest, type RunningWorker } from '@slm/worker-runtime';
 
@@ -23,6 +23,7 @@ export interface LocalRedis {
 /** Redis processes a test started, and their folder: {@link stopAll} ends them all, even after a failure. */
 export class LocalRedisGroup {
   readonly processes: LocalRedis[] = [];
+  private readonly clusters: RedisClusterProcess[] = [];
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-redis-'));
 
   /** Starts `redis-server` with `args` on a free loopback port; resolves once it accepts connections. */
@@ -55,9 +56,18 @@ export class LocalRedisGroup {
     return node;
   }
 
-  /** SIGKILLs every process started here and removes the folder. */
+  /** Takes a cluster started elsewhere into the group: its nodes are killed and its files removed by {@link stopAll}. */
+  adopt(cluster: RedisClusterProcess): LocalRedis[] {
+    this.clusters.push(cluster);
+    const nodes = cluster.nodes.map(({ port, child, stop }) => ({ port, child, kill: () => stop('SIGKILL') }));
+    this.processes.push(...nodes);
+    return nodes;
+  }
+
+  /** SIGKILLs every process started here and removes the folders. */
   async stopAll(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.kill()));
+    await Promise.all(this.clusters.map((cluster) => cluster.stop('SIGKILL')));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -90,21 +100,9 @@ export interface LocalRedisCluster {
   masterOf(key: string): Promise<LocalRedis>;
 }
 
-/**
- * Starts six cluster-mode redis-servers and joins them with `redis-cli --cluster create` (three
- * masters, a replica each). `cluster-node-timeout` is 1 s so a killed master's replica takes over
- * within a few seconds.
- */
+/** The platform's six-node cluster (startRedisCluster: three masters, a replica each, 1 s node timeout), owned by `group`. */
 export async function startRedisCluster(group: LocalRedisGroup): Promise<LocalRedisCluster> {
-  const nodes: LocalRedis[] = [];
-  for (let i = 0; i < 6; i++) {
-    nodes.push(await group.start(['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0'], `cluster-config-file nodes-${i}-${process.pid}.conf\n`));
-  }
-  await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes']);
-  await until('the cluster to be ok on every node', async () => {
-    const infos = await Promise.all(nodes.map((n) => redisCli(n.port, 'cluster', 'info')));
-    return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:6'));
-  });
+  const nodes = group.adopt(await startPlatformCluster({ boundToParent: true }));
   return {
     url: nodes.map((n) => `redis://127.0.0.1:${n.port}`).join(','),
     nodes,

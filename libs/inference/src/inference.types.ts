@@ -94,6 +94,11 @@ export interface TextGenerationEngine {
    * InferenceError('INVALID_ARGUMENT' | 'INPUT_TOO_LONG') synchronously for bad input.
    */
   generate(request: GenerationRequest): GenerationHandle;
+  /**
+   * The KV cache budget in tokens and the part the running requests reserve (prompt + maxNewTokens
+   * each, capped by the context, as admission counts them). Absent: the engine has no such budget.
+   */
+  kvCacheUse?(): { budgetTokens: number; reservedTokens: number };
   /** Runs one short generation so the first real request is not slow. */
   warmUp(): Promise<void>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema }
 export { createLogger, type DestinationStream, type Logger } from './logger';
 export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';
 export { logUnexpectedError, unexpectedErrorMessage, type ErrorLogger } from './unexpected-errors';
-export { freePort, startRedisServer, type RedisServerOptions, type RedisServerProcess } from './local-processes';
+export { freePort, startRedisCluster, startRedisServer, type RedisClusterProcess, type RedisServerOptions, type RedisServerProcess } from './local-processes';
 export { handleShutdown, openResources, type GracefulShutdownOptions } from './graceful-shutdown';
 export { REQUEST_ID_PATTERN, REQUEST_ID_RULE, checkRequestId, requestIdSchema } from './request-id';
 export { describeIssues } from './input-issues';

@@ -77,6 +77,7 @@ export class ModelService {
       syntheticWeights: engine.info.syntheticWeights,
       maxConcurrency: engine.capacity.maxConcurrency,
       maxQueue: engine.capacity.maxQueue,
+      ...(engine.kvCacheUse ? kvCacheFields(engine.kvCacheUse()) : {}),
     };
   }
 
@@ -86,4 +87,8 @@ export class ModelService {
     if (this.state === 'ready') this.state = 'loading';
     await engine?.close();
   }
+}
+
+function kvCacheFields({ budgetTokens, reservedTokens }: { budgetTokens: number; reservedTokens: number }): Pick<GetInfoResponse, 'kvCacheTokens' | 'kvCacheReservedTokens'> {
+  return { kvCacheTokens: budgetTokens, kvCacheReservedTokens: reservedTokens };
 }

@@ -39,6 +39,8 @@ interface Replica {
    * the worker's own QUEUE_FULL decides.
    */
   capacity?: number;
+  /** Its KV cache budget and the part its running requests reserve, in tokens, as its last GetInfo said. */
+  kvCache?: KvCacheUse;
   /** Calls this router has open on the replica (streams until they end). */
   inFlight: number;
   /** A health check is on its way: a round skips the replica rather than overlap it. */
@@ -55,12 +57,20 @@ interface Lease {
   release(): void;
 }
 
+/** A replica's KV cache, in tokens: what its budget holds and what its running requests reserve. */
+export interface KvCacheUse {
+  tokens: number;
+  reservedTokens: number;
+}
+
 /** One replica as /readyz shows it. */
 export interface ReplicaState {
   address: string;
   state: ReplicaHealth;
   /** What the replica takes at once (slots + queue); absent while unknown. */
   capacity?: number;
+  /** Its KV cache use at its last health check; absent while unknown or when its engine reports none. */
+  kvCache?: KvCacheUse;
   /** This router's calls open on it. */
   inFlight: number;
   /** Gone from its name's resolution: finishing its open calls, taking no new one. */
@@ -197,10 +207,11 @@ export class WorkerPool {
 
   /** Each replica's address, last known health and load (no call: what the health checks hold). */
   states(): ReplicaState[] {
-    return [...this.replicas, ...this.draining].map(({ address, state, capacity, inFlight, draining }) => ({
+    return [...this.replicas, ...this.draining].map(({ address, state, capacity, kvCache, inFlight, draining }) => ({
       address,
       state,
       ...(capacity === undefined ? {} : { capacity }),
+      ...(kvCache === undefined ? {} : { kvCache }),
       inFlight,
       ...(draining ? { draining: true as const } : {}),
     }));
@@ -370,7 +381,10 @@ export class WorkerPool {
     ]).finally(() => (replica.checking = false));
     replica.state = serving ? 'serving' : 'not_serving';
     // A worker reports its engine's slots and queue bound.
-    if (info) replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
+    if (info) {
+      replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
+      replica.kvCache = info.kvCacheTokens > 0 ? { tokens: info.kvCacheTokens, reservedTokens: info.kvCacheReservedTokens } : undefined;
+    }
   }
 
   private async resolveRound(): Promise<void> {

@@ -37,6 +37,13 @@ export class MetricsSamplerService {
         this.metrics.replicaInFlight.set(labels, replica.inFlight);
         if (replica.capacity !== undefined) this.metrics.replicaCapacity.set(labels, replica.capacity);
         else this.metrics.replicaCapacity.remove(labels);
+        if (replica.kvCache) {
+          this.metrics.replicaKvCacheTokens.set(labels, replica.kvCache.tokens);
+          this.metrics.replicaKvCacheReservedTokens.set(labels, replica.kvCache.reservedTokens);
+        } else {
+          this.metrics.replicaKvCacheTokens.remove(labels);
+          this.metrics.replicaKvCacheReservedTokens.remove(labels);
+        }
       }
     }
   }

@@ -141,6 +141,20 @@ export class RouterMetricsService {
     registers: [this.registry],
   });
 
+  readonly replicaKvCacheTokens = new Gauge({
+    name: 'slm_router_replica_kv_cache_tokens',
+    help: "Tokens each replica's KV cache budget holds, from its GetInfo; absent when its engine reports none (sampled when scraped).",
+    labelNames: ['domain', 'replica'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replicaKvCacheReservedTokens = new Gauge({
+    name: 'slm_router_replica_kv_cache_reserved_tokens',
+    help: 'Tokens of that budget its running requests reserve (prompt + max new tokens each), at its last health check (sampled when scraped).',
+    labelNames: ['domain', 'replica'] as const,
+    registers: [this.registry],
+  });
+
   readonly admissionRejections = new Counter({
     name: 'slm_router_admission_rejections_total',
     help: "Requests refused before any work, by domain ('none' when refused before routing) and reason: QUEUE_FULL, NO_HEALTHY_REPLICA, RATE_LIMITED.",

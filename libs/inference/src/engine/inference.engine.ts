@@ -291,6 +291,13 @@ export class InferenceEngine implements TextGenerationEngine {
     return state.stream;
   }
 
+  kvCacheUse(): { budgetTokens: number; reservedTokens: number } {
+    const context = this.folder.geometry.contextLength;
+    let reservedTokens = 0;
+    for (const state of this.running.values()) reservedTokens += Math.min(context, state.promptIds.length + state.config.maxNewTokens);
+    return { budgetTokens: this.batching.maxKvTokens, reservedTokens: Math.min(reservedTokens, this.batching.maxKvTokens) };
+  }
+
   async warmUp(): Promise<void> {
     await this.generate({ messages: [{ role: 'user', content: 'Hi' }], options: { maxNewTokens: 2, temperature: 0 } }).result;
   }

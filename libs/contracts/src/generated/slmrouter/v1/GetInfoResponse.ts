@@ -48,6 +48,14 @@ export interface GetInfoResponse {
    * How many more requests may wait before the worker answers RESOURCE_EXHAUSTED.
    */
   'maxQueue'?: (number);
+  /**
+   * Tokens the engine's KV cache budget holds (0: the engine reports none).
+   */
+  'kvCacheTokens'?: (number);
+  /**
+   * Tokens of that budget the running requests reserve now (prompt + max_new_tokens each, capped by the context).
+   */
+  'kvCacheReservedTokens'?: (number);
 }
 
 /**
@@ -94,4 +102,12 @@ export interface GetInfoResponse__Output {
    * How many more requests may wait before the worker answers RESOURCE_EXHAUSTED.
    */
   'maxQueue': (number);
+  /**
+   * Tokens the engine's KV cache budget holds (0: the engine reports none).
+   */
+  'kvCacheTokens': (number);
+  /**
+   * Tokens of that budget the running requests reserve now (prompt + max_new_tokens each, capped by the context).
+   */
+  'kvCacheReservedTokens': (number);
 }
