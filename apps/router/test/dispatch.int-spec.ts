@@ -76,6 +76,26 @@ describe('dispatch to worker replicas', () => {
     expect((await postJson(`${h.base}/v1/solve`, { text: 'python function' })).status).toBe(200);
   });
 
+  it('keeps a replica whose health check runs late once (a busy machine), takes it out when checks keep running late', async () => {
+    const code = h.workers.code;
+    const checks = () => code.callsOf('Check');
+    const states = new Set<string>();
+    const watch = setInterval(() => void getJson(`${h.base}/readyz`).then((r) => r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state))), 10);
+    try {
+      code.behaviour = { lateHealthChecks: 1 };
+      const from = checks();
+      // The late check and two answered ones after it (checks every 200 ms, each with a 200 ms deadline).
+      while (checks() < from + 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect([...states]).toEqual(['serving']);
+      code.behaviour = { lateHealthChecks: 2 };
+      await waitForReplicaState(h, 'code', 'not_serving');
+      await waitForReplicaState(h, 'code', 'serving');
+    } finally {
+      clearInterval(watch);
+      code.behaviour = {};
+    }
+  });
+
   it('limits concurrent requests per client (anonymous: its address) with 429 RATE_LIMITED; a rotated x-client-id does not dodge it', async () => {
     let release!: () => void;
     h.workers.code.behaviour = { hold: new Promise<void>((resolve) => (release = resolve)) };

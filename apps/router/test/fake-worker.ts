@@ -25,6 +25,8 @@ export interface FakeWorkerBehaviour {
   delayMs?: number;
   /** What GetInfo reports as the engine's slots and queue bound (none: the router sets no limit). */
   capacity?: { maxConcurrency: number; maxQueue: number };
+  /** The next this many health checks answer only after 2.5 s: later than any check deadline of the router. */
+  lateHealthChecks?: number;
   /** What GetInfo reports of the engine's KV cache, in tokens (none: the engine reports nothing). */
   kvCache?: { kvCacheTokens: number; kvCacheReservedTokens: number };
   /** The timing every result reports (none by default, as the canned result has none). */
@@ -48,6 +50,10 @@ export class FakeWorker {
     interceptors: [
       (method, call) => {
         this.methodCalls.set(method.path, (this.methodCalls.get(method.path) ?? 0) + 1);
+        if (method.path.endsWith('/Check') && (this.behaviour.lateHealthChecks ?? 0) > 0) {
+          this.behaviour.lateHealthChecks = (this.behaviour.lateHealthChecks ?? 0) - 1;
+          return new grpc.ServerInterceptingCall(call, { sendMessage: (message, next) => void setTimeout(() => next(message), 2500).unref() });
+        }
         return new grpc.ServerInterceptingCall(call);
       },
     ],

@@ -31,6 +31,8 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
   const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   /* eslint-enable @typescript-eslint/no-require-imports */
+  // The variable auto-instrumentations-node reads, with the same names: `http`, `grpc`, `ioredis`.
+  const disabled = new Set((env['OTEL_NODE_DISABLED_INSTRUMENTATIONS'] ?? '').split(',').map((name) => name.trim()));
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] || serviceName,
     // Traces only: metrics are Prometheus's (/metrics), logs are JSON lines on stdout that carry the trace id.
@@ -38,11 +40,11 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     logRecordProcessors: [],
     instrumentations: [
       // Probes and scrapes would be most of the traces: /healthz, /readyz and /metrics are not traced.
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
-      new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
+      disabled.has('http') ? [] : new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
+      disabled.has('grpc') ? [] : new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // Redis commands only inside a traced request or job: BullMQ's polling would otherwise fill the exporter.
-      new IORedisInstrumentation({ requireParentSpan: true }),
-    ],
+      disabled.has('ioredis') ? [] : new IORedisInstrumentation({ requireParentSpan: true }),
+    ].flat(),
   });
   sdk.start();
   return true;

@@ -45,6 +45,8 @@ interface Replica {
   inFlight: number;
   /** A health check is on its way: a round skips the replica rather than overlap it. */
   checking: boolean;
+  /** Health checks in a row that ran out of time without an answer. */
+  lateChecks: number;
   /** Its expected call latency, from the calls it answered: the load-aware choice's weight. */
   latency: LatencyEstimate;
   /** Gone from its name's resolution: takes no new call; closed once its open calls have ended. */
@@ -93,6 +95,8 @@ export interface OpenStream {
 
 /** The longest a health round waits for a replica (the first round always waits this long). */
 const MAX_CHECK_TIMEOUT_MS = 2000;
+/** Health checks in a row that may run out of time before a replica counts as down. */
+const LATE_CHECKS_BEFORE_DOWN = 2;
 
 let healthConstructor: grpc.ServiceClientConstructor | undefined;
 function healthClientConstructor(): grpc.ServiceClientConstructor {
@@ -164,6 +168,7 @@ export class WorkerPool {
       state: 'unknown',
       inFlight: 0,
       checking: false,
+      lateChecks: 0,
       latency: new LatencyEstimate(),
       draining: false,
     });
@@ -375,11 +380,18 @@ export class WorkerPool {
     if (replica.checking) return;
     replica.checking = true;
     const deadline = new Date(Date.now() + timeoutMs);
-    const [serving, info] = await Promise.all([
-      new Promise<boolean>((resolve) => replica.health.Check({ service: '' }, { deadline }, (error, response) => resolve(!error && response?.status === 'SERVING'))),
+    const [health, info] = await Promise.all([
+      new Promise<'serving' | 'not_serving' | 'late'>((resolve) =>
+        replica.health.Check({ service: '' }, { deadline }, (error, response) =>
+          resolve(error?.code === grpc.status.DEADLINE_EXCEEDED ? 'late' : !error && response?.status === 'SERVING' ? 'serving' : 'not_serving'),
+        ),
+      ),
       new Promise<GetInfoResponse__Output | undefined>((resolve) => replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response))),
     ]).finally(() => (replica.checking = false));
-    replica.state = serving ? 'serving' : 'not_serving';
+    // A check that only ran out of time (a busy machine, a long GC pause) takes a replica out after
+    // LATE_CHECKS_BEFORE_DOWN in a row; an answer of NOT_SERVING or a refused connection, at once.
+    replica.lateChecks = health === 'late' ? replica.lateChecks + 1 : 0;
+    if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN) replica.state = health === 'serving' ? 'serving' : 'not_serving';
     // A worker reports its engine's slots and queue bound.
     if (info) {
       replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
