@@ -1,43 +1,27 @@
 import { QUEUE_OF_DOMAIN, batchCancelChannel } from '@slm/contracts';
 import { createRedisConnection } from '@slm/platform';
-import { BATCH, InstantQueueWorkers, LocalRedisGroup, expectCompleteAndSolvedOnce, redisCli, startRedisCluster, statusOf, submitBatch, until, type LocalRedisCluster } from './redis-topologies';
-import { startHarness, untilReady, type Harness } from './router-harness';
+import { BATCH, batchStackOn, expectCompleteAndSolvedOnce, redisCli, startRedisCluster, statusOf, submitBatch, until } from './redis-topologies';
+import { startHarness, untilReady } from './router-harness';
 
 describe('batches on a Redis Cluster (three masters, three replicas)', () => {
-  const group = new LocalRedisGroup();
-  let cluster: LocalRedisCluster;
-  let h: Harness | undefined;
-  let workers: InstantQueueWorkers | undefined;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(group);
-    h = await startHarness({ REDIS_URL: cluster.url, ROUTER_MAX_BATCH_SIZE: String(BATCH) });
-    await untilReady(h);
-    workers = await new InstantQueueWorkers().start(cluster.url, h.prefix);
-  }, 60_000);
-
-  afterAll(async () => {
-    await workers?.close();
-    await h?.close();
-    await group.stopAll();
-  }, 30_000);
+  const stack = batchStackOn(startRedisCluster);
 
   it('completes a 2,000-problem batch across the three domains, each problem solved once', async () => {
-    const batchId = await submitBatch(h as Harness, 'plain');
-    await expectCompleteAndSolvedOnce(h as Harness, workers as InstantQueueWorkers, batchId, 'plain');
+    const batchId = await submitBatch(stack.h, 'plain');
+    await expectCompleteAndSolvedOnce(stack.h, stack.workers, batchId, 'plain');
     // Each queue's keys under its own hash tag, the batch's records under the deployment's: each on the master of its slot.
     for (const queue of Object.values(QUEUE_OF_DOMAIN)) {
-      const tag = `{${h?.prefix}:${queue}}`;
-      expect((await redisCli((await cluster.masterOf(tag)).port, 'exists', `${tag}:${queue}:events`)).trim()).toBe('1');
+      const tag = `{${stack.h.prefix}:${queue}}`;
+      expect((await redisCli((await stack.topology.masterOf(tag)).port, 'exists', `${tag}:${queue}:events`)).trim()).toBe('1');
     }
-    const stateTag = `{${h?.prefix}:slm}`;
-    expect((await redisCli((await cluster.masterOf(stateTag)).port, 'hget', `${stateTag}:batch:${batchId}`, 'state')).trim()).toBe('completed');
+    const stateTag = `{${stack.h.prefix}:slm}`;
+    expect((await redisCli((await stack.topology.masterOf(stateTag)).port, 'hget', `${stateTag}:batch:${batchId}`, 'state')).trim()).toBe('completed');
   }, 90_000);
 
   it('cancels a batch: the cancel reaches subscribers on any node, every problem is counted cancelled', async () => {
     // A router of its own without queue workers, so the batch is still waiting when it is cancelled.
-    const idle = await startHarness({ REDIS_URL: cluster.url, ROUTER_MAX_BATCH_SIZE: String(BATCH) });
-    const listener = createRedisConnection(cluster.url, { maxRetriesPerRequest: null });
+    const idle = await startHarness({ REDIS_URL: stack.topology.url, ROUTER_MAX_BATCH_SIZE: String(BATCH) });
+    const listener = createRedisConnection(stack.topology.url, { maxRetriesPerRequest: null });
     try {
       await untilReady(idle);
       const heard: string[] = [];
@@ -51,7 +35,7 @@ describe('batches on a Redis Cluster (three masters, three replicas)', () => {
       // Its waiting jobs left the queues (the bulk removal script ran in each queue's slot).
       for (const queue of Object.values(QUEUE_OF_DOMAIN)) {
         const tag = `{${idle.prefix}:${queue}}`;
-        expect((await redisCli((await cluster.masterOf(tag)).port, 'zcard', `${tag}:${queue}:prioritized`)).trim()).toBe('0');
+        expect((await redisCli((await stack.topology.masterOf(tag)).port, 'zcard', `${tag}:${queue}:prioritized`)).trim()).toBe('0');
       }
     } finally {
       listener.disconnect();
@@ -60,15 +44,15 @@ describe('batches on a Redis Cluster (three masters, three replicas)', () => {
   }, 60_000);
 
   it('completes a 2,000-problem batch while the master of its records is killed and its replica takes over', async () => {
-    const stateKey = `{${h?.prefix}:slm}`;
-    const victim = await cluster.masterOf(stateKey);
-    const batchId = await submitBatch(h as Harness, 'failover');
+    const stateKey = `{${stack.h.prefix}:slm}`;
+    const victim = await stack.topology.masterOf(stateKey);
+    const batchId = await submitBatch(stack.h, 'failover');
     // Mid-batch: some problems done, most still to come.
     let completedBefore = 0;
-    await until('the batch to be under way', async () => (completedBefore = (await statusOf(h as Harness, batchId))?.counts.completed ?? 0) >= 100, 30_000);
+    await until('the batch to be under way', async () => (completedBefore = (await statusOf(stack.h, batchId))?.counts.completed ?? 0) >= 100, 30_000);
     await victim.kill();
     expect(completedBefore).toBeLessThan(BATCH);
-    await until('a replica to take over the killed master\'s slots', async () => (await cluster.masterOf(stateKey)).port !== victim.port, 30_000);
-    await expectCompleteAndSolvedOnce(h as Harness, workers as InstantQueueWorkers, batchId, 'failover');
+    await until('a replica to take over the killed master\'s slots', async () => (await stack.topology.masterOf(stateKey)).port !== victim.port, 30_000);
+    await expectCompleteAndSolvedOnce(stack.h, stack.workers, batchId, 'failover');
   }, 110_000);
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkerDomain } from '@slm/contracts';
 import { createLogger, freePort, startRedisCluster as startPlatformCluster, type RedisClusterProcess } from '@slm/platform';
-import { getJson, postJson, type Harness } from './router-harness';
+import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 import { InstantEngine, missing, startWorker, type DomainPolicy, type GenerationRequest, type RunningWorker } from '@slm/worker-runtime';
 
 const run = promisify(execFile);
@@ -231,4 +231,33 @@ export async function expectCompleteAndSolvedOnce(h: Harness, workers: InstantQu
   expect(items.every((item, i) => item.result?.requestId === `${tag}-${i}`)).toBe(true);
   const runs = Array.from({ length: BATCH }, (_, i) => workers.solved.get(`${DOMAIN_TEXT[i % 3]} ${tag} #${i}`) ?? 0);
   expect(runs.filter((n) => n !== 1)).toEqual([]);
+}
+
+/** A router and the instant queue workers on a Redis topology a test starts; filled in by the hooks of {@link batchStackOn}. */
+export interface BatchStack<T> {
+  group: LocalRedisGroup;
+  topology: T;
+  h: Harness;
+  workers: InstantQueueWorkers;
+}
+
+/**
+ * Registers the `beforeAll`/`afterAll` of a describe block: `start` the topology (its REDIS_URL),
+ * a router taking {@link BATCH}-problem batches and the instant queue workers on it; everything is
+ * stopped afterwards, the Redis processes even after a failure.
+ */
+export function batchStackOn<T extends { url: string }>(start: (group: LocalRedisGroup) => Promise<T>): BatchStack<T> {
+  const stack = { group: new LocalRedisGroup() } as BatchStack<T>;
+  beforeAll(async () => {
+    stack.topology = await start(stack.group);
+    stack.h = await startHarness({ REDIS_URL: stack.topology.url, ROUTER_MAX_BATCH_SIZE: String(BATCH) });
+    await untilReady(stack.h);
+    stack.workers = await new InstantQueueWorkers().start(stack.topology.url, stack.h.prefix);
+  }, 60_000);
+  afterAll(async () => {
+    await stack.workers?.close();
+    await stack.h?.close();
+    await stack.group.stopAll();
+  }, 30_000);
+  return stack;
 }
