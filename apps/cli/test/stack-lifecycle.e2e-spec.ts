@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '@slm/platform';
 import { grpcHealthIsServing } from '../src/stack-launcher';
-import { childPidWith, descendantPids, isRunning, killAll, startStackProcess, waitUntil, type StackProcess } from './stack-processes';
+import { childPidWith, descendantPids, instantStackVariables, isRunning, killAll, startStackProcess, waitUntil, type StackProcess } from './stack-processes';
 
 // The stack's life as its supervisor sees it, on the real processes started as a user starts them
 // (`slm up`, `npm start`; built code, the stack's own Redis, the instant engine so that starts are
@@ -22,20 +21,9 @@ describe('slm up: supervision, signals and no orphans', () => {
   type StackEnv = NodeJS.ProcessEnv & { ROUTER_HTTP_PORT: string; CODE_WORKER_GRPC_PORT: string };
 
   async function stackEnv(extra: Record<string, string> = {}): Promise<StackEnv> {
-    const [http, grpcPort, math, code, science] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const env: StackEnv = {
       ...process.env,
-      SLM_DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')),
-      MODELS_DIR: path.join(work, 'models'),
-      ROUTER_HTTP_PORT: String(http),
-      ROUTER_GRPC_PORT: String(grpcPort),
-      MATH_WORKER_GRPC_PORT: String(math),
-      CODE_WORKER_GRPC_PORT: String(code),
-      SCIENCE_WORKER_GRPC_PORT: String(science),
-      MATH_WORKER_ENGINE: 'instant',
-      CODE_WORKER_ENGINE: 'instant',
-      SCIENCE_WORKER_ENGINE: 'instant',
-      LOG_LEVEL: 'warn',
+      ...(await instantStackVariables(fs.mkdtempSync(path.join(work, 'data-')), path.join(work, 'models'))),
       npm_config_update_notifier: 'false',
       // Short grace periods: a service that waits on something open (the test's keep-alive
       // connection to the router, say) is still gone well inside the waits below (grace + the

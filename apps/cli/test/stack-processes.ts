@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@slm/platform';
 
 // Helpers of the end-to-end suites that start the whole stack as a user does (`slm up`, `npm start`)
 // and check which processes it leaves behind.
@@ -111,4 +112,25 @@ export function killAll(pids: Iterable<number>): void {
       // already gone
     }
   }
+}
+
+/**
+ * The variables of an `slm up` whose services run the instant engine on free loopback ports, with
+ * its data under `dataDir` and models under `modelsDir`.
+ */
+export async function instantStackVariables(dataDir: string, modelsDir: string): Promise<Record<string, string> & { ROUTER_HTTP_PORT: string; CODE_WORKER_GRPC_PORT: string }> {
+  const [http, grpcPort, math, code, science] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  return {
+    SLM_DATA_DIR: dataDir,
+    MODELS_DIR: modelsDir,
+    ROUTER_HTTP_PORT: String(http),
+    ROUTER_GRPC_PORT: String(grpcPort),
+    MATH_WORKER_GRPC_PORT: String(math),
+    CODE_WORKER_GRPC_PORT: String(code),
+    SCIENCE_WORKER_GRPC_PORT: String(science),
+    MATH_WORKER_ENGINE: 'instant',
+    CODE_WORKER_ENGINE: 'instant',
+    SCIENCE_WORKER_ENGINE: 'instant',
+    LOG_LEVEL: 'warn',
+  };
 }

@@ -4,11 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { grpcChannelCredentials, loadProto } from '@slm/contracts';
-import { freePort } from '@slm/platform';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { grpcHealthIsServing } from '../src/stack-launcher';
-import { descendantPids, isRunning, killAll, startStackProcess, type StackProcess } from './stack-processes';
+import { descendantPids, instantStackVariables, isRunning, killAll, startStackProcess, type StackProcess } from './stack-processes';
 
 // Issue 15, item 4 on the real processes, started as a user starts them: `slm certs dev`, then
 // `slm up` with the variables it printed (HTTPS and gRPC TLS at the router, mutual TLS to the
@@ -44,19 +43,8 @@ describe('slm up with the certificates of slm certs dev', () => {
       'WORKER_TLS_CERT_FILE',
       'WORKER_TLS_KEY_FILE',
     ]);
-    const [http, grpcPort, math, code, science] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     env = {
-      SLM_DATA_DIR: path.join(work, 'data'),
-      MODELS_DIR: path.join(work, 'models'),
-      ROUTER_HTTP_PORT: String(http),
-      ROUTER_GRPC_PORT: String(grpcPort),
-      MATH_WORKER_GRPC_PORT: String(math),
-      CODE_WORKER_GRPC_PORT: String(code),
-      SCIENCE_WORKER_GRPC_PORT: String(science),
-      MATH_WORKER_ENGINE: 'instant',
-      CODE_WORKER_ENGINE: 'instant',
-      SCIENCE_WORKER_ENGINE: 'instant',
-      LOG_LEVEL: 'warn',
+      ...(await instantStackVariables(path.join(work, 'data'), path.join(work, 'models'))),
       ...tlsVariables,
     };
     const processEnv: NodeJS.ProcessEnv = { ...process.env, ...env };

@@ -1,7 +1,7 @@
 import { RedisAuthError, startRedisServer, type RedisServerProcess } from '@slm/platform';
 import type { RunningWorker } from '@slm/worker-runtime';
 import { startInstantWorker } from './real-worker';
-import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
+import { batchStatusWhenDone, getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 
 // Issue 15, item 6: a Redis that requires a password, as `slm up`'s own does, end to end.
 
@@ -48,11 +48,7 @@ describe('Redis with requirepass', () => {
     it('submit a batch that the worker completes through the queue', async () => {
       const submitted = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x' }, { text: 'integral of x^2' }, { text: 'integral of sin x' }] });
       expect(submitted.status).toBe(202);
-      let status: Record<string, unknown> = {};
-      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
-        status = (await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`)).json.status;
-        if (status['state'] === 'BATCH_STATE_COMPLETED') break;
-      }
+      const status = await batchStatusWhenDone(h, submitted.json.batchId);
       expect(status).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 3, failed: 0 } });
       expect((await getJson(`${h.base}/readyz`)).json.redis).toBe('up');
     });

@@ -5,7 +5,7 @@ import { ConfigError, RedisAuthError, createRedisConnection, startRedisServer, w
 import type { RunningWorker } from '@slm/worker-runtime';
 import { loadRouterConfig } from '../src/config/router.config';
 import { startInstantWorker } from './real-worker';
-import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
+import { batchStatusWhenDone, getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 
 // Issue 15, item 6: Redis over TLS (`--tls-port` with the development CA), the CA given to every
 // client in REDIS_URL's tlsCaFile parameter; with a password too, as a production Redis has.
@@ -47,11 +47,7 @@ describe('Redis over TLS', () => {
     it('submit a batch that the worker completes through the queue', async () => {
       const submitted = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x' }, { text: 'integral of x^2' }] });
       expect(submitted.status).toBe(202);
-      let status: Record<string, unknown> = {};
-      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
-        status = (await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`)).json.status;
-        if (status['state'] === 'BATCH_STATE_COMPLETED') break;
-      }
+      const status = await batchStatusWhenDone(h, submitted.json.batchId);
       expect(status).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 2, failed: 0 } });
       expect((await getJson(`${h.base}/readyz`)).json.redis).toBe('up');
     });

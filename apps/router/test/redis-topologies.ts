@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import type { WorkerDomain } from '@slm/contracts';
 import { createLogger, freePort, startRedisCluster as startPlatformCluster, type RedisClusterProcess } from '@slm/platform';
 import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
-import { InstantEngine, missing, startWorker, type DomainPolicy, type GenerationRequest, type RunningWorker } from '@slm/worker-runtime';
+import { InstantEngine, startWorker, type GenerationRequest, type RunningWorker } from '@slm/worker-runtime';
+import { testPolicy } from './real-worker';
 
 const run = promisify(execFile);
 /** util-linux's setpriv, where there is one (Linux). */
@@ -165,16 +166,7 @@ export class InstantQueueWorkers {
   async start(redisUrl: string, prefix: string): Promise<this> {
     for (const domain of ['math', 'code', 'science'] as WorkerDomain[]) {
       const upper = domain.toUpperCase();
-      const policy: DomainPolicy = {
-        domain,
-        defaultModelId: 'none/none',
-        systemPrompt: 'Answer briefly.',
-        temperature: 0,
-        topP: 1,
-        maxNewTokens: 32,
-        systemPromptFor: (configured) => configured,
-        extract: () => missing('not extracted in router tests'),
-      };
+      const policy = testPolicy(domain);
       const solved = this.solved;
       const engine = new (class extends InstantEngine {
         override generate(request: GenerationRequest) {

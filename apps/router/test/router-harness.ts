@@ -105,3 +105,13 @@ export async function untilReady(h: Harness): Promise<void> {
   }
   throw new Error(`router at ${h.base} not ready within 10 s`);
 }
+
+/** The status of a batch once it is no longer running, or its last status when `ms` ran out. */
+export async function batchStatusWhenDone(h: Harness, batchId: string, ms = 20_000): Promise<Record<string, unknown>> {
+  let status: Record<string, unknown> = {};
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    status = (await getJson(`${h.base}/v1/batches/${batchId}`)).json.status;
+    if (status['state'] !== 'BATCH_STATE_RUNNING') break;
+  }
+  return status;
+}

@@ -29,14 +29,17 @@ export class RoutingService {
     });
     const outcome = inSpanSync('route policy', {}, (span) => {
       const decided = decideRoute(classification, this.config.policy, override);
-      const { decision } = decided;
-      span.setAttributes({
-        'slm.route.domain': String(decision.domain),
-        'slm.route.rejected': decided.rejected,
-        'slm.route.fallback': decision.fallback,
-        'slm.route.low_confidence': decision.lowConfidence,
-        ...(override ? { 'slm.route.override': override } : {}),
-      });
+      // Built only for a sampled trace: this runs for every problem of every batch.
+      if (span.isRecording()) {
+        const { decision } = decided;
+        span.setAttributes({
+          'slm.route.domain': String(decision.domain),
+          'slm.route.rejected': decided.rejected,
+          'slm.route.fallback': decision.fallback,
+          'slm.route.low_confidence': decision.lowConfidence,
+          ...(override ? { 'slm.route.override': override } : {}),
+        });
+      }
       return decided;
     });
     this.metrics.recordClassification(classification.domain, classification.confidence, outcomeOf(outcome.rejected, outcome.decision));
