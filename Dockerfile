@@ -12,6 +12,9 @@ COPY tsconfig.base.json tsconfig.json tsconfig.build.json nx.json ./
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# The code worker's execution checks (CODE_WORKER_EXECUTE, off by default) run solutions with
+# python3 inside bubblewrap.
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production MODELS_DIR=/models
 COPY --from=build /app /app

@@ -51,6 +51,25 @@ describe('slm models synth / slm generate', () => {
     expect(report.completionTokens).toBeGreaterThan(0);
   });
 
+  it('benchmarks k self-consistency samples with --samples: k samples of --new-tokens each, together and one by one', async () => {
+    const args = ['bench', 'inference', '--model', dir, '--samples', '2,4', '--prompt-tokens', '24', '--new-tokens', '5', '--threads', '1', '--json'];
+    expect(await runCli(args)).toBe(0);
+    const report = JSON.parse(out.join('').trim());
+    expect(report).toMatchObject({ promptTokens: 24, newTokens: 5, target: { k8LatencyVsK1Max: 3, met: null } });
+    expect(report.samples.map((figures: { k: number }) => figures.k)).toEqual([1, 2, 4]);
+    for (const figures of report.samples) {
+      expect(figures.completionTokens).toEqual(Array(figures.k).fill(5));
+      expect(figures.sequentialCompletionTokens).toEqual(Array(figures.k).fill(5));
+      for (const key of ['latencyMs', 'aggregateTokensPerSecond', 'firstTokenMs', 'cachedPromptTokens', 'sequentialLatencyMs', 'speedupVsSequential', 'latencyVsK1']) {
+        expect(typeof figures[key]).toBe('number');
+      }
+    }
+    expect(typeof report.machine.cpu).toBe('string');
+    err.length = 0;
+    expect(await runCli(['bench', 'inference', '--model', dir, '--samples', '1,17'])).toBe(2);
+    expect(err.join('')).toMatch(/--samples/);
+  });
+
   it('rejects a missing model folder and a bad option with a clear message', async () => {
     expect(await runCli(['generate', '--model', path.join(dir, 'nope'), '--prompt', 'x'])).not.toBe(0);
     expect(err.join('')).toContain(path.join(dir, 'nope'));

@@ -9,6 +9,7 @@ import {
   runInferenceBench,
   runLlamaCppComparison,
   runPrefixCacheBench,
+  runSamplesBench,
   synthesizeGguf,
   synthesizeModel,
   type SynthDtype,
@@ -149,8 +150,29 @@ export function registerInferenceCommands(program: Command): void {
     )
     .option('--problems <n>', 'with --prefix-cache: problems in the batch', integer(1), 64)
     .option('--header-tokens <n>', 'with --prefix-cache: tokens of the shared header', integer(1), 200)
+    .option(
+      '--samples <k,...>',
+      'what k self-consistency samples of one problem cost, per k (1 always included): k samples (temperature 0.6, seeds 1..k, ' +
+        'exactly --new-tokens each) submitted together to one engine vs the same k one after another; latencyMs, latencyVsK1, speedupVsSequential ' +
+        '(--prompt-tokens, --new-tokens, --threads, --prefill-threads and --seed apply)',
+      sampleCounts,
+    )
     .option('--json', 'print JSON (the only format)')
     .action(async (options: BenchOptions) => {
+      if (options.samples) {
+        const report = await runSamplesBench({
+          modelDir: options.model,
+          dtype: options.dtype,
+          samples: options.samples,
+          promptTokens: options.promptTokens,
+          newTokens: options.newTokens,
+          threads: options.threads,
+          prefillThreads: options.prefillThreads,
+          seed: options.seed,
+        });
+        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+        return;
+      }
       if (options.prefixCache) {
         const report = await runPrefixCacheBench({
           modelDir: options.model,
@@ -255,7 +277,13 @@ interface BenchOptions {
   prefixCache?: boolean;
   problems: number;
   headerTokens: number;
+  samples?: number[];
   json?: boolean;
+}
+
+/** `1,4,8`: self-consistency sample counts, each in 1..16 as `Problem.options.samples`. */
+function sampleCounts(value: string): number[] {
+  return value.split(',').map((k) => integer(1, 16)(k));
 }
 
 function range(value: string): [number, number] {

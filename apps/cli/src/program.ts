@@ -10,6 +10,7 @@ import { registerRouterCommands } from './router.commands';
 import { registerInferenceCommands } from './inference.commands';
 import { registerCertsCommands } from './certs.commands';
 import { registerKeysCommands } from './keys.commands';
+import { registerEvalCommands } from './eval.commands';
 
 /**
  * Builds the `slm` program. Each area adds its subcommands here; the program never calls
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerInferenceCommands(program);
   registerCertsCommands(program);
   registerKeysCommands(program);
+  registerEvalCommands(program);
   documentExitCodes(program);
   return program;
 }

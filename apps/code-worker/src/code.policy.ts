@@ -1,5 +1,6 @@
 import type { DomainPolicy } from '@slm/worker-runtime';
 import { extractCodeAnswer, requestedLanguage } from './code-answer';
+import { CodeExampleChecker } from './verification/code-example.checker';
 
 /**
  * The code worker: MobileLLM-R1-950M (19.9 on LiveCodeBench-v6, ahead of Qwen3-0.6B's 14.9; the
@@ -18,4 +19,9 @@ export const codePolicy: DomainPolicy = {
   maxNewTokens: 2048,
   systemPromptFor: (configured, context) => configured.replaceAll('{language}', requestedLanguage(context)),
   extract: extractCodeAnswer,
+  // Candidates tried against the examples when a problem asks to verify and sets no samples.
+  verifySamples: 4,
+  // Votes (without examples) count identical programs, whatever their trailing whitespace.
+  answerKey: (answer) => answer.value.replace(/[ \t]+$/gm, '').trim(),
+  createChecker: (limits) => new CodeExampleChecker(limits),
 };

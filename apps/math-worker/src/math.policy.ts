@@ -1,3 +1,4 @@
+import { mathAnswerKey } from '@slm/verification';
 import type { DomainPolicy } from '@slm/worker-runtime';
 import { extractMathAnswer } from './math-answer';
 
@@ -14,4 +15,8 @@ export const mathPolicy: DomainPolicy = {
   maxNewTokens: 2048,
   systemPromptFor: (configured) => configured,
   extract: extractMathAnswer,
+  // Self-consistency on MATH-style problems gains most of its accuracy within the first 5 samples.
+  verifySamples: 5,
+  // Votes compare values, not spellings: 1/2, 0.5 and \\frac{1}{2} are one answer.
+  answerKey: (answer) => mathAnswerKey(answer.value),
 };

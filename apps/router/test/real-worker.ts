@@ -11,6 +11,7 @@ export function testPolicy(domain: WorkerDomain): DomainPolicy {
     temperature: 0,
     topP: 1,
     maxNewTokens: 32,
+    verifySamples: 5,
     systemPromptFor: (configured) => configured,
     extract: () => missing('not extracted in router tests'),
   };

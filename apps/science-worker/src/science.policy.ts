@@ -1,3 +1,4 @@
+import { choiceAnswerKey } from '@slm/verification';
 import type { DomainPolicy } from '@slm/worker-runtime';
 import { extractScienceAnswer } from './science-answer';
 
@@ -18,4 +19,7 @@ export const sciencePolicy: DomainPolicy = {
   maxNewTokens: 2048,
   systemPromptFor: (configured) => configured,
   extract: extractScienceAnswer,
+  verifySamples: 5,
+  // Votes compare options, not spellings: (B), B. and b) are one answer.
+  answerKey: (answer) => choiceAnswerKey(answer.value),
 };

@@ -17,6 +17,8 @@ export const GENERATION_LIMITS = Object.freeze({
   stopSequences: 16,
   /** Longer stop strings never end a small model's answer: they are a mistake or an attack on the matcher. */
   stopSequenceChars: 256,
+  /** Self-consistency samples of one problem: past 16 the vote rarely changes and one problem would hold 16 engine slots. */
+  samples: 16,
 });
 
 /**
@@ -49,6 +51,8 @@ export const generationOptionFields = {
     .number('must be a finite number')
     .gt(0, 'must be > 0 (1 disables it)')
     .max(GENERATION_LIMITS.repetitionPenalty, `must be at most ${GENERATION_LIMITS.repetitionPenalty}`),
+  samples: z.number().int('must be an integer').min(1, 'must be at least 1').max(GENERATION_LIMITS.samples, `must be at most ${GENERATION_LIMITS.samples}`),
+  verify: z.boolean('must be true or false'),
 };
 
 /** Sampling and stopping controls: every field optional, unknown fields refused. */

@@ -1,4 +1,4 @@
-import type { ExtractedAnswer, WorkerDomain } from '@slm/contracts';
+import type { ExampleCheck, ExtractedAnswer, WorkerDomain } from '@slm/contracts';
 import type { ExtractionInput } from './answer-text';
 
 /** What the problem asks, as a policy sees it when it builds the system prompt. */
@@ -31,4 +31,30 @@ export interface DomainPolicy {
   systemPromptFor(configured: string, context: PromptContext): string;
   /** Pulls the final answer out of the model's output; never throws. */
   extract(input: ExtractionInput): Required<ExtractedAnswer>;
+  /** Samples of a problem asked to verify that sets no `samples` (`<DOMAIN>_WORKER_VERIFY_SAMPLES` replaces it). */
+  readonly verifySamples: number;
+  /**
+   * The key under which a vote counts an answer, so that equivalent spellings are one answer
+   * (math: `1/2`, `0.5`, `\frac{1}{2}`); never throws. Default: the extracted value itself.
+   */
+  answerKey?(answer: Required<ExtractedAnswer>): string;
+  /**
+   * Execution checks (code): built once at startup when the worker's config enables them
+   * (`<DOMAIN>_WORKER_EXECUTE=true`); a policy without this has no such variables.
+   */
+  createChecker?(limits: { timeoutMs: number; memoryMb: number }): AnswerChecker;
+}
+
+/** What an execution check of one answer found. */
+export interface AnswerCheck {
+  examplesPassed: number;
+  examplesTotal: number;
+  examples: ExampleCheck[];
+  /** Why nothing ran: no examples, a language that is not executed. */
+  skippedReason?: string;
+}
+
+/** Runs an extracted answer against what the problem itself gives (a code problem's examples). */
+export interface AnswerChecker {
+  check(problemText: string, answer: Required<ExtractedAnswer>, signal?: AbortSignal): Promise<AnswerCheck>;
 }

@@ -1,6 +1,6 @@
 export { findBoxed, findFencedBlocks, found, matchingBrace, missing } from './answer-text';
 export type { BoxedSpan, ExtractionInput, FencedBlock } from './answer-text';
-export type { DomainPolicy, PromptContext } from './domain-policy';
+export type { AnswerCheck, AnswerChecker, DomainPolicy, PromptContext } from './domain-policy';
 export type * from './engine.types';
 export { createEngine, type EngineFactory } from './engine.factory';
 export { INSTANT_ENGINE_TEXT, InstantEngine } from './instant.engine';

@@ -18,6 +18,7 @@ const policy: DomainPolicy = {
   temperature: 0.6,
   topP: 0.95,
   maxNewTokens: 64,
+  verifySamples: 5,
   systemPromptFor: (configured) => configured,
   extract: ({ answer }) => (answer ? found(answer.trim(), 'short_answer') : missing('empty')),
 };

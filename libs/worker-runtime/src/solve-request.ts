@@ -82,6 +82,33 @@ export function buildEngineOptions(problem: ValidProblem, config: WorkerConfig):
   return options;
 }
 
+/** How one problem is verified: how many samples vote, and whether its answer is run against the problem's examples. */
+export interface VerificationPlan {
+  samples: number;
+  check: boolean;
+}
+
+/**
+ * The problem's own `samples` and `verify`, the worker's defaults for what it leaves unset: a
+ * problem asked to verify gets the verify default of samples, and the execution check where the
+ * policy has one (a worker whose config disables execution reports that instead of running).
+ */
+export function verificationPlan(problem: ValidProblem, config: WorkerConfig, checker: unknown): VerificationPlan {
+  const verify = problem.options?.verify ?? config.verification.verify;
+  const samples = problem.options?.samples ?? (verify ? config.verification.verifySamples : config.verification.samples);
+  const temperature = problem.options?.temperature ?? config.generation.temperature;
+  if (samples > 1 && temperature === 0) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `problem.options: ${samples} samples need a temperature above 0 (greedy decoding gives the same answer every time); set options.samples to 1 or a temperature`);
+  }
+  return { samples, check: verify && checker !== undefined };
+}
+
+/** Sample `index`'s options: a caller's seed moves by the index, so k samples differ and still reproduce. */
+export function sampleOptions(options: EngineGenerationOptions, index: number): EngineGenerationOptions {
+  if (index === 0 || options.seed === undefined) return options;
+  return { ...options, seed: (options.seed + index) >>> 0 };
+}
+
 const PROTO_FINISH_REASON: Record<FinishReason, ProtoFinishReason> = {
   stop: 'FINISH_REASON_STOP',
   stop_sequence: 'FINISH_REASON_STOP_SEQUENCE',

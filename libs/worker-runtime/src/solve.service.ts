@@ -4,10 +4,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Result, RouteDecision } from '@slm/contracts';
 import { errorCodeOf, type Logger } from '@slm/platform';
 import { epochMs, inSpan, inSpanSync, recordSpan, type Span } from '@slm/telemetry';
-import type { DomainPolicy } from './domain-policy';
+import type { AnswerChecker, DomainPolicy } from './domain-policy';
 import type { TokenChunk } from './engine.types';
 import { ModelService } from './model.service';
-import { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, validateProblem } from './solve-request';
+import { runSelfConsistency } from './self-consistency';
+import { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, sampleOptions, validateProblem, verificationPlan } from './solve-request';
 import type { WorkerConfig } from './worker.config';
 import { DOMAIN_POLICY, ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
 
@@ -44,6 +45,8 @@ export interface SolveHooks {
 @Injectable()
 export class SolveService {
   private readonly log: Logger;
+  /** Execution checks, when the policy has them and the config allows them. */
+  private readonly checker: AnswerChecker | undefined;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -52,6 +55,8 @@ export class SolveService {
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: SolveService.name, domain: policy.domain });
+    const execute = config.verification.execute;
+    if (policy.createChecker) this.checker = execute ? policy.createChecker(execute) : executionDisabled(config.envPrefix);
   }
 
   /**
@@ -71,24 +76,50 @@ export class SolveService {
     span.setAttributes({ 'gen_ai.request.model': engine.info.modelId, 'slm.request_id': requestId });
     const correlation = input.correlationId && input.correlationId !== requestId ? { requestId: input.correlationId, problemRequestId: requestId } : { requestId };
     const log = this.log.child({ ...correlation, model: engine.info.modelId });
-    // generate() throws QUEUE_FULL / INVALID_ARGUMENT / INPUT_TOO_LONG synchronously: admission
-    // control answers at once, before any await.
-    let handle;
+    const plan = verificationPlan(problem, this.config, this.checker);
+    const messages = buildMessages(problem, this.policy, this.config);
+    const options = buildEngineOptions(problem, this.config);
+    const metadata = { ...(problem.metadata ?? {}) };
+    const problemText = problemTextOf(problem);
+    let firstTokenAt: number | undefined;
     const generateAt = performance.now();
+    let outcome;
     try {
-      handle = engine.generate({ messages: buildMessages(problem, this.policy, this.config), options: buildEngineOptions(problem, this.config), signal: hooks.signal });
+      outcome = await runSelfConsistency({
+        samples: plan.samples,
+        signal: hooks.signal,
+        onAdmitted: hooks.onAdmitted,
+        // generate() throws QUEUE_FULL / INVALID_ARGUMENT / INPUT_TOO_LONG synchronously: admission
+        // control answers at once, before any await, for every sample.
+        start: (index, signal) => engine.generate({ messages, options: sampleOptions(options, index), signal }),
+        // The caller sees the first sample's tokens as they come (the others run unseen beside it).
+        finish: async (index, handle) => {
+          if (index === 0) {
+            for await (const chunk of handle) {
+              firstTokenAt ??= performance.now();
+              if (hooks.onChunk) await hooks.onChunk(chunk);
+              if (this.config.testChunkDelayMs > 0 && !hooks.signal?.aborted) await setTimeout(this.config.testChunkDelayMs);
+            }
+          }
+          return handle.result;
+        },
+        extract: (generated) =>
+          inSpanSync('answer extraction', {}, (extraction) => {
+            const found = this.policy.extract({ answer: generated.answer, reasoning: generated.reasoning, finishReason: generated.finishReason, problemText, metadata });
+            extraction.setAttribute('slm.answer.extracted', found.value !== '');
+            return found;
+          }),
+        // One sample needs no vote key (a math key parses the answer).
+        key: plan.samples > 1 && this.policy.answerKey ? (answer) => this.policy.answerKey!(answer) : (answer) => answer.value,
+        check: plan.check && this.checker ? (answer, signal) => this.checker!.check(problemText, answer, signal) : undefined,
+      });
     } catch (error) {
       log.info({ code: errorCodeOf(error) }, 'request refused');
       throw error;
     }
-    hooks.onAdmitted?.();
-    let firstTokenAt: number | undefined;
-    for await (const chunk of handle) {
-      firstTokenAt ??= performance.now();
-      if (hooks.onChunk) await hooks.onChunk(chunk);
-      if (this.config.testChunkDelayMs > 0 && !hooks.signal?.aborted) await setTimeout(this.config.testChunkDelayMs);
-    }
-    const generated = await handle.result;
+    const { chosen, verification } = outcome;
+    const generated = chosen.generated;
+    const extracted = chosen.extracted;
     const finishedAt = performance.now();
     const prefillAt = generateAt + generated.queuedMs;
     const firstAt = generateAt + generated.timeToFirstTokenMs;
@@ -102,20 +133,10 @@ export class SolveService {
       'gen_ai.response.model': engine.info.modelId,
       'gen_ai.response.finish_reasons': [generated.finishReason],
       'gen_ai.usage.input_tokens': generated.promptTokens,
-      'gen_ai.usage.output_tokens': generated.completionTokens,
+      'gen_ai.usage.output_tokens': outcome.completionTokens,
     });
-    const metadata = { ...(problem.metadata ?? {}) };
-    const extracted = inSpanSync('answer extraction', {}, (extraction) => {
-      const found = this.policy.extract({
-        answer: generated.answer,
-        reasoning: generated.reasoning,
-        finishReason: generated.finishReason,
-        problemText: problemTextOf(problem),
-        metadata,
-      });
-      extraction.setAttribute('slm.answer.extracted', found.value !== '');
-      return found;
-    });
+    const verified = plan.samples > 1 || plan.check;
+    if (verified) span.setAttributes({ 'slm.verification.method': verification.method, 'slm.verification.samples': verification.samples, 'slm.verification.vote_share': verification.voteShare });
     const result: Result = {
       requestId,
       text: generated.text,
@@ -124,7 +145,8 @@ export class SolveService {
       extracted,
       route: input.route ?? null,
       model: engine.info.modelId,
-      usage: { promptTokens: generated.promptTokens, completionTokens: generated.completionTokens },
+      // As OpenAI counts n choices: the prompt once, every sample's completion.
+      usage: { promptTokens: generated.promptTokens, completionTokens: outcome.completionTokens },
       timing: {
         timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - arrivedAt,
         totalMs: finishedAt - arrivedAt,
@@ -133,11 +155,13 @@ export class SolveService {
       finishReason: protoFinishReason(generated.finishReason),
       syntheticWeights: engine.info.syntheticWeights,
       metadata,
+      verification: verified ? verification : null,
     };
     log.info(
       {
         promptTokens: generated.promptTokens,
-        completionTokens: generated.completionTokens,
+        completionTokens: outcome.completionTokens,
+        ...(verified ? { samples: verification.samples, voteShare: verification.voteShare, examplesPassed: verification.examplesPassed, examplesTotal: verification.examplesTotal } : {}),
         ms: Math.round(finishedAt - arrivedAt),
         finishReason: generated.finishReason,
         extracted: extracted.value !== '',
@@ -147,4 +171,10 @@ export class SolveService {
     );
     return result;
   }
+}
+
+/** The checker of a worker that may not run code: every check says so instead of passing silently. */
+function executionDisabled(envPrefix: string): AnswerChecker {
+  const skippedReason = `execution checks are disabled on this worker (${envPrefix}EXECUTE=false)`;
+  return { check: async () => ({ examplesPassed: 0, examplesTotal: 0, examples: [], skippedReason }) };
 }

@@ -17,6 +17,7 @@ const policy: DomainPolicy = {
   temperature: 0.6,
   topP: 0.95,
   maxNewTokens: 64,
+  verifySamples: 5,
   systemPromptFor: (configured) => configured,
   extract: ({ answer }) => {
     const box = /\\boxed\{([^}]*)\}/.exec(answer);

@@ -59,6 +59,19 @@ export interface WorkerConfig {
     topP: number;
     maxNewTokens: number;
   };
+  verification: {
+    /** Samples per problem when the caller sets neither `samples` nor `verify`; default 1. */
+    samples: number;
+    /** Whether a problem that leaves `verify` unset is verified; default false. */
+    verify: boolean;
+    /** Samples per problem asked to verify without a `samples` of its own; default the policy's. */
+    verifySamples: number;
+    /**
+     * Execution checks of a policy that has them (code: run solutions against the problem's
+     * examples in a sandbox); default false. `undefined` for policies without such checks.
+     */
+    execute?: { timeoutMs: number; memoryMb: number };
+  };
   queue: {
     /** Whether to consume the domain's BullMQ queue; default true. */
     enabled: boolean;
@@ -111,6 +124,17 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}TEMPERATURE`]: nonNegative.max(GENERATION_LIMITS.temperature).default(policy.temperature),
     [`${p}TOP_P`]: unitInterval.default(policy.topP),
     [`${p}MAX_NEW_TOKENS`]: positiveIntSchema.max(GENERATION_LIMITS.maxNewTokens).default(policy.maxNewTokens),
+    [`${p}SAMPLES`]: positiveIntSchema.max(GENERATION_LIMITS.samples).default(1),
+    [`${p}VERIFY`]: booleanSchema.default(false),
+    [`${p}VERIFY_SAMPLES`]: positiveIntSchema.max(GENERATION_LIMITS.samples).default(policy.verifySamples),
+    // Only a policy that can run answers has these: MATH_WORKER_EXECUTE would promise nothing.
+    ...(policy.createChecker
+      ? {
+          [`${p}EXECUTE`]: booleanSchema.default(false),
+          [`${p}EXECUTE_TIMEOUT_MS`]: positiveIntSchema.max(60_000).default(5_000),
+          [`${p}EXECUTE_MEMORY_MB`]: positiveIntSchema.max(4_096).default(256),
+        }
+      : {}),
     [`${p}LOCK_DURATION_MS`]: positiveIntSchema.default(30_000),
     [`${p}STALLED_INTERVAL_MS`]: positiveIntSchema.default(30_000),
     [`${p}SHUTDOWN_GRACE_MS`]: nonNegativeInt.default(30_000),
@@ -146,6 +170,12 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         temperature: get<number>('TEMPERATURE'),
         topP: get<number>('TOP_P'),
         maxNewTokens: get<number>('MAX_NEW_TOKENS'),
+      },
+      verification: {
+        samples: get<number>('SAMPLES'),
+        verify: get<boolean>('VERIFY'),
+        verifySamples: get<number>('VERIFY_SAMPLES'),
+        execute: get<boolean | undefined>('EXECUTE') ? { timeoutMs: get<number>('EXECUTE_TIMEOUT_MS'), memoryMb: get<number>('EXECUTE_MEMORY_MB') } : undefined,
       },
       queue: {
         enabled: get<boolean>('QUEUE'),

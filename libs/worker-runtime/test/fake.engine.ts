@@ -4,7 +4,8 @@ import type { GenerationHandle, GenerationRequest, GenerationResult, ModelInfo, 
  * A stand-in for libs/inference in tests of the worker runtime: the same admission rules
  * (QUEUE_FULL thrown synchronously past maxConcurrency + maxQueue), the same AbortSignal
  * behaviour (resolves 'cancelled' with the partial output, frees the slot), deterministic text.
- * A prompt containing HANG emits one token and then waits until it is aborted.
+ * A prompt containing HANG emits one token and then waits until it is aborted. `reply` may be a
+ * script: a function of the call's number (0, 1, …) and request, so samples can answer differently.
  */
 export class FakeEngine implements TextGenerationEngine {
   readonly info: ModelInfo = { modelId: 'fake/tiny', modelDir: '/nowhere', parameterCount: 1234, dtype: 'fp32', contextLength: 512, syntheticWeights: true };
@@ -20,7 +21,10 @@ export class FakeEngine implements TextGenerationEngine {
   /** When false, HANG in a prompt is ignored (a replica that completes what another left). */
   honourHang = true;
 
-  constructor(capacity = { maxConcurrency: 1, maxQueue: 0 }, private readonly reply = '<think>2 plus 2 is 4</think>The answer is \\boxed{4}.') {
+  constructor(
+    capacity = { maxConcurrency: 1, maxQueue: 0 },
+    private readonly reply: string | ((call: number, request: GenerationRequest) => string) = '<think>2 plus 2 is 4</think>The answer is \\boxed{4}.',
+  ) {
     this.capacity = capacity;
   }
 
@@ -31,7 +35,9 @@ export class FakeEngine implements TextGenerationEngine {
     }
     const failure = this.failNext.shift();
     if (failure) throw failure;
+    const call = this.requests.length;
     this.requests.push(request);
+    const reply = typeof this.reply === 'function' ? this.reply(call, request) : this.reply;
     const hang = this.honourHang && request.messages.some((m) => m.content.includes('HANG'));
     const chunks: TokenChunk[] = [];
     const raw: string[] = [];
@@ -47,7 +53,7 @@ export class FakeEngine implements TextGenerationEngine {
     void (async () => {
       await this.acquire(request.signal);
       const started = performance.now();
-      const pieces = this.tokenize(this.reply);
+      const pieces = this.tokenize(reply);
       let finishReason: GenerationResult['finishReason'] = 'stop';
       const max = request.options?.maxNewTokens ?? Infinity;
       for (let i = 0; i < pieces.length; i++) {

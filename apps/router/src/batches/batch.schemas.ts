@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { generationOptionFields } from '@slm/contracts';
 import { AppError, ErrorCode, REQUEST_ID_RULE, requestIdSchema } from '@slm/platform';
 import { problemFields, withOneInput } from '../solve/problem.schemas';
 
@@ -16,6 +17,8 @@ export const batchRequestSchema = z
     idempotencyKey: requestIdSchema.optional().describe(`a resubmission with the same key returns the first batch (or the Idempotency-Key header). ${REQUEST_ID_RULE}`),
     priority: z.number().int().min(0).max(2_097_151).optional().describe('queue priority of every problem: 1 is the highest, 0 (default) the lowest'),
     metadata: z.record(z.string(), z.string()).optional(),
+    samples: generationOptionFields.samples.optional().describe('options.samples of every problem that sets none'),
+    verify: generationOptionFields.verify.optional().describe('options.verify of every problem that sets none'),
   })
   .strict();
 export type BatchRequestInput = z.infer<typeof batchRequestSchema>;

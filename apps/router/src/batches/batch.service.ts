@@ -7,14 +7,16 @@ import {
   QUEUE_OF_DOMAIN,
   batchCancelChannel,
   batchJobId,
+  generationOptionsSchema,
   type BatchItem,
   type BatchStatus__Output,
   type Problem,
   type Result,
+  type Result__Output,
   type RouteDecision__Output,
   type WorkerDomain,
 } from '@slm/contracts';
-import { AppError, ErrorCode, checkRequestId, createRedisConnection, echoInput, errorCodeOf, isRedisCluster, publicMessageOf, queueKeyPrefix, type RedisConnection } from '@slm/platform';
+import { AppError, ErrorCode, checkRequestId, createRedisConnection, describeIssues, echoInput, errorCodeOf, isRedisCluster, publicMessageOf, queueKeyPrefix, type RedisConnection } from '@slm/platform';
 import { traceCarrier, untraced } from '@slm/telemetry';
 import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
@@ -39,6 +41,9 @@ export interface SubmitBatchOptions {
   idempotencyKey?: string;
   priority?: number;
   metadata?: Record<string, string>;
+  /** Defaults for every problem that leaves options.samples / options.verify unset. */
+  samples?: number | null;
+  verify?: boolean | null;
 }
 
 const CHAR_OF: Record<WorkerDomain, string> = { math: 'm', code: 'c', science: 's' };
@@ -304,8 +309,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     const checked: Problem[] = [];
     // The fingerprint of the whole body (problems, priorities, metadata): what an idempotency key names.
     const body = createHash('sha256').update(canonicalJson({ priority: options.priority || 0, metadata: options.metadata ?? {} }));
+    const verification = verificationDefaultsOf(options);
     for (let index = 0; index < problems.length; index++) {
-      const problem = checkProblem(problems[index]?.problem, this.config.limits, `problems[${index}]`);
+      const problem = checkProblem(withVerificationDefaults(problems[index]?.problem, verification), this.config.limits, `problems[${index}]`);
       checked.push(problem);
       body.update(`\n${canonicalJson({ problem, priority: problems[index]?.priority || 0 })}`);
       await slicer.maybeYield();
@@ -562,6 +568,7 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       if (result?.requestId && result.requestId !== jobId) this.inFlight.finish(ref.batchId, ref.index, 'completed', result).catch(warn(jobId));
       this.record(ref.batchId, ref.index, domain, 'completed', { index: ref.index, result }, { cursorKey, id }).catch(warn(jobId));
       this.observeQueueWait(domain, jobId);
+      this.metrics.recordVerification(domain, result as Result__Output);
     });
     events.on('failed', ({ jobId, failedReason }, id) => {
       const ref = parseJobId(jobId);
@@ -676,3 +683,20 @@ function errorOfReason(reason: string): { errorCode: string; errorMessage: strin
   return { errorCode: code, errorMessage: code === ErrorCode.INTERNAL ? reason || 'job failed' : (match?.[2] ?? reason) };
 }
 
+
+/** The batch's own samples / verify, checked by the one schema of generation options. */
+function verificationDefaultsOf(options: SubmitBatchOptions): { samples?: number; verify?: boolean } {
+  const given = { samples: options.samples ?? undefined, verify: options.verify ?? undefined };
+  const parsed = generationOptionsSchema.pick({ samples: true, verify: true }).safeParse(given);
+  if (!parsed.success) throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid batch options: ${describeIssues(parsed.error, (path) => path.join('.'))}`);
+  return parsed.data;
+}
+
+/** A problem with the batch's samples / verify where its own options leave them unset. */
+function withVerificationDefaults(problem: Problem | undefined, defaults: { samples?: number; verify?: boolean }): Problem | undefined {
+  if (!problem || (defaults.samples === undefined && defaults.verify === undefined)) return problem;
+  const options = { ...(problem.options ?? {}) };
+  if (defaults.samples !== undefined && (options.samples === undefined || options.samples === null)) options.samples = defaults.samples;
+  if (defaults.verify !== undefined && (options.verify === undefined || options.verify === null)) options.verify = defaults.verify;
+  return { ...problem, options };
+}

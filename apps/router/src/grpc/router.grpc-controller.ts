@@ -110,7 +110,13 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
           const batch = await this.batches.submit(
             tenantOf(call),
             call.request.problems.map((problem) => ({ problem })),
-            { idempotencyKey: call.request.idempotencyKey || undefined, priority: call.request.priority || undefined, metadata: call.request.metadata },
+            {
+              idempotencyKey: call.request.idempotencyKey || undefined,
+              priority: call.request.priority || undefined,
+              metadata: call.request.metadata,
+              samples: call.request.samples,
+              verify: call.request.verify,
+            },
           );
           await this.limits.noteBatch(caller, batch.batchId);
           return batch;

@@ -39,6 +39,8 @@ export class BatchesController {
       idempotencyKey: request.idempotencyKey ?? (headerKey !== undefined ? checkRequestId(headerKey, 'Idempotency-Key header') : undefined),
       priority: request.priority ?? (headerPriority !== undefined ? parseInput(offsetQuerySchema.shape.offset, headerPriority, 'X-Priority header') : undefined),
       metadata: request.metadata,
+      samples: request.samples,
+      verify: request.verify,
     };
     // The count first (the body reader counted already): an oversized batch is refused before any problem is checked.
     this.batches.checkSize(request.problems.length);
@@ -94,7 +96,7 @@ export class BatchesController {
     return { status: await this.count('cancel', () => this.batches.cancel(tenantOf(req), id)) };
   }
 
-  private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string> } {
+  private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string>; samples?: number; verify?: boolean } {
     // A bare array, or the problems of a JSONL upload (the body reader parsed its lines).
     if (Array.isArray(body)) return { problems: body };
     // The envelope is checked with its first problem standing in for all of them: each problem is

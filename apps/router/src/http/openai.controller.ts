@@ -75,6 +75,7 @@ export class OpenAiController {
           usage: usageOf(result),
           route: result.route,
           extracted: result.extracted,
+          ...(result.verification ? { verification: result.verification } : {}),
         });
         return;
       }
@@ -93,7 +94,8 @@ export class OpenAiController {
             chunk(event.delta.channel === 'CHANNEL_REASONING' ? { reasoning_content: event.delta.text } : { content: event.delta.text }, null);
           } else if (event.event === 'result') {
             completionTokens = event.result.usage?.completionTokens ?? 0;
-            chunk({}, finishReasonOf(event.result.finishReason), { route: event.result.route });
+            const verification = event.result.verification ? { verification: event.result.verification } : {};
+            chunk({}, finishReasonOf(event.result.finishReason), { route: event.result.route, ...verification });
             if (request.stream_options?.include_usage) {
               writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage: usageOf(event.result) });
             }
@@ -129,6 +131,8 @@ export class OpenAiController {
         ...(request.temperature !== null && request.temperature !== undefined ? { temperature: request.temperature } : {}),
         ...(request.top_p !== null && request.top_p !== undefined ? { topP: request.top_p } : {}),
         ...(request.seed !== null && request.seed !== undefined ? { seed: request.seed } : {}),
+        ...(request.n !== null && request.n !== undefined ? { samples: request.n } : {}),
+        ...(request.verify !== null && request.verify !== undefined ? { verify: request.verify } : {}),
         stop,
       },
       metadata: request.user ? { user: request.user } : {},

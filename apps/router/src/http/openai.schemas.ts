@@ -40,7 +40,11 @@ export const chatCompletionRequestSchema = z.looseObject({
   top_p: generationOptionFields.topP.nullable().optional(),
   seed: generationOptionFields.seed.nullable().optional(),
   stop: z.union([generationOptionFields.stop.element, generationOptionFields.stop]).nullable().optional(),
-  n: z.literal(1, { message: 'only n = 1 is supported' }).nullable().optional(),
+  // n samples vote on one answer (self-consistency): one choice comes back, the voted one, and the
+  // samples' answers are in the vendor field `verification` (see the README).
+  n: generationOptionFields.samples.nullable().optional(),
+  // Vendor extension: verify by the domain's method (vote, or run the code against its examples).
+  verify: generationOptionFields.verify.nullable().optional(),
   user: z.string().optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AnswerCount as _slmrouter_v1_AnswerCount, AnswerCount__Output as _slmrouter_v1_AnswerCount__Output } from './slmrouter/v1/AnswerCount';
 import type { BatchCounts as _slmrouter_v1_BatchCounts, BatchCounts__Output as _slmrouter_v1_BatchCounts__Output } from './slmrouter/v1/BatchCounts';
 import type { BatchItem as _slmrouter_v1_BatchItem, BatchItem__Output as _slmrouter_v1_BatchItem__Output } from './slmrouter/v1/BatchItem';
 import type { BatchStatus as _slmrouter_v1_BatchStatus, BatchStatus__Output as _slmrouter_v1_BatchStatus__Output } from './slmrouter/v1/BatchStatus';
@@ -12,6 +13,7 @@ import type { ClassifyRequest as _slmrouter_v1_ClassifyRequest, ClassifyRequest_
 import type { ClassifyResponse as _slmrouter_v1_ClassifyResponse, ClassifyResponse__Output as _slmrouter_v1_ClassifyResponse__Output } from './slmrouter/v1/ClassifyResponse';
 import type { Conversation as _slmrouter_v1_Conversation, Conversation__Output as _slmrouter_v1_Conversation__Output } from './slmrouter/v1/Conversation';
 import type { DomainCounts as _slmrouter_v1_DomainCounts, DomainCounts__Output as _slmrouter_v1_DomainCounts__Output } from './slmrouter/v1/DomainCounts';
+import type { ExampleCheck as _slmrouter_v1_ExampleCheck, ExampleCheck__Output as _slmrouter_v1_ExampleCheck__Output } from './slmrouter/v1/ExampleCheck';
 import type { ExtractedAnswer as _slmrouter_v1_ExtractedAnswer, ExtractedAnswer__Output as _slmrouter_v1_ExtractedAnswer__Output } from './slmrouter/v1/ExtractedAnswer';
 import type { GenerationOptions as _slmrouter_v1_GenerationOptions, GenerationOptions__Output as _slmrouter_v1_GenerationOptions__Output } from './slmrouter/v1/GenerationOptions';
 import type { GetBatchRequest as _slmrouter_v1_GetBatchRequest, GetBatchRequest__Output as _slmrouter_v1_GetBatchRequest__Output } from './slmrouter/v1/GetBatchRequest';
@@ -29,6 +31,7 @@ import type { SubmitBatchResponse as _slmrouter_v1_SubmitBatchResponse, SubmitBa
 import type { Timing as _slmrouter_v1_Timing, Timing__Output as _slmrouter_v1_Timing__Output } from './slmrouter/v1/Timing';
 import type { TokenDelta as _slmrouter_v1_TokenDelta, TokenDelta__Output as _slmrouter_v1_TokenDelta__Output } from './slmrouter/v1/TokenDelta';
 import type { Usage as _slmrouter_v1_Usage, Usage__Output as _slmrouter_v1_Usage__Output } from './slmrouter/v1/Usage';
+import type { Verification as _slmrouter_v1_Verification, Verification__Output as _slmrouter_v1_Verification__Output } from './slmrouter/v1/Verification';
 import type { WatchBatchRequest as _slmrouter_v1_WatchBatchRequest, WatchBatchRequest__Output as _slmrouter_v1_WatchBatchRequest__Output } from './slmrouter/v1/WatchBatchRequest';
 import type { WatchBatchResponse as _slmrouter_v1_WatchBatchResponse, WatchBatchResponse__Output as _slmrouter_v1_WatchBatchResponse__Output } from './slmrouter/v1/WatchBatchResponse';
 
@@ -39,6 +42,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   slmrouter: {
     v1: {
+      AnswerCount: MessageTypeDefinition<_slmrouter_v1_AnswerCount, _slmrouter_v1_AnswerCount__Output>
       BatchCounts: MessageTypeDefinition<_slmrouter_v1_BatchCounts, _slmrouter_v1_BatchCounts__Output>
       BatchItem: MessageTypeDefinition<_slmrouter_v1_BatchItem, _slmrouter_v1_BatchItem__Output>
       BatchState: EnumTypeDefinition
@@ -53,6 +57,7 @@ export interface ProtoGrpcType {
       Conversation: MessageTypeDefinition<_slmrouter_v1_Conversation, _slmrouter_v1_Conversation__Output>
       Domain: EnumTypeDefinition
       DomainCounts: MessageTypeDefinition<_slmrouter_v1_DomainCounts, _slmrouter_v1_DomainCounts__Output>
+      ExampleCheck: MessageTypeDefinition<_slmrouter_v1_ExampleCheck, _slmrouter_v1_ExampleCheck__Output>
       ExtractedAnswer: MessageTypeDefinition<_slmrouter_v1_ExtractedAnswer, _slmrouter_v1_ExtractedAnswer__Output>
       FinishReason: EnumTypeDefinition
       GenerationOptions: MessageTypeDefinition<_slmrouter_v1_GenerationOptions, _slmrouter_v1_GenerationOptions__Output>
@@ -74,6 +79,7 @@ export interface ProtoGrpcType {
       Timing: MessageTypeDefinition<_slmrouter_v1_Timing, _slmrouter_v1_Timing__Output>
       TokenDelta: MessageTypeDefinition<_slmrouter_v1_TokenDelta, _slmrouter_v1_TokenDelta__Output>
       Usage: MessageTypeDefinition<_slmrouter_v1_Usage, _slmrouter_v1_Usage__Output>
+      Verification: MessageTypeDefinition<_slmrouter_v1_Verification, _slmrouter_v1_Verification__Output>
       WatchBatchRequest: MessageTypeDefinition<_slmrouter_v1_WatchBatchRequest, _slmrouter_v1_WatchBatchRequest__Output>
       WatchBatchResponse: MessageTypeDefinition<_slmrouter_v1_WatchBatchResponse, _slmrouter_v1_WatchBatchResponse__Output>
     }

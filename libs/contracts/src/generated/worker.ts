@@ -1,9 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AnswerCount as _slmrouter_v1_AnswerCount, AnswerCount__Output as _slmrouter_v1_AnswerCount__Output } from './slmrouter/v1/AnswerCount';
 import type { ChatMessage as _slmrouter_v1_ChatMessage, ChatMessage__Output as _slmrouter_v1_ChatMessage__Output } from './slmrouter/v1/ChatMessage';
 import type { ClassScore as _slmrouter_v1_ClassScore, ClassScore__Output as _slmrouter_v1_ClassScore__Output } from './slmrouter/v1/ClassScore';
 import type { Conversation as _slmrouter_v1_Conversation, Conversation__Output as _slmrouter_v1_Conversation__Output } from './slmrouter/v1/Conversation';
+import type { ExampleCheck as _slmrouter_v1_ExampleCheck, ExampleCheck__Output as _slmrouter_v1_ExampleCheck__Output } from './slmrouter/v1/ExampleCheck';
 import type { ExtractedAnswer as _slmrouter_v1_ExtractedAnswer, ExtractedAnswer__Output as _slmrouter_v1_ExtractedAnswer__Output } from './slmrouter/v1/ExtractedAnswer';
 import type { GenerateRequest as _slmrouter_v1_GenerateRequest, GenerateRequest__Output as _slmrouter_v1_GenerateRequest__Output } from './slmrouter/v1/GenerateRequest';
 import type { GenerateResponse as _slmrouter_v1_GenerateResponse, GenerateResponse__Output as _slmrouter_v1_GenerateResponse__Output } from './slmrouter/v1/GenerateResponse';
@@ -18,6 +20,7 @@ import type { RouteDecision as _slmrouter_v1_RouteDecision, RouteDecision__Outpu
 import type { Timing as _slmrouter_v1_Timing, Timing__Output as _slmrouter_v1_Timing__Output } from './slmrouter/v1/Timing';
 import type { TokenDelta as _slmrouter_v1_TokenDelta, TokenDelta__Output as _slmrouter_v1_TokenDelta__Output } from './slmrouter/v1/TokenDelta';
 import type { Usage as _slmrouter_v1_Usage, Usage__Output as _slmrouter_v1_Usage__Output } from './slmrouter/v1/Usage';
+import type { Verification as _slmrouter_v1_Verification, Verification__Output as _slmrouter_v1_Verification__Output } from './slmrouter/v1/Verification';
 import type { WorkerClient as _slmrouter_v1_WorkerClient, WorkerDefinition as _slmrouter_v1_WorkerDefinition } from './slmrouter/v1/Worker';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -27,11 +30,13 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   slmrouter: {
     v1: {
+      AnswerCount: MessageTypeDefinition<_slmrouter_v1_AnswerCount, _slmrouter_v1_AnswerCount__Output>
       Channel: EnumTypeDefinition
       ChatMessage: MessageTypeDefinition<_slmrouter_v1_ChatMessage, _slmrouter_v1_ChatMessage__Output>
       ClassScore: MessageTypeDefinition<_slmrouter_v1_ClassScore, _slmrouter_v1_ClassScore__Output>
       Conversation: MessageTypeDefinition<_slmrouter_v1_Conversation, _slmrouter_v1_Conversation__Output>
       Domain: EnumTypeDefinition
+      ExampleCheck: MessageTypeDefinition<_slmrouter_v1_ExampleCheck, _slmrouter_v1_ExampleCheck__Output>
       ExtractedAnswer: MessageTypeDefinition<_slmrouter_v1_ExtractedAnswer, _slmrouter_v1_ExtractedAnswer__Output>
       FinishReason: EnumTypeDefinition
       GenerateRequest: MessageTypeDefinition<_slmrouter_v1_GenerateRequest, _slmrouter_v1_GenerateRequest__Output>
@@ -48,6 +53,7 @@ export interface ProtoGrpcType {
       Timing: MessageTypeDefinition<_slmrouter_v1_Timing, _slmrouter_v1_Timing__Output>
       TokenDelta: MessageTypeDefinition<_slmrouter_v1_TokenDelta, _slmrouter_v1_TokenDelta__Output>
       Usage: MessageTypeDefinition<_slmrouter_v1_Usage, _slmrouter_v1_Usage__Output>
+      Verification: MessageTypeDefinition<_slmrouter_v1_Verification, _slmrouter_v1_Verification__Output>
       /**
        * Generates text with the one model a worker hosts.
        */

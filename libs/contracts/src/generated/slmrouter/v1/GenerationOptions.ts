@@ -35,12 +35,26 @@ export interface GenerationOptions {
    * Penalty in (0, 10]: above 1 discourages tokens already generated; 1 disables it.
    */
   'repetitionPenalty'?: (number | string);
+  /**
+   * Self-consistency: sample this many answers (1 to 16) in one engine batch and return the
+   * majority answer with its vote share. Unset: the worker's default (1, or its verify default
+   * when `verify` is true). Code problems use the samples to find one that passes the examples.
+   */
+  'samples'?: (number);
+  /**
+   * Verify the answer by the domain's method: math and science vote over `samples` answers (the
+   * worker's verify default when `samples` is unset); code runs the solution against the examples
+   * the problem gives, where the code worker allows execution. Unset: the worker's default.
+   */
+  'verify'?: (boolean);
   '_maxNewTokens'?: "maxNewTokens";
   '_temperature'?: "temperature";
   '_topP'?: "topP";
   '_topK'?: "topK";
   '_seed'?: "seed";
   '_repetitionPenalty'?: "repetitionPenalty";
+  '_samples'?: "samples";
+  '_verify'?: "verify";
 }
 
 /**
@@ -77,10 +91,24 @@ export interface GenerationOptions__Output {
    * Penalty in (0, 10]: above 1 discourages tokens already generated; 1 disables it.
    */
   'repetitionPenalty'?: (number);
+  /**
+   * Self-consistency: sample this many answers (1 to 16) in one engine batch and return the
+   * majority answer with its vote share. Unset: the worker's default (1, or its verify default
+   * when `verify` is true). Code problems use the samples to find one that passes the examples.
+   */
+  'samples'?: (number);
+  /**
+   * Verify the answer by the domain's method: math and science vote over `samples` answers (the
+   * worker's verify default when `samples` is unset); code runs the solution against the examples
+   * the problem gives, where the code worker allows execution. Unset: the worker's default.
+   */
+  'verify'?: (boolean);
   '_maxNewTokens'?: "maxNewTokens";
   '_temperature'?: "temperature";
   '_topP'?: "topP";
   '_topK'?: "topK";
   '_seed'?: "seed";
   '_repetitionPenalty'?: "repetitionPenalty";
+  '_samples'?: "samples";
+  '_verify'?: "verify";
 }

@@ -5,6 +5,7 @@ import type { RouteDecision as _slmrouter_v1_RouteDecision, RouteDecision__Outpu
 import type { Usage as _slmrouter_v1_Usage, Usage__Output as _slmrouter_v1_Usage__Output } from '../../slmrouter/v1/Usage';
 import type { Timing as _slmrouter_v1_Timing, Timing__Output as _slmrouter_v1_Timing__Output } from '../../slmrouter/v1/Timing';
 import type { FinishReason as _slmrouter_v1_FinishReason, FinishReason__Output as _slmrouter_v1_FinishReason__Output } from '../../slmrouter/v1/FinishReason';
+import type { Verification as _slmrouter_v1_Verification, Verification__Output as _slmrouter_v1_Verification__Output } from '../../slmrouter/v1/Verification';
 
 /**
  * The outcome of solving one problem.
@@ -59,6 +60,10 @@ export interface Result {
    * The problem's metadata, echoed.
    */
   'metadata'?: ({[key: string]: string});
+  /**
+   * How the answer was verified; unset when it was not (one sample, no checks).
+   */
+  'verification'?: (_slmrouter_v1_Verification | null);
 }
 
 /**
@@ -114,4 +119,8 @@ export interface Result__Output {
    * The problem's metadata, echoed.
    */
   'metadata': ({[key: string]: string});
+  /**
+   * How the answer was verified; unset when it was not (one sample, no checks).
+   */
+  'verification': (_slmrouter_v1_Verification__Output | null);
 }

@@ -25,6 +25,13 @@ export interface SubmitBatchRequest {
    * Free-form key/value pairs kept with the batch.
    */
   'metadata'?: ({[key: string]: string});
+  /**
+   * Defaults for every problem that leaves options.samples / options.verify unset (same bounds).
+   */
+  'samples'?: (number);
+  'verify'?: (boolean);
+  '_samples'?: "samples";
+  '_verify'?: "verify";
 }
 
 /**
@@ -50,4 +57,11 @@ export interface SubmitBatchRequest__Output {
    * Free-form key/value pairs kept with the batch.
    */
   'metadata': ({[key: string]: string});
+  /**
+   * Defaults for every problem that leaves options.samples / options.verify unset (same bounds).
+   */
+  'samples'?: (number);
+  'verify'?: (boolean);
+  '_samples'?: "samples";
+  '_verify'?: "verify";
 }
