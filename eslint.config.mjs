@@ -2,6 +2,42 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Size limits (issue #18): a file over 400 lines or a function over 80 lines is doing several jobs.
+// Blank lines and comments do not count (a reasoned comment never pushes code over). Tests are held
+// to the file limit only: a describe() callback is a list of cases, not one function doing many things.
+const SIZE_LIMITS = { file: 400, fn: 80 };
+const SOURCES = ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'];
+const TESTS = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'];
+
+// The files over a limit today, each with its own cap (today's size rounded up to ten, so the
+// exception cannot grow) and the reason. This list only shrinks: a file under the limit leaves it.
+/** [file, cap in lines, why] for max-lines. */
+const LONG_FILES = [
+  ['apps/router/src/batches/batch.service.ts', 570, 'Redis Lua scripts inline beside submit/status/cancel; being split into batch-store.ts, redis-batch-store.ts and lua-scripts.ts (in progress)'],
+  ['libs/classifier/src/text-features.ts', 620, 'one pass emits every feature kind into the hashed buffer; its seeds and cue tables are versioned together by FEATURE_VERSION (the committed weights depend on bit-exact features)'],
+  ['libs/inference/src/engine/inference.engine.ts', 440, "the engine's main-thread half: request state, worker-thread messages and the load sequence of one class"],
+];
+/** [file, cap in lines, why] for max-lines-per-function (the cap holds for every function of the file). */
+const LONG_FUNCTIONS = [
+  ['apps/code-worker/src/verification/example-checks.ts', 100, 'pythonProgram returns the Python harness as one template string: data, not logic'],
+  ['apps/router/src/batches/batch.service.ts', 120, 'submit: validation, idempotency and chunked enqueueing; being split with the batch store (in progress)'],
+  ['apps/router/src/http/openapi.ts', 110, 'componentSchemas is the OpenAPI schema table: data'],
+  ['libs/classifier/src/evaluation.ts', 120, 'renderEvalMarkdown is a Markdown report template; leaveOneSourceOutWith keeps the fold loop and its per-source tallies together'],
+  ['libs/classifier/src/text-features.ts', 210, 'extractFeatures: the single pass over the text (see LONG_FILES); split, it would re-scan the text per feature kind'],
+  ['libs/classifier/src/trainer.ts', 90, 'fitModel: the training loop (epochs, shuffles, early stop, calibration split) reads as one algorithm'],
+  ['libs/classifier/src/word-clusters.ts', 90, 'sphericalKMeans: k-means++ start and Lloyd iterations, one algorithm'],
+  ['libs/inference/src/bench/concurrency-bench.ts', 90, 'a benchmark: one measurement sequence read top to bottom'],
+  ['libs/inference/src/bench/llama-cpp-comparison.ts', 90, 'a benchmark: the interleaved rounds of both runtimes, read top to bottom'],
+  ['libs/inference/src/engine/inference.engine.ts', 100, 'load: model folder, tokenizer, graph compile, KV budget and worker start, in order'],
+  ['libs/inference/src/onnx/graph-compiler.ts', 110, 'planLastPositionLogits: one graph rewrite with each of its preconditions checked in order'],
+  ['libs/inference/src/synth/decoder-graph.ts', 130, "buildDecoderGraph lists the decoder's ONNX nodes layer by layer: the network's structure is data"],
+  ['libs/inference/src/synth/synthesize-model.ts', 100, 'writes the Hub folder layout file by file'],
+  ['libs/inference/src/synth/synthetic-tokenizer.ts', 120, 'builds the tokenizer.json document: data'],
+  ['libs/worker-runtime/src/solve.service.ts', 100, 'solveIn: one traced solve, its spans and its log line around the self-consistency run'],
+  ['libs/worker-runtime/src/worker.config.ts', 100, "workerConfigSchema is the worker's variable table: data"],
+];
+const sizeOptions = (max) => ({ max, skipBlankLines: true, skipComments: true });
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'libs/contracts/src/generated/**', '.nx/**'] },
   js.configs.recommended,
@@ -18,4 +54,8 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', globalThis: 'readonly', setTimeout: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  { files: SOURCES, rules: { 'max-lines': ['error', sizeOptions(SIZE_LIMITS.file)] } },
+  { files: SOURCES, ignores: TESTS, rules: { 'max-lines-per-function': ['error', sizeOptions(SIZE_LIMITS.fn)] } },
+  ...LONG_FILES.map(([file, cap]) => ({ files: [file], rules: { 'max-lines': ['error', sizeOptions(cap)] } })),
+  ...LONG_FUNCTIONS.map(([file, cap]) => ({ files: [file], rules: { 'max-lines-per-function': ['error', sizeOptions(cap)] } })),
 );

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { QUEUE_OF_DOMAIN, type WorkerDomain } from '@slm/contracts';
+import { QUEUE_OF_DOMAIN, WORKER_DOMAINS } from '@slm/contracts';
 import { createRedisConnection, isRedisCluster, queueKeyPrefix } from '@slm/platform';
 import { Queue } from 'bullmq';
 
@@ -30,7 +30,7 @@ export interface CancelBenchOptions {
   problems: number;
 }
 
-const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
+const DOMAINS = WORKER_DOMAINS;
 const TEXTS = ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'];
 
 function round(value: number): number {

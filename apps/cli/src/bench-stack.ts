@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { WorkerDomain } from '@slm/contracts';
+import { WORKER_DOMAINS, addressesVariableOf, envPrefixOf, type WorkerDomain } from '@slm/contracts';
 import { startRedisServer } from '@slm/platform';
 import { appMain, startLoggingService } from './service-process';
 
-const DOMAINS: WorkerDomain[] = ['math', 'code', 'science'];
+const DOMAINS = WORKER_DOMAINS;
 
 /** Options of {@link startBenchStack}. */
 export interface BenchStackOptions {
@@ -67,12 +67,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const workerAddresses = {} as Record<WorkerDomain, string>;
     const replicaAddresses = {} as Record<WorkerDomain, string[]>;
     for (const domain of DOMAINS) {
-      const upper = domain.toUpperCase();
+      const env = envPrefixOf(domain);
       replicaAddresses[domain] = [];
       for (const extraEnv of [{}, ...(options.extraReplicas?.[domain] ?? [])]) {
         const { ready } = await start(
           appMain(`${domain}-worker`),
-          { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${upper}_WORKER_ENGINE`]: 'instant', [`${upper}_WORKER_GRPC_PORT`]: '0', ...options.workerEnv?.(domain), ...extraEnv },
+          { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${env}ENGINE`]: 'instant', [`${env}GRPC_PORT`]: '0', ...options.workerEnv?.(domain), ...extraEnv },
           'worker ready',
         );
         replicaAddresses[domain].push(`127.0.0.1:${Number(ready['grpcPort'])}`);
@@ -89,9 +89,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           ROUTER_HTTP_PORT: '0',
           ROUTER_GRPC_PORT: '0',
           ROUTER_HOST: '127.0.0.1',
-          MATH_WORKER_ADDRESSES: replicaAddresses.math.join(','),
-          CODE_WORKER_ADDRESSES: replicaAddresses.code.join(','),
-          SCIENCE_WORKER_ADDRESSES: replicaAddresses.science.join(','),
+          ...Object.fromEntries(DOMAINS.map((domain) => [addressesVariableOf(domain), replicaAddresses[domain].join(',')])),
         },
         'router ready',
       );

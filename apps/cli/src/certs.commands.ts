@@ -25,12 +25,15 @@ export function registerCertsCommands(program: Command): void {
     .option('--days <n>', 'days the certificates stay valid', integer(1, 3650), 825)
     .option('--name <host>', 'another DNS name or IP address for the server certificates (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--force', 'replace a CA already in the folder (certificates it signed stop being trusted)')
-    .action((flags: CertsDevFlags) => {
-      const ca = path.resolve(flags.out, DEV_CERT_FILES.ca);
-      if (fs.existsSync(ca) && !flags.force) throw new Error(`${ca} exists: pass --force to replace the CA, or --out another folder`);
-      const files = writeDevCertificates(flags.out, { days: flags.days, extraNames: flags.name });
-      process.stdout.write(describeCertificates(files));
-    });
+    .action(makeDevCertificates);
+}
+
+/** `slm certs dev`: writes the CA and certificates, then prints the variables that use them. */
+function makeDevCertificates(flags: CertsDevFlags): void {
+  const ca = path.resolve(flags.out, DEV_CERT_FILES.ca);
+  if (fs.existsSync(ca) && !flags.force) throw new Error(`${ca} exists: pass --force to replace the CA, or --out another folder`);
+  const files = writeDevCertificates(flags.out, { days: flags.days, extraNames: flags.name });
+  process.stdout.write(describeCertificates(files));
 }
 
 function describeCertificates(files: Record<DevCertFile, string>): string {

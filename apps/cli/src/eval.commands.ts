@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import type { Result } from '@slm/contracts';
 import { mathAnswerKey } from '@slm/verification';
 import { ExitCode, commandGroup, integer, withExitCodes } from './cli-options';
-import { defaultRouterUrl } from './router.commands';
+import { defaultRouterUrl } from './router-client';
 
 /** One problem of the data file. */
 export interface EvalProblem {
@@ -227,20 +227,23 @@ export function registerEvalCommands(program: Command): void {
     .option('--concurrency <n>', 'problems in flight at once', integer(1), 2)
     .option('--max-new-tokens <n>', 'upper bound on generated tokens per sample', integer(1))
     .option('--json', 'print one JSON object (the report, with data and url)')
-    .action(async (flags: EvalMathFlags) => {
-      if (!fs.existsSync(flags.data)) throw new Error(`${flags.data}: no such file`);
-      const { problems, skippedLines } = readProblems(flags.data, flags.limit);
-      if (problems.length === 0) throw new Error(`${flags.data}: no problem in the file${skippedLines.length ? ` (${skippedLines.length} lines skipped, the first: line ${skippedLines[0]!.line}: ${skippedLines[0]!.reason})` : ''}`);
-      const progress = !flags.json && process.stderr.isTTY;
-      const outcomes = await solveAll(problems, { url: flags.url, samples: flags.samples, maxNewTokens: flags.maxNewTokens }, flags.concurrency, (done) => {
-        if (progress) process.stderr.write(`\r${done}/${problems.length} problems`);
-      });
-      if (progress) process.stderr.write('\n');
-      const report = scoreMathEval(outcomes, flags.samples, skippedLines);
-      if (flags.json) process.stdout.write(`${JSON.stringify({ data: flags.data, url: flags.url, ...report })}\n`);
-      else printSummary(report, flags.data);
-      if (report.syntheticWeights) process.stderr.write('note: the answers come from synthetic (random-weight) models: the accuracy means nothing\n');
-      if (report.scored === 0) throw new Error(`no problem could be scored: ${Object.keys(report.errors.byCode).join(', ')}`);
-      if (report.errors.count > 0 || skippedLines.length > 0) process.exitCode = ExitCode.PARTIAL_FAILURE;
-    });
+    .action(evalMath);
+}
+
+/** `slm eval math`: solves every problem through the router, scores the answers and prints the report. */
+async function evalMath(flags: EvalMathFlags): Promise<void> {
+  if (!fs.existsSync(flags.data)) throw new Error(`${flags.data}: no such file`);
+  const { problems, skippedLines } = readProblems(flags.data, flags.limit);
+  if (problems.length === 0) throw new Error(`${flags.data}: no problem in the file${skippedLines.length ? ` (${skippedLines.length} lines skipped, the first: line ${skippedLines[0]!.line}: ${skippedLines[0]!.reason})` : ''}`);
+  const progress = !flags.json && process.stderr.isTTY;
+  const outcomes = await solveAll(problems, { url: flags.url, samples: flags.samples, maxNewTokens: flags.maxNewTokens }, flags.concurrency, (done) => {
+    if (progress) process.stderr.write(`\r${done}/${problems.length} problems`);
+  });
+  if (progress) process.stderr.write('\n');
+  const report = scoreMathEval(outcomes, flags.samples, skippedLines);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ data: flags.data, url: flags.url, ...report })}\n`);
+  else printSummary(report, flags.data);
+  if (report.syntheticWeights) process.stderr.write('note: the answers come from synthetic (random-weight) models: the accuracy means nothing\n');
+  if (report.scored === 0) throw new Error(`no problem could be scored: ${Object.keys(report.errors.byCode).join(', ')}`);
+  if (report.errors.count > 0 || skippedLines.length > 0) process.exitCode = ExitCode.PARTIAL_FAILURE;
 }

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { findingOf, leaksInternals, methodOf } from './fuzz-bench';
+import { findingOf, methodOf } from './fuzz-bench';
+import { leaksInternals } from './fuzz-requests';
 
 // The detectors of `slm bench fuzz`: a fuzzer whose detectors never fire cannot find anything.
 describe('fuzz detectors', () => {

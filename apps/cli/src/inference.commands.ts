@@ -22,6 +22,12 @@ import { commandGroup, finiteNumber, integer } from './cli-options';
  * prompt through the inference engine, and measure it.
  */
 export function registerInferenceCommands(program: Command): void {
+  addSynthCommand(program);
+  addGenerateCommand(program);
+  addBenchInferenceCommand(program);
+}
+
+function addSynthCommand(program: Command): void {
   const models = commandGroup(program, 'models', 'model folders: synthetic models for tests and benchmarks');
   models
     .command('synth')
@@ -35,27 +41,10 @@ export function registerInferenceCommands(program: Command): void {
         .choices(['onnx', 'gguf', 'both'])
         .default('onnx'),
     )
-    .action(async (options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number; format: 'onnx' | 'gguf' | 'both' }) => {
-      const started = performance.now();
-      const written: string[] = [];
-      if (options.format !== 'gguf') {
-        await synthesizeModel({ preset: options.preset, dtype: options.dtype, outDir: options.out, seed: options.seed });
-        written.push(options.out);
-      }
-      if (options.format !== 'onnx') {
-        const gguf = await synthesizeGguf({
-          preset: options.preset,
-          dtype: options.dtype,
-          outFile: path.join(options.out, ggufFileName(options.dtype)),
-          seed: options.seed,
-        });
-        written.push(`${gguf.file} (${gguf.weightType}, ${(gguf.bytes / 1e6).toFixed(1)} MB)`);
-      }
-      console.log(
-        `wrote ${options.preset} (${options.dtype}): ${written.join(', ')} in ${Math.round(performance.now() - started)} ms (synthetic weights)`,
-      );
-    });
+    .action(synthModel);
+}
 
+function addGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('generate a completion for one prompt (chat template applied), streamed to the terminal')
@@ -71,47 +60,10 @@ export function registerInferenceCommands(program: Command): void {
     .option('--stop <text...>', 'stop strings')
     .option('--threads <n>', 'onnxruntime intra-op threads', integer(1))
     .option('--json', 'print one JSON object instead of streaming')
-    .action(async (options: GenerateOptions) => {
-      const engine = await InferenceEngine.load({ modelDir: options.model, dtype: options.dtype, intraOpThreads: options.threads });
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const messages = [
-          ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
-          { role: 'user' as const, content: options.prompt },
-        ];
-        const handle = engine.generate({
-          messages,
-          signal: controller.signal,
-          options: {
-            maxNewTokens: options.maxNewTokens,
-            temperature: options.temperature,
-            topP: options.topP,
-            topK: options.topK,
-            seed: options.seed,
-            stop: options.stop,
-          },
-        });
-        if (!options.json) for await (const chunk of handle) process.stdout.write(chunk.text);
-        const result = await handle.result;
-        if (options.json) {
-          const { tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason } = result;
-          console.log(JSON.stringify({ tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason }));
-        } else {
-          process.stdout.write('\n');
-          console.error(
-            `[${result.finishReason}] ${result.promptTokens} prompt + ${result.completionTokens} new tokens, ` +
-              `first token ${result.timeToFirstTokenMs.toFixed(0)} ms, ${result.decodeTokensPerSecond.toFixed(1)} tokens/s` +
-              (engine.info.syntheticWeights ? ' (synthetic weights: the text is meaningless)' : ''),
-          );
-        }
-      } finally {
-        process.off('SIGINT', onSigint);
-        await engine.close();
-      }
-    });
+    .action(generateCompletion);
+}
 
+function addBenchInferenceCommand(program: Command): void {
   const bench = commandGroup(program, 'bench', 'benchmarks that print JSON');
   bench
     .command('inference')
@@ -158,83 +110,156 @@ export function registerInferenceCommands(program: Command): void {
       sampleCounts,
     )
     .option('--json', 'print JSON (the only format)')
-    .action(async (options: BenchOptions) => {
-      if (options.samples) {
-        const report = await runSamplesBench({
-          modelDir: options.model,
-          dtype: options.dtype,
-          samples: options.samples,
-          promptTokens: options.promptTokens,
-          newTokens: options.newTokens,
-          threads: options.threads,
-          prefillThreads: options.prefillThreads,
-          seed: options.seed,
-        });
-        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
-        return;
-      }
-      if (options.prefixCache) {
-        const report = await runPrefixCacheBench({
-          modelDir: options.model,
-          dtype: options.dtype,
-          problems: options.problems,
-          headerTokens: options.headerTokens,
-          maxBatchSize: options.maxBatchSize,
-          threads: options.threads,
-          seed: options.seed,
-        });
-        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
-        return;
-      }
-      if (options.vsLlamaCpp) {
-        const report = await runLlamaCppComparison({
-          modelDir: options.model,
-          dtype: options.dtype,
-          ggufPath: options.gguf,
-          threads: options.threads,
-          promptTokens: options.promptTokens,
-          longPromptTokens: options.longPromptTokens,
-          newTokens: options.newTokens,
-          sequences: options.sequences,
-          rounds: options.rounds,
-          prefillThreads: options.prefillThreads,
-          prefillChunkTokens: options.prefillChunkTokens,
-          seed: options.seed,
-        });
-        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
-        return;
-      }
-      if (options.concurrency !== undefined) {
-        const report = await runConcurrencyBench({
-          modelDir: options.model,
-          dtype: options.dtype,
-          concurrency: options.concurrency,
-          requestsPerClient: options.requestsPerClient,
-          maxBatchSize: options.maxBatchSize,
-          prefillChunkTokens: options.prefillChunkTokens,
-          prefillThreads: options.prefillThreads,
-          threads: options.threads,
-          seed: options.seed,
-          promptTokens: options.promptRange,
-          newTokens: options.newTokensRange,
-          vsTransformersJs: options.vsTransformersJs,
-        });
-        console.log(JSON.stringify(report, null, options.json ? undefined : 2));
-        return;
-      }
-      const report = await runInferenceBench({
-        modelDir: options.model,
-        dtype: options.dtype,
-        promptTokens: options.promptTokens,
-        newTokens: options.newTokens,
-        threads: options.threads,
-        bareLoop: options.bareLoop,
-        compileGraph: options.compileGraph,
-        rounds: options.rounds,
-        vsTransformersJs: options.vsTransformersJs,
-      });
-      console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+    .action(benchInference);
+
+}
+
+/** `slm models synth`: a model folder with seeded random weights (and/or its GGUF). */
+async function synthModel(options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number; format: 'onnx' | 'gguf' | 'both' }): Promise<void> {
+  const started = performance.now();
+  const written: string[] = [];
+  if (options.format !== 'gguf') {
+    await synthesizeModel({ preset: options.preset, dtype: options.dtype, outDir: options.out, seed: options.seed });
+    written.push(options.out);
+  }
+  if (options.format !== 'onnx') {
+    const gguf = await synthesizeGguf({
+      preset: options.preset,
+      dtype: options.dtype,
+      outFile: path.join(options.out, ggufFileName(options.dtype)),
+      seed: options.seed,
     });
+    written.push(`${gguf.file} (${gguf.weightType}, ${(gguf.bytes / 1e6).toFixed(1)} MB)`);
+  }
+  console.log(
+    `wrote ${options.preset} (${options.dtype}): ${written.join(', ')} in ${Math.round(performance.now() - started)} ms (synthetic weights)`,
+  );
+}
+
+/** `slm generate`: one prompt through the inference engine, streamed (Ctrl-C stops the generation). */
+async function generateCompletion(options: GenerateOptions): Promise<void> {
+  const engine = await InferenceEngine.load({ modelDir: options.model, dtype: options.dtype, intraOpThreads: options.threads });
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const messages = [
+      ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+      { role: 'user' as const, content: options.prompt },
+    ];
+    const handle = engine.generate({
+      messages,
+      signal: controller.signal,
+      options: {
+        maxNewTokens: options.maxNewTokens,
+        temperature: options.temperature,
+        topP: options.topP,
+        topK: options.topK,
+        seed: options.seed,
+        stop: options.stop,
+      },
+    });
+    if (!options.json) for await (const chunk of handle) process.stdout.write(chunk.text);
+    const result = await handle.result;
+    if (options.json) {
+      const { tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason } = result;
+      console.log(JSON.stringify({ tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason }));
+    } else {
+      process.stdout.write('\n');
+      console.error(
+        `[${result.finishReason}] ${result.promptTokens} prompt + ${result.completionTokens} new tokens, ` +
+          `first token ${result.timeToFirstTokenMs.toFixed(0)} ms, ${result.decodeTokensPerSecond.toFixed(1)} tokens/s` +
+          (engine.info.syntheticWeights ? ' (synthetic weights: the text is meaningless)' : ''),
+      );
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.close();
+  }
+}
+
+/** `slm bench inference`: the measurement the flags pick, as JSON. */
+async function benchInference(options: BenchOptions): Promise<void> {
+  const report = await inferenceBenchReport(options);
+  console.log(JSON.stringify(report, null, options.json ? undefined : 2));
+}
+
+/** --samples, else --prefix-cache, else --vs-llama-cpp, else --concurrency, else the batch-1 runs. */
+function inferenceBenchReport(options: BenchOptions): Promise<unknown> {
+  if (options.samples) return samplesBench(options, options.samples);
+  if (options.prefixCache) return prefixCacheBench(options);
+  if (options.vsLlamaCpp) return llamaCppComparison(options);
+  if (options.concurrency !== undefined) return concurrencyBench(options, options.concurrency);
+  return runInferenceBench({
+    modelDir: options.model,
+    dtype: options.dtype,
+    promptTokens: options.promptTokens,
+    newTokens: options.newTokens,
+    threads: options.threads,
+    bareLoop: options.bareLoop,
+    compileGraph: options.compileGraph,
+    rounds: options.rounds,
+    vsTransformersJs: options.vsTransformersJs,
+  });
+}
+
+function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown> {
+  return runSamplesBench({
+    modelDir: options.model,
+    dtype: options.dtype,
+    samples,
+    promptTokens: options.promptTokens,
+    newTokens: options.newTokens,
+    threads: options.threads,
+    prefillThreads: options.prefillThreads,
+    seed: options.seed,
+  });
+}
+
+function prefixCacheBench(options: BenchOptions): Promise<unknown> {
+  return runPrefixCacheBench({
+    modelDir: options.model,
+    dtype: options.dtype,
+    problems: options.problems,
+    headerTokens: options.headerTokens,
+    maxBatchSize: options.maxBatchSize,
+    threads: options.threads,
+    seed: options.seed,
+  });
+}
+
+function llamaCppComparison(options: BenchOptions): Promise<unknown> {
+  return runLlamaCppComparison({
+    modelDir: options.model,
+    dtype: options.dtype,
+    ggufPath: options.gguf,
+    threads: options.threads,
+    promptTokens: options.promptTokens,
+    longPromptTokens: options.longPromptTokens,
+    newTokens: options.newTokens,
+    sequences: options.sequences,
+    rounds: options.rounds,
+    prefillThreads: options.prefillThreads,
+    prefillChunkTokens: options.prefillChunkTokens,
+    seed: options.seed,
+  });
+}
+
+function concurrencyBench(options: BenchOptions, concurrency: number): Promise<unknown> {
+  return runConcurrencyBench({
+    modelDir: options.model,
+    dtype: options.dtype,
+    concurrency,
+    requestsPerClient: options.requestsPerClient,
+    maxBatchSize: options.maxBatchSize,
+    prefillChunkTokens: options.prefillChunkTokens,
+    prefillThreads: options.prefillThreads,
+    threads: options.threads,
+    seed: options.seed,
+    promptTokens: options.promptRange,
+    newTokens: options.newTokensRange,
+    vsTransformersJs: options.vsTransformersJs,
+  });
 }
 
 interface GenerateOptions {

@@ -89,46 +89,49 @@ export function registerKeysCommands(program: Command): void {
       .option('--batch-problems <n>', "problems of unfinished batches (default: the router's ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT)", integer(1))
       .option('--expires <date>', 'refuse the key after this ISO date or date-time', (value: string) => parseExpiry(value))
       .option('--json', 'print {key, id, name, scopes, limits, createdAt, expiresAt} as JSON'),
-  ).action(
-    async (flags: StoreFlags & { name: string; scopes: ReturnType<typeof parseScopes>; rpm?: number; concurrency?: number; tokensPerMinute?: number; batchProblems?: number; expires?: Date; json?: boolean }) => {
-      const limits: ApiKeyLimits = {
-        ...(flags.rpm !== undefined ? { rpm: flags.rpm } : {}),
-        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-        ...(flags.tokensPerMinute !== undefined ? { tokensPerMinute: flags.tokensPerMinute } : {}),
-        ...(flags.batchProblems !== undefined ? { batchProblems: flags.batchProblems } : {}),
-      };
-      const { key, record } = await withStore(flags, (store) => store.create({ name: flags.name, scopes: flags.scopes, limits, expiresAt: flags.expires }));
-      if (flags.json) {
-        console.log(JSON.stringify({ key, ...record }));
-        return;
-      }
-      console.log(key);
-      console.error(`API key ${record.id} "${record.name}" (${record.scopes.join(',')}; ${limitsText(record.limits)}) created. Keep it now: its secret is not stored and cannot be shown again.`);
-    },
-  );
+  ).action(createKey);
 
-  storeOptions(keys.command('list').description('list the API keys (id, name, scopes, limits, state; never a secret)').option('--json', 'print a JSON array')).action(
-    async (flags: StoreFlags & { json?: boolean }) => {
-      const list = await withStore(flags, (store) => store.list());
-      if (flags.json) {
-        console.log(JSON.stringify(list));
-        return;
-      }
-      if (list.length === 0) {
-        console.log('no API keys: the router serves anonymously (loopback, or ROUTER_ALLOW_ANONYMOUS=true)');
-        return;
-      }
-      const rows = [['ID', 'NAME', 'SCOPES', 'LIMITS', 'CREATED', 'EXPIRES', 'STATE'], ...list.map((k) => [k.id, k.name, k.scopes.join(','), limitsText(k.limits), k.createdAt, k.expiresAt ?? '-', stateOf(k)])];
-      const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-      for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
-    },
-  );
+  storeOptions(keys.command('list').description('list the API keys (id, name, scopes, limits, state; never a secret)').option('--json', 'print a JSON array')).action(listKeys);
 
-  storeOptions(keys.command('revoke').description('revoke an API key: every router replica refuses it within ROUTER_API_KEYS_REFRESH_MS').argument('<id>', 'the key id (slm keys list)')).action(
-    async (id: string, flags: StoreFlags) => {
-      const revoked = await withStore(flags, (store) => store.revoke(id));
-      if (!revoked) throw new Error(`no API key ${JSON.stringify(id)} (see slm keys list)`);
-      console.log(`revoked ${revoked.id} "${revoked.name}" at ${revoked.revokedAt}`);
-    },
-  );
+  storeOptions(keys.command('revoke').description('revoke an API key: every router replica refuses it within ROUTER_API_KEYS_REFRESH_MS').argument('<id>', 'the key id (slm keys list)')).action(revokeKey);
+}
+
+/** `slm keys create`: stores a new key and prints its secret (the only time it is shown). */
+async function createKey(flags: StoreFlags & { name: string; scopes: ReturnType<typeof parseScopes>; rpm?: number; concurrency?: number; tokensPerMinute?: number; batchProblems?: number; expires?: Date; json?: boolean }): Promise<void> {
+  const limits: ApiKeyLimits = {
+    ...(flags.rpm !== undefined ? { rpm: flags.rpm } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    ...(flags.tokensPerMinute !== undefined ? { tokensPerMinute: flags.tokensPerMinute } : {}),
+    ...(flags.batchProblems !== undefined ? { batchProblems: flags.batchProblems } : {}),
+  };
+  const { key, record } = await withStore(flags, (store) => store.create({ name: flags.name, scopes: flags.scopes, limits, expiresAt: flags.expires }));
+  if (flags.json) {
+    console.log(JSON.stringify({ key, ...record }));
+    return;
+  }
+  console.log(key);
+  console.error(`API key ${record.id} "${record.name}" (${record.scopes.join(',')}; ${limitsText(record.limits)}) created. Keep it now: its secret is not stored and cannot be shown again.`);
+}
+
+/** `slm keys list`: a table (or JSON) of the keys, never a secret. */
+async function listKeys(flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const list = await withStore(flags, (store) => store.list());
+  if (flags.json) {
+    console.log(JSON.stringify(list));
+    return;
+  }
+  if (list.length === 0) {
+    console.log('no API keys: the router serves anonymously (loopback, or ROUTER_ALLOW_ANONYMOUS=true)');
+    return;
+  }
+  const rows = [['ID', 'NAME', 'SCOPES', 'LIMITS', 'CREATED', 'EXPIRES', 'STATE'], ...list.map((k) => [k.id, k.name, k.scopes.join(','), limitsText(k.limits), k.createdAt, k.expiresAt ?? '-', stateOf(k)])];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}
+
+/** `slm keys revoke`: every router replica refuses the key within ROUTER_API_KEYS_REFRESH_MS. */
+async function revokeKey(id: string, flags: StoreFlags): Promise<void> {
+  const revoked = await withStore(flags, (store) => store.revoke(id));
+  if (!revoked) throw new Error(`no API key ${JSON.stringify(id)} (see slm keys list)`);
+  console.log(`revoked ${revoked.id} "${revoked.name}" at ${revoked.revokedAt}`);
 }

@@ -1,3 +1,4 @@
+import { envPrefixOf } from '@slm/contracts';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
@@ -127,7 +128,7 @@ async function list(options: { dir?: string; json?: boolean }): Promise<void> {
       worker.domain,
       worker.model,
       worker.dtype ?? 'auto',
-      worker.source === 'env' ? `${worker.domain.toUpperCase()}_WORKER_MODEL` : 'default',
+      worker.source === 'env' ? `${envPrefixOf(worker.domain)}MODEL` : 'default',
       worker.problem ?? (worker.present ? `present (${worker.folder})` : missingText(worker)),
     ]),
   ]);

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, type WorkerDomain } from '@slm/contracts';
+import { loadProto, type WorkerDomain, envPrefixOf } from '@slm/contracts';
 
 /** The domain the overload phase floods; its worker gets one slot and no queue (see {@link overloadBenchWorkerEnv}). */
 const OVERLOAD_DOMAIN: WorkerDomain = 'science';
@@ -34,7 +34,7 @@ export interface OverloadFigures {
  * the latency phases measure routing, never admission.
  */
 export function overloadBenchWorkerEnv(domain: WorkerDomain): Record<string, string> {
-  const prefix = `${domain.toUpperCase()}_WORKER_`;
+  const prefix = envPrefixOf(domain);
   return domain === OVERLOAD_DOMAIN ? { [`${prefix}MAX_CONCURRENCY`]: '1', [`${prefix}MAX_QUEUE`]: '0' } : { [`${prefix}MAX_QUEUE`]: '100000' };
 }
 

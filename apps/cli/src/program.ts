@@ -7,6 +7,8 @@ import { registerWorkerCommands } from './worker.commands';
 import { registerModelsCommands } from './models.commands';
 import { registerClassifierCommands } from './classifier.commands';
 import { registerRouterCommands } from './router.commands';
+import { registerSolveCommands } from './solve.commands';
+import { registerBatchCommands } from './batch.commands';
 import { registerInferenceCommands } from './inference.commands';
 import { registerCertsCommands } from './certs.commands';
 import { registerKeysCommands } from './keys.commands';
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerClassifierCommands(program);
   registerRouterCommands(program);
+  registerSolveCommands(program);
+  registerBatchCommands(program);
   registerInferenceCommands(program);
   registerCertsCommands(program);
   registerKeysCommands(program);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, type Problem } from '@slm/contracts';
+import { loadProto, type Problem, envPrefixOf } from '@slm/contracts';
 import { startRedisCluster } from '@slm/platform';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -115,7 +115,7 @@ async function benchClusterBatch(agent: http.Agent, size: number): Promise<Recor
     const stack = await startBenchStack({
       redisUrl: cluster.url,
       prefixStem: 'benchcluster',
-      workerEnv: (domain) => ({ [`${domain.toUpperCase()}_WORKER_QUEUE_CONCURRENCY`]: '100' }),
+      workerEnv: (domain) => ({ [`${envPrefixOf(domain)}QUEUE_CONCURRENCY`]: '100' }),
       routerEnv: { ROUTER_FALLBACK: 'domain:math' },
     });
     try {
@@ -148,7 +148,7 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
   const stack = await startBenchStack({
     redisUrl: options.redisUrl,
     prefixStem: 'bench',
-    workerEnv: (domain) => ({ [`${domain.toUpperCase()}_WORKER_QUEUE_CONCURRENCY`]: '100', ...overloadBenchWorkerEnv(domain) }),
+    workerEnv: (domain) => ({ [`${envPrefixOf(domain)}QUEUE_CONCURRENCY`]: '100', ...overloadBenchWorkerEnv(domain) }),
     // Every problem is solved: the bench measures routing cost, not the policy's refusals.
     routerEnv: { ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000', ROUTER_FALLBACK: 'domain:math' },
   });

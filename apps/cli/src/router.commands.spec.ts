@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runCli } from './program';
-import { defaultRouterUrl, formatEta } from './router.commands';
+import { formatEta } from './batch.commands';
+import { defaultRouterUrl } from './router-client';
 import { captureOutput } from '../test/captured-output';
 
 describe('router commands', () => {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadProto } from '@slm/contracts';
+import { loadProto, envPrefixOf } from '@slm/contracts';
 import { startBenchStack, type BenchStack } from './bench-stack';
 import { closedLoop, loadFigures, roundMs, type LoadFigures } from './closed-loop';
 
@@ -51,7 +51,7 @@ export async function benchSlowReplica(options: SlowReplicaBenchOptions, log: (l
   const clients = options.clients ?? 16;
   const delayMs = options.delayMs ?? 100;
   const rounds = options.rounds ?? 4;
-  const slowEnv = { MATH_WORKER_TEST_CHUNK_DELAY_MS: String(Math.round(delayMs / 2)) };
+  const slowEnv = { MATH_WORKER_INSTANT_LATENCY_MS: String(delayMs) };
   const cases: Case[] = [];
   try {
     cases.push(await startCase(options.redisUrl, [{}, {}]));
@@ -78,7 +78,7 @@ async function startCase(redisUrl: string | undefined, extra: Record<string, str
     redisUrl,
     prefixStem: 'slow',
     // Only gRPC is measured: no queue consumers.
-    workerEnv: (domain) => ({ [`${domain.toUpperCase()}_WORKER_QUEUE`]: 'false' }),
+    workerEnv: (domain) => ({ [`${envPrefixOf(domain)}QUEUE`]: 'false' }),
     extraReplicas: { math: extra },
     routerEnv: { ROUTER_MAX_CONCURRENT_PER_CLIENT: '10000', ROUTER_FALLBACK: 'domain:math' },
   });

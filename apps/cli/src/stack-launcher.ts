@@ -8,10 +8,13 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redactRedisUrl, redisUrlSchema, startRedisServer } from '@slm/platform';
-import { grpcChannelCredentials, loadProto, type GetInfoResponse__Output, type GrpcClientTls, type WorkerDomain } from '@slm/contracts';
+import { WORKER_DOMAINS, addressesVariableOf, defaultGrpcPortOf, envPrefixOf, grpcChannelCredentials, loadProto, mapWorkerDomains, type GetInfoResponse__Output, type GrpcClientTls, type WorkerDomain } from '@slm/contracts';
 import { appMain, describeExit, exitStatusOf, startServiceProcess, type ExitStatus } from './service-process';
 
-const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
+const DOMAINS = WORKER_DOMAINS;
+
+/** `<DOMAIN>_WORKER_GRPC_PORT`: where `slm up` starts each worker. */
+const workerPortVariable = (domain: WorkerDomain) => `${envPrefixOf(domain)}GRPC_PORT` as const;
 
 /**
  * What `slm up` reads from the environment (the services read the rest themselves, TLS variables
@@ -22,9 +25,7 @@ const stackConfigSchema = z
     REDIS_URL: redisUrlSchema.optional(),
     /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
     SLM_DATA_DIR: z.string().min(1).default('.slm'),
-    MATH_WORKER_GRPC_PORT: portSchema.default(50061),
-    CODE_WORKER_GRPC_PORT: portSchema.default(50062),
-    SCIENCE_WORKER_GRPC_PORT: portSchema.default(50063),
+    ...(Object.fromEntries(DOMAINS.map((domain) => [workerPortVariable(domain), portSchema.default(defaultGrpcPortOf(domain))])) as Record<`${Uppercase<WorkerDomain>}_WORKER_GRPC_PORT`, z.ZodDefault<typeof portSchema>>),
     ROUTER_HTTP_PORT: portSchema.default(8080),
     ROUTER_GRPC_PORT: portSchema.default(50051),
     /** How long each service may take to become healthy (a real 950M model loads in tens of seconds). */
@@ -126,11 +127,7 @@ export class StackLauncher {
 
   private async start(): Promise<void> {
     const redisUrl = this.config.REDIS_URL ?? (await this.startRedis());
-    const workerPorts: Record<WorkerDomain, number> = {
-      math: this.config.MATH_WORKER_GRPC_PORT,
-      code: this.config.CODE_WORKER_GRPC_PORT,
-      science: this.config.SCIENCE_WORKER_GRPC_PORT,
-    };
+    const workerPorts = mapWorkerDomains((domain) => this.portOf(domain));
     for (const domain of DOMAINS) {
       const address = `127.0.0.1:${workerPorts[domain]}`;
       await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () => grpcHealthIsServing(address, this.workerTls()));
@@ -139,9 +136,7 @@ export class StackLauncher {
     const routerUrl = `${this.config.ROUTER_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}`;
     const routerEnv = {
       REDIS_URL: redisUrl,
-      MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.math}`,
-      CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.code}`,
-      SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts.science}`,
+      ...Object.fromEntries(DOMAINS.map((domain) => [addressesVariableOf(domain), `127.0.0.1:${workerPorts[domain]}`])),
     };
     // A restarted router is back once it answers; readiness would also wait for every worker.
     await this.launch('router', appMain('router'), routerEnv, () => this.routerAnswers(`${routerUrl}/healthz`));
@@ -191,7 +186,7 @@ export class StackLauncher {
   }
 
   private portOf(domain: WorkerDomain): number {
-    return { math: this.config.MATH_WORKER_GRPC_PORT, code: this.config.CODE_WORKER_GRPC_PORT, science: this.config.SCIENCE_WORKER_GRPC_PORT }[domain];
+    return this.config[workerPortVariable(domain)];
   }
 
   private launch(name: string, main: string, env: Record<string, string>, ready: () => Promise<boolean>): Promise<void> {

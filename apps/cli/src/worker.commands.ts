@@ -1,9 +1,9 @@
 import { Argument, type Command } from 'commander';
+import { WORKER_DOMAINS, type WorkerDomain } from '@slm/contracts';
 import { runServiceInForeground } from './service-process';
 import { withExitCodes } from './cli-options';
 import { SERVICE_EXIT_CODES } from './router.commands';
 
-const DOMAINS = ['math', 'code', 'science'] as const;
 
 /**
  * `slm worker math|code|science`: runs one domain worker in the foreground (the built
@@ -13,8 +13,8 @@ const DOMAINS = ['math', 'code', 'science'] as const;
 export function registerWorkerCommands(program: Command): void {
   withExitCodes(program.command('worker'), SERVICE_EXIT_CODES)
     .description('run a domain worker (gRPC Worker service + BullMQ consumer); configured by <DOMAIN>_WORKER_* variables')
-    .addArgument(new Argument('<domain>', 'the domain to serve').choices(DOMAINS))
-    .action(async (domain: (typeof DOMAINS)[number]) => {
+    .addArgument(new Argument('<domain>', 'the domain to serve').choices(WORKER_DOMAINS))
+    .action(async (domain: WorkerDomain) => {
       const code = await runServiceInForeground(`${domain}-worker`);
       if (code !== 0) process.exitCode = code;
     });

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JobName, QUEUE_OF_DOMAIN, type Result, type SolveJobData } from '@slm/contracts';
+import { JobName, QUEUE_OF_DOMAIN, type GenerateRequest, type Result, type SolveJobData } from '@slm/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { Queue, QueueEvents } from 'bullmq';
-import { collectStream, generate, getInfo, healthOf, workerClient } from '../../../libs/worker-runtime/test/worker-client';
+import { collectStream, generate, getInfo, healthOf, workerClient, type WorkerClient } from '../../../libs/worker-runtime/test/worker-client';
 import { freePort, killWorker, spawnWorker, type WorkerProcess } from '../../../libs/worker-runtime/test/worker-process';
 
 // The math worker as a real process, started from its sources the way `slm worker math` starts it,
@@ -26,7 +26,9 @@ describe('math worker process', () => {
   let progressed: Set<string>;
   const processes: WorkerProcess[] = [];
 
-  async function start(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+  /** Starts the worker; with `chunkDelayMs`, its engine pauses after each streamed chunk (test/chunk-delay-main.ts). */
+  async function start(extra: Record<string, string> = {}, chunkDelayMs?: number): Promise<WorkerProcess> {
+    const delayed = chunkDelayMs === undefined ? {} : { main: 'apps/math-worker/test/chunk-delay-main.ts', args: [String(chunkDelayMs)] };
     const worker = await spawnWorker('math-worker', {
       MODELS_DIR: modelsDir,
       REDIS_URL: redisUrl(),
@@ -37,7 +39,7 @@ describe('math worker process', () => {
       MATH_WORKER_LOCK_DURATION_MS: '1000',
       MATH_WORKER_STALLED_INTERVAL_MS: '500',
       ...extra,
-    });
+    }, delayed);
     processes.push(worker);
     return worker;
   }
@@ -102,32 +104,46 @@ describe('math worker process', () => {
     const worker = await start({ MATH_WORKER_MAX_QUEUE: '0', MATH_WORKER_QUEUE: 'false' });
     const client = workerClient(worker.grpcPort);
     const long = problem('Write a very long proof.', 400);
+    const solved = (requestId: string) => worker.logs.find((line) => line['requestId'] === requestId && line['msg'] === 'solved');
     try {
       // The prompt is long on this model (greedy, seeded): without a deadline it runs to max_new_tokens.
       const full = (await generate(client, { problem: long })).result;
       expect(full?.finishReason).toBe('FINISH_REASON_LENGTH');
 
-      // One slot, no queue: while a stream decodes, another request is refused at once.
+      // The tiny model decodes those 400 tokens in 60–300 ms: no window for a client to act in on a busy
+      // machine. So each step's calls go out while the worker process is stopped and reach it together
+      // when it continues: what it does then follows from their order alone, not from either speed.
+
+      // One slot, no queue: the stream takes the slot and the call behind it is refused at once.
       const stream = client.generateStream({ problem: { ...long, requestId: 'cancel-me' } });
       const streamError = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
-      await new Promise((resolve) => stream.once('data', resolve));
-      await expect(generate(client, { problem: problem('Short', 4) })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
-      // Cancelling the stream stops generation early ('cancelled' with fewer tokens) and frees the slot.
-      stream.cancel();
-      expect((await streamError).code).toBe(grpc.status.CANCELLED);
-      await waitUntil(() => worker.logs.some((line) => line['requestId'] === 'cancel-me' && line['msg'] === 'solved'));
-      const cancelled = worker.logs.find((line) => line['requestId'] === 'cancel-me' && line['msg'] === 'solved');
-      expect(cancelled).toMatchObject({ finishReason: 'cancelled' });
-      expect(Number(cancelled?.['completionTokens'])).toBeLessThan(400);
+      stream.on('data', () => undefined);
+      const short = await whileStopped(worker, async () => {
+        const call = unaryCall(client, { problem: problem('Short', 4) });
+        await waitUntil(() => onTheWire(stream) && onTheWire(call.call));
+        return call;
+      });
+      await expect(short.response).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+      // Cancelling a stream stops its generation early ('cancelled' with fewer tokens) and frees the slot.
+      await whileStopped(worker, async () => {
+        stream.cancel();
+        expect((await streamError).code).toBe(grpc.status.CANCELLED);
+      });
+      await waitUntil(() => solved('cancel-me') !== undefined);
+      expect(solved('cancel-me')).toMatchObject({ finishReason: 'cancelled' });
+      expect(Number(solved('cancel-me')?.['completionTokens'])).toBeLessThan(400);
       expect((await generate(client, { problem: problem('Short', 4) })).result?.usage?.completionTokens).toBeGreaterThan(0);
 
-      // A deadline shorter than the generation: DEADLINE_EXCEEDED, generation stopped, slot free. (The tiny
-      // model's 400 tokens take about 60 ms on a quiet 2-core machine; the deadline is well inside that.)
-      await expect(generate(client, { problem: { ...long, requestId: 'too-slow' } }, { deadline: Date.now() + 20 })).rejects.toMatchObject({
-        code: grpc.status.DEADLINE_EXCEEDED,
+      // A deadline that passes before the generation ends: DEADLINE_EXCEEDED, generation stopped, slot free.
+      // (The worker's own deadline timer, with an engine that never finishes, is libs/worker-runtime's
+      // worker-grpc.int-spec; here the client's cancel at its deadline reaches the real engine.)
+      await whileStopped(worker, async () => {
+        const tooSlow = unaryCall(client, { problem: { ...long, requestId: 'too-slow' } }, { deadline: Date.now() + 1000 });
+        await expect(tooSlow.response).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+        expect(onTheWire(tooSlow.call)).toBe(true);
       });
-      await waitUntil(() => worker.logs.some((line) => line['requestId'] === 'too-slow' && line['msg'] === 'solved'));
-      expect(worker.logs.find((line) => line['requestId'] === 'too-slow' && line['msg'] === 'solved')).toMatchObject({ finishReason: 'cancelled' });
+      await waitUntil(() => solved('too-slow') !== undefined);
+      expect(solved('too-slow')).toMatchObject({ finishReason: 'cancelled' });
       expect((await generate(client, { problem: problem('Short', 4) })).result?.usage?.completionTokens).toBeGreaterThan(0);
     } finally {
       client.close();
@@ -142,7 +158,7 @@ describe('math worker process', () => {
   });
 
   it('a job whose worker is SIGKILLed mid-generation completes on a second worker process', async () => {
-    const first = await start({ MATH_WORKER_TEST_CHUNK_DELAY_MS: '50' });
+    const first = await start({}, 50);
     const job = await queue.add(JobName.SOLVE, { problem: problem('Long question', 200) }, { attempts: 1 });
     await waitUntil(() => progressed.has(job.id ?? ''));
     first.child.kill('SIGKILL');
@@ -155,7 +171,7 @@ describe('math worker process', () => {
   });
 
   it('SIGTERM during a job finishes it, leaves the waiting job queued, and exits 0', async () => {
-    const worker = await start({ MATH_WORKER_TEST_CHUNK_DELAY_MS: '20', MATH_WORKER_QUEUE_CONCURRENCY: '1' });
+    const worker = await start({ MATH_WORKER_QUEUE_CONCURRENCY: '1' }, 20);
     const running = await queue.add(JobName.SOLVE, { problem: problem('First', 40) });
     const waiting = await queue.add(JobName.SOLVE, { problem: problem('Second', 8) });
     await waitUntil(() => progressed.has(running.id ?? ''));
@@ -174,4 +190,39 @@ async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<
     if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Runs `act` with the worker process stopped (SIGSTOP), then continues it: the calls `act` sends wait
+ * in the worker's socket and it reads them back to back. Before continuing, a turn of the event loop
+ * lets HTTP/2 flush what `act` wrote last (a cancel's RST_STREAM).
+ */
+async function whileStopped<T>(worker: WorkerProcess, act: () => Promise<T>): Promise<T> {
+  worker.child.kill('SIGSTOP');
+  try {
+    return await act();
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    worker.child.kill('SIGCONT');
+  }
+}
+
+/** A unary Generate call and its response (the call, unlike the `generate` helper's promise, says where it is). */
+function unaryCall(client: WorkerClient, request: GenerateRequest, options: grpc.CallOptions = {}): { call: grpc.ClientUnaryCall; response: Promise<unknown> } {
+  let call!: grpc.ClientUnaryCall;
+  const response = new Promise((resolve, reject) => {
+    call = client.generate(request, new grpc.Metadata(), options, (error, reply) => (error ? reject(error) : resolve(reply)));
+  });
+  // Handled here so a rejection is never "unhandled" before the test awaits it.
+  response.catch(() => undefined);
+  return { call, response };
+}
+
+/**
+ * Whether grpc-js has opened the call's HTTP/2 stream (written its headers): until then it starts the
+ * call asynchronously and getPeer() names the channel's target (`dns:127.0.0.1:…`).
+ */
+function onTheWire(call: { getPeer(): string }): boolean {
+  return !call.getPeer().startsWith('dns:');
 }

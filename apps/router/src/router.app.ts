@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { checkRedisCredentials, createLogger, type Logger, type ServerTls } from '@slm/platform';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { RouterConfig } from './config/router.config';
@@ -9,11 +9,11 @@ import { ApiKeysService } from './auth/api-keys.service';
 import { serveDashboard } from './dashboard/dashboard-page';
 import type { HostResolver } from './dispatch/host-resolver';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
-import { authenticateEarly } from './http/authentication.middleware';
-import { bodyReader } from './http/body-reader.middleware';
+import { registerBodyParsers } from './http/body-parsers';
+import { authenticateEarly } from './http/early-authentication';
 import { HttpErrorsFilter } from './http/http-errors.filter';
 import { serveApiDocs } from './http/openapi';
-import { bindRequestContext, requestTracing } from './http/request-tracing.middleware';
+import { requestIdOf, requestTracing } from './http/request-tracing';
 import type { RouteClassifier } from './routing/route-classifier';
 import { RouterModule } from './router.module';
 
@@ -43,30 +43,42 @@ function pinoLevelOf(levels: LogLevel[] | undefined): string | undefined {
   return least && PINO_LEVEL_OF[least];
 }
 
+/** Longest path parameter (a batch id) Fastify matches: as long as Node lets a request line be (16 KiB of headers), so an unknown id is a 404 from the handler, never a 414. */
+const MAX_PARAM_LENGTH = 16 * 1024;
+
 /** Builds and starts the router (HTTP and gRPC) from a validated config and a classifier. */
 export async function startRouter(config: RouterConfig, classifier: RouteClassifier, options: StartRouterOptions = {}): Promise<RunningRouter> {
   // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
   await checkRedisCredentials(config.redis.url);
   const logger = options.logger ?? createLogger('router', pinoLevelOf(options.logLevels));
-  const app = await NestFactory.create<NestExpressApplication>(RouterModule.forRoot(config, classifier, logger, options.resolveWorkerHost), {
+  const adapter = new FastifyAdapter({
+    ...(config.tls ? { https: httpsOptionsOf(config.tls) } : {}),
+    // The correlation id: the caller's x-request-id (checked by the tracing hook), else a UUID.
+    genReqId: requestIdOf,
+    // As Express matched them: /v1/solve/ and /V1/Solve are /v1/solve.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: MAX_PARAM_LENGTH },
+  });
+  // A declared field keeps every request object the same shape.
+  adapter.getInstance().decorateRequest('receivedAt', 0);
+  // Tracing first (before the Nest middleware that NestFactory.create registers, nestjs-pino's
+  // included), so that a body refused by the parser still has its request id and access line.
+  // Fastify sends no X-Powered-By: a caller learns nothing of the framework.
+  adapter.getInstance().addHook('onRequest', requestTracing(logger));
+  const app = await NestFactory.create<NestFastifyApplication>(RouterModule.forRoot(config, classifier, logger, options.resolveWorkerHost), adapter, {
     bodyParser: false,
     bufferLogs: true,
-    httpsOptions: httpsOptionsOf(config.tls),
   });
   // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.
   app.useLogger(app.get(NestPinoLogger));
-  // Naming the framework tells a scanner what to try and a caller nothing.
-  app.disable('x-powered-by');
-  // Tracing first, so that a body refused by the reader still has its request id and access line.
-  app.use(requestTracing(logger));
-  app.use(authenticateEarly(app.get(ApiKeysService)));
-  app.use(bodyReader(config.limits));
-  app.use(bindRequestContext);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Authentication before the body is read.
+  fastify.addHook('onRequest', authenticateEarly(app.get(ApiKeysService)));
+  registerBodyParsers(fastify, config.limits);
   app.useGlobalFilters(new HttpErrorsFilter());
   serveApiDocs(app);
   serveDashboard(app);
   // A refused start (no API key on an exposed host, …) closes what the modules opened.
-  await app.listen(config.http.port, config.http.host).catch(async (error: unknown) => {
+  await app.listen({ port: config.http.port, host: config.http.host }).catch(async (error: unknown) => {
     await app.close().catch(() => undefined);
     throw error;
   });
@@ -76,8 +88,7 @@ export async function startRouter(config: RouterConfig, classifier: RouteClassif
 }
 
 /** HTTPS from ROUTER_TLS_*: with a CA, only callers with a client certificate it signed get through. */
-function httpsOptionsOf(tls: ServerTls | undefined): NestApplicationOptions['httpsOptions'] {
-  if (!tls) return undefined;
+function httpsOptionsOf(tls: ServerTls): NonNullable<NestApplicationOptions['httpsOptions']> {
   if (!tls.ca) return { cert: tls.cert, key: tls.key };
   return { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true };
 }

@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from '@slm/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysService } from './auth/api-keys.service';
+import { BatchQueues } from './batches/batch-queues';
+import { BatchStore } from './batches/batch-store';
 import { BatchService } from './batches/batch.service';
+import { RedisBatchStore } from './batches/redis-batch-store';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardService } from './dashboard/dashboard.service';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router.config';
@@ -18,6 +21,7 @@ import { OpenAiController } from './http/openai.controller';
 import { SolveController } from './http/solve.controller';
 import { ClientLimitsService } from './limits/client-limits.service';
 import { MetricsSamplerService } from './metrics/metrics-sampler.service';
+import { RequestMetricsInterceptor } from './metrics/request-metrics.interceptor';
 import { RouterMetricsService } from './metrics/router-metrics.service';
 import { ROUTE_CLASSIFIER, type RouteClassifier } from './routing/route-classifier';
 import { RoutingService } from './routing/routing.service';
@@ -43,10 +47,13 @@ export class RouterModule {
         RoutingService,
         DispatchService,
         SolveService,
+        { provide: BatchStore, useClass: RedisBatchStore },
+        BatchQueues,
         BatchService,
         ApiKeysService,
         ClientLimitsService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: RequestMetricsInterceptor },
         RouterMetricsService,
         MetricsSamplerService,
         DashboardService,

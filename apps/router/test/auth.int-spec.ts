@@ -273,8 +273,8 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
     });
 
     it('revoked and expired keys: UNAUTHENTICATED naming which', async () => {
-      expect((await grpcCall(grpcClient, 'solve', problem, keys.revoked)).error?.details).toMatch(/UNAUTHENTICATED: API key [0-9a-f]{16} was revoked/);
-      expect((await grpcCall(grpcClient, 'solve', problem, keys.expired)).error?.details).toMatch(/UNAUTHENTICATED: API key [0-9a-f]{16} expired/);
+      expect((await grpcCall(grpcClient, 'solve', problem, keys.revoked)).error?.details).toMatch(/^API key [0-9a-f]{16} was revoked/);
+      expect((await grpcCall(grpcClient, 'solve', problem, keys.expired)).error?.details).toMatch(/^API key [0-9a-f]{16} expired/);
     });
 
     it('a valid key is served; a missing scope is PERMISSION_DENIED', async () => {
@@ -290,7 +290,9 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
       expect((await grpcCall(grpcClient, 'solve', problem, keys.rpmGrpc)).error).toBeNull();
       const { error } = await grpcCall(grpcClient, 'solve', problem, keys.rpmGrpc);
       expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-      expect(error?.details).toMatch(/^RATE_LIMITED: API key [0-9a-f]{16} is over its 1 requests per minute/);
+      expect(error?.details).toMatch(/^API key [0-9a-f]{16} is over its 1 requests per minute/);
+      // RESOURCE_EXHAUSTED is also a full queue: the typed code says which.
+      expect(error?.metadata.get('slm-error-code')).toEqual(['RATE_LIMITED']);
       expect(Number(error?.metadata.get('retry-after')[0])).toBeGreaterThanOrEqual(1);
     });
   });

@@ -1,15 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   WORKER_SERVICE,
-  addHealthAndReflection,
-  loadPackageDefinition,
+  createGrpcServer,
   loadProto,
-  setServingStatus,
+  type ContractGrpcServer,
   type GenerateRequest__Output,
   type Result,
   type WorkerDomain,
   type WorkerHandlers,
 } from '@slm/contracts';
+import { AppError, ErrorCode, toGrpcStatus } from '@slm/platform';
 
 /** How a fake worker behaves; tests flip these between requests. */
 export interface FakeWorkerBehaviour {
@@ -46,19 +46,17 @@ export class FakeWorker {
   /** Calls received per method path (`/grpc.health.v1.Health/Check`, `/slmrouter.v1.Worker/GetInfo`…). */
   readonly methodCalls = new Map<string, number>();
   behaviour: FakeWorkerBehaviour = {};
-  private server = new grpc.Server({
-    interceptors: [
-      (method, call) => {
-        this.methodCalls.set(method.path, (this.methodCalls.get(method.path) ?? 0) + 1);
-        if (method.path.endsWith('/Check') && (this.behaviour.lateHealthChecks ?? 0) > 0) {
-          this.behaviour.lateHealthChecks = (this.behaviour.lateHealthChecks ?? 0) - 1;
-          return new grpc.ServerInterceptingCall(call, { sendMessage: (message, next) => void setTimeout(() => next(message), 2500).unref() });
-        }
-        return new grpc.ServerInterceptingCall(call);
-      },
-    ],
-  });
-  private health!: ReturnType<typeof addHealthAndReflection>;
+  private readonly interceptors: grpc.ServerInterceptor[] = [
+    (method, call) => {
+      this.methodCalls.set(method.path, (this.methodCalls.get(method.path) ?? 0) + 1);
+      if (method.path.endsWith('/Check') && (this.behaviour.lateHealthChecks ?? 0) > 0) {
+        this.behaviour.lateHealthChecks = (this.behaviour.lateHealthChecks ?? 0) - 1;
+        return new grpc.ServerInterceptingCall(call, { sendMessage: (message, next) => void setTimeout(() => next(message), 2500).unref() });
+      }
+      return new grpc.ServerInterceptingCall(call);
+    },
+  ];
+  private server: ContractGrpcServer | undefined;
   address = '';
 
   constructor(readonly domain: WorkerDomain) {}
@@ -81,7 +79,6 @@ export class FakeWorker {
 
   /** Serves on `host:port` (port 0: a free one; replicas behind one name share a port on 127.0.0.x). */
   async start(port = 0, host = '127.0.0.1'): Promise<this> {
-    const definition = loadPackageDefinition();
     const handlers: WorkerHandlers = {
       Generate: async (call, callback) => {
         this.calls.push(call.request);
@@ -92,7 +89,7 @@ export class FakeWorker {
         await this.holdOf(call.request);
         if (this.behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, this.behaviour.delayMs));
         answered = true;
-        if (this.behaviour.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'MODEL_NOT_READY: fake worker unavailable' });
+        if (this.behaviour.unavailable) return callback(toGrpcStatus(new AppError(ErrorCode.MODEL_NOT_READY, 'fake worker unavailable')));
         callback(null, { result: this.resultOf(call.request) });
       },
       GenerateStream: async (call) => {
@@ -112,11 +109,8 @@ export class FakeWorker {
       },
       GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity, ...this.behaviour.kvCache }),
     };
-    this.server.addService(loadProto(definition).slmrouter.v1.Worker.service, handlers);
-    this.health = addHealthAndReflection(this.server, definition, [WORKER_SERVICE], 'SERVING');
-    const bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-    );
+    this.server = createGrpcServer({ services: [{ name: WORKER_SERVICE, definition: loadProto().slmrouter.v1.Worker.service, handlers }], interceptors: this.interceptors });
+    const bound = await this.server.listen(host, port);
     this.address = `${host}:${bound}`;
     return this;
   }
@@ -138,10 +132,10 @@ export class FakeWorker {
   }
 
   setServing(serving: boolean): void {
-    setServingStatus(this.health, [WORKER_SERVICE], serving ? 'SERVING' : 'NOT_SERVING');
+    this.server?.setServing(serving);
   }
 
   stop(): void {
-    this.server.forceShutdown();
+    this.server?.server.forceShutdown();
   }
 }

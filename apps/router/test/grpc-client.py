@@ -37,7 +37,9 @@ def error_of(call):
         call()
         return None
     except grpc.RpcError as e:
-        return {'code': e.code().name, 'details': e.details()}
+        # Our error code travels in the slm-error-code trailing metadata; the details are the message alone.
+        error_code = dict(e.trailing_metadata() or ()).get('slm-error-code')
+        return {'code': e.code().name, 'error_code': error_code, 'details': e.details()}
 
 seen['empty'] = error_of(lambda: stub.Solve(router_pb2.SolveRequest(problem=common_pb2.Problem()), timeout=10))
 seen['too_many_tokens'] = error_of(lambda: stub.Solve(router_pb2.SolveRequest(problem=common_pb2.Problem(text='integral', options=common_pb2.GenerationOptions(max_new_tokens=100000))), timeout=10))

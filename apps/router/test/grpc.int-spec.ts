@@ -46,13 +46,13 @@ describeWithPythonGrpc('gRPC Router service from a Python grpcio client', () => 
     expect(seen.classify).toEqual({ domain: 'DOMAIN_SCIENCE', scores: 4 });
   });
 
-  it('maps caller mistakes to INVALID_ARGUMENT / NOT_FOUND with a code in the details', () => {
-    expect(seen.empty).toEqual({ code: 'INVALID_ARGUMENT', details: 'INVALID_ARGUMENT: problem: text or messages is required' });
-    expect(seen.too_many_tokens.code).toBe('INVALID_ARGUMENT');
+  it('maps caller mistakes to INVALID_ARGUMENT / NOT_FOUND with our code in slm-error-code trailing metadata', () => {
+    expect(seen.empty).toEqual({ code: 'INVALID_ARGUMENT', error_code: 'INVALID_ARGUMENT', details: 'problem: text or messages is required' });
+    expect(seen.too_many_tokens).toMatchObject({ code: 'INVALID_ARGUMENT', error_code: 'INVALID_ARGUMENT' });
     expect(seen.too_many_tokens.details).toContain('ROUTER_MAX_NEW_TOKENS_LIMIT');
-    expect(seen.unknown_batch.code).toBe('NOT_FOUND');
+    expect(seen.unknown_batch).toMatchObject({ code: 'NOT_FOUND', error_code: 'NOT_FOUND' });
     // An idempotency key names one body: reused for another, it is ALREADY_EXISTS, never the first batch.
-    expect(seen.key_reused_for_other_body).toMatchObject({ code: 'ALREADY_EXISTS', details: expect.stringContaining('py-batch') });
+    expect(seen.key_reused_for_other_body).toMatchObject({ code: 'ALREADY_EXISTS', error_code: 'CONFLICT', details: expect.stringContaining('py-batch') });
   });
 
   it("propagates the caller's deadline to the worker", () => {

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { JobName, QUEUE_OF_DOMAIN, type Result, type SolveJobData, type WorkerDomain } from '@slm/contracts';
+import { JobName, QUEUE_OF_DOMAIN, WORKER_DOMAINS, type Result, type SolveJobData } from '@slm/contracts';
+import { AppError, ErrorCode, jobFailureReason } from '@slm/platform';
 import { FakeWorker } from './fake-worker';
 
 /**
@@ -19,7 +20,7 @@ export class QueueWorkers {
     /** Time each job takes, ms; lock and stall settings for the fault tests. */
     options: { jobMs?: number; lockDuration?: number; stalledInterval?: number } = {},
   ) {
-    for (const domain of ['math', 'code', 'science'] as WorkerDomain[]) {
+    for (const domain of WORKER_DOMAINS) {
       const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
       this.connections.push(connection);
       const worker = new Worker<SolveJobData, Result>(
@@ -28,7 +29,7 @@ export class QueueWorkers {
           if (job.name !== JobName.SOLVE) throw new Error(`unexpected job ${job.name}`);
           this.runs.set(job.id ?? '', (this.runs.get(job.id ?? '') ?? 0) + 1);
           if (options.jobMs) await new Promise((resolve) => setTimeout(resolve, options.jobMs));
-          if (job.data.problem.text === 'fail me') throw new Error('INVALID_ARGUMENT: this problem always fails');
+          if (job.data.problem.text === 'fail me') throw new Error(jobFailureReason(new AppError(ErrorCode.INVALID_ARGUMENT, 'this problem always fails')));
           return FakeWorker.resultFor(domain, { problem: job.data.problem, route: job.data.route } as never);
         },
         {

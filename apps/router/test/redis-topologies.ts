@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { WorkerDomain } from '@slm/contracts';
+import { WORKER_DOMAINS, envPrefixOf } from '@slm/contracts';
 import { createLogger, freePort, startRedisCluster as startPlatformCluster, type RedisClusterProcess } from '@slm/platform';
 import { getJson, postJson, startHarness, untilReady, type Harness } from './router-harness';
 import { InstantEngine, startWorker, type GenerationRequest, type RunningWorker } from '@slm/worker-runtime';
@@ -164,8 +164,8 @@ export class InstantQueueWorkers {
   private readonly workers: RunningWorker[] = [];
 
   async start(redisUrl: string, prefix: string): Promise<this> {
-    for (const domain of ['math', 'code', 'science'] as WorkerDomain[]) {
-      const upper = domain.toUpperCase();
+    for (const domain of WORKER_DOMAINS) {
+      const p = envPrefixOf(domain);
       const policy = testPolicy(domain);
       const solved = this.solved;
       const engine = new (class extends InstantEngine {
@@ -177,7 +177,7 @@ export class InstantQueueWorkers {
       })({ maxConcurrency: 16, maxQueue: 16 });
       this.workers.push(
         await startWorker(policy, {
-          env: { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', [`${upper}_WORKER_GRPC_PORT`]: '0', [`${upper}_WORKER_GRPC_HOST`]: '127.0.0.1', [`${upper}_WORKER_QUEUE_CONCURRENCY`]: '16' },
+          env: { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', [`${p}GRPC_PORT`]: '0', [`${p}GRPC_HOST`]: '127.0.0.1', [`${p}QUEUE_CONCURRENCY`]: '16' },
           logger: createLogger('test', 'silent'),
           engineFactory: async () => engine,
         }),

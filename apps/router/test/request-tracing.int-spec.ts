@@ -218,7 +218,8 @@ describe('request ids, error logging and access lines (router and a real worker 
       const calls = fakes[0].calls.length;
       const { error, trailer } = await solveGrpc(client, { text: 'python bug' }, 'bad id');
       expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
-      expect(error?.details).toMatch(/^INVALID_ARGUMENT: x-request-id metadata: must be 1 to 128 characters from .*; character 4 is U\+0020$/);
+      expect(error?.details).toMatch(/^x-request-id metadata: must be 1 to 128 characters from .*; character 4 is U\+0020$/);
+      expect(trailer.get('slm-error-code')).toEqual(['INVALID_ARGUMENT']);
       const id = String(trailer.get('x-request-id')[0]);
       expect(id).toMatch(UUID);
       expect(routerLog.where(accessLine(id))).toEqual([expect.objectContaining({ status: 'INVALID_ARGUMENT' })]);

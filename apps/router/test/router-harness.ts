@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkerDomain } from '@slm/contracts';
+import { WORKER_DOMAINS, addressesVariableOf, type WorkerDomain } from '@slm/contracts';
 import { loadRouterConfig, type RouterConfig } from '../src/config/router.config';
 import { startRouter, type RunningRouter, type StartRouterOptions } from '../src/router.app';
 import { FakeWorker } from './fake-worker';
@@ -21,11 +21,7 @@ export async function startHarness(
   /** More of startRouter's options (a worker host resolver…). */
   options: StartRouterOptions = {},
 ): Promise<Harness> {
-  const workers = {
-    math: await new FakeWorker('math').start(),
-    code: await new FakeWorker('code').start(),
-    science: await new FakeWorker('science').start(),
-  };
+  const workers = Object.fromEntries(await Promise.all(WORKER_DOMAINS.map(async (d) => [d, await new FakeWorker(d).start()] as const))) as Record<WorkerDomain, FakeWorker>;
   const prefix = env.QUEUE_PREFIX ?? `t${randomUUID().slice(0, 8)}`;
   const addresses = (d: WorkerDomain) => [...(extraWorkers[d] ?? []), workers[d].address].join(',');
   const config = loadRouterConfig({
@@ -34,9 +30,7 @@ export async function startHarness(
     ROUTER_HOST: '127.0.0.1',
     REDIS_URL: process.env.REDIS_URL,
     QUEUE_PREFIX: prefix,
-    MATH_WORKER_ADDRESSES: addresses('math'),
-    CODE_WORKER_ADDRESSES: addresses('code'),
-    SCIENCE_WORKER_ADDRESSES: addresses('science'),
+    ...Object.fromEntries(WORKER_DOMAINS.map((d) => [addressesVariableOf(d), addresses(d)])),
     ROUTER_HEALTH_INTERVAL_MS: '200',
     ROUTER_FALLBACK: 'domain:science',
     // Tests watch replicas' load through /readyz?verbose=true.

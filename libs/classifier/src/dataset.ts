@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppError, ErrorCode } from '@slm/platform';
-import { ClassifierDomain, DOMAINS, isClassifierDomain } from './domains';
+import { isDomainName } from '@slm/contracts';
+import { ClassifierDomain, DOMAINS } from './domains';
 import type { TrainingItem } from './trainer';
 
 /** What one training file contributed (goes into the artifact's manifest). */
@@ -70,7 +71,7 @@ function readJsonlFile(file: string, source: string, items: TrainingItem[], trai
       throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: not valid JSON`);
     }
     if (typeof record?.text !== 'string' || record.text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "text" must be a non-empty string`);
-    if (!isClassifierDomain(record.domain)) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
+    if (!isDomainName(record.domain)) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
     if (typeof record.license === 'string') licenses.add(record.license);
     items.push(trainOnly ? { text: record.text, domain: record.domain, source, trainOnly } : { text: record.text, domain: record.domain, source });
     perClass[record.domain]++;

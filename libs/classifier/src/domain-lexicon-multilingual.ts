@@ -14,7 +14,9 @@
  * class/クラス, molecule/numerator 分子, electron/electronic 电子/電子, matrix/queue 行列) and very
  * common words are left out. Words already in the English lists are not repeated here.
  */
-export const MULTILINGUAL_WORDS: Record<'math' | 'code' | 'science' | 'other', string> = {
+import type { ClassifierDomain } from './domains';
+
+export const MULTILINGUAL_WORDS: Record<ClassifierDomain, string> = {
   math: `gleichung gleichungen ungleichung ungleichungen gleichungssystem primzahl primzahlen polynom polynome polynoms
     ableitung ableitungen ableiten integrale integrieren differenzieren matrizen wahrscheinlichkeit
     wahrscheinlichkeiten summe teilbar teiler nenner prozent durchschnitt mittelwert geometrie dreieck dreiecke

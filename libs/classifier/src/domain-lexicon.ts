@@ -1,4 +1,5 @@
 import { MULTILINGUAL_WORDS } from './domain-lexicon-multilingual';
+import { DOMAINS, type ClassifierDomain } from './domains';
 
 /**
  * Hand-written domain vocabularies. Each hit emits a shared `lex:<domain>` feature besides the
@@ -7,7 +8,7 @@ import { MULTILINGUAL_WORDS } from './domain-lexicon-multilingual';
  * A word belongs to at most one list; words common to two domains (function, graph, set) are left out.
  * The code list also holds operator runs (`=>`, `===`, `&&`) that mark pasted code.
  */
-const WORDS: Record<'math' | 'code' | 'science' | 'other', string> = {
+const WORDS: Record<ClassifierDomain, string> = {
   math: `equation equations solve solving integer integers prime primes polynomial polynomials derivative derivatives
     integral integrals matrix matrices probability sum quotient remainder divisible divisor divisors fraction fractions
     ratio ratios percent percentage average median geometry triangle triangles circle circles radius angle angles
@@ -89,7 +90,7 @@ const WORDS: Record<'math' | 'code' | 'science' | 'other', string> = {
 export const LEXICON_DOMAIN_OF: ReadonlyMap<string, number> = (() => {
   const map = new Map<string, number>();
   for (const lists of [WORDS, MULTILINGUAL_WORDS]) {
-    (['math', 'code', 'science', 'other'] as const).forEach((domain, index) => {
+    DOMAINS.forEach((domain, index) => {
       for (const word of lists[domain].split(/\s+/)) if (word && !map.has(word)) map.set(word, index);
     });
   }

@@ -1,4 +1,4 @@
-export { CLASS_COUNT, DOMAINS, classifierDomainOf, isClassifierDomain, protoDomainOf } from './domains';
+export { CLASS_COUNT, DOMAINS } from './domains';
 export type { ClassifierDomain } from './domains';
 export { DomainClassifier } from './domain-classifier';
 export type { Classification, ClassifyOptions, DomainClassifierOptions, FeatureContribution } from './domain-classifier';
@@ -14,8 +14,8 @@ export type { ArtifactManifest } from './model-artifact';
 export { datasetOf, heldOutCalibration, leaveOneSourceOut, leaveOneSourceOutWith, policyCounts, renderEvalMarkdown } from './evaluation';
 export type { ClassMetrics, EvalContext, EvalReport, FoldProgress, HeldOutCalibration, HoldOut, NamedReport, PolicyCounts, SourceResult } from './evaluation';
 export { BASELINE_BITS, encodeWordNgrams, fitLogisticBaseline, fitNaiveBayes, wordNgramBuckets } from './baselines';
-export { DEFAULT_ROUTE_POLICY, SPECIALIST_DOMAINS, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, routePolicyEnvSchema } from './route-policy';
-export type { RouteFallback, RouteOutcome, RoutePolicy, SpecialistDomain } from './route-policy';
+export { DEFAULT_ROUTE_POLICY, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema } from './route-policy';
+export type { RouteFallback, RouteOutcome, RoutePolicy } from './route-policy';
 export { classifyLines } from './classify-lines';
 export type { ClassifyLinesOptions } from './classify-lines';
 export { WORD_CLUSTERS_FILE, clusterWords, committedWordClustersPath, formatWordClusters, parseWordClusters, readWordClusters, sphericalKMeans } from './word-clusters';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { AppError, ErrorCode } from '@slm/platform';
-import { CLASS_COUNT, DOMAINS } from './domains';
+import { CLASS_COUNT, DOMAINS, type ClassifierDomain } from './domains';
 import { fromFloat16, toFloat16 } from './float16';
 import type { LinearModel } from './linear-model';
 import { FEATURE_VERSION, MAX_REPEATS, featureWordClusters } from './text-features';
@@ -15,10 +15,13 @@ export const ARTIFACT_VERSION = 1;
 /** File names of the committed artifact under libs/classifier/model/. */
 export const DEFAULT_MANIFEST_FILE = 'router-classifier.json';
 
+/** The classes, in DOMAINS order: a model trained on other classes (or in another order) is refused. */
+const classesSchema = z.tuple(DOMAINS.map((d) => z.literal(d)) as [z.ZodLiteral<ClassifierDomain>, ...z.ZodLiteral<ClassifierDomain>[]]);
+
 const manifestSchema = z.object({
   format: z.literal(ARTIFACT_FORMAT),
   version: z.literal(ARTIFACT_VERSION),
-  classes: z.tuple([z.literal('math'), z.literal('code'), z.literal('science'), z.literal('other')]),
+  classes: classesSchema,
   features: z
     .object({
       bits: z.number().int().min(8).max(24),
@@ -54,7 +57,7 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
   const manifest: ArtifactManifest = {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,
-    classes: [...DOMAINS],
+    classes: [...DOMAINS] as z.infer<typeof classesSchema>,
     features: {
       bits: model.bits,
       version: FEATURE_VERSION,

@@ -1,6 +1,5 @@
-import { loadConfig } from '@slm/platform';
 import type { Classification } from './domain-classifier';
-import { DEFAULT_ROUTE_POLICY, RoutePolicy, decideRoute, routePolicyEnvSchema } from './route-policy';
+import { DEFAULT_ROUTE_POLICY, RoutePolicy, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema } from './route-policy';
 
 function classification(probabilities: Classification['probabilities']): Classification {
   const domain = (Object.keys(probabilities) as (keyof typeof probabilities)[]).reduce((a, b) => (probabilities[b] > probabilities[a] ? b : a));
@@ -10,8 +9,15 @@ function classification(probabilities: Classification['probabilities']): Classif
 const sure = classification({ math: 0.05, code: 0.9, science: 0.03, other: 0.02 });
 const unsure = classification({ math: 0.42, code: 0.1, science: 0.38, other: 0.1 });
 const chat = classification({ math: 0.05, code: 0.05, science: 0.1, other: 0.8 });
-const policy = (fallback: string, other?: string, math = '0.5'): RoutePolicy =>
-  loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: fallback, ROUTER_FALLBACK_OTHER: other, ROUTER_THRESHOLD_MATH: math });
+/** A policy from the fallbacks' env spellings, built the way the router's config builds it. */
+const policy = (fallback: string, other?: string, math = 0.5): RoutePolicy => {
+  const parsed = routeFallbackSchema.parse(fallback);
+  return {
+    thresholds: { ...DEFAULT_ROUTE_POLICY.thresholds, math },
+    fallback: parsed,
+    otherFallback: defaultOtherFallback(other === undefined ? undefined : otherFallbackSchema.parse(other), parsed),
+  };
+};
 
 describe('decideRoute', () => {
   it('routes a confident specialist to its domain, scores highest first', () => {
@@ -57,7 +63,7 @@ describe('decideRoute', () => {
   });
 
   it('applies a per-domain threshold', () => {
-    expect(decideRoute(unsure, policy('reject', undefined, '0.4')).decision).toMatchObject({ domain: 'DOMAIN_MATH', fallback: false, threshold: 0.4 });
+    expect(decideRoute(unsure, policy('reject', undefined, 0.4)).decision).toMatchObject({ domain: 'DOMAIN_MATH', fallback: false, threshold: 0.4 });
   });
 
   it('sends unsure problems to a default domain', () => {
@@ -88,40 +94,29 @@ describe('decideRoute', () => {
   });
 });
 
-describe('routePolicyEnvSchema', () => {
-  it('has documented defaults', () => {
-    expect(loadConfig(routePolicyEnvSchema, {})).toEqual({
-      thresholds: { math: 0.5, code: 0.5, science: 0.5 },
-      fallback: { kind: 'route' },
-      otherFallback: { kind: 'reject' },
-    });
+describe('fallbacks (ROUTER_FALLBACK, ROUTER_FALLBACK_OTHER: the router config parses them with these)', () => {
+  it('default to route when unsure and reject for "other"', () => {
+    expect(DEFAULT_ROUTE_POLICY).toEqual({ thresholds: { math: 0.5, code: 0.5, science: 0.5 }, fallback: { kind: 'route' }, otherFallback: { kind: 'reject' } });
   });
 
-  it('lets "other" follow ROUTER_FALLBACK unless that is route', () => {
-    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'domain:math' }).otherFallback).toEqual({ kind: 'domain', domain: 'math' });
-    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'reject' }).otherFallback).toEqual({ kind: 'reject' });
-    expect(loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK: 'route' }).otherFallback).toEqual({ kind: 'reject' });
+  it('let "other" follow ROUTER_FALLBACK unless that is route', () => {
+    expect(defaultOtherFallback(undefined, { kind: 'domain', domain: 'math' })).toEqual({ kind: 'domain', domain: 'math' });
+    expect(defaultOtherFallback(undefined, { kind: 'reject' })).toEqual({ kind: 'reject' });
+    expect(defaultOtherFallback(undefined, { kind: 'route' })).toEqual({ kind: 'reject' });
+    expect(defaultOtherFallback({ kind: 'worker', name: 'chat' }, { kind: 'route' })).toEqual({ kind: 'worker', name: 'chat' });
   });
 
-  it('refuses route for "other", saying why', () => {
-    expect(() => loadConfig(routePolicyEnvSchema, { ROUTER_FALLBACK_OTHER: 'route' })).toThrow(/ROUTER_FALLBACK_OTHER.*there is no other worker/);
+  it('refuse route for "other", saying why', () => {
+    expect(otherFallbackSchema.safeParse('route').error?.issues[0]?.message).toMatch(/there is no other worker/);
   });
 
-  it('parses every variable', () => {
-    expect(
-      loadConfig(routePolicyEnvSchema, {
-        ROUTER_THRESHOLD_MATH: '0.7',
-        ROUTER_THRESHOLD_CODE: '0.6',
-        ROUTER_THRESHOLD_SCIENCE: '0',
-        ROUTER_FALLBACK: 'domain:code',
-        ROUTER_FALLBACK_OTHER: 'worker:chat',
-      }),
-    ).toEqual({ thresholds: { math: 0.7, code: 0.6, science: 0 }, fallback: { kind: 'domain', domain: 'code' }, otherFallback: { kind: 'worker', name: 'chat' } });
-  });
-
-  it('lists every bad variable in one error', () => {
-    expect(() => loadConfig(routePolicyEnvSchema, { ROUTER_THRESHOLD_MATH: '1.5', ROUTER_THRESHOLD_CODE: 'high', ROUTER_FALLBACK: 'domain:other', ROUTER_FALLBACK_OTHER: 'worker:' })).toThrow(
-      /ROUTER_THRESHOLD_MATH.*ROUTER_THRESHOLD_CODE.*ROUTER_FALLBACK.*ROUTER_FALLBACK_OTHER/,
-    );
+  it('parse every spelling and refuse the rest', () => {
+    expect(['route', 'reject', ' domain:code ', 'worker:chat'].map((v) => routeFallbackSchema.parse(v))).toEqual([
+      { kind: 'route' },
+      { kind: 'reject' },
+      { kind: 'domain', domain: 'code' },
+      { kind: 'worker', name: 'chat' },
+    ]);
+    for (const bad of ['domain:other', 'worker:', 'anything']) expect(routeFallbackSchema.safeParse(bad).success).toBe(false);
   });
 });

@@ -1,19 +1,24 @@
 import { z } from 'zod';
-import type { ClassScore__Output, Domain__Output, RouteDecision__Output } from '@slm/contracts';
-import { ClassifierDomain, DOMAINS, classifierDomainOf, protoDomainOf } from './domains';
+import {
+  domainNameOf,
+  isDomainName,
+  mapWorkerDomains,
+  protoDomainOf,
+  WORKER_DOMAINS,
+  type ClassScore__Output,
+  type Domain__Output,
+  type RouteDecision__Output,
+  type WorkerDomain,
+} from '@slm/contracts';
+import { ClassifierDomain, DOMAINS } from './domains';
 import type { Classification } from './domain-classifier';
-
-/** The domains that have workers. */
-export type SpecialistDomain = Exclude<ClassifierDomain, 'other'>;
-/** The domains that have workers, in DOMAINS order. */
-export const SPECIALIST_DOMAINS: readonly SpecialistDomain[] = ['math', 'code', 'science'];
 
 /** What happens when the classifier is unsure or says "other". */
 export type RouteFallback =
   /** Route it to the classifier's top class anyway, flagged `lowConfidence` (below threshold only: `other` has no workers). */
   | { kind: 'route' }
   /** Send it to this domain's workers anyway. */
-  | { kind: 'domain'; domain: SpecialistDomain }
+  | { kind: 'domain'; domain: WorkerDomain }
   /** Send it to a named worker (resolved by the router's configuration). */
   | { kind: 'worker'; name: string }
   /** Refuse: HTTP 422 / gRPC FAILED_PRECONDITION (ROUTE_REJECTED), carrying the scores. */
@@ -22,7 +27,7 @@ export type RouteFallback =
 /** The routing policy: a confidence threshold per specialist and what to do otherwise. */
 export interface RoutePolicy {
   /** Minimum calibrated probability of the top class for it to be routed directly. */
-  thresholds: Record<SpecialistDomain, number>;
+  thresholds: Record<WorkerDomain, number>;
   /** Applies when the top class is a specialist below its threshold. */
   fallback: RouteFallback;
   /** Applies when the top class is "other" (never `route`). */
@@ -36,7 +41,7 @@ export interface RoutePolicy {
  * Only a problem whose best class is `other` is rejected.
  */
 export const DEFAULT_ROUTE_POLICY: Readonly<RoutePolicy> = Object.freeze({
-  thresholds: Object.freeze({ math: 0.5, code: 0.5, science: 0.5 }),
+  thresholds: Object.freeze(mapWorkerDomains(() => 0.5)),
   fallback: Object.freeze({ kind: 'route' as const }),
   otherFallback: Object.freeze({ kind: 'reject' as const }),
 });
@@ -53,20 +58,21 @@ export interface RouteOutcome {
   classifiedAs?: ClassifierDomain;
 }
 
-const fallbackPattern = /^(?:(route)|reject|domain:(math|code|science)|worker:([A-Za-z0-9_.:-]{1,128}))$/;
+const workerDomainAlternatives = WORKER_DOMAINS.join('|');
+const fallbackPattern = new RegExp(`^(?:(route)|reject|domain:(${workerDomainAlternatives})|worker:([A-Za-z0-9_.:-]{1,128}))$`);
 
 /**
- * A fallback from its env spelling: `route`, `reject`, `domain:math|code|science` or `worker:NAME`
- * (NAME: letters, digits, `_ . : -`).
+ * A fallback from its env spelling: `route`, `reject`, `domain:<worker domain>` (`domain:math`) or
+ * `worker:NAME` (NAME: letters, digits, `_ . : -`).
  */
 export const routeFallbackSchema = z
   .string()
   .trim()
-  .regex(fallbackPattern, { message: 'expected route, reject, domain:math|code|science or worker:NAME' })
+  .regex(fallbackPattern, { message: `expected route, reject, domain:${workerDomainAlternatives} or worker:NAME` })
   .transform((value): RouteFallback => {
     const m = fallbackPattern.exec(value) as RegExpExecArray;
     if (m[1]) return { kind: 'route' };
-    if (m[2]) return { kind: 'domain', domain: m[2] as SpecialistDomain };
+    if (m[2]) return { kind: 'domain', domain: m[2] as WorkerDomain };
     if (m[3]) return { kind: 'worker', name: m[3] };
     return { kind: 'reject' };
   });
@@ -75,29 +81,6 @@ export const routeFallbackSchema = z
 export const otherFallbackSchema = routeFallbackSchema.refine((f): f is Exclude<RouteFallback, { kind: 'route' }> => f.kind !== 'route', {
   message: 'route cannot apply to problems classified other (there is no other worker): use reject, domain:… or worker:…',
 });
-
-const thresholdSchema = z.coerce.number().min(0, { message: 'expected a probability in [0, 1]' }).max(1, { message: 'expected a probability in [0, 1]' });
-
-/**
- * The policy from environment strings, for `loadConfig(routePolicyEnvSchema, env)`:
- * ROUTER_THRESHOLD_MATH / _CODE / _SCIENCE (default 0.5), ROUTER_FALLBACK (default `reject`),
- * ROUTER_FALLBACK_OTHER (default: ROUTER_FALLBACK). Unknown variables are ignored.
- */
-export const routePolicyEnvSchema = z
-  .object({
-    ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
-    ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
-    ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
-    ROUTER_FALLBACK: routeFallbackSchema.default(DEFAULT_ROUTE_POLICY.fallback),
-    ROUTER_FALLBACK_OTHER: otherFallbackSchema.optional(),
-  })
-  .transform(
-    (env): RoutePolicy => ({
-      thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE },
-      fallback: env.ROUTER_FALLBACK,
-      otherFallback: defaultOtherFallback(env.ROUTER_FALLBACK_OTHER, env.ROUTER_FALLBACK),
-    }),
-  );
 
 /** ROUTER_FALLBACK_OTHER, else ROUTER_FALLBACK where it can apply to `other` (not `route`), else reject. */
 export function defaultOtherFallback(other: RoutePolicy['otherFallback'] | undefined, fallback: RouteFallback): RoutePolicy['otherFallback'] {
@@ -116,7 +99,7 @@ function scoresOf(classification: Classification | undefined): ClassScore__Outpu
  * fallback applies (`otherFallback` for "other", `fallback` below threshold).
  */
 export function decideRoute(classification: Classification | undefined, policy: RoutePolicy, override?: ClassifierDomain | Domain__Output): RouteOutcome {
-  const forced = override === undefined ? undefined : ((DOMAINS as readonly string[]).includes(override) ? (override as ClassifierDomain) : classifierDomainOf(override as Domain__Output));
+  const forced = override === undefined ? undefined : isDomainName(override) ? override : domainNameOf(override);
   const scores = scoresOf(classification);
   const topFeatures = classification?.topFeatures.map((f) => f.feature) ?? [];
   const runnerUp = scores[1];

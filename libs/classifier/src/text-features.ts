@@ -30,6 +30,7 @@
 
 import * as stopword from 'stopword';
 import { LEXICON_DOMAIN_OF } from './domain-lexicon';
+import { DOMAINS } from './domains';
 import { WordClusters, committedWordClustersPath, readWordClusters } from './word-clusters';
 
 /**
@@ -62,14 +63,13 @@ const TAIL_LINE = 4;
  * {@link FeatureBuffer.markRepeats}.
  */
 export const STRUCTURE = 128;
-const LEXICON_NAMES = ['math', 'code', 'science', 'other'];
 
 /** Names of the global cue features, by cue id. */
 export const CUE_NAMES: readonly string[] = [
   'digits:none', 'digits:<5%', 'digits:<15%', 'digits:<30%', 'digits:>=30%',
   'symbols:none', 'symbols:<5%', 'symbols:<15%', 'symbols:<30%', 'symbols:>=30%',
   'indented-lines', 'multiple-choice', 'latex',
-  ...LEXICON_NAMES.map((d) => `lex:${d}`),
+  ...DOMAINS.map((d) => `lex:${d}`),
 ];
 const CUE_DIGITS = 0;
 const CUE_SYMBOLS = 5;
@@ -234,7 +234,7 @@ export class FeatureBuffer {
         if (kind & CLUSTER_HIT) return `cl:${clusterNameOf(text.slice(start, end))}(${text.slice(start, end)})`;
         if (kind & CLUSTER_PAIR) return clusterPairName(text.slice(start, end));
         return kind & LEXICON_HIT
-          ? `lex:${LEXICON_NAMES[lexiconDomainOfSpan(text, start, end)]}(${text.slice(start, end)})`
+          ? `lex:${DOMAINS[lexiconDomainOfSpan(text, start, end)]}(${text.slice(start, end)})`
           : `cue:${CUE_NAMES[start] ?? start}`;
     }
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DomainClassifier } from '../src/domain-classifier';
-import { isClassifierDomain } from '../src/domains';
+import { WORKER_DOMAINS, isDomainName } from '@slm/contracts';
 
 /**
  * The format-robustness suite: the same problems, hand-written for this project and kept out of
@@ -39,12 +39,12 @@ describe('routing robustness suite', () => {
   it('covers every domain in every variant, at least 200 cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(200);
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
-    for (const domain of ['math', 'code', 'science']) {
+    for (const domain of WORKER_DOMAINS) {
       expect(new Set(cases.filter((c) => c.domain === domain).map((c) => c.variant))).toEqual(new Set(VARIANTS));
     }
     // `other` has no LaTeX or code variant: a request with code or formulas is not `other`.
     expect(new Set(cases.filter((c) => c.domain === 'other').map((c) => c.variant))).toEqual(new Set(VARIANTS.filter((v) => v !== 'latex' && v !== 'code')));
-    for (const c of cases) expect(isClassifierDomain(c.domain)).toBe(true);
+    for (const c of cases) expect(isDomainName(c.domain)).toBe(true);
   });
 
   it('lists as known misses only cases of the suite', () => {

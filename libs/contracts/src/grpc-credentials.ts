@@ -29,3 +29,9 @@ export function grpcChannelCredentials(tls: GrpcClientTls | undefined): grpc.Cha
   if (!tls) return grpc.credentials.createInsecure();
   return grpc.credentials.createSsl(Buffer.from(tls.ca), tls.key ? Buffer.from(tls.key) : null, tls.cert ? Buffer.from(tls.cert) : null);
 }
+
+/** How a server with these TLS settings is reached, for its "listening" log line. */
+export function describeTransport(tls: GrpcServerTls | undefined): 'plaintext' | 'TLS' | 'mutual TLS' {
+  if (!tls) return 'plaintext';
+  return tls.ca ? 'mutual TLS' : 'TLS';
+}

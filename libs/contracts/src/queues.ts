@@ -2,29 +2,6 @@ import type { Problem } from './generated/slmrouter/v1/Problem';
 import type { Result } from './generated/slmrouter/v1/Result';
 import type { RouteDecision } from './generated/slmrouter/v1/RouteDecision';
 
-/** The domains that have a worker (and so a queue). */
-export const WorkerDomain = {
-  MATH: 'math',
-  CODE: 'code',
-  SCIENCE: 'science',
-} as const;
-export type WorkerDomain = (typeof WorkerDomain)[keyof typeof WorkerDomain];
-
-/** One BullMQ queue per worker domain; the router produces, that domain's workers consume. */
-export const QueueName = {
-  SOLVE_MATH: 'solve-math',
-  SOLVE_CODE: 'solve-code',
-  SOLVE_SCIENCE: 'solve-science',
-} as const;
-export type QueueName = (typeof QueueName)[keyof typeof QueueName];
-
-/** The queue of each worker domain. */
-export const QUEUE_OF_DOMAIN: Record<WorkerDomain, QueueName> = {
-  math: QueueName.SOLVE_MATH,
-  code: QueueName.SOLVE_CODE,
-  science: QueueName.SOLVE_SCIENCE,
-};
-
 /** Job names used on the solve queues. */
 export const JobName = {
   /** Solve one problem; the job's return value is a {@link Result}. */

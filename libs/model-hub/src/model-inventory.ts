@@ -1,4 +1,4 @@
-import type { WorkerDomain } from '@slm/contracts';
+import { WORKER_DOMAINS, envPrefixOf, type WorkerDomain } from '@slm/contracts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_WORKER_MODELS, resolveRepoId } from './known-models';
@@ -68,8 +68,6 @@ export interface WorkerAssignment {
   problem?: string;
 }
 
-const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
-
 /**
  * The model each worker uses, resolved by the worker runtime's own function (`resolveWorkerModel`):
  * `<DOMAIN>_WORKER_MODEL` is an existing folder, or a Hub id or alias (mobilellm-r1-950m) looked up
@@ -78,8 +76,8 @@ const DOMAINS: readonly WorkerDomain[] = ['math', 'code', 'science'];
  */
 export async function workerAssignments(env: Readonly<Record<string, string | undefined>>, modelsDir: string): Promise<WorkerAssignment[]> {
   return Promise.all(
-    DOMAINS.map(async (domain): Promise<WorkerAssignment> => {
-      const prefix = `${domain.toUpperCase()}_WORKER_`;
+    WORKER_DOMAINS.map(async (domain): Promise<WorkerAssignment> => {
+      const prefix = envPrefixOf(domain);
       const configured = env[`${prefix}MODEL`]?.trim() || undefined;
       const dtype = env[`${prefix}DTYPE`]?.trim() || undefined;
       const source = configured ? 'env' : 'default';

@@ -56,6 +56,11 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
 
 const knownCodes = new Set<string>(Object.values(ErrorCode));
 
+/** True for one of our codes (a string read off the wire or out of a job's failure). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && knownCodes.has(value);
+}
+
 /**
  * Reads the code of any error: an AppError, or another library's error that carries one of our
  * codes (libs/inference throws its own errors with the same codes, without depending on this lib).

@@ -1,5 +1,5 @@
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { ErrorCode, errorCodeOf, publicMessageOf } from './app.errors';
+import { AppError, ErrorCode, errorCodeOf, isErrorCode, publicMessageOf } from './app.errors';
 
 const GRPC_STATUS: Record<ErrorCode, GrpcStatus> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
@@ -87,19 +87,58 @@ export function retryAfterSecondsOf(error: unknown): number | undefined {
 }
 
 /**
- * The gRPC error object a handler passes to its callback or `emit('error')`; with `retry-after`
- * trailing metadata when the error says when to retry.
+ * The trailing metadata key that carries our error code on every failed gRPC status, beside the
+ * gRPC status code (which several codes share: QUEUE_FULL and RATE_LIMITED are both
+ * RESOURCE_EXHAUSTED). Part of the wire contract (proto/slmrouter/v1/*.proto, README "gRPC"): a
+ * client reads the code here, never out of the details text, which is the message alone.
  */
-export function grpcErrorOf(error: unknown): { code: GrpcStatus; details: string; metadata?: Metadata } {
-  const status = { code: grpcStatusOf(error), details: `${errorCodeOf(error)}: ${publicMessageOf(error)}` };
-  const retryAfter = retryAfterSecondsOf(error);
-  if (retryAfter === undefined) return status;
-  const metadata = new Metadata();
-  metadata.set('retry-after', String(retryAfter));
-  return { ...status, metadata };
+export const ERROR_CODE_METADATA_KEY = 'slm-error-code';
+
+/** A failed gRPC status as a handler passes it to its callback or `emit('error')`. */
+export interface GrpcErrorStatus {
+  code: GrpcStatus;
+  /** The message alone, for people. */
+  details: string;
+  /** Trailing metadata: `slm-error-code` always, `retry-after` when the error says when to retry. */
+  metadata: Metadata;
 }
 
-/** Our code for a gRPC status a downstream server answered (the router reading a worker's error). */
+/**
+ * The gRPC status of an error: the mapped status code, the public message as details, and the
+ * error code in the `slm-error-code` trailing metadata (with `retry-after` when the error has one).
+ */
+export function toGrpcStatus(error: unknown): GrpcErrorStatus {
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, errorCodeOf(error));
+  const retryAfter = retryAfterSecondsOf(error);
+  if (retryAfter !== undefined) metadata.set('retry-after', String(retryAfter));
+  return { code: grpcStatusOf(error), details: publicMessageOf(error), metadata };
+}
+
+/** Our code for a gRPC status a downstream server answered without a typed code. */
 export function errorCodeOfGrpcStatus(code: number): ErrorCode {
   return CODE_OF_GRPC_STATUS.get(code) ?? ErrorCode.INTERNAL;
+}
+
+/** A failed call as grpc-js reports it to a client. */
+export interface GrpcCallError {
+  code: number;
+  details?: string;
+  message?: string;
+  metadata?: Metadata;
+}
+
+/**
+ * Our error for a failed gRPC call: the code from the `slm-error-code` trailing metadata and the
+ * details as the message, so the server's code survives the hop. A status without that key (a
+ * transport failure, a server of another kind) maps by its gRPC status code; its message then names
+ * `peer` when the peer was unavailable (e.g. "worker 10.0.0.7:50051 unavailable: …").
+ */
+export function appErrorOfGrpc(error: GrpcCallError, peer?: string): AppError {
+  const typed = String(error.metadata?.get(ERROR_CODE_METADATA_KEY)[0] ?? '');
+  if (isErrorCode(typed)) return new AppError(typed, error.details ?? '', undefined, { cause: error });
+  const code = errorCodeOfGrpcStatus(error.code);
+  const details = error.details || error.message || '';
+  const message = code === ErrorCode.NO_HEALTHY_REPLICA && peer ? `${peer} unavailable: ${details}` : details;
+  return new AppError(code, message, undefined, { cause: error });
 }

@@ -1,5 +1,17 @@
-export { AppError, ErrorCode, echoInput, errorCodeOf, publicMessageOf } from './app.errors';
-export { errorCodeOfGrpcStatus, grpcErrorOf, grpcStatusOf, httpErrorBody, httpStatusOf, retryAfterSecondsOf } from './error-mapping';
+export { AppError, ErrorCode, echoInput, errorCodeOf, isErrorCode, publicMessageOf } from './app.errors';
+export {
+  ERROR_CODE_METADATA_KEY,
+  appErrorOfGrpc,
+  errorCodeOfGrpcStatus,
+  grpcStatusOf,
+  httpErrorBody,
+  httpStatusOf,
+  retryAfterSecondsOf,
+  toGrpcStatus,
+  type GrpcCallError,
+  type GrpcErrorStatus,
+} from './error-mapping';
+export { jobFailureOf, jobFailureReason, type JobFailure } from './job-failure';
 export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema } from './config';
 export { createLogger, type DestinationStream, type Logger } from './logger';
 export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';

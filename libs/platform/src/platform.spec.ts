@@ -1,18 +1,20 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { AppError, ConfigError, ErrorCode, REQUEST_ID_PATTERN, checkRequestId, describeIssues, echoInput, grpcErrorOf, httpErrorBody, httpStatusOf, loadConfig, portSchema, requestIdSchema } from './index';
+import { AppError, ConfigError, ERROR_CODE_METADATA_KEY, ErrorCode, REQUEST_ID_PATTERN, appErrorOfGrpc, checkRequestId, describeIssues, echoInput, httpErrorBody, httpStatusOf, jobFailureOf, jobFailureReason, loadConfig, portSchema, requestIdSchema, toGrpcStatus } from './index';
 
 describe('error mapping', () => {
   it('maps caller mistakes to 4xx / INVALID_ARGUMENT with the message', () => {
     const error = new AppError(ErrorCode.INVALID_ARGUMENT, 'maxNewTokens must be at least 1');
     expect(httpStatusOf(error)).toBe(400);
     expect(httpErrorBody(error)).toEqual({ error: { code: 'INVALID_ARGUMENT', message: 'maxNewTokens must be at least 1' } });
-    expect(grpcErrorOf(error)).toEqual({ code: status.INVALID_ARGUMENT, details: 'INVALID_ARGUMENT: maxNewTokens must be at least 1' });
+    const grpcStatus = toGrpcStatus(error);
+    expect(grpcStatus).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'maxNewTokens must be at least 1' });
+    expect(grpcStatus.metadata.getMap()).toEqual({ [ERROR_CODE_METADATA_KEY]: 'INVALID_ARGUMENT' });
   });
 
   it('maps a full queue to 429 / RESOURCE_EXHAUSTED and a rejection to 422 / FAILED_PRECONDITION with details', () => {
     expect(httpStatusOf(new AppError(ErrorCode.QUEUE_FULL, 'busy'))).toBe(429);
-    expect(grpcErrorOf(new AppError(ErrorCode.QUEUE_FULL, 'busy')).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(toGrpcStatus(new AppError(ErrorCode.QUEUE_FULL, 'busy')).code).toBe(status.RESOURCE_EXHAUSTED);
     const rejected = new AppError(ErrorCode.ROUTE_REJECTED, 'classified as other', { scores: { other: 0.9 } });
     expect(httpStatusOf(rejected)).toBe(422);
     expect(httpErrorBody(rejected).error.details).toEqual({ scores: { other: 0.9 } });
@@ -21,12 +23,44 @@ describe('error mapping', () => {
   it('maps a reused requestId or idempotency key to 409 / ALREADY_EXISTS', () => {
     const conflict = new AppError(ErrorCode.CONFLICT, 'idempotency key k-1 was already used for a different batch');
     expect(httpStatusOf(conflict)).toBe(409);
-    expect(grpcErrorOf(conflict)).toEqual({ code: status.ALREADY_EXISTS, details: 'CONFLICT: idempotency key k-1 was already used for a different batch' });
+    expect(toGrpcStatus(conflict)).toMatchObject({ code: status.ALREADY_EXISTS, details: 'idempotency key k-1 was already used for a different batch' });
   });
 
   it('accepts foreign errors that carry one of our codes', () => {
     const foreign = Object.assign(new Error('queue of 4 is full'), { code: 'QUEUE_FULL' });
     expect(httpStatusOf(foreign)).toBe(429);
+  });
+
+  it('carries the code in slm-error-code trailing metadata, with retry-after when the error has one', () => {
+    const limited = toGrpcStatus(new AppError(ErrorCode.RATE_LIMITED, 'over the limit', { retryAfterSeconds: 2.2 }));
+    expect(limited).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: 'over the limit' });
+    expect(limited.metadata.getMap()).toEqual({ [ERROR_CODE_METADATA_KEY]: 'RATE_LIMITED', 'retry-after': '3' });
+    // Two codes share RESOURCE_EXHAUSTED: only the metadata tells them apart.
+    expect(toGrpcStatus(new AppError(ErrorCode.QUEUE_FULL, 'busy')).metadata.get(ERROR_CODE_METADATA_KEY)).toEqual(['QUEUE_FULL']);
+  });
+
+  it('reads a gRPC failure back: the typed code from the metadata, else the status code', () => {
+    const sent = toGrpcStatus(new AppError(ErrorCode.MODEL_NOT_READY, 'still warming up'));
+    const typed = appErrorOfGrpc(sent, 'worker w:1');
+    expect(typed).toMatchObject({ code: 'MODEL_NOT_READY', message: 'still warming up' });
+    // A details text that looks like a code is only text: the code never comes out of the message.
+    const untyped = appErrorOfGrpc({ code: status.UNAVAILABLE, details: 'QUEUE_FULL: connection refused', metadata: new Metadata() }, 'worker w:1');
+    expect(untyped).toMatchObject({ code: 'NO_HEALTHY_REPLICA', message: 'worker w:1 unavailable: QUEUE_FULL: connection refused' });
+    const unknown = new Metadata();
+    unknown.set(ERROR_CODE_METADATA_KEY, 'NOT_OURS');
+    expect(appErrorOfGrpc({ code: status.INVALID_ARGUMENT, details: 'bad', metadata: unknown })).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'bad' });
+  });
+
+  it('writes and reads a job failure as a small JSON object; any other reason is INTERNAL', () => {
+    const reason = jobFailureReason(new AppError(ErrorCode.INPUT_TOO_LONG, 'problem: 9000 tokens exceed 8192'));
+    expect(JSON.parse(reason)).toEqual({ code: 'INPUT_TOO_LONG', message: 'problem: 9000 tokens exceed 8192' });
+    expect(jobFailureOf(reason)).toEqual({ code: 'INPUT_TOO_LONG', message: 'problem: 9000 tokens exceed 8192' });
+    expect(JSON.parse(jobFailureReason(new TypeError('x is undefined')))).toEqual({ code: 'INTERNAL', message: 'internal error (see the server log)' });
+    expect(jobFailureOf('job stalled more than allowable limit')).toEqual({ code: 'INTERNAL', message: 'job stalled more than allowable limit' });
+    expect(jobFailureOf('INVALID_ARGUMENT: not parsed')).toEqual({ code: 'INTERNAL', message: 'INVALID_ARGUMENT: not parsed' });
+    expect(jobFailureOf('{"code":"NOPE","message":"m"}')).toEqual({ code: 'INTERNAL', message: '{"code":"NOPE","message":"m"}' });
+    expect(jobFailureOf('{broken')).toEqual({ code: 'INTERNAL', message: '{broken' });
+    expect(jobFailureOf('')).toEqual({ code: 'INTERNAL', message: 'job failed' });
   });
 
   it('hides the message of unexpected errors', () => {

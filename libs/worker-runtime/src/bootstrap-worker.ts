@@ -51,9 +51,10 @@ export const HAND_BACK_MS = 10_000;
  * it dies) shuts down gracefully and exits 0, at the latest SHUTDOWN_GRACE_MS + {@link HAND_BACK_MS}
  * after the signal. Signals are handled here rather than with Nest's enableShutdownHooks because
  * that re-raises the signal after the hooks, so the process would end by signal instead of with
- * exit code 0.
+ * exit code 0. `options.engineFactory` replaces the engine the config names (default: `createEngine`),
+ * e.g. for a test that needs a slower engine in a real worker process.
  */
-export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
+export async function bootstrapWorker(policy: DomainPolicy, options: { engineFactory?: EngineFactory } = {}): Promise<void> {
   const stderr = (line: string) => process.stderr.write(`${line}\n`);
   let config: WorkerConfig;
   try {
@@ -75,7 +76,7 @@ export async function bootstrapWorker(policy: DomainPolicy): Promise<void> {
     },
   });
   try {
-    worker = await startWorker(policy, { logger });
+    worker = await startWorker(policy, { logger, ...options });
   } catch (error) {
     logger.fatal({ err: error }, 'worker failed to start');
     process.exit(1);

@@ -19,7 +19,7 @@ export const createEngine: EngineFactory = async (config, log) => {
   switch (config.model.engine) {
     case 'instant':
       log.warn({ engine: 'instant' }, 'BENCHMARK ENGINE: every answer is a fixed synthetic text, no model runs (never use in production)');
-      return new InstantEngine({ maxConcurrency: config.engine.maxConcurrency, maxQueue: config.engine.maxQueue });
+      return new InstantEngine({ maxConcurrency: config.engine.maxConcurrency, maxQueue: config.engine.maxQueue, latencyMs: config.engine.instantLatencyMs });
     case 'onnx':
       return loadOnnxEngine(config, log);
     default:

@@ -7,5 +7,5 @@ export { INSTANT_ENGINE_TEXT, InstantEngine } from './instant.engine';
 export { SYNTHETIC_MODEL_FOLDER, locateModel, type ModelLocation } from './model-location';
 export { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, validateProblem } from './solve-request';
 export { parseJob, type SolveJobProgress } from './solve-queue.consumer';
-export { DEFAULT_GRPC_PORT, EngineKind, loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './worker.config';
+export { EngineKind, loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './worker.config';
 export { bootstrapWorker, startWorker, type RunningWorker } from './bootstrap-worker';

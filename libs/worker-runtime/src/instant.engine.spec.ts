@@ -14,6 +14,25 @@ describe('InstantEngine (benchmark only)', () => {
     expect(result.finishReason).toBe('stop');
   });
 
+  it('takes latencyMs to answer when asked to (a slow replica in a benchmark), and an abort ends the wait as cancelled', async () => {
+    const engine = new InstantEngine({ maxConcurrency: 1, maxQueue: 0, latencyMs: 60 });
+    const started = performance.now();
+    const handle = engine.generate({ messages: [] });
+    const chunks = [];
+    for await (const chunk of handle) chunks.push(chunk);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(chunks).toHaveLength(2);
+    expect((await handle.result).finishReason).toBe('stop');
+
+    const controller = new AbortController();
+    const aborted = new InstantEngine({ maxConcurrency: 1, maxQueue: 0, latencyMs: 60_000 }).generate({ messages: [], signal: controller.signal });
+    controller.abort();
+    expect((await aborted.result).finishReason).toBe('cancelled');
+    const rest = [];
+    for await (const chunk of aborted) rest.push(chunk);
+    expect(rest).toEqual([]);
+  });
+
   it('reports an already aborted request as cancelled', async () => {
     const handle = new InstantEngine({ maxConcurrency: 1, maxQueue: 0 }).generate({ messages: [], signal: AbortSignal.abort() });
     expect((await handle.result).finishReason).toBe('cancelled');

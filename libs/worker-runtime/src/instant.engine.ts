@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GenerationHandle, GenerationRequest, GenerationResult, ModelInfo, TextGenerationEngine, TokenChunk } from './engine.types';
 
 /** What the benchmark engine answers, whatever the question. */
@@ -18,7 +19,11 @@ export class InstantEngine implements TextGenerationEngine {
     syntheticWeights: true,
   };
 
-  constructor(readonly capacity: { maxConcurrency: number; maxQueue: number }) {}
+  /**
+   * @param capacity what `info` reports as the engine's limits; `latencyMs` (default 0) is how long
+   * each answer takes, so a benchmark can run one replica slower than the others.
+   */
+  constructor(readonly capacity: { maxConcurrency: number; maxQueue: number; latencyMs?: number }) {}
 
   generate(request: GenerationRequest): GenerationHandle {
     const started = performance.now();
@@ -30,7 +35,11 @@ export class InstantEngine implements TextGenerationEngine {
       { text: answer, tokenIds: [2], channel: 'answer' },
     ];
     const cancelled = request.signal?.aborted ?? false;
-    const result: GenerationResult = {
+    const latencyMs = cancelled ? 0 : (this.capacity.latencyMs ?? 0);
+    // An abort ends the wait early: the answer is then cancelled, as the ONNX engine's would be.
+    const answered = latencyMs > 0 ? sleep(latencyMs, undefined, { signal: request.signal }).catch(() => undefined) : Promise.resolve();
+    const aborted = (): boolean => cancelled || (latencyMs > 0 && (request.signal?.aborted ?? false));
+    const resultOf = (): GenerationResult => ({
       text: INSTANT_ENGINE_TEXT,
       reasoning,
       answer,
@@ -39,15 +48,16 @@ export class InstantEngine implements TextGenerationEngine {
       completionTokens: 2,
       queuedMs: 0,
       cachedPromptTokens: 0,
-      timeToFirstTokenMs: 0,
+      timeToFirstTokenMs: latencyMs,
       totalMs: performance.now() - started,
       decodeTokensPerSecond: 0,
-      finishReason: cancelled ? 'cancelled' : 'stop',
-    };
+      finishReason: aborted() ? 'cancelled' : 'stop',
+    });
     return {
-      result: Promise.resolve(result),
+      result: answered.then(resultOf),
       async *[Symbol.asyncIterator]() {
-        if (!cancelled) yield* chunks;
+        await answered;
+        if (!aborted()) yield* chunks;
       },
     };
   }

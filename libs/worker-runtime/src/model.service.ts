@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { GetInfoResponse } from '@slm/contracts';
+import { protoDomainOf, type GetInfoResponse } from '@slm/contracts';
 import { AppError, ErrorCode, type Logger } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { EngineFactory } from './engine.factory';
 import type { TextGenerationEngine } from './engine.types';
-import { protoDomain } from './solve-request';
 import type { WorkerConfig } from './worker.config';
 import { DOMAIN_POLICY, ENGINE_FACTORY, ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
 
@@ -63,7 +62,7 @@ export class ModelService {
   describe(): GetInfoResponse {
     const engine = this.engineInstance;
     const base: GetInfoResponse = {
-      domain: protoDomain(this.policy.domain),
+      domain: protoDomainOf(this.policy.domain),
       loadState: this.state === 'ready' ? 'LOAD_STATE_READY' : this.state === 'failed' ? 'LOAD_STATE_FAILED' : 'LOAD_STATE_LOADING',
       loadError: this.loadError,
     };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobName, QUEUE_OF_DOMAIN, batchCancelChannel, batchJobId, type Result, type SolveJobData } from '@slm/contracts';
-import { ErrorCode, createRedisConnection, errorCodeOf, isRedisCluster, publicMessageOf, queueKeyPrefix, type Logger, type RedisConnection } from '@slm/platform';
+import { AppError, ErrorCode, createRedisConnection, errorCodeOf, isRedisCluster, jobFailureOf, jobFailureReason, queueKeyPrefix, type Logger, type RedisConnection } from '@slm/platform';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { inSpan, linkFrom, recordSpan } from '@slm/telemetry';
 import { z } from 'zod';
@@ -92,7 +92,7 @@ export class SolveQueueConsumer {
       stalledInterval: this.config.queue.stalledIntervalMs,
       autorun: false,
     });
-    worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'));
+    worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: jobFailureOf(error.message) }, 'job failed'));
     worker.on('error', (error) => this.log.error({ err: error }, 'queue worker error'));
     this.worker = worker;
     const cancellations = createRedisConnection(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
@@ -185,11 +185,12 @@ export class SolveQueueConsumer {
         throw new WaitingError();
       }
       const cancelled = controller.signal.reason instanceof BatchCancelled ? controller.signal.reason : undefined;
-      if (cancelled) throw new UnrecoverableError(`${ErrorCode.CANCELLED}: ${cancelled.message}`);
+      if (cancelled) throw new UnrecoverableError(jobFailureReason(new AppError(ErrorCode.CANCELLED, cancelled.message)));
       const code = errorCodeOf(error);
-      if (PERMANENT.has(code)) throw new UnrecoverableError(`${code}: ${publicMessageOf(error)}`);
+      if (PERMANENT.has(code)) throw new UnrecoverableError(jobFailureReason(error));
       if (code === ErrorCode.INTERNAL) this.log.error({ err: error, jobId: job.id }, 'job failed unexpectedly (will retry if attempts remain)');
-      throw error;
+      // Retried with backoff; the message carries the code, so the last attempt's failure says why.
+      throw new Error(jobFailureReason(error), { cause: error });
     } finally {
       this.running.delete(key);
     }
@@ -198,11 +199,16 @@ export class SolveQueueConsumer {
 
 /** Checks a job's name and envelope; anything wrong can never succeed, so no retry. */
 export function parseJob(job: Pick<Job, 'name' | 'data'>): SolveJobData {
-  if (job.name !== JobName.SOLVE) throw new UnrecoverableError(`INVALID_ARGUMENT: unknown job name "${job.name}" (expected "${JobName.SOLVE}")`);
+  if (job.name !== JobName.SOLVE) throw invalidJob(`unknown job name "${job.name}" (expected "${JobName.SOLVE}")`);
   const parsed = solveJobSchema.safeParse(job.data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`);
-    throw new UnrecoverableError(`INVALID_ARGUMENT: bad job payload: ${problems.join('; ')}`);
+    throw invalidJob(`bad job payload: ${problems.join('; ')}`);
   }
   return parsed.data as unknown as SolveJobData;
+}
+
+/** A job that can never succeed: failed at once, its reason the structured INVALID_ARGUMENT. */
+function invalidJob(message: string): UnrecoverableError {
+  return new UnrecoverableError(jobFailureReason(new AppError(ErrorCode.INVALID_ARGUMENT, message)));
 }

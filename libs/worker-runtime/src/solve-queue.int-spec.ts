@@ -89,20 +89,21 @@ describe('solve queue consumer', () => {
     await startConsumer(new FakeEngine());
     const failed = new Promise<{ jobId: string; failedReason: string }>((resolve) => events.on('failed', resolve));
     const job = await queue.add(JobName.SOLVE, { problem: { text: '' } } as SolveJobData, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
-    expect((await failed).failedReason).toBe('INVALID_ARGUMENT: problem: text or conversation is required');
+    // The reason is structured: the code as data, never parsed out of the text.
+    expect(JSON.parse((await failed).failedReason)).toEqual({ code: 'INVALID_ARGUMENT', message: 'problem: text or conversation is required' });
     const stored = (await queue.getJob(job.id ?? '')) as Job;
     expect(stored.attemptsMade).toBe(1);
     expect(await stored.getState()).toBe('failed');
 
     const noProblem = await queue.add(JobName.SOLVE, { nothing: true } as unknown as SolveJobData, { attempts: 3 });
-    await expect(noProblem.waitUntilFinished(events, 10_000)).rejects.toThrow('INVALID_ARGUMENT: bad job payload: problem: problem must be an object');
+    await expect(noProblem.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"INVALID_ARGUMENT","message":"bad job payload: problem: problem must be an object"}');
     // A plain BullMQ producer meets the same bounds as the router's callers (one schema).
     const outOfBounds = await queue.add(JobName.SOLVE, { problem: { text: 'x', options: { temperature: 1e9, frequencyPenalty: 1 } } } as unknown as SolveJobData, { attempts: 3 });
     await expect(outOfBounds.waitUntilFinished(events, 10_000)).rejects.toThrow(
-      'INVALID_ARGUMENT: problem.options.temperature: must be at most 2; problem.options: Unrecognized key: "frequencyPenalty"',
+      JSON.stringify({ code: 'INVALID_ARGUMENT', message: 'problem.options.temperature: must be at most 2; problem.options: Unrecognized key: "frequencyPenalty"' }),
     );
     const wrongName = await queue.add('frobnicate' as typeof JobName.SOLVE, { problem: { text: 'x' } }, { attempts: 3 });
-    await expect(wrongName.waitUntilFinished(events, 10_000)).rejects.toThrow('unknown job name "frobnicate"');
+    await expect(wrongName.waitUntilFinished(events, 10_000)).rejects.toThrow(JSON.stringify({ code: 'INVALID_ARGUMENT', message: 'unknown job name "frobnicate" (expected "solve")' }));
   });
 
   it('retries a transient failure with the producer\'s backoff and then completes', async () => {
@@ -136,7 +137,7 @@ describe('solve queue consumer', () => {
     } finally {
       publisher.disconnect();
     }
-    await expect(doomed.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED: batch b-cancelled was cancelled');
+    await expect(doomed.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"CANCELLED","message":"batch b-cancelled was cancelled"}');
     const stored = (await queue.getJob(doomed.id ?? '')) as Job;
     expect(stored.attemptsMade).toBe(1);
     expect(await stored.getState()).toBe('failed');
@@ -158,11 +159,11 @@ describe('solve queue consumer', () => {
       publisher.disconnect();
     }
     // The running job stopping shows the worker heard the announcement.
-    await expect(running.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED');
+    await expect(running.waitUntilFinished(events, 10_000)).rejects.toThrow('"code":"CANCELLED"');
     const generated = jest.spyOn(engine, 'generate');
     // A job of that batch the router had not removed yet (it was taken first): skipped, not solved, not retried.
     const straggler = await add(1, 'What is the boiling point of water?');
-    await expect(straggler.waitUntilFinished(events, 10_000)).rejects.toThrow('CANCELLED: batch b-gone was cancelled');
+    await expect(straggler.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"CANCELLED","message":"batch b-gone was cancelled"}');
     expect(generated).not.toHaveBeenCalled();
     expect(((await queue.getJob(straggler.id ?? '')) as Job).attemptsMade).toBe(1);
     // Other batches are solved as before.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationOptionsSchema, setGenerationOptions, type Domain, type FinishReason as ProtoFinishReason, type Problem, type RouteDecision } from '@slm/contracts';
+import { generationOptionsSchema, setGenerationOptions, type FinishReason as ProtoFinishReason, type Problem, type RouteDecision } from '@slm/contracts';
 import { AppError, ErrorCode, describeIssues, requestIdSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { ChatMessage, EngineGenerationOptions, FinishReason } from './engine.types';
@@ -120,20 +120,6 @@ const PROTO_FINISH_REASON: Record<FinishReason, ProtoFinishReason> = {
 /** The proto enum name of an engine finish reason. */
 export function protoFinishReason(reason: FinishReason): ProtoFinishReason {
   return PROTO_FINISH_REASON[reason];
-}
-
-/** The proto Domain of a worker domain. */
-export function protoDomain(domain: DomainPolicy['domain']): Domain {
-  switch (domain) {
-    case 'math':
-      return 'DOMAIN_MATH';
-    case 'code':
-      return 'DOMAIN_CODE';
-    case 'science':
-      return 'DOMAIN_SCIENCE';
-    default:
-      return assertUnreachable(domain);
-  }
 }
 
 /** A route decision echoed back; a caller that sent none gets an empty one. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Result, RouteDecision } from '@slm/contracts';
 import { errorCodeOf, type Logger } from '@slm/platform';
@@ -98,7 +97,6 @@ export class SolveService {
             for await (const chunk of handle) {
               firstTokenAt ??= performance.now();
               if (hooks.onChunk) await hooks.onChunk(chunk);
-              if (this.config.testChunkDelayMs > 0 && !hooks.signal?.aborted) await setTimeout(this.config.testChunkDelayMs);
             }
           }
           return handle.result;

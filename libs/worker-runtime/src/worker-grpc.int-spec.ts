@@ -116,21 +116,21 @@ describe('Worker gRPC service', () => {
   });
 
   it('rejects bad input with INVALID_ARGUMENT and a clear message', async () => {
-    await expect(generate(client, { problem: {} })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'INVALID_ARGUMENT: problem: text or conversation is required' });
+    await expect(generate(client, { problem: {} })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'problem: text or conversation is required' });
     await expect(generate(client, { problem: { text: 'x', options: { topP: 1.5, maxNewTokens: 0 } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
-      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: must be at least 1; problem.options.topP: must be in (0, 1]',
+      details: 'problem.options.maxNewTokens: must be at least 1; problem.options.topP: must be in (0, 1]',
     });
     // The router's bounds hold at the worker too (one schema): a caller that reaches a worker
     // directly cannot ask for more.
     const calls = engine.requests.length;
     await expect(generate(client, { problem: { text: 'x', options: { maxNewTokens: 1e9, temperature: 1e9 } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
-      details: 'INVALID_ARGUMENT: problem.options.maxNewTokens: must be at most 32768; problem.options.temperature: must be at most 2',
+      details: 'problem.options.maxNewTokens: must be at most 32768; problem.options.temperature: must be at most 2',
     });
     await expect(generate(client, { problem: { text: 'x', options: { repetitionPenalty: NaN } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
-      details: 'INVALID_ARGUMENT: problem.options.repetitionPenalty: must be a finite number',
+      details: 'problem.options.repetitionPenalty: must be a finite number',
     });
     expect(engine.requests.length).toBe(calls);
     await expect(generate(client, { problem: { conversation: { messages: [{ role: 'robot', content: 'hi' }] } } })).rejects.toMatchObject({
@@ -147,14 +147,14 @@ describe('Worker gRPC service', () => {
     ] as const) {
       await expect(generate(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({
         code: grpc.status.INVALID_ARGUMENT,
-        details: expect.stringMatching(new RegExp(`^INVALID_ARGUMENT: problem\\.requestId: must be 1 to 128 characters from A-Z a-z 0-9 \\. _ : -; ${detail.source}`)),
+        details: expect.stringMatching(new RegExp(`^problem\\.requestId: must be 1 to 128 characters from A-Z a-z 0-9 \\. _ : -; ${detail.source}`)),
       });
       await expect(collectStream(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     }
     const metadata = new grpc.Metadata();
     metadata.set('x-request-id', 'a'.repeat(129));
     const viaMetadata = new Promise((resolve, reject) => client.generate({ problem: { text: 'What is 2+2?' } }, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-    await expect(viaMetadata).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^INVALID_ARGUMENT: x-request-id metadata: must be 1 to 128 characters/) });
+    await expect(viaMetadata).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^x-request-id metadata: must be 1 to 128 characters/) });
     expect(engine.requests.length).toBe(calls);
     // The longest id of the alphabet is fine.
     const longest = `AZaz09._:-${'x'.repeat(118)}`;
@@ -168,7 +168,11 @@ describe('Worker gRPC service', () => {
     await new Promise((resolve) => hanging.once('data', resolve));
     const queued = generate(client, { problem: { text: 'queued' } });
     await waitFor(() => engine.requests.some((r) => r.messages.some((m) => m.content === 'queued')));
-    await expect(generate(client, { problem: { text: 'third' } })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('QUEUE_FULL') });
+    const refused: grpc.ServiceError = await generate(client, { problem: { text: 'third' } }).then(() => Promise.reject(new Error('not refused')), (error: grpc.ServiceError) => error);
+    expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    // The typed code tells a full queue from a rate limit (both RESOURCE_EXHAUSTED); the details are the message alone.
+    expect(refused.metadata.get('slm-error-code')).toEqual(['QUEUE_FULL']);
+    expect(refused.details).not.toMatch(/^QUEUE_FULL/);
     hanging.cancel();
     expect((await hangingError).code).toBe(grpc.status.CANCELLED);
     // The queued request gets the freed slot and completes.
@@ -228,7 +232,9 @@ describe('worker health', () => {
     expect(await healthOf(boundPort)).toBe('NOT_SERVING');
     const client = workerClient(boundPort);
     expect((await getInfo(client)).loadState).toBe('LOAD_STATE_LOADING');
-    await expect(generate(client, { problem: { text: 'x' } })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('MODEL_NOT_READY') });
+    const notReady: grpc.ServiceError = await generate(client, { problem: { text: 'x' } }).then(() => Promise.reject(new Error('not refused')), (error: grpc.ServiceError) => error);
+    expect(notReady.code).toBe(grpc.status.UNAVAILABLE);
+    expect(notReady.metadata.get('slm-error-code')).toEqual(['MODEL_NOT_READY']);
     release();
     const worker = await starting;
     expect(engine.warmedUp).toBe(true);

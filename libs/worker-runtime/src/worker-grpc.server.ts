@@ -3,19 +3,20 @@ import * as grpc from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   WORKER_SERVICE,
-  addHealthAndReflection,
-  grpcServerCredentials,
+  createGrpcServer,
+  deadlineOf,
+  describeTransport,
   loadPackageDefinition,
   loadProto,
-  setServingStatus,
+  requestIdMetadataOf,
+  type ContractGrpcServer,
   type GenerateRequest__Output,
   type GenerateResponse,
   type GenerateStreamRequest__Output,
   type GenerateStreamResponse,
   type WorkerHandlers,
 } from '@slm/contracts';
-import { AppError, ErrorCode, REQUEST_ID_PATTERN, checkRequestId, errorCodeOf, grpcErrorOf, type Logger } from '@slm/platform';
-import type { HealthImplementation } from 'grpc-health-check';
+import { AppError, ErrorCode, REQUEST_ID_PATTERN, checkRequestId, errorCodeOf, toGrpcStatus, type Logger } from '@slm/platform';
 import { SolveService } from './solve.service';
 import { ModelService } from './model.service';
 import type { WorkerConfig } from './worker.config';
@@ -33,8 +34,7 @@ type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStrea
 @Injectable()
 export class WorkerGrpcServer {
   private readonly log: Logger;
-  private server: grpc.Server | undefined;
-  private health: HealthImplementation | undefined;
+  private server: ContractGrpcServer | undefined;
   private boundPort = 0;
 
   constructor(
@@ -54,23 +54,22 @@ export class WorkerGrpcServer {
   /** Binds and starts serving; health says NOT_SERVING until {@link setServing}. */
   async start(): Promise<number> {
     const definition = loadPackageDefinition();
-    const proto = loadProto(definition);
-    const server = new grpc.Server();
-    server.addService(proto.slmrouter.v1.Worker.service, this.handlers());
-    this.health = addHealthAndReflection(server, definition, [WORKER_SERVICE], 'NOT_SERVING', this.config.grpc.reflection);
-    const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, grpcServerCredentials(this.config.grpc.tls), (error, port) => (error ? reject(error) : resolve(port))),
-    );
+    const { grpc: options } = this.config;
+    const server = createGrpcServer({
+      services: [{ name: WORKER_SERVICE, definition: loadProto(definition).slmrouter.v1.Worker.service, handlers: this.handlers() }],
+      health: 'NOT_SERVING',
+      reflection: options.reflection,
+      tls: options.tls,
+      packageDefinition: definition,
+    });
+    this.boundPort = await server.listen(options.host, options.port);
     this.server = server;
-    const tls = this.config.grpc.tls;
-    const transport = !tls ? 'plaintext' : tls.ca ? 'mutual TLS' : 'TLS';
-    this.log.info({ address: `${this.config.grpc.host}:${this.boundPort}`, transport }, 'gRPC listening (NOT_SERVING until the model is warm)');
+    this.log.info({ address: `${options.host}:${this.boundPort}`, transport: describeTransport(options.tls) }, 'gRPC listening (NOT_SERVING until the model is warm)');
     return this.boundPort;
   }
 
   setServing(serving: boolean): void {
-    if (this.health) setServingStatus(this.health, [WORKER_SERVICE], serving ? 'SERVING' : 'NOT_SERVING');
+    this.server?.setServing(serving);
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then cuts them. */
@@ -78,13 +77,7 @@ export class WorkerGrpcServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.setServing(false);
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    const cut = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([graceful, cut]);
-    clearTimeout(timer);
-    server.forceShutdown();
+    await server.shutdown(graceMs);
   }
 
   private handlers(): WorkerHandlers {
@@ -95,7 +88,7 @@ export class WorkerGrpcServer {
           return { result };
         }).then(
           (response) => callback(null, response),
-          (error: unknown) => callback(grpcErrorOf(error) as grpc.ServiceError),
+          (error: unknown) => callback(toGrpcStatus(error)),
         );
       },
       GenerateStream: (call: grpc.ServerWritableStream<GenerateStreamRequest__Output, GenerateStreamResponse>) => {
@@ -122,7 +115,7 @@ export class WorkerGrpcServer {
             call.write({ result });
             call.end();
           },
-          (error: unknown) => call.emit('error', grpcErrorOf(error)),
+          (error: unknown) => call.emit('error', toGrpcStatus(error)),
         );
       },
       GetInfo: (_call, callback) => callback(null, this.model.describe()),
@@ -139,7 +132,7 @@ export class WorkerGrpcServer {
     const controller = new AbortController();
     const onCancelled = () => controller.abort(new AppError(ErrorCode.CANCELLED, 'the client cancelled the call'));
     call.once('cancelled', onCancelled);
-    const deadline = deadlineMsOf(call);
+    const deadline = deadlineOf(call)?.getTime();
     const timer =
       deadline === undefined
         ? undefined
@@ -160,16 +153,10 @@ export class WorkerGrpcServer {
   }
 }
 
-function deadlineMsOf(call: AnyCall): number | undefined {
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 /** The router's x-request-id metadata, held to the same alphabet as a problem's requestId. */
 function requestIdOf(call: AnyCall): string | undefined {
-  const value = call.metadata.get('x-request-id')[0];
-  return typeof value === 'string' && value !== '' ? checkRequestId(value, 'x-request-id metadata') : undefined;
+  const value = requestIdMetadataOf(call);
+  return value === undefined ? undefined : checkRequestId(value, 'x-request-id metadata');
 }
 
 /**
@@ -183,6 +170,6 @@ function requestIdsOf(call: AnyCall): { fallbackRequestId?: string; correlationI
 
 /** The x-request-id metadata when it is a valid id, for a log line (never throws). */
 function validRequestIdOf(call: AnyCall): string | undefined {
-  const value = call.metadata.get('x-request-id')[0];
-  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value) ? value : undefined;
+  const value = requestIdMetadataOf(call);
+  return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : undefined;
 }

@@ -22,11 +22,10 @@ describe('worker config', () => {
       logLevel: 'info',
       grpc: { host: '127.0.0.1', port: 50062, reflection: true },
       model: { configured: undefined, defaultId: 'onnx-community/MobileLLM-R1-950M-ONNX', dtype: undefined, modelsDir: './models', engine: 'onnx' },
-      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined, prefixCacheMb: undefined },
+      engine: { maxConcurrency: 8, maxQueue: 16, intraOpThreads: undefined, prefillThreads: undefined, prefixCacheMb: undefined, instantLatencyMs: 0 },
       generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
       queue: { enabled: true, redisUrl: 'redis://127.0.0.1:6379', prefix: 'bull', concurrency: undefined, lockDurationMs: 30000, stalledIntervalMs: 30000 },
       shutdownGraceMs: 30000,
-      testChunkDelayMs: 0,
     });
     expect(Object.isFrozen(config.grpc)).toBe(true);
   });
@@ -39,6 +38,11 @@ describe('worker config', () => {
     expect(config.queue.concurrency).toBe(2);
     expect(config.engine.intraOpThreads).toBe(2);
     expect(config.engine.prefillThreads).toBe(0);
+  });
+
+  it('takes an answer latency for the benchmark engine only, so no production worker can be slowed by it', () => {
+    expect(loadWorkerConfig(policy, { CODE_WORKER_ENGINE: 'instant', CODE_WORKER_INSTANT_LATENCY_MS: '50' }).engine.instantLatencyMs).toBe(50);
+    expect(() => loadWorkerConfig(policy, { CODE_WORKER_INSTANT_LATENCY_MS: '50' })).toThrow(/CODE_WORKER_INSTANT_LATENCY_MS: slows the benchmark engine only/);
   });
 
   it('binds loopback unless told otherwise, and can turn reflection off', () => {

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { GENERATION_LIMITS, type WorkerDomain } from '@slm/contracts';
+import { GENERATION_LIMITS, defaultGrpcPortOf, envPrefixOf, type WorkerDomain } from '@slm/contracts';
 import { booleanSchema, checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redisUrlSchema, type ServerTls } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
-
-/** The gRPC port each domain listens on unless `<DOMAIN>_WORKER_GRPC_PORT` says otherwise. */
-export const DEFAULT_GRPC_PORT: Record<WorkerDomain, number> = { math: 50061, code: 50062, science: 50063 };
 
 /** Which engine a worker hosts: the ONNX model, or the benchmark engine that answers at once. */
 export const EngineKind = { ONNX: 'onnx', INSTANT: 'instant' } as const;
@@ -19,7 +16,7 @@ export interface WorkerConfig {
   grpc: {
     /** Interface to bind; default 127.0.0.1 (loopback only; containers set 0.0.0.0). */
     host: string;
-    /** Port; default 50061 (math), 50062 (code), 50063 (science); 0 picks a free one. */
+    /** Port; default the domain's in the registry of @slm/contracts (math 50061, code 50062, science 50063); 0 picks a free one. */
     port: number;
     /** Whether to serve grpc.reflection; default true. */
     reflection: boolean;
@@ -52,6 +49,8 @@ export interface WorkerConfig {
     prefillThreads?: number;
     /** Memory of the prefill thread's prompt-prefix cache, MB (0: off); default the engine's. */
     prefixCacheMb?: number;
+    /** Benchmark engine only: how long each `instant` answer takes, ms (a slow replica in `slm bench router`); default 0. */
+    instantLatencyMs: number;
   };
   generation: {
     systemPrompt: string;
@@ -87,8 +86,6 @@ export interface WorkerConfig {
   };
   /** How long shutdown waits for in-flight work before handing jobs back; default 30000 ms. */
   shutdownGraceMs: number;
-  /** Tests only: a pause after each streamed chunk, so a job is reliably "mid-generation"; default 0. */
-  testChunkDelayMs: number;
 }
 
 const unitInterval = z.coerce.number().gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]');
@@ -97,7 +94,7 @@ const nonNegativeInt = z.coerce.number().int().min(0);
 
 /** The schema of one domain's variables (prefixed `<DOMAIN>_WORKER_`) and the shared ones. */
 export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig, Record<string, string | undefined>> {
-  const p = `${policy.domain.toUpperCase()}_WORKER_`;
+  const p = envPrefixOf(policy.domain);
   const shape = {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
@@ -108,7 +105,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     WORKER_TLS_CA_FILE: pemFileSchema('certificate'),
     [`${p}GRPC_HOST`]: z.string().min(1).default('127.0.0.1'),
     [`${p}GRPC_REFLECTION`]: booleanSchema.default(true),
-    [`${p}GRPC_PORT`]: portSchema.default(DEFAULT_GRPC_PORT[policy.domain]),
+    [`${p}GRPC_PORT`]: portSchema.default(defaultGrpcPortOf(policy.domain)),
     [`${p}MODEL`]: z.string().min(1).optional(),
     [`${p}DTYPE`]: z.string().regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8').optional(),
     [`${p}ENGINE`]: z.enum(['onnx', 'instant']).default('onnx'),
@@ -117,6 +114,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}THREADS`]: positiveIntSchema.optional(),
     [`${p}PREFILL_THREADS`]: nonNegativeInt.optional(),
     [`${p}PREFIX_CACHE_MB`]: nonNegativeInt.optional(),
+    [`${p}INSTANT_LATENCY_MS`]: nonNegativeInt.max(60_000).default(0),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
     [`${p}SYSTEM_PROMPT`]: z.string().default(policy.systemPrompt),
@@ -138,7 +136,6 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}LOCK_DURATION_MS`]: positiveIntSchema.default(30_000),
     [`${p}STALLED_INTERVAL_MS`]: positiveIntSchema.default(30_000),
     [`${p}SHUTDOWN_GRACE_MS`]: nonNegativeInt.default(30_000),
-    [`${p}TEST_CHUNK_DELAY_MS`]: nonNegativeInt.default(0),
   };
   return z.object(shape).transform((raw, ctx): WorkerConfig => {
     // zod has checked each value against its schema above; the casts only restore the types the
@@ -146,6 +143,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     const v = raw as Record<string, unknown>;
     const get = <T>(name: string) => v[`${p}${name}`] as T;
     checkWorkerTls(ctx, v);
+    checkInstantLatency(ctx, p, v);
     return {
       domain: policy.domain,
       envPrefix: p,
@@ -164,6 +162,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         intraOpThreads: get<number | undefined>('THREADS'),
         prefillThreads: get<number | undefined>('PREFILL_THREADS'),
         prefixCacheMb: get<number | undefined>('PREFIX_CACHE_MB'),
+        instantLatencyMs: get<number>('INSTANT_LATENCY_MS'),
       },
       generation: {
         systemPrompt: get<string>('SYSTEM_PROMPT'),
@@ -186,9 +185,15 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         stalledIntervalMs: get<number>('STALLED_INTERVAL_MS'),
       },
       shutdownGraceMs: get<number>('SHUTDOWN_GRACE_MS'),
-      testChunkDelayMs: get<number>('TEST_CHUNK_DELAY_MS'),
     };
   }) as unknown as z.ZodType<WorkerConfig, Record<string, string | undefined>>;
+}
+
+/** INSTANT_LATENCY_MS slows the benchmark engine only: with the ONNX engine it would promise nothing. */
+function checkInstantLatency(ctx: z.RefinementCtx, p: string, v: Record<string, unknown>): void {
+  if (Number(v[`${p}INSTANT_LATENCY_MS`]) > 0 && v[`${p}ENGINE`] !== EngineKind.INSTANT) {
+    ctx.addIssue({ code: 'custom', path: [`${p}INSTANT_LATENCY_MS`], message: `slows the benchmark engine only: set ${p}ENGINE=instant too` });
+  }
 }
 
 function checkWorkerTls(ctx: z.RefinementCtx, v: Record<string, unknown>): void {

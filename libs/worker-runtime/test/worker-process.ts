@@ -16,9 +16,13 @@ export interface WorkerProcess {
   waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Spawns `apps/<app>/src/main.ts` through tools/jest/swc-register.js; resolves once it logs "worker ready". */
-export async function spawnWorker(app: string, env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps', app, 'src', 'main.ts')], {
+/**
+ * Spawns `apps/<app>/src/main.ts` (or `options.main`, a path from the repository root, with
+ * `options.args`) through tools/jest/swc-register.js; resolves once it logs "worker ready".
+ */
+export async function spawnWorker(app: string, env: Record<string, string>, options: { main?: string; args?: string[] } = {}): Promise<WorkerProcess> {
+  const main = path.join(root, options.main ?? path.join('apps', app, 'src', 'main.ts'));
+  const child = spawn(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), main, ...(options.args ?? [])], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,7 @@
+import { z } from 'zod';
+import { Domain, defineDomainRegistry } from '@slm/contracts';
 import { ConfigError } from '@slm/platform';
-import { loadRouterConfig } from './router.config';
+import { loadRouterConfig, workerVariablesShape } from './router.config';
 
 describe('router config', () => {
   it('has working defaults', () => {
@@ -76,5 +78,18 @@ describe('router config', () => {
 
   it('refuses a worker fallback that names nothing it can serve', () => {
     expect(() => loadRouterConfig({ ROUTER_FALLBACK: 'worker:ghost' })).toThrow(/ROUTER_FALLBACK: worker:ghost is neither math, code, science nor a ROUTER_MODEL_ALIASES id/);
+  });
+
+  it('builds the per-domain variables from the domain registry, so a fourth domain gets its own', () => {
+    const legal = defineDomainRegistry(
+      { ...Domain, DOMAIN_LEGAL: 'DOMAIN_LEGAL' },
+      { DOMAIN_MATH: { defaultGrpcPort: 50061 }, DOMAIN_CODE: { defaultGrpcPort: 50062 }, DOMAIN_SCIENCE: { defaultGrpcPort: 50063 }, DOMAIN_LEGAL: { defaultGrpcPort: 50064 } },
+    );
+    const schema = z.object(workerVariablesShape(legal));
+    const env = schema.parse({ LEGAL_WORKER_ADDRESSES: '10.0.0.9:50064, dns-free-host:50064', ROUTER_THRESHOLD_LEGAL: '0.7' });
+    expect(env.LEGAL_WORKER_ADDRESSES).toEqual(['10.0.0.9:50064', 'dns-free-host:50064']);
+    expect(env.ROUTER_THRESHOLD_LEGAL).toBe(0.7);
+    expect(schema.parse({})).toMatchObject({ LEGAL_WORKER_ADDRESSES: ['127.0.0.1:50064'], MATH_WORKER_ADDRESSES: ['127.0.0.1:50061'], ROUTER_THRESHOLD_LEGAL: 0.5 });
+    expect(schema.safeParse({ LEGAL_WORKER_ADDRESSES: 'no-port' }).error?.issues[0]?.path[0]).toBe('LEGAL_WORKER_ADDRESSES');
   });
 });

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { booleanSchema, checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redisUrlSchema, type ClientTls, type ServerTls } from '@slm/platform';
-import { GENERATION_LIMITS, WorkerDomain } from '@slm/contracts';
+import {
+  DOMAIN_REGISTRY,
+  GENERATION_LIMITS,
+  WORKER_DOMAINS,
+  addressesVariableOf,
+  isWorkerDomain,
+  mapWorkerDomains,
+  thresholdVariableOf,
+  type DomainRegistry,
+  type WorkerDomain,
+} from '@slm/contracts';
 import { DEFAULT_ROUTE_POLICY, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema, type RouteFallback } from '@slm/classifier';
 
 /** A comma-separated list of `host:port` addresses, or one `dns:///name:port` target. */
@@ -14,7 +24,19 @@ const addressListSchema = z
   );
 
 const thresholdSchema = z.coerce.number().min(0).max(1);
-const unavailableFallbackSchema = z.enum(['math', 'code', 'science', 'reject'], { message: 'expected math, code, science or reject' });
+const unavailableFallbackSchema = z.enum([...WORKER_DOMAINS, 'reject'], { message: `expected ${WORKER_DOMAINS.join(', ')} or reject` });
+
+/**
+ * The router's variables of each worker domain of `registry`: `<DOMAIN>_WORKER_ADDRESSES` (default
+ * `127.0.0.1:<the domain's default port>`) and `ROUTER_THRESHOLD_<DOMAIN>` (default 0.5), e.g.
+ * MATH_WORKER_ADDRESSES and ROUTER_THRESHOLD_MATH.
+ */
+export function workerVariablesShape<W extends string>(registry: DomainRegistry<string, W, string>, threshold: (domain: W) => number = () => 0.5) {
+  const addresses = registry.workerDomains.map((d) => [registry.addressesVariableOf(d), addressListSchema.default([`127.0.0.1:${registry.defaultGrpcPortOf(d)}`])] as const);
+  const thresholds = registry.workerDomains.map((d) => [registry.thresholdVariableOf(d), thresholdSchema.default(threshold(d))] as const);
+  return Object.fromEntries([...addresses, ...thresholds]) as Record<`${Uppercase<W>}_WORKER_ADDRESSES`, (typeof addresses)[number][1]> &
+    Record<`ROUTER_THRESHOLD_${Uppercase<W>}`, (typeof thresholds)[number][1]>;
+}
 
 /**
  * Every variable the router reads, with its default. Validated once, before Nest boots;
@@ -54,9 +76,12 @@ export const routerConfigSchema = z
     REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
     /** Key prefix of the BullMQ queues and batch records. Default bull (BullMQ's own default). */
     QUEUE_PREFIX: z.string().min(1).default('bull'),
-    MATH_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50061']),
-    CODE_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50062']),
-    SCIENCE_WORKER_ADDRESSES: addressListSchema.default(['127.0.0.1:50063']),
+    /**
+     * Per worker domain: `<DOMAIN>_WORKER_ADDRESSES` (MATH_WORKER_ADDRESSES…), its replicas (default
+     * 127.0.0.1 on the domain's default port); `ROUTER_THRESHOLD_<DOMAIN>`, the confidence below which
+     * the classifier's choice gives way to the fallback (default 0.5).
+     */
+    ...workerVariablesShape(DOMAIN_REGISTRY, (d) => DEFAULT_ROUTE_POLICY.thresholds[d]),
     /** How often each replica's grpc.health.v1 status is checked, ms. Default 2000. */
     ROUTER_HEALTH_INTERVAL_MS: positiveIntSchema.default(2000),
     /** How often a `dns:///name:port` worker address is resolved again (replicas that came or went), ms. Default 5000. */
@@ -87,17 +112,13 @@ export const routerConfigSchema = z
     ROUTER_RESULT_TTL_SECONDS: positiveIntSchema.default(86_400),
     /** Attempts per batch problem before it counts as failed. Default 3. */
     ROUTER_JOB_ATTEMPTS: positiveIntSchema.default(3),
-    /** Confidence below which the classifier's choice gives way to the fallback, per domain. Default 0.5. */
-    ROUTER_THRESHOLD_MATH: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.math),
-    ROUTER_THRESHOLD_CODE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.code),
-    ROUTER_THRESHOLD_SCIENCE: thresholdSchema.default(DEFAULT_ROUTE_POLICY.thresholds.science),
-    /** Below-threshold problems: route (to the top class, flagged lowConfidence), reject (HTTP 422), domain:math|code|science, or worker:NAME. Default route. */
+    /** Below-threshold problems: route (to the top class, flagged lowConfidence), reject (HTTP 422), domain:<worker domain> (domain:math), or worker:NAME. Default route. */
     ROUTER_FALLBACK: routeFallbackSchema.default(DEFAULT_ROUTE_POLICY.fallback),
     /** Problems classified `other`: reject, domain:… or worker:…. Default: ROUTER_FALLBACK unless that is route, else reject. */
     ROUTER_FALLBACK_OTHER: z.preprocess((v) => (v === '' ? undefined : v), otherFallbackSchema.optional()),
     /** Where a problem goes when its domain has no healthy replica: another domain, or reject (503). Default reject. */
     ROUTER_UNAVAILABLE_FALLBACK: unavailableFallbackSchema.default('reject'),
-    /** Model ids accepted by /v1/chat/completions besides auto|math|code|science, as id=domain pairs. */
+    /** Model ids accepted by /v1/chat/completions besides auto and the worker domains, as id=domain pairs. */
     ROUTER_MODEL_ALIASES: z
       .string()
       .default('')
@@ -106,7 +127,7 @@ export const routerConfigSchema = z
         for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
           const [id, domain] = pair.split('=').map((p) => p?.trim() ?? '');
           if (!id || !isWorkerDomain(domain)) {
-            ctx.addIssue({ code: 'custom', message: `"${pair}" is not id=math|code|science` });
+            ctx.addIssue({ code: 'custom', message: `"${pair}" is not id=${WORKER_DOMAINS.join('|')}` });
             continue;
           }
           aliases[id] = domain;
@@ -127,7 +148,7 @@ export const routerConfigSchema = z
     for (const key of ['ROUTER_FALLBACK', 'ROUTER_FALLBACK_OTHER'] as const) {
       const fallback: RouteFallback | undefined = env[key];
       if (fallback?.kind === 'worker' && !isWorkerDomain(fallback.name) && !env.ROUTER_MODEL_ALIASES[fallback.name]) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `worker:${fallback.name} is neither math, code, science nor a ROUTER_MODEL_ALIASES id` });
+        ctx.addIssue({ code: 'custom', path: [key], message: `worker:${fallback.name} is neither ${WORKER_DOMAINS.join(', ')} nor a ROUTER_MODEL_ALIASES id` });
       }
     }
   })
@@ -140,7 +161,7 @@ export const routerConfigSchema = z
     tls: serverTlsOf(env.ROUTER_TLS_CERT_FILE, env.ROUTER_TLS_KEY_FILE, env.ROUTER_TLS_CA_FILE),
     redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
     workers: {
-      addresses: { math: env.MATH_WORKER_ADDRESSES, code: env.CODE_WORKER_ADDRESSES, science: env.SCIENCE_WORKER_ADDRESSES } as Record<WorkerDomain, string[]>,
+      addresses: mapWorkerDomains((d) => env[addressesVariableOf(d)]),
       healthIntervalMs: env.ROUTER_HEALTH_INTERVAL_MS,
       /** How often `dns:///` addresses are resolved again, ms. */
       resolveIntervalMs: env.ROUTER_WORKER_RESOLVE_INTERVAL_MS,
@@ -162,7 +183,7 @@ export const routerConfigSchema = z
     batches: { resultTtlSeconds: env.ROUTER_RESULT_TTL_SECONDS, attempts: env.ROUTER_JOB_ATTEMPTS },
     shutdown: { graceMs: env.ROUTER_SHUTDOWN_GRACE_MS },
     policy: {
-      thresholds: { math: env.ROUTER_THRESHOLD_MATH, code: env.ROUTER_THRESHOLD_CODE, science: env.ROUTER_THRESHOLD_SCIENCE } as Record<WorkerDomain, number>,
+      thresholds: mapWorkerDomains((d) => env[thresholdVariableOf(d)]),
       fallback: env.ROUTER_FALLBACK,
       otherFallback: defaultOtherFallback(env.ROUTER_FALLBACK_OTHER, env.ROUTER_FALLBACK),
     },
@@ -184,12 +205,6 @@ function clientTlsOf(ca: string | undefined, cert: string | undefined, key: stri
 /** Reads and validates the router's configuration (the only place process.env is read). */
 export function loadRouterConfig(env: Record<string, string | undefined> = process.env): Readonly<RouterConfig> {
   return loadConfig(routerConfigSchema, env);
-}
-
-export const WORKER_DOMAINS: readonly WorkerDomain[] = [WorkerDomain.MATH, WorkerDomain.CODE, WorkerDomain.SCIENCE];
-
-export function isWorkerDomain(value: unknown): value is WorkerDomain {
-  return typeof value === 'string' && (WORKER_DOMAINS as readonly string[]).includes(value);
 }
 
 /** Nest injection token of the {@link RouterConfig}. */

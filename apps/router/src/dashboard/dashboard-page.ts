@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { HttpRequest, HttpResponse, NextFunction } from '../http/http.types';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WORKER_DOMAINS } from '@slm/contracts';
+import type { HttpResponse } from '../http/http.types';
 
 /** Where the page is served; its script and Chart.js (from node_modules) sit under it. */
 export const DASHBOARD_PATH = '/dashboard';
@@ -18,36 +19,23 @@ function chartJsFile(): string {
 /**
  * Serves the dashboard page, its script and Chart.js at /dashboard… The page is static and open
  * (it holds no data); its script polls {@link STATE_PATH}, which the API key guard covers, and asks
- * for a key when that answers 401/403. Plain middleware rather than controller routes: these are
- * files, not API operations (the OpenAPI document lists the latter).
+ * for a key when that answers 401/403. Plain Fastify routes rather than controller routes: these
+ * are files, not API operations (the OpenAPI document lists the latter).
  */
-export function serveDashboard(app: NestExpressApplication): void {
+export function serveDashboard(app: NestFastifyApplication): void {
   // Read once at start-up (some 200 KB): a missing package fails the start, not the first page view.
   const chartJs = readFileSync(chartJsFile());
-  app.use(DASHBOARD_PATH, (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    res.setHeader('cache-control', 'no-cache');
-    switch (req.path) {
-      case '/':
-        res.setHeader('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
-        send(res, 'text/html; charset=utf-8', DASHBOARD_HTML);
-        return;
-      case '/dashboard.js':
-        send(res, 'text/javascript; charset=utf-8', DASHBOARD_JS);
-        return;
-      case '/chart.umd.min.js':
-        send(res, 'text/javascript; charset=utf-8', chartJs);
-        return;
-      default:
-        next();
-    }
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.get(DASHBOARD_PATH, (_request, reply) => {
+    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    return send(reply, 'text/html; charset=utf-8', DASHBOARD_HTML);
   });
+  fastify.get(`${DASHBOARD_PATH}/dashboard.js`, (_request, reply) => send(reply, 'text/javascript; charset=utf-8', DASHBOARD_JS));
+  fastify.get(`${DASHBOARD_PATH}/chart.umd.min.js`, (_request, reply) => send(reply, 'text/javascript; charset=utf-8', chartJs));
 }
 
-function send(res: HttpResponse, contentType: string, body: string | Buffer): void {
-  res.setHeader('content-type', contentType);
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.status(200).end(body);
+function send(reply: HttpResponse, contentType: string, body: string | Buffer): HttpResponse {
+  return reply.header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').type(contentType).code(200).send(body);
 }
 
 const DASHBOARD_HTML = `<!doctype html>
@@ -112,7 +100,7 @@ const DASHBOARD_JS = `(function () {
   var KEY_STORE = 'slm-dashboard-key';
   var POLL_MS = 1000;
   var POINTS = 120;
-  var DOMAINS = ['math', 'code', 'science'];
+  var DOMAINS = ${JSON.stringify(WORKER_DOMAINS)};
   var COLORS = { math: '#4e79a7', code: '#f28e2b', science: '#59a14f', other: '#9c755f', none: '#bab0ac' };
   var previous = null;
   var tokensPerSecond = {};

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { WorkerDomain } from '@slm/contracts';
+import { mapWorkerDomains, type WorkerDomain } from '@slm/contracts';
 import type { RunningBatch } from '../batches/batch.service';
-import { WORKER_DOMAINS } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import type { ReplicaHealth } from '../dispatch/worker-pool';
 import { MetricsSamplerService } from '../metrics/metrics-sampler.service';
@@ -109,7 +108,7 @@ export class DashboardService {
         return { ...r, completionTokens: tokensOf[k] ?? 0, decodeTokensPerSecond: count ? (decodeSum[k] ?? 0) / count : 0 };
       }),
     });
-    return Object.fromEntries(WORKER_DOMAINS.map((d) => [d, entry(d)])) as DashboardState['workers'];
+    return mapWorkerDomains(entry);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { loadProto, type WorkerDomain } from '@slm/contracts';
-import { ROUTER_CONFIG, WORKER_DOMAINS, type RouterConfig } from '../config/router.config';
+import { WORKER_DOMAINS, loadProto, mapWorkerDomains, type WorkerDomain } from '@slm/contracts';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { WORKER_HOST_RESOLVER, type HostResolver } from './host-resolver';
 import { WorkerPool, type ReplicaState } from './worker-pool';
@@ -20,7 +20,7 @@ export class DispatchService implements OnModuleInit, OnApplicationShutdown {
     const proto = loadProto();
     const poolOf = (domain: WorkerDomain) =>
       new WorkerPool(domain, config.workers.addresses[domain], config.workers.healthIntervalMs, proto, config.workers.tls, (replica, result) => metrics.recordReplicaResult(domain, replica, result), membership);
-    this.pools = { math: poolOf('math'), code: poolOf('code'), science: poolOf('science') };
+    this.pools = mapWorkerDomains(poolOf);
   }
 
   onModuleInit(): void {
@@ -40,7 +40,6 @@ export class DispatchService implements OnModuleInit, OnApplicationShutdown {
    * background health checks last saw, never a call: readiness answers at once under any load.
    */
   readiness(): Record<WorkerDomain, { serving: boolean; replicas: ReplicaState[] }> {
-    const entry = (d: WorkerDomain) => ({ serving: this.pools[d].isServing(), replicas: this.pools[d].states() });
-    return { math: entry('math'), code: entry('code'), science: entry('science') };
+    return mapWorkerDomains((d) => ({ serving: this.pools[d].isServing(), replicas: this.pools[d].states() }));
   }
 }

@@ -1,9 +1,11 @@
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import {
+  callOptions,
+  createHealthClient,
   grpcChannelCredentials,
   loadProto,
+  workerChannelOptions,
+  type HealthClient,
   type GrpcClientTls,
   type GenerateRequest,
   type GenerateStreamResponse__Output,
@@ -12,18 +14,14 @@ import {
   type SlmProto,
   type WorkerDomain,
 } from '@slm/contracts';
-import { AppError, ErrorCode } from '@slm/platform';
+import { AppError, ErrorCode, appErrorOfGrpc } from '@slm/platform';
 import { failSpan, inSpan, startSpanIn } from '@slm/telemetry';
 import { Logger } from '@nestjs/common';
 import { replicaAddressOf, systemHostResolver, workerTargetOf, type HostResolver, type WorkerTarget } from './host-resolver';
 import { LatencyEstimate } from './latency-estimate';
 import { chooseReplica, hasFreeSlot } from './replica-choice';
-import { appErrorOfWorker } from './worker-errors';
 
 type WorkerClient = InstanceType<SlmProto['slmrouter']['v1']['Worker']>;
-type HealthClient = grpc.Client & {
-  Check(req: { service: string }, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): grpc.ClientUnaryCall;
-};
 
 /** Health of one replica: unknown until the first check answers. */
 export type ReplicaHealth = 'unknown' | 'serving' | 'not_serving';
@@ -98,16 +96,6 @@ const MAX_CHECK_TIMEOUT_MS = 2000;
 /** Health checks in a row that may run out of time before a replica counts as down. */
 const LATE_CHECKS_BEFORE_DOWN = 2;
 
-let healthConstructor: grpc.ServiceClientConstructor | undefined;
-function healthClientConstructor(): grpc.ServiceClientConstructor {
-  if (healthConstructor) return healthConstructor;
-  const file = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
-  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(file, { enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-  };
-  return (healthConstructor = loaded.grpc.health.v1.Health);
-}
-
 /** Told of every result a replica returns (the router's per-replica token metrics). */
 export type ResultObserver = (replica: string, result: Result__Output) => void;
 
@@ -158,13 +146,12 @@ export class WorkerPool {
     /** How `dns:///` addresses are followed. Default: the system resolver every 5 s. */
     membership: PoolMembership = {},
   ) {
-    const options: grpc.ChannelOptions = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
-    const Health = healthClientConstructor();
+    const options = workerChannelOptions();
     const credentials = grpcChannelCredentials(tls);
     this.newReplica = (address) => ({
       address,
       client: new proto.slmrouter.v1.Worker(address, credentials, options),
-      health: new Health(address, credentials, options) as unknown as HealthClient,
+      health: createHealthClient(address, credentials, options),
       state: 'unknown',
       inFlight: 0,
       checking: false,
@@ -276,7 +263,8 @@ export class WorkerPool {
       // The span lasts as long as the stream; the worker call made inside it is its child.
       const { span, run } = startSpanIn(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size));
       const startedAt = performance.now();
-      const call = run(() => replica.client.generateStream(request, this.metadataOf(context), { deadline: context.deadline }));
+      const { metadata, options } = callOptions(context);
+      const call = run(() => replica.client.generateStream(request, metadata, options));
       const abort = () => call.cancel();
       context.signal?.addEventListener('abort', abort, { once: true });
       let closed = false;
@@ -333,7 +321,8 @@ export class WorkerPool {
 
   private generateOn(replica: Replica, request: GenerateRequest, context: CallContext): Promise<Result__Output> {
     return new Promise((resolve, reject) => {
-      const call = replica.client.generate(request, this.metadataOf(context), { deadline: context.deadline }, (error, response) => {
+      const { metadata, options } = callOptions(context);
+      const call = replica.client.generate(request, metadata, options, (error, response) => {
         context.signal?.removeEventListener('abort', abort);
         if (error) return reject(error);
         if (!response?.result) return reject(new AppError(ErrorCode.INTERNAL, `worker ${replica.address} answered without a result`));
@@ -381,17 +370,13 @@ export class WorkerPool {
     replica.checking = true;
     const deadline = new Date(Date.now() + timeoutMs);
     const [health, info] = await Promise.all([
-      new Promise<'serving' | 'not_serving' | 'late'>((resolve) =>
-        replica.health.Check({ service: '' }, { deadline }, (error, response) =>
-          resolve(error?.code === grpc.status.DEADLINE_EXCEEDED ? 'late' : !error && response?.status === 'SERVING' ? 'serving' : 'not_serving'),
-        ),
-      ),
+      replica.health.check('', deadline),
       new Promise<GetInfoResponse__Output | undefined>((resolve) => replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response))),
     ]).finally(() => (replica.checking = false));
     // A check that only ran out of time (a busy machine, a long GC pause) takes a replica out after
     // LATE_CHECKS_BEFORE_DOWN in a row; an answer of NOT_SERVING or a refused connection, at once.
     replica.lateChecks = health === 'late' ? replica.lateChecks + 1 : 0;
-    if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN) replica.state = health === 'serving' ? 'serving' : 'not_serving';
+    if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN) replica.state = health === 'SERVING' ? 'serving' : 'not_serving';
     // A worker reports its engine's slots and queue bound.
     if (info) {
       replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
@@ -472,13 +457,8 @@ export class WorkerPool {
 
   private mapError(error: unknown, replica: Replica): unknown {
     if (error instanceof AppError) return error;
-    if (typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object)) return appErrorOfWorker(error as grpc.ServiceError, replica.address);
+    // The worker's own code travels in its trailing metadata (slm-error-code), so it survives the hop.
+    if (typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object)) return appErrorOfGrpc(error as grpc.ServiceError, `worker ${replica.address}`);
     return error;
-  }
-
-  private metadataOf(context: CallContext): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    if (context.requestId) metadata.set('x-request-id', context.requestId);
-    return metadata;
   }
 }

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { AppError, ErrorCode, correlationIdOf, grpcErrorOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
+import { REQUEST_ID_METADATA_KEY } from '@slm/contracts';
+import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, toGrpcStatus, type Logger, type RequestContext } from '@slm/platform';
 // nestjs-pino keeps the request's logger in this store (its own middleware fills it for HTTP);
 // entering it here gives Nest's Logger the call's requestId inside gRPC handlers too.
 import { Store, storage } from 'nestjs-pino/storage';
@@ -39,13 +40,13 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, next) => {
-            const values = metadata.get('x-request-id').map(String);
+            const values = metadata.get(REQUEST_ID_METADATA_KEY).map(String);
             const { requestId, problem } = correlationIdOf(values.length > 1 ? values : values[0]);
             context = { requestId };
             log = logger.child({ requestId });
             if (problem) {
               refused = true;
-              return traced.sendStatus({ ...grpcErrorOf(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)), metadata: null });
+              return traced.sendStatus(toGrpcStatus(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)));
             }
             next(metadata);
           },
@@ -59,7 +60,7 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
         }),
       sendStatus: (status, next) => {
         const metadata = status.metadata?.clone() ?? new grpc.Metadata();
-        if (context) metadata.set('x-request-id', context.requestId);
+        if (context) metadata.set(REQUEST_ID_METADATA_KEY, context.requestId);
         // Sent from the handler's continuation, where the gRPC instrumentation's server span is active.
         const traceId = activeTraceId();
         if (traceId) metadata.set('x-trace-id', traceId);

@@ -2,15 +2,17 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import * as grpc from '@grpc/grpc-js';
 import {
   ROUTER_SERVICE,
-  addHealthAndReflection,
-  grpcServerCredentials,
+  createGrpcServer,
+  deadlineOf,
+  describeTransport,
   loadPackageDefinition,
   loadProto,
+  type ContractGrpcServer,
   type BatchStatus,
   type RouterHandlers,
   type SolveStreamResponse,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, grpcErrorOf, logUnexpectedError, type ApiKeyScope, type Logger as PinoLogger } from '@slm/platform';
+import { AppError, ErrorCode, errorCodeOf, logUnexpectedError, toGrpcStatus, type ApiKeyScope, type Logger as PinoLogger } from '@slm/platform';
 import { ApiKeysService, type Caller } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
@@ -23,6 +25,8 @@ import { tenantOf } from '../tenancy/tenants';
 import { ROUTER_LOGGER, requestTracingInterceptor } from './request-tracing.interceptor';
 
 const WATCH_POLL_MS = 250;
+/** How long a shutdown lets running calls finish before cutting them. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 /**
  * The gRPC `Router` service, with grpc.health.v1 and reflection, on its own port. A plain grpc-js
@@ -32,7 +36,7 @@ const WATCH_POLL_MS = 250;
 @Injectable()
 export class RouterGrpcController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RouterGrpcController.name);
-  private readonly server: grpc.Server;
+  private readonly server: ContractGrpcServer;
   /** The bound port (differs from the configured one when that is 0). */
   port = 0;
 
@@ -46,32 +50,23 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     private readonly metrics: RouterMetricsService,
     @Inject(ROUTER_LOGGER) rootLogger: PinoLogger,
   ) {
-    this.server = new grpc.Server({ interceptors: [requestTracingInterceptor(rootLogger)] });
     const definition = loadPackageDefinition();
-    this.server.addService(loadProto(definition).slmrouter.v1.Router.service, this.handlers());
-    addHealthAndReflection(this.server, definition, [ROUTER_SERVICE], 'SERVING', config.grpc.reflection);
+    this.server = createGrpcServer({
+      services: [{ name: ROUTER_SERVICE, definition: loadProto(definition).slmrouter.v1.Router.service, handlers: this.handlers() }],
+      reflection: config.grpc.reflection,
+      tls: config.tls,
+      interceptors: [requestTracingInterceptor(rootLogger)],
+      packageDefinition: definition,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
-    this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, grpcServerCredentials(this.config.tls), (error, port) => (error ? reject(error) : resolve(port))),
-    );
-    this.logger.log(`gRPC Router listening on ${this.config.grpc.host}:${this.port}${tlsNote(this.config.tls)}`);
+    this.port = await this.server.listen(this.config.grpc.host, this.config.grpc.port);
+    this.logger.log(`gRPC Router listening on ${this.config.grpc.host}:${this.port} (${tlsNote(this.config.tls)})`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 5000);
-      force.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await this.server.shutdown(SHUTDOWN_GRACE_MS);
   }
 
   private handlers(): RouterHandlers {
@@ -144,7 +139,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     } catch (error) {
       code = errorCodeOf(error);
       logUnexpectedError(this.logger, error, { route: call.getPath(), operation });
-      callback(grpcErrorOf(error));
+      callback(toGrpcStatus(error));
     } finally {
       this.metrics.recordRequest('grpc', operation, code, started);
     }
@@ -180,7 +175,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       code = errorCodeOf(error);
       logUnexpectedError(this.logger, error, { route: call.getPath() });
       // A broken stream ends with an error status, never a success.
-      if (!call.cancelled) call.emit('error', grpcErrorOf(error));
+      if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     } finally {
       cancellation.detach();
       release?.(completionTokens);
@@ -215,15 +210,9 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       call.end();
     } catch (error) {
       logUnexpectedError(this.logger, error, { route: call.getPath() });
-      if (!call.cancelled) call.emit('error', grpcErrorOf(error));
+      if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     }
   }
-}
-
-function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): Date | undefined {
-  const deadline = call.getDeadline();
-  if (deadline instanceof Date) return deadline;
-  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
 }
 
 /**
@@ -239,6 +228,6 @@ function abortOnCancel(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.Serve
 }
 
 function tlsNote(tls: RouterConfig['tls']): string {
-  if (!tls) return ' (plaintext)';
-  return tls.ca ? ' (TLS, client certificates required)' : ' (TLS)';
+  const transport = describeTransport(tls);
+  return transport === 'mutual TLS' ? 'TLS, client certificates required' : transport;
 }

@@ -1,17 +1,17 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { checkRequestId, errorCodeOf } from '@slm/platform';
+import { checkRequestId } from '@slm/platform';
 import { batchProblemSchema, batchRequestSchema, offsetQuerySchema } from '../batches/batch.schemas';
 import { BatchService, type BatchProblem } from '../batches/batch.service';
 import { TimeSlicer } from '../batches/time-slicer';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService } from '../limits/client-limits.service';
-import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { CountRequests } from '../metrics/request-metrics.interceptor';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
 import { tenantOf } from '../tenancy/tenants';
-import { sendError } from './body-reader.middleware';
 import type { HttpRequest, HttpResponse } from './http.types';
+import { startRaw } from './sse';
 
 /** Batch solving through the queues: submit, progress, results (JSONL, in input order), cancel. */
 @ApiTags('batches')
@@ -20,12 +20,12 @@ import type { HttpRequest, HttpResponse } from './http.types';
 export class BatchesController {
   constructor(
     private readonly batches: BatchService,
-    private readonly metrics: RouterMetricsService,
     private readonly limits: ClientLimitsService,
   ) {}
 
   @Post()
   @HttpCode(202)
+  @CountRequests('rest', 'batch_submit')
   @ApiOperation({
     summary:
       'Queue a batch: a JSON body {problems, idempotencyKey?, priority?, metadata?}, a bare JSON array, or a JSONL upload (Content-Type: application/jsonl, one problem per line; Idempotency-Key and X-Priority headers).',
@@ -55,45 +55,44 @@ export class BatchesController {
     req.body = undefined;
     request.problems = [];
     const caller = callerOf(req);
-    const submitted = await this.count('submit', async () => {
-      await this.limits.checkBatchProblems(caller, problems.length);
-      const batch = await this.batches.submit(tenantOf(req), problems, options);
-      await this.limits.noteBatch(caller, batch.batchId);
-      return batch;
-    });
-    return submitted;
+    await this.limits.checkBatchProblems(caller, problems.length);
+    const batch = await this.batches.submit(tenantOf(req), problems, options);
+    await this.limits.noteBatch(caller, batch.batchId);
+    return batch;
   }
 
   @Get('/:id')
+  @CountRequests('rest', 'batch_status')
   @ApiOperation({ summary: 'A batch state, counts per state and per domain, and progress.' })
   async status(@Param('id') id: string, @Req() req: HttpRequest) {
-    return { status: await this.count('status', () => this.batches.status(tenantOf(req), id)) };
+    return { status: await this.batches.status(tenantOf(req), id) };
   }
 
   @Get('/:id/results')
   @ApiOperation({ summary: 'Finished items as JSONL in input order, streamed, from ?offset= up to the first unfinished problem.' })
   async results(@Param('id') id: string, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+    const { offset } = parseInput(offsetQuerySchema, req.query, 'query');
+    const tenant = tenantOf(req);
+    const status = await this.batches.status(tenant, id);
+    const raw = startRaw(res, 200, {
+      'content-type': 'application/jsonl; charset=utf-8',
+      'x-slm-batch-state': status.state ?? '',
+      'x-slm-batch-total': String(status.total),
+    });
     try {
-      const { offset } = parseInput(offsetQuerySchema, req.query, 'query');
-      const tenant = tenantOf(req);
-      const status = await this.batches.status(tenant, id);
-      res.status(200);
-      res.setHeader('content-type', 'application/jsonl; charset=utf-8');
-      res.setHeader('x-slm-batch-state', status.state ?? '');
-      res.setHeader('x-slm-batch-total', String(status.total));
       for await (const line of this.batches.items(tenant, id, offset)) {
-        if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+        if (!raw.write(`${line}\n`)) await new Promise((resolve) => raw.once('drain', resolve));
       }
-      res.end();
-    } catch (error) {
-      sendError(req, res, error);
+    } finally {
+      raw.end();
     }
   }
 
   @Delete('/:id')
+  @CountRequests('rest', 'batch_cancel')
   @ApiOperation({ summary: 'Cancel a batch: queued problems removed, unfinished ones counted cancelled.' })
   async cancel(@Param('id') id: string, @Req() req: HttpRequest) {
-    return { status: await this.count('cancel', () => this.batches.cancel(tenantOf(req), id)) };
+    return { status: await this.batches.cancel(tenantOf(req), id) };
   }
 
   private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string>; samples?: number; verify?: boolean } {
@@ -104,16 +103,5 @@ export class BatchesController {
     const problems = (body as { problems?: unknown } | undefined)?.problems;
     const envelope = parseInput(batchRequestSchema, Array.isArray(problems) ? { ...(body as object), problems: problems.slice(0, 1) } : body);
     return { ...envelope, problems: Array.isArray(problems) ? problems : envelope.problems };
-  }
-
-  private async count<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      const value = await run();
-      this.metrics.countRequest('rest', `batch_${operation}`, 'OK');
-      return value;
-    } catch (error) {
-      this.metrics.countRequest('rest', `batch_${operation}`, errorCodeOf(error));
-      throw error;
-    }
   }
 }

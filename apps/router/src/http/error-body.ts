@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ErrorCode, echoInput, errorCodeOf, httpErrorBody, logUnexpectedError, unexpectedErrorMessage } from '@slm/platform';
-import type { HttpRequest } from './http.types';
+import { ErrorCode, echoInput, errorCodeOf, httpErrorBody, httpStatusOf, logUnexpectedError, retryAfterSecondsOf, unexpectedErrorMessage } from '@slm/platform';
+import { pathOf, type HttpRequest, type HttpResponse } from './http.types';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors';
 
 const logger = new Logger('HttpErrors');
@@ -8,15 +8,15 @@ const logger = new Logger('HttpErrors');
 /** An HTTP error body: ours (`{error: {code, message, details?, requestId?}}`) or OpenAI's. */
 export type HttpErrorBody = { error: { code: string; message: string; requestId?: string; [key: string]: unknown } };
 
-/** The request's correlation id (pino-http's `req.id`, set by the request tracing middleware). */
+/** The request's correlation id (Fastify's `request.id`, the caller's x-request-id or a generated UUID). */
 export function requestIdOf(req: HttpRequest): string {
-  return String((req as { id?: unknown }).id ?? '');
+  return String(req.id ?? '');
 }
 
 /** The matched route pattern (`/v1/batches/:batchId`), else the path as sent (query dropped, bounded). */
 export function routeOf(req: HttpRequest): string {
-  const pattern = (req as { route?: { path?: unknown } }).route?.path;
-  return typeof pattern === 'string' ? pattern : echoInput((req.url ?? '').split('?')[0]);
+  const pattern = req.is404 ? undefined : req.routeOptions?.url;
+  return typeof pattern === 'string' ? pattern : echoInput(pathOf(req));
 }
 
 /**
@@ -32,4 +32,18 @@ export function errorBodyOf(req: HttpRequest, error: unknown): HttpErrorBody {
   const body: HttpErrorBody = httpErrorBody(error);
   if (unexpected && requestId) body.error = { ...body.error, message: unexpectedErrorMessage(requestId), requestId };
   return body;
+}
+
+/** Answers an error in our JSON shape (OpenAI's on the OpenAI-compatible paths); see {@link errorBodyOf}. */
+export function sendError(req: HttpRequest, reply: HttpResponse, error: unknown): void {
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.end();
+    return;
+  }
+  const status = httpStatusOf(error);
+  reply.code(status).header('connection', status === 413 ? 'close' : 'keep-alive');
+  const retryAfter = retryAfterSecondsOf(error);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  reply.type('application/json; charset=utf-8').send(errorBodyOf(req, error));
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { WorkerDomain } from '@slm/contracts';
+import { mapWorkerDomains } from '@slm/contracts';
 import { peerOf, RequireScope } from '../auth/api-key.guard';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
@@ -8,7 +8,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { MetricsSamplerService } from '../metrics/metrics-sampler.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
-import { sendError } from './body-reader.middleware';
+import { sendError } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 
 /** Liveness, readiness and Prometheus metrics. */
@@ -47,10 +47,10 @@ export class HealthController {
         return sendError(req, res, error);
       }
     }
-    const workers = details ? readiness : mapDomains(readiness, ({ serving, replicas }) => ({ serving, replicas: replicas.map(({ state }) => ({ state })) }));
+    const workers = details ? readiness : mapWorkerDomains((d) => ({ serving: readiness[d].serving, replicas: readiness[d].replicas.map(({ state }) => ({ state })) }));
     const redis = this.batches.isRedisConnected();
     const ready = redis && Object.values(workers).every((w) => w.serving);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', redis: redis ? 'up' : 'down', workers });
+    res.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', redis: redis ? 'up' : 'down', workers });
   }
 
   @Get('/metrics')
@@ -58,11 +58,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Prometheus metrics: requests, routing decisions, latency, time to first token, queue depths (admin scope once API keys exist).' })
   async prometheus(@Res() res: HttpResponse): Promise<void> {
     await this.sampler.sample();
-    res.setHeader('content-type', this.metrics.registry.contentType);
-    res.status(200).end(await this.metrics.registry.metrics());
+    res.header('content-type', this.metrics.registry.contentType);
+    res.code(200).send(await this.metrics.registry.metrics());
   }
-}
-
-function mapDomains<A, B>(record: Record<WorkerDomain, A>, map: (value: A) => B): Record<WorkerDomain, B> {
-  return { math: map(record.math), code: map(record.code), science: map(record.science) };
 }

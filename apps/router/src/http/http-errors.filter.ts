@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { AppError, ErrorCode, echoInput } from '@slm/platform';
-import { QUOTED_MESSAGE_MAX_CHARS, sendError } from './body-reader.middleware';
-import type { HttpRequest, HttpResponse } from './http.types';
+import { QUOTED_MESSAGE_MAX_CHARS } from './body-parsers';
+import { sendError } from './error-body';
+import { pathOf, type HttpRequest, type HttpResponse } from './http.types';
 
 const CODE_OF_HTTP: Record<number, ErrorCode> = {
   400: ErrorCode.INVALID_ARGUMENT,
@@ -37,9 +38,17 @@ export class HttpErrorsFilter implements ExceptionFilter {
     let error = exception;
     if (exception instanceof HttpException) {
       const code = CODE_OF_HTTP[exception.getStatus()] ?? ErrorCode.INTERNAL;
-      const message = exception.getStatus() === 404 ? `no route ${req.method} ${echoInput(req.path)}` : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
+      const message = exception.getStatus() === 404 ? `no route ${req.method} ${echoInput(pathOf(req))}` : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
       error = new AppError(code, message);
+    } else if (isFastifyClientError(exception)) {
+      // Fastify's own refusals (a malformed request line, a body on a route that takes none, …).
+      error = new AppError(CODE_OF_HTTP[exception.statusCode] ?? ErrorCode.INVALID_ARGUMENT, echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS));
     }
     sendError(req, res, error);
   }
+}
+
+function isFastifyClientError(error: unknown): error is Error & { code: string; statusCode: number } {
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  return error instanceof Error && typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
 }

@@ -1,21 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
-// The few Express request/response members the router uses (@types/express is not installed,
-// and the router needs no more than these).
-
-export type HttpRequest = IncomingMessage & {
-  body?: unknown;
-  ip?: string;
-  path: string;
-  query: Record<string, unknown>;
-  /** performance.now() when the router began reading the request (set by the body reader). */
+/** A request as the router's handlers, hooks and filters see it (Fastify's, with what the router adds). */
+export type HttpRequest = FastifyRequest & {
+  /** performance.now() when the request arrived (set by the request tracing hook). */
   receivedAt?: number;
 };
 
-export type HttpResponse = ServerResponse & {
-  status(code: number): HttpResponse;
-  json(body: unknown): void;
-  setHeader(name: string, value: string | number | readonly string[]): HttpResponse;
-};
+/** Fastify's reply; streaming answers (SSE, JSONL) write to its `raw` ServerResponse after `hijack()`. */
+export type HttpResponse = FastifyReply;
 
-export type NextFunction = (error?: unknown) => void;
+/** The path of a request, without its query string. */
+export function pathOf(req: { url?: string }): string {
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

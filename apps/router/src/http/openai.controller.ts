@@ -1,22 +1,28 @@
-import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FinishReason__Output, Problem, Result__Output, RouteDecision__Output, WorkerDomain } from '@slm/contracts';
+import {
+  WORKER_DOMAINS,
+  domainNameOf,
+  isWorkerDomain,
+  protoDomainOf,
+  type FinishReason__Output,
+  type Problem,
+  type Result__Output,
+  type RouteDecision__Output,
+  type WorkerDomain,
+} from '@slm/contracts';
 import { AppError, ErrorCode, echoInput, errorCodeOf } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService, type Release } from '../limits/client-limits.service';
-import { RouterMetricsService } from '../metrics/router-metrics.service';
-import { classifiedDomainOf } from '../routing/domains';
-import { parseInput } from '../solve/problem.schemas';
+import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics.interceptor';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
-import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from './openai.schemas';
 import { abortOnClose, startSse, writeSse } from './sse';
-
-const DOMAIN_MODELS: readonly WorkerDomain[] = ['math', 'code', 'science'];
+import { ZodValidationPipe } from './zod-validation.pipe';
 
 /** The OpenAI-compatible API: chat completions (routed by the model name) and the model list. */
 @ApiTags('openai')
@@ -28,27 +34,24 @@ export class OpenAiController {
   constructor(
     private readonly solver: SolveService,
     private readonly limits: ClientLimitsService,
-    private readonly metrics: RouterMetricsService,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
   @Get('/models')
   @ApiOperation({ summary: 'OpenAI model list: auto (classify), math, code, science and configured aliases.' })
   models() {
-    const ids = ['auto', ...DOMAIN_MODELS, ...Object.keys(this.config.modelAliases)];
+    const ids = ['auto', ...WORKER_DOMAINS, ...Object.keys(this.config.modelAliases)];
     return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: this.created, owned_by: 'slm-router' })) };
   }
 
   @Post('/chat/completions')
   @HttpCode(200)
+  @CountRequests('openai', 'chat_completions', { latency: true })
   @ApiOperation({ summary: 'OpenAI chat completions; model auto routes by classification, math|code|science or an alias forces the route.' })
-  async completions(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
-    const started = performance.now();
-    let code = 'OK';
+  async completions(@Body(new ZodValidationPipe(chatCompletionRequestSchema)) request: ChatCompletionRequest, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     let release: Release | undefined;
     let completionTokens = 0;
     try {
-      const request = parseInput(chatCompletionRequestSchema, req.body);
       const problem = this.solver.prepare(this.problemOf(request));
       release = await this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
@@ -58,8 +61,8 @@ export class OpenAiController {
         const { result, workerMs } = await this.solver.solve(problem, { signal });
         completionTokens = result.usage?.completionTokens ?? 0;
         this.setRouteHeaders(res, result.route ?? undefined);
-        res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
-        res.status(200).json({
+        res.header('server-timing', serverTimingOf(req.receivedAt ?? performance.now(), workerMs));
+        res.code(200).send({
           id,
           object: 'chat.completion',
           created,
@@ -104,16 +107,12 @@ export class OpenAiController {
         writeSse(res, '[DONE]');
       } catch (error) {
         // OpenAI's streams report a late failure as an error object, then stop (no [DONE]).
-        code = errorCodeOf(error);
+        noteRequestOutcome(req, errorCodeOf(error));
         writeSse(res, errorBodyOf(req, error));
       }
-      res.end();
-    } catch (error) {
-      code = errorCodeOf(error);
-      sendError(req, res, error);
+      res.raw.end();
     } finally {
       release?.(completionTokens);
-      this.metrics.recordRequest('openai', 'chat_completions', code, started);
     }
   }
 
@@ -125,7 +124,7 @@ export class OpenAiController {
       conversation: {
         messages: request.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: typeof m.content === 'string' ? m.content : '' })),
       },
-      domainOverride: domain === 'auto' ? 'DOMAIN_UNSPECIFIED' : domain === 'math' ? 'DOMAIN_MATH' : domain === 'code' ? 'DOMAIN_CODE' : 'DOMAIN_SCIENCE',
+      domainOverride: domain === 'auto' ? 'DOMAIN_UNSPECIFIED' : protoDomainOf(domain),
       options: {
         ...(maxNewTokens !== undefined ? { maxNewTokens } : {}),
         ...(request.temperature !== null && request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -141,20 +140,20 @@ export class OpenAiController {
 
   private domainOfModel(model: string): WorkerDomain | 'auto' {
     if (model === 'auto') return 'auto';
-    if ((DOMAIN_MODELS as readonly string[]).includes(model)) return model as WorkerDomain;
+    if (isWorkerDomain(model)) return model;
     const alias = this.config.modelAliases[model];
     if (alias) return alias;
-    throw new AppError(ErrorCode.NOT_FOUND, `model ${echoInput(model)} does not exist; use auto, math, code, science${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
+    throw new AppError(ErrorCode.NOT_FOUND, `model ${echoInput(model)} does not exist; use ${['auto', ...WORKER_DOMAINS].join(', ')}${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
   }
 
   private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined): void {
     if (!route) return;
-    res.setHeader('x-slm-route-domain', classifiedDomainOf(route.domain) ?? 'unspecified');
-    res.setHeader('x-slm-route-confidence', route.confidence.toFixed(4));
-    res.setHeader('x-slm-route-overridden', String(route.overridden));
-    res.setHeader('x-slm-route-fallback', String(route.fallback));
-    res.setHeader('x-slm-route-low-confidence', String(route.lowConfidence));
-    if (route.fallbackReason) res.setHeader('x-slm-route-fallback-reason', route.fallbackReason);
+    res.header('x-slm-route-domain', domainNameOf(route.domain) ?? 'unspecified');
+    res.header('x-slm-route-confidence', route.confidence.toFixed(4));
+    res.header('x-slm-route-overridden', String(route.overridden));
+    res.header('x-slm-route-fallback', String(route.fallback));
+    res.header('x-slm-route-low-confidence', String(route.lowConfidence));
+    if (route.fallbackReason) res.header('x-slm-route-fallback-reason', route.fallbackReason);
   }
 }
 

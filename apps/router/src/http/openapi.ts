@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AppError, ErrorCode, httpStatusOf } from '@slm/platform';
@@ -29,16 +31,46 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 /** Serves the document at /openapi.json and a Swagger UI page (assets from swagger-ui-dist, served here) at /docs. */
-export function serveApiDocs(app: NestExpressApplication): void {
+export function serveApiDocs(app: NestFastifyApplication): void {
   const document = buildOpenApiDocument(app);
+  // @nestjs/swagger 11 serves Swagger UI's files through @fastify/static ^9, @nestjs/platform-fastify
+  // 11.2 wants ^10: no version satisfies both, and a route serving the few files does the same.
+  // (Only what SwaggerModule.setup uses of the app; no global prefix.)
+  const docsApp = {
+    getHttpAdapter: () => app.getHttpAdapter(),
+    useStaticAssets: (options: { root: string; prefix: string }) => serveAssets(app, options.root, options.prefix),
+  } as unknown as NestFastifyApplication;
   // Nest's OpenAPIObject type is 3.0's; the document is 3.1 (JSON Schema 2020-12), which Swagger UI 5 renders.
-  SwaggerModule.setup(DOCS_PATH, app, document as unknown as OpenAPIObject, {
+  SwaggerModule.setup(DOCS_PATH, docsApp, document as unknown as OpenAPIObject, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     raw: ['json'],
     customSiteTitle: 'slm-router API',
     // Swagger UI's default validator badge calls validator.swagger.io: the page stays offline.
     swaggerOptions: { validatorUrl: null },
   });
+}
+
+const ASSET_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.png': 'image/png',
+  '.html': 'text/html; charset=utf-8',
+};
+
+/** Serves Swagger UI's files (swagger-ui-dist's folder, read once) at `prefix/<file>`. */
+function serveAssets(app: NestFastifyApplication, root: string, prefix: string): NestFastifyApplication {
+  const files = new Map<string, { type: string; body: Buffer }>();
+  for (const name of readdirSync(root)) {
+    const type = ASSET_TYPES[path.extname(name)];
+    if (type && name !== 'index.html') files.set(name, { type, body: readFileSync(path.join(root, name)) });
+  }
+  app.getHttpAdapter().getInstance().get<{ Params: { file: string } }>(`${prefix}/:file`, (request, reply) => {
+    const file = files.get(request.params.file);
+    if (!file) throw new AppError(ErrorCode.NOT_FOUND, `no route GET ${prefix}/${request.params.file.slice(0, 100)}`);
+    return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
+  });
+  return app;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { TimeSlicer } from '../batches/time-slicer';
 
 /**
  * Bound on another library's message that quotes caller input (the JSON parser's snippet of the
- * body, Express's undecodable path parameter), passed on through echoInput.
+ * body, Fastify's refusal of an undecodable URL), passed on through echoInput.
  */
 export const QUOTED_MESSAGE_MAX_CHARS = 160;
 

@@ -1,17 +1,18 @@
-import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { z } from 'zod';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { errorCodeOf } from '@slm/platform';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService, type Release } from '../limits/client-limits.service';
-import { RouterMetricsService } from '../metrics/router-metrics.service';
+import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics.interceptor';
 import { RoutingService } from '../routing/routing.service';
-import { checkText, classifyRequestSchema, parseInput, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
+import { checkText, classifyRequestSchema, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.service';
-import { sendError } from './body-reader.middleware';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
 import { abortOnClose, startSse, wantsEventStream, writeSse } from './sse';
+import { ZodValidationPipe } from './zod-validation.pipe';
 
 /** REST ingress for backend pipelines: solve (JSON or server-sent events) and classify. */
 @ApiTags('solve')
@@ -22,19 +23,16 @@ export class SolveController {
     private readonly solver: SolveService,
     private readonly routing: RoutingService,
     private readonly limits: ClientLimitsService,
-    private readonly metrics: RouterMetricsService,
   ) {}
 
   @Post('/v1/solve')
   @HttpCode(200)
+  @CountRequests('rest', 'solve', { latency: true })
   @ApiOperation({ summary: 'Classify and solve one problem; `stream: true` or Accept: text/event-stream streams route, delta, result (or error) events.' })
-  async solve(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
-    const started = performance.now();
-    let code = 'OK';
+  async solve(@Body(new ZodValidationPipe(solveRequestSchema)) input: z.output<typeof solveRequestSchema>, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     let release: Release | undefined;
     let completionTokens = 0;
     try {
-      const input = parseInput(solveRequestSchema, req.body);
       const { stream: _stream, ...problemInput } = input;
       const problem = this.solver.prepare(problemOfInput(problemInput));
       release = await this.limits.admit(callerOf(req));
@@ -42,8 +40,8 @@ export class SolveController {
       if (!(input.stream ?? wantsEventStream(req))) {
         const { result, workerMs } = await this.solver.solve(problem, { signal });
         completionTokens = result.usage?.completionTokens ?? 0;
-        res.setHeader('server-timing', serverTimingOf(req.receivedAt ?? started, workerMs));
-        res.status(200).json({ result });
+        res.header('server-timing', serverTimingOf(req.receivedAt ?? performance.now(), workerMs));
+        res.code(200).send({ result });
         return;
       }
       const events = this.solver.solveStream(problem, { signal });
@@ -59,26 +57,21 @@ export class SolveController {
         }
       } catch (error) {
         // Headers are gone: the failure becomes the stream's last event, never a silent end.
-        code = errorCodeOf(error);
+        noteRequestOutcome(req, errorCodeOf(error));
         writeSse(res, errorBodyOf(req, error).error, 'error');
       }
-      res.end();
-    } catch (error) {
-      code = errorCodeOf(error);
-      sendError(req, res, error);
+      res.raw.end();
     } finally {
       release?.(completionTokens);
-      this.metrics.recordRequest('rest', 'solve', code, started);
     }
   }
 
   @Post('/v1/classify')
   @HttpCode(200)
+  @CountRequests('rest', 'classify')
   @ApiOperation({ summary: 'The route decision the router would take for a text (policy applied), without solving.' })
-  classify(@Req() req: HttpRequest): { route: ReturnType<RoutingService['decide']> } {
-    const { text } = parseInput(classifyRequestSchema, req.body);
+  classify(@Body(new ZodValidationPipe(classifyRequestSchema)) { text }: z.output<typeof classifyRequestSchema>): { route: ReturnType<RoutingService['decide']> } {
     checkText(text, 'text');
-    this.metrics.countRequest('rest', 'classify', 'OK');
     return { route: this.routing.decide(text) };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { WORKER_DOMAINS } from '@slm/contracts';
 import { BatchService, type RunningBatch } from '../batches/batch.service';
-import { WORKER_DOMAINS } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { RouterMetricsService } from './router-metrics.service';
 

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decideRoute } from '@slm/classifier';
-import type { RouteDecision__Output, WorkerDomain } from '@slm/contracts';
+import { domainNameOf, isWorkerDomain, protoDomainOf, type RouteDecision__Output, type WorkerDomain } from '@slm/contracts';
 import { AppError, ErrorCode } from '@slm/platform';
 import { inSpanSync } from '@slm/telemetry';
-import { ROUTER_CONFIG, isWorkerDomain, type RouterConfig } from '../config/router.config';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { RouterMetricsService, type RouteOutcome } from '../metrics/router-metrics.service';
-import { protoDomainOf } from './domains';
 import { ROUTE_CLASSIFIER, type RouteClassifier } from './route-classifier';
 
 /**
@@ -80,5 +79,5 @@ function outcomeOf(rejected: boolean, decision: RouteDecision__Output): RouteOut
 
 /** `DOMAIN_MATH` → `math` (the class label of the metrics). */
 function classDomainOf(domain: RouteDecision__Output['domain']): string {
-  return String(domain).replace(/^DOMAIN_/, '').toLowerCase();
+  return domainNameOf(domain) ?? 'unspecified';
 }

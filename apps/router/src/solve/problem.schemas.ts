@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationOptionsSchema, setGenerationOptions, type Problem } from '@slm/contracts';
+import { WORKER_DOMAINS, domainNameOf, generationOptionsSchema, protoDomainOf, setGenerationOptions, type Problem } from '@slm/contracts';
 import { AppError, ErrorCode, REQUEST_ID_RULE, checkRequestId, describeIssues, echoInput, requestIdSchema } from '@slm/platform';
 import type { RouterConfig } from '../config/router.config';
 
@@ -9,7 +9,7 @@ export const chatMessageSchema = z.object({ role: z.enum(['system', 'user', 'ass
 export const problemFields = {
   text: z.string().min(1).optional(),
   messages: z.array(chatMessageSchema).min(1).optional(),
-  domain: z.enum(['auto', 'math', 'code', 'science']).optional().describe('force a domain; auto (default) classifies'),
+  domain: z.enum(['auto', ...WORKER_DOMAINS]).optional().describe('force a domain; auto (default) classifies'),
   options: generationOptionsSchema.optional(),
   requestId: requestIdSchema.optional().describe(`echoed in the result and logs; the idempotency key in batches. ${REQUEST_ID_RULE}; omit it to have one generated`),
   metadata: z.record(z.string(), z.string()).optional(),
@@ -63,7 +63,7 @@ export function checkText(text: string, where: string): void {
 export function problemOfInput(input: ProblemInput): Problem {
   return {
     ...(input.text !== undefined ? { text: input.text } : { conversation: { messages: input.messages ?? [] } }),
-    domainOverride: input.domain === 'math' ? 'DOMAIN_MATH' : input.domain === 'code' ? 'DOMAIN_CODE' : input.domain === 'science' ? 'DOMAIN_SCIENCE' : 'DOMAIN_UNSPECIFIED',
+    domainOverride: input.domain === undefined || input.domain === 'auto' ? 'DOMAIN_UNSPECIFIED' : protoDomainOf(input.domain),
     options: input.options ?? {},
     requestId: input.requestId ?? '',
     metadata: input.metadata ?? {},
@@ -102,8 +102,8 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   if (problem.text) checkText(problem.text, `${where}.text`);
   messages.forEach((m, index) => checkText(m.content ?? '', `${where}.messages[${index}].content`));
   if (problem.requestId) checkRequestId(problem.requestId, `${where}.requestId`);
-  if (!KNOWN_DOMAINS.has(problem.domainOverride ?? 'DOMAIN_UNSPECIFIED')) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.domainOverride: unknown domain ${echoInput(String(problem.domainOverride))}; use DOMAIN_UNSPECIFIED, DOMAIN_MATH, DOMAIN_CODE or DOMAIN_SCIENCE`);
+  if (!isKnownDomain(problem.domainOverride)) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.domainOverride: unknown domain ${echoInput(String(problem.domainOverride))}; use ${OVERRIDE_CHOICES}`);
   }
   // The deployment's own cap, below the contract's, is the one a caller can act on.
   const maxNewTokens = problem.options?.maxNewTokens;
@@ -117,5 +117,10 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   return problem;
 }
 
-/** The proto Domain values a caller may send (by name or number); DOMAIN_OTHER is refused later, with its own message. */
-const KNOWN_DOMAINS = new Set<unknown>(['DOMAIN_UNSPECIFIED', 'DOMAIN_MATH', 'DOMAIN_CODE', 'DOMAIN_SCIENCE', 'DOMAIN_OTHER', 0, 1, 2, 3, 4]);
+/** Whether a caller sent a proto Domain value (by name or number); DOMAIN_OTHER is refused later, with its own message. */
+function isKnownDomain(domain: Problem['domainOverride']): boolean {
+  return domain === undefined || domain === null || domain === 'DOMAIN_UNSPECIFIED' || domain === 0 || domainNameOf(domain) !== undefined;
+}
+
+/** The overrides that reach a worker, as prose: `DOMAIN_UNSPECIFIED, DOMAIN_MATH, … or DOMAIN_SCIENCE`. */
+const OVERRIDE_CHOICES = ((choices) => `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`)(['DOMAIN_UNSPECIFIED', ...WORKER_DOMAINS.map(protoDomainOf)]);

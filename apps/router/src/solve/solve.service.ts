@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Problem, Result__Output, RouteDecision__Output, TokenDelta__Output } from '@slm/contracts';
+import { domainNameOf, listWorkerDomains, workerDomainOf, type Problem, type Result__Output, type RouteDecision__Output, type TokenDelta__Output } from '@slm/contracts';
 import { AppError, ErrorCode, currentRequestContext, noteRequestDomain } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
-import { classifiedDomainOf, workerDomainOf } from '../routing/domains';
 import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from './problem.schemas';
 
@@ -55,16 +54,17 @@ export class SolveService {
   /** The route decision for a problem, the no-healthy-replica fallback included. */
   route(problem: Problem): RouteDecision__Output {
     const override = workerDomainOf(problem.domainOverride);
-    if (classifiedDomainOf(problem.domainOverride) === 'other') {
-      throw new AppError(ErrorCode.INVALID_ARGUMENT, 'domainOverride DOMAIN_OTHER has no worker; use math, code or science');
+    if (domainNameOf(problem.domainOverride) === 'other') {
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `domainOverride DOMAIN_OTHER has no worker; use ${listWorkerDomains()}`);
     }
     let decision = this.routing.decide(classifiedTextOf(problem), override);
     const domain = workerDomainOf(decision.domain);
     // Noted first: a NO_HEALTHY_REPLICA refusal is counted under the domain that had no replica.
     if (domain) noteRequestDomain(domain);
     if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
-    this.metrics.routeDecisions.inc({ domain: workerDomainOf(decision.domain) ?? 'other', kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
-    noteRequestDomain(workerDomainOf(decision.domain) ?? 'other');
+    const routed = workerDomainOf(decision.domain) ?? 'other';
+    this.metrics.routeDecisions.inc({ domain: routed, kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
+    noteRequestDomain(routed);
     return decision;
   }
 

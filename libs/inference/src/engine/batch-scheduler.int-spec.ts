@@ -108,10 +108,15 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     list: Request[],
     options: { maxBatchSize: number; prefillChunkTokens: number; maxKvTokens?: number; prefillTokenBudget?: number },
     prefiller?: PromptPrefiller,
-  ): Promise<{ outcomes: Map<number, Outcome>; maxBatch: number; prefillBatches: number[][] }> => {
+  ): Promise<{ outcomes: Map<number, Outcome>; maxBatch: number; prefillBatches: number[][]; reports: string[] }> => {
+    // Decode steps (`step N`: N rows) and token reports (`tokens N`: N tokens in one call), in order.
+    const reports: string[] = [];
     const outcomes = new Map<number, Outcome>(list.map((request) => [request.id, { tokens: [] }]));
     const events: SchedulerEvents = {
-      token: (id, token) => outcomes.get(id)!.tokens.push(token),
+      tokens: (step) => {
+        reports.push(`tokens ${step.length}`);
+        for (const { id, token } of step) outcomes.get(id)!.tokens.push(token);
+      },
       done: (id, finishReason) => (outcomes.get(id)!.finishReason = finishReason),
       failed: (id, code, message) => {
         throw new Error(`request ${id} failed: ${code} ${message}`);
@@ -123,6 +128,10 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     spy.prefillBatch = (prompts, cache) => {
       prefillBatches.push(prompts.map((prompt) => prompt.length));
       return session.prefillBatch(prompts, cache);
+    };
+    spy.stepBatch = (tokens, positions, cache) => {
+      reports.push(`step ${tokens.length}`);
+      return session.stepBatch(tokens, positions, cache);
     };
     const scheduler = new BatchScheduler(spy, { maxKvTokens: 1_000_000, ...options }, events, prefiller);
     let maxBatch = 0;
@@ -139,7 +148,7 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     } finally {
       scheduler.dispose();
     }
-    return { outcomes, maxBatch, prefillBatches };
+    return { outcomes, maxBatch, prefillBatches, reports };
   };
 
   /** Every request's tokens equal its solo run's, or differ first where the solo top-2 margin is float noise. */
@@ -165,8 +174,13 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
 
   it('gives every request of a shared batch (joins, leaves, chunked prefill) the tokens of its solo run', async () => {
     const list = requests();
-    const { outcomes, maxBatch } = await runBatched(list, { maxBatchSize: 4, prefillChunkTokens: 16 });
+    const { outcomes, maxBatch, reports } = await runBatched(list, { maxBatchSize: 4, prefillChunkTokens: 16 });
     expect(maxBatch).toBe(4);
+    // Each decode step reports the tokens of all its rows in one call, right after it.
+    const steps = reports.flatMap((entry, i) => (entry.startsWith('step') ? [[entry, reports[i + 1]]] : []));
+    expect(steps.length).toBeGreaterThan(10);
+    for (const [step, next] of steps) expect(next).toBe(step.replace('step', 'tokens'));
+    expect(steps.some(([step]) => step === 'step 4')).toBe(true);
     const report = await expectSoloEquivalent(list, outcomes);
     console.log(`${variant.kvCacheDtype ?? dtype}: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
     // Nothing was excused wholesale: at most a couple of near-ties.

@@ -1,13 +1,24 @@
 import type { InferenceErrorCode } from '../inference.errors';
 import type { FinishReason } from '../inference.types';
-import type { BatchKvCache, BatchRow } from '../generation/batch-kv-cache';
 import type { DecoderSession } from '../generation/decoder-session';
+import type { KvCache } from '../generation/kv-cache';
 import { type ResolvedGenerationConfig, type StepResult, TokenGenerator } from '../generation/token-generator';
 import type { RemotePrefill } from './prefill-thread';
+import { Sequence } from './sequence';
 
-/** What the scheduler reports, per request. */
+/** One new token of one request. */
+export interface TokenEvent {
+  id: number;
+  token: number;
+}
+
+/** What the scheduler reports. */
 export interface SchedulerEvents {
-  token(id: number, token: number): void;
+  /**
+   * The tokens of one step, in one call: every row of a decode step, every row of a batched prefill, or
+   * the first token of one prompt. A request's tokens always come before its `done`.
+   */
+  tokens(events: readonly TokenEvent[]): void;
   done(id: number, finishReason: FinishReason, timings: { prefillMs: number; decodeMs: number; cachedPromptTokens: number }): void;
   failed(id: number, code: InferenceErrorCode, message: string): void;
 }
@@ -33,28 +44,18 @@ export interface PromptPrefiller {
   prefill(promptIds: readonly number[]): Promise<RemotePrefill>;
 }
 
-interface Sequence {
-  id: number;
-  generator: TokenGenerator;
-  /** KV positions this sequence may ever need: prompt + new tokens, capped by the context. */
-  reservedTokens: number;
-  cancelled: boolean;
-  /** Its reservation counts against the KV budget (from the start of its prefill). */
-  admitted: boolean;
-  finished?: FinishReason;
-  /** Where its KV cache is when a batched prefill computed it (else the generator holds it). */
-  prefilledRow?: BatchRow;
-}
-
 /**
  * Continuous batching over one decoder session. Each `tick()`:
- * 1. drops cancelled and finished sequences (waiting or batched);
+ * 1. finishes cancelled waiting sequences;
  * 2. prefills newcomers when the batch has room and the KV budget allows: several waiting prompts together
  *    in one left-padded run of at most `prefillTokenBudget` padded tokens (the oldest waiting request
  *    always first; later ones join it when they fit), or, when only one fits, one chunk of
  *    `prefillChunkTokens` of one newcomer alone;
- * 3. repacks the batch's left-padded KV cache if sequences left or a newcomer finished its prefill;
- * 4. runs one decode step for every batched sequence and hands each its own logits row.
+ * 3. repacks the batch's left-padded KV cache if sequences finished or were cancelled, or a newcomer finished
+ *    its prefill;
+ * 4. runs one decode step for every batched sequence, hands each its own logits row, and reports the
+ *    step's tokens in one `tokens` call (a sequence that stops is reported done at once; its row goes at
+ *    the next repack).
  * Running streams therefore advance by one token per tick whatever arrives, and a newcomer waits at most
  * for one decode step per prefill chunk, never for the batch to finish.
  *
@@ -66,18 +67,25 @@ interface Sequence {
  * decode step does. Batched and solo prefill differ only by floating-point rounding (the tests check the
  * tokens against solo runs). Sampling state (processors, seeded
  * PRNG, stopping) lives in each sequence's TokenGenerator.
+ *
+ * Each request is a {@link Sequence} with one explicit state (queued → prefilling → decoding → finished).
+ * The scheduler keeps one queue (`waiting`, queued sequences in arrival order) and the running set
+ * (`running`: admitted sequences, the batch cache's rows first and in row order); who is prefilling, who
+ * joins at the next repack and the KV tokens reserved are all read off the sequences' states.
  */
 export class BatchScheduler {
+  /** Queued sequences, oldest first. */
   private readonly waiting: Sequence[] = [];
-  private prefilling: Sequence | undefined;
-  private readonly joining: Sequence[] = [];
-  private rows: Sequence[] = [];
-  private readonly cache: BatchKvCache;
+  /**
+   * Admitted sequences (prefilling or decoding, plus finished ones until the next repack drops them): those
+   * holding a row of `cache` come first, in row order.
+   */
+  private running: Sequence[] = [];
+  private readonly cache: KvCache;
   /** Caches of this tick's batched prefills, disposed once their rows are repacked into the batch. */
-  private readonly prefillCaches: BatchKvCache[] = [];
-  private reservedTokens = 0;
+  private readonly prefillCaches: KvCache[] = [];
   private readonly prefillTokenBudget: number;
-  /** The sequence whose prompt runs on the prefill thread, and the promise that lands it. */
+  /** The prompt on the prefill thread, and the promise that lands it. */
   private remote: { sequence: Sequence; landed: Promise<void> } | undefined;
 
   constructor(
@@ -86,18 +94,18 @@ export class BatchScheduler {
     private readonly events: SchedulerEvents,
     private readonly prefiller?: PromptPrefiller,
   ) {
-    this.cache = session.newBatchCache();
+    this.cache = session.newCache(0);
     this.prefillTokenBudget = options.prefillTokenBudget ?? options.prefillChunkTokens;
   }
 
   /** No work left. */
   get idle(): boolean {
-    return this.waiting.length === 0 && !this.prefilling && !this.remote && this.joining.length === 0 && this.rows.length === 0;
+    return this.waiting.length === 0 && this.running.length === 0 && !this.remote;
   }
 
   /** Sequences in the running batch (after the last tick). */
   get batchSize(): number {
-    return this.rows.length;
+    return this.batchRows().length;
   }
 
   /** Queues a request; it joins the batch after its prefill. */
@@ -107,48 +115,30 @@ export class BatchScheduler {
       this.events.failed(id, 'INPUT_TOO_LONG', `the request needs ${reservedTokens} KV cache tokens; the budget is ${this.options.maxKvTokens}`);
       return;
     }
-    this.waiting.push({ id, generator: new TokenGenerator(this.session, promptIds, config), reservedTokens, cancelled: false, admitted: false });
+    this.waiting.push(new Sequence(id, new TokenGenerator(this.session, promptIds, config), reservedTokens));
   }
 
   /** Stops a request at the next tick (it reports done with 'cancelled'); unknown ids are ignored. */
   cancel(id: number): void {
-    for (const sequence of this.all()) if (sequence.id === id) sequence.cancelled = true;
+    for (const sequence of this.all()) if (sequence.id === id) sequence.cancelRequested = true;
   }
 
   cancelAll(): void {
-    for (const sequence of this.all()) sequence.cancelled = true;
+    for (const sequence of this.all()) sequence.cancelRequested = true;
   }
 
   async tick(): Promise<void> {
     for (const sequence of this.waiting.splice(0)) {
-      if (sequence.cancelled) this.finish(sequence, 'cancelled');
+      if (sequence.cancelRequested) this.finish(sequence, 'cancelled');
       else this.waiting.push(sequence);
     }
-    if (this.prefiller?.alive && !this.prefilling) this.startRemotePrefill(this.prefiller);
+    if (this.prefiller?.alive && !this.prefillingHere()) this.startRemotePrefill(this.prefiller);
     else await this.prefillStep();
-    const keep: number[] = [];
-    const stay: Sequence[] = [];
-    this.rows.forEach((sequence, row) => {
-      if (sequence.cancelled && !sequence.finished) sequence.finished = 'cancelled';
-      if (sequence.finished) this.finish(sequence, sequence.finished);
-      else {
-        keep.push(row);
-        stay.push(sequence);
-      }
-    });
-    const joining = this.joining.splice(0).filter((sequence) => {
-      if (!sequence.cancelled) return true;
-      this.finish(sequence, 'cancelled');
-      return false;
-    });
-    if (keep.length !== this.rows.length || joining.length > 0) {
-      this.cache.repack(keep, joining.map((sequence) => sequence.prefilledRow ?? sequence.generator.takeCache()));
-      this.rows = [...stay, ...joining];
-    }
+    this.repack();
     for (const cache of this.prefillCaches.splice(0)) cache.dispose();
-    if (this.rows.length > 0) await this.decodeStep();
+    if (this.batchRows().length > 0) await this.decodeStep();
     // Nothing to decode yet: wait for the prompt on the prefill thread rather than spin.
-    else if (this.remote && this.joining.length === 0) await this.remote.landed;
+    else if (this.remote) await this.remote.landed;
   }
 
   /** Frees every sequence's cache. */
@@ -158,34 +148,43 @@ export class BatchScheduler {
     this.cache.dispose();
   }
 
+  /** The running sequences that hold a row of the batch cache, in row order. */
+  private batchRows(): Sequence[] {
+    return this.running.filter((sequence) => sequence.kv.in === 'batch');
+  }
+
+  /** The prompt being prefilled in chunks on this thread, if any (the one on the prefill thread is not). */
+  private prefillingHere(): Sequence | undefined {
+    return this.running.find((sequence) => sequence.state === 'prefilling' && sequence !== this.remote?.sequence);
+  }
+
+  /** KV tokens reserved by the admitted sequences. */
+  private reservedTokens(): number {
+    let reserved = 0;
+    for (const sequence of this.running) if (sequence.admitted) reserved += sequence.reservedTokens;
+    return reserved;
+  }
+
   private async prefillStep(): Promise<void> {
-    if (this.prefilling?.cancelled) {
-      this.finish(this.prefilling, 'cancelled');
-      this.prefilling = undefined;
+    let sequence = this.prefillingHere();
+    if (sequence?.cancelRequested) {
+      this.finish(sequence, 'cancelled');
+      sequence = undefined;
     }
-    if (!this.prefilling) {
+    if (!sequence) {
       const group = this.admitGroup();
       if (group.length === 0) return;
-      if (group.length > 1) {
-        await this.prefillGroup(group);
-        return;
-      }
-      this.prefilling = group[0];
+      if (group.length > 1) return this.prefillGroup(group);
+      sequence = group[0];
     }
-    const sequence = this.prefilling;
     let result: StepResult | undefined;
     try {
       result = await sequence.generator.prefillChunk(this.options.prefillChunkTokens);
     } catch (error) {
-      this.prefilling = undefined;
       this.fail(sequence, error as Error);
       return;
     }
-    if (!result) return;
-    this.prefilling = undefined;
-    this.events.token(sequence.id, result.token);
-    if (result.finishReason) this.finish(sequence, result.finishReason);
-    else this.joining.push(sequence);
+    if (result) this.started([{ sequence, result }]);
   }
 
   /** Sends the next admissible newcomer's prompt to the prefill thread, unless one is running there. */
@@ -198,8 +197,8 @@ export class BatchScheduler {
       (error: Error) => {
         if (prefiller.alive) return this.fail(sequence, error);
         // The thread died: this prompt goes back to the head of the line, for this thread to prefill.
-        this.reservedTokens -= sequence.reservedTokens;
-        sequence.admitted = false;
+        this.running = this.running.filter((other) => other !== sequence);
+        sequence.moveTo('queued');
         this.waiting.unshift(sequence);
       },
     );
@@ -213,29 +212,30 @@ export class BatchScheduler {
 
   /** A prompt prefilled on the prefill thread: sample its first token here; it joins at the next tick. */
   private landRemote(sequence: Sequence, prefilled: RemotePrefill): void {
-    if (sequence.cancelled) return this.finish(sequence, 'cancelled');
+    if (sequence.cancelRequested) return this.finish(sequence, 'cancelled');
     let result: StepResult;
     try {
       result = sequence.generator.completePrefill(prefilled.logits, prefilled.ms, prefilled.into(this.session.newCache()), prefilled.cachedTokens);
     } catch (error) {
       return this.fail(sequence, error as Error);
     }
-    this.events.token(sequence.id, result.token);
-    if (result.finishReason) this.finish(sequence, result.finishReason);
-    else this.joining.push(sequence);
+    this.started([{ sequence, result }]);
   }
 
   /**
-   * Takes the newcomers of the next prefill off the waiting list and reserves their KV tokens: the oldest
-   * waiting request, then (when its prompt fits the budget) later ones while the padded size
-   * rows × longest prompt stays within `prefillTokenBudget`, the batch has room and the KV budget allows.
+   * Takes the newcomers of the next prefill off the waiting list and admits them (their KV tokens count
+   * from now): the oldest waiting request, then (when its prompt fits the budget) later ones while the
+   * padded size rows × longest prompt stays within `prefillTokenBudget`, the batch has room and the KV
+   * budget allows.
    */
   private admitGroup(maxRows = Infinity): Sequence[] {
-    const free = Math.min(maxRows, this.options.maxBatchSize - this.rows.length - this.joining.length);
+    const taken = this.running.filter((sequence) => sequence.admitted).length;
+    const free = Math.min(maxRows, this.options.maxBatchSize - taken);
     const head = this.waiting[0];
-    if (!head || free <= 0 || this.reservedTokens + head.reservedTokens > this.options.maxKvTokens) return [];
+    let reserved = this.reservedTokens();
+    if (!head || free <= 0 || reserved + head.reservedTokens > this.options.maxKvTokens) return [];
     const group = [head];
-    let reserved = this.reservedTokens + head.reservedTokens;
+    reserved += head.reservedTokens;
     let longest = head.generator.prefillRemaining;
     if (longest <= this.prefillTokenBudget) {
       for (const candidate of this.waiting.slice(1)) {
@@ -249,15 +249,15 @@ export class BatchScheduler {
     }
     for (const sequence of group) {
       this.waiting.splice(this.waiting.indexOf(sequence), 1);
-      sequence.admitted = true;
-      this.reservedTokens += sequence.reservedTokens;
+      sequence.moveTo('prefilling');
+      this.running.push(sequence);
     }
     return group;
   }
 
   /** One left-padded prefill run for `group`; each row samples its first token and joins the batch. */
   private async prefillGroup(group: Sequence[]): Promise<void> {
-    const cache = this.session.newBatchCache();
+    const cache = this.session.newCache(0);
     const started = performance.now();
     let logits: Float32Array[];
     try {
@@ -272,40 +272,73 @@ export class BatchScheduler {
     }
     const elapsed = performance.now() - started;
     this.prefillCaches.push(cache);
-    group.forEach((sequence, row) => {
-      const result = sequence.generator.completePrefill(logits[row], elapsed);
-      this.events.token(sequence.id, result.token);
+    this.started(
+      group.map((sequence, row) => {
+        sequence.kv = { in: 'prefill', row: { cache, row } };
+        return { sequence, result: sequence.generator.completePrefill(logits[row], elapsed) };
+      }),
+    );
+  }
+
+  /** Prefilled sequences with their first tokens: reports the tokens; each then decodes (joining at the next repack) or is done. */
+  private started(prefilled: readonly { sequence: Sequence; result: StepResult }[]): void {
+    this.events.tokens(prefilled.map(({ sequence, result }) => ({ id: sequence.id, token: result.token })));
+    for (const { sequence, result } of prefilled) {
       if (result.finishReason) this.finish(sequence, result.finishReason);
-      else {
-        sequence.prefilledRow = { cache, row };
-        this.joining.push(sequence);
-      }
+      else sequence.moveTo('decoding');
+    }
+  }
+
+  /**
+   * Rebuilds the batch when it changes: rows of finished (or now cancelled) sequences go, prefilled
+   * sequences join; the running set is reordered to the new rows, then the prompts still prefilling.
+   */
+  private repack(): void {
+    const rows = this.batchRows();
+    for (const sequence of this.running) if (sequence.cancelRequested && sequence.state === 'decoding') this.finish(sequence, 'cancelled');
+    const keep: number[] = [];
+    rows.forEach((sequence, row) => {
+      if (sequence.state === 'decoding') keep.push(row);
     });
+    const joining = this.running.filter((sequence) => sequence.state === 'decoding' && sequence.kv.in !== 'batch');
+    if (keep.length !== rows.length || joining.length > 0) {
+      this.cache.repack(
+        keep,
+        joining.map((sequence) => (sequence.kv.in === 'prefill' ? sequence.kv.row : sequence.generator.takeCache())),
+      );
+      for (const sequence of joining) sequence.kv = { in: 'batch' };
+    }
+    const prefilling = this.running.filter((sequence) => sequence.state === 'prefilling');
+    this.running = [...keep.map((row) => rows[row]), ...joining, ...prefilling];
   }
 
   private async decodeStep(): Promise<void> {
+    const rows = this.batchRows();
     const started = performance.now();
     let output: { logits: Float32Array; vocab: number };
     try {
       output = await this.session.stepBatch(
-        this.rows.map((sequence) => sequence.generator.nextInput),
-        this.rows.map((sequence) => sequence.generator.length - 1),
+        rows.map((sequence) => sequence.generator.nextInput),
+        rows.map((sequence) => sequence.generator.length - 1),
         this.cache,
       );
     } catch (error) {
       // A failed step leaves the cache unusable: every batched sequence fails, waiting ones go on.
-      for (const sequence of this.rows) this.fail(sequence, error as Error);
-      this.rows = [];
+      for (const sequence of rows) this.fail(sequence, error as Error);
+      this.running = this.running.filter((sequence) => sequence.kv.in !== 'batch');
       this.cache.dispose();
       return;
     }
     const elapsed = performance.now() - started;
     const { logits, vocab } = output;
-    this.rows.forEach((sequence, row) => {
+    const results = rows.map((sequence, row) => {
       sequence.generator.decodeMs += elapsed;
-      const result = sequence.generator.accept(logits.subarray(row * vocab, (row + 1) * vocab));
-      this.events.token(sequence.id, result.token);
-      if (result.finishReason) sequence.finished = result.finishReason;
+      return sequence.generator.accept(logits.subarray(row * vocab, (row + 1) * vocab));
+    });
+    this.events.tokens(rows.map((sequence, row) => ({ id: sequence.id, token: results[row].token })));
+    rows.forEach((sequence, row) => {
+      const { finishReason } = results[row];
+      if (finishReason) this.finish(sequence, finishReason);
     });
   }
 
@@ -320,17 +353,15 @@ export class BatchScheduler {
     this.events.failed(sequence.id, 'INTERNAL', error.message);
   }
 
+  /** Ends the sequence: its KV reservation and batch slot are free from now (its row goes at the next repack). */
   private release(sequence: Sequence): void {
+    sequence.moveTo('finished');
     sequence.generator.dispose();
-    if (sequence.admitted) this.reservedTokens -= sequence.reservedTokens;
-    sequence.admitted = false;
   }
 
+  /** The sequences not yet finished. */
   private *all(): Iterable<Sequence> {
     yield* this.waiting;
-    if (this.prefilling) yield this.prefilling;
-    if (this.remote) yield this.remote.sequence;
-    yield* this.joining;
-    yield* this.rows;
+    for (const sequence of this.running) if (sequence.state !== 'finished') yield sequence;
   }
 }

@@ -59,7 +59,8 @@ export type FromWorker =
       prefillFailure?: string;
     }
   | { type: 'loadFailed'; code: InferenceErrorCode; message: string }
-  | { type: 'token'; id: number; token: number }
+  /** The tokens of one scheduler step: `tokens[i]` is request `ids[i]`'s next token. */
+  | { type: 'tokens'; ids: number[]; tokens: number[] }
   | { type: 'done'; id: number; finishReason: FinishReason; prefillMs: number; decodeMs: number; cachedPromptTokens: number }
   | { type: 'failed'; id: number; code: InferenceErrorCode; message: string };
 

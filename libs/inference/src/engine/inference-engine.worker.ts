@@ -96,7 +96,8 @@ async function start(): Promise<void> {
       session,
       { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
       {
-        token: (id, token) => post({ type: 'token', id, token }),
+        // One message per step for all its rows, not one per token.
+        tokens: (events) => post({ type: 'tokens', ids: events.map((event) => event.id), tokens: events.map((event) => event.token) }),
         done: (id, finishReason, timings) => post({ type: 'done', id, finishReason, ...timings }),
         failed: (id, code, message) => post({ type: 'failed', id, code, message }),
       },

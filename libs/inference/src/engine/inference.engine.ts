@@ -371,17 +371,9 @@ export class InferenceEngine implements TextGenerationEngine {
       case 'ready':
       case 'loadFailed':
         return;
-      case 'token': {
-        const state = this.running.get(message.id);
-        if (!state || state.finished) return;
-        try {
-          this.onToken(state, message.token);
-        } catch (error) {
-          this.send({ type: 'cancel', id: state.id });
-          this.fail(state, new InferenceError('INTERNAL', `decoding token ${message.token} failed: ${(error as Error).message}`));
-        }
+      case 'tokens':
+        message.ids.forEach((id, i) => this.onToken(id, message.tokens[i]));
         return;
-      }
       case 'done': {
         const state = this.running.get(message.id);
         this.running.delete(message.id);
@@ -402,7 +394,19 @@ export class InferenceEngine implements TextGenerationEngine {
     }
   }
 
-  private onToken(state: RequestState, token: number): void {
+  /** Hands one token of a step to its request's stream. */
+  private onToken(id: number, token: number): void {
+    const state = this.running.get(id);
+    if (!state || state.finished) return;
+    try {
+      this.acceptToken(state, token);
+    } catch (error) {
+      this.send({ type: 'cancel', id: state.id });
+      this.fail(state, new InferenceError('INTERNAL', `decoding token ${token} failed: ${(error as Error).message}`));
+    }
+  }
+
+  private acceptToken(state: RequestState, token: number): void {
     const now = performance.now();
     state.firstTokenAt ??= now;
     state.lastTokenAt = now;

@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-node';
 import { InferenceError } from '../inference.errors';
-import { BatchKvCache } from './batch-kv-cache';
 import { KvCache, type KvDtype } from './kv-cache';
 
 export interface DecoderSessionOptions {
@@ -69,28 +68,27 @@ export class DecoderSession {
     return this.session.inputNames;
   }
 
-  newCache(): KvCache {
-    return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype);
-  }
-
-  /** An empty batch cache for `stepBatch`. */
-  newBatchCache(): BatchKvCache {
-    return new BatchKvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype);
+  /**
+   * An empty KV cache of `rows` sequences: 1 (default) for `step`; a batch's cache starts with 0 and gets
+   * its rows from `prefillBatch` or `repack`.
+   */
+  newCache(rows = 1): KvCache {
+    return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype, rows);
   }
 
   /**
-   * Runs `tokens` after what `cache` holds, updates the cache and returns the logits of the last position
-   * (a view into the output, not a copy; it asks for the last position only where the graph has
-   * `num_logits_to_keep`).
+   * Runs `tokens` after what `cache` (one sequence) holds, updates the cache and returns the logits of the
+   * last position (a view into the output, not a copy; it asks for the last position only where the graph
+   * has `num_logits_to_keep`).
    */
   async step(tokens: readonly number[], cache: KvCache): Promise<Float32Array> {
+    if (cache.size !== 1 || cache.padOf(0) !== 0) throw new Error(`step runs one unpadded sequence, not a cache of ${cache.size} rows`);
     const past = cache.length;
-    const total = past + tokens.length;
     const offset = this.options.positionOffset ?? 0;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      ...cache.feeds(1),
+      attention_mask: cache.attentionMask(tokens.length),
+      ...cache.feeds(),
     };
     if (this.hasPositionIds) {
       feeds.position_ids = new ort.Tensor(
@@ -101,7 +99,7 @@ export class DecoderSession {
     }
     if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
     const outputs = await this.session.run(feeds);
-    cache.update(outputs, total);
+    cache.update(outputs, tokens.length);
     const logits = outputs.logits as ort.Tensor;
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.dims[logits.dims.length - 2];
@@ -114,7 +112,7 @@ export class DecoderSession {
    * over the padding). Updates `cache` and returns the `[batch, vocab]` next-token logits (row r at
    * r·vocab), read straight from the output tensor.
    */
-  async stepBatch(tokens: readonly number[], positions: readonly number[], cache: BatchKvCache): Promise<{ logits: Float32Array; vocab: number }> {
+  async stepBatch(tokens: readonly number[], positions: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; vocab: number }> {
     const batch = tokens.length;
     if (batch !== cache.size || positions.length !== batch) throw new Error(`batch of ${batch} tokens for a cache of ${cache.size} rows`);
     const offset = this.options.positionOffset ?? 0;
@@ -139,7 +137,7 @@ export class DecoderSession {
    * padding, position ids counting from each row's first real token), into `cache` (emptied first).
    * Returns each row's next-token logits (views where the output is float32).
    */
-  async prefillBatch(prompts: readonly (readonly number[])[], cache: BatchKvCache): Promise<Float32Array[]> {
+  async prefillBatch(prompts: readonly (readonly number[])[], cache: KvCache): Promise<Float32Array[]> {
     if (prompts.length === 0 || prompts.some((prompt) => prompt.length === 0)) throw new Error('a batched prefill needs non-empty prompts');
     cache.startPrefill(prompts.map((prompt) => prompt.length));
     const width = Math.max(...prompts.map((prompt) => prompt.length));

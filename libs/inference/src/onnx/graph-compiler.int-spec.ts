@@ -95,8 +95,8 @@ describe.each(['fp32', 'q4'] as const)('graph compiler on the tiny %s model', (d
         referenceCache.dispose();
         ourCache.dispose();
       }
-      const referenceBatch = reference.newBatchCache();
-      const ourBatch = ours.newBatchCache();
+      const referenceBatch = reference.newCache(0);
+      const ourBatch = ours.newCache(0);
       const expected = await reference.prefillBatch(prompts, referenceBatch);
       const actual = await ours.prefillBatch(prompts, ourBatch);
       expected.forEach((row, i) => compare(row, actual[i]));
