@@ -12,7 +12,13 @@ if (!address) {
   process.exit(2);
 }
 const protoPath = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
-const { grpc: { health: { v1: { Health } } } } = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String }));
+const {
+  grpc: {
+    health: {
+      v1: { Health },
+    },
+  },
+} = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String }));
 const client = new Health(address, grpc.credentials.createInsecure());
 client.Check({ service }, { deadline: Date.now() + 3000 }, (error, response) => {
   client.close();

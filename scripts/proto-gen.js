@@ -28,8 +28,10 @@ function generate(outDir) {
     `--longs=${options.longs}`,
     `--enums=${options.enums}`,
     '--includeComments',
-    '-I', protoRoot,
-    '-O', outDir,
+    '-I',
+    protoRoot,
+    '-O',
+    outDir,
   ];
   if (options.keepCase) args.push('--keepCase');
   if (options.defaults) args.push('--defaults');
@@ -56,7 +58,10 @@ function generate(outDir) {
 
 function listFiles(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true }).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort();
 }
 
 if (process.argv.includes('--check')) {

@@ -45,7 +45,9 @@ module.exports = async function redisSetup() {
     detached: false,
   });
   const spawnError = new Promise((_, reject) =>
-    child.once('error', (error) => reject(new Error(`cannot start redis-server (install Debian's redis-server or set REDIS_URL): ${error.message}`))),
+    child.once('error', (error) =>
+      reject(new Error(`cannot start redis-server (install Debian's redis-server or set REDIS_URL): ${error.message}`)),
+    ),
   );
   await Promise.race([waitForPing(port, 10_000), spawnError]);
   process.env.REDIS_URL = `redis://127.0.0.1:${port}`;

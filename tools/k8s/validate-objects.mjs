@@ -35,19 +35,31 @@ function schemaErrors(object, Model) {
 /** Type-checks every object of a known kind as a literal of its generated interface; one line per object. */
 function fieldErrors(objects) {
   const file = path.join(process.cwd(), '__k8s_objects.ts');
-  const lines = objects.map((object, i) => `import type { I${object.kind} as T${i} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';`);
+  const lines = objects.map(
+    (object, i) => `import type { I${object.kind} as T${i} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';`,
+  );
   const first = lines.length;
   lines.push(...objects.map((object, i) => `export const o${i}: T${i} = ${JSON.stringify(object)};`));
   const source = lines.join('\n');
   const host = ts.createCompilerHost({});
   const getSourceFile = host.getSourceFile.bind(host);
   const fileExists = host.fileExists.bind(host);
-  host.getSourceFile = (name, language, ...rest) => (name === file ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, ...rest));
+  host.getSourceFile = (name, language, ...rest) =>
+    name === file ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, ...rest);
   host.fileExists = (name) => name === file || fileExists(name);
-  const options = { strict: true, noEmit: true, skipLibCheck: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  };
   const program = ts.createProgram([file], options, host);
   return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
-    const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line : -1;
+    const line =
+      diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line : -1;
     const object = objects[line - first];
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
     return object ? { ...idOf(object), error: message } : { kind: 'unknown', name: 'unknown', error: message };

@@ -15,13 +15,18 @@ import { loadProto, type GenerateResponse__Output, type Problem, type SolveReque
 function main(workerAddress: string): void {
   const proto = loadProto();
   const worker = new proto.slmrouter.v1.Worker(workerAddress, grpc.credentials.createInsecure());
-  const generate = (problem: Problem, deadline: grpc.Deadline, done: (err: grpc.ServiceError | null, res?: GenerateResponse__Output) => void) =>
-    worker.generate({ problem }, { deadline }, done);
+  const generate = (
+    problem: Problem,
+    deadline: grpc.Deadline,
+    done: (err: grpc.ServiceError | null, res?: GenerateResponse__Output) => void,
+  ) => worker.generate({ problem }, { deadline }, done);
 
   const grpcServer = new grpc.Server();
   grpcServer.addService(proto.slmrouter.v1.Router.service, {
     solve: (call: grpc.ServerUnaryCall<SolveRequest__Output, SolveResponse>, callback: grpc.sendUnaryData<SolveResponse>) =>
-      generate(call.request.problem ?? { text: '' }, call.getDeadline(), (err, res) => (err ? callback(err) : callback(null, { result: res?.result }))),
+      generate(call.request.problem ?? { text: '' }, call.getDeadline(), (err, res) =>
+        err ? callback(err) : callback(null, { result: res?.result }),
+      ),
   });
 
   const httpServer = http.createServer((req, res) => {

@@ -31,13 +31,24 @@ export interface CancelBenchOptions {
 }
 
 const DOMAINS = WORKER_DOMAINS;
-const TEXTS = ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'];
+const TEXTS = [
+  'Solve 3x + 5 = 20 for x.',
+  'Write a Python function that reverses a string.',
+  'Why is the sky blue? Explain Rayleigh scattering.',
+];
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-function request(port: number, method: string, path: string, body?: Buffer, contentType = 'application/json', agent?: http.Agent): Promise<{ status: number; text: string }> {
+function request(
+  port: number,
+  method: string,
+  path: string,
+  body?: Buffer,
+  contentType = 'application/json',
+  agent?: http.Agent,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = body ? { 'content-type': contentType, 'content-length': body.length } : {};
     const req = http.request({ host: '127.0.0.1', port, path, method, agent: agent ?? false, headers }, (res) => {
@@ -71,7 +82,11 @@ function rssMbOf(pid: number | undefined): number | undefined {
  * While `work` runs: GET /healthz back to back (the longest answer is the longest the router
  * stalled, health checks included) and the router's resident memory every 20 ms (its peak).
  */
-async function watchRouter<T>(port: number, pid: number | undefined, work: () => Promise<T>): Promise<{ value: T; maxStallMs: number; healthChecks: number; peakRssMb: number | undefined }> {
+async function watchRouter<T>(
+  port: number,
+  pid: number | undefined,
+  work: () => Promise<T>,
+): Promise<{ value: T; maxStallMs: number; healthChecks: number; peakRssMb: number | undefined }> {
   let done = false;
   let maxStallMs = 0;
   let healthChecks = 0;
@@ -104,7 +119,9 @@ async function watchRouter<T>(port: number, pid: number | undefined, work: () =>
 async function withQueues<T>(redisUrl: string, prefix: string, use: (queues: Queue[]) => Promise<T>): Promise<T> {
   const connection = createRedisConnection(redisUrl, { maxRetriesPerRequest: 1 });
   const cluster = isRedisCluster(redisUrl);
-  const queues = DOMAINS.map((domain) => new Queue(QUEUE_OF_DOMAIN[domain], { connection, prefix: queueKeyPrefix(prefix, QUEUE_OF_DOMAIN[domain], cluster) }));
+  const queues = DOMAINS.map(
+    (domain) => new Queue(QUEUE_OF_DOMAIN[domain], { connection, prefix: queueKeyPrefix(prefix, QUEUE_OF_DOMAIN[domain], cluster) }),
+  );
   try {
     return await use(queues);
   } finally {
@@ -120,7 +137,8 @@ async function jobCount(queues: Queue[], ...states: ('prioritized' | 'waiting' |
 }
 
 async function untilQuiet(queues: Queue[]): Promise<void> {
-  while ((await jobCount(queues, 'prioritized', 'waiting', 'delayed', 'active')) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  while ((await jobCount(queues, 'prioritized', 'waiting', 'delayed', 'active')) > 0)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** `slm_router_nodejs_eventloop_lag_max_seconds` in ms: the longest event-loop delay since the previous scrape. */
@@ -138,14 +156,18 @@ async function eventLoopLagMaxMs(port: number): Promise<number | undefined> {
 export async function benchLargeBatch(options: LargeBatchBenchOptions): Promise<Record<string, number | null>> {
   const perProblem = Math.max(1, Math.floor(options.bodyBytes / options.problems) - '{"text":""},'.length - 8);
   const filler = 'Explain each step of the derivation and check the result. '.repeat(Math.ceil(perProblem / 59) + 1);
-  const items = Array.from({ length: options.problems }, (_, i) => JSON.stringify({ text: `${i} ${TEXTS[i % 3]} ${filler}`.slice(0, perProblem) }));
+  const items = Array.from({ length: options.problems }, (_, i) =>
+    JSON.stringify({ text: `${i} ${TEXTS[i % 3]} ${filler}`.slice(0, perProblem) }),
+  );
   const body = Buffer.from(`{"problems":[${items.join(',')}]}`);
   items.length = 0;
   // The router's own event-loop monitor (prom-client's, reset at each scrape): its maximum over the
   // submission is the longest the router was blocked at once, without the prober's own wait.
   await eventLoopLagMaxMs(options.httpPort);
   const started = performance.now();
-  const { value, maxStallMs, healthChecks, peakRssMb } = await watchRouter(options.httpPort, options.routerPid, () => expectOk(options.httpPort, 'POST', '/v1/batches', body));
+  const { value, maxStallMs, healthChecks, peakRssMb } = await watchRouter(options.httpPort, options.routerPid, () =>
+    expectOk(options.httpPort, 'POST', '/v1/batches', body),
+  );
   const submitSeconds = round((performance.now() - started) / 1000);
   const maxEventLoopLagMs = await eventLoopLagMaxMs(options.httpPort);
   await expectOk(options.httpPort, 'DELETE', `/v1/batches/${String(value.batchId)}`);
@@ -173,7 +195,9 @@ export async function benchCancel(options: CancelBenchOptions): Promise<Record<s
     // The workers are busy with it: some of it solved already.
     const busy = Math.min(1000, Math.ceil(options.problems / 10));
     for (;;) {
-      const { status } = (await expectOk(options.httpPort, 'GET', `/v1/batches/${String(batchId)}`)) as { status: { counts: { completed: number } } };
+      const { status } = (await expectOk(options.httpPort, 'GET', `/v1/batches/${String(batchId)}`)) as {
+        status: { counts: { completed: number } };
+      };
       if (status.counts.completed >= busy) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -183,6 +207,11 @@ export async function benchCancel(options: CancelBenchOptions): Promise<Record<s
     const cancelSeconds = round((performance.now() - started) / 1000);
     await untilQuiet(queues);
     const cancelQuietSeconds = round((performance.now() - started) / 1000);
-    return { cancelProblems: options.problems, cancelSeconds, cancelQuietSeconds, cancelSolvedAfter: (await jobCount(queues, 'completed')) - completedBefore };
+    return {
+      cancelProblems: options.problems,
+      cancelSeconds,
+      cancelQuietSeconds,
+      cancelSolvedAfter: (await jobCount(queues, 'completed')) - completedBefore,
+    };
   });
 }

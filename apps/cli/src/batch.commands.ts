@@ -41,14 +41,24 @@ async function downloadResults(url: string, id: string, offset: number, outFile?
     lines += chunk.reduce((n, byte) => n + (byte === 10 ? 1 : 0), 0);
     if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
   }
-  if (outFile) await new Promise<void>((resolve, reject) => (sink as fs.WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
+  if (outFile)
+    await new Promise<void>((resolve, reject) =>
+      (sink as fs.WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
   return lines;
 }
 
 /** Polls a batch until it ends, drawing one progress bar per domain plus the total (done / failed, rate, ETA). */
 async function watchWithProgress(url: string, id: string): Promise<BatchStatusJson> {
   const bars = new MultiBar(
-    { format: '{name} [{bar}] {value}/{total} done, {failed} failed | {rate}/s | ETA {eta}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 2000, stream: process.stderr },
+    {
+      format: '{name} [{bar}] {value}/{total} done, {failed} failed | {rate}/s | ETA {eta}',
+      hideCursor: true,
+      clearOnComplete: false,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+      stream: process.stderr,
+    },
     Presets.shades_classic,
   );
   let status = await batchStatus(url, id);
@@ -56,7 +66,16 @@ async function watchWithProgress(url: string, id: string): Promise<BatchStatusJs
   const startDone = status.total * status.progress;
   // cli-progress's own {eta_formatted} shows "NULL"/"INF" until it has a rate: the ETA is ours.
   const total = bars.create(status.total, 0, { name: 'total  ', failed: 0, rate: '0', eta: '-' });
-  const perDomain = new Map(status.byDomain.map((d) => [d.domain, bars.create(Object.values(d.counts).reduce((a, b) => a + b, 0), 0, { name: (domainNameOf(d.domain as Domain) ?? d.domain).padEnd(7), failed: 0, rate: '-', eta: '-' })]));
+  const perDomain = new Map(
+    status.byDomain.map((d) => [
+      d.domain,
+      bars.create(
+        Object.values(d.counts).reduce((a, b) => a + b, 0),
+        0,
+        { name: (domainNameOf(d.domain as Domain) ?? d.domain).padEnd(7), failed: 0, rate: '-', eta: '-' },
+      ),
+    ]),
+  );
   for (;;) {
     const finished = (c: BatchStatusJson['counts']) => c.completed + c.failed + c.cancelled;
     const perSecond = ((status.total * status.progress - startDone) / Math.max(1, Date.now() - started)) * 1000;
@@ -75,7 +94,9 @@ async function watchWithProgress(url: string, id: string): Promise<BatchStatusJs
 export function registerBatchCommands(program: Command): void {
   const batch = commandGroup(program, 'batch', 'batch solving through the queues');
   const submit = batch.command('submit');
-  withExitCodes(submit, { [ExitCode.PARTIAL_FAILURE]: 'with --wait: the batch ended with at least one failed problem (the results file has them all)' });
+  withExitCodes(submit, {
+    [ExitCode.PARTIAL_FAILURE]: 'with --wait: the batch ended with at least one failed problem (the results file has them all)',
+  });
   submit
     .description('upload a JSONL file of problems ({"text": ...} per line); prints the batch id')
     .argument('<file>', 'JSONL file')
@@ -108,14 +129,19 @@ export function registerBatchCommands(program: Command): void {
 }
 
 /** `slm batch submit`: uploads the file; with --wait, shows progress and writes the results. */
-async function submitBatch(file: string, flags: { wait?: boolean; out?: string; priority?: number; idempotencyKey?: string; url: string }): Promise<void> {
+async function submitBatch(
+  file: string,
+  flags: { wait?: boolean; out?: string; priority?: number; idempotencyKey?: string; url: string },
+): Promise<void> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
   const headers: Record<string, string> = { 'content-type': 'application/jsonl' };
   if (flags.priority !== undefined) headers['x-priority'] = String(flags.priority);
   if (flags.idempotencyKey) headers['idempotency-key'] = flags.idempotencyKey;
   const res = await callRouter(`${flags.url}/v1/batches`, { method: 'POST', headers, body: fs.readFileSync(file) });
   const submitted = (await res.json()) as { batchId: string; total: number; deduplicated: boolean };
-  process.stderr.write(`batch ${submitted.batchId}: ${submitted.total} problems${submitted.deduplicated ? ' (already submitted with this idempotency key)' : ''}\n`);
+  process.stderr.write(
+    `batch ${submitted.batchId}: ${submitted.total} problems${submitted.deduplicated ? ' (already submitted with this idempotency key)' : ''}\n`,
+  );
   if (!flags.wait) {
     process.stdout.write(`${submitted.batchId}\n`);
     return;
@@ -123,7 +149,9 @@ async function submitBatch(file: string, flags: { wait?: boolean; out?: string; 
   const status = await watchWithProgress(flags.url, submitted.batchId);
   const out = flags.out ?? path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.results.jsonl`);
   const lines = await downloadResults(flags.url, submitted.batchId, 0, out);
-  process.stderr.write(`${status.state.replace('BATCH_STATE_', '').toLowerCase()}: ${status.counts.completed} completed, ${status.counts.failed} failed, ${status.counts.cancelled} cancelled; ${lines} results in ${out}\n`);
+  process.stderr.write(
+    `${status.state.replace('BATCH_STATE_', '').toLowerCase()}: ${status.counts.completed} completed, ${status.counts.failed} failed, ${status.counts.cancelled} cancelled; ${lines} results in ${out}\n`,
+  );
   process.stdout.write(`${submitted.batchId}\n`);
   if (status.counts.failed > 0) process.exitCode = ExitCode.PARTIAL_FAILURE;
 }

@@ -72,7 +72,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       for (const extraEnv of [{}, ...(options.extraReplicas?.[domain] ?? [])]) {
         const { ready } = await start(
           appMain(`${domain}-worker`),
-          { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, [`${env}ENGINE`]: 'instant', [`${env}GRPC_PORT`]: '0', ...options.workerEnv?.(domain), ...extraEnv },
+          {
+            REDIS_URL: redisUrl,
+            QUEUE_PREFIX: prefix,
+            [`${env}ENGINE`]: 'instant',
+            [`${env}GRPC_PORT`]: '0',
+            ...options.workerEnv?.(domain),
+            ...extraEnv,
+          },
           'worker ready',
         );
         replicaAddresses[domain].push(`127.0.0.1:${Number(ready['grpcPort'])}`);
@@ -98,7 +105,17 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       return { httpPort, grpcPort: Number(router.ready['grpc']), child: router.child };
     };
     const router = await addRouter(options.routerEnv ?? {});
-    return { redisUrl, prefix, workerAddresses, replicaAddresses, httpPort: router.httpPort, grpcPort: router.grpcPort, router: router.child, addRouter, close };
+    return {
+      redisUrl,
+      prefix,
+      workerAddresses,
+      replicaAddresses,
+      httpPort: router.httpPort,
+      grpcPort: router.grpcPort,
+      router: router.child,
+      addRouter,
+      close,
+    };
   } catch (error) {
     close();
     throw error;
@@ -108,8 +125,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 /** Waits for the router's /readyz (its first health round reaches every worker) for up to a minute. */
 async function untilReady(router: ChildProcess, httpPort: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false))) {
-    if (router.exitCode !== null || router.signalCode !== null) throw new Error(`the router exited (code ${router.exitCode}, signal ${router.signalCode}) before it was ready`);
+  while (
+    !(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (router.exitCode !== null || router.signalCode !== null)
+      throw new Error(`the router exited (code ${router.exitCode}, signal ${router.signalCode}) before it was ready`);
     if (Date.now() > deadline) throw new Error(`the router was not ready after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -23,7 +23,12 @@ export function registerCertsCommands(program: Command): void {
     .description('make a development CA and certificates (router, workers, router client, Redis) and print the variables that use them')
     .option('--out <dir>', 'folder to write the PEM files into', 'certs')
     .option('--days <n>', 'days the certificates stay valid', integer(1, 3650), 825)
-    .option('--name <host>', 'another DNS name or IP address for the server certificates (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option(
+      '--name <host>',
+      'another DNS name or IP address for the server certificates (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--force', 'replace a CA already in the folder (certificates it signed stop being trusted)')
     .action(makeDevCertificates);
 }

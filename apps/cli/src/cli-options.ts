@@ -13,7 +13,9 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: str
   return (value: string) => {
     const parsed = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected an integer >= ${min}` : `expected an integer in ${min}..${max}`);
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER ? `expected an integer >= ${min}` : `expected an integer in ${min}..${max}`,
+      );
     }
     return parsed;
   };

@@ -9,7 +9,11 @@ export interface LoadFigures {
  * Runs `once` `total` times from `clients` loops, each sending its next request when the last one
  * answered (a closed loop, as a pool of callers does): every call's latency in ms, and the wall time.
  */
-export async function closedLoop(clients: number, total: number, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+export async function closedLoop(
+  clients: number,
+  total: number,
+  once: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();

@@ -72,7 +72,10 @@ function render(): K8sObject[] {
       object.metadata.labels = { ...object.metadata.labels, ...pairs };
     }
     if (workloadKinds.includes(object.kind)) {
-      const pod = podSpec(object) as PodSpec & { containers: (Container & { image?: string })[]; initContainers?: (Container & { image?: string })[] };
+      const pod = podSpec(object) as PodSpec & {
+        containers: (Container & { image?: string })[];
+        initContainers?: (Container & { image?: string })[];
+      };
       for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
         const image = kustomization.images?.find((i) => container.image === i.name || container.image?.startsWith(`${i.name}:`));
         if (image) container.image = `${image.newName ?? image.name}:${image.newTag ?? container.image?.split(':')[1] ?? 'latest'}`;
@@ -86,7 +89,11 @@ const byKindAndName = (a: K8sObject, b: K8sObject) => `${a.kind}/${a.metadata.na
 
 /** Runs tools/k8s/validate-objects.mjs: the objects against the Kubernetes OpenAPI schema; returns the errors. */
 function schemaErrors(list: unknown[]): { kind: string; name: string; error: string }[] {
-  const out = execFileSync(process.execPath, [join(root, 'tools/k8s/validate-objects.mjs')], { cwd: root, input: JSON.stringify(list), encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [join(root, 'tools/k8s/validate-objects.mjs')], {
+    cwd: root,
+    input: JSON.stringify(list),
+    encoding: 'utf8',
+  });
   return JSON.parse(out);
 }
 
@@ -99,7 +106,14 @@ describe('deploy/k8s', () => {
     const files = readdirSync(dir).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
     expect(kustomization.namespace).toBe('slm-router');
-    for (const object of objects) expect(object).toEqual(expect.objectContaining({ apiVersion: expect.any(String), kind: expect.any(String), metadata: expect.objectContaining({ name: expect.any(String) }) }));
+    for (const object of objects)
+      expect(object).toEqual(
+        expect.objectContaining({
+          apiVersion: expect.any(String),
+          kind: expect.any(String),
+          metadata: expect.objectContaining({ name: expect.any(String) }),
+        }),
+      );
   });
 
   it.each([
@@ -116,11 +130,20 @@ describe('deploy/k8s', () => {
     for (const probe of [worker.readinessProbe, worker.livenessProbe, worker.startupProbe]) expect(probe?.grpc?.port).toBe(port);
     expect(config[`${prefix}_WORKER_GRPC_PORT`]).toBe(String(port));
     const service = find('Service', `${domain}-worker`) as K8sObject;
-    expect(service.spec).toMatchObject({ clusterIP: 'None', selector: { 'app.kubernetes.io/name': `${domain}-worker` }, ports: [{ port }] });
+    expect(service.spec).toMatchObject({
+      clusterIP: 'None',
+      selector: { 'app.kubernetes.io/name': `${domain}-worker` },
+      ports: [{ port }],
+    });
     expect(config[`${prefix}_WORKER_ADDRESSES`]).toBe(`dns:///${domain}-worker:${port}`);
-    expect(find('HorizontalPodAutoscaler', `${domain}-worker`)?.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: `${domain}-worker` }, minReplicas: 2 });
+    expect(find('HorizontalPodAutoscaler', `${domain}-worker`)?.spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: `${domain}-worker` },
+      minReplicas: 2,
+    });
     expect(config[`${prefix}_WORKER_MODEL`]).toMatch(/^onnx-community\/MobileLLM-R1-(950|360)M-ONNX$/);
-    expect(podSpec(deployment).initContainers?.[0].args?.[0]).toContain(`\${${prefix}_WORKER_MODEL}/onnx/model_\${${prefix}_WORKER_DTYPE}.onnx`);
+    expect(podSpec(deployment).initContainers?.[0].args?.[0]).toContain(
+      `\${${prefix}_WORKER_MODEL}/onnx/model_\${${prefix}_WORKER_DTYPE}.onnx`,
+    );
   });
 
   it('runs the router with the service ports of the ConfigMap and points everything at the in-cluster Redis', () => {
@@ -137,7 +160,9 @@ describe('deploy/k8s', () => {
     for (const workload of workloads) {
       const pod = podSpec(workload);
       // A StatefulSet's own claims (volumeClaimTemplates) are mounted by name, with no volume entry.
-      const templates = ((workload.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map((t) => t.metadata.name);
+      const templates = ((workload.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map(
+        (t) => t.metadata.name,
+      );
       for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
         for (const source of container.envFrom ?? []) expect(find('ConfigMap', source.configMapRef?.name ?? '')).toBeDefined();
         for (const mount of container.volumeMounts ?? []) {
@@ -151,32 +176,51 @@ describe('deploy/k8s', () => {
   });
 
   describe('scale-out', () => {
-    it.each(['math-worker', 'code-worker', 'science-worker', 'router'])('%s: replicas spread over nodes and zones, a PodDisruptionBudget over them', (name) => {
-      const pod = podSpec(find('Deployment', name) as K8sObject);
-      const labels = { 'app.kubernetes.io/name': name };
-      expect(pod.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
-      for (const constraint of pod.topologySpreadConstraints ?? []) expect(constraint).toMatchObject({ maxSkew: 1, labelSelector: { matchLabels: labels } });
-      const budget = find('PodDisruptionBudget', name)?.spec as { selector: { matchLabels: Record<string, string> }; maxUnavailable?: number; minAvailable?: number };
-      expect(budget.selector.matchLabels).toEqual(labels);
-      // Workers go one at a time (each reloads its model); at least one router always serves.
-      expect(name === 'router' ? budget.minAvailable : budget.maxUnavailable).toBe(1);
-    });
+    it.each(['math-worker', 'code-worker', 'science-worker', 'router'])(
+      '%s: replicas spread over nodes and zones, a PodDisruptionBudget over them',
+      (name) => {
+        const pod = podSpec(find('Deployment', name) as K8sObject);
+        const labels = { 'app.kubernetes.io/name': name };
+        expect(pod.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+        for (const constraint of pod.topologySpreadConstraints ?? [])
+          expect(constraint).toMatchObject({ maxSkew: 1, labelSelector: { matchLabels: labels } });
+        const budget = find('PodDisruptionBudget', name)?.spec as {
+          selector: { matchLabels: Record<string, string> };
+          maxUnavailable?: number;
+          minAvailable?: number;
+        };
+        expect(budget.selector.matchLabels).toEqual(labels);
+        // Workers go one at a time (each reloads its model); at least one router always serves.
+        expect(name === 'router' ? budget.minAvailable : budget.maxUnavailable).toBe(1);
+      },
+    );
 
     it('a worker is ready only once its model is loaded: readiness is the gRPC health, NOT_SERVING while loading', () => {
       for (const domain of ['math', 'code', 'science']) {
         const [worker] = podSpec(find('Deployment', `${domain}-worker`) as K8sObject).containers;
         // No `service`: the probe asks for the server's overall status (""), which the worker sets with its own.
-        expect(worker.readinessProbe).toEqual(expect.objectContaining({ grpc: { port: Number(config[`${domain.toUpperCase()}_WORKER_GRPC_PORT`]) } }));
+        expect(worker.readinessProbe).toEqual(
+          expect.objectContaining({ grpc: { port: Number(config[`${domain.toUpperCase()}_WORKER_GRPC_PORT`]) } }),
+        );
         // The headless Service publishes ready pods only: the router's DNS never names a loading replica.
-        expect((find('Service', `${domain}-worker`)?.spec as { publishNotReadyAddresses?: boolean }).publishNotReadyAddresses).toBeUndefined();
+        expect(
+          (find('Service', `${domain}-worker`)?.spec as { publishNotReadyAddresses?: boolean }).publishNotReadyAddresses,
+        ).toBeUndefined();
       }
     });
 
     it('runs Redis as a StatefulSet with its own volume and a headless Service, REDIS_URL on a stable Service', () => {
       expect(find('Deployment', 'redis')).toBeUndefined();
-      const redis = find('StatefulSet', 'redis')?.spec as { serviceName: string; replicas: number; volumeClaimTemplates: { metadata: { name: string } }[] };
+      const redis = find('StatefulSet', 'redis')?.spec as {
+        serviceName: string;
+        replicas: number;
+        volumeClaimTemplates: { metadata: { name: string } }[];
+      };
       expect(redis.replicas).toBe(1);
-      expect(find('Service', redis.serviceName)?.spec).toMatchObject({ clusterIP: 'None', selector: { 'app.kubernetes.io/name': 'redis' } });
+      expect(find('Service', redis.serviceName)?.spec).toMatchObject({
+        clusterIP: 'None',
+        selector: { 'app.kubernetes.io/name': 'redis' },
+      });
       expect(redis.volumeClaimTemplates.map((t) => t.metadata.name)).toEqual(['data']);
       expect(podSpec(find('StatefulSet', 'redis') as K8sObject).containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
     });
@@ -192,7 +236,9 @@ describe('deploy/k8s', () => {
     it('every rendered object is valid', () => {
       const rendered = render();
       expect(rendered.length).toBe(objects.length);
-      expect(rendered.every((object) => object.kind === 'Namespace' || (object.metadata as { namespace?: string }).namespace === 'slm-router')).toBe(true);
+      expect(
+        rendered.every((object) => object.kind === 'Namespace' || (object.metadata as { namespace?: string }).namespace === 'slm-router'),
+      ).toBe(true);
       expect(schemaErrors(rendered)).toEqual([]);
     });
 
@@ -206,8 +252,20 @@ describe('deploy/k8s', () => {
       const worker = structuredClone(find('Deployment', 'math-worker')) as K8sObject;
       const [container] = podSpec(worker).containers as unknown as Record<string, unknown>[];
       container.readinesProbe = container.readinessProbe;
-      const errors = schemaErrors([deployment, budget, job, { apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'typo' } }, worker]);
-      expect(errors.map((e) => `${e.kind}/${e.name}`)).toEqual(['Deployment/router', 'PodDisruptionBudget/router', `Job/${job.metadata.name}`, 'Deploymnet/typo', 'Deployment/math-worker']);
+      const errors = schemaErrors([
+        deployment,
+        budget,
+        job,
+        { apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'typo' } },
+        worker,
+      ]);
+      expect(errors.map((e) => `${e.kind}/${e.name}`)).toEqual([
+        'Deployment/router',
+        'PodDisruptionBudget/router',
+        `Job/${job.metadata.name}`,
+        'Deploymnet/typo',
+        'Deployment/math-worker',
+      ]);
       expect(errors[0].error).toContain('containerPort');
       expect(errors[4].error).toContain('readinesProbe');
     });

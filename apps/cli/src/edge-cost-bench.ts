@@ -14,7 +14,6 @@ export interface EdgeCostBenchOptions {
   rounds?: number;
 }
 
-
 /**
  * What API keys and tracing add to a request, at `clients` concurrent clients on REST `/v1/solve`,
  * against the stack's own (anonymous, untraced) router in the same run: a second router whose store
@@ -65,7 +64,14 @@ export async function benchEdgeCosts(stack: BenchStack, options: EdgeCostBenchOp
     const apiKey = figure('apiKey');
     const tracing = figure('tracing');
     return {
-      edgeCost: { clients, requestsPerRouter: options.requests * rounds, rounds, plain, apiKeyWithLimits: apiKey, tracingSampled10Percent: tracing },
+      edgeCost: {
+        clients,
+        requestsPerRouter: options.requests * rounds,
+        rounds,
+        plain,
+        apiKeyWithLimits: apiKey,
+        tracingSampled10Percent: tracing,
+      },
       authAddedP50Ms: roundMs(apiKey.p50Ms - plain.p50Ms),
       tracingAddedP50Ms: roundMs(tracing.p50Ms - plain.p50Ms),
     };
@@ -80,7 +86,10 @@ export async function benchEdgeCosts(stack: BenchStack, options: EdgeCostBenchOp
 /** Sends requests until one answers 200 (a keyed router knows a new key within its refresh), then a short warm-up. */
 async function warm(agent: http.Agent, port: number, headers: Record<string, string>, clients: number, name: string): Promise<void> {
   for (let tries = 0; ; tries++) {
-    const status = await solve(agent, port, headers, 0).then(() => 200, (error: Error) => error.message);
+    const status = await solve(agent, port, headers, 0).then(
+      () => 200,
+      (error: Error) => error.message,
+    );
     if (status === 200) break;
     if (tries > 100) throw new Error(`the ${name} router does not answer: ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -89,10 +98,20 @@ async function warm(agent: http.Agent, port: number, headers: Record<string, str
 }
 
 function solve(agent: http.Agent, port: number, headers: Record<string, string>, i: number): Promise<void> {
-  const body = JSON.stringify({ text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`, options: { maxNewTokens: 16 } });
+  const body = JSON.stringify({
+    text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`,
+    options: { maxNewTokens: 16 },
+  });
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/v1/solve', method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/solve',
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));

@@ -12,14 +12,32 @@ const SCRIPT: Record<string, { result: unknown } | { status: number; code: strin
     result: {
       extracted: { value: '1/2', kind: 'boxed' },
       syntheticWeights: true,
-      verification: { method: 'self-consistency', samples: 4, samplesRequested: 4, voteShare: 0.75, answers: [{ value: '1/2', count: 3 }, { value: '2', count: 1 }], noAnswer: 0 },
+      verification: {
+        method: 'self-consistency',
+        samples: 4,
+        samplesRequested: 4,
+        voteShare: 0.75,
+        answers: [
+          { value: '1/2', count: 3 },
+          { value: '2', count: 1 },
+        ],
+        noAnswer: 0,
+      },
     },
   },
   'apples?': {
     result: {
       extracted: { value: '', kind: '' },
       syntheticWeights: true,
-      verification: { method: 'self-consistency', samples: 2, samplesRequested: 4, voteShare: 0, answers: [], noAnswer: 2, earlyStopped: true },
+      verification: {
+        method: 'self-consistency',
+        samples: 2,
+        samplesRequested: 4,
+        voteShare: 0,
+        answers: [],
+        noAnswer: 2,
+        earlyStopped: true,
+      },
     },
   },
   'busy?': { status: 429, code: 'QUEUE_FULL' },
@@ -61,7 +79,13 @@ describe('slm eval math against a stand-in router', () => {
 
   it('prints one JSON report: pass@1, majority@k, no answer, vote share, HTTP errors and skipped lines', async () => {
     const file = path.join(dir, 'gsm.jsonl');
-    const lines = ['{"problem": "half?", "answer": "0.5"}', '{"question": "apples?", "answer": "Two apples. #### 2"}', 'not json', '', '{"problem": "busy?", "answer": "1"}'];
+    const lines = [
+      '{"problem": "half?", "answer": "0.5"}',
+      '{"question": "apples?", "answer": "Two apples. #### 2"}',
+      'not json',
+      '',
+      '{"problem": "busy?", "answer": "1"}',
+    ];
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     expect(await runCli(['eval', 'math', '--data', file, '--samples', '4', '--url', url, '--max-new-tokens', '64', '--json'])).toBe(0);
     expect(process.exitCode).toBe(3);

@@ -38,9 +38,30 @@ describe('slm eval math: scoring', () => {
   const refused: EvalError = { line: 4, status: 503, code: 'UNAVAILABLE', message: 'no math worker' };
   const outcomes: EvalOutcome[] = [
     // 3 of 4 samples right, spelled 1/2 while the gold is 0.5: pass@1 0.75, majority right.
-    { line: 1, gold: '0.5', result: voted([['1/2', 3], ['2', 1]], 4, { syntheticWeights: true }) },
+    {
+      line: 1,
+      gold: '0.5',
+      result: voted(
+        [
+          ['1/2', 3],
+          ['2', 1],
+        ],
+        4,
+        { syntheticWeights: true },
+      ),
+    },
     // The vote picked a wrong answer; 1 of 4 samples was right (x=3 is 3).
-    { line: 2, gold: goldAnswer('3 apples. #### 3'), result: voted([['7', 2], ['x=3', 1]], 4) },
+    {
+      line: 2,
+      gold: goldAnswer('3 apples. #### 3'),
+      result: voted(
+        [
+          ['7', 2],
+          ['x=3', 1],
+        ],
+        4,
+      ),
+    },
     // No sample had an answer.
     { line: 3, gold: '9', result: voted([], 4) },
     // The router refused it.

@@ -93,11 +93,14 @@ const isRight = (value: string | undefined, goldKey: string): boolean => Boolean
 function samplesRight(result: Result, goldKey: string): number {
   const verification = result.verification;
   if (!verification?.samples) return isRight(result.extracted?.value, goldKey) ? 1 : 0;
-  const right = (verification.answers ?? []).filter((answer) => isRight(answer.value, goldKey)).reduce((sum, answer) => sum + (answer.count ?? 0), 0);
+  const right = (verification.answers ?? [])
+    .filter((answer) => isRight(answer.value, goldKey))
+    .reduce((sum, answer) => sum + (answer.count ?? 0), 0);
   return right / verification.samples;
 }
 
-const mean = (values: number[]): number | null => (values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000);
+const mean = (values: number[]): number | null =>
+  values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
 
 /** Scores what came back against the gold answers (pure: no I/O). */
 export function scoreMathEval(outcomes: readonly EvalOutcome[], samples: number, skippedLines: SkippedLine[] = []): MathEvalReport {
@@ -148,10 +151,18 @@ interface SolveSettings {
 /** `POST /v1/solve` for one problem; every failure becomes an `EvalError`, never an exception. */
 async function solveProblem(problem: EvalProblem, settings: SolveSettings): Promise<EvalOutcome> {
   const options = { samples: settings.samples, ...(settings.maxNewTokens ? { maxNewTokens: settings.maxNewTokens } : {}) };
-  const failed = (status: number, code: string, message: string): EvalOutcome => ({ line: problem.line, gold: problem.gold, error: { line: problem.line, status, code, message } });
+  const failed = (status: number, code: string, message: string): EvalOutcome => ({
+    line: problem.line,
+    gold: problem.gold,
+    error: { line: problem.line, status, code, message },
+  });
   let res: Response;
   try {
-    res = await fetch(`${settings.url}/v1/solve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: problem.problem, domain: 'math', options }) });
+    res = await fetch(`${settings.url}/v1/solve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: problem.problem, domain: 'math', options }),
+    });
   } catch (error) {
     const cause = (error as Error).cause;
     return failed(0, 'UNREACHABLE', cause ? String(cause) : (error as Error).message);
@@ -167,7 +178,12 @@ async function solveProblem(problem: EvalProblem, settings: SolveSettings): Prom
 }
 
 /** Solves the problems with `concurrency` requests in flight; outcomes in input order. */
-async function solveAll(problems: readonly EvalProblem[], settings: SolveSettings, concurrency: number, onDone: (done: number) => void): Promise<EvalOutcome[]> {
+async function solveAll(
+  problems: readonly EvalProblem[],
+  settings: SolveSettings,
+  concurrency: number,
+  onDone: (done: number) => void,
+): Promise<EvalOutcome[]> {
   const outcomes: EvalOutcome[] = new Array(problems.length);
   let next = 0;
   let done = 0;
@@ -190,7 +206,13 @@ function printSummary(report: MathEvalReport, file: string): void {
     `  majority@${String(report.samples).padEnd(3)} ${figure(report.majorityAtK)}`,
     `  no answer    ${report.noAnswer}`,
     `  vote share   ${figure(report.meanVoteShare)}  (mean)`,
-    `  errors       ${report.errors.count}${report.errors.count ? `  (${Object.entries(report.errors.byCode).map(([code, n]) => `${code} ×${n}`).join(', ')})` : ''}`,
+    `  errors       ${report.errors.count}${
+      report.errors.count
+        ? `  (${Object.entries(report.errors.byCode)
+            .map(([code, n]) => `${code} ×${n}`)
+            .join(', ')})`
+        : ''
+    }`,
     ...report.skippedLines.map((skipped) => `  skipped line ${skipped.line}: ${skipped.reason}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -210,7 +232,8 @@ interface EvalMathFlags {
 export function registerEvalCommands(program: Command): void {
   const math = commandGroup(program, 'eval', 'accuracy on labelled data sets, through the router').command('math');
   withExitCodes(math, {
-    [ExitCode.ERROR]: 'the command failed: the data file is unreadable or has no problem, or no problem could be scored (the report is printed first)',
+    [ExitCode.ERROR]:
+      'the command failed: the data file is unreadable or has no problem, or no problem could be scored (the report is printed first)',
     [ExitCode.PARTIAL_FAILURE]: 'the report is printed, but some problems were not scored: HTTP errors, or JSONL lines skipped',
   });
   math
@@ -222,7 +245,11 @@ export function registerEvalCommands(program: Command): void {
     )
     .requiredOption('--data <file>', 'JSONL file of problems and gold answers')
     .option('--samples <k>', 'self-consistency samples per problem (1..16)', integer(1, 16), 1)
-    .addOption(new Option('--url <url>', 'router base URL; unset: $SLM_ROUTER_URL, else http://127.0.0.1:$ROUTER_HTTP_PORT').default(defaultRouterUrl()))
+    .addOption(
+      new Option('--url <url>', 'router base URL; unset: $SLM_ROUTER_URL, else http://127.0.0.1:$ROUTER_HTTP_PORT').default(
+        defaultRouterUrl(),
+      ),
+    )
     .option('--limit <n>', 'the first n problems only', integer(1))
     .option('--concurrency <n>', 'problems in flight at once', integer(1), 2)
     .option('--max-new-tokens <n>', 'upper bound on generated tokens per sample', integer(1))
@@ -234,16 +261,25 @@ export function registerEvalCommands(program: Command): void {
 async function evalMath(flags: EvalMathFlags): Promise<void> {
   if (!fs.existsSync(flags.data)) throw new Error(`${flags.data}: no such file`);
   const { problems, skippedLines } = readProblems(flags.data, flags.limit);
-  if (problems.length === 0) throw new Error(`${flags.data}: no problem in the file${skippedLines.length ? ` (${skippedLines.length} lines skipped, the first: line ${skippedLines[0]!.line}: ${skippedLines[0]!.reason})` : ''}`);
+  if (problems.length === 0)
+    throw new Error(
+      `${flags.data}: no problem in the file${skippedLines.length ? ` (${skippedLines.length} lines skipped, the first: line ${skippedLines[0]!.line}: ${skippedLines[0]!.reason})` : ''}`,
+    );
   const progress = !flags.json && process.stderr.isTTY;
-  const outcomes = await solveAll(problems, { url: flags.url, samples: flags.samples, maxNewTokens: flags.maxNewTokens }, flags.concurrency, (done) => {
-    if (progress) process.stderr.write(`\r${done}/${problems.length} problems`);
-  });
+  const outcomes = await solveAll(
+    problems,
+    { url: flags.url, samples: flags.samples, maxNewTokens: flags.maxNewTokens },
+    flags.concurrency,
+    (done) => {
+      if (progress) process.stderr.write(`\r${done}/${problems.length} problems`);
+    },
+  );
   if (progress) process.stderr.write('\n');
   const report = scoreMathEval(outcomes, flags.samples, skippedLines);
   if (flags.json) process.stdout.write(`${JSON.stringify({ data: flags.data, url: flags.url, ...report })}\n`);
   else printSummary(report, flags.data);
-  if (report.syntheticWeights) process.stderr.write('note: the answers come from synthetic (random-weight) models: the accuracy means nothing\n');
+  if (report.syntheticWeights)
+    process.stderr.write('note: the answers come from synthetic (random-weight) models: the accuracy means nothing\n');
   if (report.scored === 0) throw new Error(`no problem could be scored: ${Object.keys(report.errors.byCode).join(', ')}`);
   if (report.errors.count > 0 || skippedLines.length > 0) process.exitCode = ExitCode.PARTIAL_FAILURE;
 }

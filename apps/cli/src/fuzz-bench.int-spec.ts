@@ -7,9 +7,18 @@ describe('slm bench fuzz', () => {
     const report = await benchFuzz({ seconds: 12, redisUrl: process.env.REDIS_URL }, () => undefined);
     expect(report.findings).toEqual([]);
     expect(report.routerAlive).toBe(true);
-    for (const method of ['POST /v1/solve', 'POST /v1/classify', 'POST /v1/chat/completions', 'POST /v1/batches', 'GET /v1/batches/:id', 'GET /v1/batches/:id/results', 'DELETE /v1/batches/:id']) {
+    for (const method of [
+      'POST /v1/solve',
+      'POST /v1/classify',
+      'POST /v1/chat/completions',
+      'POST /v1/batches',
+      'GET /v1/batches/:id',
+      'GET /v1/batches/:id/results',
+      'DELETE /v1/batches/:id',
+    ]) {
       expect(report.requestsPerMethod[method]).toBeGreaterThan(0);
     }
-    for (const rpc of ['Solve', 'SolveStream', 'Classify', 'SubmitBatch', 'GetBatch', 'CancelBatch', 'WatchBatch']) expect(report.requestsPerMethod[`grpc ${rpc}`]).toBeGreaterThan(0);
+    for (const rpc of ['Solve', 'SolveStream', 'Classify', 'SubmitBatch', 'GetBatch', 'CancelBatch', 'WatchBatch'])
+      expect(report.requestsPerMethod[`grpc ${rpc}`]).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -8,7 +8,12 @@ describe('fuzz detectors', () => {
   const http = (status: number, body: string) => findingOf({ kind: 'http', status, body, ms: 5 }, deadlineMs);
 
   it('finds a stack trace or a server path in a body, whatever the status', () => {
-    const stack = JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: 'Error: boom\n    at SolveController.solve (/app/dist/apps/router/src/http/solve.controller.js:42:13)' } });
+    const stack = JSON.stringify({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'Error: boom\n    at SolveController.solve (/app/dist/apps/router/src/http/solve.controller.js:42:13)',
+      },
+    });
     expect(leaksInternals(stack)).toBe(true);
     expect(http(400, stack)).toMatch(/leaks a stack trace/);
     expect(http(200, '{"path":"/work/main/apps/router/src/main.ts"}')).toMatch(/leaks/);
@@ -36,12 +41,19 @@ describe('fuzz detectors', () => {
     expect(rpc(grpc.status.DEADLINE_EXCEEDED, deadlineMs)).toMatch(/deadline/);
     expect(findingOf({ kind: 'timeout', ms: deadlineMs }, deadlineMs)).toMatch(/deadline/);
     // Never sent: grpc-js could not serialize it, or Node refused the header.
-    expect(findingOf({ kind: 'grpc', code: grpc.status.INTERNAL, details: 'Request message serialization failure', ms: 1, clientRejected: true }, deadlineMs)).toBeUndefined();
+    expect(
+      findingOf(
+        { kind: 'grpc', code: grpc.status.INTERNAL, details: 'Request message serialization failure', ms: 1, clientRejected: true },
+        deadlineMs,
+      ),
+    ).toBeUndefined();
     expect(findingOf({ kind: 'client-rejected' }, deadlineMs)).toBeUndefined();
   });
 
   it('counts requests under their route', () => {
-    expect(methodOf({ kind: 'http', method: 'GET', path: '/v1/batches/abc/results?offset=-1', headers: {} })).toBe('GET /v1/batches/:id/results');
+    expect(methodOf({ kind: 'http', method: 'GET', path: '/v1/batches/abc/results?offset=-1', headers: {} })).toBe(
+      'GET /v1/batches/:id/results',
+    );
     expect(methodOf({ kind: 'http', method: 'PUT', path: '/nope', headers: {} })).toBe('other method or path');
     expect(methodOf({ kind: 'grpc', rpc: 'WatchBatch', request: {}, metadata: [] })).toBe('grpc WatchBatch');
   });

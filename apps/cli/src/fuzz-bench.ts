@@ -64,7 +64,8 @@ export function findingOf(outcome: CallOutcome, deadlineMs: number): string | un
     case 'http': {
       if (leaksInternals(outcome.body)) return `HTTP ${outcome.status} body leaks a stack trace or path: ${outcome.body.slice(0, 300)}`;
       // A stream that broke after its headers reports the failure as its last event.
-      if (/"code"\s*:\s*"INTERNAL"/.test(outcome.body)) return `HTTP ${outcome.status} carries an INTERNAL error: ${outcome.body.slice(0, 300)}`;
+      if (/"code"\s*:\s*"INTERNAL"/.test(outcome.body))
+        return `HTTP ${outcome.status} carries an INTERNAL error: ${outcome.body.slice(0, 300)}`;
       if (outcome.status < 500) return undefined;
       const code = errorCodeOf(outcome.body);
       if (code !== undefined && LEGITIMATE_5XX[outcome.status]?.includes(code)) return undefined;
@@ -72,9 +73,12 @@ export function findingOf(outcome: CallOutcome, deadlineMs: number): string | un
     }
     case 'grpc': {
       if (outcome.clientRejected) return undefined;
-      if (leaksInternals(outcome.details)) return `gRPC ${grpc.status[outcome.code]} details leak a stack trace or path: ${outcome.details.slice(0, 300)}`;
-      if (outcome.code === grpc.status.INTERNAL || outcome.code === grpc.status.UNKNOWN) return `gRPC ${grpc.status[outcome.code]}: ${outcome.details.slice(0, 300)}`;
-      if (outcome.code === grpc.status.DEADLINE_EXCEEDED && outcome.ms >= deadlineMs) return `no answer within the ${deadlineMs} ms deadline`;
+      if (leaksInternals(outcome.details))
+        return `gRPC ${grpc.status[outcome.code]} details leak a stack trace or path: ${outcome.details.slice(0, 300)}`;
+      if (outcome.code === grpc.status.INTERNAL || outcome.code === grpc.status.UNKNOWN)
+        return `gRPC ${grpc.status[outcome.code]}: ${outcome.details.slice(0, 300)}`;
+      if (outcome.code === grpc.status.DEADLINE_EXCEEDED && outcome.ms >= deadlineMs)
+        return `no answer within the ${deadlineMs} ms deadline`;
       return undefined;
     }
     default:
@@ -98,7 +102,14 @@ export function methodOf(request: FuzzRequest): string {
   return ROUTES.has(method) || route.startsWith('/v1/batches/') ? method : 'other method or path';
 }
 
-const ROUTES = new Set(['POST /v1/solve', 'POST /v1/classify', 'POST /v1/chat/completions', 'GET /v1/models', 'POST /v1/batches', 'GET /healthz']);
+const ROUTES = new Set([
+  'POST /v1/solve',
+  'POST /v1/classify',
+  'POST /v1/chat/completions',
+  'GET /v1/models',
+  'POST /v1/batches',
+  'GET /healthz',
+]);
 
 function sendHttp(port: number, request: Extract<FuzzRequest, { kind: 'http' }>, deadlineMs: number): Promise<CallOutcome> {
   const started = performance.now();
@@ -106,24 +117,38 @@ function sendHttp(port: number, request: Extract<FuzzRequest, { kind: 'http' }>,
     let req: http.ClientRequest;
     try {
       const body = request.body === undefined ? undefined : Buffer.from(request.body);
-      req = http.request({ host: '127.0.0.1', port, path: request.path, method: request.method, headers: { ...request.headers, ...(body ? { 'content-length': body.length } : {}) }, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          // Only the head of a long answer is inspected.
-          if (size < 1_000_000) chunks.push(chunk);
-          size += chunk.length;
-        });
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ kind: 'http', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - started });
-        });
-        res.on('error', () => undefined);
-      });
+      req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: request.path,
+          method: request.method,
+          headers: { ...request.headers, ...(body ? { 'content-length': body.length } : {}) },
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            // Only the head of a long answer is inspected.
+            if (size < 1_000_000) chunks.push(chunk);
+            size += chunk.length;
+          });
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ kind: 'http', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - started });
+          });
+          res.on('error', () => undefined);
+        },
+      );
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         // The server closing a connection on a malformed request is a refusal; one refused outright is not.
-        resolve(error.code === 'ECONNREFUSED' ? { kind: 'http', status: 599, body: `connection refused: ${error.message}`, ms: performance.now() - started } : { kind: 'client-rejected' });
+        resolve(
+          error.code === 'ECONNREFUSED'
+            ? { kind: 'http', status: 599, body: `connection refused: ${error.message}`, ms: performance.now() - started }
+            : { kind: 'client-rejected' },
+        );
       });
       const timer = setTimeout(() => {
         req.destroy();
@@ -177,12 +202,23 @@ function sendGrpc(client: RouterClient, request: Extract<FuzzRequest, { kind: 'g
         stream.on('status', (status: grpc.StatusObject) => {
           if (status.code !== grpc.status.OK) return;
           const ms = performance.now() - started;
-          resolve({ kind: 'grpc', code: leaksInternals(texts) ? grpc.status.INTERNAL : grpc.status.OK, details: leaksInternals(texts) ? texts.slice(0, 300) : '', ms });
+          resolve({
+            kind: 'grpc',
+            code: leaksInternals(texts) ? grpc.status.INTERNAL : grpc.status.OK,
+            details: leaksInternals(texts) ? texts.slice(0, 300) : '',
+            ms,
+          });
         });
         return;
       }
       client[name]!(request.request, metadata, options, (error: grpc.ServiceError | null, response: unknown) => {
-        if (!error && leaksInternals(JSON.stringify(response) ?? '')) return resolve({ kind: 'grpc', code: grpc.status.OK, details: JSON.stringify(response).slice(0, 300), ms: performance.now() - started });
+        if (!error && leaksInternals(JSON.stringify(response) ?? ''))
+          return resolve({
+            kind: 'grpc',
+            code: grpc.status.OK,
+            details: JSON.stringify(response).slice(0, 300),
+            ms: performance.now() - started,
+          });
         done(error);
       });
     } catch {
@@ -218,7 +254,10 @@ export async function fuzzRouter(options: FuzzOptions): Promise<FuzzReport> {
   const deadlineMs = options.deadlineMs ?? 10_000;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const proto = loadProto();
-  const client = new proto.slmrouter.v1.Router(`127.0.0.1:${options.grpcPort}`, grpc.credentials.createInsecure()) as unknown as RouterClient;
+  const client = new proto.slmrouter.v1.Router(
+    `127.0.0.1:${options.grpcPort}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as RouterClient;
   const known: string[] = [];
   const requestsPerMethod: Record<string, number> = {};
   const findings: FuzzFinding[] = [];
@@ -229,14 +268,16 @@ export async function fuzzRouter(options: FuzzOptions): Promise<FuzzReport> {
   const endAt = started + options.seconds * 1000;
 
   const send = async (request: FuzzRequest): Promise<string | undefined> => {
-    const outcome = request.kind === 'http' ? await sendHttp(options.httpPort, request, deadlineMs) : await sendGrpc(client, request, deadlineMs);
+    const outcome =
+      request.kind === 'http' ? await sendHttp(options.httpPort, request, deadlineMs) : await sendGrpc(client, request, deadlineMs);
     const method = methodOf(request);
     if (outcome.kind === 'client-rejected' || (outcome.kind === 'grpc' && outcome.clientRejected)) {
       notSent[method] = (notSent[method] ?? 0) + 1;
       return undefined;
     }
     requestsPerMethod[method] = (requestsPerMethod[method] ?? 0) + 1;
-    const answer = outcome.kind === 'http' ? `HTTP ${outcome.status}` : outcome.kind === 'grpc' ? `gRPC ${grpc.status[outcome.code]}` : 'no answer';
+    const answer =
+      outcome.kind === 'http' ? `HTTP ${outcome.status}` : outcome.kind === 'grpc' ? `gRPC ${grpc.status[outcome.code]}` : 'no answer';
     answers[answer] = (answers[answer] ?? 0) + 1;
     if (outcome.kind === 'http' && outcome.status === 202) rememberBatch(outcome.body);
     return findingOf(outcome, deadlineMs);
@@ -251,7 +292,14 @@ export async function fuzzRouter(options: FuzzOptions): Promise<FuzzReport> {
   };
 
   // Batches this run created, so ids that exist are fuzzed too.
-  for (const text of PROBLEM_TEXTS) await send({ kind: 'http', method: 'POST', path: '/v1/batches', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ problems: [{ text }] }) });
+  for (const text of PROBLEM_TEXTS)
+    await send({
+      kind: 'http',
+      method: 'POST',
+      path: '/v1/batches',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ problems: [{ text }] }),
+    });
 
   // One property per round, so that a failure is shrunk and the fuzzing goes on with a fresh seed.
   const arbitrary = fc.oneof(httpRequests(known), grpcRequests(known));
@@ -261,7 +309,14 @@ export async function fuzzRouter(options: FuzzOptions): Promise<FuzzReport> {
         const problem = await send(request);
         if (problem) throw new Error(problem);
       }),
-      { seed: seed + round, numRuns: 200, interruptAfterTimeLimit: Math.max(1, endAt - performance.now()), markInterruptAsFailure: false, endOnFailure: false, maxSkipsPerRun: 100 },
+      {
+        seed: seed + round,
+        numRuns: 200,
+        interruptAfterTimeLimit: Math.max(1, endAt - performance.now()),
+        markInterruptAsFailure: false,
+        endOnFailure: false,
+        maxSkipsPerRun: 100,
+      },
     );
     if (!result.failed || !result.counterexample) continue;
     const request = result.counterexample[0];
@@ -274,13 +329,31 @@ export async function fuzzRouter(options: FuzzOptions): Promise<FuzzReport> {
   client.close();
   const requests = Object.values(requestsPerMethod).reduce((a, b) => a + b, 0);
   const routerAlive = options.routerAlive?.() ?? true;
-  if (!routerAlive) findings.push({ method: 'process', problem: 'the router process died during the run', request: { kind: 'http', method: 'GET', path: '/healthz', headers: {} } });
-  return { seed, seconds: Math.round((performance.now() - started) / 100) / 10, requests, requestsPerMethod, answers, notSent, findings, routerAlive };
+  if (!routerAlive)
+    findings.push({
+      method: 'process',
+      problem: 'the router process died during the run',
+      request: { kind: 'http', method: 'GET', path: '/healthz', headers: {} },
+    });
+  return {
+    seed,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    requests,
+    requestsPerMethod,
+    answers,
+    notSent,
+    findings,
+    routerAlive,
+  };
 }
 
 /** The request, with long strings cut so the report stays readable. */
 function truncated(request: FuzzRequest): FuzzRequest {
-  return JSON.parse(JSON.stringify(request, (_key, value: unknown) => (typeof value === 'string' && value.length > 300 ? `${value.slice(0, 300)}…(${value.length} chars)` : value))) as FuzzRequest;
+  return JSON.parse(
+    JSON.stringify(request, (_key, value: unknown) =>
+      typeof value === 'string' && value.length > 300 ? `${value.slice(0, 300)}…(${value.length} chars)` : value,
+    ),
+  ) as FuzzRequest;
 }
 
 /** Options of {@link benchFuzz}. */
@@ -293,7 +366,6 @@ export interface FuzzBenchOptions {
   redisUrl?: string;
 }
 
-
 /**
  * `slm bench fuzz`: a real router process in front of instant-engine worker processes and a
  * private Redis, every service on port 0, fuzzed by {@link fuzzRouter}; the router must still be
@@ -304,7 +376,13 @@ export async function benchFuzz(options: FuzzBenchOptions, log: (line: string) =
   try {
     log(`router ready on http ${stack.httpPort}, grpc ${stack.grpcPort}; fuzzing for ${options.seconds} s`);
     const alive = () => stack.router.exitCode === null && stack.router.signalCode === null;
-    return await fuzzRouter({ httpPort: stack.httpPort, grpcPort: stack.grpcPort, seconds: options.seconds, seed: options.seed, routerAlive: alive });
+    return await fuzzRouter({
+      httpPort: stack.httpPort,
+      grpcPort: stack.grpcPort,
+      seconds: options.seconds,
+      seed: options.seed,
+      routerAlive: alive,
+    });
   } finally {
     stack.close();
   }

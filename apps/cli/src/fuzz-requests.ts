@@ -27,7 +27,24 @@ function oddString(maxLength = 64): fc.Arbitrary<string> {
       fc.string({ maxLength }),
       fc.string({ unit: 'grapheme', maxLength }),
       fc.string({ unit: 'binary', maxLength }),
-      fc.constantFrom('', ' ', '\u0000', '\uFEFF', '\uD800', '💥'.repeat(10), 'a'.repeat(5000), '../../etc/passwd', '%00', '%2F..%2F', '{}', '[]', 'null', 'NaN', '-0', '1e309'),
+      fc.constantFrom(
+        '',
+        ' ',
+        '\u0000',
+        '\uFEFF',
+        '\uD800',
+        '💥'.repeat(10),
+        'a'.repeat(5000),
+        '../../etc/passwd',
+        '%00',
+        '%2F..%2F',
+        '{}',
+        '[]',
+        'null',
+        'NaN',
+        '-0',
+        '1e309',
+      ),
       fc.integer({ min: 1, max: 300_000 }).map((n) => 'x'.repeat(n)),
     )
     .filter((s) => !leaksInternals(s));
@@ -36,7 +53,25 @@ function oddString(maxLength = 64): fc.Arbitrary<string> {
 /** Numbers at and past every bound a field may have, and things that are not numbers. */
 function oddNumber(): fc.Arbitrary<unknown> {
   return fc.oneof(
-    fc.constantFrom(0, -0, -1, 1, 0.5, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, -1e308, 4096, 4097, 100_000, 100_001),
+    fc.constantFrom(
+      0,
+      -0,
+      -1,
+      1,
+      0.5,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53,
+      Number.MAX_SAFE_INTEGER + 2,
+      1e308,
+      -1e308,
+      4096,
+      4097,
+      100_000,
+      100_001,
+    ),
     fc.integer(),
     fc.double(),
     fc.constantFrom('NaN', 'Infinity', '-Infinity', '1', '', null, true, [], {}, '0x10', '1e3'),
@@ -44,10 +79,18 @@ function oddNumber(): fc.Arbitrary<unknown> {
 }
 
 function oddValue(): fc.Arbitrary<unknown> {
-  return fc.oneof(oddString(), oddNumber(), fc.jsonValue({ maxDepth: 3 }).filter((v) => !leaksInternals(JSON.stringify(v) ?? '')));
+  return fc.oneof(
+    oddString(),
+    oddNumber(),
+    fc.jsonValue({ maxDepth: 3 }).filter((v) => !leaksInternals(JSON.stringify(v) ?? '')),
+  );
 }
 
-export const PROBLEM_TEXTS = ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'];
+export const PROBLEM_TEXTS = [
+  'Solve 3x + 5 = 20 for x.',
+  'Write a Python function that reverses a string.',
+  'Why is the sky blue? Explain Rayleigh scattering.',
+];
 
 /** An id the router takes (request ids, idempotency keys, client ids). */
 const ID = fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/);
@@ -74,8 +117,30 @@ function options(): fc.Arbitrary<Record<string, unknown>> {
 
 function message(): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 6, arbitrary: fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString()) }) },
-    { weight: 2, arbitrary: fc.record({ role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer', ''), oddString(16)), content: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString(), fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'x'), text: oddString() }, { requiredKeys: [] }), { maxLength: 3 }), oddValue()) }, { requiredKeys: [] }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        role: fc.constantFrom('system', 'user', 'assistant'),
+        content: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString()),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record(
+        {
+          role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer', ''), oddString(16)),
+          content: fc.oneof(
+            fc.constantFrom(...PROBLEM_TEXTS),
+            oddString(),
+            fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'x'), text: oddString() }, { requiredKeys: [] }), {
+              maxLength: 3,
+            }),
+            oddValue(),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    },
     { weight: 1, arbitrary: oddValue() },
   );
 }
@@ -93,9 +158,16 @@ function problemBody(): fc.Arbitrary<unknown> {
     },
     { requiredKeys: ['text'] },
   );
-  const conversation = fc.record({ conversation: fc.oneof(fc.record({ messages: fc.array(message(), { minLength: 1, maxLength: 4 }) }), oddValue()) });
+  const conversation = fc.record({
+    conversation: fc.oneof(fc.record({ messages: fc.array(message(), { minLength: 1, maxLength: 4 }) }), oddValue()),
+  });
   const unknownField = fc.tuple(validish, oddString(16), oddValue()).map(([body, key, value]) => ({ ...body, [key]: value }));
-  return fc.oneof({ weight: 6, arbitrary: validish }, { weight: 1, arbitrary: conversation }, { weight: 1, arbitrary: unknownField }, { weight: 1, arbitrary: oddValue() });
+  return fc.oneof(
+    { weight: 6, arbitrary: validish },
+    { weight: 1, arbitrary: conversation },
+    { weight: 1, arbitrary: unknownField },
+    { weight: 1, arbitrary: oddValue() },
+  );
 }
 
 /**
@@ -104,7 +176,12 @@ function problemBody(): fc.Arbitrary<unknown> {
  */
 function batchProblem(): fc.Arbitrary<unknown> {
   const valid = fc.record(
-    { text: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 64 })), domainOverride: fc.constantFrom(...WORKER_DOMAINS), options: fc.record({ maxNewTokens: fc.integer({ min: 1, max: 64 }) }), priority: fc.integer({ min: 0, max: 10 }) },
+    {
+      text: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 64 })),
+      domainOverride: fc.constantFrom(...WORKER_DOMAINS),
+      options: fc.record({ maxNewTokens: fc.integer({ min: 1, max: 64 }) }),
+      priority: fc.integer({ min: 0, max: 10 }),
+    },
     { requiredKeys: ['text'] },
   );
   return fc.oneof({ weight: 30, arbitrary: valid }, { weight: 1, arbitrary: problemBody() });
@@ -140,17 +217,39 @@ function chatBody(): fc.Arbitrary<unknown> {
 /** Header values Node will send (printable ASCII, up to past Node's 16 KiB header limit), and now and then one it will not. */
 function headerValue(maxLength = 300): fc.Arbitrary<string> {
   const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
-  return fc.oneof({ weight: 8, arbitrary: printable }, { weight: 1, arbitrary: fc.constantFrom('', ' ', '-1', '0', 'NaN', '1e999', 'x'.repeat(20_000)) }, { weight: 1, arbitrary: oddString(64) }).filter((s) => !leaksInternals(s));
+  return fc
+    .oneof(
+      { weight: 8, arbitrary: printable },
+      { weight: 1, arbitrary: fc.constantFrom('', ' ', '-1', '0', 'NaN', '1e999', 'x'.repeat(20_000)) },
+      { weight: 1, arbitrary: oddString(64) },
+    )
+    .filter((s) => !leaksInternals(s));
 }
 
 function headers(contentTypes: string[]): fc.Arbitrary<Record<string, string>> {
   return fc.record(
     {
-      'content-type': fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...contentTypes) }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=latin1', '') }, { weight: 1, arbitrary: headerValue(32) }),
+      'content-type': fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...contentTypes) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data',
+            'application/json; charset=latin1',
+            '',
+          ),
+        },
+        { weight: 1, arbitrary: headerValue(32) },
+      ),
       accept: fc.constantFrom('*/*', 'text/event-stream', 'application/json', 'application/jsonl', ''),
       'x-request-id': mostly(ID, headerValue()) as fc.Arbitrary<string>,
       'idempotency-key': mostly(ID, headerValue()) as fc.Arbitrary<string>,
-      'x-priority': mostly(fc.integer({ min: 1, max: 10 }).map(String), fc.oneof(oddNumber().map(String), headerValue(16))) as fc.Arbitrary<string>,
+      'x-priority': mostly(
+        fc.integer({ min: 1, max: 10 }).map(String),
+        fc.oneof(oddNumber().map(String), headerValue(16)),
+      ) as fc.Arbitrary<string>,
       'x-client-id': mostly(ID, headerValue(200)) as fc.Arbitrary<string>,
     },
     { requiredKeys: [] },
@@ -168,13 +267,21 @@ function serialized(body: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
 }
 
 function jsonlUpload(): fc.Arbitrary<string> {
-  const line = fc.oneof({ weight: 30, arbitrary: batchProblem().map((value) => JSON.stringify(value) ?? '') }, { weight: 1, arbitrary: oddString(64).map((s) => s.replace(/\n/g, ' ')) });
+  const line = fc.oneof(
+    { weight: 30, arbitrary: batchProblem().map((value) => JSON.stringify(value) ?? '') },
+    { weight: 1, arbitrary: oddString(64).map((s) => s.replace(/\n/g, ' ')) },
+  );
   return fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
 }
 
 /** A batch id: one this run created, or anything. */
 function batchId(known: string[]): fc.Arbitrary<string> {
-  return fc.oneof(fc.constantFrom(...(known.length > 0 ? known : ['none'])), fc.uuid(), oddString(80), fc.constantFrom('', '..', '.', '%', '%00', 'a/b', '*', 'bull:x', 'x'.repeat(10_000)));
+  return fc.oneof(
+    fc.constantFrom(...(known.length > 0 ? known : ['none'])),
+    fc.uuid(),
+    oddString(80),
+    fc.constantFrom('', '..', '.', '%', '%00', 'a/b', '*', 'bull:x', 'x'.repeat(10_000)),
+  );
 }
 
 /** Percent-encoded (a lone surrogate cannot be: it goes raw, and Node may refuse to send it). */
@@ -192,21 +299,71 @@ function pathSegment(id: string, raw: boolean): string {
 
 export function httpRequests(known: string[]): fc.Arbitrary<FuzzRequest> {
   const post = (path: string, body: fc.Arbitrary<string>, contentTypes: string[]) =>
-    fc.record({ kind: fc.constant('http' as const), method: fc.constant('POST'), path: fc.constant(path), headers: headers(contentTypes), body });
+    fc.record({
+      kind: fc.constant('http' as const),
+      method: fc.constant('POST'),
+      path: fc.constant(path),
+      headers: headers(contentTypes),
+      body,
+    });
   const onBatch = (method: string, suffix: string) =>
     fc
-      .tuple(batchId(known), fc.boolean(), fc.option(fc.oneof(oddNumber().map(String), oddString(16)).map((o) => `?offset=${encoded(o)}`), { nil: '' }), headers(['application/json']))
-      .map(([id, raw, query, hdrs]): FuzzRequest => ({ kind: 'http', method, path: `/v1/batches/${pathSegment(id, raw)}${suffix}${suffix ? query : ''}`, headers: hdrs }));
+      .tuple(
+        batchId(known),
+        fc.boolean(),
+        fc.option(
+          fc.oneof(oddNumber().map(String), oddString(16)).map((o) => `?offset=${encoded(o)}`),
+          { nil: '' },
+        ),
+        headers(['application/json']),
+      )
+      .map(([id, raw, query, hdrs]): FuzzRequest => ({
+        kind: 'http',
+        method,
+        path: `/v1/batches/${pathSegment(id, raw)}${suffix}${suffix ? query : ''}`,
+        headers: hdrs,
+      }));
   return fc.oneof(
     post('/v1/solve', serialized(problemBody()), ['application/json']),
     post('/v1/classify', serialized(problemBody()), ['application/json']),
     post('/v1/chat/completions', serialized(chatBody()), ['application/json']),
-    post('/v1/batches', serialized(fc.oneof(fc.record({ problems: mostly(fc.array(batchProblem(), { minLength: 1, maxLength: 10 })), idempotencyKey: mostly(ID, oddString(300)), priority: mostly(fc.integer({ min: 1, max: 10 }), oddNumber()), metadata: mostly(fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 16 }), { maxKeys: 3 })) }, { requiredKeys: ['problems'] }), fc.array(batchProblem(), { maxLength: 10 }))), ['application/json']),
+    post(
+      '/v1/batches',
+      serialized(
+        fc.oneof(
+          fc.record(
+            {
+              problems: mostly(fc.array(batchProblem(), { minLength: 1, maxLength: 10 })),
+              idempotencyKey: mostly(ID, oddString(300)),
+              priority: mostly(fc.integer({ min: 1, max: 10 }), oddNumber()),
+              metadata: mostly(fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 16 }), { maxKeys: 3 })),
+            },
+            { requiredKeys: ['problems'] },
+          ),
+          fc.array(batchProblem(), { maxLength: 10 }),
+        ),
+      ),
+      ['application/json'],
+    ),
     post('/v1/batches', jsonlUpload(), ['application/jsonl', 'application/x-ndjson']),
     onBatch('GET', ''),
     onBatch('GET', '/results'),
     onBatch('DELETE', ''),
-    fc.record({ kind: fc.constant('http' as const), method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'), path: fc.constantFrom('/v1/models', '/healthz', '/v1', '/v1/solve', '/v1/batches', '/nope', '/v1/chat/completions?x=%zz', '//v1//solve'), headers: headers(['application/json']) }),
+    fc.record({
+      kind: fc.constant('http' as const),
+      method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'),
+      path: fc.constantFrom(
+        '/v1/models',
+        '/healthz',
+        '/v1',
+        '/v1/solve',
+        '/v1/batches',
+        '/nope',
+        '/v1/chat/completions?x=%zz',
+        '//v1//solve',
+      ),
+      headers: headers(['application/json']),
+    }),
   );
 }
 
@@ -216,35 +373,94 @@ export function httpRequests(known: string[]): fc.Arbitrary<FuzzRequest> {
  */
 function grpcMetadata(): fc.Arbitrary<[string, string][]> {
   return fc.array(
-    fc.tuple(fc.oneof(fc.constantFrom('x-request-id', 'x-client-id', 'idempotency-key', 'x-priority', 'grpc-timeout', 'content-type', 'user-agent', 'x-odd-bin'), fc.stringMatching(/^[a-z0-9-_.]{1,20}$/)), fc.oneof({ weight: 6, arbitrary: headerValue(200) }, { weight: 1, arbitrary: oddString(200) }).map((value) => value.slice(0, 1500))),
+    fc.tuple(
+      fc.oneof(
+        fc.constantFrom(
+          'x-request-id',
+          'x-client-id',
+          'idempotency-key',
+          'x-priority',
+          'grpc-timeout',
+          'content-type',
+          'user-agent',
+          'x-odd-bin',
+        ),
+        fc.stringMatching(/^[a-z0-9-_.]{1,20}$/),
+      ),
+      fc.oneof({ weight: 6, arbitrary: headerValue(200) }, { weight: 1, arbitrary: oddString(200) }).map((value) => value.slice(0, 1500)),
+    ),
     { maxLength: 4 },
   );
 }
 
 function grpcProblem(): fc.Arbitrary<unknown> {
   const generation = fc.record(
-    { maxNewTokens: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1, 4097)), temperature: fc.oneof(fc.float(), fc.constantFrom(Number.NaN, Infinity, -Infinity)), topP: fc.oneof(fc.float(), fc.constant(Number.NaN)), topK: fc.nat(), seed: fc.nat(), stop: fc.array(oddString(16), { maxLength: 20 }), repetitionPenalty: fc.oneof(fc.float(), fc.constant(Number.NaN)) },
+    {
+      maxNewTokens: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1, 4097)),
+      temperature: fc.oneof(fc.float(), fc.constantFrom(Number.NaN, Infinity, -Infinity)),
+      topP: fc.oneof(fc.float(), fc.constant(Number.NaN)),
+      topK: fc.nat(),
+      seed: fc.nat(),
+      stop: fc.array(oddString(16), { maxLength: 20 }),
+      repetitionPenalty: fc.oneof(fc.float(), fc.constant(Number.NaN)),
+    },
     { requiredKeys: [] },
   );
   const input = fc.oneof(
     fc.record({ text: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString()) }),
-    fc.record({ conversation: fc.record({ messages: fc.array(fc.record({ role: fc.oneof(fc.constantFrom('system', 'user', 'assistant'), oddString(16)), content: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString()) }), { maxLength: 4 }) }) }),
+    fc.record({
+      conversation: fc.record({
+        messages: fc.array(
+          fc.record({
+            role: fc.oneof(fc.constantFrom('system', 'user', 'assistant'), oddString(16)),
+            content: fc.oneof(fc.constantFrom(...PROBLEM_TEXTS), oddString()),
+          }),
+          { maxLength: 4 },
+        ),
+      }),
+    }),
     fc.constant({}),
   );
   return fc
-    .tuple(input, fc.record({ domainOverride: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constantFrom('DOMAIN_MATH', 'DOMAIN_OTHER')), options: generation, requestId: oddString(300), metadata: fc.dictionary(oddString(16), oddString(32), { maxKeys: 4 }) }, { requiredKeys: [] }))
+    .tuple(
+      input,
+      fc.record(
+        {
+          domainOverride: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constantFrom('DOMAIN_MATH', 'DOMAIN_OTHER')),
+          options: generation,
+          requestId: oddString(300),
+          metadata: fc.dictionary(oddString(16), oddString(32), { maxKeys: 4 }),
+        },
+        { requiredKeys: [] },
+      ),
+    )
     .map(([i, rest]) => ({ ...i, ...rest }));
 }
 
 export function grpcRequests(known: string[]): fc.Arbitrary<FuzzRequest> {
-  const call = (rpc: GrpcMethod, request: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('grpc' as const), rpc: fc.constant(rpc), request, metadata: grpcMetadata() });
+  const call = (rpc: GrpcMethod, request: fc.Arbitrary<unknown>) =>
+    fc.record({ kind: fc.constant('grpc' as const), rpc: fc.constant(rpc), request, metadata: grpcMetadata() });
   return fc.oneof(
     call('Solve', fc.record({ problem: grpcProblem() }, { requiredKeys: [] })),
     call('SolveStream', fc.record({ problem: grpcProblem() }, { requiredKeys: [] })),
     call('Classify', fc.record({ text: oddString() }, { requiredKeys: [] })),
-    call('SubmitBatch', fc.record({ problems: fc.array(grpcProblem(), { maxLength: 8 }), idempotencyKey: oddString(300), priority: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1)), metadata: fc.dictionary(oddString(16), oddString(32), { maxKeys: 4 }) }, { requiredKeys: [] })),
+    call(
+      'SubmitBatch',
+      fc.record(
+        {
+          problems: fc.array(grpcProblem(), { maxLength: 8 }),
+          idempotencyKey: oddString(300),
+          priority: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1)),
+          metadata: fc.dictionary(oddString(16), oddString(32), { maxKeys: 4 }),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     call('GetBatch', fc.record({ batchId: batchId(known) }, { requiredKeys: [] })),
     call('CancelBatch', fc.record({ batchId: batchId(known) }, { requiredKeys: [] })),
-    call('WatchBatch', fc.record({ batchId: batchId(known), fromIndex: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1)) }, { requiredKeys: [] })),
+    call(
+      'WatchBatch',
+      fc.record({ batchId: batchId(known), fromIndex: fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1)) }, { requiredKeys: [] }),
+    ),
   );
 }

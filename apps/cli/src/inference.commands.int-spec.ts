@@ -19,7 +19,14 @@ describe('slm models synth / slm generate', () => {
 
   it('writes a complete model folder in the Hub layout', async () => {
     expect(await runCli(['models', 'synth', '--preset', 'tiny', '--dtype', 'fp32', '--out', dir])).toBe(0);
-    for (const file of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/model.onnx']) {
+    for (const file of [
+      'config.json',
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+      'onnx/model.onnx',
+    ]) {
       expect(fs.existsSync(path.join(dir, file))).toBe(true);
     }
     expect(out.join('')).toContain('synthetic weights');
@@ -41,18 +48,53 @@ describe('slm models synth / slm generate', () => {
   });
 
   it('benchmarks N concurrent clients with --concurrency and prints the serving figures', async () => {
-    const args = ['bench', 'inference', '--model', dir, '--concurrency', '3', '--requests-per-client', '1', '--threads', '1', '--new-tokens-range', '4:12', '--json'];
+    const args = [
+      'bench',
+      'inference',
+      '--model',
+      dir,
+      '--concurrency',
+      '3',
+      '--requests-per-client',
+      '1',
+      '--threads',
+      '1',
+      '--new-tokens-range',
+      '4:12',
+      '--json',
+    ];
     expect(await runCli(args)).toBe(0);
     const report = JSON.parse(out.join('').trim());
     expect(report).toMatchObject({ concurrency: 3, maxBatchSize: 3, requests: 3, newTokens: [4, 12] });
-    for (const key of ['aggregateDecodeTokensPerSecond', 'p50TimeToFirstTokenMs', 'p99TimeToFirstTokenMs', 'p50InterTokenMs', 'p99InterTokenMs', 'speedupVsBatch1']) {
+    for (const key of [
+      'aggregateDecodeTokensPerSecond',
+      'p50TimeToFirstTokenMs',
+      'p99TimeToFirstTokenMs',
+      'p50InterTokenMs',
+      'p99InterTokenMs',
+      'speedupVsBatch1',
+    ]) {
       expect(typeof report[key]).toBe('number');
     }
     expect(report.completionTokens).toBeGreaterThan(0);
   });
 
   it('benchmarks k self-consistency samples with --samples: k samples of --new-tokens each, together and one by one', async () => {
-    const args = ['bench', 'inference', '--model', dir, '--samples', '2,4', '--prompt-tokens', '24', '--new-tokens', '5', '--threads', '1', '--json'];
+    const args = [
+      'bench',
+      'inference',
+      '--model',
+      dir,
+      '--samples',
+      '2,4',
+      '--prompt-tokens',
+      '24',
+      '--new-tokens',
+      '5',
+      '--threads',
+      '1',
+      '--json',
+    ];
     expect(await runCli(args)).toBe(0);
     const report = JSON.parse(out.join('').trim());
     expect(report).toMatchObject({ promptTokens: 24, newTokens: 5, target: { k8LatencyVsK1Max: 3, met: null } });
@@ -60,7 +102,15 @@ describe('slm models synth / slm generate', () => {
     for (const figures of report.samples) {
       expect(figures.completionTokens).toEqual(Array(figures.k).fill(5));
       expect(figures.sequentialCompletionTokens).toEqual(Array(figures.k).fill(5));
-      for (const key of ['latencyMs', 'aggregateTokensPerSecond', 'firstTokenMs', 'cachedPromptTokens', 'sequentialLatencyMs', 'speedupVsSequential', 'latencyVsK1']) {
+      for (const key of [
+        'latencyMs',
+        'aggregateTokensPerSecond',
+        'firstTokenMs',
+        'cachedPromptTokens',
+        'sequentialLatencyMs',
+        'speedupVsSequential',
+        'latencyVsK1',
+      ]) {
         expect(typeof figures[key]).toBe('number');
       }
     }

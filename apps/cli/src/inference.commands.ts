@@ -37,7 +37,10 @@ function addSynthCommand(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (never inside the repository)')
     .option('--seed <n>', 'PRNG seed', integer(0), 42)
     .addOption(
-      new Option('--format <format>', 'onnx: the Hub folder; gguf: only a GGUF for llama.cpp (same weights, Q4_0 for q4); both: the folder with the GGUF in it')
+      new Option(
+        '--format <format>',
+        'onnx: the Hub folder; gguf: only a GGUF for llama.cpp (same weights, Q4_0 for q4); both: the folder with the GGUF in it',
+      )
         .choices(['onnx', 'gguf', 'both'])
         .default('onnx'),
     )
@@ -92,7 +95,11 @@ function addBenchInferenceCommand(program: Command): void {
     .option('--requests-per-client <n>', 'with --concurrency: requests each client sends back to back', integer(1), 2)
     .option('--max-batch-size <n>', 'with --concurrency: engine batch size (default N)', integer(1))
     .option('--prefill-chunk-tokens <n>', 'with --concurrency or --vs-llama-cpp: prompt tokens prefilled between decode steps', integer(1))
-    .option('--prefill-threads <n>', "with --concurrency or --vs-llama-cpp: the engine's prefill thread (intra-op threads; 0: none; --vs-llama-cpp default 0, so both use --threads)", integer(0))
+    .option(
+      '--prefill-threads <n>',
+      "with --concurrency or --vs-llama-cpp: the engine's prefill thread (intra-op threads; 0: none; --vs-llama-cpp default 0, so both use --threads)",
+      integer(0),
+    )
     .option('--seed <n>', 'with --concurrency or --vs-llama-cpp: seed of the request mix or prompt ids', integer(0), 1)
     .option('--prompt-range <min:max>', 'with --concurrency: prompt lengths drawn from this range (default 32:256)', range)
     .option('--new-tokens-range <min:max>', 'with --concurrency: output lengths drawn from this range (default 64:512)', range)
@@ -111,11 +118,16 @@ function addBenchInferenceCommand(program: Command): void {
     )
     .option('--json', 'print JSON (the only format)')
     .action(benchInference);
-
 }
 
 /** `slm models synth`: a model folder with seeded random weights (and/or its GGUF). */
-async function synthModel(options: { preset: SynthPreset; dtype: SynthDtype; out: string; seed: number; format: 'onnx' | 'gguf' | 'both' }): Promise<void> {
+async function synthModel(options: {
+  preset: SynthPreset;
+  dtype: SynthDtype;
+  out: string;
+  seed: number;
+  format: 'onnx' | 'gguf' | 'both';
+}): Promise<void> {
   const started = performance.now();
   const written: string[] = [];
   if (options.format !== 'gguf') {
@@ -163,7 +175,9 @@ async function generateCompletion(options: GenerateOptions): Promise<void> {
     const result = await handle.result;
     if (options.json) {
       const { tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason } = result;
-      console.log(JSON.stringify({ tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason }));
+      console.log(
+        JSON.stringify({ tokenIds, text, promptTokens, completionTokens, timeToFirstTokenMs, decodeTokensPerSecond, finishReason }),
+      );
     } else {
       process.stdout.write('\n');
       console.error(
@@ -313,7 +327,7 @@ function sampleCounts(value: string): number[] {
 
 function range(value: string): [number, number] {
   const match = /^(\d+):(\d+)$/.exec(value.trim());
-  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1])) throw new InvalidArgumentError('expected min:max with 1 <= min <= max');
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1]))
+    throw new InvalidArgumentError('expected min:max with 1 <= min <= max');
   return [Number(match[1]), Number(match[2])];
 }
-

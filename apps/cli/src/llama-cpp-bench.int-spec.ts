@@ -12,10 +12,14 @@ const root = path.resolve(__dirname, '../../..');
  * top-level await, which Jest's CommonJS module system cannot load.
  */
 function slm(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/cli/src/main.ts'), ...args], {
-    cwd: root,
-    timeout: 120_000,
-  });
+  return promisify(execFile)(
+    process.execPath,
+    ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/cli/src/main.ts'), ...args],
+    {
+      cwd: root,
+      timeout: 120_000,
+    },
+  );
 }
 
 describe('slm bench inference --vs-llama-cpp', () => {
@@ -32,10 +36,30 @@ describe('slm bench inference --vs-llama-cpp', () => {
   });
 
   it('runs both runtimes on the same prompts and prints the figures and the ratio keys', async () => {
-    const args = ['bench', 'inference', '--model', dir, '--vs-llama-cpp', '--threads', '1', '--prompt-tokens', '8', '--long-prompt-tokens', '24'];
+    const args = [
+      'bench',
+      'inference',
+      '--model',
+      dir,
+      '--vs-llama-cpp',
+      '--threads',
+      '1',
+      '--prompt-tokens',
+      '8',
+      '--long-prompt-tokens',
+      '24',
+    ];
     const { stdout } = await slm([...args, '--new-tokens', '4', '--sequences', '2', '--rounds', '1', '--json']);
     const report = JSON.parse(stdout.trim());
-    expect(report).toMatchObject({ threads: 1, prefillThreads: 0, promptTokens: 8, longPromptTokens: 24, newTokens: 4, sequences: 2, rounds: 1 });
+    expect(report).toMatchObject({
+      threads: 1,
+      prefillThreads: 0,
+      promptTokens: 8,
+      longPromptTokens: 24,
+      newTokens: 4,
+      sequences: 2,
+      rounds: 1,
+    });
     expect(report.gguf).toBe(path.join(dir, 'model-q4_0.gguf'));
     for (const runtime of [report.engine, report.llamaCpp]) {
       for (const point of ['short', 'long']) {
@@ -56,8 +80,8 @@ describe('slm bench inference --vs-llama-cpp', () => {
   it('says how to write the GGUF when the folder has none', async () => {
     const onnxOnly = path.join(dir, 'onnx-only');
     await slm(['models', 'synth', '--preset', 'tiny', '--dtype', 'q4', '--out', onnxOnly]);
-    await expect(slm(['bench', 'inference', '--model', onnxOnly, '--vs-llama-cpp', '--threads', '1', '--prompt-tokens', '8'])).rejects.toThrow(
-      /no \.gguf in .*--format both/,
-    );
+    await expect(
+      slm(['bench', 'inference', '--model', onnxOnly, '--vs-llama-cpp', '--threads', '1', '--prompt-tokens', '8']),
+    ).rejects.toThrow(/no \.gguf in .*--format both/);
   });
 });

@@ -65,9 +65,13 @@ describe('slm models', () => {
     const lines = out.join('').split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}onnx-community\/MobileLLM-R1-360M-ONNX +q4 +3\.6 MB +real +cccccccccccc/));
     expect(lines).toContainEqual(
-      expect.stringMatching(/^ {2}math +onnx-community\/MobileLLM-R1-950M-ONNX +auto +default +not pulled: runs the synthetic stand-in \(RANDOM weights\); slm models pull onnx-community\/MobileLLM-R1-950M-ONNX$/),
+      expect.stringMatching(
+        /^ {2}math +onnx-community\/MobileLLM-R1-950M-ONNX +auto +default +not pulled: runs the synthetic stand-in \(RANDOM weights\); slm models pull onnx-community\/MobileLLM-R1-950M-ONNX$/,
+      ),
     );
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}code +onnx-community\/MobileLLM-R1-360M-ONNX +auto +CODE_WORKER_MODEL +present/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}code +onnx-community\/MobileLLM-R1-360M-ONNX +auto +CODE_WORKER_MODEL +present/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}science +onnx-community\/MobileLLM-R1-360M-ONNX +auto +default +present/));
   });
 

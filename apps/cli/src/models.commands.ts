@@ -52,7 +52,9 @@ export function registerModelsCommands(program: Command): void {
     .option('--revision <revision>', 'branch, tag or commit', 'main')
     .option('--dir <dir>', 'model directory (default: MODELS_DIR or ./models)')
     .addHelpText('after', '\nEnvironment: HF_TOKEN (gated repos), HF_ENDPOINT (default https://huggingface.co), MODELS_DIR.')
-    .action((model: string, options: { dtype: string; revision: string; dir?: string }) => reportingErrors('pull', () => pull(model, options)));
+    .action((model: string, options: { dtype: string; revision: string; dir?: string }) =>
+      reportingErrors('pull', () => pull(model, options)),
+    );
   models
     .command('list')
     .description('show the models in MODELS_DIR and which model each worker uses')
@@ -85,12 +87,26 @@ async function pull(model: string, options: { dtype: string; revision: string; d
 
   out(`Model:    ${repo} (revision ${options.revision}, dtype ${options.dtype})`);
   const licence = await licenceOf(client, repo);
-  out(licence ? `Licence:  ${licence.name}: ${licence.summary}${licence.url ? `\n          ${licence.url}` : ''}` : `Licence:  unknown; read the model card at ${client.repoUrl(repo)} before use`);
+  out(
+    licence
+      ? `Licence:  ${licence.name}: ${licence.summary}${licence.url ? `\n          ${licence.url}` : ''}`
+      : `Licence:  unknown; read the model card at ${client.repoUrl(repo)} before use`,
+  );
   try {
-    const result = await pullModel(client, { model: repo, dtype: options.dtype, revision: options.revision, modelsDir, onEvent: (event) => progress.on(event) });
+    const result = await pullModel(client, {
+      model: repo,
+      dtype: options.dtype,
+      revision: options.revision,
+      modelsDir,
+      onEvent: (event) => progress.on(event),
+    });
     progress.stop();
-    out(`Done:     ${Object.keys(result.manifest.files).length} files verified in ${result.folder} (commit ${result.manifest.commit ?? 'unknown'}, ${formatBytes(result.downloadedBytes)} downloaded)`);
-    const defaultFor = Object.entries(DEFAULT_WORKER_MODELS).filter(([, alias]) => resolveRepoId(alias) === repo).map(([domain]) => domain);
+    out(
+      `Done:     ${Object.keys(result.manifest.files).length} files verified in ${result.folder} (commit ${result.manifest.commit ?? 'unknown'}, ${formatBytes(result.downloadedBytes)} downloaded)`,
+    );
+    const defaultFor = Object.entries(DEFAULT_WORKER_MODELS)
+      .filter(([, alias]) => resolveRepoId(alias) === repo)
+      .map(([domain]) => domain);
     out(
       defaultFor.length > 0
         ? `Use:      the ${defaultFor.join(' and ')} worker(s) load it by default; other workers: <DOMAIN>_WORKER_MODEL=${repo}`
@@ -143,7 +159,13 @@ function missingText(worker: WorkerAssignment): string {
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const row of rows) out(`  ${row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()}`);
+  for (const row of rows)
+    out(
+      `  ${row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd()}`,
+    );
 }
 
 function formatBytes(bytes: number): string {
@@ -233,7 +255,9 @@ class BarProgress implements PullProgress {
       case 'file-done':
         this.finished += event.file.size;
         this.bar?.update(this.finished, this.payload(this.finished, event.file.path));
-        return this.note(`  ✓ ${event.file.path} ${formatBytes(event.file.size)} verified (${event.file.verifiedBy.join(', ') || 'size only'})`);
+        return this.note(
+          `  ✓ ${event.file.path} ${formatBytes(event.file.size)} verified (${event.file.verifiedBy.join(', ') || 'size only'})`,
+        );
       default:
         return assertUnreachable(event);
     }

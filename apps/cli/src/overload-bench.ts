@@ -35,7 +35,9 @@ export interface OverloadFigures {
  */
 export function overloadBenchWorkerEnv(domain: WorkerDomain): Record<string, string> {
   const prefix = envPrefixOf(domain);
-  return domain === OVERLOAD_DOMAIN ? { [`${prefix}MAX_CONCURRENCY`]: '1', [`${prefix}MAX_QUEUE`]: '0' } : { [`${prefix}MAX_QUEUE`]: '100000' };
+  return domain === OVERLOAD_DOMAIN
+    ? { [`${prefix}MAX_CONCURRENCY`]: '1', [`${prefix}MAX_QUEUE`]: '0' }
+    : { [`${prefix}MAX_QUEUE`]: '100000' };
 }
 
 type Outcome = 'served' | 'rejected' | 'failed';
@@ -64,7 +66,10 @@ function request(agent: http.Agent, port: number, method: 'GET' | 'POST', path: 
  * "queue full" comes back (the router refuses without a worker round trip) and how the health
  * endpoints hold up (they answer from state, never from calls).
  */
-export async function benchOverload(ports: { httpPort: number; grpcPort: number }, options: OverloadBenchOptions = {}): Promise<OverloadFigures> {
+export async function benchOverload(
+  ports: { httpPort: number; grpcPort: number },
+  options: OverloadBenchOptions = {},
+): Promise<OverloadFigures> {
   const clients = options.clients ?? 200;
   const total = Math.max(options.requests ?? 2000, clients * 2);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
@@ -77,8 +82,11 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
   };
   const viaGrpc = (): Promise<Outcome> =>
     new Promise((resolve) =>
-      router.solve({ problem: { text: 'Why is the sky blue?', domainOverride: 'DOMAIN_SCIENCE' } }, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null) =>
-        resolve(!error ? 'served' : error.code === grpc.status.RESOURCE_EXHAUSTED ? 'rejected' : 'failed'),
+      router.solve(
+        { problem: { text: 'Why is the sky blue?', domainOverride: 'DOMAIN_SCIENCE' } },
+        { deadline: Date.now() + 30_000 },
+        (error: grpc.ServiceError | null) =>
+          resolve(!error ? 'served' : error.code === grpc.status.RESOURCE_EXHAUSTED ? 'rejected' : 'failed'),
       ),
     );
   const rejectMs: number[] = [];
@@ -94,7 +102,10 @@ export async function benchOverload(ports: { httpPort: number; grpcPort: number 
     const probe = async () => {
       // At least one probe of each, even when the flood is over before the prober's first turn.
       do {
-        for (const [path, samples] of [['/healthz', healthzMs], ['/readyz', readyzMs]] as const) {
+        for (const [path, samples] of [
+          ['/healthz', healthzMs],
+          ['/readyz', readyzMs],
+        ] as const) {
           const t0 = performance.now();
           await request(probeAgent, ports.httpPort, 'GET', path);
           samples.push(performance.now() - t0);

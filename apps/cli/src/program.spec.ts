@@ -39,7 +39,10 @@ describe('slm program', () => {
       out.length = 0;
       expect(await runCli([...path, '--help'])).toBe(0);
       const help = out.join('');
-      expect({ path, codes: help.slice(help.indexOf('Exit codes:')) }).toEqual({ path, codes: expect.stringMatching(/^Exit codes:\n +0 .*\n +1 .*\n +2 /) });
+      expect({ path, codes: help.slice(help.indexOf('Exit codes:')) }).toEqual({
+        path,
+        codes: expect.stringMatching(/^Exit codes:\n +0 .*\n +1 .*\n +2 /),
+      });
     }
     out.length = 0;
     await runCli(['batch', 'submit', '--help']);

@@ -5,11 +5,26 @@ import { benchRouter } from './router-bench';
 describe('slm bench router', () => {
   it('reports every figure for the router and for the bare-proxy peer, and solves the whole batch', async () => {
     const result = await benchRouter(
-      { requests: 20, batchSize: 30, concurrency: [2], redisUrl: process.env.REDIS_URL, cancelBatchSize: 3000, largeBatchBytes: 2_000_000, largeBatchProblems: 2000 },
+      {
+        requests: 20,
+        batchSize: 30,
+        concurrency: [2],
+        redisUrl: process.env.REDIS_URL,
+        cancelBatchSize: 3000,
+        largeBatchBytes: 2_000_000,
+        largeBatchProblems: 2000,
+      },
       () => undefined,
     );
     const c2 = result.c2 as Record<string, unknown>;
-    for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms', 'restRouterOverheadP50Ms', 'grpcRouterOverheadP50Ms']) {
+    for (const key of [
+      'restAddedP50Ms',
+      'restAddedP99Ms',
+      'grpcAddedP50Ms',
+      'grpcAddedP99Ms',
+      'restRouterOverheadP50Ms',
+      'grpcRouterOverheadP50Ms',
+    ]) {
       expect(typeof c2[key]).toBe('number');
     }
     const bare = c2.bareProxy as Record<string, { requestsPerSecond: number } | number>;
@@ -25,7 +40,12 @@ describe('slm bench router', () => {
     expect(result.clusterBatch).toMatchObject({ masters: 3, problems: 30, failed: 0 });
     expect(result.clusterBatchProblemsPerSecond).toBeGreaterThan(0);
     // A keyed router (every limit on) and a traced one beside the plain router.
-    expect(result.edgeCost).toMatchObject({ clients: 16, plain: expect.any(Object), apiKeyWithLimits: expect.any(Object), tracingSampled10Percent: expect.any(Object) });
+    expect(result.edgeCost).toMatchObject({
+      clients: 16,
+      plain: expect.any(Object),
+      apiKeyWithLimits: expect.any(Object),
+      tracingSampled10Percent: expect.any(Object),
+    });
     for (const key of ['authAddedP50Ms', 'tracingAddedP50Ms']) expect(typeof result[key]).toBe('number');
     // The big batch body is taken in whole; the router answered health checks meanwhile.
     expect(result).toMatchObject({ largeBatchProblems: 2000, cancelProblems: 3000 });
@@ -34,6 +54,15 @@ describe('slm bench router', () => {
     // Three math replicas, one slow: the load-aware dispatch's p99 beside three fast ones.
     expect(typeof result.slowReplicaP99Ratio).toBe('number');
     expect(result.slowReplica).toMatchObject({ clients: 16, requests: 20 });
-    for (const key of ['largeBatchSubmitSeconds', 'largeBatchMaxStallMs', 'largeBatchMaxEventLoopLagMs', 'largeBatchPeakRssMb', 'cancelSeconds', 'cancelQuietSeconds', 'cancelSolvedAfter']) expect(typeof result[key]).toBe('number');
+    for (const key of [
+      'largeBatchSubmitSeconds',
+      'largeBatchMaxStallMs',
+      'largeBatchMaxEventLoopLagMs',
+      'largeBatchPeakRssMb',
+      'cancelSeconds',
+      'cancelQuietSeconds',
+      'cancelSolvedAfter',
+    ])
+      expect(typeof result[key]).toBe('number');
   });
 });

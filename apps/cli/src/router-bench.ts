@@ -44,27 +44,55 @@ function routerDurationOf(serverTiming: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function postJson(agent: http.Agent, port: number, path: string, body: string, contentType = 'application/json', onRouterMs?: (ms: number) => void): Promise<string> {
+function postJson(
+  agent: http.Agent,
+  port: number,
+  path: string,
+  body: string,
+  contentType = 'application/json',
+  onRouterMs?: (ms: number) => void,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      const routerMs = routerDurationOf(res.headers['server-timing']);
-      if (routerMs !== undefined) onRouterMs?.(routerMs);
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const routerMs = routerDurationOf(res.headers['server-timing']);
+        if (routerMs !== undefined) onRouterMs?.(routerMs);
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          res.statusCode && res.statusCode < 300
+            ? resolve(Buffer.concat(chunks).toString())
+            : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 function unary<Req, Res>(
-  fn: (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
+  fn: (
+    req: Req,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: Res) => void,
+  ) => grpc.ClientUnaryCall,
   request: Req,
   onRouterMs?: (ms: number) => void,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const call = fn(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+    const call = fn(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+      err ? reject(err) : resolve(res as Res),
+    );
     if (onRouterMs) {
       call.on('status', (status: grpc.StatusObject) => {
         const routerMs = routerDurationOf(status.metadata.get('server-timing')[0]);
@@ -76,7 +104,9 @@ function unary<Req, Res>(
 
 /** Starts the bare forwarding proxy (the peer: the extra hop alone) in front of one worker. */
 async function startBareProxy(workerAddress: string, children: ChildProcess[]): Promise<{ httpPort: number; grpcPort: number }> {
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'cli', 'src', 'bare-proxy.js'), workerAddress], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'cli', 'src', 'bare-proxy.js'), workerAddress], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const lines = readline.createInterface({ input: child.stdout! });
   for await (const line of lines) {
@@ -87,17 +117,32 @@ async function startBareProxy(workerAddress: string, children: ChildProcess[]): 
 }
 
 /** Submits a batch of `size` problems (a third per domain) as JSON lines and waits for its end: its figures and problems per second. */
-async function runBatch(agent: http.Agent, httpPort: number, size: number): Promise<{ figures: Record<string, number>; problemsPerSecond: number }> {
-  const texts = ['Solve 3x + 5 = 20 for x.', 'Write a Python function that reverses a string.', 'Why is the sky blue? Explain Rayleigh scattering.'];
+async function runBatch(
+  agent: http.Agent,
+  httpPort: number,
+  size: number,
+): Promise<{ figures: Record<string, number>; problemsPerSecond: number }> {
+  const texts = [
+    'Solve 3x + 5 = 20 for x.',
+    'Write a Python function that reverses a string.',
+    'Why is the sky blue? Explain Rayleigh scattering.',
+  ];
   const lines = Array.from({ length: size }, (_, i) => JSON.stringify({ text: texts[i % 3] }));
   const started = performance.now();
-  const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as { batchId: string };
+  const { batchId } = JSON.parse(await postJson(agent, httpPort, '/v1/batches', lines.join('\n'), 'application/jsonl')) as {
+    batchId: string;
+  };
   const submitSeconds = roundMs((performance.now() - started) / 1000);
   for (;;) {
-    const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as { status: { state: string; counts: { failed: number } } };
+    const { status } = (await (await fetch(`http://127.0.0.1:${httpPort}/v1/batches/${batchId}`)).json()) as {
+      status: { state: string; counts: { failed: number } };
+    };
     if (status.state !== 'BATCH_STATE_RUNNING') {
       const seconds = (performance.now() - started) / 1000;
-      return { figures: { problems: size, failed: status.counts.failed, seconds: roundMs(seconds), submitSeconds }, problemsPerSecond: Math.round(size / seconds) };
+      return {
+        figures: { problems: size, failed: status.counts.failed, seconds: roundMs(seconds), submitSeconds },
+        problemsPerSecond: Math.round(size / seconds),
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -163,25 +208,59 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
     const router = new proto.slmrouter.v1.Router(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const bareRouter = new proto.slmrouter.v1.Router(`127.0.0.1:${bare.grpcPort}`, grpc.credentials.createInsecure());
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-    const problem = (i: number): Problem => ({ text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`, options: { maxNewTokens: 16 } });
-    const result: Record<string, unknown> = { machine: 'shared 2-core machine; workers use the instant engine', requests: options.requests };
-    const added = (router: LoadFigures, direct: LoadFigures) => ({ p50: roundMs(router.p50Ms - direct.p50Ms), p99: roundMs(router.p99Ms - direct.p99Ms) });
+    const problem = (i: number): Problem => ({
+      text: `Solve the equation 3x + ${i % 97} = 20 for x and simplify the fraction.`,
+      options: { maxNewTokens: 16 },
+    });
+    const result: Record<string, unknown> = {
+      machine: 'shared 2-core machine; workers use the instant engine',
+      requests: options.requests,
+    };
+    const added = (router: LoadFigures, direct: LoadFigures) => ({
+      p50: roundMs(router.p50Ms - direct.p50Ms),
+      p99: roundMs(router.p99Ms - direct.p99Ms),
+    });
     for (const concurrency of options.concurrency) {
       const warm = Math.min(200, options.requests);
       await measure(concurrency, warm, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
-      const direct = await measure(concurrency, options.requests, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
+      const direct = await measure(concurrency, options.requests, (i) =>
+        unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined),
+      );
       const restRouterMs: number[] = [];
       const grpcRouterMs: number[] = [];
-      await measure(concurrency, warm, (i) => postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      await measure(concurrency, warm, (i) =>
+        postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
+          () => undefined,
+        ),
+      );
       const rest = await measure(concurrency, options.requests, (i) =>
-        postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } }), 'application/json', (ms) => restRouterMs.push(ms)).then(() => undefined),
+        postJson(
+          agent,
+          httpPort,
+          '/v1/solve',
+          JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } }),
+          'application/json',
+          (ms) => restRouterMs.push(ms),
+        ).then(() => undefined),
       );
       await measure(concurrency, warm, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
-      const viaGrpc = await measure(concurrency, options.requests, (i) => unary(router.solve.bind(router), { problem: problem(i) }, (ms) => grpcRouterMs.push(ms)).then(() => undefined));
-      await measure(concurrency, warm, (i) => postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
-      const bareRest = await measure(concurrency, options.requests, (i) => postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(() => undefined));
+      const viaGrpc = await measure(concurrency, options.requests, (i) =>
+        unary(router.solve.bind(router), { problem: problem(i) }, (ms) => grpcRouterMs.push(ms)).then(() => undefined),
+      );
+      await measure(concurrency, warm, (i) =>
+        postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
+          () => undefined,
+        ),
+      );
+      const bareRest = await measure(concurrency, options.requests, (i) =>
+        postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
+          () => undefined,
+        ),
+      );
       await measure(concurrency, warm, (i) => unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined));
-      const bareGrpc = await measure(concurrency, options.requests, (i) => unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined));
+      const bareGrpc = await measure(concurrency, options.requests, (i) =>
+        unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined),
+      );
       const bareRestAdded = added(bareRest, direct);
       const bareGrpcAdded = added(bareGrpc, direct);
       // The router's own time per request, from its Server-Timing (what LiteLLM reports as its overhead).
@@ -197,13 +276,22 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
         restAddedP99Ms: restAdded.p99,
         grpcAddedP50Ms: grpcAdded.p50,
         grpcAddedP99Ms: grpcAdded.p99,
-        bareProxy: { rest: bareRest, grpc: bareGrpc, restAddedP50Ms: bareRestAdded.p50, restAddedP99Ms: bareRestAdded.p99, grpcAddedP50Ms: bareGrpcAdded.p50, grpcAddedP99Ms: bareGrpcAdded.p99 },
+        bareProxy: {
+          rest: bareRest,
+          grpc: bareGrpc,
+          restAddedP50Ms: bareRestAdded.p50,
+          restAddedP99Ms: bareRestAdded.p99,
+          grpcAddedP50Ms: bareGrpcAdded.p50,
+          grpcAddedP99Ms: bareGrpcAdded.p99,
+        },
         restRouterOverheadP50Ms: restOverhead.p50Ms,
         restRouterOverheadP99Ms: restOverhead.p99Ms,
         grpcRouterOverheadP50Ms: grpcOverhead.p50Ms,
         grpcRouterOverheadP99Ms: grpcOverhead.p99Ms,
       };
-      log(`concurrency ${concurrency}: rest +${restAdded.p50} ms p50 (bare proxy +${bareRestAdded.p50}), grpc +${grpcAdded.p50} ms p50 (bare proxy +${bareGrpcAdded.p50})`);
+      log(
+        `concurrency ${concurrency}: rest +${restAdded.p50} ms p50 (bare proxy +${bareRestAdded.p50}), grpc +${grpcAdded.p50} ms p50 (bare proxy +${bareGrpcAdded.p50})`,
+      );
     }
     worker.close();
     router.close();
@@ -218,7 +306,15 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
       log('the same batch on a three-master Redis Cluster');
       Object.assign(result, await benchClusterBatch(agent, options.batchSize));
     }
-    Object.assign(result, await benchLargeBatch({ httpPort, routerPid: stack.router.pid, bodyBytes: options.largeBatchBytes ?? 50_000_000, problems: options.largeBatchProblems ?? 100_000 }));
+    Object.assign(
+      result,
+      await benchLargeBatch({
+        httpPort,
+        routerPid: stack.router.pid,
+        bodyBytes: options.largeBatchBytes ?? 50_000_000,
+        problems: options.largeBatchProblems ?? 100_000,
+      }),
+    );
     Object.assign(result, await benchCancel({ httpPort, redisUrl, prefix, problems: options.cancelBatchSize ?? 100_000 }));
     agent.destroy();
     return result;

@@ -11,7 +11,8 @@ export function defaultRouterUrl(env: Readonly<Record<string, string | undefined
 }
 
 /** The `--url` option of every command that talks to a running router. */
-export const routerUrlOption = (): Option => new Option('--url <url>', 'router base URL; unset: $SLM_ROUTER_URL, else http://127.0.0.1:$ROUTER_HTTP_PORT').default(defaultRouterUrl());
+export const routerUrlOption = (): Option =>
+  new Option('--url <url>', 'router base URL; unset: $SLM_ROUTER_URL, else http://127.0.0.1:$ROUTER_HTTP_PORT').default(defaultRouterUrl());
 
 /** A router answer that is not 2xx, as one line: `HTTP 422 ROUTE_REJECTED: …`. */
 async function failure(res: Response): Promise<Error> {
@@ -30,7 +31,10 @@ export async function callRouter(url: string, init?: RequestInit): Promise<Respo
   try {
     res = await fetch(url, init);
   } catch (error) {
-    throw new Error(`cannot reach the router at ${new URL(url).origin} (${(error as Error).cause ? String((error as { cause: unknown }).cause) : (error as Error).message}); is \`slm serve router\` running?`, { cause: error });
+    throw new Error(
+      `cannot reach the router at ${new URL(url).origin} (${(error as Error).cause ? String((error as { cause: unknown }).cause) : (error as Error).message}); is \`slm serve router\` running?`,
+      { cause: error },
+    );
   }
   if (!res.ok) throw await failure(res);
   return res;

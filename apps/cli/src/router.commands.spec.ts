@@ -30,7 +30,10 @@ describe('router commands', () => {
         delete process.env.SLM_ROUTER_URL;
       });
       afterAll(async () => {
-        for (const [name, value] of [['ROUTER_HTTP_PORT', saved.port], ['SLM_ROUTER_URL', saved.url]] as const) {
+        for (const [name, value] of [
+          ['ROUTER_HTTP_PORT', saved.port],
+          ['SLM_ROUTER_URL', saved.url],
+        ] as const) {
           if (value === undefined) delete process.env[name];
           else process.env[name] = value;
         }

@@ -35,12 +35,16 @@ export function registerRouterCommands(program: Command): void {
   const serveRouter = commandGroup(program, 'serve', 'run a service in the foreground').command('router');
   withExitCodes(serveRouter, SERVICE_EXIT_CODES);
   serveRouter
-    .description('run the router (REST + OpenAI-compatible on ROUTER_HTTP_PORT, gRPC on ROUTER_GRPC_PORT); configured by ROUTER_* variables')
+    .description(
+      'run the router (REST + OpenAI-compatible on ROUTER_HTTP_PORT, gRPC on ROUTER_GRPC_PORT); configured by ROUTER_* variables',
+    )
     .action(serveRouterInForeground);
 
   commandGroup(program, 'bench', 'measure speed (prints JSON)')
     .command('router')
-    .description("the router's added latency over a direct worker call (REST, gRPC), what API keys and tracing add, batch problems/s (one Redis and a three-master cluster) and p99 with one slow replica of three, on instant-engine workers")
+    .description(
+      "the router's added latency over a direct worker call (REST, gRPC), what API keys and tracing add, batch problems/s (one Redis and a three-master cluster) and p99 with one slow replica of three, on instant-engine workers",
+    )
     .option('--json', 'print only the JSON (the default prints progress on stderr too)')
     .option('--requests <n>', 'requests per measurement', integer(1), 2000)
     .option('--batch-size <n>', 'problems in the queue batch', integer(1), 10_000)
@@ -53,9 +57,13 @@ export function registerRouterCommands(program: Command): void {
     .action(benchRouterCommand);
 
   const fuzz = commandGroup(program, 'bench', 'measure speed (prints JSON)').command('fuzz');
-  withExitCodes(fuzz, { [ExitCode.ERROR]: 'the fuzzer found at least one bad answer (a 5xx, INTERNAL, a leaked stack trace, a hang, a crash)' });
+  withExitCodes(fuzz, {
+    [ExitCode.ERROR]: 'the fuzzer found at least one bad answer (a 5xx, INTERNAL, a leaked stack trace, a hang, a crash)',
+  });
   fuzz
-    .description('send property-generated requests to every REST route and gRPC method of a fresh stack (instant-engine workers); prints a JSON report')
+    .description(
+      'send property-generated requests to every REST route and gRPC method of a fresh stack (instant-engine workers); prints a JSON report',
+    )
     .option('--seconds <n>', 'how long to fuzz', integer(1), 60)
     .option('--seed <n>', 'fast-check seed, to replay a run', integer(0))
     .option('--redis-url <url>', 'use this Redis instead of a private redis-server')
@@ -73,9 +81,21 @@ async function serveRouterInForeground(): Promise<void> {
 async function benchRouterCommand(flags: BenchRouterFlags): Promise<void> {
   const concurrency = flags.concurrency.split(',').map((c) => integer(1)(c.trim()));
   const { cancelBatchSize, largeBatchBytes, largeBatchProblems, clusterBatch } = flags;
-  const result = await benchRouter({ requests: flags.requests, batchSize: flags.batchSize, concurrency, redisUrl: flags.redisUrl, cancelBatchSize, largeBatchBytes, largeBatchProblems, clusterBatch }, (line) => {
-    if (!flags.json) process.stderr.write(`${line}\n`);
-  });
+  const result = await benchRouter(
+    {
+      requests: flags.requests,
+      batchSize: flags.batchSize,
+      concurrency,
+      redisUrl: flags.redisUrl,
+      cancelBatchSize,
+      largeBatchBytes,
+      largeBatchProblems,
+      clusterBatch,
+    },
+    (line) => {
+      if (!flags.json) process.stderr.write(`${line}\n`);
+    },
+  );
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 

@@ -103,7 +103,12 @@ export interface LoggingService {
  * them first). When it exits before that, the error quotes the last lines it wrote, so a failed
  * start says why; one that never gets ready is killed.
  */
-export function startLoggingService(main: string, env: Record<string, string>, readyMessage: string, timeoutMs = 60_000): Promise<LoggingService> {
+export function startLoggingService(
+  main: string,
+  env: Record<string, string>,
+  readyMessage: string,
+  timeoutMs = 60_000,
+): Promise<LoggingService> {
   const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const recent: string[] = [];
   const keep = (line: string) => {
@@ -135,7 +140,9 @@ export function startLoggingService(main: string, env: Record<string, string>, r
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${path.relative(repoRoot(), main)} ${describeExit({ code, signal })} before "${readyMessage}":\n${recent.join('\n')}`));
+      reject(
+        new Error(`${path.relative(repoRoot(), main)} ${describeExit({ code, signal })} before "${readyMessage}":\n${recent.join('\n')}`),
+      );
     });
   });
 }

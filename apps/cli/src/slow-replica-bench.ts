@@ -65,7 +65,9 @@ export async function benchSlowReplica(options: SlowReplicaBenchOptions, log: (l
     }
   }
   const [threeFast, oneSlow] = cases.map(figuresOf) as [CaseFigures, CaseFigures];
-  log(`slow replica: p99 ${threeFast.p99Ms} ms with three fast replicas, ${oneSlow.p99Ms} ms with one +${delayMs} ms (it answered ${oneSlow.slowReplicaShare ?? '?'} of the requests)`);
+  log(
+    `slow replica: p99 ${threeFast.p99Ms} ms with three fast replicas, ${oneSlow.p99Ms} ms with one +${delayMs} ms (it answered ${oneSlow.slowReplicaShare ?? '?'} of the requests)`,
+  );
   return {
     slowReplica: { clients, requests, rounds, slowDelayMs: delayMs, threeFast, oneSlow },
     slowReplicaP99Ratio: roundMs(oneSlow.p99Ms / threeFast.p99Ms),
@@ -90,8 +92,10 @@ async function startCase(redisUrl: string | undefined, extra: Record<string, str
 async function run(c: Case, clients: number, total: number, record: boolean): Promise<void> {
   const solve = (i: number) =>
     new Promise<void>((resolve, reject) =>
-      c.router.solve({ problem: { text: `Solve 3x + ${i % 97} = 20 for x.`, domainOverride: 'DOMAIN_MATH', options: { maxNewTokens: 16 } } }, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null) =>
-        error ? reject(error) : resolve(),
+      c.router.solve(
+        { problem: { text: `Solve 3x + ${i % 97} = 20 for x.`, domainOverride: 'DOMAIN_MATH', options: { maxNewTokens: 16 } } },
+        { deadline: Date.now() + 30_000 },
+        (error: grpc.ServiceError | null) => (error ? reject(error) : resolve()),
       ),
     );
   const before = await mathTokens(c);
@@ -106,7 +110,10 @@ async function run(c: Case, clients: number, total: number, record: boolean): Pr
 
 /** The router's per-replica token counter for math (`slm_router_replica_completion_tokens_total`), summed, and the slow replica's. */
 async function mathTokens(c: Case): Promise<{ slow: number; all: number }> {
-  const text = await fetch(`http://127.0.0.1:${c.stack.httpPort}/metrics`).then((res) => (res.ok ? res.text() : ''), () => '');
+  const text = await fetch(`http://127.0.0.1:${c.stack.httpPort}/metrics`).then(
+    (res) => (res.ok ? res.text() : ''),
+    () => '',
+  );
   const counts = { slow: 0, all: 0 };
   for (const [, labels, value] of text.matchAll(/^slm_router_replica_completion_tokens_total\{([^}]*)\} (\S+)$/gm)) {
     if (!labels?.includes('domain="math"')) continue;

@@ -25,7 +25,10 @@ function describeRoute(route: RouteJson): string {
     return `route: ${domainName(route.domain)} (overridden${top ? `; the classifier said ${domainName(top.domain)} ${top.probability.toFixed(3)}` : ''})`;
   }
   const kind = route.fallback ? `fallback: ${route.fallbackReason}` : route.lowConfidence ? 'classified, low confidence' : 'classified';
-  const runnerUp = route.runnerUp && route.runnerUp !== 'DOMAIN_UNSPECIFIED' ? `; runner-up ${domainName(route.runnerUp)} ${(route.runnerUpConfidence ?? 0).toFixed(3)}` : '';
+  const runnerUp =
+    route.runnerUp && route.runnerUp !== 'DOMAIN_UNSPECIFIED'
+      ? `; runner-up ${domainName(route.runnerUp)} ${(route.runnerUpConfidence ?? 0).toFixed(3)}`
+      : '';
   return `route: ${domainName(route.domain)} (confidence ${route.confidence.toFixed(3)}, ${kind}${runnerUp})`;
 }
 
@@ -41,7 +44,13 @@ async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: str
       buffer = buffer.slice(end + 2);
       const lines = block.split('\n');
       const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-      onEvent(event, lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
+      onEvent(
+        event,
+        lines
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n'),
+      );
     }
   }
 }
@@ -70,8 +79,17 @@ export function registerSolveCommands(program: Command): void {
 
 /** `slm solve`: the route decision on stderr, the answer on stdout (streamed with --stream). */
 async function solve(problem: string, flags: SolveFlags): Promise<void> {
-  const body = { text: problem, domain: flags.domain, stream: Boolean(flags.stream), ...(flags.maxNewTokens ? { options: { maxNewTokens: flags.maxNewTokens } } : {}) };
-  const res = await callRouter(`${flags.url}/v1/solve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const body = {
+    text: problem,
+    domain: flags.domain,
+    stream: Boolean(flags.stream),
+    ...(flags.maxNewTokens ? { options: { maxNewTokens: flags.maxNewTokens } } : {}),
+  };
+  const res = await callRouter(`${flags.url}/v1/solve`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!flags.stream) {
     const { result } = (await res.json()) as { result: { answer: string; route: RouteJson } };
     process.stderr.write(`${describeRoute(result.route)}\n`);

@@ -7,8 +7,28 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redactRedisUrl, redisUrlSchema, startRedisServer } from '@slm/platform';
-import { WORKER_DOMAINS, addressesVariableOf, defaultGrpcPortOf, envPrefixOf, grpcChannelCredentials, loadProto, mapWorkerDomains, type GetInfoResponse__Output, type GrpcClientTls, type WorkerDomain } from '@slm/contracts';
+import {
+  checkCertKeyPair,
+  loadConfig,
+  pemFileSchema,
+  portSchema,
+  positiveIntSchema,
+  redactRedisUrl,
+  redisUrlSchema,
+  startRedisServer,
+} from '@slm/platform';
+import {
+  WORKER_DOMAINS,
+  addressesVariableOf,
+  defaultGrpcPortOf,
+  envPrefixOf,
+  grpcChannelCredentials,
+  loadProto,
+  mapWorkerDomains,
+  type GetInfoResponse__Output,
+  type GrpcClientTls,
+  type WorkerDomain,
+} from '@slm/contracts';
 import { appMain, describeExit, exitStatusOf, startServiceProcess, type ExitStatus } from './service-process';
 
 const DOMAINS = WORKER_DOMAINS;
@@ -25,7 +45,10 @@ const stackConfigSchema = z
     REDIS_URL: redisUrlSchema.optional(),
     /** Where the stack's own Redis keeps its append-only file, so queued batches survive a restart. */
     SLM_DATA_DIR: z.string().min(1).default('.slm'),
-    ...(Object.fromEntries(DOMAINS.map((domain) => [workerPortVariable(domain), portSchema.default(defaultGrpcPortOf(domain))])) as Record<`${Uppercase<WorkerDomain>}_WORKER_GRPC_PORT`, z.ZodDefault<typeof portSchema>>),
+    ...(Object.fromEntries(DOMAINS.map((domain) => [workerPortVariable(domain), portSchema.default(defaultGrpcPortOf(domain))])) as Record<
+      `${Uppercase<WorkerDomain>}_WORKER_GRPC_PORT`,
+      z.ZodDefault<typeof portSchema>
+    >),
     ROUTER_HTTP_PORT: portSchema.default(8080),
     ROUTER_GRPC_PORT: portSchema.default(50051),
     /** How long each service may take to become healthy (a real 950M model loads in tens of seconds). */
@@ -48,13 +71,25 @@ const stackConfigSchema = z
     ROUTER_WORKER_TLS_KEY_FILE: pemFileSchema('private key'),
   })
   .superRefine((env, ctx) => {
-    checkCertKeyPair(ctx, { cert: env.ROUTER_WORKER_TLS_CERT_FILE, key: env.ROUTER_WORKER_TLS_KEY_FILE }, { cert: 'ROUTER_WORKER_TLS_CERT_FILE', key: 'ROUTER_WORKER_TLS_KEY_FILE' });
+    checkCertKeyPair(
+      ctx,
+      { cert: env.ROUTER_WORKER_TLS_CERT_FILE, key: env.ROUTER_WORKER_TLS_KEY_FILE },
+      { cert: 'ROUTER_WORKER_TLS_CERT_FILE', key: 'ROUTER_WORKER_TLS_KEY_FILE' },
+    );
     if (env.WORKER_TLS_CERT_FILE !== undefined && env.ROUTER_WORKER_TLS_CA_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ROUTER_WORKER_TLS_CA_FILE'], message: 'the workers serve TLS (WORKER_TLS_CERT_FILE): set the CA the router trusts them by' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_WORKER_TLS_CA_FILE'],
+        message: 'the workers serve TLS (WORKER_TLS_CERT_FILE): set the CA the router trusts them by',
+      });
     }
     const clientCertificateWanted = env.WORKER_TLS_CA_FILE !== undefined || env.ROUTER_TLS_CA_FILE !== undefined;
     if (clientCertificateWanted && env.ROUTER_WORKER_TLS_CERT_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ROUTER_WORKER_TLS_CERT_FILE'], message: 'WORKER_TLS_CA_FILE or ROUTER_TLS_CA_FILE wants client certificates: set the one the router (and slm up\'s probes) present' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_WORKER_TLS_CERT_FILE'],
+        message: "WORKER_TLS_CA_FILE or ROUTER_TLS_CA_FILE wants client certificates: set the one the router (and slm up's probes) present",
+      });
     }
   });
 type StackConfig = z.output<typeof stackConfigSchema>;
@@ -130,7 +165,9 @@ export class StackLauncher {
     const workerPorts = mapWorkerDomains((domain) => this.portOf(domain));
     for (const domain of DOMAINS) {
       const address = `127.0.0.1:${workerPorts[domain]}`;
-      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () => grpcHealthIsServing(address, this.workerTls()));
+      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () =>
+        grpcHealthIsServing(address, this.workerTls()),
+      );
     }
     const infos = await Promise.all(DOMAINS.map((domain) => this.waitForWorker(domain, `127.0.0.1:${workerPorts[domain]}`)));
     const routerUrl = `${this.config.ROUTER_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}`;
@@ -151,10 +188,14 @@ export class StackLauncher {
     DOMAINS.forEach((domain, i) => {
       const info = infos[i]!;
       const warning = info.syntheticWeights ? '  ⚠ RANDOM WEIGHTS: answers are meaningless (pull a model: slm models pull)' : '';
-      lines.push(`  ${`${domain}-worker`.padEnd(15)} grpc 127.0.0.1:${this.portOf(domain)}  model ${info.modelId} (${info.dtype})${warning}`);
+      lines.push(
+        `  ${`${domain}-worker`.padEnd(15)} grpc 127.0.0.1:${this.portOf(domain)}  model ${info.modelId} (${info.dtype})${warning}`,
+      );
     });
     const tls = this.config.ROUTER_TLS_CERT_FILE !== undefined;
-    lines.push(`  ${'router'.padEnd(15)} ${tls ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
+    lines.push(
+      `  ${'router'.padEnd(15)} ${tls ? 'https' : 'http'}://127.0.0.1:${this.config.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`,
+    );
     lines.push(`  ${'router'.padEnd(15)} grpc${tls ? ' (TLS)' : ''} 127.0.0.1:${this.config.ROUTER_GRPC_PORT}  (slmrouter.v1.Router)`);
     lines.push('Press Ctrl-C to stop.', '');
     for (const line of lines) this.print(line);
@@ -174,7 +215,9 @@ export class StackLauncher {
    */
   private routerAnswers(url: string): Promise<boolean> {
     if (!url.startsWith('https:')) return httpIsOk(url);
-    const clientCertificate = this.config.ROUTER_TLS_CA_FILE ? { cert: this.config.ROUTER_WORKER_TLS_CERT_FILE, key: this.config.ROUTER_WORKER_TLS_KEY_FILE } : {};
+    const clientCertificate = this.config.ROUTER_TLS_CA_FILE
+      ? { cert: this.config.ROUTER_WORKER_TLS_CERT_FILE, key: this.config.ROUTER_WORKER_TLS_KEY_FILE }
+      : {};
     return new Promise((resolve) => {
       const request = https.get(url, { rejectUnauthorized: false, timeout: 2000, ...clientCertificate }, (res) => {
         res.resume();
@@ -271,13 +314,17 @@ export class StackLauncher {
     service.restarts = service.restarts.filter((at) => now - at < config.SLM_RESTART_WINDOW_MS);
     const what = `slm up: ${service.name} ${describeExit(status)}`;
     if (service.restarts.length >= config.SLM_RESTART_LIMIT) {
-      this.print(`${what}; it was restarted ${service.restarts.length} times within ${config.SLM_RESTART_WINDOW_MS} ms (SLM_RESTART_LIMIT ${config.SLM_RESTART_LIMIT}): giving up, stopping the stack`);
+      this.print(
+        `${what}; it was restarted ${service.restarts.length} times within ${config.SLM_RESTART_WINDOW_MS} ms (SLM_RESTART_LIMIT ${config.SLM_RESTART_LIMIT}): giving up, stopping the stack`,
+      );
       void this.stop('failure');
       return;
     }
     const delay = Math.min(config.SLM_RESTART_BACKOFF_MS * 2 ** service.restarts.length, MAX_BACKOFF_MS);
     service.restarts.push(now);
-    this.print(`${what}; restarting it in ${delay} ms (restart ${service.restarts.length} of at most ${config.SLM_RESTART_LIMIT} within ${config.SLM_RESTART_WINDOW_MS} ms)`);
+    this.print(
+      `${what}; restarting it in ${delay} ms (restart ${service.restarts.length} of at most ${config.SLM_RESTART_LIMIT} within ${config.SLM_RESTART_WINDOW_MS} ms)`,
+    );
     service.pendingRestart = setTimeout(() => void this.restart(service), delay);
   }
 
@@ -351,7 +398,9 @@ async function httpIsOk(url: string): Promise<boolean> {
 
 const healthDefinition = () =>
   grpc.loadPackageDefinition(
-    protoLoader.loadSync(path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto'), { enums: String }),
+    protoLoader.loadSync(path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto'), {
+      enums: String,
+    }),
   ) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
 
 /** True when the server at `address` answers grpc.health.v1 Check with SERVING (over TLS with `tls`). */

@@ -4,7 +4,6 @@ import { runServiceInForeground } from './service-process';
 import { withExitCodes } from './cli-options';
 import { SERVICE_EXIT_CODES } from './router.commands';
 
-
 /**
  * `slm worker math|code|science`: runs one domain worker in the foreground (the built
  * dist/apps/<domain>-worker/src/main.js as a child process). SIGINT/SIGTERM are passed on so the

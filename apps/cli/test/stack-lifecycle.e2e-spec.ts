@@ -2,7 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { grpcHealthIsServing } from '../src/stack-launcher';
-import { childPidWith, descendantPids, instantStackVariables, isRunning, killAll, startStackProcess, waitUntil, type StackProcess } from './stack-processes';
+import {
+  childPidWith,
+  descendantPids,
+  instantStackVariables,
+  isRunning,
+  killAll,
+  startStackProcess,
+  waitUntil,
+  type StackProcess,
+} from './stack-processes';
 
 // The stack's life as its supervisor sees it, on the real processes started as a user starts them
 // (`slm up`, `npm start`; built code, the stack's own Redis, the instant engine so that starts are
@@ -92,7 +101,11 @@ describe('slm up: supervision, signals and no orphans', () => {
     expect(stack.child.exitCode).toBeNull();
 
     // The stack as a whole serves again through the router (which re-checks worker health every 2 s).
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${env.ROUTER_HTTP_PORT}/readyz`).catch(() => undefined))?.ok ?? false, 20_000, 'the router to be ready again');
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${env.ROUTER_HTTP_PORT}/readyz`).catch(() => undefined))?.ok ?? false,
+      20_000,
+      'the router to be ready again',
+    );
     expect(await solveMath(env)).toBe(200);
 
     const services = processesOf(stack).filter((pid) => pid !== stack.child.pid);
@@ -112,32 +125,44 @@ describe('slm up: supervision, signals and no orphans', () => {
       const mark = stack.output.length;
       const worker = childPidWith(stack.child.pid!, 'code-worker/src/main.js')!;
       process.kill(worker, 'SIGKILL');
-      await stack.line(new RegExp(`^slm up: code-worker was killed by SIGKILL; restarting it in ${100 * 2 ** (death - 1)} ms \\(restart ${death} of at most 2`), { from: mark, timeoutMs: 10_000 });
+      await stack.line(
+        new RegExp(
+          `^slm up: code-worker was killed by SIGKILL; restarting it in ${100 * 2 ** (death - 1)} ms \\(restart ${death} of at most 2`,
+        ),
+        { from: mark, timeoutMs: 10_000 },
+      );
       pids.add(Number((await stack.line(/^slm up: code-worker is back \(pid (\d+)\)$/, { from: mark, timeoutMs: 60_000 }))[1]));
     }
     const mark = stack.output.length;
     for (const pid of processesOf(stack)) pids.add(pid);
     process.kill(childPidWith(stack.child.pid!, 'code-worker/src/main.js')!, 'SIGKILL');
-    await stack.line(/^slm up: code-worker was killed by SIGKILL; it was restarted 2 times within 60000 ms \(SLM_RESTART_LIMIT 2\): giving up, stopping the stack$/, {
-      from: mark,
-      timeoutMs: 10_000,
-    });
+    await stack.line(
+      /^slm up: code-worker was killed by SIGKILL; it was restarted 2 times within 60000 ms \(SLM_RESTART_LIMIT 2\): giving up, stopping the stack$/,
+      {
+        from: mark,
+        timeoutMs: 10_000,
+      },
+    );
     expect(await stack.exited).toEqual({ code: 1, signal: null });
     expect([...pids].filter(isRunning)).toEqual([]);
   }, 180_000);
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s to the `npm start` process stops every process of the stack; npm exits 0', async (signal) => {
-    const env = await stackEnv();
-    const stack = await up('npm', ['start'], env);
-    const pids = processesOf(stack);
-    expect(pids.length).toBeGreaterThanOrEqual(7); // npm, slm up, redis, three workers, router
-    expect(pids).toContain(launcherPid(stack));
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to the `npm start` process stops every process of the stack; npm exits 0',
+    async (signal) => {
+      const env = await stackEnv();
+      const stack = await up('npm', ['start'], env);
+      const pids = processesOf(stack);
+      expect(pids.length).toBeGreaterThanOrEqual(7); // npm, slm up, redis, three workers, router
+      expect(pids).toContain(launcherPid(stack));
 
-    const stopping = Date.now();
-    stack.child.kill(signal);
-    expect(await stack.exited).toEqual({ code: 0, signal: null });
-    expect(pids.filter(isRunning)).toEqual([]);
-    expect(Date.now() - stopping).toBeLessThan(30_000);
-    expect(stack.output).toContain(`slm up: ${signal}: stopping (router, then workers, then Redis)…`);
-  }, 180_000);
+      const stopping = Date.now();
+      stack.child.kill(signal);
+      expect(await stack.exited).toEqual({ code: 0, signal: null });
+      expect(pids.filter(isRunning)).toEqual([]);
+      expect(Date.now() - stopping).toBeLessThan(30_000);
+      expect(stack.output).toContain(`slm up: ${signal}: stopping (router, then workers, then Redis)…`);
+    },
+    180_000,
+  );
 });

@@ -75,7 +75,9 @@ export function startStackProcess(command: string, args: string[], options: { en
       for (const wake of waiters) wake();
     });
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let hasExited = false;
   void exited.then(() => {
     hasExited = true;
@@ -83,7 +85,10 @@ export function startStackProcess(command: string, args: string[], options: { en
   });
   const line = (pattern: RegExp, { from = 0, timeoutMs = 120_000 }: { from?: number; timeoutMs?: number } = {}) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${output.slice(-40).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${output.slice(-40).join('\n')}`)),
+        timeoutMs,
+      );
       const finish = (result: RegExpExecArray | Error) => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -118,7 +123,10 @@ export function killAll(pids: Iterable<number>): void {
  * The variables of an `slm up` whose services run the instant engine on free loopback ports, with
  * its data under `dataDir` and models under `modelsDir`.
  */
-export async function instantStackVariables(dataDir: string, modelsDir: string): Promise<Record<string, string> & { ROUTER_HTTP_PORT: string; CODE_WORKER_GRPC_PORT: string }> {
+export async function instantStackVariables(
+  dataDir: string,
+  modelsDir: string,
+): Promise<Record<string, string> & { ROUTER_HTTP_PORT: string; CODE_WORKER_GRPC_PORT: string }> {
   const [http, grpcPort, math, code, science] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   return {
     SLM_DATA_DIR: dataDir,

@@ -66,7 +66,9 @@ describe('slm up with the certificates of slm certs dev', () => {
   });
 
   it('prints the https address in its banner', () => {
-    expect(stack.output).toContain(`  ${'router'.padEnd(15)} https://127.0.0.1:${env.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`);
+    expect(stack.output).toContain(
+      `  ${'router'.padEnd(15)} https://127.0.0.1:${env.ROUTER_HTTP_PORT}  (REST /v1/solve, OpenAI /v1/chat/completions)`,
+    );
   });
 
   it('answers the openai client over HTTPS, through mutual TLS to the worker', async () => {
@@ -88,13 +90,23 @@ describe('slm up with the certificates of slm certs dev', () => {
     const ca = fs.readFileSync(file('ca.pem'), 'utf8');
     expect(await grpcHealthIsServing(worker)).toBe(false);
     expect(await grpcHealthIsServing(worker, { ca })).toBe(false);
-    expect(await grpcHealthIsServing(worker, { ca, cert: fs.readFileSync(file('router-client.pem'), 'utf8'), key: fs.readFileSync(file('router-client-key.pem'), 'utf8') })).toBe(true);
+    expect(
+      await grpcHealthIsServing(worker, {
+        ca,
+        cert: fs.readFileSync(file('router-client.pem'), 'utf8'),
+        key: fs.readFileSync(file('router-client-key.pem'), 'utf8'),
+      }),
+    ).toBe(true);
     const generate = new Promise((resolve, reject) => {
       const client = new (loadProto().slmrouter.v1.Worker)(worker, grpcChannelCredentials({ ca }));
-      client.Generate({ problem: { text: 'What is 2 + 2?', options: { maxNewTokens: 1_000_000_000 } } }, { deadline: Date.now() + 5000 }, (error, response) => {
-        client.close();
-        return error ? reject(error) : resolve(response);
-      });
+      client.Generate(
+        { problem: { text: 'What is 2 + 2?', options: { maxNewTokens: 1_000_000_000 } } },
+        { deadline: Date.now() + 5000 },
+        (error, response) => {
+          client.close();
+          return error ? reject(error) : resolve(response);
+        },
+      );
     });
     await expect(generate).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });

@@ -122,7 +122,9 @@ describe('the whole system, as `npm start` runs it', () => {
       body: JSON.stringify({ text: 'Write a Python function that reverses a string.', options: { maxNewTokens: 8, temperature: 0 } }),
     });
     expect(solved.status).toBe(200);
-    const { result } = (await solved.json()) as { result: { route: { domain: string }; syntheticWeights: boolean; usage: { completionTokens: number }; model: string } };
+    const { result } = (await solved.json()) as {
+      result: { route: { domain: string }; syntheticWeights: boolean; usage: { completionTokens: number }; model: string };
+    };
     expect(result.route.domain).toBe('DOMAIN_CODE');
     expect(result.syntheticWeights).toBe(true);
     expect(result.usage.completionTokens).toBeGreaterThan(0);
@@ -174,7 +176,11 @@ describe('the whole system, as `npm start` runs it', () => {
 
   it('solves a batch through the queues with `slm batch submit --wait`, results in input order', async () => {
     const problems = Array.from({ length: 24 }, (_, i) => ({
-      text: ['Solve 2x + %d = 9 for x.', 'Write a bash command that counts the lines of file%d.txt.', 'A %d kg mass accelerates at 3 m/s^2. What net force acts on it?'][i % 3]!.replace('%d', String(i)),
+      text: [
+        'Solve 2x + %d = 9 for x.',
+        'Write a bash command that counts the lines of file%d.txt.',
+        'A %d kg mass accelerates at 3 m/s^2. What net force acts on it?',
+      ][i % 3]!.replace('%d', String(i)),
       requestId: `e2e-${i}`,
       options: { maxNewTokens: 4, temperature: 0 },
     }));
@@ -183,13 +189,21 @@ describe('the whole system, as `npm start` runs it', () => {
     const out = path.join(work, 'results.jsonl');
     const { code, stderr } = await run(['batch', 'submit', file, '--wait', '--out', out, '--url', baseUrl], env);
     expect({ code, stderr }).toMatchObject({ code: 0 });
-    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; result?: { requestId: string } });
+    const lines = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; result?: { requestId: string } });
     expect(lines.map((l) => l.index)).toEqual(problems.map((_, i) => i));
     expect(lines.map((l) => l.result?.requestId)).toEqual(problems.map((p) => p.requestId));
   });
 
   it('stops every process on SIGINT; a batch submitted just before completes after a restart, each problem once', async () => {
-    const problems = Array.from({ length: 30 }, (_, i) => ({ text: `Solve ${i + 1}x + 3 = 11 for x.`, requestId: `restart-${i}`, options: { maxNewTokens: 16 } }));
+    const problems = Array.from({ length: 30 }, (_, i) => ({
+      text: `Solve ${i + 1}x + 3 = 11 for x.`,
+      requestId: `restart-${i}`,
+      options: { maxNewTokens: 16 },
+    }));
     const file = path.join(work, 'restart.jsonl');
     fs.writeFileSync(file, problems.map((p) => JSON.stringify(p)).join('\n') + '\n');
     const submitted = await run(['batch', 'submit', file, '--url', baseUrl], env);
@@ -212,7 +226,11 @@ describe('the whole system, as `npm start` runs it', () => {
     }
     expect(status).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 30, failed: 0 } });
     expect((await run(['batch', 'results', batchId, '--out', out, '--url', baseUrl], env)).code).toBe(0);
-    const indexes = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
+    const indexes = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { index: number }).index);
     expect(indexes).toEqual(problems.map((_, i) => i));
   }, 240_000);
 });

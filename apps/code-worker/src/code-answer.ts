@@ -6,20 +6,38 @@ export const DEFAULT_LANGUAGE = 'python';
 
 /** Spellings people and models use → the fence tag we ask for and report. */
 const LANGUAGE_ALIASES: Record<string, string> = {
-  python: 'python', python3: 'python', py: 'python',
-  cpp: 'cpp', 'c++': 'cpp', cxx: 'cpp', cc: 'cpp',
+  python: 'python',
+  python3: 'python',
+  py: 'python',
+  cpp: 'cpp',
+  'c++': 'cpp',
+  cxx: 'cpp',
+  cc: 'cpp',
   c: 'c',
   java: 'java',
-  javascript: 'javascript', js: 'javascript', node: 'javascript', nodejs: 'javascript',
-  typescript: 'typescript', ts: 'typescript',
-  go: 'go', golang: 'go',
-  rust: 'rust', rs: 'rust',
-  csharp: 'csharp', 'c#': 'csharp', cs: 'csharp',
-  kotlin: 'kotlin', kt: 'kotlin',
+  javascript: 'javascript',
+  js: 'javascript',
+  node: 'javascript',
+  nodejs: 'javascript',
+  typescript: 'typescript',
+  ts: 'typescript',
+  go: 'go',
+  golang: 'go',
+  rust: 'rust',
+  rs: 'rust',
+  csharp: 'csharp',
+  'c#': 'csharp',
+  cs: 'csharp',
+  kotlin: 'kotlin',
+  kt: 'kotlin',
   swift: 'swift',
-  ruby: 'ruby', rb: 'ruby',
+  ruby: 'ruby',
+  rb: 'ruby',
   php: 'php',
-  bash: 'bash', sh: 'bash', shell: 'bash', zsh: 'bash',
+  bash: 'bash',
+  sh: 'bash',
+  shell: 'bash',
+  zsh: 'bash',
   sql: 'sql',
   haskell: 'haskell',
   scala: 'scala',
@@ -86,6 +104,7 @@ export function extractCodeAnswer(input: ExtractionInput): Required<ExtractedAns
   const last = complete[complete.length - 1];
   if (!last) return missing('the last code block is never closed', input);
   if (last.code.trim() === '') return missing('the last code block is empty', input);
-  const language = canonicalLanguage(last.language) || last.language || requestedLanguage({ problemText: input.problemText, metadata: input.metadata });
+  const language =
+    canonicalLanguage(last.language) || last.language || requestedLanguage({ problemText: input.problemText, metadata: input.metadata });
   return found(last.code.replace(/\s+$/, ''), 'code_block', language);
 }

@@ -23,13 +23,23 @@ class Solution:
     def twoSum(self, nums: List[int], target: int) -> List[int]:
 `;
 
-const program = (body: string) => `<think>let me write it</think>\n\`\`\`python\nclass Solution:\n    def twoSum(self, nums, target):\n${body}\n\`\`\``;
-const CORRECT = program('        seen = {}\n        for i, n in enumerate(nums):\n            if target - n in seen:\n                return [seen[target - n], i]\n            seen[n] = i');
+const program = (body: string) =>
+  `<think>let me write it</think>\n\`\`\`python\nclass Solution:\n    def twoSum(self, nums, target):\n${body}\n\`\`\``;
+const CORRECT = program(
+  '        seen = {}\n        for i, n in enumerate(nums):\n            if target - n in seen:\n                return [seen[target - n], i]\n            seen[n] = i',
+);
 const WRONG = program('        return [0, 1]');
 const LOOPS = program('        while True:\n            pass');
 const FORKS = program('        import os\n        while True:\n            os.fork()');
 
-const env = { CODE_WORKER_GRPC_PORT: '0', CODE_WORKER_GRPC_HOST: '127.0.0.1', CODE_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent', CODE_WORKER_EXECUTE: 'true', CODE_WORKER_EXECUTE_TIMEOUT_MS: '3000' };
+const env = {
+  CODE_WORKER_GRPC_PORT: '0',
+  CODE_WORKER_GRPC_HOST: '127.0.0.1',
+  CODE_WORKER_QUEUE: 'false',
+  LOG_LEVEL: 'silent',
+  CODE_WORKER_EXECUTE: 'true',
+  CODE_WORKER_EXECUTE_TIMEOUT_MS: '3000',
+};
 
 describeWithSandbox('code worker execution checks (real sandbox)', () => {
   let script: string[] = [];
@@ -49,7 +59,7 @@ describeWithSandbox('code worker execution checks (real sandbox)', () => {
 
   const solve = (samples: number) => generate(client, { problem: { text: PROBLEM, options: { samples, verify: true, temperature: 0.7 } } });
 
-  it('runs the solution against the problem\'s examples and reports each', async () => {
+  it("runs the solution against the problem's examples and reports each", async () => {
     script = [WRONG];
     const { result } = await solve(1);
     expect(result?.verification).toMatchObject({ method: 'examples', examplesPassed: 1, examplesTotal: 2 });

@@ -53,13 +53,20 @@ describe('math answer extraction', () => {
 
   it('says the output was cut inside the reasoning when there is no answer part', () => {
     const result = extractMathAnswer(input('', { reasoning: 'Let me think about 17 * 23 ...', finishReason: 'length' }));
-    expect(result).toEqual({ value: '', kind: '', language: '', missingReason: 'no \\boxed{} answer in the output (output cut by max_new_tokens inside the reasoning)' });
+    expect(result).toEqual({
+      value: '',
+      kind: '',
+      language: '',
+      missingReason: 'no \\boxed{} answer in the output (output cut by max_new_tokens inside the reasoning)',
+    });
   });
 
   it('reports a missing or empty box', () => {
     expect(extractMathAnswer(input('The answer is 5.')).missingReason).toBe('no \\boxed{} answer in the output');
     expect(extractMathAnswer(input('\\boxed{ }')).missingReason).toBe('the \\boxed{} answer is empty');
-    expect(extractMathAnswer(input('\\boxed{}', { finishReason: 'cancelled' })).missingReason).toBe('the \\boxed{} answer is empty (generation cancelled)');
+    expect(extractMathAnswer(input('\\boxed{}', { finishReason: 'cancelled' })).missingReason).toBe(
+      'the \\boxed{} answer is empty (generation cancelled)',
+    );
   });
 
   it('uses the official prompt and sampling', () => {

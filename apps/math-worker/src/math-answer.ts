@@ -25,7 +25,9 @@ export function extractMathAnswer(input: ExtractionInput): Required<ExtractedAns
 export function normaliseMathAnswer(raw: string): string {
   let value = raw.trim();
   value = value.replace(/^\$+|\$+$/g, '');
-  value = value.replace(/\\(?:left|right)(?![a-zA-Z])\s*([()[\]|.]|\\[{}]|\\[a-zA-Z]+)?/g, (_m, delim: string | undefined) => (delim === '.' ? '' : (delim ?? '')));
+  value = value.replace(/\\(?:left|right)(?![a-zA-Z])\s*([()[\]|.]|\\[{}]|\\[a-zA-Z]+)?/g, (_m, delim: string | undefined) =>
+    delim === '.' ? '' : (delim ?? ''),
+  );
   value = value.replace(/\\(?:displaystyle|textstyle)(?![a-zA-Z])/g, '');
   value = value.replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac');
   value = value.replace(/\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}/g, '$1');

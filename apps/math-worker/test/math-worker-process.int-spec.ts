@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import { JobName, QUEUE_OF_DOMAIN, type GenerateRequest, type Result, type SolveJobData } from '@slm/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { Queue, QueueEvents } from 'bullmq';
-import { collectStream, generate, getInfo, healthOf, workerClient, type WorkerClient } from '../../../libs/worker-runtime/test/worker-client';
+import {
+  collectStream,
+  generate,
+  getInfo,
+  healthOf,
+  workerClient,
+  type WorkerClient,
+} from '../../../libs/worker-runtime/test/worker-client';
 import { freePort, killWorker, spawnWorker, type WorkerProcess } from '../../../libs/worker-runtime/test/worker-process';
 
 // The math worker as a real process, started from its sources the way `slm worker math` starts it,
@@ -15,7 +22,11 @@ import { freePort, killWorker, spawnWorker, type WorkerProcess } from '../../../
 const redisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const queueName = QUEUE_OF_DOMAIN.math;
 // Greedy, seeded: the same request gives the same tokens, so unary and streamed results compare.
-const problem = (text: string, maxNewTokens: number) => ({ text, requestId: `req-${randomUUID()}`, options: { maxNewTokens, temperature: 0, seed: 1 } });
+const problem = (text: string, maxNewTokens: number) => ({
+  text,
+  requestId: `req-${randomUUID()}`,
+  options: { maxNewTokens, temperature: 0, seed: 1 },
+});
 
 describe('math worker process', () => {
   let modelsDir: string;
@@ -29,17 +40,21 @@ describe('math worker process', () => {
   /** Starts the worker; with `chunkDelayMs`, its engine pauses after each streamed chunk (test/chunk-delay-main.ts). */
   async function start(extra: Record<string, string> = {}, chunkDelayMs?: number): Promise<WorkerProcess> {
     const delayed = chunkDelayMs === undefined ? {} : { main: 'apps/math-worker/test/chunk-delay-main.ts', args: [String(chunkDelayMs)] };
-    const worker = await spawnWorker('math-worker', {
-      MODELS_DIR: modelsDir,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      MATH_WORKER_GRPC_HOST: '127.0.0.1',
-      MATH_WORKER_GRPC_PORT: String(await freePort()),
-      MATH_WORKER_MAX_CONCURRENCY: '1',
-      MATH_WORKER_LOCK_DURATION_MS: '1000',
-      MATH_WORKER_STALLED_INTERVAL_MS: '500',
-      ...extra,
-    }, delayed);
+    const worker = await spawnWorker(
+      'math-worker',
+      {
+        MODELS_DIR: modelsDir,
+        REDIS_URL: redisUrl(),
+        QUEUE_PREFIX: prefix,
+        MATH_WORKER_GRPC_HOST: '127.0.0.1',
+        MATH_WORKER_GRPC_PORT: String(await freePort()),
+        MATH_WORKER_MAX_CONCURRENCY: '1',
+        MATH_WORKER_LOCK_DURATION_MS: '1000',
+        MATH_WORKER_STALLED_INTERVAL_MS: '500',
+        ...extra,
+      },
+      delayed,
+    );
     processes.push(worker);
     return worker;
   }
@@ -73,7 +88,13 @@ describe('math worker process', () => {
     const client = workerClient(worker.grpcPort);
     try {
       const info = await getInfo(client);
-      expect(info).toMatchObject({ domain: 'DOMAIN_MATH', loadState: 'LOAD_STATE_READY', syntheticWeights: true, dtype: 'fp32', maxConcurrency: 1 });
+      expect(info).toMatchObject({
+        domain: 'DOMAIN_MATH',
+        loadState: 'LOAD_STATE_READY',
+        syntheticWeights: true,
+        dtype: 'fp32',
+        maxConcurrency: 1,
+      });
       expect(Number(info.parameterCount)).toBeGreaterThan(0);
       expect(info.contextLength).toBeGreaterThan(0);
       // The default 1 GiB KV budget in the tiny model's tokens; nothing running reserves any of it.
@@ -92,8 +113,18 @@ describe('math worker process', () => {
       const result = events[events.length - 1]?.result;
       expect(events.slice(0, -1).every((e) => e.delta)).toBe(true);
       const deltas = events.slice(0, -1).map((e) => e.delta);
-      expect(deltas.filter((d) => d?.channel === 'CHANNEL_REASONING').map((d) => d?.text).join('')).toBe(result?.reasoning);
-      expect(deltas.filter((d) => d?.channel === 'CHANNEL_ANSWER').map((d) => d?.text).join('')).toBe(result?.answer);
+      expect(
+        deltas
+          .filter((d) => d?.channel === 'CHANNEL_REASONING')
+          .map((d) => d?.text)
+          .join(''),
+      ).toBe(result?.reasoning);
+      expect(
+        deltas
+          .filter((d) => d?.channel === 'CHANNEL_ANSWER')
+          .map((d) => d?.text)
+          .join(''),
+      ).toBe(result?.answer);
       expect({ ...result, timing: null }).toEqual({ ...unary, timing: null });
     } finally {
       client.close();
@@ -154,7 +185,12 @@ describe('math worker process', () => {
     await start();
     const job = await queue.add(JobName.SOLVE, { problem: problem('Compute 3*7.', 16) });
     const result = (await job.waitUntilFinished(events, 30_000)) as Result;
-    expect(result).toMatchObject({ requestId: job.data.problem.requestId, syntheticWeights: true, extracted: expect.any(Object), usage: expect.any(Object) });
+    expect(result).toMatchObject({
+      requestId: job.data.problem.requestId,
+      syntheticWeights: true,
+      extracted: expect.any(Object),
+      usage: expect.any(Object),
+    });
   });
 
   it('a job whose worker is SIGKILLed mid-generation completes on a second worker process', async () => {
@@ -209,7 +245,11 @@ async function whileStopped<T>(worker: WorkerProcess, act: () => Promise<T>): Pr
 }
 
 /** A unary Generate call and its response (the call, unlike the `generate` helper's promise, says where it is). */
-function unaryCall(client: WorkerClient, request: GenerateRequest, options: grpc.CallOptions = {}): { call: grpc.ClientUnaryCall; response: Promise<unknown> } {
+function unaryCall(
+  client: WorkerClient,
+  request: GenerateRequest,
+  options: grpc.CallOptions = {},
+): { call: grpc.ClientUnaryCall; response: Promise<unknown> } {
   let call!: grpc.ClientUnaryCall;
   const response = new Promise((resolve, reject) => {
     call = client.generate(request, new grpc.Metadata(), options, (error, reply) => (error ? reject(error) : resolve(reply)));

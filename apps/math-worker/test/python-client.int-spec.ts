@@ -44,19 +44,38 @@ describeWithPythonGrpc('Python grpcio client against a running math worker', () 
   });
 
   it('calls Generate and GenerateStream and gets the same result in the contract shape', async () => {
-    const { stdout } = await run(PYTHON, [path.join(__dirname, 'worker_client.py'), stubs, `127.0.0.1:${worker?.grpcPort}`, 'What is 6*7?']);
+    const { stdout } = await run(PYTHON, [
+      path.join(__dirname, 'worker_client.py'),
+      stubs,
+      `127.0.0.1:${worker?.grpcPort}`,
+      'What is 6*7?',
+    ]);
     const output = JSON.parse(stdout) as {
       unary: Record<string, unknown> & { timing?: unknown; text?: string };
-      stream: Array<{ kind: string; delta?: { text?: string; channel?: string }; result?: Record<string, unknown> & { timing?: unknown; text?: string } }>;
+      stream: Array<{
+        kind: string;
+        delta?: { text?: string; channel?: string };
+        result?: Record<string, unknown> & { timing?: unknown; text?: string };
+      }>;
       info: Record<string, unknown>;
     };
     // proto3 JSON (MessageToDict): camelCase names, enums as names, int64 as strings, defaults omitted.
-    expect(output.unary).toMatchObject({ requestId: 'py-1', syntheticWeights: true, metadata: { client: 'python' }, extracted: expect.any(Object) });
+    expect(output.unary).toMatchObject({
+      requestId: 'py-1',
+      syntheticWeights: true,
+      metadata: { client: 'python' },
+      extracted: expect.any(Object),
+    });
     expect(['FINISH_REASON_STOP', 'FINISH_REASON_LENGTH']).toContain(output.unary['finishReason']);
     const last = output.stream[output.stream.length - 1];
     expect(last?.kind).toBe('result');
     expect(output.stream.slice(0, -1).every((e) => e.kind === 'delta')).toBe(true);
-    expect(output.stream.slice(0, -1).map((e) => e.delta?.text ?? '').join('')).toBe(last?.result?.text ?? '');
+    expect(
+      output.stream
+        .slice(0, -1)
+        .map((e) => e.delta?.text ?? '')
+        .join(''),
+    ).toBe(last?.result?.text ?? '');
     expect({ ...last?.result, timing: null }).toEqual({ ...output.unary, timing: null });
     expect(output.info).toMatchObject({ domain: 'DOMAIN_MATH', loadState: 'LOAD_STATE_READY', syntheticWeights: true });
   });

@@ -28,7 +28,13 @@ async function main(): Promise<void> {
   const router = await startRouter(config, classifier);
   const anonymous = router.app.get(ApiKeysService).anonymous;
   logger.info(
-    { http: router.httpPort, grpc: router.grpcPort, auth: anonymous ? 'anonymous' : 'api-keys', tls: tlsOf(config), workerTls: workerTlsOf(config) },
+    {
+      http: router.httpPort,
+      grpc: router.grpcPort,
+      auth: anonymous ? 'anonymous' : 'api-keys',
+      tls: tlsOf(config),
+      workerTls: workerTlsOf(config),
+    },
     // Exactly 'router ready' (launchers wait for it); the ApiKeysService line before it says why anonymous.
     'router ready',
   );

@@ -35,7 +35,14 @@ export interface StartRouterOptions {
   resolveWorkerHost?: HostResolver;
 }
 
-const PINO_LEVEL_OF: Record<LogLevel, string> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
+const PINO_LEVEL_OF: Record<LogLevel, string> = {
+  verbose: 'trace',
+  debug: 'debug',
+  log: 'info',
+  warn: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+};
 const NEST_LEVELS: readonly LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
 
 function pinoLevelOf(levels: LogLevel[] | undefined): string | undefined {
@@ -47,7 +54,11 @@ function pinoLevelOf(levels: LogLevel[] | undefined): string | undefined {
 const MAX_PARAM_LENGTH = 16 * 1024;
 
 /** Builds and starts the router (HTTP and gRPC) from a validated config and a classifier. */
-export async function startRouter(config: RouterConfig, classifier: RouteClassifier, options: StartRouterOptions = {}): Promise<RunningRouter> {
+export async function startRouter(
+  config: RouterConfig,
+  classifier: RouteClassifier,
+  options: StartRouterOptions = {},
+): Promise<RunningRouter> {
   // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
   await checkRedisCredentials(config.redis.url);
   const logger = options.logger ?? createLogger('router', pinoLevelOf(options.logLevels));
@@ -64,10 +75,14 @@ export async function startRouter(config: RouterConfig, classifier: RouteClassif
   // included), so that a body refused by the parser still has its request id and access line.
   // Fastify sends no X-Powered-By: a caller learns nothing of the framework.
   adapter.getInstance().addHook('onRequest', requestTracing(logger));
-  const app = await NestFactory.create<NestFastifyApplication>(RouterModule.forRoot(config, classifier, logger, options.resolveWorkerHost), adapter, {
-    bodyParser: false,
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    RouterModule.forRoot(config, classifier, logger, options.resolveWorkerHost),
+    adapter,
+    {
+      bodyParser: false,
+      bufferLogs: true,
+    },
+  );
   // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.
   app.useLogger(app.get(NestPinoLogger));
   const fastify = app.getHttpAdapter().getInstance();

@@ -17,7 +17,11 @@ function solveStream(client: RouterClient, problem: Problem): Promise<{ messages
 }
 
 function solve(client: RouterClient, problem: Problem): Promise<number> {
-  return new Promise((resolve) => client.solve({ problem }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK)));
+  return new Promise((resolve) =>
+    client.solve({ problem }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null) =>
+      resolve(error ? error.code : grpc.status.OK),
+    ),
+  );
 }
 
 type ReplicaView = { state: string; capacity?: number; inFlight: number };
@@ -28,7 +32,8 @@ type ReplicaView = { state: string; capacity?: number; inFlight: number };
  */
 async function untilCodeReplica(h: Harness, matches: (replica: ReplicaView) => boolean, limitMs = 10_000): Promise<void> {
   const end = Date.now() + limitMs;
-  while (!matches((await getJson(`${h.base}/readyz?verbose=true`)).json.workers.code.replicas[0] as ReplicaView) && Date.now() < end) await sleep(20);
+  while (!matches((await getJson(`${h.base}/readyz?verbose=true`)).json.workers.code.replicas[0] as ReplicaView) && Date.now() < end)
+    await sleep(20);
 }
 
 async function untilCalls(count: () => number, atLeast: number): Promise<void> {
@@ -55,7 +60,10 @@ describe('admission: a full or unhealthy domain is refused before any status lin
     let release!: () => void;
     let held: Promise<{ status: number }>;
     beforeAll(async () => {
-      h.workers.code.behaviour = { capacity: { maxConcurrency: 1, maxQueue: 0 }, holdPrefix: { prefix: 'hold', until: new Promise<void>((resolve) => (release = resolve)) } };
+      h.workers.code.behaviour = {
+        capacity: { maxConcurrency: 1, maxQueue: 0 },
+        holdPrefix: { prefix: 'hold', until: new Promise<void>((resolve) => (release = resolve)) },
+      };
       await untilCodeReplica(h, (r) => r.state === 'serving' && r.capacity === 1);
       const before = h.workers.code.calls.length;
       held = postJson(`${h.base}/v1/solve`, { text: 'hold this python function', domain: 'code' });
@@ -83,7 +91,11 @@ describe('admission: a full or unhealthy domain is refused before any status lin
     });
 
     it('an OpenAI stream gets 429 with an OpenAI error body', async () => {
-      const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'code', stream: true, messages: [{ role: 'user', content: 'python function' }] });
+      const res = await postJson(`${h.base}/v1/chat/completions`, {
+        model: 'code',
+        stream: true,
+        messages: [{ role: 'user', content: 'python function' }],
+      });
       expect(res.status).toBe(429);
       expect(res.json.error).toMatchObject({ code: 'QUEUE_FULL', type: 'rate_limit_error' });
     });
@@ -120,7 +132,11 @@ describe('admission: a full or unhealthy domain is refused before any status lin
     });
 
     it('an OpenAI stream gets 503', async () => {
-      const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'code', stream: true, messages: [{ role: 'user', content: 'python function' }] });
+      const res = await postJson(`${h.base}/v1/chat/completions`, {
+        model: 'code',
+        stream: true,
+        messages: [{ role: 'user', content: 'python function' }],
+      });
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe('NO_HEALTHY_REPLICA');
     });

@@ -37,7 +37,12 @@ function slm(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   );
 }
 
-function grpcCall(client: RouterClient, method: 'solve' | 'submitBatch', request: object, key?: string): Promise<{ error: grpc.ServiceError | null; response: unknown }> {
+function grpcCall(
+  client: RouterClient,
+  method: 'solve' | 'submitBatch',
+  request: object,
+  key?: string,
+): Promise<{ error: grpc.ServiceError | null; response: unknown }> {
   const metadata = new grpc.Metadata();
   if (key !== undefined) metadata.set('authorization', key.startsWith('Bearer') ? key : `Bearer ${key}`);
   return new Promise((resolve) => {
@@ -175,7 +180,8 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
   describe('REST: per-key limits (429 with Retry-After)', () => {
     it('requests per minute', async () => {
       const statuses = [];
-      for (let i = 0; i < 2; i++) statuses.push((await postJson(`${h.base}/v1/solve`, { text: 'integral of x' }, bearer(keys.rpm2!))).status);
+      for (let i = 0; i < 2; i++)
+        statuses.push((await postJson(`${h.base}/v1/solve`, { text: 'integral of x' }, bearer(keys.rpm2!))).status);
       expect(statuses).toEqual([200, 200]);
       const third = await postJson(`${h.base}/v1/solve`, { text: 'integral of x' }, bearer(keys.rpm2!));
       expect(third.status).toBe(429);
@@ -211,23 +217,30 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     });
 
-    it('batch problems in flight: the unfinished problems of the key\'s batches plus the new ones must fit', async () => {
+    it("batch problems in flight: the unfinished problems of the key's batches plus the new ones must fit", async () => {
       // No queue worker runs yet: submitted problems stay unfinished.
-      const first = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of a' }, { text: 'integral of b' }] }, bearer(keys.batch2!));
+      const first = await postJson(
+        `${h.base}/v1/batches`,
+        { problems: [{ text: 'integral of a' }, { text: 'integral of b' }] },
+        bearer(keys.batch2!),
+      );
       expect(first.status).toBe(202);
       const more = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of c' }] }, bearer(keys.batch2!));
       expect(more.status).toBe(429);
       expect(more.json.error.message).toMatch(/has 2 batch problems unfinished; 1 more would pass its limit of 2/);
       expect(more.headers.get('retry-after')).toBe('5');
       // Cancelling the batch frees its problems.
-      expect((await fetch(`${h.base}/v1/batches/${first.json.batchId}`, { method: 'DELETE', headers: bearer(keys.batch2!) })).status).toBe(200);
+      expect((await fetch(`${h.base}/v1/batches/${first.json.batchId}`, { method: 'DELETE', headers: bearer(keys.batch2!) })).status).toBe(
+        200,
+      );
       expect((await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of c' }] }, bearer(keys.batch2!))).status).toBe(202);
     });
   });
 
   describe('the openai client', () => {
     const openai = (apiKey: string) => new OpenAI({ baseURL: `${h.base}/v1`, apiKey, maxRetries: 0 });
-    const ask = (client: OpenAI) => client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'integral of x' }] });
+    const ask = (client: OpenAI) =>
+      client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'integral of x' }] });
 
     it('is served with a key that has the solve scope', async () => {
       const answer = await ask(openai(keys.solveOnly!));
@@ -249,7 +262,7 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
       expect(error).toMatchObject({ status: 403, code: 'PERMISSION_DENIED', type: 'permission_error' });
     });
 
-    it('past the key\'s requests per minute: a RateLimitError with Retry-After', async () => {
+    it("past the key's requests per minute: a RateLimitError with Retry-After", async () => {
       const client = openai(keys.rpmOpenAi!);
       await ask(client);
       const error = await ask(client).catch((e: unknown) => e);
@@ -305,7 +318,10 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
     afterAll(() => workers.close());
 
     async function results(key: string, batchId: string): Promise<BatchItem[]> {
-      await until(async () => (await get(`${h.base}/v1/batches/${batchId}`, bearer(key))).json.status.state !== 'BATCH_STATE_RUNNING', 10_000);
+      await until(
+        async () => (await get(`${h.base}/v1/batches/${batchId}`, bearer(key))).json.status.state !== 'BATCH_STATE_RUNNING',
+        10_000,
+      );
       const res = await fetch(`${h.base}/v1/batches/${batchId}/results`, { headers: bearer(key) });
       return (await res.text())
         .split('\n')
@@ -315,8 +331,16 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
 
     it("two keys reusing one requestId and one idempotency key get their own batches and results, never the other's", async () => {
       const idem = { 'idempotency-key': 'same-idem' };
-      const a = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of secret', requestId: 'same-req', metadata: { secret: 'a-only' } }] }, { ...bearer(keys.full!), ...idem });
-      const b = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'python secret', requestId: 'same-req' }] }, { ...bearer(keys.tenantB!), ...idem });
+      const a = await postJson(
+        `${h.base}/v1/batches`,
+        { problems: [{ text: 'integral of secret', requestId: 'same-req', metadata: { secret: 'a-only' } }] },
+        { ...bearer(keys.full!), ...idem },
+      );
+      const b = await postJson(
+        `${h.base}/v1/batches`,
+        { problems: [{ text: 'python secret', requestId: 'same-req' }] },
+        { ...bearer(keys.tenantB!), ...idem },
+      );
       expect([a.status, b.status]).toEqual([202, 202]);
       expect(b.json.batchId).not.toBe(a.json.batchId);
       expect(b.json.deduplicated).toBe(false);
@@ -326,7 +350,11 @@ describe('API keys, scopes and per-key limits on a real router with real Redis',
       expect(bItem?.result).toMatchObject({ requestId: 'same-req', answer: 'code:python secret' });
       expect(JSON.stringify(bItem)).not.toContain('a-only');
       // The same key and idempotency key again: its own first batch back.
-      const again = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of secret', requestId: 'same-req', metadata: { secret: 'a-only' } }] }, { ...bearer(keys.full!), ...idem });
+      const again = await postJson(
+        `${h.base}/v1/batches`,
+        { problems: [{ text: 'integral of secret', requestId: 'same-req', metadata: { secret: 'a-only' } }] },
+        { ...bearer(keys.full!), ...idem },
+      );
       expect(again.json).toMatchObject({ batchId: a.json.batchId, deduplicated: true });
       // Another key asking for A's batch: 404, as for an unknown id.
       expect((await get(`${h.base}/v1/batches/${a.json.batchId}`, bearer(keys.tenantB!))).status).toBe(404);

@@ -7,7 +7,8 @@ import { getJson, postJson, startHarness, untilReady, type Harness } from './rou
 const DOMAIN_TEXT = ['integral of x', 'python function', 'atom energy'];
 const DOMAINS = ['math', 'code', 'science'];
 
-async function waitForState(h: Harness, batchId: string, state: string, onStatus?: (status: Record<string, any>) => void) { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function waitForState(h: Harness, batchId: string, state: string, onStatus?: (status: Record<string, any>) => void) {
   for (;;) {
     const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
     onStatus?.(json.status);
@@ -16,7 +17,8 @@ async function waitForState(h: Harness, batchId: string, state: string, onStatus
   }
 }
 
-async function waitForStatus(h: Harness, batchId: string, done: (status: Record<string, any>) => boolean) { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function waitForStatus(h: Harness, batchId: string, done: (status: Record<string, any>) => boolean) {
   for (;;) {
     const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
     if (done(json.status)) return json.status;
@@ -27,7 +29,13 @@ async function waitForStatus(h: Harness, batchId: string, done: (status: Record<
 async function resultLines(h: Harness, batchId: string, offset?: number) {
   const res = await fetch(`${h.base}/v1/batches/${batchId}/results${offset !== undefined ? `?offset=${offset}` : ''}`);
   const text = await res.text();
-  return { res, items: text.split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
+  return {
+    res,
+    items: text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line)),
+  };
 }
 
 describe('batches through BullMQ queues', () => {
@@ -50,7 +58,12 @@ describe('batches through BullMQ queues', () => {
     expect(submitted.json).toMatchObject({ total: 1000, deduplicated: false });
     const progress: number[] = [];
     const final = await waitForState(h, submitted.json.batchId, 'BATCH_STATE_COMPLETED', (s) => progress.push(s.progress));
-    expect(final).toMatchObject({ total: 1000, progress: 1, counts: { completed: 1000, failed: 0, queued: 0, active: 0 }, metadata: { owner: 'test' } });
+    expect(final).toMatchObject({
+      total: 1000,
+      progress: 1,
+      counts: { completed: 1000, failed: 0, queued: 0, active: 0 },
+      metadata: { owner: 'test' },
+    });
     expect(final.byDomain).toEqual([
       { domain: 'DOMAIN_MATH', counts: { queued: 0, active: 0, completed: 334, failed: 0, cancelled: 0 } },
       { domain: 'DOMAIN_CODE', counts: { queued: 0, active: 0, completed: 333, failed: 0, cancelled: 0 } },
@@ -72,8 +85,18 @@ describe('batches through BullMQ queues', () => {
   });
 
   it('takes a JSONL upload; a resubmission with the same idempotency key returns the same batch, solved once', async () => {
-    const body = ['{"text": "integral of y"}', '', '{"text": "fail me", "domain": "code"}', '{"messages": [{"role": "user", "content": "python loop"}]}'].join('\n');
-    const post = () => fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/jsonl', 'idempotency-key': 'upload-1' }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as { batchId: string; total: number; deduplicated: boolean } }));
+    const body = [
+      '{"text": "integral of y"}',
+      '',
+      '{"text": "fail me", "domain": "code"}',
+      '{"messages": [{"role": "user", "content": "python loop"}]}',
+    ].join('\n');
+    const post = () =>
+      fetch(`${h.base}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jsonl', 'idempotency-key': 'upload-1' },
+        body,
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as { batchId: string; total: number; deduplicated: boolean } }));
     const first = await post();
     expect(first).toMatchObject({ status: 202, json: { total: 3, deduplicated: false } });
     const final = await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');
@@ -84,7 +107,12 @@ describe('batches through BullMQ queues', () => {
     expect(items[1]).toMatchObject({ index: 1, errorCode: 'INVALID_ARGUMENT', errorMessage: 'this problem always fails' });
     expect(items[2].result.answer).toBe('code:python loop');
     const runs = [...workers.runs.entries()].filter(([id]) => id.startsWith(first.json.batchId));
-    expect(runs.map(([id, n]) => [id.slice(-2), n])).toEqual(expect.arrayContaining([['-0', 1], ['-2', 1]]));
+    expect(runs.map(([id, n]) => [id.slice(-2), n])).toEqual(
+      expect.arrayContaining([
+        ['-0', 1],
+        ['-2', 1],
+      ]),
+    );
     // "fail me" is retried by BullMQ (3 attempts by default), never recorded twice.
     expect(runs.find(([id]) => id.endsWith('-1'))?.[1]).toBe(3);
   });
@@ -110,11 +138,17 @@ describe('batches through BullMQ queues', () => {
   });
 
   it('answers a resubmitted problem (same requestId) from its earlier result instead of solving it again', async () => {
-    const first = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of q', requestId: 'reuse-1' }, { text: 'python q', requestId: 'reuse-2' }]);
+    const first = await postJson(`${h.base}/v1/batches`, [
+      { text: 'integral of q', requestId: 'reuse-1' },
+      { text: 'python q', requestId: 'reuse-2' },
+    ]);
     await waitForState(h, first.json.batchId, 'BATCH_STATE_COMPLETED');
     const earlier = (await resultLines(h, first.json.batchId)).items;
     // A new batch (no idempotency key) with one of those problems again and a new one.
-    const second = await postJson(`${h.base}/v1/batches`, [{ text: 'atom q', requestId: 'reuse-3' }, { text: 'integral of q', requestId: 'reuse-1' }]);
+    const second = await postJson(`${h.base}/v1/batches`, [
+      { text: 'atom q', requestId: 'reuse-3' },
+      { text: 'integral of q', requestId: 'reuse-1' },
+    ]);
     const final = await waitForState(h, second.json.batchId, 'BATCH_STATE_COMPLETED');
     expect(final.counts).toMatchObject({ completed: 2, failed: 0 });
     const { items } = await resultLines(h, second.json.batchId);
@@ -166,7 +200,10 @@ describe('batches through BullMQ queues', () => {
       workers.resume();
       const handed = await waitForState(h, waiter.json.batchId, 'BATCH_STATE_COMPLETED');
       expect(handed.counts).toMatchObject({ completed: 1, failed: 0, cancelled: 0 });
-      expect((await resultLines(h, waiter.json.batchId)).items[0].result).toMatchObject({ requestId: 'handed-1', answer: 'math:integral of handed' });
+      expect((await resultLines(h, waiter.json.batchId)).items[0].result).toMatchObject({
+        requestId: 'handed-1',
+        answer: 'math:integral of handed',
+      });
       expect(workers.runs.get(`${waiter.json.batchId}-0`)).toBe(1);
       expect(workers.runs.has(`${cancelledOwner.json.batchId}-0`)).toBe(false);
       // handed-2 fails in its owner's batch (after its retries); a failure is never shared, so the
@@ -186,7 +223,10 @@ describe('batches through BullMQ queues', () => {
   it('cancels a batch: queued problems removed and counted cancelled, none solved afterwards', async () => {
     await workers.pause();
     try {
-      const submitted = await postJson(`${h.base}/v1/batches`, Array.from({ length: 30 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} c${i}` })));
+      const submitted = await postJson(
+        `${h.base}/v1/batches`,
+        Array.from({ length: 30 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} c${i}` })),
+      );
       expect(submitted.status).toBe(202);
       const cancel = await fetch(`${h.base}/v1/batches/${submitted.json.batchId}`, { method: 'DELETE' });
       const { status } = (await cancel.json()) as { status: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -211,7 +251,10 @@ describe('batches through BullMQ queues', () => {
     try {
       const announced = new Promise<string>((resolve) => listener.on('message', (_channel: string, batchId: string) => resolve(batchId)));
       await listener.subscribe(batchCancelChannel(h.prefix));
-      const submitted = await postJson(`${h.base}/v1/batches`, DOMAIN_TEXT.map((text) => ({ text: `${text} running` })));
+      const submitted = await postJson(
+        `${h.base}/v1/batches`,
+        DOMAIN_TEXT.map((text) => ({ text: `${text} running` })),
+      );
       for (;;) {
         const { json } = await getJson(`${h.base}/v1/batches/${submitted.json.batchId}`);
         if (json.status.counts.active === 3) break;
@@ -238,7 +281,10 @@ describe('batches through BullMQ queues', () => {
   it('takes a multi-megabyte JSON batch (parsed in slices) like a small one', async () => {
     await workers.pause();
     try {
-      const problems = Array.from({ length: 2000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} ${i} ${'pad '.repeat(500)}`, requestId: `big-${i}` }));
+      const problems = Array.from({ length: 2000 }, (_, i) => ({
+        text: `${DOMAIN_TEXT[i % 3]} ${i} ${'pad '.repeat(500)}`,
+        requestId: `big-${i}`,
+      }));
       const body = JSON.stringify({ problems, metadata: { size: 'big' } });
       expect(body.length).toBeGreaterThan(4_000_000);
       const submitted = await postJson(`${h.base}/v1/batches`, body);
@@ -256,15 +302,22 @@ describe('batches through BullMQ queues', () => {
     await workers.pause();
     const slotsPerDomain = 5;
     const slow = new QueueWorkers(process.env.REDIS_URL as string, h.prefix, slotsPerDomain, { jobMs: 200 });
-    const queues = (['math', 'code', 'science'] as WorkerDomain[]).map((d) => new Queue(QUEUE_OF_DOMAIN[d], { connection: { url: process.env.REDIS_URL as string }, prefix: h.prefix }));
-    const runsOf = (workers: QueueWorkers, batchId: string) => [...workers.runs.entries()].filter(([id]) => id.startsWith(`${batchId}-`)).reduce((sum, [, n]) => sum + n, 0);
+    const queues = (['math', 'code', 'science'] as WorkerDomain[]).map(
+      (d) => new Queue(QUEUE_OF_DOMAIN[d], { connection: { url: process.env.REDIS_URL as string }, prefix: h.prefix }),
+    );
+    const runsOf = (workers: QueueWorkers, batchId: string) =>
+      [...workers.runs.entries()].filter(([id]) => id.startsWith(`${batchId}-`)).reduce((sum, [, n]) => sum + n, 0);
     const unfinished = async () => {
       let jobs = 0;
-      for (const queue of queues) jobs += Object.values(await queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active')).reduce((a, b) => a + b, 0);
+      for (const queue of queues)
+        jobs += Object.values(await queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active')).reduce((a, b) => a + b, 0);
       return jobs;
     };
     try {
-      const submitted = await postJson(`${h.base}/v1/batches`, Array.from({ length: 5000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} many ${i}` })));
+      const submitted = await postJson(
+        `${h.base}/v1/batches`,
+        Array.from({ length: 5000 }, (_, i) => ({ text: `${DOMAIN_TEXT[i % 3]} many ${i}` })),
+      );
       expect(submitted.status).toBe(202);
       const { batchId } = submitted.json;
       // Every slot busy with it.
@@ -278,7 +331,10 @@ describe('batches through BullMQ queues', () => {
       expect(startedAfter).toBeLessThanOrEqual(3 * slotsPerDomain);
       // The workers are idle, not starved: a later batch is solved, and the cancelled one gets no more runs.
       const quiet = runsOf(slow, batchId);
-      const later = await postJson(`${h.base}/v1/batches`, DOMAIN_TEXT.map((text) => ({ text: `${text} after` })));
+      const later = await postJson(
+        `${h.base}/v1/batches`,
+        DOMAIN_TEXT.map((text) => ({ text: `${text} after` })),
+      );
       await waitForState(h, later.json.batchId, 'BATCH_STATE_COMPLETED');
       expect(runsOf(slow, batchId)).toBe(quiet);
       const { json } = await getJson(`${h.base}/v1/batches/${batchId}`);
@@ -294,7 +350,13 @@ describe('batches through BullMQ queues', () => {
 
   describe('limits and mistakes', () => {
     it.each([
-      ['more problems than ROUTER_MAX_BATCH_SIZE', Array.from({ length: 5001 }, () => ({ text: 'x' })), 413, 'PAYLOAD_TOO_LARGE', /ROUTER_MAX_BATCH_SIZE/],
+      [
+        'more problems than ROUTER_MAX_BATCH_SIZE',
+        Array.from({ length: 5001 }, () => ({ text: 'x' })),
+        413,
+        'PAYLOAD_TOO_LARGE',
+        /ROUTER_MAX_BATCH_SIZE/,
+      ],
       ['an empty batch', { problems: [] }, 400, 'INVALID_ARGUMENT', /at least one problem/],
       ['a bad problem', [{ text: 'ok' }, { txt: 'typo' }], 400, 'INVALID_ARGUMENT', /problems\[1\]/],
       ['a bad priority', { problems: [{ text: 'x' }], priority: -1 }, 400, 'INVALID_ARGUMENT', /priority/],
@@ -309,9 +371,16 @@ describe('batches through BullMQ queues', () => {
       for (const body of [wrong, { problems: wrong, priority: -1 }]) {
         const res = await postJson(`${h.base}/v1/batches`, body);
         expect(res.status).toBe(413);
-        expect(res.json.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: 'batch of more than 5000 problems exceeds the limit of 5000 (ROUTER_MAX_BATCH_SIZE)' });
+        expect(res.json.error).toMatchObject({
+          code: 'PAYLOAD_TOO_LARGE',
+          message: 'batch of more than 5000 problems exceeds the limit of 5000 (ROUTER_MAX_BATCH_SIZE)',
+        });
       }
-      const upload = await fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/jsonl' }, body: wrong.map((p) => JSON.stringify(p)).join('\n') });
+      const upload = await fetch(`${h.base}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jsonl' },
+        body: wrong.map((p) => JSON.stringify(p)).join('\n'),
+      });
       expect(upload.status).toBe(413);
       // At the limit, the problems are checked: the first wrong one is named.
       const atLimit = await postJson(`${h.base}/v1/batches`, wrong.slice(0, 5000));
@@ -320,7 +389,11 @@ describe('batches through BullMQ queues', () => {
     });
 
     it('a malformed JSONL line is named', async () => {
-      const res = await fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '{"text": "a"}\n{oops\n' });
+      const res = await fetch(`${h.base}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: '{"text": "a"}\n{oops\n',
+      });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^line 2 of the upload is not JSON/);
     });

@@ -35,7 +35,10 @@ describeWithBrowser('the /dashboard page in headless Chromium', () => {
       h = await startHarness({ ROUTER_HEALTH_INTERVAL_MS: '1000' });
       // What real workers report: capacity (the load bars) and decode speed (tokens/s).
       for (const [i, worker] of Object.values(h.workers).entries()) {
-        worker.behaviour = { capacity: { maxConcurrency: 4, maxQueue: 12 }, timing: { timeToFirstTokenMs: 40, totalMs: 90, decodeTokensPerSecond: 120 + 35 * i } };
+        worker.behaviour = {
+          capacity: { maxConcurrency: 4, maxQueue: 12 },
+          timing: { timeToFirstTokenMs: 40, totalMs: 90, decodeTokensPerSecond: 120 + 35 * i },
+        };
       }
       await untilReady(h);
       // Slow consumers: the batch is seen running before it completes.
@@ -68,14 +71,22 @@ describeWithBrowser('the /dashboard page in headless Chromium', () => {
         expect(response?.status()).toBe(200);
         await page.waitForSelector('tr[data-replica]', { timeout: 10_000 });
         await waitForReplicas(page, 3);
-        const replicas = await page.$$eval('tr[data-replica]', (rows) => rows.map((r) => ({ address: r.getAttribute('data-replica'), domain: r.getAttribute('data-domain'), state: r.getAttribute('data-state') })));
+        const replicas = await page.$$eval('tr[data-replica]', (rows) =>
+          rows.map((r) => ({
+            address: r.getAttribute('data-replica'),
+            domain: r.getAttribute('data-domain'),
+            state: r.getAttribute('data-state'),
+          })),
+        );
         expect(replicas.sort((a, b) => String(a.domain).localeCompare(String(b.domain)))).toEqual([
           { address: h.workers.code.address, domain: 'code', state: 'serving' },
           { address: h.workers.math.address, domain: 'math', state: 'serving' },
           { address: h.workers.science.address, domain: 'science', state: 'serving' },
         ]);
 
-        const batch = await postJson(`${h.base}/v1/batches`, { problems: Array.from({ length: 36 }, (_, i) => ({ text: `${texts[i % 3]} #${i}` })) });
+        const batch = await postJson(`${h.base}/v1/batches`, {
+          problems: Array.from({ length: 36 }, (_, i) => ({ text: `${texts[i % 3]} #${i}` })),
+        });
         expect(batch.status).toBe(202);
         const row = `tr[data-batch-id="${batch.json.batchId}"]`;
         await page.waitForSelector(row, { timeout: 10_000 });
@@ -83,7 +94,9 @@ describeWithBrowser('the /dashboard page in headless Chromium', () => {
         expect(await page.$eval(row, (r) => r.getAttribute('data-progress'))).toBe('1');
         expect(await page.$eval(`${row} .bar em`, (e) => e.textContent)).toMatch(/^100%\s+\(36 \/ 36\)$/);
         // The artifact: a few seconds of traffic in the charts, and a second batch on its way.
-        const second = await postJson(`${h.base}/v1/batches`, { problems: Array.from({ length: 900 }, (_, i) => ({ text: `${texts[i % 3]} again #${i}` })) });
+        const second = await postJson(`${h.base}/v1/batches`, {
+          problems: Array.from({ length: 900 }, (_, i) => ({ text: `${texts[i % 3]} again #${i}` })),
+        });
         await page.waitForSelector(`tr[data-batch-id="${second.json.batchId}"][data-state="running"]`, { timeout: 10_000 });
         await sleep(2500);
       } finally {
@@ -119,7 +132,8 @@ describeWithBrowser('the /dashboard page in headless Chromium', () => {
 
     it('serves the page openly, its data only to an admin key, and the page asks for one', async () => {
       expect((await fetch(`${h.base}/dashboard`)).status).toBe(200);
-      const state = (authorization?: string) => fetch(`${h.base}/v1/dashboard/state`, { headers: authorization ? { authorization: `Bearer ${authorization}` } : {} });
+      const state = (authorization?: string) =>
+        fetch(`${h.base}/v1/dashboard/state`, { headers: authorization ? { authorization: `Bearer ${authorization}` } : {} });
       expect((await state()).status).toBe(401);
       expect((await state(solveOnly)).status).toBe(403);
       expect((await state(admin)).status).toBe(200);
@@ -141,5 +155,7 @@ describeWithBrowser('the /dashboard page in headless Chromium', () => {
 
 async function waitForReplicas(page: Page, count: number): Promise<void> {
   // A string: evaluated in the page (this project's TypeScript has no DOM types).
-  await page.waitForFunction(`document.querySelectorAll('tr[data-replica][data-state="serving"]').length === ${count}`, undefined, { timeout: 10_000 });
+  await page.waitForFunction(`document.querySelectorAll('tr[data-replica][data-state="serving"]').length === ${count}`, undefined, {
+    timeout: 10_000,
+  });
 }

@@ -80,7 +80,13 @@ describe('dispatch to worker replicas', () => {
     const code = h.workers.code;
     const checks = () => code.callsOf('Check');
     const states = new Set<string>();
-    const watch = setInterval(() => void getJson(`${h.base}/readyz`).then((r) => r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state))), 10);
+    const watch = setInterval(
+      () =>
+        void getJson(`${h.base}/readyz`).then((r) =>
+          r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state)),
+        ),
+      10,
+    );
     try {
       code.behaviour = { lateHealthChecks: 1 };
       const from = checks();
@@ -99,8 +105,12 @@ describe('dispatch to worker replicas', () => {
   it('limits concurrent requests per client (anonymous: its address) with 429 RATE_LIMITED; a rotated x-client-id does not dodge it', async () => {
     let release!: () => void;
     h.workers.code.behaviour = { hold: new Promise<void>((resolve) => (release = resolve)) };
-    const held = [postJson(`${h.base}/v1/solve`, { text: 'python a' }, { 'x-client-id': 'tenant-a' }), postJson(`${h.base}/v1/solve`, { text: 'python b' })];
-    while (h.workers.code.calls.filter((c) => /python [ab]/.test(c.problem?.text ?? '')).length < 2) await new Promise((r) => setImmediate(r));
+    const held = [
+      postJson(`${h.base}/v1/solve`, { text: 'python a' }, { 'x-client-id': 'tenant-a' }),
+      postJson(`${h.base}/v1/solve`, { text: 'python b' }),
+    ];
+    while (h.workers.code.calls.filter((c) => /python [ab]/.test(c.problem?.text ?? '')).length < 2)
+      await new Promise((r) => setImmediate(r));
     const third = await postJson(`${h.base}/v1/solve`, { text: 'python c' });
     expect(third.status).toBe(429);
     expect(third.json.error.code).toBe('RATE_LIMITED');
@@ -120,7 +130,9 @@ describe('dispatch to worker replicas', () => {
     const client = new (loadProto().slmrouter.v1.Router)(`127.0.0.1:${h.router.grpcPort}`, grpc.credentials.createInsecure());
     const solve = (text: string) =>
       new Promise<grpc.ServiceError | null>((resolve) => {
-        const call = client.solve({ problem: { text, domainOverride: 'DOMAIN_CODE' } }, (error: grpc.ServiceError | null) => resolve(error));
+        const call = client.solve({ problem: { text, domainOverride: 'DOMAIN_CODE' } }, (error: grpc.ServiceError | null) =>
+          resolve(error),
+        );
         if (text.startsWith('cancel me')) {
           void (async () => {
             while (!h.workers.code.calls.some((c) => c.problem?.text === text)) await new Promise((r) => setTimeout(r, 5));

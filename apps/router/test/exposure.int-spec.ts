@@ -22,14 +22,18 @@ describe('/readyz keeps internal addresses to itself', () => {
 
   const addressesOf = (h: Harness) => Object.values(h.workers).map((w) => w.address);
 
-  it('answers each replica\'s state only, even when asked for details, unless ROUTER_READYZ_DETAILS=true', async () => {
+  it("answers each replica's state only, even when asked for details, unless ROUTER_READYZ_DETAILS=true", async () => {
     h = await startHarness({ ROUTER_READYZ_DETAILS: 'false' });
     for (const url of [`${h.base}/readyz`, `${h.base}/readyz?verbose=true`]) {
       const res = await ready(url);
       expect(res.json).toEqual({
         status: 'ready',
         redis: 'up',
-        workers: { math: { serving: true, replicas: [{ state: 'serving' }] }, code: { serving: true, replicas: [{ state: 'serving' }] }, science: { serving: true, replicas: [{ state: 'serving' }] } },
+        workers: {
+          math: { serving: true, replicas: [{ state: 'serving' }] },
+          code: { serving: true, replicas: [{ state: 'serving' }] },
+          science: { serving: true, replicas: [{ state: 'serving' }] },
+        },
       });
       for (const address of addressesOf(h)) expect(JSON.stringify(res.json)).not.toContain(address);
     }
@@ -40,7 +44,9 @@ describe('/readyz keeps internal addresses to itself', () => {
     const plain = await ready(`${h.base}/readyz`);
     for (const address of addressesOf(h)) expect(JSON.stringify(plain.json)).not.toContain(address);
     const verbose = await ready(`${h.base}/readyz?verbose=true`);
-    expect(verbose.json.workers.math.replicas).toEqual([expect.objectContaining({ address: h.workers.math.address, state: 'serving', inFlight: 0 })]);
+    expect(verbose.json.workers.math.replicas).toEqual([
+      expect.objectContaining({ address: h.workers.math.address, state: 'serving', inFlight: 0 }),
+    ]);
   });
 });
 

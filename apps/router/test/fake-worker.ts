@@ -51,7 +51,9 @@ export class FakeWorker {
       this.methodCalls.set(method.path, (this.methodCalls.get(method.path) ?? 0) + 1);
       if (method.path.endsWith('/Check') && (this.behaviour.lateHealthChecks ?? 0) > 0) {
         this.behaviour.lateHealthChecks = (this.behaviour.lateHealthChecks ?? 0) - 1;
-        return new grpc.ServerInterceptingCall(call, { sendMessage: (message, next) => void setTimeout(() => next(message), 2500).unref() });
+        return new grpc.ServerInterceptingCall(call, {
+          sendMessage: (message, next) => void setTimeout(() => next(message), 2500).unref(),
+        });
       }
       return new grpc.ServerInterceptingCall(call);
     },
@@ -107,9 +109,19 @@ export class FakeWorker {
         call.write({ result: this.resultOf(call.request) });
         call.end();
       },
-      GetInfo: (_call, callback) => callback(null, { modelId: `fake-${this.domain}`, loadState: 'LOAD_STATE_READY', domain: 'DOMAIN_MATH', ...this.behaviour.capacity, ...this.behaviour.kvCache }),
+      GetInfo: (_call, callback) =>
+        callback(null, {
+          modelId: `fake-${this.domain}`,
+          loadState: 'LOAD_STATE_READY',
+          domain: 'DOMAIN_MATH',
+          ...this.behaviour.capacity,
+          ...this.behaviour.kvCache,
+        }),
     };
-    this.server = createGrpcServer({ services: [{ name: WORKER_SERVICE, definition: loadProto().slmrouter.v1.Worker.service, handlers }], interceptors: this.interceptors });
+    this.server = createGrpcServer({
+      services: [{ name: WORKER_SERVICE, definition: loadProto().slmrouter.v1.Worker.service, handlers }],
+      interceptors: this.interceptors,
+    });
     const bound = await this.server.listen(host, port);
     this.address = `${host}:${bound}`;
     return this;

@@ -28,7 +28,10 @@ async function waitFor(h: Harness, batchId: string, done: (s: Status) => boolean
 
 async function expectAnsweredOnceInOrder(h: Harness, batchId: string, total: number): Promise<void> {
   const text = await (await fetch(`${h.base}/v1/batches/${batchId}/results`)).text();
-  const items = text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const items = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   expect(items.map((item) => item.index)).toEqual(Array.from({ length: total }, (_, i) => i));
   items.forEach((item, i) => expect(item.result.answer).toBe(`math:integral ${i}`));
 }
@@ -90,7 +93,8 @@ describe('faults in the middle of a batch', () => {
     await h.close();
     paused.resume();
     // Solved while no router listens: the outcomes wait in each queue's event stream.
-    while ([...paused.runs.keys()].filter((id) => id.startsWith(json.batchId)).length < 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ([...paused.runs.keys()].filter((id) => id.startsWith(json.batchId)).length < 200)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     h = await startHarness({ REDIS_URL: url(), QUEUE_PREFIX: h.prefix });
     const final = await waitFor(h, json.batchId, (s) => s.state !== 'BATCH_STATE_RUNNING');
     expect(final).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 200, failed: 0 } });

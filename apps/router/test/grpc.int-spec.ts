@@ -5,7 +5,8 @@ import { PYTHON, describeWithPythonGrpc } from '../../../libs/platform/test/pyth
 import { QueueWorkers } from './queue-workers';
 import { startHarness, type Harness } from './router-harness';
 
-function runPython(address: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function runPython(address: string): Promise<Record<string, any>> {
   return new Promise((resolve, reject) =>
     execFile(PYTHON, [path.join(__dirname, 'grpc-client.py'), protoRoot(), address], { timeout: 60_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
@@ -39,7 +40,12 @@ describeWithPythonGrpc('gRPC Router service from a Python grpcio client', () => 
   });
 
   it('SolveStream sends the route first, deltas, then the result; the override wins', () => {
-    expect(seen.stream).toEqual({ events: ['route', 'delta', 'delta', 'delta', 'result'], route: 'DOMAIN_SCIENCE', overridden: true, answer: 'science:python bug' });
+    expect(seen.stream).toEqual({
+      events: ['route', 'delta', 'delta', 'delta', 'result'],
+      route: 'DOMAIN_SCIENCE',
+      overridden: true,
+      answer: 'science:python bug',
+    });
   });
 
   it('Classify answers the decision', () => {
@@ -47,12 +53,20 @@ describeWithPythonGrpc('gRPC Router service from a Python grpcio client', () => 
   });
 
   it('maps caller mistakes to INVALID_ARGUMENT / NOT_FOUND with our code in slm-error-code trailing metadata', () => {
-    expect(seen.empty).toEqual({ code: 'INVALID_ARGUMENT', error_code: 'INVALID_ARGUMENT', details: 'problem: text or messages is required' });
+    expect(seen.empty).toEqual({
+      code: 'INVALID_ARGUMENT',
+      error_code: 'INVALID_ARGUMENT',
+      details: 'problem: text or messages is required',
+    });
     expect(seen.too_many_tokens).toMatchObject({ code: 'INVALID_ARGUMENT', error_code: 'INVALID_ARGUMENT' });
     expect(seen.too_many_tokens.details).toContain('ROUTER_MAX_NEW_TOKENS_LIMIT');
     expect(seen.unknown_batch).toMatchObject({ code: 'NOT_FOUND', error_code: 'NOT_FOUND' });
     // An idempotency key names one body: reused for another, it is ALREADY_EXISTS, never the first batch.
-    expect(seen.key_reused_for_other_body).toMatchObject({ code: 'ALREADY_EXISTS', error_code: 'CONFLICT', details: expect.stringContaining('py-batch') });
+    expect(seen.key_reused_for_other_body).toMatchObject({
+      code: 'ALREADY_EXISTS',
+      error_code: 'CONFLICT',
+      details: expect.stringContaining('py-batch'),
+    });
   });
 
   it("propagates the caller's deadline to the worker", () => {

@@ -67,7 +67,9 @@ export class InMemoryBatchStore extends BatchStore {
     }
     if (existingFingerprint !== bodyFingerprint) return { kind: 'conflict' };
     const fields = this.batches.get(existing)?.fields;
-    return fields?.submitted === '1' ? { kind: 'submitted', batchId: existing, total: Number(fields.total) } : { kind: 'resume', batchId: existing };
+    return fields?.submitted === '1'
+      ? { kind: 'submitted', batchId: existing, total: Number(fields.total) }
+      : { kind: 'resume', batchId: existing };
   }
 
   async createBatch(batchId: string, batch: NewBatch): Promise<void> {
@@ -183,14 +185,28 @@ export class InMemoryBatchStore extends BatchStore {
   async runningBatches(limit: number, recentMs: number): Promise<RunningBatch[]> {
     if (!this.connected) return [];
     const now = Date.now();
-    const ids = [...new Set([...[...this.running.keys()].slice(0, limit), ...[...this.finished].filter(([, at]) => at >= now - recentMs).map(([id]) => id)])];
+    const ids = [
+      ...new Set([
+        ...[...this.running.keys()].slice(0, limit),
+        ...[...this.finished].filter(([, at]) => at >= now - recentMs).map(([id]) => id),
+      ]),
+    ];
     const batches: RunningBatch[] = [];
     for (const batchId of ids) {
       const fields = this.batches.get(batchId)?.fields;
       if (!fields?.state) continue;
       if (fields.state !== 'running' && this.running.delete(batchId)) this.finished.set(batchId, now);
       const num = (field: string) => Number(fields[field] ?? 0);
-      batches.push({ batchId, tenant: fields.tenant ?? ANONYMOUS_TENANT, state: fields.state, total: num('total'), completed: num('completed'), failed: num('failed'), cancelled: num('cancelled'), createdAtMs: num('createdAtMs') });
+      batches.push({
+        batchId,
+        tenant: fields.tenant ?? ANONYMOUS_TENANT,
+        state: fields.state,
+        total: num('total'),
+        completed: num('completed'),
+        failed: num('failed'),
+        cancelled: num('cancelled'),
+        createdAtMs: num('createdAtMs'),
+      });
     }
     return batches;
   }
@@ -230,7 +246,9 @@ export class InMemoryBatchStore extends BatchStore {
     const request = this.requestOf(tenant, requestId);
     const jobId = batchJobId(batchId, index);
     const handover = (action: HandoverEntry['action'], job: string) =>
-      this.handovers.push(`{"action":"${action}","tenant":${JSON.stringify(tenant)},"requestId":${JSON.stringify(requestId)},"job":${job}}`);
+      this.handovers.push(
+        `{"action":"${action}","tenant":${JSON.stringify(tenant)},"requestId":${JSON.stringify(requestId)},"job":${job}}`,
+      );
     if (outcome === 'completed') {
       request.solved = JSON.stringify(result ?? {});
       if (request.solving === jobId) request.solving = undefined;

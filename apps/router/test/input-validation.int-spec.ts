@@ -19,10 +19,17 @@ const BAD_IDS: [string, string, RegExp][] = [
 
 function unary(client: RouterClient, method: 'solve' | 'submitBatch' | 'getBatch' | 'classify', request: object): Promise<GrpcOutcome> {
   return new Promise((resolve) =>
-    (client[method] as (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: object) => void) => void)(
+    (
+      client[method] as (
+        request: object,
+        options: grpc.CallOptions,
+        callback: (error: grpc.ServiceError | null, response?: object) => void,
+      ) => void
+    )(
       request,
       { deadline: Date.now() + 10_000 },
-      (error, response) => resolve(error ? { ok: false, code: error.code, details: error.details } : { ok: true, response: response as Record<string, any> }), // eslint-disable-line @typescript-eslint/no-explicit-any
+      (error, response) =>
+        resolve(error ? { ok: false, code: error.code, details: error.details } : { ok: true, response: response as Record<string, any> }), // eslint-disable-line @typescript-eslint/no-explicit-any
     ),
   );
 }
@@ -60,7 +67,11 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
       const res = await postJson(`${h.base}/v1/solve`, { text: 'integral of x', requestId: LONGEST_ID });
       expect(res.status).toBe(200);
       expect(res.json.result.requestId).toBe(LONGEST_ID);
-      const stream = await postJson(`${h.base}/v1/solve`, { messages: [{ role: 'user', content: 'integral of x' }], requestId: LONGEST_ID, stream: true }, { 'x-request-id': LONGEST_ID });
+      const stream = await postJson(
+        `${h.base}/v1/solve`,
+        { messages: [{ role: 'user', content: 'integral of x' }], requestId: LONGEST_ID, stream: true },
+        { 'x-request-id': LONGEST_ID },
+      );
       expect(stream.headers.get('x-request-id')).toBe(LONGEST_ID);
       expect(stream.text).toContain(`"requestId":"${LONGEST_ID}"`);
       const solved = await unary(client, 'solve', { problem: { text: 'integral of x', requestId: LONGEST_ID } });
@@ -92,23 +103,32 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
       expect(res.json.error.message).toMatch(/requestId: .*it is empty/);
     });
 
-    it.each(BAD_IDS)('gRPC Solve and SolveStream refuse a request_id with %s: INVALID_ARGUMENT before any worker call', async (_name, id, detail) => {
-      const calls = workerCalls(h);
-      for (const outcome of [await unary(client, 'solve', { problem: { text: 'integral of x', requestId: id } }), await streamError(client, { text: 'integral of x', requestId: id })]) {
-        expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
-        const details = (outcome as { details: string }).details;
-        expect(details).toMatch(/^problem\.requestId: /);
-        expect(details).toMatch(ID_RULE);
-        expect(details).toMatch(detail);
-      }
-      // Nothing reached a worker (a 100,000-character id used to go out as gRPC metadata, and the
-      // worker's connection was reset under it); the router still solves afterwards.
-      expect(workerCalls(h)).toBe(calls);
-      expect((await unary(client, 'solve', { problem: { text: 'integral of x', requestId: 'after-1' } })).ok).toBe(true);
-    });
+    it.each(BAD_IDS)(
+      'gRPC Solve and SolveStream refuse a request_id with %s: INVALID_ARGUMENT before any worker call',
+      async (_name, id, detail) => {
+        const calls = workerCalls(h);
+        for (const outcome of [
+          await unary(client, 'solve', { problem: { text: 'integral of x', requestId: id } }),
+          await streamError(client, { text: 'integral of x', requestId: id }),
+        ]) {
+          expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+          const details = (outcome as { details: string }).details;
+          expect(details).toMatch(/^problem\.requestId: /);
+          expect(details).toMatch(ID_RULE);
+          expect(details).toMatch(detail);
+        }
+        // Nothing reached a worker (a 100,000-character id used to go out as gRPC metadata, and the
+        // worker's connection was reset under it); the router still solves afterwards.
+        expect(workerCalls(h)).toBe(calls);
+        expect((await unary(client, 'solve', { problem: { text: 'integral of x', requestId: 'after-1' } })).ok).toBe(true);
+      },
+    );
 
     it('REST batches refuse a bad item requestId, and a bad idempotency key in the body or the Idempotency-Key header', async () => {
-      const item = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x', requestId: 'ok-1' }, { text: 'python bug', requestId: 'bad id' }]);
+      const item = await postJson(`${h.base}/v1/batches`, [
+        { text: 'integral of x', requestId: 'ok-1' },
+        { text: 'python bug', requestId: 'bad id' },
+      ]);
       expect(item.status).toBe(400);
       expect(item.json.error.message).toMatch(/problems\[1\]: requestId: must be 1 to 128 characters/);
       const body = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x' }], idempotencyKey: 'clé' });
@@ -117,21 +137,42 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
       for (const key of ['k'.repeat(129), 'cl\u00e9']) {
         const header = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }], { 'idempotency-key': key });
         expect(header.status).toBe(400);
-        expect(header.json.error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^Idempotency-Key header: must be 1 to 128 characters/) });
+        expect(header.json.error).toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringMatching(/^Idempotency-Key header: must be 1 to 128 characters/),
+        });
       }
-      const upload = await fetch(`${h.base}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/jsonl' }, body: '{"text": "integral of x", "requestId": "a\\nb"}\n' });
+      const upload = await fetch(`${h.base}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jsonl' },
+        body: '{"text": "integral of x", "requestId": "a\\nb"}\n',
+      });
       expect(upload.status).toBe(400);
     });
 
     it('gRPC SubmitBatch refuses a bad problem request_id and a bad idempotency_key', async () => {
-      const item = await unary(client, 'submitBatch', { problems: [{ text: 'integral of x' }, { text: 'python bug', requestId: 'x'.repeat(100_000) }] });
-      expect(item).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/problems\[1\]\.requestId: must be 1 to 128 characters from .*; it has 100000 characters/) });
+      const item = await unary(client, 'submitBatch', {
+        problems: [{ text: 'integral of x' }, { text: 'python bug', requestId: 'x'.repeat(100_000) }],
+      });
+      expect(item).toMatchObject({
+        ok: false,
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/problems\[1\]\.requestId: must be 1 to 128 characters from .*; it has 100000 characters/),
+      });
       const key = await unary(client, 'submitBatch', { problems: [{ text: 'integral of x' }], idempotencyKey: 'key\r\n1' });
-      expect(key).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/idempotencyKey: must be 1 to 128 characters from .*; character 4 is U\+000D/) });
+      expect(key).toMatchObject({
+        ok: false,
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/idempotencyKey: must be 1 to 128 characters from .*; character 4 is U\+000D/),
+      });
     });
 
-    it('the OpenAI `user` field is not an id: any text is kept as metadata, the request id is the router\'s', async () => {
-      const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', user: 'Zoë\r\n', messages: [{ role: 'user', content: 'integral of x' }] });
+    it("the OpenAI `user` field is not an id: any text is kept as metadata, the request id is the router's", async () => {
+      const res = await postJson(`${h.base}/v1/chat/completions`, {
+        model: 'auto',
+        user: 'Zoë\r\n',
+        messages: [{ role: 'user', content: 'integral of x' }],
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(h.workers.math.calls.at(-1)?.problem?.metadata).toEqual({ user: 'Zoë\r\n' });
@@ -144,7 +185,11 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
     it('OpenAI chat completions', async () => {
       const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: assistantOnly });
       expect(res.status).toBe(400);
-      expect(res.json.error).toMatchObject({ code: 'INVALID_ARGUMENT', type: 'invalid_request_error', message: expect.stringMatching(/no user message/) });
+      expect(res.json.error).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        type: 'invalid_request_error',
+        message: expect.stringMatching(/no user message/),
+      });
     });
 
     it('REST /v1/solve messages, gRPC Solve and batches', async () => {
@@ -165,13 +210,24 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
   it('an image content part gets a 400 that says image parts are not supported', async () => {
     const res = await postJson(`${h.base}/v1/chat/completions`, {
       model: 'auto',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+          ],
+        },
+      ],
     });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'INVALID_ARGUMENT', type: 'invalid_request_error' });
     expect(res.json.error.message).toMatch(/messages\.0\.content: image content parts \(type image_url\) are not supported/);
     // Text parts still work.
-    const text = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: [{ type: 'text', text: 'integral of x' }] }] });
+    const text = await postJson(`${h.base}/v1/chat/completions`, {
+      model: 'auto',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'integral of x' }] }],
+    });
     expect(text.status).toBe(200);
   });
 
@@ -198,7 +254,10 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
       const rest = await postJson(`${h.base}/v1/solve`, { text: 'integral\u0000 of x' });
       expect(rest.status).toBe(400);
       expect(rest.json.error.message).toBe('problem.text: contains a NUL character (U+0000) at position 9; send text only');
-      const messages = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x\u0000' }] });
+      const messages = await postJson(`${h.base}/v1/chat/completions`, {
+        model: 'auto',
+        messages: [{ role: 'user', content: 'integral of x\u0000' }],
+      });
       expect(messages.status).toBe(400);
       expect(messages.json.error.message).toMatch(/NUL/);
       const batch = await postJson(`${h.base}/v1/batches`, [{ text: 'integral of x' }, { text: '\u0000' }]);
@@ -234,7 +293,11 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
     };
 
     it('an unknown batch id (status, results, cancel; REST and gRPC)', async () => {
-      for (const res of [await fetch(`${h.base}/v1/batches/${long}`), await fetch(`${h.base}/v1/batches/${long}/results`), await fetch(`${h.base}/v1/batches/${long}`, { method: 'DELETE' })]) {
+      for (const res of [
+        await fetch(`${h.base}/v1/batches/${long}`),
+        await fetch(`${h.base}/v1/batches/${long}/results`),
+        await fetch(`${h.base}/v1/batches/${long}`, { method: 'DELETE' }),
+      ]) {
         expect(res.status).toBe(404);
         expectBounded(((await res.json()) as { error: { message: string } }).error.message);
       }
@@ -268,23 +331,26 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
       ['a 1,000-character stop sequence', { stop: ['x'.repeat(1000)] }, /options\.stop\.0: must be at most 256 characters/],
     ];
 
-    it.each(BAD_OPTIONS)('%s: REST /v1/solve, a REST batch item, gRPC Solve and gRPC SubmitBatch all answer INVALID_ARGUMENT naming it', async (_name, options, message) => {
-      const calls = workerCalls(h);
-      const rest = await postJson(`${h.base}/v1/solve`, { text: 'integral of x', options });
-      expect(rest.status).toBe(400);
-      expect(rest.json.error.message).toMatch(message);
-      const batch = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x', options }] });
-      expect(batch.status).toBe(400);
-      expect(batch.json.error.message).toMatch(message);
-      for (const outcome of [
-        await unary(client, 'solve', { problem: { text: 'integral of x', options } }),
-        await unary(client, 'submitBatch', { problems: [{ text: 'integral of x', options }] }),
-      ]) {
-        expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
-        expect((outcome as { details: string }).details).toMatch(message);
-      }
-      expect(workerCalls(h)).toBe(calls);
-    });
+    it.each(BAD_OPTIONS)(
+      '%s: REST /v1/solve, a REST batch item, gRPC Solve and gRPC SubmitBatch all answer INVALID_ARGUMENT naming it',
+      async (_name, options, message) => {
+        const calls = workerCalls(h);
+        const rest = await postJson(`${h.base}/v1/solve`, { text: 'integral of x', options });
+        expect(rest.status).toBe(400);
+        expect(rest.json.error.message).toMatch(message);
+        const batch = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x', options }] });
+        expect(batch.status).toBe(400);
+        expect(batch.json.error.message).toMatch(message);
+        for (const outcome of [
+          await unary(client, 'solve', { problem: { text: 'integral of x', options } }),
+          await unary(client, 'submitBatch', { problems: [{ text: 'integral of x', options }] }),
+        ]) {
+          expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+          expect((outcome as { details: string }).details).toMatch(message);
+        }
+        expect(workerCalls(h)).toBe(calls);
+      },
+    );
 
     it('the OpenAI endpoint has the same bounds in its own spelling (temperature above 2, top_p 0)', async () => {
       for (const [field, value, message] of [
@@ -292,17 +358,27 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
         ['top_p', 0, /top_p: must be in \(0, 1\]/],
         ['max_tokens', 1e9, /max_tokens: must be at most 32768/],
       ] as const) {
-        const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x' }], [field]: value });
+        const res = await postJson(`${h.base}/v1/chat/completions`, {
+          model: 'auto',
+          messages: [{ role: 'user', content: 'integral of x' }],
+          [field]: value,
+        });
         expect(res.status).toBe(400);
         expect(res.json.error.message).toMatch(message);
       }
-      const atTheBound = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x' }], temperature: 2 });
+      const atTheBound = await postJson(`${h.base}/v1/chat/completions`, {
+        model: 'auto',
+        messages: [{ role: 'user', content: 'integral of x' }],
+        temperature: 2,
+      });
       expect(atTheBound.status).toBe(200);
     });
 
     it('gRPC refuses what JSON cannot send: NaN and infinite floats in a batch item, an unknown domain enum value', async () => {
       for (const temperature of [NaN, Infinity]) {
-        const outcome = await unary(client, 'submitBatch', { problems: [{ text: 'integral of x' }, { text: 'integral of x', options: { temperature } }] });
+        const outcome = await unary(client, 'submitBatch', {
+          problems: [{ text: 'integral of x' }, { text: 'integral of x', options: { temperature } }],
+        });
         expect(outcome).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
         expect((outcome as { details: string }).details).toMatch(/problems\[1\]\.options\.temperature: must be a finite number/);
       }
@@ -318,7 +394,15 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
     });
 
     it('options at the bounds are accepted everywhere', async () => {
-      const options = { temperature: 2, repetitionPenalty: 10, topK: 128_256, topP: 1, seed: 0xffffffff, stop: ['s'.repeat(256)], maxNewTokens: 16 };
+      const options = {
+        temperature: 2,
+        repetitionPenalty: 10,
+        topK: 128_256,
+        topP: 1,
+        seed: 0xffffffff,
+        stop: ['s'.repeat(256)],
+        maxNewTokens: 16,
+      };
       expect((await postJson(`${h.base}/v1/solve`, { text: 'integral of x', options })).status).toBe(200);
       expect(await unary(client, 'solve', { problem: { text: 'integral of x', options } })).toMatchObject({ ok: true });
     });
@@ -328,7 +412,11 @@ describe('caller input at the router edges (fake workers on loopback gRPC)', () 
     for (const res of [
       await fetch(`${h.base}/healthz`),
       await fetch(`${h.base}/v1/nope`),
-      await fetch(`${h.base}/v1/solve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": "integral of x"}' }),
+      await fetch(`${h.base}/v1/solve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"text": "integral of x"}',
+      }),
       await fetch(`${h.base}/v1/models`),
     ]) {
       expect(res.headers.get('x-powered-by')).toBeNull();

@@ -13,7 +13,12 @@ describe('load-aware dispatch (least loaded of two random replicas)', () => {
     workers = await Promise.all([0, 1, 2].map(() => new FakeWorker('math').start()));
     // A fixed 20 ms per call: the machine's own hiccups (a first call, a GC pause) stay small beside it.
     for (const worker of workers) worker.behaviour = { capacity: { maxConcurrency: 8, maxQueue: 16 }, delayMs: 20 };
-    pool = new WorkerPool('math', workers.map((w) => w.address), 60_000, loadProto());
+    pool = new WorkerPool(
+      'math',
+      workers.map((w) => w.address),
+      60_000,
+      loadProto(),
+    );
     pool.start();
     await pool.checkAll(2000);
   });

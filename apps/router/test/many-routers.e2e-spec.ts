@@ -28,10 +28,12 @@ interface RouterProcess {
 }
 
 const TEXTS = ['integral of x', 'python function', 'atom energy'];
-const problemsOf = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ text: `${TEXTS[i % 3]} ${tag} #${i}`, requestId: `${tag}-${i}` }));
+const problemsOf = (tag: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ text: `${TEXTS[i % 3]} ${tag} #${i}`, requestId: `${tag}-${i}` }));
 
 /** The batch's status through one router (undefined while that router answers otherwise). */
-async function statusOn(router: RouterProcess, batchId: string): Promise<Record<string, any> | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function statusOn(router: RouterProcess, batchId: string): Promise<Record<string, any> | undefined> {
   const { status, json } = await getJson(`${router.base}/v1/batches/${batchId}`).catch(() => ({ status: 0, json: undefined }));
   return status === 200 ? json.status : undefined;
 }
@@ -39,7 +41,10 @@ async function statusOn(router: RouterProcess, batchId: string): Promise<Record<
 async function resultsOn(router: RouterProcess, batchId: string, offset = 0): Promise<{ index: number; result?: { requestId: string } }[]> {
   const res = await fetch(`${router.base}/v1/batches/${batchId}/results${offset ? `?offset=${offset}` : ''}`);
   expect(res.status).toBe(200);
-  return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 describe('two routers on one Redis, a client alternating between them', () => {
@@ -51,24 +56,28 @@ describe('two routers on one Redis, a client alternating between them', () => {
 
   async function startRouterProcess(): Promise<RouterProcess> {
     const [httpPort, grpcPort, ...workerPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const child = spawn(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/router/src/main.ts')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: prefix,
-        ROUTER_HOST: '127.0.0.1',
-        ROUTER_HTTP_PORT: String(httpPort),
-        ROUTER_GRPC_PORT: String(grpcPort),
-        ROUTER_FALLBACK: 'domain:science',
-        // Batches go through the queues only: no gRPC worker is needed (nothing listens there).
-        MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[0]}`,
-        CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[1]}`,
-        SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[2]}`,
+    const child = spawn(
+      process.execPath,
+      ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/router/src/main.ts')],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'warn',
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: prefix,
+          ROUTER_HOST: '127.0.0.1',
+          ROUTER_HTTP_PORT: String(httpPort),
+          ROUTER_GRPC_PORT: String(grpcPort),
+          ROUTER_FALLBACK: 'domain:science',
+          // Batches go through the queues only: no gRPC worker is needed (nothing listens there).
+          MATH_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[0]}`,
+          CODE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[1]}`,
+          SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${workerPorts[2]}`,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    );
     const router: RouterProcess = {
       child,
       base: `http://127.0.0.1:${httpPort}`,
@@ -108,7 +117,11 @@ describe('two routers on one Redis, a client alternating between them', () => {
     expect(await statusOn(b, batchId)).toMatchObject({ batchId, total: 30, state: 'BATCH_STATE_RUNNING' });
     const cancelled = await fetch(`${b.base}/v1/batches/${batchId}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
-    await until('the cancel to be seen on the first router', async () => (await statusOn(a, batchId))?.state === 'BATCH_STATE_CANCELLED', 10_000);
+    await until(
+      'the cancel to be seen on the first router',
+      async () => (await statusOn(a, batchId))?.state === 'BATCH_STATE_CANCELLED',
+      10_000,
+    );
     expect(await statusOn(a, batchId)).toMatchObject({ counts: { cancelled: 30, completed: 0, queued: 0 } });
   });
 
@@ -119,7 +132,10 @@ describe('two routers on one Redis, a client alternating between them', () => {
     const y = await postJson(`${b.base}/v1/batches`, { problems });
     expect([x.status, y.status]).toEqual([202, 202]);
     workers = await new InstantQueueWorkers().start(redisUrl(), prefix);
-    for (const [router, batchId] of [[b, x.json.batchId], [a, y.json.batchId]] as const) {
+    for (const [router, batchId] of [
+      [b, x.json.batchId],
+      [a, y.json.batchId],
+    ] as const) {
       await until('both batches to complete', async () => (await statusOn(router, batchId))?.state === 'BATCH_STATE_COMPLETED', 30_000);
       const items = await resultsOn(router, batchId);
       expect(items.map((item) => item.result?.requestId)).toEqual(problems.map((p) => p.requestId));
@@ -147,13 +163,21 @@ describe('two routers on one Redis, a client alternating between them', () => {
     watch.on('error', () => undefined);
 
     let completedBefore = 0;
-    await until('the batch to be under way', async () => (completedBefore = (await statusOn(b, batchId))?.counts.completed ?? 0) >= 50, 30_000);
+    await until(
+      'the batch to be under way',
+      async () => (completedBefore = (await statusOn(b, batchId))?.counts.completed ?? 0) >= 50,
+      30_000,
+    );
     a.child.kill('SIGKILL');
     await a.exited;
     expect(completedBefore).toBeLessThan(total); // the kill did land mid-batch
 
     let final: Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-    await until('the batch to complete on the survivor', async () => (final = await statusOn(b, batchId))?.state === 'BATCH_STATE_COMPLETED', 40_000);
+    await until(
+      'the batch to complete on the survivor',
+      async () => (final = await statusOn(b, batchId))?.state === 'BATCH_STATE_COMPLETED',
+      40_000,
+    );
     expect(final).toMatchObject({ total, progress: 1, counts: { completed: total, failed: 0, cancelled: 0, queued: 0, active: 0 } });
     expect(problems.filter((p) => workers?.solved.get(p.text) !== 1)).toEqual([]);
 

@@ -25,7 +25,9 @@ function parseMetrics(text: string): Sample[] {
 /** The value of the series with exactly these labels; undefined when it does not exist. */
 function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels);
-  return samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))?.value;
+  return samples.find(
+    (s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v),
+  )?.value;
 }
 
 async function scrape(h: Harness): Promise<Sample[]> {
@@ -42,7 +44,11 @@ async function scrapeUntil(h: Harness, done: (samples: Sample[]) => boolean): Pr
   }
 }
 
-async function untilReplica(h: Harness, domain: 'math' | 'code' | 'science', matches: (r: { state: string; capacity?: number }) => boolean): Promise<void> {
+async function untilReplica(
+  h: Harness,
+  domain: 'math' | 'code' | 'science',
+  matches: (r: { state: string; capacity?: number }) => boolean,
+): Promise<void> {
   for (const end = Date.now() + 10_000; Date.now() < end; await sleep(20)) {
     if (matches((await getJson(`${h.base}/readyz?verbose=true`)).json.workers[domain].replicas[0])) return;
   }
@@ -63,17 +69,25 @@ describe('operator metrics on GET /metrics', () => {
   });
 
   it('counts requests by route, domain and outcome, confidence by class, and route outcomes', async () => {
-    for (const text of ['integral of x', 'integral of y', 'python function', 'atom energy']) expect((await postJson(`${h.base}/v1/solve`, { text })).status).toBe(200);
+    for (const text of ['integral of x', 'integral of y', 'python function', 'atom energy'])
+      expect((await postJson(`${h.base}/v1/solve`, { text })).status).toBe(200);
     // Confidence 0.3 is under the math threshold: the fallback (domain:science) takes it.
-    expect((await postJson(`${h.base}/v1/solve`, { text: 'unsure integral' })).json.result.route).toMatchObject({ domain: 'DOMAIN_SCIENCE', fallback: true });
+    expect((await postJson(`${h.base}/v1/solve`, { text: 'unsure integral' })).json.result.route).toMatchObject({
+      domain: 'DOMAIN_SCIENCE',
+      fallback: true,
+    });
     expect((await postJson(`${h.base}/v1/solve`, { text: 'hello there' })).status).toBe(422);
     expect((await postJson(`${h.base}/v1/solve`, { text: 'integral of z', domain: 'code' })).status).toBe(200);
 
     const m = await scrape(h);
     expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'math', outcome: 'OK' })).toBe(2);
     expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'code', outcome: 'OK' })).toBe(2);
-    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'science', outcome: 'OK' })).toBe(2);
-    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'none', outcome: 'ROUTE_REJECTED' })).toBe(1);
+    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'science', outcome: 'OK' })).toBe(
+      2,
+    );
+    expect(
+      valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'none', outcome: 'ROUTE_REJECTED' }),
+    ).toBe(1);
     // The existing series keep their names and labels.
     expect(valueOf(m, 'slm_router_requests_total', { ingress: 'rest', operation: 'solve', code: 'OK' })).toBe(6);
 
@@ -91,7 +105,11 @@ describe('operator metrics on GET /metrics', () => {
   it('observes time to first token and inter-token latency per domain, and tokens per replica', async () => {
     h.workers.math.behaviour = { timing: { timeToFirstTokenMs: 5, totalMs: 20, decodeTokensPerSecond: 42 } };
     try {
-      const streamed = await fetch(`${h.base}/v1/solve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'integral stream', stream: true }) });
+      const streamed = await fetch(`${h.base}/v1/solve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'integral stream', stream: true }),
+      });
       expect(parseSse(await streamed.text()).filter((e) => e.event === 'delta')).toHaveLength(3);
       expect((await postJson(`${h.base}/v1/solve`, { text: 'integral again' })).status).toBe(200);
     } finally {
@@ -113,11 +131,16 @@ describe('operator metrics on GET /metrics', () => {
   it('counts admission rejections by domain and reason: QUEUE_FULL, RATE_LIMITED, NO_HEALTHY_REPLICA', async () => {
     let release!: () => void;
     const until = new Promise<void>((resolve) => (release = resolve));
-    h.workers.math.behaviour = { capacity: { maxConcurrency: 1, maxQueue: 0 }, kvCache: { kvCacheTokens: 4096, kvCacheReservedTokens: 300 }, holdPrefix: { prefix: 'held', until } };
+    h.workers.math.behaviour = {
+      capacity: { maxConcurrency: 1, maxQueue: 0 },
+      kvCache: { kvCacheTokens: 4096, kvCacheReservedTokens: 300 },
+      holdPrefix: { prefix: 'held', until },
+    };
     h.workers.science.behaviour = { holdPrefix: { prefix: 'held', until } };
     await untilReplica(h, 'math', (r) => r.capacity === 1);
     const heldMath = postJson(`${h.base}/v1/solve`, { text: 'held integral' });
-    for (const end = Date.now() + 5000; h.workers.math.calls.at(-1)?.problem?.text !== 'held integral' && Date.now() < end; ) await sleep(10);
+    for (const end = Date.now() + 5000; h.workers.math.calls.at(-1)?.problem?.text !== 'held integral' && Date.now() < end;)
+      await sleep(10);
     expect((await postJson(`${h.base}/v1/solve`, { text: 'integral b' })).json.error.code).toBe('QUEUE_FULL');
     const during = await scrape(h);
     expect(valueOf(during, 'slm_router_replica_capacity', { domain: 'math', replica: h.workers.math.address })).toBe(1);
@@ -128,7 +151,7 @@ describe('operator metrics on GET /metrics', () => {
     expect(valueOf(during, 'slm_router_replica_in_flight', { domain: 'math', replica: h.workers.math.address })).toBe(1);
     // The caller now holds 2 synchronous requests, its limit: the next is refused before routing.
     const heldScience = postJson(`${h.base}/v1/solve`, { text: 'held atom' });
-    for (const end = Date.now() + 5000; h.workers.science.calls.at(-1)?.problem?.text !== 'held atom' && Date.now() < end; ) await sleep(10);
+    for (const end = Date.now() + 5000; h.workers.science.calls.at(-1)?.problem?.text !== 'held atom' && Date.now() < end;) await sleep(10);
     expect((await postJson(`${h.base}/v1/solve`, { text: 'atom energy' })).json.error.code).toBe('RATE_LIMITED');
     release();
     expect((await heldMath).status).toBe(200);
@@ -149,7 +172,9 @@ describe('operator metrics on GET /metrics', () => {
     expect(valueOf(m, 'slm_router_admission_rejections_total', { domain: 'math', reason: 'QUEUE_FULL' })).toBe(1);
     expect(valueOf(m, 'slm_router_admission_rejections_total', { domain: 'none', reason: 'RATE_LIMITED' })).toBe(1);
     expect(valueOf(m, 'slm_router_admission_rejections_total', { domain: 'code', reason: 'NO_HEALTHY_REPLICA' })).toBe(1);
-    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'math', outcome: 'QUEUE_FULL' })).toBe(1);
+    expect(
+      valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'solve', domain: 'math', outcome: 'QUEUE_FULL' }),
+    ).toBe(1);
   });
 
   it('samples running batches, their problems and queue depths at scrape, and observes queue wait per domain', async () => {
@@ -162,10 +187,16 @@ describe('operator metrics on GET /metrics', () => {
     expect(valueOf(m, 'slm_router_batch_problems', { state: 'total' })).toBe(6);
     expect(valueOf(m, 'slm_router_batch_problems', { state: 'done' })).toBe(0);
     expect(valueOf(m, 'slm_router_queue_jobs', { queue: 'solve-science', state: 'prioritized' })).toBe(3);
-    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'batch_submit', domain: 'none', outcome: 'OK' })).toBe(1);
+    expect(
+      valueOf(m, 'slm_router_routed_requests_total', { ingress: 'rest', operation: 'batch_submit', domain: 'none', outcome: 'OK' }),
+    ).toBe(1);
 
     queueWorkers.resume();
-    m = await scrapeUntil(h, (s) => valueOf(s, 'slm_router_batches_running') === 0 && valueOf(s, 'slm_router_queue_wait_seconds_count', { domain: 'science' }) === 3);
+    m = await scrapeUntil(
+      h,
+      (s) =>
+        valueOf(s, 'slm_router_batches_running') === 0 && valueOf(s, 'slm_router_queue_wait_seconds_count', { domain: 'science' }) === 3,
+    );
     expect(valueOf(m, 'slm_router_batches_running')).toBe(0);
     expect(valueOf(m, 'slm_router_batch_problems', { state: 'total' })).toBe(0);
     expect(valueOf(m, 'slm_router_queue_wait_seconds_count', { domain: 'math' })).toBe(2);

@@ -18,7 +18,13 @@ describe('OpenAI-compatible API with the official openai client', () => {
 
   it('model auto routes by classification; the route comes back in headers and an extra field', async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: 'auto', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'fix this python bug' }] })
+      .create({
+        model: 'auto',
+        messages: [
+          { role: 'system', content: 'be brief' },
+          { role: 'user', content: 'fix this python bug' },
+        ],
+      })
       .withResponse();
     expect(data.object).toBe('chat.completion');
     expect(data.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'code:fix this python bug' });
@@ -32,7 +38,11 @@ describe('OpenAI-compatible API with the official openai client', () => {
   });
 
   it('a domain or alias model forces the route', async () => {
-    const forced = await client.chat.completions.create({ model: 'mobilellm-r1-math', messages: [{ role: 'user', content: 'fix this python bug' }], max_tokens: 16 });
+    const forced = await client.chat.completions.create({
+      model: 'mobilellm-r1-math',
+      messages: [{ role: 'user', content: 'fix this python bug' }],
+      max_tokens: 16,
+    });
     expect(forced.choices[0]?.message.content).toBe('math:fix this python bug');
     expect(h.workers.math.calls.at(-1)?.problem?.options?.maxNewTokens).toBe(16);
   });
@@ -47,12 +57,17 @@ describe('OpenAI-compatible API with the official openai client', () => {
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     const content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
-    const reasoning = chunks.map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '').join('');
+    const reasoning = chunks
+      .map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '')
+      .join('');
     expect(content).toBe('science:done');
     expect(reasoning).toBe('thinking');
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('stop');
     expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
-    expect((chunks[0] as unknown as { route: { domain: string; overridden: boolean } }).route).toMatchObject({ domain: 'DOMAIN_SCIENCE', overridden: true });
+    expect((chunks[0] as unknown as { route: { domain: string; overridden: boolean } }).route).toMatchObject({
+      domain: 'DOMAIN_SCIENCE',
+      overridden: true,
+    });
   });
 
   it('the raw stream ends with data: [DONE]', async () => {
@@ -71,9 +86,15 @@ describe('OpenAI-compatible API with the official openai client', () => {
       status: 404,
       error: { code: 'NOT_FOUND', type: 'invalid_request_error' },
     });
-    const bad = await fetch(`${h.base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "auto", "messages": []}' });
+    const bad = await fetch(`${h.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": "auto", "messages": []}',
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT', type: 'invalid_request_error', param: null, message: expect.stringContaining('messages') } });
+    expect(await bad.json()).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', type: 'invalid_request_error', param: null, message: expect.stringContaining('messages') },
+    });
     const models = await getJson(`${h.base}/v1/models/nope`);
     expect(models.status).toBe(404);
     expect(models.json.error.type).toBe('invalid_request_error');

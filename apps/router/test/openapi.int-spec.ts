@@ -20,7 +20,9 @@ async function validateOpenApi(document: unknown): Promise<{ valid: boolean; err
     const file = path.join(dir, 'openapi.json');
     writeFileSync(file, JSON.stringify(document));
     const cli = path.join(path.dirname(require.resolve('@seriousme/openapi-schema-validator/package.json')), 'bin/validate-api-cli.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, file]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, file]).catch((error: { stdout?: string }) => ({
+      stdout: error.stdout ?? '',
+    }));
     return JSON.parse(stdout) as { valid: boolean; errors?: unknown };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,8 +91,12 @@ describe('OpenAPI document and /docs', () => {
     const served = servedRoutes(fastify.printRoutes({ commonPrefix: false }))
       // The dashboard's page and files are no API operations; HEAD is Fastify's own twin of each GET.
       .filter(({ path }) => !DOCS_ROUTES.test(path) && !path.startsWith('/dashboard'))
-      .flatMap(({ path, methods }) => methods.filter((method) => method !== 'head').map((method) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`));
-    const documented = Object.entries(doc.paths).flatMap(([route, item]) => Object.keys(item as object).map((method) => `${method} ${route}`));
+      .flatMap(({ path, methods }) =>
+        methods.filter((method) => method !== 'head').map((method) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`),
+      );
+    const documented = Object.entries(doc.paths).flatMap(([route, item]) =>
+      Object.keys(item as object).map((method) => `${method} ${route}`),
+    );
     expect(served.length).toBeGreaterThanOrEqual(11);
     expect(documented.sort()).toEqual([...new Set(served)].sort());
 
@@ -98,7 +104,10 @@ describe('OpenAPI document and /docs', () => {
       for (const [method, operation] of Object.entries<any>(item)) {
         const statuses = Object.keys(operation.responses);
         const success = statuses.filter((s) => /^2\d\d$/.test(s) && operation.responses[s].content);
-        expect({ operation: `${method} ${route}`, success: success.length > 0 }).toEqual({ operation: `${method} ${route}`, success: true });
+        expect({ operation: `${method} ${route}`, success: success.length > 0 }).toEqual({
+          operation: `${method} ${route}`,
+          success: true,
+        });
         for (const status of statuses) {
           const content = (operation.responses[status].content ?? {}) as Record<string, { schema: object }>;
           expect(Object.values(content).every((media) => media.schema)).toBe(true);
@@ -113,9 +122,13 @@ describe('OpenAPI document and /docs', () => {
     const solve = doc.paths['/v1/solve'].post;
     expect(Object.keys(solve.responses)).toEqual(expect.arrayContaining(['200', '400', '413', '422', '429', '503']));
     expect(Object.keys(solve.responses['200'].content)).toEqual(['application/json', 'text/event-stream']);
-    expect(Object.keys(doc.paths['/v1/chat/completions'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '413', '422', '429', '503']));
+    expect(Object.keys(doc.paths['/v1/chat/completions'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '404', '413', '422', '429', '503']),
+    );
     expect(Object.keys(doc.paths['/v1/batches'].post.requestBody.content)).toEqual(['application/json', 'application/jsonl']);
-    expect(Object.keys(doc.components.schemas.SolveRequest.properties)).toEqual(expect.arrayContaining(['text', 'messages', 'domain', 'options', 'stream']));
+    expect(Object.keys(doc.components.schemas.SolveRequest.properties)).toEqual(
+      expect.arrayContaining(['text', 'messages', 'domain', 'options', 'stream']),
+    );
   });
 
   it('the request schemas accept what the handlers accept and refuse what they refuse', () => {
@@ -144,7 +157,10 @@ describe('OpenAPI document and /docs', () => {
     const classified = await postJson(`${h.base}/v1/classify`, { text: 'integral of x' });
     expectValid(responseValidator('/v1/classify', 'post', 200), classified.json);
 
-    const completion = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'integral of x' }] });
+    const completion = await postJson(`${h.base}/v1/chat/completions`, {
+      model: 'auto',
+      messages: [{ role: 'user', content: 'integral of x' }],
+    });
     expect(completion.status).toBe(200);
     expectValid(responseValidator('/v1/chat/completions', 'post', 200), completion.json);
     const noModel = await postJson(`${h.base}/v1/chat/completions`, { model: 'gpt-x', messages: [{ role: 'user', content: 'hi' }] });
@@ -178,7 +194,12 @@ describe('OpenAPI document and /docs', () => {
     const schemaOf: Record<string, string> = { route: 'RouteDecision', delta: 'TokenDelta', result: 'Result' };
     for (const event of events) expectValid(component(schemaOf[event.event] ?? 'none'), JSON.parse(event.data));
 
-    const chat = await postJson(`${h.base}/v1/chat/completions`, { model: 'auto', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'integral of x' }] });
+    const chat = await postJson(`${h.base}/v1/chat/completions`, {
+      model: 'auto',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'integral of x' }],
+    });
     const chunks = parseSse(chat.text).map((e) => e.data);
     expect(chunks.at(-1)).toBe('[DONE]');
     for (const chunk of chunks.slice(0, -1)) expectValid(component('ChatCompletionChunk'), JSON.parse(chunk));

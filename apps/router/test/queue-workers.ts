@@ -29,7 +29,8 @@ export class QueueWorkers {
           if (job.name !== JobName.SOLVE) throw new Error(`unexpected job ${job.name}`);
           this.runs.set(job.id ?? '', (this.runs.get(job.id ?? '') ?? 0) + 1);
           if (options.jobMs) await new Promise((resolve) => setTimeout(resolve, options.jobMs));
-          if (job.data.problem.text === 'fail me') throw new Error(jobFailureReason(new AppError(ErrorCode.INVALID_ARGUMENT, 'this problem always fails')));
+          if (job.data.problem.text === 'fail me')
+            throw new Error(jobFailureReason(new AppError(ErrorCode.INVALID_ARGUMENT, 'this problem always fails')));
           return FakeWorker.resultFor(domain, { problem: job.data.problem, route: job.data.route } as never);
         },
         {

@@ -22,7 +22,10 @@ export function testPolicy(domain: WorkerDomain): DomainPolicy {
  * on a free loopback port, hosting the benchmark engine: its answer has a reasoning part. Its log
  * goes to `logger` (silent by default); `env` adds to or overrides its variables.
  */
-export function startInstantWorker(logger: Logger = createLogger('test', 'silent'), env: Record<string, string> = {}): Promise<RunningWorker> {
+export function startInstantWorker(
+  logger: Logger = createLogger('test', 'silent'),
+  env: Record<string, string> = {},
+): Promise<RunningWorker> {
   return startWorker(testPolicy('math'), {
     env: { MATH_WORKER_GRPC_PORT: '0', MATH_WORKER_GRPC_HOST: '127.0.0.1', MATH_WORKER_QUEUE: 'false', LOG_LEVEL: 'silent', ...env },
     logger,

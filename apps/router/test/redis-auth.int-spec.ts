@@ -46,7 +46,9 @@ describe('Redis with requirepass', () => {
     });
 
     it('submit a batch that the worker completes through the queue', async () => {
-      const submitted = await postJson(`${h.base}/v1/batches`, { problems: [{ text: 'integral of x' }, { text: 'integral of x^2' }, { text: 'integral of sin x' }] });
+      const submitted = await postJson(`${h.base}/v1/batches`, {
+        problems: [{ text: 'integral of x' }, { text: 'integral of x^2' }, { text: 'integral of sin x' }],
+      });
       expect(submitted.status).toBe(202);
       const status = await batchStatusWhenDone(h, submitted.json.batchId);
       expect(status).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 3, failed: 0 } });

@@ -1,6 +1,15 @@
 import { QUEUE_OF_DOMAIN, batchCancelChannel } from '@slm/contracts';
 import { createRedisConnection } from '@slm/platform';
-import { BATCH, batchStackOn, expectCompleteAndSolvedOnce, redisCli, startRedisCluster, statusOf, submitBatch, until } from './redis-topologies';
+import {
+  BATCH,
+  batchStackOn,
+  expectCompleteAndSolvedOnce,
+  redisCli,
+  startRedisCluster,
+  statusOf,
+  submitBatch,
+  until,
+} from './redis-topologies';
 import { startHarness, untilReady } from './router-harness';
 
 describe('batches on a Redis Cluster (three masters, three replicas)', () => {
@@ -15,7 +24,9 @@ describe('batches on a Redis Cluster (three masters, three replicas)', () => {
       expect((await redisCli((await stack.topology.masterOf(tag)).port, 'exists', `${tag}:${queue}:events`)).trim()).toBe('1');
     }
     const stateTag = `{${stack.h.prefix}:slm}`;
-    expect((await redisCli((await stack.topology.masterOf(stateTag)).port, 'hget', `${stateTag}:batch:${batchId}`, 'state')).trim()).toBe('completed');
+    expect((await redisCli((await stack.topology.masterOf(stateTag)).port, 'hget', `${stateTag}:batch:${batchId}`, 'state')).trim()).toBe(
+      'completed',
+    );
   }, 90_000);
 
   it('cancels a batch: the cancel reaches subscribers on any node, every problem is counted cancelled', async () => {
@@ -49,10 +60,18 @@ describe('batches on a Redis Cluster (three masters, three replicas)', () => {
     const batchId = await submitBatch(stack.h, 'failover');
     // Mid-batch: some problems done, most still to come.
     let completedBefore = 0;
-    await until('the batch to be under way', async () => (completedBefore = (await statusOf(stack.h, batchId))?.counts.completed ?? 0) >= 100, 30_000);
+    await until(
+      'the batch to be under way',
+      async () => (completedBefore = (await statusOf(stack.h, batchId))?.counts.completed ?? 0) >= 100,
+      30_000,
+    );
     await victim.kill();
     expect(completedBefore).toBeLessThan(BATCH);
-    await until('a replica to take over the killed master\'s slots', async () => (await stack.topology.masterOf(stateKey)).port !== victim.port, 30_000);
+    await until(
+      "a replica to take over the killed master's slots",
+      async () => (await stack.topology.masterOf(stateKey)).port !== victim.port,
+      30_000,
+    );
     await expectCompleteAndSolvedOnce(stack.h, stack.workers, batchId, 'failover');
   }, 110_000);
 });

@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, RedisAuthError, createRedisConnection, startRedisServer, writeDevCertificates, type DevCertFile, type RedisServerProcess } from '@slm/platform';
+import {
+  ConfigError,
+  RedisAuthError,
+  createRedisConnection,
+  startRedisServer,
+  writeDevCertificates,
+  type DevCertFile,
+  type RedisServerProcess,
+} from '@slm/platform';
 import type { RunningWorker } from '@slm/worker-runtime';
 import { loadRouterConfig } from '../src/config/router.config';
 import { startInstantWorker } from './real-worker';
@@ -54,7 +62,11 @@ describe('Redis over TLS', () => {
   });
 
   it('refuses a client that does not trust the CA, with a certificate error', async () => {
-    const client = createRedisConnection(`rediss://:${PASSWORD}@127.0.0.1:${redis.port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = createRedisConnection(`rediss://:${PASSWORD}@127.0.0.1:${redis.port}`, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     const errors: string[] = [];
     client.on('error', (error: Error) => errors.push(`${(error as NodeJS.ErrnoException).code} ${error.message}`));
     await expect(client.connect()).rejects.toThrow();
@@ -64,7 +76,10 @@ describe('Redis over TLS', () => {
 
   it('stops the router and a worker at start-up when they do not trust its certificate, saying where the CA goes', async () => {
     const untrusted = `rediss://:${PASSWORD}@127.0.0.1:${redis.port}`;
-    for (const start of [() => startHarness({ REDIS_URL: untrusted }), () => startInstantWorker(undefined, { REDIS_URL: untrusted, MATH_WORKER_QUEUE: 'true' })]) {
+    for (const start of [
+      () => startHarness({ REDIS_URL: untrusted }),
+      () => startInstantWorker(undefined, { REDIS_URL: untrusted, MATH_WORKER_QUEUE: 'true' }),
+    ]) {
       const error = await start().then(
         () => new Error('expected the start to fail'),
         (error: unknown) => error as Error,
@@ -77,7 +92,12 @@ describe('Redis over TLS', () => {
   });
 
   it('refuses plaintext redis:// on the TLS port', async () => {
-    const client = createRedisConnection(`redis://:${PASSWORD}@127.0.0.1:${redis.port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+    const client = createRedisConnection(`redis://:${PASSWORD}@127.0.0.1:${redis.port}`, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+    });
     client.on('error', () => undefined);
     await expect(client.connect().then(() => client.ping())).rejects.toThrow();
     client.disconnect();
@@ -94,8 +114,12 @@ describe('Redis over TLS', () => {
         return (error as Error).message;
       }
     };
-    expect(problems(`rediss://127.0.0.1:6380?tlsCaFile=${missing}`)).toBe(`invalid configuration: REDIS_URL: tlsCaFile: cannot read certificate file ${missing}: no such file`);
+    expect(problems(`rediss://127.0.0.1:6380?tlsCaFile=${missing}`)).toBe(
+      `invalid configuration: REDIS_URL: tlsCaFile: cannot read certificate file ${missing}: no such file`,
+    );
     expect(problems(`rediss://127.0.0.1:6380?tlsCaFile=${certs.redisKey}`)).toContain('is not a PEM certificate');
-    expect(problems(`redis://127.0.0.1:6380?tlsCaFile=${certs.ca}`)).toBe('invalid configuration: REDIS_URL: tlsCaFile needs TLS: use rediss:// (or rediss-sentinel://)');
+    expect(problems(`redis://127.0.0.1:6380?tlsCaFile=${certs.ca}`)).toBe(
+      'invalid configuration: REDIS_URL: tlsCaFile needs TLS: use rediss:// (or rediss-sentinel://)',
+    );
   });
 });

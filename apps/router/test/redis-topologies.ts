@@ -11,7 +11,9 @@ import { testPolicy } from './real-worker';
 
 const run = promisify(execFile);
 /** util-linux's setpriv, where there is one (Linux). */
-const SETPRIV = process.platform === 'linux' && (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, 'setpriv')));
+const SETPRIV =
+  process.platform === 'linux' &&
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, 'setpriv')));
 
 /** A redis-server (plain, cluster node or sentinel) started by a test. */
 export interface LocalRedis {
@@ -32,9 +34,27 @@ export class LocalRedisGroup {
     const port = await freePort();
     const file = config === undefined ? [] : [this.writeConfig(port, config)];
     // setpriv: the kernel kills the server when this process dies, however it dies (a test killed by a timeout included).
-    const child = spawn(SETPRIV ? 'setpriv' : 'redis-server', [...(SETPRIV ? ['--pdeathsig', 'SIGKILL', '--', 'redis-server'] : []), ...file, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      SETPRIV ? 'setpriv' : 'redis-server',
+      [
+        ...(SETPRIV ? ['--pdeathsig', 'SIGKILL', '--', 'redis-server'] : []),
+        ...file,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        ...args,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const node: LocalRedis = {
       port,
       child,
@@ -147,7 +167,13 @@ export async function startSentinelGroup(group: LocalRedisGroup, name = 'slm'): 
     sentinels.push(
       await group.start(
         ['--sentinel'],
-        [`sentinel monitor ${name} 127.0.0.1 ${master.port} 2`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`, `sentinel parallel-syncs ${name} 1`, ''].join('\n'),
+        [
+          `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
       ),
     );
   }
@@ -177,7 +203,14 @@ export class InstantQueueWorkers {
       })({ maxConcurrency: 16, maxQueue: 16 });
       this.workers.push(
         await startWorker(policy, {
-          env: { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', [`${p}GRPC_PORT`]: '0', [`${p}GRPC_HOST`]: '127.0.0.1', [`${p}QUEUE_CONCURRENCY`]: '16' },
+          env: {
+            REDIS_URL: redisUrl,
+            QUEUE_PREFIX: prefix,
+            LOG_LEVEL: 'silent',
+            [`${p}GRPC_PORT`]: '0',
+            [`${p}GRPC_HOST`]: '127.0.0.1',
+            [`${p}QUEUE_CONCURRENCY`]: '16',
+          },
           logger: createLogger('test', 'silent'),
           engineFactory: async () => engine,
         }),
@@ -198,7 +231,8 @@ const DOMAIN_TEXT = ['integral of x', 'python function', 'atom energy'];
 export const BATCH = 2000;
 
 /** The batch's status, or undefined while the router answers otherwise (503 during a failover). */
-export async function statusOf(h: Harness, batchId: string): Promise<Record<string, any> | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function statusOf(h: Harness, batchId: string): Promise<Record<string, any> | undefined> {
   const { status, json } = await getJson(`${h.base}/v1/batches/${batchId}`).catch(() => ({ status: 0, json: undefined }));
   return status === 200 ? json.status : undefined;
 }
@@ -218,7 +252,10 @@ export async function expectCompleteAndSolvedOnce(h: Harness, workers: InstantQu
   expect(final).toMatchObject({ total: BATCH, progress: 1, counts: { completed: BATCH, failed: 0, cancelled: 0, queued: 0, active: 0 } });
   expect(final?.byDomain.map((d: { counts: { completed: number } }) => d.counts.completed)).toEqual([667, 667, 666]);
   const text = await (await fetch(`${h.base}/v1/batches/${batchId}/results`)).text();
-  const items = text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const items = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   expect(items.map((item) => item.index)).toEqual(Array.from({ length: BATCH }, (_, i) => i));
   expect(items.every((item, i) => item.result?.requestId === `${tag}-${i}`)).toBe(true);
   const runs = Array.from({ length: BATCH }, (_, i) => workers.solved.get(`${DOMAIN_TEXT[i % 3]} ${tag} #${i}`) ?? 0);

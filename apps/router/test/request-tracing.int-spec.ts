@@ -52,7 +52,11 @@ class ExplodingClassifier extends KeywordClassifier {
   }
 }
 
-function solveGrpc(client: RouterClient, problem: Problem, requestId?: string): Promise<{ error: grpc.ServiceError | null; trailer: grpc.Metadata }> {
+function solveGrpc(
+  client: RouterClient,
+  problem: Problem,
+  requestId?: string,
+): Promise<{ error: grpc.ServiceError | null; trailer: grpc.Metadata }> {
   const metadata = new grpc.Metadata();
   if (requestId !== undefined) metadata.set('x-request-id', requestId);
   metadata.set('x-client-id', 'grpc-tester');
@@ -108,10 +112,19 @@ describe('request ids, error logging and access lines (router and a real worker 
       const res = await postJson(`${base}/v1/solve`, { text: 'explode now' }, { 'x-request-id': 'trace-boom-1' });
       expect(res.status).toBe(500);
       expect(res.headers.get('x-request-id')).toBe('trace-boom-1');
-      expect(res.json.error).toEqual({ code: 'INTERNAL', message: 'internal error (see the server log, request id trace-boom-1)', requestId: 'trace-boom-1' });
+      expect(res.json.error).toEqual({
+        code: 'INTERNAL',
+        message: 'internal error (see the server log, request id trace-boom-1)',
+        requestId: 'trace-boom-1',
+      });
       const errors = routerLog.where((line) => line.msg === 'unexpected error' && line.requestId === 'trace-boom-1');
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ level: 50, route: '/v1/solve', method: 'POST', err: { message: 'classifier exploded on purpose' } });
+      expect(errors[0]).toMatchObject({
+        level: 50,
+        route: '/v1/solve',
+        method: 'POST',
+        err: { message: 'classifier exploded on purpose' },
+      });
       expect(errors[0].err.stack).toMatch(/classifier exploded on purpose\n\s+at /);
       expect(await routerLog.waitFor(accessLine('trace-boom-1'))).toMatchObject({ status: 500, route: '/v1/solve' });
     });
@@ -125,9 +138,18 @@ describe('request ids, error logging and access lines (router and a real worker 
     });
 
     it('OpenAI route: the OpenAI-shaped body quotes the request id', async () => {
-      const res = await postJson(`${base}/v1/chat/completions`, { model: 'auto', messages: [{ role: 'user', content: 'explode here' }] }, { 'x-request-id': 'trace-boom-oa' });
+      const res = await postJson(
+        `${base}/v1/chat/completions`,
+        { model: 'auto', messages: [{ role: 'user', content: 'explode here' }] },
+        { 'x-request-id': 'trace-boom-oa' },
+      );
       expect(res.status).toBe(500);
-      expect(res.json.error).toEqual({ message: 'internal error (see the server log, request id trace-boom-oa)', type: 'server_error', param: null, code: 'INTERNAL' });
+      expect(res.json.error).toEqual({
+        message: 'internal error (see the server log, request id trace-boom-oa)',
+        type: 'server_error',
+        param: null,
+        code: 'INTERNAL',
+      });
       const errors = routerLog.where((line) => line.msg === 'unexpected error' && line.requestId === 'trace-boom-oa');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ route: '/v1/chat/completions', err: { message: 'classifier exploded on purpose' } });
@@ -139,20 +161,36 @@ describe('request ids, error logging and access lines (router and a real worker 
       expect(trailer.get('x-request-id')).toEqual(['trace-boom-2']);
       const errors = routerLog.where((line) => line.level === 50 && line.requestId === 'trace-boom-2');
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ msg: 'unexpected error', route: '/slmrouter.v1.Router/Solve', err: { message: 'classifier exploded on purpose' } });
+      expect(errors[0]).toMatchObject({
+        msg: 'unexpected error',
+        route: '/slmrouter.v1.Router/Solve',
+        err: { message: 'classifier exploded on purpose' },
+      });
       expect(errors[0].err.stack).toContain('classifier exploded on purpose');
     });
   });
 
   describe("the caller's x-request-id is the correlation id, from the router's lines to the worker's", () => {
     it('REST: echoed in the header, on the access line and on the worker line; the body requestId stays the result key', async () => {
-      const res = await postJson(`${base}/v1/solve`, { text: 'integral of x', requestId: 'problem-7' }, { 'x-request-id': 'trace-ok-1', 'x-client-id': 'tester' });
+      const res = await postJson(
+        `${base}/v1/solve`,
+        { text: 'integral of x', requestId: 'problem-7' },
+        { 'x-request-id': 'trace-ok-1', 'x-client-id': 'tester' },
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get('x-request-id')).toBe('trace-ok-1');
       expect(res.json.result.requestId).toBe('problem-7');
       const access = await routerLog.waitFor(accessLine('trace-ok-1'));
       expect(access).toEqual(
-        expect.objectContaining({ level: 30, method: 'POST', route: '/v1/solve', status: 200, ms: expect.any(Number), domain: 'math', client: 'ip:127.0.0.1' }),
+        expect.objectContaining({
+          level: 30,
+          method: 'POST',
+          route: '/v1/solve',
+          status: 200,
+          ms: expect.any(Number),
+          domain: 'math',
+          client: 'ip:127.0.0.1',
+        }),
       );
       expect(routerLog.where(accessLine('trace-ok-1'))).toHaveLength(1);
       const solved = workerLog.where((line) => line.msg === 'solved' && line.requestId === 'trace-ok-1');
@@ -168,7 +206,11 @@ describe('request ids, error logging and access lines (router and a real worker 
     });
 
     it('a REST stream echoes the header id, not the problem id', async () => {
-      const res = await postJson(`${base}/v1/solve`, { text: 'integral of z', requestId: 'problem-8', stream: true }, { 'x-request-id': 'trace-stream-1' });
+      const res = await postJson(
+        `${base}/v1/solve`,
+        { text: 'integral of z', requestId: 'problem-8', stream: true },
+        { 'x-request-id': 'trace-stream-1' },
+      );
       expect(res.headers.get('x-request-id')).toBe('trace-stream-1');
       expect(res.text).toContain('"requestId":"problem-8"');
       expect(await routerLog.waitFor(accessLine('trace-stream-1'))).toMatchObject({ status: 200, domain: 'math' });
@@ -181,7 +223,13 @@ describe('request ids, error logging and access lines (router and a real worker 
       const access = routerLog.where(accessLine('trace-ok-2'));
       expect(access).toHaveLength(1);
       expect(access[0]).toEqual(
-        expect.objectContaining({ method: '/slmrouter.v1.Router/Solve', status: 'OK', ms: expect.any(Number), domain: 'math', client: 'ip:127.0.0.1' }),
+        expect.objectContaining({
+          method: '/slmrouter.v1.Router/Solve',
+          status: 'OK',
+          ms: expect.any(Number),
+          domain: 'math',
+          client: 'ip:127.0.0.1',
+        }),
       );
       expect(workerLog.where((line) => line.msg === 'solved' && line.requestId === 'trace-ok-2')).toHaveLength(1);
     });
@@ -201,7 +249,10 @@ describe('request ids, error logging and access lines (router and a real worker 
       const calls = fakes[0].calls.length;
       const res = await postJson(`${base}/v1/solve`, { text: 'python bug' }, { 'x-request-id': 'bad id' });
       expect(res.status).toBe(400);
-      expect(res.json.error).toEqual({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^x-request-id header: must be 1 to 128 characters from .*; character 4 is U\+0020$/) });
+      expect(res.json.error).toEqual({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^x-request-id header: must be 1 to 128 characters from .*; character 4 is U\+0020$/),
+      });
       const id = res.headers.get('x-request-id') ?? '';
       expect(id).toMatch(UUID);
       expect(await routerLog.waitFor(accessLine(id))).toMatchObject({ status: 400, route: '/v1/solve' });
@@ -243,7 +294,12 @@ describe('request ids, error logging and access lines (router and a real worker 
       expect(await routerLog.waitFor(accessLine('trace-probe-1'))).toMatchObject({ level: 20, route: '/healthz', status: 200 });
       const models = await fetch(`${base}/v1/models`, { headers: { 'x-request-id': 'trace-models-1' } });
       expect(models.status).toBe(200);
-      expect(await routerLog.waitFor(accessLine('trace-models-1'))).toMatchObject({ level: 30, method: 'GET', route: '/v1/models', status: 200 });
+      expect(await routerLog.waitFor(accessLine('trace-models-1'))).toMatchObject({
+        level: 30,
+        method: 'GET',
+        route: '/v1/models',
+        status: 200,
+      });
       expect(routerLog.where(accessLine('trace-models-1'))).toHaveLength(1);
     });
   });

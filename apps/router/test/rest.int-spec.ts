@@ -25,9 +25,17 @@ describe('router REST API (fake workers on loopback gRPC)', () => {
 
   it('low confidence and "other" go to the configured fallback domain', async () => {
     const res = await postJson(`${h.base}/v1/solve`, { text: 'who won the football cup' });
-    expect(res.json.result.route).toMatchObject({ domain: 'DOMAIN_SCIENCE', fallback: true, fallbackReason: expect.stringMatching(/^classified as other/) });
+    expect(res.json.result.route).toMatchObject({
+      domain: 'DOMAIN_SCIENCE',
+      fallback: true,
+      fallbackReason: expect.stringMatching(/^classified as other/),
+    });
     const unsure = await postJson(`${h.base}/v1/solve`, { text: 'unsure python' });
-    expect(unsure.json.result.route).toMatchObject({ domain: 'DOMAIN_SCIENCE', fallback: true, fallbackReason: expect.stringMatching(/^below threshold: code p=0.300 < 0.5/) });
+    expect(unsure.json.result.route).toMatchObject({
+      domain: 'DOMAIN_SCIENCE',
+      fallback: true,
+      fallbackReason: expect.stringMatching(/^below threshold: code p=0.300 < 0.5/),
+    });
   });
 
   it('streams route, deltas and the result as server-sent events (stream: true or Accept)', async () => {
@@ -75,7 +83,13 @@ describe('router REST API (fake workers on loopback gRPC)', () => {
       ['unknown field', { text: 'x', bogus: 1 }, 400, 'INVALID_ARGUMENT', /bogus/],
       ['bad option', { text: 'x', options: { temperature: -1 } }, 400, 'INVALID_ARGUMENT', /options.temperature/],
       ['too long', { text: 'x'.repeat(1001) }, 400, 'INPUT_TOO_LONG', /ROUTER_MAX_PROBLEM_CHARS/],
-      ['maxNewTokens over the limit', { text: 'x', options: { maxNewTokens: 513 } }, 400, 'INVALID_ARGUMENT', /ROUTER_MAX_NEW_TOKENS_LIMIT/],
+      [
+        'maxNewTokens over the limit',
+        { text: 'x', options: { maxNewTokens: 513 } },
+        400,
+        'INVALID_ARGUMENT',
+        /ROUTER_MAX_NEW_TOKENS_LIMIT/,
+      ],
       ['oversize body', { text: 'x'.repeat(30_000) }, 413, 'PAYLOAD_TOO_LARGE', /ROUTER_MAX_BODY_BYTES/],
       ['a JSON array', [1, 2], 400, 'INVALID_ARGUMENT', /expected object/],
     ])('%s', async (_name, body, status, code, message) => {
@@ -102,7 +116,11 @@ describe('router REST API (fake workers on loopback gRPC)', () => {
     expect(await (await fetch(`${h.base}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await getJson(`${h.base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.json).toMatchObject({ status: 'ready', redis: 'up', workers: { math: { serving: true }, code: { serving: true }, science: { serving: true } } });
+    expect(ready.json).toMatchObject({
+      status: 'ready',
+      redis: 'up',
+      workers: { math: { serving: true }, code: { serving: true }, science: { serving: true } },
+    });
   });
 
   it('GET /readyz is 503 when a domain has no serving replica', async () => {
@@ -133,7 +151,18 @@ describe('router REST API (fake workers on loopback gRPC)', () => {
   it('GET /openapi.json documents every route with the request schemas', async () => {
     const doc = (await getJson(`${h.base}/openapi.json`)).json;
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/solve', '/v1/classify', '/v1/chat/completions', '/v1/models', '/v1/batches', '/v1/batches/{id}', '/v1/batches/{id}/results', '/healthz', '/readyz', '/metrics']),
+      expect.arrayContaining([
+        '/v1/solve',
+        '/v1/classify',
+        '/v1/chat/completions',
+        '/v1/models',
+        '/v1/batches',
+        '/v1/batches/{id}',
+        '/v1/batches/{id}/results',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ]),
     );
     const ref: string = doc.paths['/v1/solve'].post.requestBody.content['application/json'].schema.$ref;
     const schema = doc.components.schemas[ref.replace('#/components/schemas/', '')];

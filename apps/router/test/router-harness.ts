@@ -21,7 +21,9 @@ export async function startHarness(
   /** More of startRouter's options (a worker host resolver…). */
   options: StartRouterOptions = {},
 ): Promise<Harness> {
-  const workers = Object.fromEntries(await Promise.all(WORKER_DOMAINS.map(async (d) => [d, await new FakeWorker(d).start()] as const))) as Record<WorkerDomain, FakeWorker>;
+  const workers = Object.fromEntries(
+    await Promise.all(WORKER_DOMAINS.map(async (d) => [d, await new FakeWorker(d).start()] as const)),
+  ) as Record<WorkerDomain, FakeWorker>;
   const prefix = env.QUEUE_PREFIX ?? `t${randomUUID().slice(0, 8)}`;
   const addresses = (d: WorkerDomain) => [...(extraWorkers[d] ?? []), workers[d].address].join(',');
   const config = loadRouterConfig({
@@ -37,11 +39,13 @@ export async function startHarness(
     ROUTER_READYZ_DETAILS: 'true',
     ...env,
   });
-  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'], ...options }).catch((error: unknown) => {
-    // A router that fails to start (a test of that) must not leave the fake workers serving.
-    for (const worker of Object.values(workers)) worker.stop();
-    throw error;
-  });
+  const router = await startRouter(config, new KeywordClassifier(), { logLevels: ['error', 'warn'], ...options }).catch(
+    (error: unknown) => {
+      // A router that fails to start (a test of that) must not leave the fake workers serving.
+      for (const worker of Object.values(workers)) worker.stop();
+      throw error;
+    },
+  );
   return {
     router,
     config,
@@ -72,7 +76,11 @@ export function parseSse(body: string): { event: string; data: string }[] {
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -84,7 +92,8 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 }
 
 /** GET a JSON document. */
-export async function getJson(url: string): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function getJson(url: string): Promise<{ status: number; json: any }> {
   const res = await fetch(url);
   return { status: res.status, json: await res.json() };
 }

@@ -48,7 +48,10 @@ describe('Server-Timing: the router time and the worker call, apart', () => {
 
   it('POST /v1/chat/completions', async () => {
     const sent = performance.now();
-    const res = await postJson(`${h.base}/v1/chat/completions`, { model: 'math', messages: [{ role: 'user', content: 'solve x + 1 = 2' }] });
+    const res = await postJson(`${h.base}/v1/chat/completions`, {
+      model: 'math',
+      messages: [{ role: 'user', content: 'solve x + 1 = 2' }],
+    });
     const callerMs = performance.now() - sent;
     expect(res.status).toBe(200);
     expectSplit(res.headers.get('server-timing'), callerMs);
@@ -59,9 +62,12 @@ describe('Server-Timing: the router time and the worker call, apart', () => {
     try {
       const sent = performance.now();
       const trailer = await new Promise<grpc.Metadata>((resolve, reject) => {
-        const call = client.solve({ problem: { text: 'solve x + 1 = 2', domainOverride: 'DOMAIN_MATH' } }, (error: grpc.ServiceError | null, response?: SolveResponse__Output) => {
-          if (error || !response?.result) reject(error ?? new Error('no result'));
-        });
+        const call = client.solve(
+          { problem: { text: 'solve x + 1 = 2', domainOverride: 'DOMAIN_MATH' } },
+          (error: grpc.ServiceError | null, response?: SolveResponse__Output) => {
+            if (error || !response?.result) reject(error ?? new Error('no result'));
+          },
+        );
         call.on('status', (status: grpc.StatusObject) => resolve(status.metadata));
       });
       const callerMs = performance.now() - sent;

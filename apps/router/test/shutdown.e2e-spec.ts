@@ -55,9 +55,13 @@ describe('router process: shutdown is bounded by ROUTER_SHUTDOWN_GRACE_MS', () =
       }
     });
     // 'close' comes after 'exit' once the output is read to its end: the last log lines included.
-    const exited = once(child, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    const exited = once(child, 'close').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the router exited with ${child.exitCode} during start-up: ${JSON.stringify(logs.slice(-5))}`);
+      if (child.exitCode !== null)
+        throw new Error(`the router exited with ${child.exitCode} during start-up: ${JSON.stringify(logs.slice(-5))}`);
       if ((await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined))?.ok) break;
       await sleep(100);
     }
@@ -69,7 +73,10 @@ describe('router process: shutdown is bounded by ROUTER_SHUTDOWN_GRACE_MS', () =
     const sent = Date.now();
     router.child.kill('SIGTERM');
     const patience = new AbortController();
-    const ended = await Promise.race([router.exited, sleep(GRACE_MS + MARGIN_MS, undefined, { signal: patience.signal }).catch(() => undefined)]);
+    const ended = await Promise.race([
+      router.exited,
+      sleep(GRACE_MS + MARGIN_MS, undefined, { signal: patience.signal }).catch(() => undefined),
+    ]);
     patience.abort();
     if (!ended) throw new Error(`still running ${GRACE_MS + MARGIN_MS} ms after SIGTERM (grace ${GRACE_MS} ms)`);
     return { code: ended.code, ms: Date.now() - sent };
@@ -95,7 +102,15 @@ describe('router process: shutdown is bounded by ROUTER_SHUTDOWN_GRACE_MS', () =
     await once(stuck, 'connect');
     const clientPort = stuck.localPort;
     stuck.write(
-      ['POST /v1/solve HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', 'Content-Length: 100', 'Expect: 100-continue', '', ''].join('\r\n'),
+      [
+        'POST /v1/solve HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Content-Type: application/json',
+        'Content-Length: 100',
+        'Expect: 100-continue',
+        '',
+        '',
+      ].join('\r\n'),
     );
     const [interim] = (await once(stuck, 'data')) as [Buffer];
     expect(interim.toString()).toMatch(/^HTTP\/1\.1 100 Continue/); // the server is reading this request now
@@ -105,8 +120,7 @@ describe('router process: shutdown is bounded by ROUTER_SHUTDOWN_GRACE_MS', () =
     expect(code).toBe(1);
     expect(ms).toBeGreaterThanOrEqual(GRACE_MS - 100);
     const forced = router.logs.find((l) => l.msg === 'shutdown did not finish within the grace period: exiting anyway') as
-      | { graceMs: number; closed: boolean; open: { resources: Record<string, number>; sockets: string[] } }
-      | undefined;
+      { graceMs: number; closed: boolean; open: { resources: Record<string, number>; sockets: string[] } } | undefined;
     expect(forced).toMatchObject({ graceMs: GRACE_MS, closed: false }); // the close itself hung on the connection
     expect(forced?.open.resources.TCPSocketWrap).toBeGreaterThanOrEqual(1);
     expect(forced?.open.sockets).toContain(`127.0.0.1:${router.httpPort} <-> 127.0.0.1:${clientPort}`);

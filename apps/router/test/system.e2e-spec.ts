@@ -36,7 +36,8 @@ describe('system: worker processes, router process and the slm CLI', () => {
 
   beforeAll(async () => {
     for (const app of ['router', 'math-worker', 'code-worker', 'science-worker', 'cli']) {
-      if (!fs.existsSync(path.join(root, 'dist', 'apps', app, 'src', 'main.js'))) throw new Error(`dist/apps/${app} missing: run npm run build first`);
+      if (!fs.existsSync(path.join(root, 'dist', 'apps', app, 'src', 'main.js')))
+        throw new Error(`dist/apps/${app} missing: run npm run build first`);
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-e2e-'));
     const prefix = `e2e${randomUUID().slice(0, 8)}`;
@@ -107,17 +108,29 @@ describe('system: worker processes, router process and the slm CLI', () => {
 
   it('slm batch submit --wait, status, results --offset, cancel', async () => {
     const file = path.join(dir, 'problems.jsonl');
-    fs.writeFileSync(file, Array.from({ length: 300 }, (_, i) => JSON.stringify({ text: `Solve ${i} + x = 2 for x`, requestId: `q${i}` })).join('\n'));
+    fs.writeFileSync(
+      file,
+      Array.from({ length: 300 }, (_, i) => JSON.stringify({ text: `Solve ${i} + x = 2 for x`, requestId: `q${i}` })).join('\n'),
+    );
     const submitted = await run(['batch', 'submit', file, '--wait', '--url', url]);
     expect(submitted.code).toBe(0);
     const batchId = submitted.stdout.trim();
     expect(submitted.stderr).toContain('completed: 300 completed, 0 failed');
-    const results = fs.readFileSync(path.join(dir, 'problems.results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const results = fs
+      .readFileSync(path.join(dir, 'problems.results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(results.map((r) => r.result.requestId)).toEqual(Array.from({ length: 300 }, (_, i) => `q${i}`));
     const status = await run(['batch', 'status', batchId, '--url', url]);
     expect(JSON.parse(status.stdout)).toMatchObject({ state: 'BATCH_STATE_COMPLETED', total: 300, progress: 1 });
     const tail = await run(['batch', 'results', batchId, '--offset', '298', '--url', url]);
-    expect(tail.stdout.trim().split('\n').map((l) => JSON.parse(l).index)).toEqual([298, 299]);
+    expect(
+      tail.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).index),
+    ).toEqual([298, 299]);
     const cancelled = await run(['batch', 'cancel', batchId, '--url', url]);
     expect(JSON.parse(cancelled.stdout).state).toBe('BATCH_STATE_COMPLETED');
     const missing = await run(['batch', 'status', 'nope', '--url', url]);

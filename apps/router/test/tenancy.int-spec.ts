@@ -15,7 +15,11 @@ describe('tenant isolation and conflicts of batches, requestIds and idempotency 
   let workers: QueueWorkers;
   let batches: BatchService;
 
-  const submit = (tenant: string, problems: Partial<Problem>[], options: { idempotencyKey?: string; metadata?: Record<string, string>; priority?: number } = {}) =>
+  const submit = (
+    tenant: string,
+    problems: Partial<Problem>[],
+    options: { idempotencyKey?: string; metadata?: Record<string, string>; priority?: number } = {},
+  ) =>
     batches.submit(
       tenant,
       problems.map((problem) => ({ problem: problem as Problem })),
@@ -83,7 +87,11 @@ describe('tenant isolation and conflicts of batches, requestIds and idempotency 
       const b1 = await submit(B, [{ text: 'integral of flight', requestId: 'flight-1' }]);
       const a2 = await submit(A, [{ text: 'integral of flight', requestId: 'flight-1' }]);
       workers.resume();
-      for (const [tenant, { batchId }] of [[A, a1], [B, b1], [A, a2]] as const) {
+      for (const [tenant, { batchId }] of [
+        [A, a1],
+        [B, b1],
+        [A, a2],
+      ] as const) {
         expect((await items(tenant, batchId))[0]?.result).toMatchObject({ requestId: 'flight-1', answer: 'math:integral of flight' });
       }
       // A's second batch waited for A's first; B's solved its own.
@@ -103,9 +111,16 @@ describe('tenant isolation and conflicts of batches, requestIds and idempotency 
       const b = await submit(B, problems, { idempotencyKey: 'shared-key', metadata: { secret: 'a-only' } });
       expect(b).toMatchObject({ deduplicated: false, total: 1 });
       expect(b.batchId).not.toBe(a.batchId);
-      expect(await submit(A, problems, { idempotencyKey: 'shared-key', metadata: { secret: 'a-only' } })).toEqual({ ...a, deduplicated: true });
+      expect(await submit(A, problems, { idempotencyKey: 'shared-key', metadata: { secret: 'a-only' } })).toEqual({
+        ...a,
+        deduplicated: true,
+      });
 
-      for (const call of [() => batches.status(B, a.batchId), () => batches.cancel(B, a.batchId), () => batches.items(B, a.batchId, 0).next()]) {
+      for (const call of [
+        () => batches.status(B, a.batchId),
+        () => batches.cancel(B, a.batchId),
+        () => batches.items(B, a.batchId, 0).next(),
+      ]) {
         await expect(call()).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
       }
       // B's cancel changed nothing: A's batch still runs and completes.
@@ -153,11 +168,21 @@ describe('tenant isolation and conflicts of batches, requestIds and idempotency 
     const body = { problems: [{ text: 'integral of k' }], idempotencyKey: 'key-409', metadata: { run: '1' } };
     const first = await postJson(`${h.base}/v1/batches`, body);
     expect(first).toMatchObject({ status: 202, json: { deduplicated: false } });
-    expect(await postJson(`${h.base}/v1/batches`, { ...body, problems: [{ text: 'integral of k' }] })).toMatchObject({ status: 202, json: { batchId: first.json.batchId, deduplicated: true } });
-    for (const changed of [{ ...body, problems: [{ text: 'integral of j' }] }, { ...body, metadata: { run: '2' } }, { ...body, priority: 3 }]) {
+    expect(await postJson(`${h.base}/v1/batches`, { ...body, problems: [{ text: 'integral of k' }] })).toMatchObject({
+      status: 202,
+      json: { batchId: first.json.batchId, deduplicated: true },
+    });
+    for (const changed of [
+      { ...body, problems: [{ text: 'integral of j' }] },
+      { ...body, metadata: { run: '2' } },
+      { ...body, priority: 3 },
+    ]) {
       const conflict = await postJson(`${h.base}/v1/batches`, changed);
       expect(conflict.status).toBe(409);
-      expect(conflict.json.error).toEqual({ code: 'CONFLICT', message: expect.stringContaining('idempotency key key-409 was already used for a different batch') });
+      expect(conflict.json.error).toEqual({
+        code: 'CONFLICT',
+        message: expect.stringContaining('idempotency key key-409 was already used for a different batch'),
+      });
     }
     // A long key is quoted truncated.
     const long = 'k'.repeat(100);
@@ -170,7 +195,14 @@ describe('tenant isolation and conflicts of batches, requestIds and idempotency 
   it('a batch recorded before tenants existed belongs to the anonymous tenant', async () => {
     const redis = new Redis(process.env.REDIS_URL as string);
     try {
-      await redis.hset(`${h.prefix}:slm:batch:legacy-1`, { id: 'legacy-1', total: '1', state: 'completed', completed: '1', createdAtMs: '1', metadata: '{}' });
+      await redis.hset(`${h.prefix}:slm:batch:legacy-1`, {
+        id: 'legacy-1',
+        total: '1',
+        state: 'completed',
+        completed: '1',
+        createdAtMs: '1',
+        metadata: '{}',
+      });
       expect(await batches.status(ANONYMOUS_TENANT, 'legacy-1')).toMatchObject({ state: 'BATCH_STATE_COMPLETED', total: 1 });
       expect(await batches.cancel(ANONYMOUS_TENANT, 'legacy-1')).toMatchObject({ state: 'BATCH_STATE_COMPLETED' });
       await expect(batches.status(B, 'legacy-1')).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });

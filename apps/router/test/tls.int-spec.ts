@@ -30,7 +30,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** The chain of `cause`s of an error, as one line: where Node names the certificate problem. */
 function causesOf(error: unknown): string {
   const parts: string[] = [];
-  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) parts.push(`${e.code ?? ''} ${e.message ?? ''}`);
+  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    parts.push(`${e.code ?? ''} ${e.message ?? ''}`);
   return parts.join(' <- ');
 }
 
@@ -54,8 +55,11 @@ async function untilMathServing(h: Harness): Promise<void> {
 
 function runPython(address: string, extra: string[] = []): Promise<Record<string, { domain?: string; code?: string; details?: string }>> {
   return new Promise((resolve, reject) =>
-    execFile(PYTHON, [path.join(__dirname, 'grpc-tls-client.py'), protoRoot(), address, certs.ca, ...extra], { timeout: 60_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    execFile(
+      PYTHON,
+      [path.join(__dirname, 'grpc-tls-client.py'), protoRoot(), address, certs.ca, ...extra],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))),
     ),
   );
 }
@@ -85,7 +89,9 @@ describe('router over HTTPS and gRPC TLS', () => {
 
   it('fails a client without the CA with a certificate error, before any request is sent', async () => {
     const client = new OpenAI({ baseURL: `${httpsBase}/v1`, apiKey: 'unused', maxRetries: 0 });
-    const error = await failureOf(() => client.chat.completions.create({ model: 'math', messages: [{ role: 'user', content: 'integral of y' }] }));
+    const error = await failureOf(() =>
+      client.chat.completions.create({ model: 'math', messages: [{ role: 'user', content: 'integral of y' }] }),
+    );
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
     // The router sends its own certificate, not the CA's: Node cannot chain it to any root it knows.
     expect(causesOf(error)).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE unable to verify the first certificate/);
@@ -151,7 +157,11 @@ describe('router to worker with mutual TLS', () => {
   let worker: RunningWorker;
   let h: Harness;
   beforeAll(async () => {
-    worker = await startInstantWorker(undefined, { WORKER_TLS_CERT_FILE: certs.worker, WORKER_TLS_KEY_FILE: certs.workerKey, WORKER_TLS_CA_FILE: certs.ca });
+    worker = await startInstantWorker(undefined, {
+      WORKER_TLS_CERT_FILE: certs.worker,
+      WORKER_TLS_KEY_FILE: certs.workerKey,
+      WORKER_TLS_CA_FILE: certs.ca,
+    });
     h = await startHarness({
       MATH_WORKER_ADDRESSES: `localhost:${worker.grpcPort}`,
       ROUTER_WORKER_TLS_CA_FILE: certs.ca,
@@ -197,7 +207,9 @@ describe('router to worker with mutual TLS', () => {
     });
 
     it('is answered with a client certificate the CA signed', async () => {
-      await expect(getInfo(grpcChannelCredentials({ ca: pem('ca'), cert: pem('routerClient'), key: pem('routerClientKey') }))).resolves.toBe('instant-benchmark');
+      await expect(
+        getInfo(grpcChannelCredentials({ ca: pem('ca'), cert: pem('routerClient'), key: pem('routerClientKey') })),
+      ).resolves.toBe('instant-benchmark');
     });
   });
 });
@@ -213,7 +225,9 @@ describe('TLS configuration mistakes', () => {
   });
 
   it('want both halves of a pair and TLS before client certificates', async () => {
-    const error = await failureOf(async () => loadRouterConfig({ ROUTER_TLS_CA_FILE: certs.ca, ROUTER_WORKER_TLS_CERT_FILE: certs.routerClient }));
+    const error = await failureOf(async () =>
+      loadRouterConfig({ ROUTER_TLS_CA_FILE: certs.ca, ROUTER_WORKER_TLS_CERT_FILE: certs.routerClient }),
+    );
     const { message } = error as Error;
     expect(message).toContain('ROUTER_TLS_CA_FILE: client certificates need TLS');
     expect(message).toContain('ROUTER_WORKER_TLS_KEY_FILE: required when ROUTER_WORKER_TLS_CERT_FILE is set');

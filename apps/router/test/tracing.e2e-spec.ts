@@ -104,22 +104,26 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
     const [httpPort, grpcPort, codePort, sciencePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     base = `http://127.0.0.1:${httpPort}`;
     routerGrpc = `127.0.0.1:${grpcPort}`;
-    router = spawn(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/router/src/main.ts')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...otel,
-        LOG_LEVEL: 'info',
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: prefix,
-        ROUTER_HTTP_PORT: String(httpPort),
-        ROUTER_GRPC_PORT: String(grpcPort),
-        MATH_WORKER_ADDRESSES: `127.0.0.1:${worker.grpcPort}`,
-        CODE_WORKER_ADDRESSES: `127.0.0.1:${codePort}`,
-        SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${sciencePort}`,
+    router = spawn(
+      process.execPath,
+      ['--require', path.join(root, 'tools/jest/swc-register.js'), path.join(root, 'apps/router/src/main.ts')],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...otel,
+          LOG_LEVEL: 'info',
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: prefix,
+          ROUTER_HTTP_PORT: String(httpPort),
+          ROUTER_GRPC_PORT: String(grpcPort),
+          MATH_WORKER_ADDRESSES: `127.0.0.1:${worker.grpcPort}`,
+          CODE_WORKER_ADDRESSES: `127.0.0.1:${codePort}`,
+          SCIENCE_WORKER_ADDRESSES: `127.0.0.1:${sciencePort}`,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    );
     let pending = '';
     router.stdout?.on('data', (data: Buffer) => {
       pending += data.toString();
@@ -136,7 +140,10 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
     // Ready for this test: Redis connected and the math worker serving (the other domains have no worker).
     for (let tries = 0; ; tries++) {
       if (router.exitCode !== null) throw new Error(`the router exited with ${router.exitCode}`);
-      const ready = await fetch(`${base}/readyz`).then((r) => r.json() as Promise<{ redis?: string; workers?: { math?: { serving?: boolean } } }>, () => undefined);
+      const ready = await fetch(`${base}/readyz`).then(
+        (r) => r.json() as Promise<{ redis?: string; workers?: { math?: { serving?: boolean } } }>,
+        () => undefined,
+      );
       if (ready?.redis === 'up' && ready.workers?.math?.serving) break;
       if (tries > 600) throw new Error('the router did not become ready');
       await sleep(100);
@@ -172,11 +179,17 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
   function expectWorkerSpans(spans: ExportedSpan[], parent: ExportedSpan): void {
     const chat = only(spans, 'chat');
     expect(chat).toMatchObject({ service: 'slm-math-worker', parentSpanId: parent.spanId });
-    expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': expect.any(String), 'slm.domain': 'math' });
+    expect(chat.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': expect.any(String),
+      'slm.domain': 'math',
+    });
     expect(Number(chat.attributes['gen_ai.usage.output_tokens'])).toBeGreaterThan(0);
     for (const phase of ['admission', 'prefill', 'decode', 'answer extraction']) expect(only(spans, phase).parentSpanId).toBe(chat.spanId);
     expect(Number(only(spans, 'prefill').attributes['gen_ai.usage.input_tokens'])).toBeGreaterThan(0);
-    expect(Number(only(spans, 'decode').attributes['gen_ai.usage.output_tokens'])).toBe(Number(chat.attributes['gen_ai.usage.output_tokens']));
+    expect(Number(only(spans, 'decode').attributes['gen_ai.usage.output_tokens'])).toBe(
+      Number(chat.attributes['gen_ai.usage.output_tokens']),
+    );
   }
 
   it('POST /v1/solve: the caller’s traceparent starts one trace through ingress, classify, route policy, dispatch and the worker', async () => {
@@ -198,7 +211,11 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
     expect(Number(classify.attributes['slm.route.confidence'])).toBeGreaterThan(0);
     expect(only(spans, 'route policy').attributes).toMatchObject({ 'slm.route.rejected': false });
     const dispatch = only(spans, 'dispatch');
-    expect(dispatch.attributes).toMatchObject({ 'slm.domain': 'math', 'server.address': `127.0.0.1:${worker.grpcPort}`, 'slm.dispatch.attempt': 1 });
+    expect(dispatch.attributes).toMatchObject({
+      'slm.domain': 'math',
+      'server.address': `127.0.0.1:${worker.grpcPort}`,
+      'slm.dispatch.attempt': 1,
+    });
     // The router's gRPC client span sits under the dispatch span; the worker's server span under it, in the worker process.
     const client = spans.find((s) => s.service === 'slm-router' && s.parentSpanId === dispatch.spanId) as ExportedSpan;
     expect(client?.name).toBe('grpc.slmrouter.v1.Worker/Generate');
@@ -221,7 +238,11 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
       const metadata = new grpc.Metadata();
       metadata.set('traceparent', `00-${traceId}-${callerSpan}-01`);
       const trailers = await new Promise<grpc.Metadata>((resolve, reject) => {
-        const call = client.solve({ problem: { text: 'Solve for y: 2y - 4 = 10', options: { maxNewTokens: 8 } } }, metadata, (error: grpc.ServiceError | null) => error && reject(error));
+        const call = client.solve(
+          { problem: { text: 'Solve for y: 2y - 4 = 10', options: { maxNewTokens: 8 } } },
+          metadata,
+          (error: grpc.ServiceError | null) => error && reject(error),
+        );
         call.on('status', (status: grpc.StatusObject) => resolve(status.metadata));
       });
       expect(trailers.get('x-trace-id')).toEqual([traceId]);
@@ -266,9 +287,21 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
       process = receiver.spans.find((s) => s.name.startsWith('process ') && s.links.some((l) => l.traceId === submissionTrace));
       if (!process) await sleep(50);
     }
-    expect(process).toMatchObject({ service: 'slm-math-worker', parentSpanId: undefined, attributes: expect.objectContaining({ 'messaging.system': 'bullmq', 'messaging.operation.type': 'process' }) });
+    expect(process).toMatchObject({
+      service: 'slm-math-worker',
+      parentSpanId: undefined,
+      attributes: expect.objectContaining({ 'messaging.system': 'bullmq', 'messaging.operation.type': 'process' }),
+    });
     expect(process?.traceId).not.toBe(submissionTrace);
-    const spans = await spansOfTrace(process!.traceId, ['process', 'queue wait', 'chat', 'admission', 'prefill', 'decode', 'answer extraction']);
+    const spans = await spansOfTrace(process!.traceId, [
+      'process',
+      'queue wait',
+      'chat',
+      'admission',
+      'prefill',
+      'decode',
+      'answer extraction',
+    ]);
     expect(only(spans, 'queue wait').parentSpanId).toBe(process!.spanId);
     expectWorkerSpans(spans, process!);
     // The link points at a span of the submission's trace that the router exported.

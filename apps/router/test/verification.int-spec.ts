@@ -18,7 +18,11 @@ describe('verification on every surface', () => {
 
   beforeAll(async () => {
     const prefix = `verify${Date.now()}`;
-    worker = await startInstantWorker(undefined, { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', QUEUE_PREFIX: prefix, MATH_WORKER_QUEUE: 'true' });
+    worker = await startInstantWorker(undefined, {
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: prefix,
+      MATH_WORKER_QUEUE: 'true',
+    });
     h = await startHarness({ QUEUE_PREFIX: prefix, MATH_WORKER_ADDRESSES: `127.0.0.1:${worker.grpcPort}` });
     client = new (loadProto().slmrouter.v1.Router)(`127.0.0.1:${h.router.grpcPort}`, grpc.credentials.createInsecure());
     await untilReady(h);
@@ -57,7 +61,9 @@ describe('verification on every surface', () => {
     expect((unary as unknown as { verification: unknown }).verification).toMatchObject(voted);
     const stream = await openai.chat.completions.create({ ...request, stream: true });
     let last: unknown;
-    for await (const chunk of stream) if ((chunk as unknown as { verification?: unknown }).verification) last = (chunk as unknown as { verification: unknown }).verification;
+    for await (const chunk of stream)
+      if ((chunk as unknown as { verification?: unknown }).verification)
+        last = (chunk as unknown as { verification: unknown }).verification;
     expect(last).toMatchObject(voted);
     await expect(openai.chat.completions.create({ ...request, n: 20 })).rejects.toMatchObject({ status: 400 });
   });
@@ -65,7 +71,11 @@ describe('verification on every surface', () => {
   it('gRPC Solve: options.samples and verify, INVALID_ARGUMENT outside the bounds', async () => {
     const solve = (options: object) =>
       new Promise<{ error: grpc.ServiceError | null; result?: Result__Output }>((resolve) =>
-        client.solve({ problem: { text: 'integral of x', domainOverride: 'DOMAIN_MATH', options } }, { deadline: Date.now() + 10_000 }, (error, response) => resolve({ error, result: response?.result ?? undefined })),
+        client.solve(
+          { problem: { text: 'integral of x', domainOverride: 'DOMAIN_MATH', options } },
+          { deadline: Date.now() + 10_000 },
+          (error, response) => resolve({ error, result: response?.result ?? undefined }),
+        ),
       );
     const ok = await solve({ samples: 3, temperature: 0.7 });
     expect(ok.error).toBeNull();
@@ -78,7 +88,7 @@ describe('verification on every surface', () => {
     expect(bad.error?.details).toMatch(/samples: must be at most 16/);
   });
 
-  it('batches: samples per batch, a problem\'s own samples first; the results carry the block', async () => {
+  it("batches: samples per batch, a problem's own samples first; the results carry the block", async () => {
     const submitted = await postJson(`${h.base}/v1/batches`, {
       samples: 2,
       problems: [
@@ -89,7 +99,10 @@ describe('verification on every surface', () => {
     expect(submitted.status).toBe(202);
     const status = await batchStatusWhenDone(h, submitted.json.batchId);
     expect(status).toMatchObject({ state: 'BATCH_STATE_COMPLETED', counts: { completed: 2 } });
-    const lines = (await (await fetch(`${h.base}/v1/batches/${submitted.json.batchId}/results`)).text()).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await (await fetch(`${h.base}/v1/batches/${submitted.json.batchId}/results`)).text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.result.verification.samplesRequested)).toEqual([2, 4]);
     const bad = await postJson(`${h.base}/v1/batches`, { samples: 0, problems: [{ text: 'integral of x' }] });
     expect(bad.status).toBe(400);

@@ -31,7 +31,10 @@ function steadyLoad(h: Harness, clients: number, stop: { now: boolean }): Promis
   let n = 0;
   const client = async (stream: boolean) => {
     while (!stop.now) {
-      const res = await postJson(`${h.base}/v1/solve`, { text: `1+${n++}`, domain: 'math', stream }).catch((error: Error) => ({ status: 0, text: error.message }));
+      const res = await postJson(`${h.base}/v1/solve`, { text: `1+${n++}`, domain: 'math', stream }).catch((error: Error) => ({
+        status: 0,
+        text: error.message,
+      }));
       if (res.status !== 200) outcomes.failedBeforeStreaming.push(`${res.status} ${res.text.slice(0, 200)}`);
       else if (!stream || parseSse(res.text).at(-1)?.event === 'result') outcomes.ok++;
       else outcomes.brokenMidStream++;
@@ -58,7 +61,15 @@ describe('worker replicas that come and go behind one name (re-resolved, under l
     const port = Number(a.address.split(':')[1]);
     replicas = { a, b: await new FakeWorker('math').start(port, '127.0.0.2'), c: await new FakeWorker('math').start(port, '127.0.0.3') };
     answer = ['127.0.0.1', '127.0.0.2'];
-    h = await startHarness({ MATH_WORKER_ADDRESSES: `dns:///${NAME}:${port}`, ROUTER_WORKER_RESOLVE_INTERVAL_MS: '100', ROUTER_MAX_CONCURRENT_PER_CLIENT: '1000' }, {}, { resolveWorkerHost: resolver });
+    h = await startHarness(
+      {
+        MATH_WORKER_ADDRESSES: `dns:///${NAME}:${port}`,
+        ROUTER_WORKER_RESOLVE_INTERVAL_MS: '100',
+        ROUTER_MAX_CONCURRENT_PER_CLIENT: '1000',
+      },
+      {},
+      { resolveWorkerHost: resolver },
+    );
     await untilReady(h);
   });
   afterAll(async () => {
@@ -84,13 +95,21 @@ describe('worker replicas that come and go behind one name (re-resolved, under l
       while (!a.calls.some((call) => call.problem?.text?.startsWith('held'))) {
         const next = postJson(`${h.base}/v1/solve`, { text: `held ${held.length}`, domain: 'math', stream: true });
         held.push(next);
-        await Promise.race([next, until(() => a.calls.some((call) => call.problem?.text === `held ${held.length - 1}`), 'a held call', 5_000).catch(() => undefined)]);
+        await Promise.race([
+          next,
+          until(() => a.calls.some((call) => call.problem?.text === `held ${held.length - 1}`), 'a held call', 5_000).catch(
+            () => undefined,
+          ),
+        ]);
       }
       answer = ['127.0.0.2', '127.0.0.3'];
       await until(() => members().some((r) => r.address === a.address && r.draining === true), 'the removed replica drains');
       // A call sent just before the drain may still be on its way: count once only the held streams are open on it.
       const heldOnA = () => a.calls.filter((call) => (call.problem?.text ?? '').startsWith('held')).length;
-      await until(() => members().find((r) => r.address === a.address)?.inFlight === heldOnA(), 'only the held streams open on the drained replica');
+      await until(
+        () => members().find((r) => r.address === a.address)?.inFlight === heldOnA(),
+        'only the held streams open on the drained replica',
+      );
       const drainedCalls = callsOf(a);
       const [bBefore, cBefore] = [callsOf(b), callsOf(c)];
       await until(() => callsOf(b) >= bBefore + 20 && callsOf(c) >= cBefore + 20, 'the others take the work');

@@ -2,13 +2,7 @@ import type { ExtractionInput } from '@slm/worker-runtime';
 import { extractScienceAnswer, offeredOptions } from './science-answer';
 import { sciencePolicy } from './science.policy';
 
-const MCQ = [
-  'Which particle mediates the electromagnetic force?',
-  'A) gluon',
-  'B) photon',
-  'C) W boson',
-  'D) graviton',
-].join('\n');
+const MCQ = ['Which particle mediates the electromagnetic force?', 'A) gluon', 'B) photon', 'C) W boson', 'D) graviton'].join('\n');
 
 function input(answer: string, extra: Partial<ExtractionInput> = {}): ExtractionInput {
   return { answer, reasoning: '', finishReason: 'stop', problemText: MCQ, metadata: {}, ...extra };
@@ -44,15 +38,21 @@ describe('science answer extraction', () => {
   });
 
   it('takes the last statement when the model revises itself', () => {
-    expect(extractScienceAnswer(input('At first the answer is (A). Wait, gluons carry the strong force, so the answer is (B).')).value).toBe('B');
+    expect(
+      extractScienceAnswer(input('At first the answer is (A). Wait, gluons carry the strong force, so the answer is (B).')).value,
+    ).toBe('B');
   });
 
   it('rejects a letter the question does not offer', () => {
-    expect(extractScienceAnswer(input('The answer is (F).')).missingReason).toBe('the output chose option F, which the question does not offer (ABCD)');
+    expect(extractScienceAnswer(input('The answer is (F).')).missingReason).toBe(
+      'the output chose option F, which the question does not offer (ABCD)',
+    );
   });
 
   it('says why when no letter was chosen, naming a cut output', () => {
-    expect(extractScienceAnswer(input('Photons and gluons are both gauge bosons, and')).missingReason).toBe('no option letter (A–D) chosen in the output');
+    expect(extractScienceAnswer(input('Photons and gluons are both gauge bosons, and')).missingReason).toBe(
+      'no option letter (A–D) chosen in the output',
+    );
     expect(extractScienceAnswer(input('', { reasoning: 'The EM force...', finishReason: 'length' })).missingReason).toBe(
       'the output has no answer part (output cut by max_new_tokens inside the reasoning)',
     );
@@ -73,7 +73,9 @@ describe('science answer extraction', () => {
 
   it('reports a missing short answer when the output ends in a long paragraph', () => {
     const paragraph = 'Sodium is an alkali metal '.repeat(10);
-    expect(extractScienceAnswer(input(paragraph, { problemText: 'Describe sodium.' })).missingReason).toBe('no short final answer in the output');
+    expect(extractScienceAnswer(input(paragraph, { problemText: 'Describe sodium.' })).missingReason).toBe(
+      'no short final answer in the output',
+    );
   });
 
   it('asks for a closing sentence the extractor reads', () => {

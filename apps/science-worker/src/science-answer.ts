@@ -68,8 +68,10 @@ function extractShortAnswer(input: ExtractionInput): Required<ExtractedAnswer> {
   const text = input.answer;
   const candidates: Array<{ index: number; value: string }> = [];
   for (const box of findBoxed(text)) if (box.content !== undefined) candidates.push({ index: box.start, value: box.content });
-  for (const match of text.matchAll(/\b(?:final\s+answer|answer)\s*(?:is)?\s*[:：]\s*(.+)$/gim)) candidates.push({ index: match.index ?? 0, value: match[1] ?? '' });
-  for (const match of text.matchAll(/\bthe\s+(?:final\s+)?answer\s+is\s+(.+?)(?:\.\s|\.$|$)/gim)) candidates.push({ index: match.index ?? 0, value: match[1] ?? '' });
+  for (const match of text.matchAll(/\b(?:final\s+answer|answer)\s*(?:is)?\s*[:：]\s*(.+)$/gim))
+    candidates.push({ index: match.index ?? 0, value: match[1] ?? '' });
+  for (const match of text.matchAll(/\bthe\s+(?:final\s+)?answer\s+is\s+(.+?)(?:\.\s|\.$|$)/gim))
+    candidates.push({ index: match.index ?? 0, value: match[1] ?? '' });
   candidates.sort((a, b) => a.index - b.index);
   const stated = candidates.length > 0 ? cleanShortAnswer(candidates[candidates.length - 1]?.value ?? '') : '';
   if (stated) return found(stated, 'short_answer');
@@ -90,6 +92,9 @@ function cleanShortAnswer(raw: string): string {
 }
 
 function lastNonEmptyLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   return lines[lines.length - 1] ?? '';
 }

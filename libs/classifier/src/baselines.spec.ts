@@ -36,7 +36,10 @@ describe('baselines', () => {
   it('gives Naive Bayes log joint probabilities that favour the class whose words appear', () => {
     const { items } = readDataset(dir);
     const data = encodeWordNgrams([...items, { text: 'python sql compile loop', domain: 'code', source: 'probe' }], 14);
-    const model = fitNaiveBayes(data, Int32Array.from({ length: items.length }, (_, i) => i));
+    const model = fitNaiveBayes(
+      data,
+      Int32Array.from({ length: items.length }, (_, i) => i),
+    );
     const z = new Float64Array(4);
     model.logits(items.length, z);
     expect(Math.max(...z)).toBe(z[1]);

@@ -89,7 +89,8 @@ export function fitNaiveBayes(data: EncodedDataset, train: Int32Array, alpha = 1
   const logPrior = priors.map((p) => Math.log((p + 1) / (train.length + CLASS_COUNT)));
   const logLikelihood = new Float32Array(buckets * CLASS_COUNT);
   for (let b = 0; b < buckets; b++) {
-    for (let c = 0; c < CLASS_COUNT; c++) logLikelihood[b * CLASS_COUNT + c] = Math.log((counts[b * CLASS_COUNT + c] + alpha) / (totals[c] + alpha * buckets));
+    for (let c = 0; c < CLASS_COUNT; c++)
+      logLikelihood[b * CLASS_COUNT + c] = Math.log((counts[b * CLASS_COUNT + c] + alpha) / (totals[c] + alpha * buckets));
   }
   const sum = (features: ArrayLike<number>, from: number, to: number, out: Float64Array): void => {
     out.set(logPrior);

@@ -47,7 +47,8 @@ export async function classifyLines(
         } catch {
           throw new AppError(ErrorCode.INVALID_ARGUMENT, 'line is not valid JSON');
         }
-        if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'line is not a JSON object');
+        if (record === null || typeof record !== 'object' || Array.isArray(record))
+          throw new AppError(ErrorCode.INVALID_ARGUMENT, 'line is not a JSON object');
         const { id, text: field } = record as { id?: unknown; text?: unknown };
         if (id !== undefined) out = { line: lineNo, id };
         if (field === undefined) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'object has no "text" field');

@@ -70,10 +70,14 @@ function readJsonlFile(file: string, source: string, items: TrainingItem[], trai
     } catch {
       throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: not valid JSON`);
     }
-    if (typeof record?.text !== 'string' || record.text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "text" must be a non-empty string`);
-    if (!isDomainName(record.domain)) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
+    if (typeof record?.text !== 'string' || record.text.trim() === '')
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "text" must be a non-empty string`);
+    if (!isDomainName(record.domain))
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: "domain" must be one of ${DOMAINS.join(', ')}`);
     if (typeof record.license === 'string') licenses.add(record.license);
-    items.push(trainOnly ? { text: record.text, domain: record.domain, source, trainOnly } : { text: record.text, domain: record.domain, source });
+    items.push(
+      trainOnly ? { text: record.text, domain: record.domain, source, trainOnly } : { text: record.text, domain: record.domain, source },
+    );
     perClass[record.domain]++;
     count++;
   });
@@ -88,7 +92,10 @@ function readJsonlFile(file: string, source: string, items: TrainingItem[], trai
 export function readDataset(dir: string): Dataset {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((name) => name.endsWith('.jsonl')).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith('.jsonl'))
+      .sort();
   } catch (error) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, `cannot read data folder ${dir}: ${(error as Error).message}`);
   }

@@ -32,7 +32,10 @@ const CASES: Record<string, [string, string][]> = {
   ],
   multipleChoice: [
     ['Which of the following is a prime number?\nA. 21\nB. 27\nC. 29\nD. 33', 'math'],
-    ['Which organelle is responsible for producing ATP in the cell?\nA) nucleus\nB) mitochondria\nC) ribosome\nD) golgi apparatus', 'science'],
+    [
+      'Which organelle is responsible for producing ATP in the cell?\nA) nucleus\nB) mitochondria\nC) ribosome\nD) golgi apparatus',
+      'science',
+    ],
     ['Who wrote Hamlet?\n(a) Charles Dickens\n(b) William Shakespeare\n(c) Jane Austen\n(d) Mark Twain', 'other'],
   ],
   typos: [
@@ -90,7 +93,12 @@ describe('DomainClassifier (committed artifact)', () => {
   });
 
   it('explains with exactly the brute-force top features (pull = value × (own weight − mean of the others))', () => {
-    const texts = ['hey, can you help me fix my python script?', 'Solve for x: $3x^2 - 5x + 2 = 0$.', 'Is aspirin linked to lower cancer mortality in older adults?', 'Who was the first president of the United States?'];
+    const texts = [
+      'hey, can you help me fix my python script?',
+      'Solve for x: $3x^2 - 5x + 2 = 0$.',
+      'Is aspirin linked to lower cancer mortality in older adults?',
+      'Who was the first president of the United States?',
+    ];
     const w = classifier.model.weights;
     for (const text of texts) {
       const result = classifier.classify(text, { topFeatures: 4 });
@@ -118,7 +126,9 @@ describe('DomainClassifier (committed artifact)', () => {
 
   it('refuses non-string, empty and oversize input with a code', () => {
     for (const bad of [undefined, null, 42, { text: 'x' }, ['a']]) {
-      expect(() => classifier.classify(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('must be a string') }));
+      expect(() => classifier.classify(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('must be a string') }),
+      );
     }
     expect(() => classifier.classify('')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'text must not be empty' }));
     expect(() => classifier.classify(' \n\t ')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

@@ -102,9 +102,13 @@ export class DomainClassifier {
 
   /** Validates, featurises and scores `text` into this.scratch; with k > 0 also collects each class's top k. */
   private score(text: unknown, k = 0): string {
-    if (typeof text !== 'string') throw new AppError(ErrorCode.INVALID_ARGUMENT, `text must be a string, got ${text === null ? 'null' : typeof text}`);
+    if (typeof text !== 'string')
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `text must be a string, got ${text === null ? 'null' : typeof text}`);
     if (text.length > this.maxInputChars) {
-      throw new AppError(ErrorCode.INPUT_TOO_LONG, `text has ${text.length} characters; the classifier accepts at most ${this.maxInputChars}`);
+      throw new AppError(
+        ErrorCode.INPUT_TOO_LONG,
+        `text has ${text.length} characters; the classifier accepts at most ${this.maxInputChars}`,
+      );
     }
     if (text.trim() === '') throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text must not be empty');
     const normalised = normaliseText(text, this.model.truncation);

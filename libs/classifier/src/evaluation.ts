@@ -82,7 +82,12 @@ function metricsOf(confusion: number[][], classes: number[]): { perClass: ClassM
  * one, so each item is predicted exactly once by a model that never saw its source's phrasing.
  * Train-only items (seed examples) are in every fold's training data and are never predicted.
  */
-export function leaveOneSourceOut(data: EncodedDataset, options: Partial<TrainOptions> = {}, onFold?: FoldProgress, holdOut: HoldOut = 'source'): EvalReport {
+export function leaveOneSourceOut(
+  data: EncodedDataset,
+  options: Partial<TrainOptions> = {},
+  onFold?: FoldProgress,
+  holdOut: HoldOut = 'source',
+): EvalReport {
   const fitFold = (train: Int32Array): FittedFold => {
     const { model } = fitModel(data, options, train);
     return { temperature: model.temperature, logits: (i, out) => rawLogits(model, data, i, out) };
@@ -127,7 +132,9 @@ export function leaveOneSourceOutWith(
   const trainOnlySources = new Set<number>();
   for (let i = 0; i < n; i++) (data.trainOnly[i] ? trainOnlySources : evaluable).add(data.sources[i]);
   // Fold of each source: itself, or the first source of its dataset.
-  const foldOf = data.sourceNames.map((name, s) => (holdOut === 'source' ? s : data.sourceNames.findIndex((other) => datasetOf(other) === datasetOf(name))));
+  const foldOf = data.sourceNames.map((name, s) =>
+    holdOut === 'source' ? s : data.sourceNames.findIndex((other) => datasetOf(other) === datasetOf(name)),
+  );
   const folds = [...new Set([...evaluable].map((s) => foldOf[s]))].sort((a, b) => a - b);
   folds.forEach((s, done) => {
     const train: number[] = [];
@@ -207,7 +214,10 @@ export function leaveOneSourceOutWith(
     accuracySpecialists3Class: three.accuracy,
     perClass: Object.fromEntries(DOMAINS.map((d, c) => [d, all.perClass[c]])) as Record<ClassifierDomain, ClassMetrics>,
     confusion,
-    perSource: [...evaluable].sort((a, b) => a - b).map((s) => perSource[s]).map(({ correct, ...rest }) => ({ ...rest, accuracy: rest.items ? correct / rest.items : 0 })),
+    perSource: [...evaluable]
+      .sort((a, b) => a - b)
+      .map((s) => perSource[s])
+      .map(({ correct, ...rest }) => ({ ...rest, accuracy: rest.items ? correct / rest.items : 0 })),
     ece: bins.reduce((sum, b) => sum + Math.abs(b.conf - b.correct), 0) / Math.max(1, evaluated),
     logits: Float64Array.from(heldLogits),
     labels: Uint8Array.from(heldLabels),
@@ -263,7 +273,15 @@ export function heldOutCalibration(report: EvalReport): HeldOutCalibration {
   const temperature = fitTemperature(logits, labels);
   const before = calibrationStats(logits, labels, 1);
   const after = calibrationStats(logits, labels, temperature);
-  return { method: `${report.method} predictions`, items: labels.length, temperature, nllBefore: before.nll, nllAfter: after.nll, eceBefore: before.ece, eceAfter: after.ece };
+  return {
+    method: `${report.method} predictions`,
+    items: labels.length,
+    temperature,
+    nllBefore: before.nll,
+    nllAfter: after.nll,
+    eceBefore: before.ece,
+    eceAfter: after.ece,
+  };
 }
 
 /**
@@ -271,7 +289,11 @@ export function heldOutCalibration(report: EvalReport): HeldOutCalibration {
  * only `other`) would do with each held-out item, its probabilities taken from the raw logits at
  * `temperature` (the shipped artifact's, fitted on these predictions by {@link heldOutCalibration}).
  */
-export function policyCounts(report: EvalReport, thresholds: Record<'math' | 'code' | 'science', number>, temperature: number): PolicyCounts[] {
+export function policyCounts(
+  report: EvalReport,
+  thresholds: Record<'math' | 'code' | 'science', number>,
+  temperature: number,
+): PolicyCounts[] {
   const bySource = new Map<string, PolicyCounts>();
   const p = new Float64Array(CLASS_COUNT);
   for (let k = 0; k < report.labels.length; k++) {
@@ -314,7 +336,8 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
   const rule = `|---|${models.map(() => '---').join('|')}|`;
   // One temperature fit per model (a golden-section search over every held-out item), reused below.
   const calibrations = new Map(models.map((m) => [m.report, heldOutCalibration(m.report)]));
-  const row = (label: string, value: (r: EvalReport) => string): string => `| ${label} | ${models.map((m) => value(m.report)).join(' | ')} |`;
+  const row = (label: string, value: (r: EvalReport) => string): string =>
+    `| ${label} | ${models.map((m) => value(m.report)).join(' | ')} |`;
   const sourceAccuracy = (r: EvalReport, source: string): number => r.perSource.find((s) => s.source === source)?.accuracy ?? 0;
   const worstOf = (domain: string): SourceResult[] => report.perSource.filter((s) => s.domain === domain);
   const codeSources = worstOf('code');
@@ -364,8 +387,16 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
     `| accuracy over math/code/science ≥ ${pct(TARGETS.accuracySpecialists)} | ${pct(report.accuracySpecialists3Class)} | ${mark(report.accuracySpecialists3Class >= TARGETS.accuracySpecialists)} |`,
     `| every code source ≥ ${pct(TARGETS.codeSource)} | worst ${pct(Math.min(...codeSources.map((s) => s.accuracy)))} | ${mark(codeSources.every((s) => s.accuracy >= TARGETS.codeSource))} |`,
     `| every science source ≥ ${pct(TARGETS.scienceSource)} | worst ${pct(Math.min(...scienceSources.map((s) => s.accuracy)))} | ${mark(scienceSources.every((s) => s.accuracy >= TARGETS.scienceSource))} |`,
-    ...(baselines.length > 0 ? [`| ahead of every baseline on macro-F1 | ${baselines.map((b) => `${b.name} ${f3(b.report.macroF1)}`).join(', ')} | ${mark(aheadOnMacroF1)} |`] : []),
-    ...(baselines.length > 0 ? [`| ahead of every baseline on each source | behind on ${behind.length} of ${report.perSource.length} sources (listed below) | ${mark(behind.length === 0)} |`] : []),
+    ...(baselines.length > 0
+      ? [
+          `| ahead of every baseline on macro-F1 | ${baselines.map((b) => `${b.name} ${f3(b.report.macroF1)}`).join(', ')} | ${mark(aheadOnMacroF1)} |`,
+        ]
+      : []),
+    ...(baselines.length > 0
+      ? [
+          `| ahead of every baseline on each source | behind on ${behind.length} of ${report.perSource.length} sources (listed below) | ${mark(behind.length === 0)} |`,
+        ]
+      : []),
     '',
     '## Summary',
     '',
@@ -377,13 +408,18 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
     row('accuracy math/code/science alone', (r) => pct(r.accuracySpecialists3Class)),
     row('mean F1 of math, code, science within the 4-class problem', (r) => f3(r.macroF1SpecialistsIn4Class)),
     row('expected calibration error (10 bins, held-out, the temperature of each fold)', (r) => f3(r.ece)),
-    row('expected calibration error at one temperature fitted on these predictions (as `train --loso` ships)', (r) => f3(calibrations.get(r)!.eceAfter)),
+    row('expected calibration error at one temperature fitted on these predictions (as `train --loso` ships)', (r) =>
+      f3(calibrations.get(r)!.eceAfter),
+    ),
     '',
     '## Per class (4 classes): F1 (precision / recall)',
     '',
     `| class | items | ${models.map((m) => m.name).join(' | ')} |`,
     `|---|---|${models.map(() => '---').join('|')}|`,
-    ...DOMAINS.map((d) => `| ${d} | ${report.perClass[d].support} | ${models.map((m) => `${f3(m.report.perClass[d].f1)} (${f3(m.report.perClass[d].precision)} / ${f3(m.report.perClass[d].recall)})`).join(' | ')} |`),
+    ...DOMAINS.map(
+      (d) =>
+        `| ${d} | ${report.perClass[d].support} | ${models.map((m) => `${f3(m.report.perClass[d].f1)} (${f3(m.report.perClass[d].precision)} / ${f3(m.report.perClass[d].recall)})`).join(' | ')} |`,
+    ),
     '',
     '## Confusion matrix of the shipped model (rows: truth, columns: predicted)',
     '',
@@ -408,7 +444,15 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
   if (context.thresholds) {
     const calibration = calibrations.get(report)!;
     const counts = policyCounts(report, context.thresholds, calibration.temperature);
-    const total = counts.reduce((sum, c) => ({ ...sum, items: sum.items + c.items, lowConfidence: sum.lowConfidence + c.lowConfidence, rejected: sum.rejected + c.rejected }), { source: 'all', domain: '', items: 0, lowConfidence: 0, rejected: 0 });
+    const total = counts.reduce(
+      (sum, c) => ({
+        ...sum,
+        items: sum.items + c.items,
+        lowConfidence: sum.lowConfidence + c.lowConfidence,
+        rejected: sum.rejected + c.rejected,
+      }),
+      { source: 'all', domain: '', items: 0, lowConfidence: 0, rejected: 0 },
+    );
     const t = context.thresholds;
     lines.push(
       '',
@@ -422,7 +466,10 @@ export function renderEvalMarkdown(report: EvalReport, context: EvalContext): st
       '',
       '| source | class | items | flagged lowConfidence | rejected (other wins) |',
       '|---|---|---|---|---|',
-      ...[...counts, total].map((c) => `| ${c.source} | ${c.domain} | ${c.items} | ${c.lowConfidence} (${pct(c.lowConfidence / Math.max(1, c.items))}) | ${c.rejected} (${pct(c.rejected / Math.max(1, c.items))}) |`),
+      ...[...counts, total].map(
+        (c) =>
+          `| ${c.source} | ${c.domain} | ${c.items} | ${c.lowConfidence} (${pct(c.lowConfidence / Math.max(1, c.items))}) | ${c.rejected} (${pct(c.rejected / Math.max(1, c.items))}) |`,
+      ),
     );
   }
   lines.push('', '## Hyper-parameters', '', '```json', JSON.stringify(report.options, null, 2), '```', '');

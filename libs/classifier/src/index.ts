@@ -12,11 +12,29 @@ export type { Dataset, DatasetFileSummary, TrainingDataOptions } from './dataset
 export { ARTIFACT_FORMAT, ARTIFACT_VERSION, committedModelPath, loadModel, saveModel } from './model-artifact';
 export type { ArtifactManifest } from './model-artifact';
 export { datasetOf, heldOutCalibration, leaveOneSourceOut, leaveOneSourceOutWith, policyCounts, renderEvalMarkdown } from './evaluation';
-export type { ClassMetrics, EvalContext, EvalReport, FoldProgress, HeldOutCalibration, HoldOut, NamedReport, PolicyCounts, SourceResult } from './evaluation';
+export type {
+  ClassMetrics,
+  EvalContext,
+  EvalReport,
+  FoldProgress,
+  HeldOutCalibration,
+  HoldOut,
+  NamedReport,
+  PolicyCounts,
+  SourceResult,
+} from './evaluation';
 export { BASELINE_BITS, encodeWordNgrams, fitLogisticBaseline, fitNaiveBayes, wordNgramBuckets } from './baselines';
 export { DEFAULT_ROUTE_POLICY, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema } from './route-policy';
 export type { RouteFallback, RouteOutcome, RoutePolicy } from './route-policy';
 export { classifyLines } from './classify-lines';
 export type { ClassifyLinesOptions } from './classify-lines';
-export { WORD_CLUSTERS_FILE, clusterWords, committedWordClustersPath, formatWordClusters, parseWordClusters, readWordClusters, sphericalKMeans } from './word-clusters';
+export {
+  WORD_CLUSTERS_FILE,
+  clusterWords,
+  committedWordClustersPath,
+  formatWordClusters,
+  parseWordClusters,
+  readWordClusters,
+  sphericalKMeans,
+} from './word-clusters';
 export type { ClusterWordsOptions, WordClusters } from './word-clusters';

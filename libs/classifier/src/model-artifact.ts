@@ -26,13 +26,21 @@ const manifestSchema = z.object({
     .object({
       bits: z.number().int().min(8).max(24),
       version: z.number().int(),
-      wordClusters: z.object({ file: z.string(), sha256: z.string(), clusters: z.number().int(), words: z.number().int() }).passthrough().optional(),
+      wordClusters: z
+        .object({ file: z.string(), sha256: z.string(), clusters: z.number().int(), words: z.number().int() })
+        .passthrough()
+        .optional(),
     })
     .passthrough(),
   truncation: z.object({ headChars: z.number().int().positive(), tailChars: z.number().int().nonnegative() }),
   temperature: z.number().positive(),
   bias: z.array(z.number()).length(CLASS_COUNT),
-  weights: z.object({ file: z.string().min(1), dtype: z.literal('float16'), shape: z.tuple([z.number().int(), z.literal(CLASS_COUNT)]), sha256: z.string() }),
+  weights: z.object({
+    file: z.string().min(1),
+    dtype: z.literal('float16'),
+    shape: z.tuple([z.number().int(), z.literal(CLASS_COUNT)]),
+    sha256: z.string(),
+  }),
 });
 
 /** What the manifest records besides the weights (training files, counts, licences, metrics…). */
@@ -61,7 +69,8 @@ export function saveModel(model: LinearModel, manifestPath: string, extra: Recor
     features: {
       bits: model.bits,
       version: FEATURE_VERSION,
-      kinds: 'text: word uni/bigrams, char 3-5-grams in words, CJK char uni/bigrams, word embedding clusters, lexicon hits (9 languages); structure: number shapes, symbol runs, LaTeX commands, global cues, line and tail-line shapes',
+      kinds:
+        'text: word uni/bigrams, char 3-5-grams in words, CJK char uni/bigrams, word embedding clusters, lexicon hits (9 languages); structure: number shapes, symbol runs, LaTeX commands, global cues, line and tail-line shapes',
       value: `1/sqrt(counted features of its group, text or structure); a bucket counts at most ${MAX_REPEATS} times per text`,
       wordClusters: {
         file: WORD_CLUSTERS_FILE,
@@ -95,11 +104,20 @@ export function loadModel(manifestPath: string): { model: LinearModel; manifest:
     return fail((error as Error).message);
   }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) return fail(`not a ${ARTIFACT_FORMAT} v${ARTIFACT_VERSION} manifest (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  if (!parsed.success)
+    return fail(
+      `not a ${ARTIFACT_FORMAT} v${ARTIFACT_VERSION} manifest (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+    );
   const manifest = { ...(raw as Record<string, unknown>), ...parsed.data } as ArtifactManifest;
-  if (manifest.features.version !== FEATURE_VERSION) fail(`trained with feature version ${manifest.features.version}; this code extracts version ${FEATURE_VERSION}: retrain with slm router train`);
+  if (manifest.features.version !== FEATURE_VERSION)
+    fail(
+      `trained with feature version ${manifest.features.version}; this code extracts version ${FEATURE_VERSION}: retrain with slm router train`,
+    );
   const clusters = manifest.features.wordClusters;
-  if (clusters?.sha256 !== featureWordClusters().sha256) fail(`trained with other word clusters (${clusters?.sha256 ?? 'none'}) than the committed ${WORD_CLUSTERS_FILE}: retrain with slm router train`);
+  if (clusters?.sha256 !== featureWordClusters().sha256)
+    fail(
+      `trained with other word clusters (${clusters?.sha256 ?? 'none'}) than the committed ${WORD_CLUSTERS_FILE}: retrain with slm router train`,
+    );
   const buckets = 1 << manifest.features.bits;
   if (manifest.weights.shape[0] !== buckets) fail(`weights shape ${manifest.weights.shape[0]} does not match 2^${manifest.features.bits}`);
   let bytes: Buffer;
@@ -113,7 +131,13 @@ export function loadModel(manifestPath: string): { model: LinearModel; manifest:
   const weights = new Float32Array(buckets * CLASS_COUNT);
   for (let i = 0; i < weights.length; i++) weights[i] = fromFloat16(bytes.readUInt16LE(i * 2));
   return {
-    model: { bits: manifest.features.bits, weights, bias: Float32Array.from(manifest.bias), temperature: manifest.temperature, truncation: manifest.truncation },
+    model: {
+      bits: manifest.features.bits,
+      weights,
+      bias: Float32Array.from(manifest.bias),
+      temperature: manifest.temperature,
+      truncation: manifest.truncation,
+    },
     manifest,
   };
 }
@@ -131,6 +155,7 @@ export function committedModelPath(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, relative);
     if (fs.existsSync(path.join(path.dirname(candidate), weightsFileOf(candidate)))) return (committedPath = candidate);
-    if (path.dirname(dir) === dir) throw new AppError(ErrorCode.MODEL_LOAD_FAILED, `${relative} (with its weights) not found above ${__dirname}`);
+    if (path.dirname(dir) === dir)
+      throw new AppError(ErrorCode.MODEL_LOAD_FAILED, `${relative} (with its weights) not found above ${__dirname}`);
   }
 }

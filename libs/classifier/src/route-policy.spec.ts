@@ -1,8 +1,17 @@
 import type { Classification } from './domain-classifier';
-import { DEFAULT_ROUTE_POLICY, RoutePolicy, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema } from './route-policy';
+import {
+  DEFAULT_ROUTE_POLICY,
+  RoutePolicy,
+  decideRoute,
+  defaultOtherFallback,
+  otherFallbackSchema,
+  routeFallbackSchema,
+} from './route-policy';
 
 function classification(probabilities: Classification['probabilities']): Classification {
-  const domain = (Object.keys(probabilities) as (keyof typeof probabilities)[]).reduce((a, b) => (probabilities[b] > probabilities[a] ? b : a));
+  const domain = (Object.keys(probabilities) as (keyof typeof probabilities)[]).reduce((a, b) =>
+    probabilities[b] > probabilities[a] ? b : a,
+  );
   return { domain, confidence: probabilities[domain], probabilities, topFeatures: [{ feature: 'w:python', weight: 1.5 }] };
 }
 
@@ -48,7 +57,15 @@ describe('decideRoute', () => {
     const { decision, rejected, worker } = decideRoute(unsure, DEFAULT_ROUTE_POLICY);
     expect(rejected).toBe(false);
     expect(worker).toBeUndefined();
-    expect(decision).toMatchObject({ domain: 'DOMAIN_MATH', confidence: 0.42, lowConfidence: true, fallback: false, fallbackReason: '', runnerUp: 'DOMAIN_SCIENCE', runnerUpConfidence: 0.38 });
+    expect(decision).toMatchObject({
+      domain: 'DOMAIN_MATH',
+      confidence: 0.42,
+      lowConfidence: true,
+      fallback: false,
+      fallbackReason: '',
+      runnerUp: 'DOMAIN_SCIENCE',
+      runnerUpConfidence: 0.38,
+    });
   });
 
   it('rejects below threshold with the strict policy, saying why and carrying the scores', () => {
@@ -63,7 +80,11 @@ describe('decideRoute', () => {
   });
 
   it('applies a per-domain threshold', () => {
-    expect(decideRoute(unsure, policy('reject', undefined, 0.4)).decision).toMatchObject({ domain: 'DOMAIN_MATH', fallback: false, threshold: 0.4 });
+    expect(decideRoute(unsure, policy('reject', undefined, 0.4)).decision).toMatchObject({
+      domain: 'DOMAIN_MATH',
+      fallback: false,
+      threshold: 0.4,
+    });
   });
 
   it('sends unsure problems to a default domain', () => {
@@ -86,9 +107,18 @@ describe('decideRoute', () => {
   });
 
   it('lets the caller override always, with or without a classification', () => {
-    expect(decideRoute(chat, DEFAULT_ROUTE_POLICY, 'DOMAIN_MATH')).toMatchObject({ rejected: false, decision: { domain: 'DOMAIN_MATH', overridden: true, fallback: false, confidence: 0.8 } });
-    expect(decideRoute(undefined, DEFAULT_ROUTE_POLICY, 'science')).toMatchObject({ rejected: false, decision: { domain: 'DOMAIN_SCIENCE', overridden: true, scores: [] } });
-    expect(decideRoute(unsure, DEFAULT_ROUTE_POLICY, 'DOMAIN_UNSPECIFIED')).toMatchObject({ rejected: false, decision: { overridden: false, lowConfidence: true } });
+    expect(decideRoute(chat, DEFAULT_ROUTE_POLICY, 'DOMAIN_MATH')).toMatchObject({
+      rejected: false,
+      decision: { domain: 'DOMAIN_MATH', overridden: true, fallback: false, confidence: 0.8 },
+    });
+    expect(decideRoute(undefined, DEFAULT_ROUTE_POLICY, 'science')).toMatchObject({
+      rejected: false,
+      decision: { domain: 'DOMAIN_SCIENCE', overridden: true, scores: [] },
+    });
+    expect(decideRoute(unsure, DEFAULT_ROUTE_POLICY, 'DOMAIN_UNSPECIFIED')).toMatchObject({
+      rejected: false,
+      decision: { overridden: false, lowConfidence: true },
+    });
     expect(decideRoute(unsure, policy('reject'), 'DOMAIN_UNSPECIFIED').rejected).toBe(true);
     expect(() => decideRoute(undefined, DEFAULT_ROUTE_POLICY)).toThrow(TypeError);
   });
@@ -96,7 +126,11 @@ describe('decideRoute', () => {
 
 describe('fallbacks (ROUTER_FALLBACK, ROUTER_FALLBACK_OTHER: the router config parses them with these)', () => {
   it('default to route when unsure and reject for "other"', () => {
-    expect(DEFAULT_ROUTE_POLICY).toEqual({ thresholds: { math: 0.5, code: 0.5, science: 0.5 }, fallback: { kind: 'route' }, otherFallback: { kind: 'reject' } });
+    expect(DEFAULT_ROUTE_POLICY).toEqual({
+      thresholds: { math: 0.5, code: 0.5, science: 0.5 },
+      fallback: { kind: 'route' },
+      otherFallback: { kind: 'reject' },
+    });
   });
 
   it('let "other" follow ROUTER_FALLBACK unless that is route', () => {

@@ -83,14 +83,19 @@ export const otherFallbackSchema = routeFallbackSchema.refine((f): f is Exclude<
 });
 
 /** ROUTER_FALLBACK_OTHER, else ROUTER_FALLBACK where it can apply to `other` (not `route`), else reject. */
-export function defaultOtherFallback(other: RoutePolicy['otherFallback'] | undefined, fallback: RouteFallback): RoutePolicy['otherFallback'] {
+export function defaultOtherFallback(
+  other: RoutePolicy['otherFallback'] | undefined,
+  fallback: RouteFallback,
+): RoutePolicy['otherFallback'] {
   if (other) return other;
   return fallback.kind === 'route' ? DEFAULT_ROUTE_POLICY.otherFallback : fallback;
 }
 
 function scoresOf(classification: Classification | undefined): ClassScore__Output[] {
   if (!classification) return [];
-  return DOMAINS.map((d) => ({ domain: protoDomainOf(d), probability: classification.probabilities[d] })).sort((a, b) => b.probability - a.probability);
+  return DOMAINS.map((d) => ({ domain: protoDomainOf(d), probability: classification.probabilities[d] })).sort(
+    (a, b) => b.probability - a.probability,
+  );
 }
 
 /**
@@ -98,7 +103,11 @@ function scoresOf(classification: Classification | undefined): ClassScore__Outpu
  * classifier's top class is routed when it is a specialist at or above its threshold; else the
  * fallback applies (`otherFallback` for "other", `fallback` below threshold).
  */
-export function decideRoute(classification: Classification | undefined, policy: RoutePolicy, override?: ClassifierDomain | Domain__Output): RouteOutcome {
+export function decideRoute(
+  classification: Classification | undefined,
+  policy: RoutePolicy,
+  override?: ClassifierDomain | Domain__Output,
+): RouteOutcome {
   const forced = override === undefined ? undefined : isDomainName(override) ? override : domainNameOf(override);
   const scores = scoresOf(classification);
   const topFeatures = classification?.topFeatures.map((f) => f.feature) ?? [];
@@ -141,7 +150,12 @@ export function decideRoute(classification: Classification | undefined, policy: 
     case 'domain':
       return { decision: { ...decision, domain: protoDomainOf(fallback.domain) }, rejected: false, classifiedAs: top };
     case 'worker':
-      return { decision: { ...decision, fallbackReason: `${reason}; sent to worker ${fallback.name}` }, rejected: false, worker: fallback.name, classifiedAs: top };
+      return {
+        decision: { ...decision, fallbackReason: `${reason}; sent to worker ${fallback.name}` },
+        rejected: false,
+        worker: fallback.name,
+        classifiedAs: top,
+      };
     case 'reject':
       return { decision: { ...decision, fallbackReason: `${reason}; rejected` }, rejected: true, classifiedAs: top };
     default: {

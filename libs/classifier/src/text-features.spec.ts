@@ -18,7 +18,20 @@ describe('text features', () => {
     const text = normaliseText('Fix my Python: $x^2$ == 4?');
     const n = extractFeatures(text, 16, buffer);
     const names = Array.from({ length: n }, (_, i) => buffer.describe(text, i));
-    expect(names).toEqual(expect.arrayContaining(['w:fix', 'w2:fix my python', 'c:<py', 'c:<pyt', 'c:hon>', 'lex:code(python)', 'w:$', 'w:==', 'w:4', 'cue:latex']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'w:fix',
+        'w2:fix my python',
+        'c:<py',
+        'c:<pyt',
+        'c:hon>',
+        'lex:code(python)',
+        'w:$',
+        'w:==',
+        'w:4',
+        'cue:latex',
+      ]),
+    );
     // Lone sentence punctuation is not a feature; a lexicon hit is one feature.
     expect(names).not.toContain('w:?');
     // Chat filler words ("my") are skipped; bigrams join the words around them.
@@ -85,7 +98,9 @@ describe('text features', () => {
     expect(names.some((name) => name.startsWith('w2:red') && name.endsWith('blue'))).toBe(true);
     const fenced = normaliseText('explain\n```js\nx => x\n```');
     n = extractFeatures(fenced, 16, buffer);
-    expect(Array.from({ length: n }, (_, i) => buffer.describe(fenced, i))).toEqual(expect.arrayContaining(['lex:code(```)', 'lex:code(=>)']));
+    expect(Array.from({ length: n }, (_, i) => buffer.describe(fenced, i))).toEqual(
+      expect.arrayContaining(['lex:code(```)', 'lex:code(=>)']),
+    );
   });
 
   it('names every char n-gram of a word from its word record, in extraction order', () => {
@@ -99,7 +114,7 @@ describe('text features', () => {
     expect(names).toEqual(expect.arrayContaining(['w:cat', 'w:42', 'w2:cat 42']));
   });
 
-  it('adds the embedding cluster of known words and of successive pairs, named by each cluster\'s first word', () => {
+  it("adds the embedding cluster of known words and of successive pairs, named by each cluster's first word", () => {
     const buffer = new FeatureBuffer();
     const text = normaliseText('The judge ruled 3 times; zzqxv court');
     const n = extractFeatures(text, 18, buffer);
@@ -116,19 +131,29 @@ describe('text features', () => {
 
   it('gives each line a shape (first token, last character), and the tail lines of a long text a second one', () => {
     const buffer = new FeatureBuffer();
-    const stub = normaliseText(`${'Given an integer array nums, return the number of pairs. '.repeat(12)}\nclass Solution:\n    def count(self, nums):\n        pass`);
+    const stub = normaliseText(
+      `${'Given an integer array nums, return the number of pairs. '.repeat(12)}\nclass Solution:\n    def count(self, nums):\n        pass`,
+    );
     const n = extractFeatures(stub, 18, buffer);
     const names = Array.from({ length: n }, (_, i) => buffer.describe(stub, i));
-    expect(names).toEqual(expect.arrayContaining(['line:class…:', 'tail-line:class…:', 'line:def…:', 'tail-line:def…:', 'tail-line:pass…s']));
+    expect(names).toEqual(
+      expect.arrayContaining(['line:class…:', 'tail-line:class…:', 'line:def…:', 'tail-line:def…:', 'tail-line:pass…s']),
+    );
     // The statement ends a sentence: prose, no shape (and it starts more than 400 characters before the end).
     expect(names.filter((name) => name.includes('line:given'))).toEqual([]);
     const listing = normaliseText('Input: nums = [1,2]\nOutput: 2');
     const k = extractFeatures(listing, 18, buffer);
-    expect(Array.from({ length: k }, (_, i) => buffer.describe(listing, i)).filter((name) => name.includes('line:'))).toEqual(['line:input…]', 'line:output…2']);
+    expect(Array.from({ length: k }, (_, i) => buffer.describe(listing, i)).filter((name) => name.includes('line:'))).toEqual([
+      'line:input…]',
+      'line:output…2',
+    ]);
     // A short text has no tail lines: all of it is the question.
     const short = normaliseText('def f(x):\n    return x');
     const m = extractFeatures(short, 18, buffer);
-    expect(Array.from({ length: m }, (_, i) => buffer.describe(short, i)).filter((name) => name.includes('line:'))).toEqual(['line:def…:', 'line:return…x']);
+    expect(Array.from({ length: m }, (_, i) => buffer.describe(short, i)).filter((name) => name.includes('line:'))).toEqual([
+      'line:def…:',
+      'line:return…x',
+    ]);
   });
 
   it('normalises words and structure apart, so prose does not drown a stub', () => {

@@ -66,9 +66,19 @@ export const STRUCTURE = 128;
 
 /** Names of the global cue features, by cue id. */
 export const CUE_NAMES: readonly string[] = [
-  'digits:none', 'digits:<5%', 'digits:<15%', 'digits:<30%', 'digits:>=30%',
-  'symbols:none', 'symbols:<5%', 'symbols:<15%', 'symbols:<30%', 'symbols:>=30%',
-  'indented-lines', 'multiple-choice', 'latex',
+  'digits:none',
+  'digits:<5%',
+  'digits:<15%',
+  'digits:<30%',
+  'digits:>=30%',
+  'symbols:none',
+  'symbols:<5%',
+  'symbols:<15%',
+  'symbols:<30%',
+  'symbols:>=30%',
+  'indented-lines',
+  'multiple-choice',
+  'latex',
   ...DOMAINS.map((d) => `lex:${d}`),
 ];
 const CUE_DIGITS = 0;
@@ -316,7 +326,10 @@ export const MAX_REPEATS = 1;
  * features these words sent "hey, can you help me fix my python script?" to "other". They carry
  * no domain, so they are skipped (bigrams join the words around them).
  */
-const CHAT_WORDS = 'hey hi hello please pls plz thanks thank thx you your yours i me my mine im can could would help need want someone anyone guys just really so ok okay'.split(' ');
+const CHAT_WORDS =
+  'hey hi hello please pls plz thanks thank thx you your yours i me my mine im can could would help need want someone anyone guys just really so ok okay'.split(
+    ' ',
+  );
 
 /**
  * Function words of German, French, Spanish, Portuguese, Russian and Hindi (the `stopword`
@@ -345,7 +358,6 @@ const LEXICON_BY_HASH: ReadonlyMap<number, number> = (() => {
   }
   return map;
 })();
-
 
 /** The token hash the tokenizer computes for a word (digits read 0). */
 function wordHash(word: string): number {
@@ -481,7 +493,23 @@ function optionMarkerLength(text: string, i: number): number {
 }
 
 /** Word endings of medicine and biology (a word ending so is a science lexicon hit). */
-const SCIENCE_SUFFIXES = ['itis', 'osis', 'ectomy', 'otomy', 'emia', 'opathy', 'ocyte', 'ocytes', 'genesis', 'plasty', 'scopy', 'algia', 'uria', 'omas', 'oma'];
+const SCIENCE_SUFFIXES = [
+  'itis',
+  'osis',
+  'ectomy',
+  'otomy',
+  'emia',
+  'opathy',
+  'ocyte',
+  'ocytes',
+  'genesis',
+  'plasty',
+  'scopy',
+  'algia',
+  'uria',
+  'omas',
+  'oma',
+];
 
 function endsWith(text: string, end: number, length: number, suffix: string): boolean {
   if (length < suffix.length + 3) return false;
@@ -553,7 +581,16 @@ function isProsePunctuation(text: string, at: number): boolean {
  * none for a line that ends a sentence (`.`, `?`, `!`, `。`).
  * Such shapes mark code stubs, signatures and layouts in any language without a keyword list.
  */
-function emitLineShape(out: FeatureBuffer, n: number, first: number, last: number, start: number, end: number, tail: boolean, mask: number): number {
+function emitLineShape(
+  out: FeatureBuffer,
+  n: number,
+  first: number,
+  last: number,
+  start: number,
+  end: number,
+  tail: boolean,
+  mask: number,
+): number {
   // A line that ends a sentence is prose: its shape would only repeat its first word with the
   // layout of a benchmark ("how …?" is trivia), which misroutes short questions.
   if (last === 63 || last === 46 || last === 33 || last === 0x3002) return n;
@@ -574,7 +611,13 @@ function emitLineShape(out: FeatureBuffer, n: number, first: number, last: numbe
 
 /** True for the scripts written without spaces between words (CJK ideographs, kana, Hangul). */
 function isCjk(c: number): boolean {
-  return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+  return (
+    (c >= 0x3040 && c <= 0x30ff) ||
+    (c >= 0x3400 && c <= 0x4dbf) ||
+    (c >= 0x4e00 && c <= 0x9fff) ||
+    (c >= 0xac00 && c <= 0xd7af) ||
+    (c >= 0xf900 && c <= 0xfaff)
+  );
 }
 
 /**
@@ -705,8 +748,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
           h = Math.imul(h ^ c, 16777619);
           if (c === 95) hasUnderscore = true;
           else if (c >= 0x3040 && !cjk) cjk = isCjk(c);
-        }
-        else if (cls === DIGIT) {
+        } else if (cls === DIGIT) {
           h = Math.imul(h ^ 48, 16777619);
           digits++;
         } else break;
@@ -755,7 +797,12 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     if (isWord && known === CHAT_WORD) continue;
     // A line's shape starts at its first token that carries meaning (not "hey", not "¿").
     if (lineFirst === 0) lineFirst = tokenHash || 1;
-    const tokenKind = !isWord && classOf(text.charCodeAt(start)) === DIGIT ? TOKEN_NUMBER : i - start === 1 && isOperator(text.charCodeAt(start)) ? TOKEN_OPERATOR : TOKEN_OTHER;
+    const tokenKind =
+      !isWord && classOf(text.charCodeAt(start)) === DIGIT
+        ? TOKEN_NUMBER
+        : i - start === 1 && isOperator(text.charCodeAt(start))
+          ? TOKEN_OPERATOR
+          : TOKEN_OTHER;
     if (tokenKind === TOKEN_NUMBER && before1 === TOKEN_OPERATOR && before2 === TOKEN_NUMBER) tokenLexicon = 0; // bare arithmetic is math
     before2 = before1;
     before1 = tokenKind;
@@ -775,7 +822,11 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     prevHash = tokenHash;
     hasPrev = true;
     prevStart = start;
-    const lex = isWord ? (known ?? (hasUnderscore || i - start >= 6 ? morphologyDomain(text, start, i) : undefined)) : tokenLexicon >= 0 ? tokenLexicon : known;
+    const lex = isWord
+      ? (known ?? (hasUnderscore || i - start >= 6 ? morphologyDomain(text, start, i) : undefined))
+      : tokenLexicon >= 0
+        ? tokenLexicon
+        : known;
     if (lex !== undefined) {
       const bucket = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)) & mask;
       for (let r = 0; r < LEXICON_REPEAT; r++) {

@@ -22,8 +22,22 @@ describe('training on a small synthetic dataset', () => {
   it('reads every file in name order with per-file counts and licences', () => {
     const { items, files } = readDataset(path.join(dir, 'data'));
     expect(items).toHaveLength(480);
-    expect(files.map((f) => f.file)).toEqual(['code_a.jsonl', 'code_b.jsonl', 'math_a.jsonl', 'math_b.jsonl', 'other_a.jsonl', 'other_b.jsonl', 'science_a.jsonl', 'science_b.jsonl']);
-    expect(files[0]).toEqual({ file: 'code_a.jsonl', items: 60, perClass: { math: 0, code: 60, science: 0, other: 0 }, licenses: ['CC0-1.0'] });
+    expect(files.map((f) => f.file)).toEqual([
+      'code_a.jsonl',
+      'code_b.jsonl',
+      'math_a.jsonl',
+      'math_b.jsonl',
+      'other_a.jsonl',
+      'other_b.jsonl',
+      'science_a.jsonl',
+      'science_b.jsonl',
+    ]);
+    expect(files[0]).toEqual({
+      file: 'code_a.jsonl',
+      items: 60,
+      perClass: { math: 0, code: 60, science: 0, other: 0 },
+      licenses: ['CC0-1.0'],
+    });
     expect(items[0].source).toBe('code_a');
   });
 
@@ -72,7 +86,9 @@ describe('training on a small synthetic dataset', () => {
     const bytes = fs.readFileSync(weights);
     bytes[10] ^= 0xff;
     fs.writeFileSync(weights, bytes);
-    expect(() => loadModel(file)).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('sha256') }));
+    expect(() => loadModel(file)).toThrow(
+      expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('sha256') }),
+    );
     expect(() => DomainClassifier.load(path.join(dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED' }));
   });
 
@@ -81,17 +97,25 @@ describe('training on a small synthetic dataset', () => {
     const file = path.join(dir, 'other-clusters', 'model.json');
     saveModel(trainModel(items, options).model, file, {});
     const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
-    expect(manifest.features.wordClusters).toMatchObject({ file: 'word-clusters.txt', clusters: expect.any(Number), words: expect.any(Number) });
+    expect(manifest.features.wordClusters).toMatchObject({
+      file: 'word-clusters.txt',
+      clusters: expect.any(Number),
+      words: expect.any(Number),
+    });
     manifest.features.wordClusters.sha256 = '0'.repeat(64);
     fs.writeFileSync(file, JSON.stringify(manifest));
-    expect(() => loadModel(file)).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('word clusters') }));
+    expect(() => loadModel(file)).toThrow(
+      expect.objectContaining({ code: 'MODEL_LOAD_FAILED', message: expect.stringContaining('word clusters') }),
+    );
   });
 
   it('rejects malformed training lines with file and line', () => {
     const bad = path.join(dir, 'bad-data');
     fs.mkdirSync(bad, { recursive: true });
     fs.writeFileSync(path.join(bad, 'x.jsonl'), '{"text":"ok","domain":"math"}\n{"text":"hi","domain":"poetry"}\n');
-    expect(() => readDataset(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('x.jsonl:2') }));
+    expect(() => readDataset(bad)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('x.jsonl:2') }),
+    );
     expect(() => readDataset(path.join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
@@ -120,7 +144,10 @@ describe('training on a small synthetic dataset', () => {
 
   it('adds seed examples as train-only items: in every fold, never evaluated', () => {
     const seeds = path.join(dir, 'seeds.jsonl');
-    fs.writeFileSync(seeds, `${JSON.stringify({ text: 'compile the loop and fix the bug', domain: 'code', license: 'CC0-1.0' })}\n${JSON.stringify({ text: 'the painting of the old castle', domain: 'other' })}\n`);
+    fs.writeFileSync(
+      seeds,
+      `${JSON.stringify({ text: 'compile the loop and fix the bug', domain: 'code', license: 'CC0-1.0' })}\n${JSON.stringify({ text: 'the painting of the old castle', domain: 'other' })}\n`,
+    );
     const { items, files } = readTrainingData(path.join(dir, 'data'), { seedExamples: seeds });
     expect(items).toHaveLength(482);
     expect(items.filter((item) => item.trainOnly).map((item) => item.source)).toEqual(['seed-examples', 'seed-examples']);
@@ -137,6 +164,7 @@ describe('training on a small synthetic dataset', () => {
     expect(files.some((file) => /libs[/\\]classifier[/\\]data[/\\]seed-examples\.jsonl$/.test(file))).toBe(true);
     const { items } = readTrainingData(path.join(dir, 'data'));
     const seeded = items.filter((item) => item.trainOnly);
-    for (const domain of ['math', 'code', 'science', 'other']) expect(seeded.filter((item) => item.domain === domain).length).toBeGreaterThanOrEqual(50);
+    for (const domain of ['math', 'code', 'science', 'other'])
+      expect(seeded.filter((item) => item.domain === domain).length).toBeGreaterThanOrEqual(50);
   });
 });

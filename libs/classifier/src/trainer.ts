@@ -1,7 +1,15 @@
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { LinearModel, softmaxInPlace } from './linear-model';
 import { Prng } from './prng';
-import { DEFAULT_TRUNCATION, FeatureBuffer, STRUCTURE, TruncationOptions, extractFeatures, groupValue, normaliseText } from './text-features';
+import {
+  DEFAULT_TRUNCATION,
+  FeatureBuffer,
+  STRUCTURE,
+  TruncationOptions,
+  extractFeatures,
+  groupValue,
+  normaliseText,
+} from './text-features';
 
 /** One labelled text. `source` groups items for balancing and leave-one-source-out evaluation. */
 export interface TrainingItem {
@@ -82,7 +90,11 @@ export interface CalibrationReport {
   eceAfter: number;
 }
 
-export function encodeDataset(items: readonly TrainingItem[], bits: number, truncation: TruncationOptions = DEFAULT_TRUNCATION): EncodedDataset {
+export function encodeDataset(
+  items: readonly TrainingItem[],
+  bits: number,
+  truncation: TruncationOptions = DEFAULT_TRUNCATION,
+): EncodedDataset {
   const buffer = new FeatureBuffer();
   const offsets = new Int32Array(items.length + 1);
   const splits = new Int32Array(items.length);
@@ -178,7 +190,11 @@ export interface FittedFold {
 }
 
 /** NLL, expected calibration error (10 bins) and accuracy of logits at a temperature. */
-export function calibrationStats(logits: Float64Array[], labels: number[], temperature: number): { nll: number; ece: number; accuracy: number } {
+export function calibrationStats(
+  logits: Float64Array[],
+  labels: number[],
+  temperature: number,
+): { nll: number; ece: number; accuracy: number } {
   const p = new Float64Array(CLASS_COUNT);
   const bins = Array.from({ length: 10 }, () => ({ n: 0, conf: 0, correct: 0 }));
   let nll = 0;
@@ -235,7 +251,16 @@ export function fitTemperature(logits: Float64Array[], labels: number[]): number
  * Adds v × the weight rows of the features in buckets[from .. to) to z: all of them, or with a
  * dropout mask only the kept ones (keep is indexed from `base`).
  */
-function sumKept(w: Float32Array, buckets: Int32Array, keep: Uint8Array | undefined, base: number, from: number, to: number, v: number, z: Float64Array): void {
+function sumKept(
+  w: Float32Array,
+  buckets: Int32Array,
+  keep: Uint8Array | undefined,
+  base: number,
+  from: number,
+  to: number,
+  v: number,
+  z: Float64Array,
+): void {
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
@@ -255,7 +280,19 @@ function sumKept(w: Float32Array, buckets: Int32Array, keep: Uint8Array | undefi
 }
 
 /** One AdaGrad step with L2 on the weight rows of the kept features in buckets[from .. to), each of value v. */
-function adagradStep(w: Float32Array, g2: Float32Array, buckets: Int32Array, keep: Uint8Array, base: number, from: number, to: number, v: number, grad: Float64Array, lr: number, l2: number): void {
+function adagradStep(
+  w: Float32Array,
+  g2: Float32Array,
+  buckets: Int32Array,
+  keep: Uint8Array,
+  base: number,
+  from: number,
+  to: number,
+  v: number,
+  grad: Float64Array,
+  lr: number,
+  l2: number,
+): void {
   for (let k = from; k < to; k++) {
     if (!keep[k - base]) continue;
     const b = buckets[k] << 2;
@@ -271,7 +308,11 @@ function adagradStep(w: Float32Array, g2: Float32Array, buckets: Int32Array, kee
  * Trains a softmax model with sparse AdaGrad on the items at `indices` (all items when omitted):
  * a stratified share is held out to fit the temperature, the rest trains the weights.
  */
-export function fitModel(data: EncodedDataset, options: Partial<TrainOptions> = {}, indices?: Int32Array): { model: LinearModel; calibration: CalibrationReport } {
+export function fitModel(
+  data: EncodedDataset,
+  options: Partial<TrainOptions> = {},
+  indices?: Int32Array,
+): { model: LinearModel; calibration: CalibrationReport } {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const prng = new Prng(o.seed);
   const all = indices ?? Int32Array.from(data.labels.keys());
@@ -357,7 +398,10 @@ export function fitModel(data: EncodedDataset, options: Partial<TrainOptions> = 
 }
 
 /** Encodes the items and trains on all of them (see {@link fitModel}). */
-export function trainModel(items: readonly TrainingItem[], options: Partial<TrainOptions> = {}): { model: LinearModel; calibration: CalibrationReport } {
+export function trainModel(
+  items: readonly TrainingItem[],
+  options: Partial<TrainOptions> = {},
+): { model: LinearModel; calibration: CalibrationReport } {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   return fitModel(encodeDataset(items, o.bits, o.truncation), o);
 }

@@ -172,7 +172,12 @@ export function sphericalKMeans(vectors: Float32Array, count: number, dim: numbe
  * canonical order: words in input order within a cluster, clusters by their first word's
  * position, so the file reads from common words to rare ones.
  */
-export function clusterWords(words: readonly string[], vectors: Float32Array, dim: number, options: Partial<ClusterWordsOptions> = {}): string[][] {
+export function clusterWords(
+  words: readonly string[],
+  vectors: Float32Array,
+  dim: number,
+  options: Partial<ClusterWordsOptions> = {},
+): string[][] {
   const assignment = sphericalKMeans(vectors, words.length, dim, options);
   const byId = new Map<number, string[]>();
   words.forEach((word, i) => {

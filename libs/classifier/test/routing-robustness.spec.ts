@@ -29,7 +29,9 @@ const cases: RobustnessCase[] = fs
  * test fails until the case is removed from robustness-known-misses.json, so the list can only shrink
  * on purpose and never hides a new miss.
  */
-const KNOWN_MISSES: Record<string, string> = JSON.parse(fs.readFileSync(path.join(__dirname, 'robustness-known-misses.json'), 'utf8')) as Record<string, string>;
+const KNOWN_MISSES: Record<string, string> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'robustness-known-misses.json'), 'utf8'),
+) as Record<string, string>;
 
 const VARIANTS = ['plain', 'chatty', 'latex', 'choices', 'code', 'typos', 'de', 'fr', 'es', 'pt', 'ru', 'zh', 'ja', 'hi'];
 
@@ -43,7 +45,9 @@ describe('routing robustness suite', () => {
       expect(new Set(cases.filter((c) => c.domain === domain).map((c) => c.variant))).toEqual(new Set(VARIANTS));
     }
     // `other` has no LaTeX or code variant: a request with code or formulas is not `other`.
-    expect(new Set(cases.filter((c) => c.domain === 'other').map((c) => c.variant))).toEqual(new Set(VARIANTS.filter((v) => v !== 'latex' && v !== 'code')));
+    expect(new Set(cases.filter((c) => c.domain === 'other').map((c) => c.variant))).toEqual(
+      new Set(VARIANTS.filter((v) => v !== 'latex' && v !== 'code')),
+    );
     for (const c of cases) expect(isDomainName(c.domain)).toBe(true);
   });
 
@@ -55,9 +59,11 @@ describe('routing robustness suite', () => {
   const routes = (c: RobustnessCase): void => {
     const result = classifier.classify(c.text, { topFeatures: 5 });
     // On failure the message shows the scores and the features that decided.
-    expect({ domain: result.domain, probabilities: result.probabilities, why: result.topFeatures.map((f) => f.feature) }).toMatchObject({ domain: c.domain });
+    expect({ domain: result.domain, probabilities: result.probabilities, why: result.topFeatures.map((f) => f.feature) }).toMatchObject({
+      domain: c.domain,
+    });
   };
-  const table = (known: boolean) => cases.filter((c) => (c.id in KNOWN_MISSES) === known).map((c) => [c.id, c] as const);
+  const table = (known: boolean) => cases.filter((c) => c.id in KNOWN_MISSES === known).map((c) => [c.id, c] as const);
   it.each(table(false))('routes %s', (_id, c) => routes(c));
   it.failing.each(table(true))('still misroutes %s (known miss)', (_id, c) => routes(c));
 });

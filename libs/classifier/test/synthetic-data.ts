@@ -24,7 +24,9 @@ export function writeSyntheticDataset(dir: string, perFile = 60, seed = 7): void
   fs.mkdirSync(dir, { recursive: true });
   for (const domain of Object.keys(VOCAB) as (keyof typeof VOCAB)[]) {
     for (const part of ['a', 'b']) {
-      const lines = Array.from({ length: perFile }, () => JSON.stringify({ text: syntheticText(domain, prng), domain, source: `${domain}-${part}`, license: 'CC0-1.0' }));
+      const lines = Array.from({ length: perFile }, () =>
+        JSON.stringify({ text: syntheticText(domain, prng), domain, source: `${domain}-${part}`, license: 'CC0-1.0' }),
+      );
       fs.writeFileSync(path.join(dir, `${domain}_${part}.jsonl`), `${lines.join('\n')}\n`);
     }
   }

@@ -47,7 +47,14 @@ const workerHandlers: WorkerHandlers = {
     call.end();
   },
   GetInfo: (_call, callback) =>
-    callback(null, { modelId: 'tiny', parameterCount: '123456789012', dtype: 'fp32', contextLength: 2048, domain: 'DOMAIN_SCIENCE', loadState: 'LOAD_STATE_READY' }),
+    callback(null, {
+      modelId: 'tiny',
+      parameterCount: '123456789012',
+      dtype: 'fp32',
+      contextLength: 2048,
+      domain: 'DOMAIN_SCIENCE',
+      loadState: 'LOAD_STATE_READY',
+    }),
 };
 
 const batchStatus = { batchId: 'b-1', state: 'BATCH_STATE_RUNNING' as const, total: 2, counts: { queued: 1, completed: 1 }, progress: 0.5 };
@@ -64,7 +71,8 @@ const routerHandlers: RouterHandlers = {
     callback(null, { route: { domain: call.request.text.includes('integral') ? 'DOMAIN_MATH' : 'DOMAIN_OTHER', confidence: 0.7 } }),
   SubmitBatch: (call, callback) => callback(null, { batchId: 'b-1', total: call.request.problems.length }),
   GetBatch: (call, callback) => {
-    if (call.request.batchId !== 'b-1') return callback({ code: grpc.status.NOT_FOUND, details: `batch ${call.request.batchId} not found` });
+    if (call.request.batchId !== 'b-1')
+      return callback({ code: grpc.status.NOT_FOUND, details: `batch ${call.request.batchId} not found` });
     callback(null, { status: batchStatus });
   },
   WatchBatch: (call) => {
@@ -128,7 +136,12 @@ describe('wire contracts over loopback gRPC', () => {
 
     it('GetInfo carries 64-bit parameter counts as strings', async () => {
       const info = await unary(client.getInfo.bind(client), {});
-      expect(info).toMatchObject({ modelId: 'tiny', parameterCount: '123456789012', domain: 'DOMAIN_SCIENCE', loadState: 'LOAD_STATE_READY' });
+      expect(info).toMatchObject({
+        modelId: 'tiny',
+        parameterCount: '123456789012',
+        domain: 'DOMAIN_SCIENCE',
+        loadState: 'LOAD_STATE_READY',
+      });
     });
   });
 
@@ -156,7 +169,11 @@ describe('wire contracts over loopback gRPC', () => {
     });
 
     it('SubmitBatch, GetBatch, CancelBatch round-trip', async () => {
-      const submitted = await unary(client.submitBatch.bind(client), { problems: [{ text: 'a' }, { text: 'b' }], idempotencyKey: 'k', priority: 1 });
+      const submitted = await unary(client.submitBatch.bind(client), {
+        problems: [{ text: 'a' }, { text: 'b' }],
+        idempotencyKey: 'k',
+        priority: 1,
+      });
       expect(submitted).toMatchObject({ batchId: 'b-1', total: 2, deduplicated: false });
       const got = await unary(client.getBatch.bind(client), { batchId: 'b-1' });
       expect(got.status?.counts).toMatchObject({ queued: 1, completed: 1, active: 0 });
@@ -181,7 +198,9 @@ describe('wire contracts over loopback gRPC', () => {
 
   describe('health and reflection', () => {
     const healthProto = grpc.loadPackageDefinition(
-      protoLoader.loadSync(path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto'), { enums: String }),
+      protoLoader.loadSync(path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto'), {
+        enums: String,
+      }),
     ) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
 
     async function healthOf(service: string): Promise<string> {

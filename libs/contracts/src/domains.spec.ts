@@ -83,13 +83,21 @@ describe('the domain registry', () => {
     expect(legal.envPrefixOf('legal')).toBe('LEGAL_WORKER_');
     expect(legal.addressesVariableOf('legal')).toBe('LEGAL_WORKER_ADDRESSES');
     expect(legal.thresholdVariableOf('legal')).toBe('ROUTER_THRESHOLD_LEGAL');
-    expect(legal.mapWorkerDomains(legal.queueOf)).toEqual({ math: 'solve-math', code: 'solve-code', science: 'solve-science', legal: 'solve-legal' });
+    expect(legal.mapWorkerDomains(legal.queueOf)).toEqual({
+      math: 'solve-math',
+      code: 'solve-code',
+      science: 'solve-science',
+      legal: 'solve-legal',
+    });
     expect(legal.listWorkerDomains()).toBe('math, code, science or legal');
     // The existing domains keep their names and numbers.
-    for (const name of DOMAIN_NAMES) expect([legal.protoDomainOf(name), legal.protoNumberOf(name)]).toEqual([protoDomainOf(name), DOMAIN_REGISTRY.protoNumberOf(name)]);
+    for (const name of DOMAIN_NAMES)
+      expect([legal.protoDomainOf(name), legal.protoNumberOf(name)]).toEqual([protoDomainOf(name), DOMAIN_REGISTRY.protoNumberOf(name)]);
   });
 
   it('refuses two worker domains on one default port', () => {
-    expect(() => defineDomainRegistry({ ...Domain, DOMAIN_LEGAL: 'DOMAIN_LEGAL' }, { ...WITH_LEGAL, DOMAIN_LEGAL: { defaultGrpcPort: 50061 } })).toThrow(/share a default gRPC port/);
+    expect(() =>
+      defineDomainRegistry({ ...Domain, DOMAIN_LEGAL: 'DOMAIN_LEGAL' }, { ...WITH_LEGAL, DOMAIN_LEGAL: { defaultGrpcPort: 50061 } }),
+    ).toThrow(/share a default gRPC port/);
   });
 });

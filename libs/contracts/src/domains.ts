@@ -80,10 +80,13 @@ export function defineDomainRegistry<P extends string, W extends P>(
   const workerDomains = workerProtos.map(nameOf) as WorkerName[];
   const domainNames = [...workerDomains, ...named.filter((proto) => !isWorkerProto(proto)).map(nameOf)];
   const protoOfName = new Map<string, P>(named.map((proto) => [nameOf(proto), proto]));
-  const nameOfProto = new Map<unknown, Name>(named.flatMap((proto) => [[proto, nameOf(proto)] as const, [protoNames.indexOf(proto), nameOf(proto)] as const]));
+  const nameOfProto = new Map<unknown, Name>(
+    named.flatMap((proto) => [[proto, nameOf(proto)] as const, [protoNames.indexOf(proto), nameOf(proto)] as const]),
+  );
   const entryOf = (domain: WorkerName): WorkerDomainEntry => workers[protoOfName.get(domain) as W];
   const upper = <D extends WorkerName>(domain: D) => domain.toUpperCase() as Uppercase<D>;
-  const isWorkerDomain = (value: unknown): value is WorkerName => typeof value === 'string' && (workerDomains as readonly string[]).includes(value);
+  const isWorkerDomain = (value: unknown): value is WorkerName =>
+    typeof value === 'string' && (workerDomains as readonly string[]).includes(value);
   const ports = workerDomains.map((d) => entryOf(d).defaultGrpcPort);
   if (new Set(ports).size !== ports.length) throw new Error(`worker domains share a default gRPC port: ${ports.join(', ')}`);
 
@@ -104,8 +107,10 @@ export function defineDomainRegistry<P extends string, W extends P>(
     envPrefixOf: (domain: WorkerName) => `${upper(domain)}_WORKER_` as const,
     addressesVariableOf: (domain: WorkerName) => `${upper(domain)}_WORKER_ADDRESSES` as const,
     thresholdVariableOf: (domain: WorkerName) => `ROUTER_THRESHOLD_${upper(domain)}` as const,
-    mapWorkerDomains: <T>(value: (domain: WorkerName) => T) => Object.fromEntries(workerDomains.map((d) => [d, value(d)])) as Record<WorkerName, T>,
-    listWorkerDomains: (conjunction = 'or') => `${workerDomains.slice(0, -1).join(', ')} ${conjunction} ${workerDomains[workerDomains.length - 1]}`,
+    mapWorkerDomains: <T>(value: (domain: WorkerName) => T) =>
+      Object.fromEntries(workerDomains.map((d) => [d, value(d)])) as Record<WorkerName, T>,
+    listWorkerDomains: (conjunction = 'or') =>
+      `${workerDomains.slice(0, -1).join(', ')} ${conjunction} ${workerDomains[workerDomains.length - 1]}`,
   });
 }
 

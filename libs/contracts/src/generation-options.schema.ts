@@ -37,8 +37,16 @@ export const generationOptionFields = {
     .min(0, 'must be >= 0')
     .max(GENERATION_LIMITS.temperature, `must be at most ${GENERATION_LIMITS.temperature}`),
   topP: z.number('must be a finite number').gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]'),
-  topK: z.number().int('must be an integer').min(0, 'must be >= 0 (0 disables it)').max(GENERATION_LIMITS.topK, `must be at most ${GENERATION_LIMITS.topK}`),
-  seed: z.number().int('must be an integer').min(0, 'must be an unsigned 32-bit integer').max(0xffffffff, 'must be an unsigned 32-bit integer'),
+  topK: z
+    .number()
+    .int('must be an integer')
+    .min(0, 'must be >= 0 (0 disables it)')
+    .max(GENERATION_LIMITS.topK, `must be at most ${GENERATION_LIMITS.topK}`),
+  seed: z
+    .number()
+    .int('must be an integer')
+    .min(0, 'must be an unsigned 32-bit integer')
+    .max(0xffffffff, 'must be an unsigned 32-bit integer'),
   stop: z
     .array(
       z
@@ -51,7 +59,11 @@ export const generationOptionFields = {
     .number('must be a finite number')
     .gt(0, 'must be > 0 (1 disables it)')
     .max(GENERATION_LIMITS.repetitionPenalty, `must be at most ${GENERATION_LIMITS.repetitionPenalty}`),
-  samples: z.number().int('must be an integer').min(1, 'must be at least 1').max(GENERATION_LIMITS.samples, `must be at most ${GENERATION_LIMITS.samples}`),
+  samples: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(GENERATION_LIMITS.samples, `must be at most ${GENERATION_LIMITS.samples}`),
   verify: z.boolean('must be true or false'),
 };
 

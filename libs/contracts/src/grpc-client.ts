@@ -55,21 +55,30 @@ export interface HealthClient {
 }
 
 type RawHealthClient = grpc.Client & {
-  Check(request: { service: string }, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): grpc.ClientUnaryCall;
+  Check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+  ): grpc.ClientUnaryCall;
 };
 
 let healthConstructor: grpc.ServiceClientConstructor | undefined;
 
 /** A health client on its own channel to `address`. */
 export function createHealthClient(address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): HealthClient {
-  healthConstructor ??= (grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String })) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } })
-    .grpc.health.v1.Health;
+  healthConstructor ??= (
+    grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String })) as unknown as {
+      grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+    }
+  ).grpc.health.v1.Health;
   const client = new healthConstructor(address, credentials, options) as unknown as RawHealthClient;
   return {
     check: (service, deadline) =>
       new Promise((resolve) =>
         client.Check({ service }, { deadline }, (error, response) =>
-          resolve(error?.code === grpc.status.DEADLINE_EXCEEDED ? 'late' : !error && response?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING'),
+          resolve(
+            error?.code === grpc.status.DEADLINE_EXCEEDED ? 'late' : !error && response?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING',
+          ),
         ),
       ),
     close: () => client.close(),

@@ -21,7 +21,9 @@ export interface GrpcClientTls {
 export function grpcServerCredentials(tls: GrpcServerTls | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   const keyCertPairs = [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }];
-  return tls.ca ? grpc.ServerCredentials.createSsl(Buffer.from(tls.ca), keyCertPairs, true) : grpc.ServerCredentials.createSsl(null, keyCertPairs, false);
+  return tls.ca
+    ? grpc.ServerCredentials.createSsl(Buffer.from(tls.ca), keyCertPairs, true)
+    : grpc.ServerCredentials.createSsl(null, keyCertPairs, false);
 }
 
 /** Channel credentials: plaintext without `tls`, else TLS trusting `tls.ca`, presenting `tls.cert` when given. */

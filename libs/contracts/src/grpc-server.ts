@@ -90,7 +90,13 @@ export function createGrpcServer(options: GrpcServerOptions): ContractGrpcServer
   const server = new grpc.Server({ interceptors: options.interceptors ?? [] });
   for (const service of options.services) server.addService(service.definition, service.handlers);
   const names = options.services.map((service) => service.name);
-  const health = addHealthAndReflection(server, options.packageDefinition ?? loadPackageDefinition(), names, options.health ?? 'SERVING', options.reflection ?? true);
+  const health = addHealthAndReflection(
+    server,
+    options.packageDefinition ?? loadPackageDefinition(),
+    names,
+    options.health ?? 'SERVING',
+    options.reflection ?? true,
+  );
   const setServing = (serving: boolean) => setServingStatus(health, names, serving ? 'SERVING' : 'NOT_SERVING');
   return {
     server,

@@ -47,4 +47,10 @@ export { JobName, batchCancelChannel, batchJobId } from './queues';
 export type { JobDataOf, JobResultOf, JobTypes, SolveJobData } from './queues';
 export { GENERATION_LIMITS, generationOptionFields, generationOptionsSchema, setGenerationOptions } from './generation-options.schema';
 export type { GenerationOptionsInput } from './generation-options.schema';
-export { describeTransport, grpcChannelCredentials, grpcServerCredentials, type GrpcClientTls, type GrpcServerTls } from './grpc-credentials';
+export {
+  describeTransport,
+  grpcChannelCredentials,
+  grpcServerCredentials,
+  type GrpcClientTls,
+  type GrpcServerTls,
+} from './grpc-credentials';

@@ -6,10 +6,15 @@ import * as protoLoader from '@grpc/proto-loader';
 
 /** The two versions of the reflection protocol that grpcurl and Postman speak. */
 export type ReflectionVersion = 'v1' | 'v1alpha';
-type ReflectionClient = grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> };
+type ReflectionClient = grpc.Client & {
+  ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+};
 
 function reflectionClient(version: ReflectionVersion, address: string): ReflectionClient {
-  const file = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), `build/proto/grpc/reflection/${version}/reflection.proto`);
+  const file = path.join(
+    path.dirname(require.resolve('@grpc/reflection/package.json')),
+    `build/proto/grpc/reflection/${version}/reflection.proto`,
+  );
   const proto = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true })) as unknown as {
     grpc: { reflection: Record<ReflectionVersion, { ServerReflection: grpc.ServiceClientConstructor }> };
   };
@@ -22,7 +27,9 @@ export async function listServices(version: ReflectionVersion, address: string):
   try {
     const call = client.ServerReflectionInfo();
     const reply = new Promise<string[]>((resolve, reject) => {
-      call.once('data', (message) => resolve((message.list_services_response?.service ?? []).map((service: { name: string }) => service.name)));
+      call.once('data', (message) =>
+        resolve((message.list_services_response?.service ?? []).map((service: { name: string }) => service.name)),
+      );
       call.once('error', reject);
     });
     call.write({ list_services: '' });

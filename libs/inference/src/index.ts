@@ -36,7 +36,17 @@ export {
   type AggregateFigures,
   type PeerFigures,
 } from './bench/llama-cpp-comparison';
-export { runConcurrencyBench, type ConcurrencyBenchOptions, type ConcurrencyBenchReport, type ServingFigures } from './bench/concurrency-bench';
-export { runPrefixCacheBench, type PrefixCacheBenchOptions, type PrefixCacheBenchReport, type PrefixCacheRun } from './bench/prefix-cache-bench';
+export {
+  runConcurrencyBench,
+  type ConcurrencyBenchOptions,
+  type ConcurrencyBenchReport,
+  type ServingFigures,
+} from './bench/concurrency-bench';
+export {
+  runPrefixCacheBench,
+  type PrefixCacheBenchOptions,
+  type PrefixCacheBenchReport,
+  type PrefixCacheRun,
+} from './bench/prefix-cache-bench';
 export { runSamplesBench, type SamplesBenchOptions, type SamplesBenchReport, type SamplesFigures } from './bench/samples-bench';
 export type { BatchingLimits } from './engine/inference.engine';

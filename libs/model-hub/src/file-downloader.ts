@@ -75,7 +75,10 @@ async function attemptDownload(client: HubClient, request: FileDownloadRequest, 
     announcedSha256 = opened.announcedSha256;
     if (opened.linkedSize !== undefined && opened.linkedSize !== expectedSize) {
       await response.body?.cancel();
-      throw new HubError(HubErrorCode.HUB_INTEGRITY, `${entry.path}: the listing says ${expectedSize} bytes, the server ${opened.linkedSize}`);
+      throw new HubError(
+        HubErrorCode.HUB_INTEGRITY,
+        `${entry.path}: the listing says ${expectedSize} bytes, the server ${opened.linkedSize}`,
+      );
     }
     if (response.status === 416) {
       // The range no longer fits the file: start over.
@@ -102,7 +105,13 @@ async function prepareOffset(response: Response, part: string, offset: number, p
   return 0;
 }
 
-async function appendBody(response: Response, part: string, offset: number, expectedSize: number, request: FileDownloadRequest): Promise<void> {
+async function appendBody(
+  response: Response,
+  part: string,
+  offset: number,
+  expectedSize: number,
+  request: FileDownloadRequest,
+): Promise<void> {
   const handle = await open(part, offset > 0 ? 'a' : 'w');
   let bytes = offset;
   try {

@@ -125,8 +125,14 @@ export class HubClient {
         await response.body?.cancel();
         return undefined;
       }
-      const info = parseJson(await response.text(), repo) as { cardData?: { license?: unknown; license_name?: unknown }; gated?: unknown; tags?: unknown };
-      const tagLicence = Array.isArray(info.tags) ? info.tags.find((tag): tag is string => typeof tag === 'string' && tag.startsWith('license:'))?.slice(8) : undefined;
+      const info = parseJson(await response.text(), repo) as {
+        cardData?: { license?: unknown; license_name?: unknown };
+        gated?: unknown;
+        tags?: unknown;
+      };
+      const tagLicence = Array.isArray(info.tags)
+        ? info.tags.find((tag): tag is string => typeof tag === 'string' && tag.startsWith('license:'))?.slice(8)
+        : undefined;
       const licence = typeof info.cardData?.license === 'string' ? info.cardData.license : tagLicence;
       return {
         licence,
@@ -179,7 +185,12 @@ export class HubClient {
         if (!isRetryable(error)) throw error;
         const cause = describeNetworkError(error);
         if (number >= this.maxAttempts) {
-          throw new HubError(HubErrorCode.HUB_NETWORK, `${what}: failed after ${number} attempt(s): ${cause} (check the network or HF_ENDPOINT=${this.endpoint})`, undefined, { cause: error });
+          throw new HubError(
+            HubErrorCode.HUB_NETWORK,
+            `${what}: failed after ${number} attempt(s): ${cause} (check the network or HF_ENDPOINT=${this.endpoint})`,
+            undefined,
+            { cause: error },
+          );
         }
         this.onRetry({ what, attempt: number, maxAttempts: this.maxAttempts, error: new Error(cause) });
         await sleep(this.retryDelayMs * 2 ** (number - 1));
@@ -190,7 +201,8 @@ export class HubClient {
   private async fetchFollowingRedirects(url: string, headers: Record<string, string>, seen: Headers[] = []): Promise<Response> {
     let current = new URL(url);
     for (let hop = 0; ; hop++) {
-      const withAuth = this.token && current.origin === this.endpointOrigin ? { ...headers, authorization: `Bearer ${this.token}` } : headers;
+      const withAuth =
+        this.token && current.origin === this.endpointOrigin ? { ...headers, authorization: `Bearer ${this.token}` } : headers;
       const response = await fetch(current, { headers: withAuth, redirect: 'manual' });
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || !location) return response;
@@ -227,13 +239,19 @@ export class HubClient {
     }
     if (status === 404) {
       const what =
-        hubCode === 'RevisionNotFound' ? `revision "${about.revision}" of ${about.repo}`
-        : hubCode === 'RepoNotFound' || !about.path ? `repo ${about.repo} (or its revision "${about.revision}")`
-        : `file ${about.path} in ${about.repo}@${about.revision}`;
+        hubCode === 'RevisionNotFound'
+          ? `revision "${about.revision}" of ${about.repo}`
+          : hubCode === 'RepoNotFound' || !about.path
+            ? `repo ${about.repo} (or its revision "${about.revision}")`
+            : `file ${about.path} in ${about.repo}@${about.revision}`;
       throw new HubError(HubErrorCode.NOT_FOUND, `${what} not found on ${this.endpoint} (404)${suffix}`, status);
     }
     if (status === 429 || status >= 500) throw new RetryableError(`the Hub answered ${status}`);
-    throw new HubError(HubErrorCode.HUB_BAD_RESPONSE, `unexpected answer ${status} from the Hub for ${about.path ?? about.repo}${suffix}`, status);
+    throw new HubError(
+      HubErrorCode.HUB_BAD_RESPONSE,
+      `unexpected answer ${status} from the Hub for ${about.path ?? about.repo}${suffix}`,
+      status,
+    );
   }
 }
 
@@ -249,7 +267,11 @@ function isRetryable(error: unknown): boolean {
 
 function describeNetworkError(error: unknown): string {
   const parts: string[] = [];
-  for (let current = error as { message?: unknown; code?: unknown; cause?: unknown } | null; current && typeof current.message === 'string' && parts.length < 3; current = current.cause as typeof current) {
+  for (
+    let current = error as { message?: unknown; code?: unknown; cause?: unknown } | null;
+    current && typeof current.message === 'string' && parts.length < 3;
+    current = current.cause as typeof current
+  ) {
     parts.push(typeof current.code === 'string' ? `${current.message} [${current.code}]` : current.message);
   }
   return parts.join(': ') || String(error);
@@ -278,6 +300,13 @@ function toTreeEntry(item: unknown, repo: string): HubTreeEntry {
   if (!raw || (raw.type !== 'file' && raw.type !== 'directory') || typeof raw.path !== 'string') {
     throw new HubError(HubErrorCode.HUB_BAD_RESPONSE, `the listing of ${repo} has an entry without type/path`);
   }
-  const lfs = raw.lfs && typeof raw.lfs.oid === 'string' && typeof raw.lfs.size === 'number' ? { oid: raw.lfs.oid, size: raw.lfs.size } : undefined;
-  return { type: raw.type, path: raw.path, oid: typeof raw.oid === 'string' ? raw.oid : '', size: lfs?.size ?? (typeof raw.size === 'number' ? raw.size : 0), lfs };
+  const lfs =
+    raw.lfs && typeof raw.lfs.oid === 'string' && typeof raw.lfs.size === 'number' ? { oid: raw.lfs.oid, size: raw.lfs.size } : undefined;
+  return {
+    type: raw.type,
+    path: raw.path,
+    oid: typeof raw.oid === 'string' ? raw.oid : '',
+    size: lfs?.size ?? (typeof raw.size === 'number' ? raw.size : 0),
+    lfs,
+  };
 }

@@ -75,7 +75,10 @@ export function selectWorkerFiles(entries: readonly HubTreeEntry[], dtype: strin
     ...OPTIONAL_FILES.filter((path) => byPath.has(path)),
     // The graph last: once it is on disk, its external data is complete (a worker or an init
     // container waiting for the model can watch for it).
-    ...files.filter((entry) => externalData.test(entry.path)).map((entry) => entry.path).sort(naturalOrder),
+    ...files
+      .filter((entry) => externalData.test(entry.path))
+      .map((entry) => entry.path)
+      .sort(naturalOrder),
     onnxPath,
   ];
   return wanted.map((path) => byPath.get(path) as HubTreeEntry);

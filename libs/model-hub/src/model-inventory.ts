@@ -86,16 +86,35 @@ export async function workerAssignments(env: Readonly<Record<string, string | un
       switch (resolved.kind) {
         case 'missing':
           // A valid name that is not pulled has no "problem": `slm models list` says how to pull it.
-          if (resolved.dir !== undefined) return { domain, model, dtype, source, folder: resolved.dir, present: false, whenMissing: 'fail' };
+          if (resolved.dir !== undefined)
+            return { domain, model, dtype, source, folder: resolved.dir, present: false, whenMissing: 'fail' };
           return { domain, model, dtype, source, folder: resolve(model), present: false, whenMissing: 'fail', problem: resolved.problem };
         case 'synthetic':
           return { domain, model, dtype, source, folder: resolved.missingDefault, present: false, whenMissing: 'synthetic' };
         case 'folder': {
           // The folder is there, so the worker loads it: missing weights make it fail, not fall back.
           const onnx = dtype === undefined ? undefined : onnxPathOfDtype(dtype);
-          if (dtype !== undefined && !onnx) return { domain, model, dtype, source, folder: resolved.dir, present: false, whenMissing: 'fail', problem: `unknown dtype "${dtype}"` };
+          if (dtype !== undefined && !onnx)
+            return {
+              domain,
+              model,
+              dtype,
+              source,
+              folder: resolved.dir,
+              present: false,
+              whenMissing: 'fail',
+              problem: `unknown dtype "${dtype}"`,
+            };
           const present = onnx ? await exists(join(resolved.dir, onnx)) : (await describe(resolved.dir, resolved.dir)).dtypes.length > 0;
-          return { domain, model, dtype, source, folder: resolved.dir, present, whenMissing: configured || !present ? 'fail' : 'synthetic' };
+          return {
+            domain,
+            model,
+            dtype,
+            source,
+            folder: resolved.dir,
+            present,
+            whenMissing: configured || !present ? 'fail' : 'synthetic',
+          };
         }
       }
     }),

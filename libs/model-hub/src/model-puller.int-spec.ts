@@ -45,7 +45,11 @@ describe('pullModel against a local Hub', () => {
     for (const path of WORKER_FILES) {
       const expected = repo.files.find((file) => file.path === path)?.content;
       const actual = await readFile(join(folder, path));
-      expect({ path, sha256: sha256(actual), size: actual.length }).toEqual({ path, sha256: sha256(expected as Buffer), size: expected?.length });
+      expect({ path, sha256: sha256(actual), size: actual.length }).toEqual({
+        path,
+        sha256: sha256(expected as Buffer),
+        size: expected?.length,
+      });
     }
   }
 
@@ -83,9 +87,18 @@ describe('pullModel against a local Hub', () => {
   });
 
   it('says which of repo, revision, dtype is missing', async () => {
-    await expect(pullModel(client(), { model: 'nobody/missing', modelsDir })).rejects.toMatchObject({ code: HubErrorCode.NOT_FOUND, message: expect.stringMatching(/repo nobody\/missing.*404/) });
-    await expect(pullModel(client(), { model: OPEN.id, revision: 'v9', modelsDir })).rejects.toMatchObject({ code: HubErrorCode.NOT_FOUND, message: expect.stringMatching(/revision "v9"/) });
-    await expect(pullModel(client(), { model: OPEN.id, dtype: 'int8', modelsDir })).rejects.toMatchObject({ code: HubErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/available: q4, fp16/) });
+    await expect(pullModel(client(), { model: 'nobody/missing', modelsDir })).rejects.toMatchObject({
+      code: HubErrorCode.NOT_FOUND,
+      message: expect.stringMatching(/repo nobody\/missing.*404/),
+    });
+    await expect(pullModel(client(), { model: OPEN.id, revision: 'v9', modelsDir })).rejects.toMatchObject({
+      code: HubErrorCode.NOT_FOUND,
+      message: expect.stringMatching(/revision "v9"/),
+    });
+    await expect(pullModel(client(), { model: OPEN.id, dtype: 'int8', modelsDir })).rejects.toMatchObject({
+      code: HubErrorCode.INVALID_ARGUMENT,
+      message: expect.stringMatching(/available: q4, fp16/),
+    });
     await expect(pullModel(client(), { model: 'not a repo', modelsDir })).rejects.toMatchObject({ code: HubErrorCode.INVALID_ARGUMENT });
   });
 
@@ -94,7 +107,11 @@ describe('pullModel against a local Hub', () => {
     hub.cutNextDownload('onnx/model_q4.onnx_data', cutAt);
     const retries: RetryEvent[] = [];
     const events: PullEvent[] = [];
-    await pullModel(client({ onRetry: (event) => retries.push(event) }), { model: 'mobilellm-r1-360m', modelsDir, onEvent: (event) => events.push(event) });
+    await pullModel(client({ onRetry: (event) => retries.push(event) }), {
+      model: 'mobilellm-r1-360m',
+      modelsDir,
+      onEvent: (event) => events.push(event),
+    });
 
     const folder = join(modelsDir, 'onnx-community', 'MobileLLM-R1-360M-ONNX');
     await expectSameAsRepo(OPEN, folder);
@@ -154,7 +171,10 @@ describe('pullModel against a local Hub', () => {
       const retries: RetryEvent[] = [];
       const pull = pullModel(client({ onRetry: (event) => retries.push(event) }), { model: OPEN.id, modelsDir });
       await expect(pull).rejects.toBeInstanceOf(HubError);
-      await expect(pull).rejects.toMatchObject({ code: HubErrorCode.HUB_NETWORK, message: expect.stringMatching(/failed after 3 attempt\(s\).*ECONNREFUSED/) });
+      await expect(pull).rejects.toMatchObject({
+        code: HubErrorCode.HUB_NETWORK,
+        message: expect.stringMatching(/failed after 3 attempt\(s\).*ECONNREFUSED/),
+      });
       expect(retries.map((event) => event.attempt)).toEqual([1, 2]);
     } finally {
       hub = await FakeHub.start({ repos: [OPEN, GATED], token: TOKEN, pageSize: 4 });

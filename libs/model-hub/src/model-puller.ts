@@ -50,7 +50,11 @@ export async function licenceOf(client: HubClient, repo: string): Promise<Licenc
   const info = await client.modelInfo(repo);
   if (!info?.licence) return undefined;
   const name = info.licence === 'other' && info.licenceName ? info.licenceName : info.licence;
-  return { name, summary: `as declared on the model card${info.gated ? ' (gated: accept it on the Hub first)' : ''}`, url: client.repoUrl(repo) };
+  return {
+    name,
+    summary: `as declared on the model card${info.gated ? ' (gated: accept it on the Hub first)' : ''}`,
+    url: client.repoUrl(repo),
+  };
 }
 
 /**
@@ -63,7 +67,8 @@ export async function pullModel(client: HubClient, options: PullOptions): Promis
   const repo = resolveRepoId(options.model);
   const revision = options.revision ?? 'main';
   const dtype = options.dtype ?? DEFAULT_DTYPE;
-  if (!/^[\w.\-/]+$/.test(revision)) throw new HubError(HubErrorCode.INVALID_ARGUMENT, `revision "${revision}" is not a branch, tag or commit name`);
+  if (!/^[\w.\-/]+$/.test(revision))
+    throw new HubError(HubErrorCode.INVALID_ARGUMENT, `revision "${revision}" is not a branch, tag or commit name`);
   const emit = options.onEvent ?? (() => undefined);
   const folder = modelFolderOf(options.modelsDir, repo);
 

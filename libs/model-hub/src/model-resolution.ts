@@ -35,7 +35,10 @@ export type WorkerModelResolution =
  *   stand-in answer.
  * "There" means a folder holding config.json (`isModelFolder`, injectable for tests).
  */
-export function resolveWorkerModel(setting: WorkerModelSetting, isModelFolder: (dir: string) => boolean = hasConfigJson): WorkerModelResolution {
+export function resolveWorkerModel(
+  setting: WorkerModelSetting,
+  isModelFolder: (dir: string) => boolean = hasConfigJson,
+): WorkerModelResolution {
   const modelsDir = resolve(setting.modelsDir);
   if (setting.configured === undefined) {
     const defaultDir = inModelsDir(modelsDir, resolveRepoId(setting.defaultModel));
@@ -48,7 +51,11 @@ export function resolveWorkerModel(setting: WorkerModelSetting, isModelFolder: (
   try {
     repo = resolveRepoId(setting.configured);
   } catch (error) {
-    return { kind: 'missing', dir: undefined, problem: `model "${setting.configured}" is neither a folder nor a Hub id: ${error instanceof HubError ? error.message : String(error)}` };
+    return {
+      kind: 'missing',
+      dir: undefined,
+      problem: `model "${setting.configured}" is neither a folder nor a Hub id: ${error instanceof HubError ? error.message : String(error)}`,
+    };
   }
   const dir = inModelsDir(modelsDir, repo);
   if (isModelFolder(dir)) return { kind: 'folder', dir };

@@ -142,14 +142,20 @@ export class FakeHub {
     const auth = req.headers.authorization;
     if (repo.gated && !auth) return void this.fail(res, 401, 'GatedRepo', 'Access to this model is restricted');
     if (repo.gated && auth !== `Bearer ${this.token}`) return void this.fail(res, 403, 'GatedRepo', 'Not in the authorized list');
-    if (revision !== undefined && revision !== 'main' && revision !== repo.commit) return void this.fail(res, 404, 'RevisionNotFound', 'Invalid rev id');
+    if (revision !== undefined && revision !== 'main' && revision !== repo.commit)
+      return void this.fail(res, 404, 'RevisionNotFound', 'Invalid rev id');
     return repo;
   }
 
   private onInfo(req: IncomingMessage, res: ServerResponse, id: string): void {
     const repo = this.access(req, res, id);
     if (!repo) return;
-    this.json(res, { id: repo.id, gated: repo.gated ? 'manual' : false, cardData: { license: repo.licence ?? 'apache-2.0' }, sha: repo.commit });
+    this.json(res, {
+      id: repo.id,
+      gated: repo.gated ? 'manual' : false,
+      cardData: { license: repo.licence ?? 'apache-2.0' },
+      sha: repo.commit,
+    });
   }
 
   private onTree(req: IncomingMessage, res: ServerResponse, id: string, revision: string, url: URL): void {
@@ -160,7 +166,13 @@ export class FakeHub {
       ...directories.map((path) => ({ type: 'directory', oid: gitBlobSha1(Buffer.from(path)), size: 0, path })),
       ...repo.files.map((file) =>
         file.lfs
-          ? { type: 'file', oid: gitBlobSha1(Buffer.from(`pointer ${file.path}`)), size: file.content.length, path: file.path, lfs: { oid: sha256(file.content), size: file.content.length, pointerSize: 134 } }
+          ? {
+              type: 'file',
+              oid: gitBlobSha1(Buffer.from(`pointer ${file.path}`)),
+              size: file.content.length,
+              path: file.path,
+              lfs: { oid: sha256(file.content), size: file.content.length, pointerSize: 134 },
+            }
           : { type: 'file', oid: gitBlobSha1(file.content), size: file.content.length, path: file.path },
       ),
     ];
@@ -211,7 +223,11 @@ export class FakeHub {
       return void res.end();
     }
     const body = file.content.subarray(start);
-    const headers: Record<string, string> = { 'content-length': String(body.length), 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+    const headers: Record<string, string> = {
+      'content-length': String(body.length),
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+    };
     if (range) headers['content-range'] = `bytes ${start}-${file.content.length - 1}/${file.content.length}`;
     res.writeHead(range ? 206 : 200, headers);
     const cut = this.cuts.get(file.path);

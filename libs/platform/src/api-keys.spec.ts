@@ -12,12 +12,18 @@ describe('API keys', () => {
     expect(parseApiKey(`slm_0123456789abcdef_${'_a-'.repeat(10)}ab`)).toEqual({ id: '0123456789abcdef', secret: `${'_a-'.repeat(10)}ab` });
   });
 
-  it.each(['', 'sk-openai-key', 'slm_0123456789abcdef', `slm_0123456789ABCDEF_${'a'.repeat(32)}`, `slm_0123456789abcdef_${'a'.repeat(31)}`, `slm_0123456789abcdef_${'a'.repeat(33)}`, ` slm_0123456789abcdef_${'a'.repeat(32)}`, `slm_0123456789abcdef_${'a'.repeat(31)}!`])(
-    'refuses a malformed key %j',
-    (text) => {
-      expect(parseApiKey(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'sk-openai-key',
+    'slm_0123456789abcdef',
+    `slm_0123456789ABCDEF_${'a'.repeat(32)}`,
+    `slm_0123456789abcdef_${'a'.repeat(31)}`,
+    `slm_0123456789abcdef_${'a'.repeat(33)}`,
+    ` slm_0123456789abcdef_${'a'.repeat(32)}`,
+    `slm_0123456789abcdef_${'a'.repeat(31)}!`,
+  ])('refuses a malformed key %j', (text) => {
+    expect(parseApiKey(text)).toBeUndefined();
+  });
 
   it('verifies a secret only against its own salted HMAC', () => {
     const { secret } = generateApiKey();

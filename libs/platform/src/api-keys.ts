@@ -84,7 +84,8 @@ export function parseScopes(text: string): ApiKeyScope[] {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const scope of scopes) {
-    if (!(API_KEY_SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope "${scope}"; expected ${API_KEY_SCOPES.join(', ')}`);
+    if (!(API_KEY_SCOPES as readonly string[]).includes(scope))
+      throw new Error(`unknown scope "${scope}"; expected ${API_KEY_SCOPES.join(', ')}`);
   }
   if (scopes.length === 0) throw new Error(`at least one scope: ${API_KEY_SCOPES.join(', ')}`);
   return [...new Set(scopes)] as ApiKeyScope[];
@@ -170,7 +171,12 @@ function infoOf({ salt: _salt, hash: _hash, ...info }: ApiKeyRecord): ApiKeyInfo
 function parseRecord(text: string): ApiKeyRecord | undefined {
   try {
     const record = JSON.parse(text) as ApiKeyRecord;
-    return typeof record.id === 'string' && typeof record.hash === 'string' && typeof record.salt === 'string' && Array.isArray(record.scopes) ? record : undefined;
+    return typeof record.id === 'string' &&
+      typeof record.hash === 'string' &&
+      typeof record.salt === 'string' &&
+      Array.isArray(record.scopes)
+      ? record
+      : undefined;
   } catch {
     return undefined;
   }

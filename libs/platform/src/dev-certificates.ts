@@ -59,7 +59,14 @@ export function writeDevCertificates(dir: string, options: DevCertificateOptions
     ca: forge.pki.certificateToPem(ca.cert),
     caKey: forge.pki.privateKeyToPem(ca.key),
     ...issuePair('router', 'slm-router', ['server'], [...LOOPBACK, ...serviceNames('router'), ...extra], ca, days),
-    ...issuePair('worker', 'slm-worker', ['server'], [...LOOPBACK, ...['math-worker', 'code-worker', 'science-worker'].flatMap(serviceNames), ...extra], ca, days),
+    ...issuePair(
+      'worker',
+      'slm-worker',
+      ['server'],
+      [...LOOPBACK, ...['math-worker', 'code-worker', 'science-worker'].flatMap(serviceNames), ...extra],
+      ca,
+      days,
+    ),
     ...issuePair('routerClient', 'slm-router', ['client'], [], ca, days),
     ...issuePair('client', 'slm-client', ['client'], [], ca, days),
     ...issuePair('redis', 'slm-redis', ['server', 'client'], [...LOOPBACK, ...serviceNames('redis'), ...extra], ca, days),
@@ -86,7 +93,10 @@ function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  return { privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey, publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey };
+  return {
+    privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey,
+    publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey,
+  };
 }
 
 function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certificate {
@@ -120,7 +130,14 @@ function issueCa(days: number): Issued {
 
 type Usage = 'server' | 'client';
 
-function issuePair(name: DevCertFile, commonName: string, usages: Usage[], names: string[], ca: Issued, days: number): Partial<Record<DevCertFile, string>> {
+function issuePair(
+  name: DevCertFile,
+  commonName: string,
+  usages: Usage[],
+  names: string[],
+  ca: Issued,
+  days: number,
+): Partial<Record<DevCertFile, string>> {
   const keys = rsaKeyPair();
   const cert = newCertificate(keys.publicKey, days);
   cert.setSubject([{ name: 'commonName', value: commonName }]);
@@ -135,7 +152,9 @@ function issuePair(name: DevCertFile, commonName: string, usages: Usage[], names
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(ca.key, forge.md.sha256.create());
-  return { [name]: forge.pki.certificateToPem(cert), [`${name}Key`]: forge.pki.privateKeyToPem(keys.privateKey) } as Partial<Record<DevCertFile, string>>;
+  return { [name]: forge.pki.certificateToPem(cert), [`${name}Key`]: forge.pki.privateKeyToPem(keys.privateKey) } as Partial<
+    Record<DevCertFile, string>
+  >;
 }
 
 function isIpAddress(value: string): boolean {

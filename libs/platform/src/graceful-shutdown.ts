@@ -73,7 +73,10 @@ export function openResources(): { resources: Record<string, number>; sockets: s
   for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
   const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
   const sockets = handles
-    .filter((h): h is { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } => typeof h === 'object' && h !== null && 'remotePort' in h)
+    .filter(
+      (h): h is { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } =>
+        typeof h === 'object' && h !== null && 'remotePort' in h,
+    )
     .filter((s) => s.remotePort !== undefined)
     .map((s) => `${s.localAddress}:${s.localPort} <-> ${s.remoteAddress}:${s.remotePort}`);
   return { resources, sockets };

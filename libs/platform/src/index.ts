@@ -16,12 +16,27 @@ export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema }
 export { createLogger, type DestinationStream, type Logger } from './logger';
 export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';
 export { logUnexpectedError, unexpectedErrorMessage, type ErrorLogger } from './unexpected-errors';
-export { freePort, startRedisCluster, startRedisServer, type RedisClusterProcess, type RedisServerOptions, type RedisServerProcess } from './local-processes';
+export {
+  freePort,
+  startRedisCluster,
+  startRedisServer,
+  type RedisClusterProcess,
+  type RedisServerOptions,
+  type RedisServerProcess,
+} from './local-processes';
 export { handleShutdown, openResources, type GracefulShutdownOptions } from './graceful-shutdown';
 export { REQUEST_ID_PATTERN, REQUEST_ID_RULE, checkRequestId, requestIdSchema } from './request-id';
 export { describeIssues } from './input-issues';
 export { RedisAuthError, checkRedisCredentials, redactRedisPassword, redactRedisUrl, redisUrlSchema } from './redis-url';
-export { createRedisConnection, isRedisCluster, parseRedisTarget, queueKeyPrefix, type RedisConnection, type RedisNode, type RedisTarget } from './redis-connection';
+export {
+  createRedisConnection,
+  isRedisCluster,
+  parseRedisTarget,
+  queueKeyPrefix,
+  type RedisConnection,
+  type RedisNode,
+  type RedisTarget,
+} from './redis-connection';
 export { checkCertKeyPair, pemFileSchema, type ClientTls, type PemKind, type ServerTls } from './tls-files';
 export {
   API_KEY_SCOPES,

@@ -16,7 +16,9 @@ type Issue = z.core.$ZodIssue;
  */
 export function describeIssues(error: z.ZodError, label: (path: string[]) => string): string {
   const issues = flatten(error.issues, []);
-  const shown = issues.slice(0, MAX_ISSUES).map(({ issue, path }) => `${label(path.map((segment) => echoInput(String(segment))))}: ${messageOf(issue)}`);
+  const shown = issues
+    .slice(0, MAX_ISSUES)
+    .map(({ issue, path }) => `${label(path.map((segment) => echoInput(String(segment))))}: ${messageOf(issue)}`);
   if (issues.length > MAX_ISSUES) shown.push(`and ${issues.length - MAX_ISSUES} more`);
   return shown.join('; ');
 }
@@ -29,7 +31,14 @@ function flatten(issues: readonly Issue[], prefix: PropertyKey[]): { issue: Issu
     // that did is the one the caller meant.
     const meant = issue.errors.find((option) => !option.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
     if (meant) return flatten(meant, path);
-    const expected = [...new Set(issue.errors.flat().map((inner) => (inner.code === 'invalid_type' ? inner.expected : undefined)).filter(Boolean))];
+    const expected = [
+      ...new Set(
+        issue.errors
+          .flat()
+          .map((inner) => (inner.code === 'invalid_type' ? inner.expected : undefined))
+          .filter(Boolean),
+      ),
+    ];
     return [{ issue: { ...issue, message: expected.length ? `Invalid input: expected ${expected.join(' or ')}` : issue.message }, path }];
   });
 }

@@ -69,7 +69,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     : ['--appendonly', 'no'];
   const auth = options.password ? ['--requirepass', options.password] : [];
   const transport = options.tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        options.tls.certFile,
+        '--tls-key-file',
+        options.tls.keyFile,
+        '--tls-ca-cert-file',
+        options.tls.caFile,
+        '--tls-auth-clients',
+        'no',
+      ]
     : ['--port', String(port)];
   const redis = ['redis-server', ...transport, '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, ...(options.args ?? [])];
   const command = options.boundToParent ? [...parentDeathSignalPrefix(), ...redis] : redis;
@@ -120,13 +133,31 @@ export async function startRedisCluster(options: Pick<RedisServerOptions, 'bound
   try {
     for (let i = 0; i < 6; i++) {
       // Its own folder: a node that found a dump.rdb in the working directory would start non-empty and never join.
-      const args = ['--dir', dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0', '--cluster-config-file', `nodes-${i}.conf`];
+      const args = [
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-node-timeout',
+        '1000',
+        '--cluster-replica-validity-factor',
+        '0',
+        '--cluster-config-file',
+        `nodes-${i}.conf`,
+      ];
       nodes.push(await startRedisServer({ ...options, args }));
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
     await execFileAsync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes']);
     for (const end = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
-      const infos = await Promise.all(nodes.map((node) => execFileAsync('redis-cli', ['-p', String(node.port), 'cluster', 'info']).then((r) => r.stdout, () => '')));
+      const infos = await Promise.all(
+        nodes.map((node) =>
+          execFileAsync('redis-cli', ['-p', String(node.port), 'cluster', 'info']).then(
+            (r) => r.stdout,
+            () => '',
+          ),
+        ),
+      );
       if (infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:6'))) break;
       if (Date.now() > end) throw new Error('the Redis Cluster did not become ok within 30 s');
     }

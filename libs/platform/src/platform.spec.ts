@@ -1,6 +1,24 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { AppError, ConfigError, ERROR_CODE_METADATA_KEY, ErrorCode, REQUEST_ID_PATTERN, appErrorOfGrpc, checkRequestId, describeIssues, echoInput, httpErrorBody, httpStatusOf, jobFailureOf, jobFailureReason, loadConfig, portSchema, requestIdSchema, toGrpcStatus } from './index';
+import {
+  AppError,
+  ConfigError,
+  ERROR_CODE_METADATA_KEY,
+  ErrorCode,
+  REQUEST_ID_PATTERN,
+  appErrorOfGrpc,
+  checkRequestId,
+  describeIssues,
+  echoInput,
+  httpErrorBody,
+  httpStatusOf,
+  jobFailureOf,
+  jobFailureReason,
+  loadConfig,
+  portSchema,
+  requestIdSchema,
+  toGrpcStatus,
+} from './index';
 
 describe('error mapping', () => {
   it('maps caller mistakes to 4xx / INVALID_ARGUMENT with the message', () => {
@@ -23,7 +41,10 @@ describe('error mapping', () => {
   it('maps a reused requestId or idempotency key to 409 / ALREADY_EXISTS', () => {
     const conflict = new AppError(ErrorCode.CONFLICT, 'idempotency key k-1 was already used for a different batch');
     expect(httpStatusOf(conflict)).toBe(409);
-    expect(toGrpcStatus(conflict)).toMatchObject({ code: status.ALREADY_EXISTS, details: 'idempotency key k-1 was already used for a different batch' });
+    expect(toGrpcStatus(conflict)).toMatchObject({
+      code: status.ALREADY_EXISTS,
+      details: 'idempotency key k-1 was already used for a different batch',
+    });
   });
 
   it('accepts foreign errors that carry one of our codes', () => {
@@ -44,19 +65,31 @@ describe('error mapping', () => {
     const typed = appErrorOfGrpc(sent, 'worker w:1');
     expect(typed).toMatchObject({ code: 'MODEL_NOT_READY', message: 'still warming up' });
     // A details text that looks like a code is only text: the code never comes out of the message.
-    const untyped = appErrorOfGrpc({ code: status.UNAVAILABLE, details: 'QUEUE_FULL: connection refused', metadata: new Metadata() }, 'worker w:1');
+    const untyped = appErrorOfGrpc(
+      { code: status.UNAVAILABLE, details: 'QUEUE_FULL: connection refused', metadata: new Metadata() },
+      'worker w:1',
+    );
     expect(untyped).toMatchObject({ code: 'NO_HEALTHY_REPLICA', message: 'worker w:1 unavailable: QUEUE_FULL: connection refused' });
     const unknown = new Metadata();
     unknown.set(ERROR_CODE_METADATA_KEY, 'NOT_OURS');
-    expect(appErrorOfGrpc({ code: status.INVALID_ARGUMENT, details: 'bad', metadata: unknown })).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'bad' });
+    expect(appErrorOfGrpc({ code: status.INVALID_ARGUMENT, details: 'bad', metadata: unknown })).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'bad',
+    });
   });
 
   it('writes and reads a job failure as a small JSON object; any other reason is INTERNAL', () => {
     const reason = jobFailureReason(new AppError(ErrorCode.INPUT_TOO_LONG, 'problem: 9000 tokens exceed 8192'));
     expect(JSON.parse(reason)).toEqual({ code: 'INPUT_TOO_LONG', message: 'problem: 9000 tokens exceed 8192' });
     expect(jobFailureOf(reason)).toEqual({ code: 'INPUT_TOO_LONG', message: 'problem: 9000 tokens exceed 8192' });
-    expect(JSON.parse(jobFailureReason(new TypeError('x is undefined')))).toEqual({ code: 'INTERNAL', message: 'internal error (see the server log)' });
-    expect(jobFailureOf('job stalled more than allowable limit')).toEqual({ code: 'INTERNAL', message: 'job stalled more than allowable limit' });
+    expect(JSON.parse(jobFailureReason(new TypeError('x is undefined')))).toEqual({
+      code: 'INTERNAL',
+      message: 'internal error (see the server log)',
+    });
+    expect(jobFailureOf('job stalled more than allowable limit')).toEqual({
+      code: 'INTERNAL',
+      message: 'job stalled more than allowable limit',
+    });
     expect(jobFailureOf('INVALID_ARGUMENT: not parsed')).toEqual({ code: 'INTERNAL', message: 'INVALID_ARGUMENT: not parsed' });
     expect(jobFailureOf('{"code":"NOPE","message":"m"}')).toEqual({ code: 'INTERNAL', message: '{"code":"NOPE","message":"m"}' });
     expect(jobFailureOf('{broken')).toEqual({ code: 'INTERNAL', message: '{broken' });
@@ -71,7 +104,11 @@ describe('error mapping', () => {
 });
 
 describe('loadConfig', () => {
-  const schema = z.object({ PORT: portSchema.default(8080), NAME: z.string().min(1), LIMIT: z.coerce.number().int().positive().default(3) });
+  const schema = z.object({
+    PORT: portSchema.default(8080),
+    NAME: z.string().min(1),
+    LIMIT: z.coerce.number().int().positive().default(3),
+  });
 
   it('returns a typed frozen object with defaults', () => {
     const config = loadConfig(schema, { NAME: 'x' });
@@ -111,7 +148,8 @@ describe('echoInput', () => {
 
 describe('request ids', () => {
   it('are 1 to 128 characters from A-Z a-z 0-9 . _ : -', () => {
-    for (const id of ['a', 'req-1', 'tenant:job_1.2', '550e8400-e29b-41d4-a716-446655440000', 'x'.repeat(128)]) expect(REQUEST_ID_PATTERN.test(id)).toBe(true);
+    for (const id of ['a', 'req-1', 'tenant:job_1.2', '550e8400-e29b-41d4-a716-446655440000', 'x'.repeat(128)])
+      expect(REQUEST_ID_PATTERN.test(id)).toBe(true);
     for (const id of ['', 'x'.repeat(129), 'a b', 'a/b', 'réq', 'a\nb', 'a\u0000']) expect(REQUEST_ID_PATTERN.test(id)).toBe(false);
   });
 
@@ -131,7 +169,7 @@ describe('request ids', () => {
 describe('describeIssues', () => {
   const label = (path: string[]) => (path.length ? path.join('.') : 'request');
 
-  it("reports the problems of the union option the input's type matched, not zod's bare \"Invalid input\"", () => {
+  it('reports the problems of the union option the input\'s type matched, not zod\'s bare "Invalid input"', () => {
     const content = z.union([z.string(), z.array(z.object({ type: z.literal('text') }))]);
     const schema = z.object({ content, stop: z.union([z.string(), z.array(z.string()).max(1)]) });
     const parsed = schema.safeParse({ content: [{ type: 'image_url' }], stop: ['a', 'b'] });
@@ -146,7 +184,9 @@ describe('describeIssues', () => {
     const long = 'k'.repeat(10_000);
     const strict = z.object({ a: z.string() }).strict();
     const parsed = strict.safeParse({ a: 'x', [long]: 1, b: 2, c: 3, d: 4, e: 5, f: 6 });
-    expect(parsed.success ? '' : describeIssues(parsed.error, label)).toBe(`request: Unrecognized keys: "${'k'.repeat(64)}…", "b", "c", "d", "e" and 1 more`);
+    expect(parsed.success ? '' : describeIssues(parsed.error, label)).toBe(
+      `request: Unrecognized keys: "${'k'.repeat(64)}…", "b", "c", "d", "e" and 1 more`,
+    );
     const record = z.record(z.string(), z.string()).safeParse(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${long}${i}`, i])));
     const message = record.success ? '' : describeIssues(record.error, label);
     expect(message.split('; ')).toHaveLength(11);

@@ -10,7 +10,14 @@ describe('REDIS_URL shapes', () => {
 
   it('reads a comma-separated list as the seed nodes of a cluster', () => {
     const target = parseRedisTarget('redis://10.0.0.1:7000, redis://10.0.0.2,rediss://[::1]:7002');
-    expect(target).toMatchObject({ kind: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 6379 }, { host: '::1', port: 7002 }] });
+    expect(target).toMatchObject({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 6379 },
+        { host: '::1', port: 7002 },
+      ],
+    });
     expect(isRedisCluster('redis://a:1,redis://b:2')).toBe(true);
   });
 
@@ -31,10 +38,13 @@ describe('REDIS_URL shapes', () => {
     expect(parseRedisTarget('rediss-sentinel://s1:26379/m')).toMatchObject({ kind: 'sentinel', tls: true, db: 0 });
   });
 
-  it.each(['http://h:1', 'redis://h:1,', 'redis://h:1,http://h:2', 'redis-sentinel://s1:26379', 'redis-sentinel:///m', 'redis://h:1/x'])('refuses %s', (value) => {
-    expect(parseRedisTarget(value)).toBeUndefined();
-    expect(redisUrlSchema.safeParse(value).success).toBe(false);
-  });
+  it.each(['http://h:1', 'redis://h:1,', 'redis://h:1,http://h:2', 'redis-sentinel://s1:26379', 'redis-sentinel:///m', 'redis://h:1/x'])(
+    'refuses %s',
+    (value) => {
+      expect(parseRedisTarget(value)).toBeUndefined();
+      expect(redisUrlSchema.safeParse(value).success).toBe(false);
+    },
+  );
 
   it('never shows a password of a list or a sentinel URL', () => {
     expect(redactRedisUrl('redis://:pw1@a:1,redis://u:pw2@b:2')).toBe('redis://:***@a:1,redis://u:***@b:2');

@@ -28,7 +28,16 @@ export interface RedisNode {
 export type RedisTarget =
   | { kind: 'single'; url: string }
   | { kind: 'cluster'; urls: string[]; nodes: RedisNode[] }
-  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; username?: string; password?: string; sentinelPassword?: string; db: number; tls: boolean };
+  | {
+      kind: 'sentinel';
+      sentinels: RedisNode[];
+      name: string;
+      username?: string;
+      password?: string;
+      sentinelPassword?: string;
+      db: number;
+      tls: boolean;
+    };
 
 /** Parses REDIS_URL; undefined when it is none of the shapes {@link RedisTarget} lists. */
 export function parseRedisTarget(value: string): RedisTarget | undefined {

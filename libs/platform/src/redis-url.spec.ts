@@ -15,17 +15,20 @@ describe('Redis URLs', () => {
     expect(loadConfig(schema, { REDIS_URL: url }).REDIS_URL).toBe(url);
   });
 
-  it.each(['localhost:6379', 'http://redis:6379', 'redis://', 'redis://:hunter2@host:6379/notadb'])('refuses %s without repeating it', (url) => {
-    let error: unknown;
-    try {
-      loadConfig(schema, { REDIS_URL: url });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(/^invalid configuration: REDIS_URL: expected redis:\/\//);
-    expect((error as Error).message).not.toContain('hunter2');
-  });
+  it.each(['localhost:6379', 'http://redis:6379', 'redis://', 'redis://:hunter2@host:6379/notadb'])(
+    'refuses %s without repeating it',
+    (url) => {
+      let error: unknown;
+      try {
+        loadConfig(schema, { REDIS_URL: url });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^invalid configuration: REDIS_URL: expected redis:\/\//);
+      expect((error as Error).message).not.toContain('hunter2');
+    },
+  );
 
   it('redacts the password of a URL, keeping the user, host, port and database', () => {
     expect(redactRedisUrl('redis://app:hunter2@redis:6380/2')).toBe('redis://app:***@redis:6380/2');
@@ -36,7 +39,9 @@ describe('Redis URLs', () => {
 
   it('removes the password, raw or percent-decoded, from any text', () => {
     const url = 'redis://app:p%40ss@redis:6379';
-    expect(redactRedisPassword(`connect to ${url} failed (password p@ss)`, url)).toBe('connect to redis://app:***@redis:6379 failed (password ***)');
+    expect(redactRedisPassword(`connect to ${url} failed (password p@ss)`, url)).toBe(
+      'connect to redis://app:***@redis:6379 failed (password ***)',
+    );
     expect(redactRedisPassword('nothing to hide', 'redis://redis:6379')).toBe('nothing to hide');
   });
 });

@@ -77,7 +77,8 @@ export class RedisAuthError extends Error {
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed|NOPERM/i;
 /** Node's messages for a server certificate that does not verify (unknown CA, wrong host name, expired). */
-const TLS_VERIFY_FAILURE = /self[- ]signed certificate|unable to verify|unable to get (local )?issuer certificate|certificate has expired|Hostname\/IP does not match/i;
+const TLS_VERIFY_FAILURE =
+  /self[- ]signed certificate|unable to verify|unable to get (local )?issuer certificate|certificate has expired|Hostname\/IP does not match/i;
 
 /**
  * Connects once and fails with {@link RedisAuthError} (its message names the redacted URL, never
@@ -86,7 +87,13 @@ const TLS_VERIFY_FAILURE = /self[- ]signed certificate|unable to verify|unable t
  * without it and reconnect (the batch routes answer 503 meanwhile).
  */
 export async function checkRedisCredentials(url: string, timeoutMs = 5000): Promise<void> {
-  const client = createRedisConnection(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = createRedisConnection(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   // ioredis reports a refused AUTH as an 'error' event; connect() then only says the connection closed.
   const messages: string[] = [];
   client.on('error', (error: Error) => messages.push(error.message));
@@ -107,6 +114,8 @@ export async function checkRedisCredentials(url: string, timeoutMs = 5000): Prom
   // A server certificate this client cannot trust is a configuration mistake too: say which CA to name.
   const untrusted = messages.find((m) => TLS_VERIFY_FAILURE.test(m));
   if (untrusted) {
-    throw new RedisAuthError(`Redis at ${redactRedisUrl(url)} presented a certificate this service does not trust (${untrusted}): name its CA in REDIS_URL's tlsCaFile parameter`);
+    throw new RedisAuthError(
+      `Redis at ${redactRedisUrl(url)} presented a certificate this service does not trust (${untrusted}): name its CA in REDIS_URL's tlsCaFile parameter`,
+    );
   }
 }

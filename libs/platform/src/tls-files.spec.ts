@@ -67,7 +67,9 @@ describe('development certificates and PEM file variables', () => {
 
     it('names the variable and the path of a missing, unreadable or non-PEM file, never the key', () => {
       const missing = path.join(dir, 'nope.pem');
-      expect(problemsOf({ CERT: missing, KEY: files.routerKey })).toBe(`invalid configuration: CERT: cannot read certificate file ${missing}: no such file`);
+      expect(problemsOf({ CERT: missing, KEY: files.routerKey })).toBe(
+        `invalid configuration: CERT: cannot read certificate file ${missing}: no such file`,
+      );
       expect(problemsOf({ CERT: dir, KEY: files.routerKey })).toContain(`CERT: cannot read certificate file ${dir}: is a directory`);
       // A key where the certificate belongs, and the other way round.
       const swapped = problemsOf({ CERT: files.routerKey, KEY: files.router });

@@ -41,11 +41,20 @@ export function readPemFile(file: string, kind: PemKind): { text: string } | { p
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (code ?? 'unreadable');
     return { problem: `cannot read ${kind} file ${file}: ${why}` };
   }
   if (!PEM_BLOCK[kind].test(text)) {
-    return { problem: `${file} is not a PEM ${kind} (expected a -----BEGIN ${kind === 'certificate' ? 'CERTIFICATE' : 'PRIVATE KEY'}----- block)` };
+    return {
+      problem: `${file} is not a PEM ${kind} (expected a -----BEGIN ${kind === 'certificate' ? 'CERTIFICATE' : 'PRIVATE KEY'}----- block)`,
+    };
   }
   return { text };
 }
@@ -79,6 +88,8 @@ export function checkCertKeyPair(
   values: { cert: string | undefined; key: string | undefined },
   names: { cert: string; key: string },
 ): void {
-  if (values.cert !== undefined && values.key === undefined) ctx.addIssue({ code: 'custom', path: [names.key], message: `required when ${names.cert} is set` });
-  if (values.key !== undefined && values.cert === undefined) ctx.addIssue({ code: 'custom', path: [names.cert], message: `required when ${names.key} is set` });
+  if (values.cert !== undefined && values.key === undefined)
+    ctx.addIssue({ code: 'custom', path: [names.key], message: `required when ${names.cert} is set` });
+  if (values.key !== undefined && values.cert === undefined)
+    ctx.addIssue({ code: 'custom', path: [names.cert], message: `required when ${names.key} is set` });
 }

@@ -19,7 +19,12 @@ export const tracer = trace.getTracer('slm-router');
  * work settles; an error is recorded on the span and rethrown. `root` starts a trace of its own,
  * tied by `links` to the traces it came from (one trace per queued problem, linked to its batch's).
  */
-export async function inSpan<T>(name: string, attributes: Attributes, work: (span: Span) => Promise<T>, options: { links?: Link[]; root?: boolean } = {}): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: (span: Span) => Promise<T>,
+  options: { links?: Link[]; root?: boolean } = {},
+): Promise<T> {
   return tracer.startActiveSpan(name, { attributes, ...options }, async (span) => {
     try {
       return await work(span);

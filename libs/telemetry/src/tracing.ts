@@ -29,7 +29,8 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
-  const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
+  const { IORedisInstrumentation } =
+    require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   /* eslint-enable @typescript-eslint/no-require-imports */
   // The variable auto-instrumentations-node reads, with the same names: `http`, `grpc`, `ioredis`.
   const disabled = new Set((env['OTEL_NODE_DISABLED_INSTRUMENTATIONS'] ?? '').split(',').map((name) => name.trim()));
@@ -40,7 +41,9 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     logRecordProcessors: [],
     instrumentations: [
       // Probes and scrapes would be most of the traces: /healthz, /readyz and /metrics are not traced.
-      disabled.has('http') ? [] : new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
+      disabled.has('http')
+        ? []
+        : new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
       disabled.has('grpc') ? [] : new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // Redis commands only inside a traced request or job: BullMQ's polling would otherwise fill the exporter.
       disabled.has('ioredis') ? [] : new IORedisInstrumentation({ requireParentSpan: true }),

@@ -1,12 +1,24 @@
 import { choiceAnswerKey } from './choice-equivalence';
 
 describe('choiceAnswerKey', () => {
-  it.each(['(B)', 'B.', 'b)', 'B', 'Option B', 'option b', 'answer: B', 'Answer: (b)', 'The answer is (B).', 'the correct option is B', '\\boxed{B}', '**B**', '\\text{(B)}', ' B '])(
-    'reads %j as option B',
-    (spelling) => {
-      expect(choiceAnswerKey(spelling)).toBe('B');
-    },
-  );
+  it.each([
+    '(B)',
+    'B.',
+    'b)',
+    'B',
+    'Option B',
+    'option b',
+    'answer: B',
+    'Answer: (b)',
+    'The answer is (B).',
+    'the correct option is B',
+    '\\boxed{B}',
+    '**B**',
+    '\\text{(B)}',
+    ' B ',
+  ])('reads %j as option B', (spelling) => {
+    expect(choiceAnswerKey(spelling)).toBe('B');
+  });
 
   it('keeps options apart and reads only A–J as letters', () => {
     expect(choiceAnswerKey('(C)')).toBe('C');

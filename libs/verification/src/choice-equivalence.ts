@@ -1,13 +1,15 @@
 import { numberKey } from './math-equivalence';
 
 /** `(B)`, `B.`, `b)`, `B`, `Option B`, `answer: B`, `The answer is (B)` — options A–J, as the science worker offers. */
-const OPTION_LETTER = /^(?:(?:the\s+)?(?:correct\s+|final\s+)?(?:answer|option|choice)\s*(?:is\s*)?[:：]?\s*)?(?:option\s+|choice\s+)?\(?([a-j])\)?[.):]?$/i;
+const OPTION_LETTER =
+  /^(?:(?:the\s+)?(?:correct\s+|final\s+)?(?:answer|option|choice)\s*(?:is\s*)?[:：]?\s*)?(?:option\s+|choice\s+)?\(?([a-j])\)?[.):]?$/i;
 
 /**
  * A number, optionally in scientific notation (`3e8`, `3 \times 10^{8}`, `3×10^8`), then an
  * optional unit. The unit may not contain a number after a space, so `5 and 6` is not `5`.
  */
-const NUMBER_WITH_UNIT = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*(?:[eE]([-+]?\d+)|(?:\\times|\\cdot|×|·|\*|x)\s*10\s*\^\s*\{?\s*([-+]?\d+)\s*\}?))?\s*(.*)$/;
+const NUMBER_WITH_UNIT =
+  /^([-+]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*(?:[eE]([-+]?\d+)|(?:\\times|\\cdot|×|·|\*|x)\s*10\s*\^\s*\{?\s*([-+]?\d+)\s*\}?))?\s*(.*)$/;
 const UNIT = /^[a-zA-Zµμ°Ω%\\][a-zA-Z0-9µμΩ°%/^·*.{}()\\ -]{0,23}$/;
 
 /**

@@ -18,9 +18,21 @@ const CONSTANTS = new Set(['pi', 'e', 'i', 'Infinity']);
 
 /** LaTeX functions we evaluate, and their mathjs names. `\log` is read as base 10, `\ln` as base e. */
 const FUNCTIONS: Readonly<Record<string, string>> = {
-  sin: 'sin', cos: 'cos', tan: 'tan', sec: 'sec', csc: 'csc', cot: 'cot',
-  arcsin: 'asin', arccos: 'acos', arctan: 'atan', sinh: 'sinh', cosh: 'cosh', tanh: 'tanh',
-  ln: 'log', log: 'log10', exp: 'exp',
+  sin: 'sin',
+  cos: 'cos',
+  tan: 'tan',
+  sec: 'sec',
+  csc: 'csc',
+  cot: 'cot',
+  arcsin: 'asin',
+  arccos: 'acos',
+  arctan: 'atan',
+  sinh: 'sinh',
+  cosh: 'cosh',
+  tanh: 'tanh',
+  ln: 'log',
+  log: 'log10',
+  exp: 'exp',
 };
 const MATHJS_FUNCTIONS = new Set([...Object.values(FUNCTIONS), 'sqrt', 'nthRoot', 'abs']);
 
@@ -136,7 +148,9 @@ function scalarKey(text: string): { key: string; name?: string } | undefined {
 /** The value of a constant expression, or the values of a variable one at fixed points. */
 function expressionKey(expression: string): string | undefined {
   const node = parse(expression);
-  const names = node.filter((child) => 'isSymbolNode' in child && child.isSymbolNode === true).map((child) => (child as unknown as { name: string }).name);
+  const names = node
+    .filter((child) => 'isSymbolNode' in child && child.isSymbolNode === true)
+    .map((child) => (child as unknown as { name: string }).name);
   const variables = [...new Set(names)].filter((name) => !CONSTANTS.has(name) && !MATHJS_FUNCTIONS.has(name)).sort();
   const compiled = node.compile();
   if (variables.length === 0) return valueKey(compiled.evaluate({}));
@@ -359,7 +373,9 @@ function readArgument(latex: string, start: number): { tokens: Token[]; end: num
   if (/[0-9a-zA-Z]/.test(char)) return { tokens: [OPEN, operand(char), CLOSE], end: i + 1 };
   if (char !== '\\') return undefined;
   const command = readCommand(latex, i);
-  return command && command.tokens.length === 1 && command.tokens[0]?.kind === 'operand' ? { tokens: [OPEN, ...command.tokens, CLOSE], end: command.end } : undefined;
+  return command && command.tokens.length === 1 && command.tokens[0]?.kind === 'operand'
+    ? { tokens: [OPEN, ...command.tokens, CLOSE], end: command.end }
+    : undefined;
 }
 
 /** Index of the `}` that closes the `{` at `open`, or -1; escaped braces `\{ \}` do not count. */

@@ -80,7 +80,8 @@ export class VoteTally {
    * remaining it is always decided.
    */
   canBeOvertaken(remainingSamples: number): boolean {
-    if (!Number.isInteger(remainingSamples) || remainingSamples < 0) throw new RangeError(`remainingSamples must be a non-negative integer, got ${remainingSamples}`);
+    if (!Number.isInteger(remainingSamples) || remainingSamples < 0)
+      throw new RangeError(`remainingSamples must be a non-negative integer, got ${remainingSamples}`);
     if (remainingSamples === 0) return false;
     const [leader, runnerUp] = this.ranked();
     if (!leader) return true;

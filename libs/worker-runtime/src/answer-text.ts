@@ -28,7 +28,10 @@ export function found(value: string, kind: string, language = ''): Required<Extr
 export function missing(reason: string, input?: Pick<ExtractionInput, 'finishReason' | 'answer' | 'reasoning'>): Required<ExtractedAnswer> {
   let why = reason;
   if (input && input.finishReason === 'length') {
-    why += input.answer.trim() === '' && input.reasoning !== '' ? ' (output cut by max_new_tokens inside the reasoning)' : ' (output cut by max_new_tokens)';
+    why +=
+      input.answer.trim() === '' && input.reasoning !== ''
+        ? ' (output cut by max_new_tokens inside the reasoning)'
+        : ' (output cut by max_new_tokens)';
   } else if (input && input.finishReason === 'cancelled') {
     why += ' (generation cancelled)';
   }

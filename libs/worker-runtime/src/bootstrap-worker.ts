@@ -20,7 +20,10 @@ export interface RunningWorker {
 }
 
 /** Creates and starts a worker in this process (no signal handling, no process.exit). */
-export async function startWorker(policy: DomainPolicy, options: { env?: Record<string, string | undefined>; engineFactory?: EngineFactory; logger?: Logger } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  policy: DomainPolicy,
+  options: { env?: Record<string, string | undefined>; engineFactory?: EngineFactory; logger?: Logger } = {},
+): Promise<RunningWorker> {
   const config = loadWorkerConfig(policy, options.env ?? process.env);
   // A wrong Redis password stops the start with a clear message; an unreachable Redis does not.
   if (config.queue.enabled) await checkRedisCredentials(config.queue.redisUrl);

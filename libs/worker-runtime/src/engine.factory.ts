@@ -19,7 +19,11 @@ export const createEngine: EngineFactory = async (config, log) => {
   switch (config.model.engine) {
     case 'instant':
       log.warn({ engine: 'instant' }, 'BENCHMARK ENGINE: every answer is a fixed synthetic text, no model runs (never use in production)');
-      return new InstantEngine({ maxConcurrency: config.engine.maxConcurrency, maxQueue: config.engine.maxQueue, latencyMs: config.engine.instantLatencyMs });
+      return new InstantEngine({
+        maxConcurrency: config.engine.maxConcurrency,
+        maxQueue: config.engine.maxQueue,
+        latencyMs: config.engine.instantLatencyMs,
+      });
     case 'onnx':
       return loadOnnxEngine(config, log);
     default:
@@ -56,7 +60,12 @@ function loadInference(): InferenceModule {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('@slm/inference') as InferenceModule;
   } catch (error) {
-    throw new AppError(ErrorCode.MODEL_LOAD_FAILED, `cannot load @slm/inference: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+    throw new AppError(
+      ErrorCode.MODEL_LOAD_FAILED,
+      `cannot load @slm/inference: ${error instanceof Error ? error.message : String(error)}`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 

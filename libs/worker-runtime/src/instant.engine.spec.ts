@@ -9,8 +9,18 @@ describe('InstantEngine (benchmark only)', () => {
     for await (const chunk of handle) chunks.push(chunk);
     const result = await handle.result;
     expect(result.text).toBe(INSTANT_ENGINE_TEXT);
-    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
-    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'reasoning')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.reasoning);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'answer')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.answer);
     expect(result.finishReason).toBe('stop');
   });
 
@@ -25,7 +35,10 @@ describe('InstantEngine (benchmark only)', () => {
     expect((await handle.result).finishReason).toBe('stop');
 
     const controller = new AbortController();
-    const aborted = new InstantEngine({ maxConcurrency: 1, maxQueue: 0, latencyMs: 60_000 }).generate({ messages: [], signal: controller.signal });
+    const aborted = new InstantEngine({ maxConcurrency: 1, maxQueue: 0, latencyMs: 60_000 }).generate({
+      messages: [],
+      signal: controller.signal,
+    });
     controller.abort();
     expect((await aborted.result).finishReason).toBe('cancelled');
     const rest = [];

@@ -18,7 +18,10 @@ export type ModelLocation =
  * @param isModelFolder whether a folder holds a model (config.json); injectable for tests.
  */
 export function locateModel(model: WorkerConfig['model'], isModelFolder?: (dir: string) => boolean): ModelLocation {
-  const resolved = resolveWorkerModel({ configured: model.configured, defaultModel: model.defaultId, modelsDir: model.modelsDir }, isModelFolder);
+  const resolved = resolveWorkerModel(
+    { configured: model.configured, defaultModel: model.defaultId, modelsDir: model.modelsDir },
+    isModelFolder,
+  );
   if (resolved.kind === 'missing') throw new AppError(ErrorCode.MODEL_LOAD_FAILED, resolved.problem);
   return resolved;
 }

@@ -35,7 +35,17 @@ export class ModelService {
       await engine.warmUp();
       this.state = 'ready';
       const { info, capacity } = engine;
-      this.log.info({ model: info.modelId, dtype: info.dtype, parameters: info.parameterCount, syntheticWeights: info.syntheticWeights, ...capacity, ms: Math.round(performance.now() - started) }, 'model ready');
+      this.log.info(
+        {
+          model: info.modelId,
+          dtype: info.dtype,
+          parameters: info.parameterCount,
+          syntheticWeights: info.syntheticWeights,
+          ...capacity,
+          ms: Math.round(performance.now() - started),
+        },
+        'model ready',
+      );
       for (const warning of engine.warnings ?? []) this.log.warn({ model: info.modelId }, warning);
       if (info.syntheticWeights) this.log.warn({ model: info.modelId }, 'SYNTHETIC WEIGHTS: answers from this worker are meaningless');
       return engine;
@@ -88,6 +98,12 @@ export class ModelService {
   }
 }
 
-function kvCacheFields({ budgetTokens, reservedTokens }: { budgetTokens: number; reservedTokens: number }): Pick<GetInfoResponse, 'kvCacheTokens' | 'kvCacheReservedTokens'> {
+function kvCacheFields({
+  budgetTokens,
+  reservedTokens,
+}: {
+  budgetTokens: number;
+  reservedTokens: number;
+}): Pick<GetInfoResponse, 'kvCacheTokens' | 'kvCacheReservedTokens'> {
   return { kvCacheTokens: budgetTokens, kvCacheReservedTokens: reservedTokens };
 }

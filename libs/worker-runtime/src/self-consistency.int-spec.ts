@@ -22,7 +22,9 @@ const policy: DomainPolicy = {
   verifySamples: 4,
   systemPromptFor: (configured) => configured,
   extract: ({ answer }) => {
-    const box = findBoxed(answer).filter((b) => b.content !== undefined).pop();
+    const box = findBoxed(answer)
+      .filter((b) => b.content !== undefined)
+      .pop();
     return box ? found(box.content ?? '', 'boxed') : missing('no box');
   },
   answerKey: (answer) => mathAnswerKey(answer.value),
@@ -42,9 +44,16 @@ interface Running {
   client: WorkerClient;
 }
 
-async function startScripted(replies: string[], options: { policy?: DomainPolicy; env?: Record<string, string>; capacity?: { maxConcurrency: number; maxQueue: number } } = {}): Promise<Running> {
+async function startScripted(
+  replies: string[],
+  options: { policy?: DomainPolicy; env?: Record<string, string>; capacity?: { maxConcurrency: number; maxQueue: number } } = {},
+): Promise<Running> {
   const engine = new FakeEngine(options.capacity ?? { maxConcurrency: 16, maxQueue: 0 }, (call) => replies[call % replies.length] ?? '');
-  const worker = await startWorker(options.policy ?? policy, { env: { ...env, ...options.env }, logger, engineFactory: async () => engine });
+  const worker = await startWorker(options.policy ?? policy, {
+    env: { ...env, ...options.env },
+    logger,
+    engineFactory: async () => engine,
+  });
   return { engine, worker, client: workerClient(worker.grpcPort) };
 }
 
@@ -59,12 +68,25 @@ function problem(options: NonNullable<GenerateRequest['problem']>['options']): G
 
 describe('Self-consistency in the worker', () => {
   it('counts equivalent spellings as one answer and returns the majority with its share', async () => {
-    const running = await startScripted([reply('\\boxed{1/2}', 2), reply('\\boxed{3}', 4), reply('no box at all', 6), reply('\\boxed{0.5}', 8), reply('\\boxed{\\frac{1}{2}}', 10)]);
+    const running = await startScripted([
+      reply('\\boxed{1/2}', 2),
+      reply('\\boxed{3}', 4),
+      reply('no box at all', 6),
+      reply('\\boxed{0.5}', 8),
+      reply('\\boxed{\\frac{1}{2}}', 10),
+    ]);
     try {
       const { result } = await generate(running.client, problem({ samples: 5, seed: 11 }));
       expect(result?.extracted?.value).toBe('1/2');
       expect(result?.answer).toBe('The answer is \\boxed{1/2}');
-      expect(result?.verification).toMatchObject({ method: 'self-consistency', samples: 5, samplesRequested: 5, tie: false, noAnswer: 1, earlyStopped: false });
+      expect(result?.verification).toMatchObject({
+        method: 'self-consistency',
+        samples: 5,
+        samplesRequested: 5,
+        tie: false,
+        noAnswer: 1,
+        earlyStopped: false,
+      });
       expect(result?.verification?.voteShare).toBeCloseTo(3 / 5);
       expect(result?.verification?.answers.map((a) => [a.value, a.count])).toEqual([
         ['1/2', 3],
@@ -79,7 +101,13 @@ describe('Self-consistency in the worker', () => {
   });
 
   it('stops the samples still running once the leader cannot be overtaken', async () => {
-    const running = await startScripted([reply('\\boxed{7}', 1), reply('\\boxed{7.0}', 2), reply('\\boxed{x = 7}', 3), reply('\\boxed{8}', 400), reply('\\boxed{9}', 400)]);
+    const running = await startScripted([
+      reply('\\boxed{7}', 1),
+      reply('\\boxed{7.0}', 2),
+      reply('\\boxed{x = 7}', 3),
+      reply('\\boxed{8}', 400),
+      reply('\\boxed{9}', 400),
+    ]);
     try {
       const { result } = await generate(running.client, problem({ samples: 5 }));
       expect(result?.extracted?.value).toBe('7');
@@ -93,7 +121,13 @@ describe('Self-consistency in the worker', () => {
   });
 
   it('reports a tie (the answer of the lowest-index sample wins) and samples with no answer', async () => {
-    const running = await startScripted([reply('\\boxed{2}', 1), reply('\\boxed{5}', 2), reply('nothing', 3), reply('\\boxed{5}', 4), reply('\\boxed{2}', 5)]);
+    const running = await startScripted([
+      reply('\\boxed{2}', 1),
+      reply('\\boxed{5}', 2),
+      reply('nothing', 3),
+      reply('\\boxed{5}', 4),
+      reply('\\boxed{2}', 5),
+    ]);
     try {
       const { result } = await generate(running.client, problem({ samples: 5 }));
       expect(result?.verification).toMatchObject({ tie: true, noAnswer: 1, samples: 5 });
@@ -130,7 +164,10 @@ describe('Self-consistency in the worker', () => {
   it('refuses samples with greedy decoding, and samples the engine has no room for, leaving nothing running', async () => {
     const running = await startScripted([reply('\\boxed{4}', 50)], { capacity: { maxConcurrency: 2, maxQueue: 1 } });
     try {
-      await expect(generate(running.client, problem({ samples: 3, temperature: 0 }))).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('temperature above 0') });
+      await expect(generate(running.client, problem({ samples: 3, temperature: 0 }))).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('temperature above 0'),
+      });
       await expect(generate(running.client, problem({ samples: 4 }))).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(running.engine.active).toBe(0);
@@ -164,18 +201,31 @@ describe('Execution checks in the worker', () => {
     createChecker: (): AnswerChecker => ({
       check: async (_problem, answer) => {
         const passed = answer.value === 'good' ? 2 : answer.value === 'half' ? 1 : 0;
-        return { examplesPassed: passed, examplesTotal: 2, examples: [{ label: 'Example 1', passed: passed > 0, expected: '1', actual: passed > 0 ? '1' : '0', error: '' }] };
+        return {
+          examplesPassed: passed,
+          examplesTotal: 2,
+          examples: [{ label: 'Example 1', passed: passed > 0, expected: '1', actual: passed > 0 ? '1' : '0', error: '' }],
+        };
       },
     }),
   };
   const codeEnv = { CODE_WORKER_GRPC_PORT: '0', CODE_WORKER_GRPC_HOST: '127.0.0.1', CODE_WORKER_QUEUE: 'false' };
 
   it('returns the first sample that passes every example and stops the others', async () => {
-    const running = await startScripted([reply('\\boxed{bad}', 1), reply('\\boxed{good}', 2), reply('\\boxed{half}', 300)], { policy: checked, env: { ...codeEnv, CODE_WORKER_EXECUTE: 'true' } });
+    const running = await startScripted([reply('\\boxed{bad}', 1), reply('\\boxed{good}', 2), reply('\\boxed{half}', 300)], {
+      policy: checked,
+      env: { ...codeEnv, CODE_WORKER_EXECUTE: 'true' },
+    });
     try {
       const { result } = await generate(running.client, problem({ samples: 3, verify: true }));
       expect(result?.extracted?.value).toBe('good');
-      expect(result?.verification).toMatchObject({ method: 'self-consistency+examples', examplesPassed: 2, examplesTotal: 2, earlyStopped: true, samples: 2 });
+      expect(result?.verification).toMatchObject({
+        method: 'self-consistency+examples',
+        examplesPassed: 2,
+        examplesTotal: 2,
+        earlyStopped: true,
+        samples: 2,
+      });
       expect(result?.verification?.answers).toEqual(expect.arrayContaining([{ value: 'good', count: 1, passed: 1 }]));
     } finally {
       await stop(running);
@@ -183,7 +233,10 @@ describe('Execution checks in the worker', () => {
   });
 
   it('without a passing sample, returns the one that passes most', async () => {
-    const running = await startScripted([reply('\\boxed{bad}', 1), reply('\\boxed{half}', 2), reply('\\boxed{bad}', 3)], { policy: checked, env: { ...codeEnv, CODE_WORKER_EXECUTE: 'true' } });
+    const running = await startScripted([reply('\\boxed{bad}', 1), reply('\\boxed{half}', 2), reply('\\boxed{bad}', 3)], {
+      policy: checked,
+      env: { ...codeEnv, CODE_WORKER_EXECUTE: 'true' },
+    });
     try {
       const { result } = await generate(running.client, problem({ samples: 3, verify: true }));
       expect(result?.extracted?.value).toBe('half');
@@ -197,7 +250,11 @@ describe('Execution checks in the worker', () => {
     const running = await startScripted([reply('\\boxed{good}', 1)], { policy: checked, env: codeEnv });
     try {
       const { result } = await generate(running.client, problem({ samples: 1, verify: true }));
-      expect(result?.verification).toMatchObject({ method: 'none', examplesTotal: 0, skippedReason: expect.stringContaining('CODE_WORKER_EXECUTE=false') });
+      expect(result?.verification).toMatchObject({
+        method: 'none',
+        examplesTotal: 0,
+        skippedReason: expect.stringContaining('CODE_WORKER_EXECUTE=false'),
+      });
     } finally {
       await stop(running);
     }

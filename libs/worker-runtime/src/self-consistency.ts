@@ -95,7 +95,11 @@ export async function runSelfConsistency(run: SelfConsistencyRun): Promise<SelfC
 
   const summary = tally.summary();
   // The majority's own spelling and reasoning: its lowest-index sample, so a seeded run returns the same text.
-  const chosen = passedAll ?? bestChecked(finished, run) ?? (summary.winner && finished.find((o) => o.index === summary.winner?.firstIndex)) ?? finished[0]!;
+  const chosen =
+    passedAll ??
+    bestChecked(finished, run) ??
+    (summary.winner && finished.find((o) => o.index === summary.winner?.firstIndex)) ??
+    finished[0]!;
   const checked = finished.some((outcome) => outcome.check && outcome.check.examplesTotal > 0);
   const verification: Verification = {
     method: checked ? (run.samples > 1 ? 'self-consistency+examples' : 'examples') : run.samples > 1 ? 'self-consistency' : 'none',

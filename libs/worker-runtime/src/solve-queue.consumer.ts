@@ -1,6 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobName, QUEUE_OF_DOMAIN, batchCancelChannel, batchJobId, type Result, type SolveJobData } from '@slm/contracts';
-import { AppError, ErrorCode, createRedisConnection, errorCodeOf, isRedisCluster, jobFailureOf, jobFailureReason, queueKeyPrefix, type Logger, type RedisConnection } from '@slm/platform';
+import {
+  AppError,
+  ErrorCode,
+  createRedisConnection,
+  errorCodeOf,
+  isRedisCluster,
+  jobFailureOf,
+  jobFailureReason,
+  queueKeyPrefix,
+  type Logger,
+  type RedisConnection,
+} from '@slm/platform';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { inSpan, linkFrom, recordSpan } from '@slm/telemetry';
 import { z } from 'zod';
@@ -30,7 +41,12 @@ const solveJobSchema = z.object({
 });
 
 /** Errors that no retry can fix: the job fails at once with the reason. */
-const PERMANENT = new Set<string>([ErrorCode.INVALID_ARGUMENT, ErrorCode.INPUT_TOO_LONG, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.MODEL_LOAD_FAILED]);
+const PERMANENT = new Set<string>([
+  ErrorCode.INVALID_ARGUMENT,
+  ErrorCode.INPUT_TOO_LONG,
+  ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.MODEL_LOAD_FAILED,
+]);
 
 class ShutdownAbort extends Error {
   constructor() {
@@ -92,7 +108,9 @@ export class SolveQueueConsumer {
       stalledInterval: this.config.queue.stalledIntervalMs,
       autorun: false,
     });
-    worker.on('failed', (job, error) => this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: jobFailureOf(error.message) }, 'job failed'));
+    worker.on('failed', (job, error) =>
+      this.log.warn({ jobId: job?.id, attempt: job?.attemptsMade, reason: jobFailureOf(error.message) }, 'job failed'),
+    );
     worker.on('error', (error) => this.log.error({ err: error }, 'queue worker error'));
     this.worker = worker;
     const cancellations = createRedisConnection(this.config.queue.redisUrl, { maxRetriesPerRequest: null });
@@ -146,7 +164,8 @@ export class SolveQueueConsumer {
     const controller = new AbortController();
     const key = job.id ?? '';
     // Only the router's own batch jobs (id = batchJobId) can be cancelled as part of a batch.
-    const batchId = data.batchId !== undefined && data.index !== undefined && key === batchJobId(data.batchId, data.index) ? data.batchId : undefined;
+    const batchId =
+      data.batchId !== undefined && data.index !== undefined && key === batchJobId(data.batchId, data.index) ? data.batchId : undefined;
     this.running.set(key, { controller, batchId });
     let completionTokens = 0;
     let lastReport = 0;
@@ -166,7 +185,12 @@ export class SolveQueueConsumer {
         },
       };
       // One trace per problem, linked to the trace of its submission: a batch's problems do not pile into one trace.
-      const traced = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': this.queueName, 'messaging.message.id': key };
+      const traced = {
+        'messaging.system': 'bullmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': this.queueName,
+        'messaging.message.id': key,
+      };
       const result = await inSpan(
         `process ${this.queueName}`,
         traced,
@@ -188,7 +212,8 @@ export class SolveQueueConsumer {
       if (cancelled) throw new UnrecoverableError(jobFailureReason(new AppError(ErrorCode.CANCELLED, cancelled.message)));
       const code = errorCodeOf(error);
       if (PERMANENT.has(code)) throw new UnrecoverableError(jobFailureReason(error));
-      if (code === ErrorCode.INTERNAL) this.log.error({ err: error, jobId: job.id }, 'job failed unexpectedly (will retry if attempts remain)');
+      if (code === ErrorCode.INTERNAL)
+        this.log.error({ err: error, jobId: job.id }, 'job failed unexpectedly (will retry if attempts remain)');
       // Retried with backoff; the message carries the code, so the last attempt's failure says why.
       throw new Error(jobFailureReason(error), { cause: error });
     } finally {

@@ -34,7 +34,13 @@ describe('solve queue consumer', () => {
 
   async function startConsumer(engine: FakeEngine, extraEnv: Record<string, string> = {}): Promise<RunningWorker> {
     const worker = await startWorker(policy, {
-      env: { REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix, SCIENCE_WORKER_GRPC_PORT: '0', SCIENCE_WORKER_GRPC_HOST: '127.0.0.1', ...extraEnv },
+      env: {
+        REDIS_URL: redisUrl(),
+        QUEUE_PREFIX: prefix,
+        SCIENCE_WORKER_GRPC_PORT: '0',
+        SCIENCE_WORKER_GRPC_HOST: '127.0.0.1',
+        ...extraEnv,
+      },
       logger,
       engineFactory: async () => engine,
     });
@@ -88,29 +94,50 @@ describe('solve queue consumer', () => {
   it('fails a malformed job once with a clear reason, without retrying', async () => {
     await startConsumer(new FakeEngine());
     const failed = new Promise<{ jobId: string; failedReason: string }>((resolve) => events.on('failed', resolve));
-    const job = await queue.add(JobName.SOLVE, { problem: { text: '' } } as SolveJobData, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    const job = await queue.add(JobName.SOLVE, { problem: { text: '' } } as SolveJobData, {
+      attempts: 3,
+      backoff: { type: 'fixed', delay: 10 },
+    });
     // The reason is structured: the code as data, never parsed out of the text.
-    expect(JSON.parse((await failed).failedReason)).toEqual({ code: 'INVALID_ARGUMENT', message: 'problem: text or conversation is required' });
+    expect(JSON.parse((await failed).failedReason)).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'problem: text or conversation is required',
+    });
     const stored = (await queue.getJob(job.id ?? '')) as Job;
     expect(stored.attemptsMade).toBe(1);
     expect(await stored.getState()).toBe('failed');
 
     const noProblem = await queue.add(JobName.SOLVE, { nothing: true } as unknown as SolveJobData, { attempts: 3 });
-    await expect(noProblem.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"INVALID_ARGUMENT","message":"bad job payload: problem: problem must be an object"}');
+    await expect(noProblem.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      '{"code":"INVALID_ARGUMENT","message":"bad job payload: problem: problem must be an object"}',
+    );
     // A plain BullMQ producer meets the same bounds as the router's callers (one schema).
-    const outOfBounds = await queue.add(JobName.SOLVE, { problem: { text: 'x', options: { temperature: 1e9, frequencyPenalty: 1 } } } as unknown as SolveJobData, { attempts: 3 });
+    const outOfBounds = await queue.add(
+      JobName.SOLVE,
+      { problem: { text: 'x', options: { temperature: 1e9, frequencyPenalty: 1 } } } as unknown as SolveJobData,
+      { attempts: 3 },
+    );
     await expect(outOfBounds.waitUntilFinished(events, 10_000)).rejects.toThrow(
-      JSON.stringify({ code: 'INVALID_ARGUMENT', message: 'problem.options.temperature: must be at most 2; problem.options: Unrecognized key: "frequencyPenalty"' }),
+      JSON.stringify({
+        code: 'INVALID_ARGUMENT',
+        message: 'problem.options.temperature: must be at most 2; problem.options: Unrecognized key: "frequencyPenalty"',
+      }),
     );
     const wrongName = await queue.add('frobnicate' as typeof JobName.SOLVE, { problem: { text: 'x' } }, { attempts: 3 });
-    await expect(wrongName.waitUntilFinished(events, 10_000)).rejects.toThrow(JSON.stringify({ code: 'INVALID_ARGUMENT', message: 'unknown job name "frobnicate" (expected "solve")' }));
+    await expect(wrongName.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      JSON.stringify({ code: 'INVALID_ARGUMENT', message: 'unknown job name "frobnicate" (expected "solve")' }),
+    );
   });
 
-  it('retries a transient failure with the producer\'s backoff and then completes', async () => {
+  it("retries a transient failure with the producer's backoff and then completes", async () => {
     const engine = new FakeEngine();
     engine.failNext.push(new Error('onnxruntime hiccup'));
     await startConsumer(engine);
-    const job = await queue.add(JobName.SOLVE, { problem: { text: 'retry me' } }, { attempts: 3, backoff: { type: 'exponential', delay: 20 } });
+    const job = await queue.add(
+      JobName.SOLVE,
+      { problem: { text: 'retry me' } },
+      { attempts: 3, backoff: { type: 'exponential', delay: 20 } },
+    );
     const result = (await job.waitUntilFinished(events, 10_000)) as Result;
     expect(result.finishReason).toBe('FINISH_REASON_STOP');
     // BullMQ counts the completed attempt too: one failure, one success.
@@ -126,7 +153,12 @@ describe('solve queue consumer', () => {
         if (started.size === 2) resolve();
       }),
     );
-    const add = (batchId: string) => queue.add(JobName.SOLVE, { problem: { text: 'HANG until stopped' }, batchId, index: 0 }, { jobId: batchJobId(batchId, 0), attempts: 3 });
+    const add = (batchId: string) =>
+      queue.add(
+        JobName.SOLVE,
+        { problem: { text: 'HANG until stopped' }, batchId, index: 0 },
+        { jobId: batchJobId(batchId, 0), attempts: 3 },
+      );
     const doomed = await add('b-cancelled');
     const other = await add('b-other');
     await bothActive;
@@ -137,7 +169,9 @@ describe('solve queue consumer', () => {
     } finally {
       publisher.disconnect();
     }
-    await expect(doomed.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"CANCELLED","message":"batch b-cancelled was cancelled"}');
+    await expect(doomed.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      '{"code":"CANCELLED","message":"batch b-cancelled was cancelled"}',
+    );
     const stored = (await queue.getJob(doomed.id ?? '')) as Job;
     expect(stored.attemptsMade).toBe(1);
     expect(await stored.getState()).toBe('failed');
@@ -148,7 +182,8 @@ describe('solve queue consumer', () => {
   it('skips, without solving it, a job of a cancelled batch that it takes after the announcement', async () => {
     const engine = new FakeEngine({ maxConcurrency: 2, maxQueue: 0 });
     await startConsumer(engine);
-    const add = (index: number, text: string) => queue.add(JobName.SOLVE, { problem: { text }, batchId: 'b-gone', index }, { jobId: batchJobId('b-gone', index), attempts: 3 });
+    const add = (index: number, text: string) =>
+      queue.add(JobName.SOLVE, { problem: { text }, batchId: 'b-gone', index }, { jobId: batchJobId('b-gone', index), attempts: 3 });
     const active = new Promise((resolve) => events.once('active', resolve));
     const running = await add(0, 'HANG until stopped');
     await active;
@@ -163,11 +198,17 @@ describe('solve queue consumer', () => {
     const generated = jest.spyOn(engine, 'generate');
     // A job of that batch the router had not removed yet (it was taken first): skipped, not solved, not retried.
     const straggler = await add(1, 'What is the boiling point of water?');
-    await expect(straggler.waitUntilFinished(events, 10_000)).rejects.toThrow('{"code":"CANCELLED","message":"batch b-gone was cancelled"}');
+    await expect(straggler.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      '{"code":"CANCELLED","message":"batch b-gone was cancelled"}',
+    );
     expect(generated).not.toHaveBeenCalled();
     expect(((await queue.getJob(straggler.id ?? '')) as Job).attemptsMade).toBe(1);
     // Other batches are solved as before.
-    const other = await queue.add(JobName.SOLVE, { problem: { text: 'What is the boiling point of water?' }, batchId: 'b-kept', index: 0 }, { jobId: batchJobId('b-kept', 0) });
+    const other = await queue.add(
+      JobName.SOLVE,
+      { problem: { text: 'What is the boiling point of water?' }, batchId: 'b-kept', index: 0 },
+      { jobId: batchJobId('b-kept', 0) },
+    );
     expect(((await other.waitUntilFinished(events, 10_000)) as Result).finishReason).toBe('FINISH_REASON_STOP');
   });
 

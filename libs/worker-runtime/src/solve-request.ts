@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { generationOptionsSchema, setGenerationOptions, type FinishReason as ProtoFinishReason, type Problem, type RouteDecision } from '@slm/contracts';
+import {
+  generationOptionsSchema,
+  setGenerationOptions,
+  type FinishReason as ProtoFinishReason,
+  type Problem,
+  type RouteDecision,
+} from '@slm/contracts';
 import { AppError, ErrorCode, describeIssues, requestIdSchema } from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 import type { ChatMessage, EngineGenerationOptions, FinishReason } from './engine.types';
@@ -46,7 +52,10 @@ export type ValidProblem = z.output<typeof problemSchema>;
 export function validateProblem(problem: unknown): ValidProblem {
   const parsed = problemSchema.safeParse(problem ?? undefined);
   if (parsed.success) return parsed.data;
-  throw new AppError(ErrorCode.INVALID_ARGUMENT, describeIssues(parsed.error, (path) => ['problem', ...path].join('.')));
+  throw new AppError(
+    ErrorCode.INVALID_ARGUMENT,
+    describeIssues(parsed.error, (path) => ['problem', ...path].join('.')),
+  );
 }
 
 /** The text a policy reads as "the question": the plain text or the last user turn. */
@@ -61,9 +70,14 @@ export function problemTextOf(problem: ValidProblem): string {
  * A conversation that brings its own system message keeps it instead (the proto promises so).
  */
 export function buildMessages(problem: ValidProblem, policy: DomainPolicy, config: WorkerConfig): ChatMessage[] {
-  const turns: ChatMessage[] = problem.conversation ? problem.conversation.messages.map((m) => ({ role: m.role, content: m.content })) : [{ role: 'user', content: problem.text ?? '' }];
+  const turns: ChatMessage[] = problem.conversation
+    ? problem.conversation.messages.map((m) => ({ role: m.role, content: m.content }))
+    : [{ role: 'user', content: problem.text ?? '' }];
   if (turns.some((m) => m.role === 'system')) return turns;
-  const system = policy.systemPromptFor(config.generation.systemPrompt, { problemText: problemTextOf(problem), metadata: problem.metadata ?? {} });
+  const system = policy.systemPromptFor(config.generation.systemPrompt, {
+    problemText: problemTextOf(problem),
+    metadata: problem.metadata ?? {},
+  });
   return system === '' ? turns : [{ role: 'system', content: system }, ...turns];
 }
 
@@ -98,7 +112,10 @@ export function verificationPlan(problem: ValidProblem, config: WorkerConfig, ch
   const samples = problem.options?.samples ?? (verify ? config.verification.verifySamples : config.verification.samples);
   const temperature = problem.options?.temperature ?? config.generation.temperature;
   if (samples > 1 && temperature === 0) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `problem.options: ${samples} samples need a temperature above 0 (greedy decoding gives the same answer every time); set options.samples to 1 or a temperature`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `problem.options: ${samples} samples need a temperature above 0 (greedy decoding gives the same answer every time); set options.samples to 1 or a temperature`,
+    );
   }
   return { samples, check: verify && checker !== undefined };
 }

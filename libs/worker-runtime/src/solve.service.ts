@@ -7,7 +7,15 @@ import type { AnswerChecker, DomainPolicy } from './domain-policy';
 import type { TokenChunk } from './engine.types';
 import { ModelService } from './model.service';
 import { runSelfConsistency } from './self-consistency';
-import { buildEngineOptions, buildMessages, problemTextOf, protoFinishReason, sampleOptions, validateProblem, verificationPlan } from './solve-request';
+import {
+  buildEngineOptions,
+  buildMessages,
+  problemTextOf,
+  protoFinishReason,
+  sampleOptions,
+  validateProblem,
+  verificationPlan,
+} from './solve-request';
 import type { WorkerConfig } from './worker.config';
 import { DOMAIN_POLICY, ROOT_LOGGER, WORKER_CONFIG } from './worker-runtime.tokens';
 
@@ -63,7 +71,9 @@ export class SolveService {
    * phases under it — admission (the wait for a slot), prefill, decode — and the answer extraction.
    */
   solve(input: SolveInput, hooks: SolveHooks = {}): Promise<Result> {
-    return inSpan('chat', { 'gen_ai.operation.name': 'chat', 'slm.domain': this.policy.domain }, (span) => this.solveIn(span, input, hooks));
+    return inSpan('chat', { 'gen_ai.operation.name': 'chat', 'slm.domain': this.policy.domain }, (span) =>
+      this.solveIn(span, input, hooks),
+    );
   }
 
   private async solveIn(span: Span, input: SolveInput, hooks: SolveHooks): Promise<Result> {
@@ -73,7 +83,10 @@ export class SolveService {
     const engine = this.model.engine;
     span.updateName(`chat ${engine.info.modelId}`);
     span.setAttributes({ 'gen_ai.request.model': engine.info.modelId, 'slm.request_id': requestId });
-    const correlation = input.correlationId && input.correlationId !== requestId ? { requestId: input.correlationId, problemRequestId: requestId } : { requestId };
+    const correlation =
+      input.correlationId && input.correlationId !== requestId
+        ? { requestId: input.correlationId, problemRequestId: requestId }
+        : { requestId };
     const log = this.log.child({ ...correlation, model: engine.info.modelId });
     const plan = verificationPlan(problem, this.config, this.checker);
     const messages = buildMessages(problem, this.policy, this.config);
@@ -103,7 +116,13 @@ export class SolveService {
         },
         extract: (generated) =>
           inSpanSync('answer extraction', {}, (extraction) => {
-            const found = this.policy.extract({ answer: generated.answer, reasoning: generated.reasoning, finishReason: generated.finishReason, problemText, metadata });
+            const found = this.policy.extract({
+              answer: generated.answer,
+              reasoning: generated.reasoning,
+              finishReason: generated.finishReason,
+              problemText,
+              metadata,
+            });
             extraction.setAttribute('slm.answer.extracted', found.value !== '');
             return found;
           }),
@@ -124,7 +143,10 @@ export class SolveService {
     recordSpan('admission', epochMs(generateAt), epochMs(prefillAt), { 'slm.engine.queued_ms': generated.queuedMs }, span);
     if (generated.completionTokens > 0) {
       recordSpan('prefill', epochMs(prefillAt), epochMs(firstAt), { 'gen_ai.usage.input_tokens': generated.promptTokens }, span);
-      const decode = { 'gen_ai.usage.output_tokens': generated.completionTokens, 'slm.decode.tokens_per_second': generated.decodeTokensPerSecond };
+      const decode = {
+        'gen_ai.usage.output_tokens': generated.completionTokens,
+        'slm.decode.tokens_per_second': generated.decodeTokensPerSecond,
+      };
       recordSpan('decode', epochMs(firstAt), epochMs(generateAt + generated.totalMs), decode, span);
     }
     span.setAttributes({
@@ -134,7 +156,12 @@ export class SolveService {
       'gen_ai.usage.output_tokens': outcome.completionTokens,
     });
     const verified = plan.samples > 1 || plan.check;
-    if (verified) span.setAttributes({ 'slm.verification.method': verification.method, 'slm.verification.samples': verification.samples, 'slm.verification.vote_share': verification.voteShare });
+    if (verified)
+      span.setAttributes({
+        'slm.verification.method': verification.method,
+        'slm.verification.samples': verification.samples,
+        'slm.verification.vote_share': verification.voteShare,
+      });
     const result: Result = {
       requestId,
       text: generated.text,
@@ -159,7 +186,14 @@ export class SolveService {
       {
         promptTokens: generated.promptTokens,
         completionTokens: outcome.completionTokens,
-        ...(verified ? { samples: verification.samples, voteShare: verification.voteShare, examplesPassed: verification.examplesPassed, examplesTotal: verification.examplesTotal } : {}),
+        ...(verified
+          ? {
+              samples: verification.samples,
+              voteShare: verification.voteShare,
+              examplesPassed: verification.examplesPassed,
+              examplesTotal: verification.examplesTotal,
+            }
+          : {}),
         ms: Math.round(finishedAt - arrivedAt),
         finishReason: generated.finishReason,
         extracted: extracted.value !== '',

@@ -46,7 +46,12 @@ describe('Worker gRPC service', () => {
 
   it('Generate answers with every field of the contract', async () => {
     const { result } = await generate(client, {
-      problem: { text: 'What is 2+2?', requestId: 'r-1', metadata: { tenant: 'acme' }, options: { maxNewTokens: 100, temperature: 0, seed: 7 } },
+      problem: {
+        text: 'What is 2+2?',
+        requestId: 'r-1',
+        metadata: { tenant: 'acme' },
+        options: { maxNewTokens: 100, temperature: 0, seed: 7 },
+      },
       route: { domain: 'DOMAIN_MATH', confidence: 0.9 },
     });
     expect(result).toMatchObject({
@@ -75,7 +80,14 @@ describe('Worker gRPC service', () => {
 
   it('generates a request id when none is given and keeps a conversation with its own system prompt', async () => {
     const { result } = await generate(client, {
-      problem: { conversation: { messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: '2+2?' }] } },
+      problem: {
+        conversation: {
+          messages: [
+            { role: 'system', content: 'Be terse.' },
+            { role: 'user', content: '2+2?' },
+          ],
+        },
+      },
     });
     expect(result?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result?.route).toBeNull();
@@ -93,9 +105,19 @@ describe('Worker gRPC service', () => {
     expect(kinds.filter((k) => k === 'result')).toHaveLength(1);
     const deltas = events.filter((e) => e.delta).map((e) => e.delta!);
     const last = events[events.length - 1]?.result;
-    expect(deltas.filter((d) => d.channel === 'CHANNEL_REASONING').map((d) => d.text).join('')).toBe(last?.reasoning);
+    expect(
+      deltas
+        .filter((d) => d.channel === 'CHANNEL_REASONING')
+        .map((d) => d.text)
+        .join(''),
+    ).toBe(last?.reasoning);
     expect(deltas.every((d) => !d.text.includes('think>'))).toBe(true);
-    expect(deltas.filter((d) => d.channel === 'CHANNEL_ANSWER').map((d) => d.text).join('')).toBe(last?.answer);
+    expect(
+      deltas
+        .filter((d) => d.channel === 'CHANNEL_ANSWER')
+        .map((d) => d.text)
+        .join(''),
+    ).toBe(last?.answer);
     const unary = await generate(client, request);
     expect({ ...unary.result, timing: null }).toEqual({ ...last, timing: null });
   });
@@ -116,7 +138,10 @@ describe('Worker gRPC service', () => {
   });
 
   it('rejects bad input with INVALID_ARGUMENT and a clear message', async () => {
-    await expect(generate(client, { problem: {} })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'problem: text or conversation is required' });
+    await expect(generate(client, { problem: {} })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'problem: text or conversation is required',
+    });
     await expect(generate(client, { problem: { text: 'x', options: { topP: 1.5, maxNewTokens: 0 } } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: 'problem.options.maxNewTokens: must be at least 1; problem.options.topP: must be in (0, 1]',
@@ -147,14 +172,23 @@ describe('Worker gRPC service', () => {
     ] as const) {
       await expect(generate(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({
         code: grpc.status.INVALID_ARGUMENT,
-        details: expect.stringMatching(new RegExp(`^problem\\.requestId: must be 1 to 128 characters from A-Z a-z 0-9 \\. _ : -; ${detail.source}`)),
+        details: expect.stringMatching(
+          new RegExp(`^problem\\.requestId: must be 1 to 128 characters from A-Z a-z 0-9 \\. _ : -; ${detail.source}`),
+        ),
       });
-      await expect(collectStream(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      await expect(collectStream(client, { problem: { text: 'What is 2+2?', requestId } })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+      });
     }
     const metadata = new grpc.Metadata();
     metadata.set('x-request-id', 'a'.repeat(129));
-    const viaMetadata = new Promise((resolve, reject) => client.generate({ problem: { text: 'What is 2+2?' } }, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-    await expect(viaMetadata).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^x-request-id metadata: must be 1 to 128 characters/) });
+    const viaMetadata = new Promise((resolve, reject) =>
+      client.generate({ problem: { text: 'What is 2+2?' } }, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    await expect(viaMetadata).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^x-request-id metadata: must be 1 to 128 characters/),
+    });
     expect(engine.requests.length).toBe(calls);
     // The longest id of the alphabet is fine.
     const longest = `AZaz09._:-${'x'.repeat(118)}`;
@@ -168,7 +202,10 @@ describe('Worker gRPC service', () => {
     await new Promise((resolve) => hanging.once('data', resolve));
     const queued = generate(client, { problem: { text: 'queued' } });
     await waitFor(() => engine.requests.some((r) => r.messages.some((m) => m.content === 'queued')));
-    const refused: grpc.ServiceError = await generate(client, { problem: { text: 'third' } }).then(() => Promise.reject(new Error('not refused')), (error: grpc.ServiceError) => error);
+    const refused: grpc.ServiceError = await generate(client, { problem: { text: 'third' } }).then(
+      () => Promise.reject(new Error('not refused')),
+      (error: grpc.ServiceError) => error,
+    );
     expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     // The typed code tells a full queue from a rate limit (both RESOURCE_EXHAUSTED); the details are the message alone.
     expect(refused.metadata.get('slm-error-code')).toEqual(['QUEUE_FULL']);
@@ -206,7 +243,9 @@ describe('Worker gRPC service', () => {
 
   it('stops generation when the deadline passes (DEADLINE_EXCEEDED) and frees the slot', async () => {
     const deadline = Date.now() + 300;
-    await expect(generate(client, { problem: { text: 'HANG on' } }, { deadline })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+    await expect(generate(client, { problem: { text: 'HANG on' } }, { deadline })).rejects.toMatchObject({
+      code: grpc.status.DEADLINE_EXCEEDED,
+    });
     await waitFor(() => engine.active === 0);
     const { result } = await generate(client, { problem: { text: 'next' } });
     expect(result?.finishReason).toBe('FINISH_REASON_STOP');
@@ -232,7 +271,10 @@ describe('worker health', () => {
     expect(await healthOf(boundPort)).toBe('NOT_SERVING');
     const client = workerClient(boundPort);
     expect((await getInfo(client)).loadState).toBe('LOAD_STATE_LOADING');
-    const notReady: grpc.ServiceError = await generate(client, { problem: { text: 'x' } }).then(() => Promise.reject(new Error('not refused')), (error: grpc.ServiceError) => error);
+    const notReady: grpc.ServiceError = await generate(client, { problem: { text: 'x' } }).then(
+      () => Promise.reject(new Error('not refused')),
+      (error: grpc.ServiceError) => error,
+    );
     expect(notReady.code).toBe(grpc.status.UNAVAILABLE);
     expect(notReady.metadata.get('slm-error-code')).toEqual(['MODEL_NOT_READY']);
     release();
@@ -253,4 +295,3 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-

@@ -64,7 +64,10 @@ export class WorkerGrpcServer {
     });
     this.boundPort = await server.listen(options.host, options.port);
     this.server = server;
-    this.log.info({ address: `${options.host}:${this.boundPort}`, transport: describeTransport(options.tls) }, 'gRPC listening (NOT_SERVING until the model is warm)');
+    this.log.info(
+      { address: `${options.host}:${this.boundPort}`, transport: describeTransport(options.tls) },
+      'gRPC listening (NOT_SERVING until the model is warm)',
+    );
     return this.boundPort;
   }
 
@@ -84,7 +87,10 @@ export class WorkerGrpcServer {
     return {
       Generate: (call: grpc.ServerUnaryCall<GenerateRequest__Output, GenerateResponse>, callback: grpc.sendUnaryData<GenerateResponse>) => {
         void this.run(call, async (signal, arrivedAt) => {
-          const result = await this.solver.solve({ problem: call.request.problem, route: call.request.route, ...requestIdsOf(call) }, { signal, arrivedAt });
+          const result = await this.solver.solve(
+            { problem: call.request.problem, route: call.request.route, ...requestIdsOf(call) },
+            { signal, arrivedAt },
+          );
           return { result };
         }).then(
           (response) => callback(null, response),
@@ -103,7 +109,13 @@ export class WorkerGrpcServer {
               onAdmitted: () => call.sendMetadata(new grpc.Metadata()),
               onChunk: async (chunk) => {
                 if (signal.aborted) return;
-                const ok = call.write({ delta: { text: chunk.text, channel: chunk.channel === 'reasoning' ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER', tokenIds: chunk.tokenIds } });
+                const ok = call.write({
+                  delta: {
+                    text: chunk.text,
+                    channel: chunk.channel === 'reasoning' ? 'CHANNEL_REASONING' : 'CHANNEL_ANSWER',
+                    tokenIds: chunk.tokenIds,
+                  },
+                });
                 // Backpressure: a slow reader pauses generation instead of filling memory.
                 if (!ok) await Promise.race([once(call, 'drain'), once(signal, 'abort')]).catch(() => undefined);
               },
@@ -136,7 +148,10 @@ export class WorkerGrpcServer {
     const timer =
       deadline === undefined
         ? undefined
-        : setTimeout(() => controller.abort(new AppError(ErrorCode.DEADLINE_EXCEEDED, 'the call deadline passed before generation finished')), Math.max(0, deadline - Date.now()));
+        : setTimeout(
+            () => controller.abort(new AppError(ErrorCode.DEADLINE_EXCEEDED, 'the call deadline passed before generation finished')),
+            Math.max(0, deadline - Date.now()),
+          );
     try {
       if (controller.signal.aborted) throw controller.signal.reason;
       const value = await work(controller.signal, arrivedAt);

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { GENERATION_LIMITS, defaultGrpcPortOf, envPrefixOf, type WorkerDomain } from '@slm/contracts';
-import { booleanSchema, checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redisUrlSchema, type ServerTls } from '@slm/platform';
+import {
+  booleanSchema,
+  checkCertKeyPair,
+  loadConfig,
+  pemFileSchema,
+  portSchema,
+  positiveIntSchema,
+  redisUrlSchema,
+  type ServerTls,
+} from '@slm/platform';
 import type { DomainPolicy } from './domain-policy';
 
 /** Which engine a worker hosts: the ONNX model, or the benchmark engine that answers at once. */
@@ -107,7 +116,10 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}GRPC_REFLECTION`]: booleanSchema.default(true),
     [`${p}GRPC_PORT`]: portSchema.default(defaultGrpcPortOf(policy.domain)),
     [`${p}MODEL`]: z.string().min(1).optional(),
-    [`${p}DTYPE`]: z.string().regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8').optional(),
+    [`${p}DTYPE`]: z
+      .string()
+      .regex(/^[a-z0-9]+$/, 'must be a dtype such as q4, fp32, fp16, q4f16, int8')
+      .optional(),
     [`${p}ENGINE`]: z.enum(['onnx', 'instant']).default('onnx'),
     [`${p}MAX_CONCURRENCY`]: positiveIntSchema.default(8),
     [`${p}MAX_QUEUE`]: nonNegativeInt.default(16),
@@ -148,7 +160,12 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
       domain: policy.domain,
       envPrefix: p,
       logLevel: v['LOG_LEVEL'] as string,
-      grpc: { host: get<string>('GRPC_HOST'), port: get<number>('GRPC_PORT'), reflection: get<boolean>('GRPC_REFLECTION'), tls: serverTlsOf(v) },
+      grpc: {
+        host: get<string>('GRPC_HOST'),
+        port: get<number>('GRPC_PORT'),
+        reflection: get<boolean>('GRPC_REFLECTION'),
+        tls: serverTlsOf(v),
+      },
       model: {
         configured: get<string | undefined>('MODEL'),
         defaultId: policy.defaultModelId,
@@ -174,7 +191,9 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         samples: get<number>('SAMPLES'),
         verify: get<boolean>('VERIFY'),
         verifySamples: get<number>('VERIFY_SAMPLES'),
-        execute: get<boolean | undefined>('EXECUTE') ? { timeoutMs: get<number>('EXECUTE_TIMEOUT_MS'), memoryMb: get<number>('EXECUTE_MEMORY_MB') } : undefined,
+        execute: get<boolean | undefined>('EXECUTE')
+          ? { timeoutMs: get<number>('EXECUTE_TIMEOUT_MS'), memoryMb: get<number>('EXECUTE_MEMORY_MB') }
+          : undefined,
       },
       queue: {
         enabled: get<boolean>('QUEUE'),
@@ -192,15 +211,25 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
 /** INSTANT_LATENCY_MS slows the benchmark engine only: with the ONNX engine it would promise nothing. */
 function checkInstantLatency(ctx: z.RefinementCtx, p: string, v: Record<string, unknown>): void {
   if (Number(v[`${p}INSTANT_LATENCY_MS`]) > 0 && v[`${p}ENGINE`] !== EngineKind.INSTANT) {
-    ctx.addIssue({ code: 'custom', path: [`${p}INSTANT_LATENCY_MS`], message: `slows the benchmark engine only: set ${p}ENGINE=instant too` });
+    ctx.addIssue({
+      code: 'custom',
+      path: [`${p}INSTANT_LATENCY_MS`],
+      message: `slows the benchmark engine only: set ${p}ENGINE=instant too`,
+    });
   }
 }
 
 function checkWorkerTls(ctx: z.RefinementCtx, v: Record<string, unknown>): void {
-  const [cert, key, ca] = (['WORKER_TLS_CERT_FILE', 'WORKER_TLS_KEY_FILE', 'WORKER_TLS_CA_FILE'] as const).map((name) => v[name] as string | undefined);
+  const [cert, key, ca] = (['WORKER_TLS_CERT_FILE', 'WORKER_TLS_KEY_FILE', 'WORKER_TLS_CA_FILE'] as const).map(
+    (name) => v[name] as string | undefined,
+  );
   checkCertKeyPair(ctx, { cert, key }, { cert: 'WORKER_TLS_CERT_FILE', key: 'WORKER_TLS_KEY_FILE' });
   if (ca !== undefined && cert === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['WORKER_TLS_CA_FILE'], message: 'client certificates need TLS: set WORKER_TLS_CERT_FILE and WORKER_TLS_KEY_FILE too' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_TLS_CA_FILE'],
+      message: 'client certificates need TLS: set WORKER_TLS_CERT_FILE and WORKER_TLS_KEY_FILE too',
+    });
   }
 }
 

@@ -1,4 +1,11 @@
-import type { GenerationHandle, GenerationRequest, GenerationResult, ModelInfo, TextGenerationEngine, TokenChunk } from '../src/engine.types';
+import type {
+  GenerationHandle,
+  GenerationRequest,
+  GenerationResult,
+  ModelInfo,
+  TextGenerationEngine,
+  TokenChunk,
+} from '../src/engine.types';
 
 /**
  * A stand-in for libs/inference in tests of the worker runtime: the same admission rules
@@ -8,7 +15,14 @@ import type { GenerationHandle, GenerationRequest, GenerationResult, ModelInfo, 
  * script: a function of the call's number (0, 1, …) and request, so samples can answer differently.
  */
 export class FakeEngine implements TextGenerationEngine {
-  readonly info: ModelInfo = { modelId: 'fake/tiny', modelDir: '/nowhere', parameterCount: 1234, dtype: 'fp32', contextLength: 512, syntheticWeights: true };
+  readonly info: ModelInfo = {
+    modelId: 'fake/tiny',
+    modelDir: '/nowhere',
+    parameterCount: 1234,
+    dtype: 'fp32',
+    contextLength: 512,
+    syntheticWeights: true,
+  };
   readonly capacity: { maxConcurrency: number; maxQueue: number };
   active = 0;
   private waiting: Array<() => void> = [];
@@ -23,7 +37,8 @@ export class FakeEngine implements TextGenerationEngine {
 
   constructor(
     capacity = { maxConcurrency: 1, maxQueue: 0 },
-    private readonly reply: string | ((call: number, request: GenerationRequest) => string) = '<think>2 plus 2 is 4</think>The answer is \\boxed{4}.',
+    private readonly reply:
+      string | ((call: number, request: GenerationRequest) => string) = '<think>2 plus 2 is 4</think>The answer is \\boxed{4}.',
   ) {
     this.capacity = capacity;
   }
@@ -70,13 +85,22 @@ export class FakeEngine implements TextGenerationEngine {
         chunks.push(piece.chunk);
         // Like libs/inference's engine: the think markers are not streamed, nor is a chunk left empty.
         if (piece.chunk.text) push({ value: piece.chunk, done: false });
-        if (hang && i === 0) await new Promise<void>((resolve) => (request.signal ? request.signal.addEventListener('abort', () => resolve(), { once: true }) : undefined));
+        if (hang && i === 0)
+          await new Promise<void>((resolve) =>
+            request.signal ? request.signal.addEventListener('abort', () => resolve(), { once: true }) : undefined,
+          );
         await new Promise((resolve) => setImmediate(resolve));
       }
       this.release();
       const text = raw.join('');
-      const reasoning = chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('');
-      const answer = chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('');
+      const reasoning = chunks
+        .filter((c) => c.channel === 'reasoning')
+        .map((c) => c.text)
+        .join('');
+      const answer = chunks
+        .filter((c) => c.channel === 'answer')
+        .map((c) => c.text)
+        .join('');
       push({ value: undefined, done: true });
       resolveResult({
         text,
@@ -117,7 +141,11 @@ export class FakeEngine implements TextGenerationEngine {
     const parts = text.split(/(?<=\s)|(?=<\/think>)|(?<=<\/think>)/);
     let position = 0;
     return parts.map((part, i) => {
-      const chunk: TokenChunk = { text: part.replace(/<\/?think>/g, ''), tokenIds: [i + 10], channel: end >= 0 && position < end + '</think>'.length - 1 ? 'reasoning' : 'answer' };
+      const chunk: TokenChunk = {
+        text: part.replace(/<\/?think>/g, ''),
+        tokenIds: [i + 10],
+        channel: end >= 0 && position < end + '</think>'.length - 1 ? 'reasoning' : 'answer',
+      };
       position += part.length;
       return { raw: part, chunk };
     });
@@ -134,12 +162,16 @@ export class FakeEngine implements TextGenerationEngine {
         resolve();
       };
       this.waiting.push(go);
-      signal?.addEventListener('abort', () => {
-        const i = this.waiting.indexOf(go);
-        if (i >= 0) this.waiting.splice(i, 1);
-        resolve();
-        this.active++;
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.waiting.indexOf(go);
+          if (i >= 0) this.waiting.splice(i, 1);
+          resolve();
+          this.active++;
+        },
+        { once: true },
+      );
     });
   }
 

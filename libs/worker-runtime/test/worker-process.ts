@@ -20,7 +20,11 @@ export interface WorkerProcess {
  * Spawns `apps/<app>/src/main.ts` (or `options.main`, a path from the repository root, with
  * `options.args`) through tools/jest/swc-register.js; resolves once it logs "worker ready".
  */
-export async function spawnWorker(app: string, env: Record<string, string>, options: { main?: string; args?: string[] } = {}): Promise<WorkerProcess> {
+export async function spawnWorker(
+  app: string,
+  env: Record<string, string>,
+  options: { main?: string; args?: string[] } = {},
+): Promise<WorkerProcess> {
   const main = path.join(root, options.main ?? path.join('apps', app, 'src', 'main.ts'));
   const child = spawn(process.execPath, ['--require', path.join(root, 'tools/jest/swc-register.js'), main, ...(options.args ?? [])], {
     cwd: root,
@@ -46,13 +50,18 @@ export async function spawnWorker(app: string, env: Record<string, string>, opti
       }
     }
   });
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128))),
+  );
   const waitForLog = (msg: string | RegExp, timeoutMs = 60_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const match = (line: Record<string, unknown>) => (typeof msg === 'string' ? line['msg'] === msg : msg.test(String(line['msg'])));
       const seen = logs.find(match);
       if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`${app}: no log "${String(msg)}" within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${app}: no log "${String(msg)}" within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
       void exited.then((code) => {
         clearTimeout(timer);

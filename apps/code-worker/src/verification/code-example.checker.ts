@@ -14,7 +14,11 @@ export class CodeExampleChecker implements AnswerChecker {
 
   constructor(limits: { timeoutMs: number; memoryMb: number }) {
     // CPU time just over the deadline: a busy loop ends by either, a sleeping one by the deadline.
-    this.sandbox = new ProcessSandbox({ timeoutMs: limits.timeoutMs, cpuSeconds: Math.ceil(limits.timeoutMs / 1000), memoryMb: limits.memoryMb });
+    this.sandbox = new ProcessSandbox({
+      timeoutMs: limits.timeoutMs,
+      cpuSeconds: Math.ceil(limits.timeoutMs / 1000),
+      memoryMb: limits.memoryMb,
+    });
   }
 
   async check(problemText: string, answer: Required<ExtractedAnswer>): Promise<AnswerCheck> {
@@ -23,7 +27,13 @@ export class CodeExampleChecker implements AnswerChecker {
     return {
       examplesPassed: checks.examplesPassed,
       examplesTotal: checks.examplesTotal,
-      examples: checks.examples.map((example) => ({ label: example.label, passed: example.passed, expected: example.expected, actual: example.actual, error: example.error ?? '' })),
+      examples: checks.examples.map((example) => ({
+        label: example.label,
+        passed: example.passed,
+        expected: example.expected,
+        actual: example.actual,
+        error: example.error ?? '',
+      })),
       ...(checks.skippedReason ? { skippedReason: checks.skippedReason } : {}),
     };
   }

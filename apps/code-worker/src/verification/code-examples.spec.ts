@@ -33,7 +33,12 @@ Output: true
 class Solution:
     def check(self, grid: List[List[str]], word: str, flags: List[Optional[bool]]) -> bool:`;
     expect(extractExamples(problem, 'python')).toEqual([
-      { kind: 'io', call: 'Solution().check(grid=[["1", "0"], ["0", "1"]], word="a\\"b", flags=[True, False, None])', expected: 'True', label: 'Example 1' },
+      {
+        kind: 'io',
+        call: 'Solution().check(grid=[["1", "0"], ["0", "1"]], word="a\\"b", flags=[True, False, None])',
+        expected: 'True',
+        label: 'Example 1',
+      },
     ]);
   });
 
@@ -51,7 +56,9 @@ var twoSum = function(nums, target) {
     expect(extractExamples(problem, 'javascript')).toEqual([
       { kind: 'io', call: 'twoSum([2, 7, 11, 15], 9)', expected: '[0, 1]', label: 'Example 1' },
     ]);
-    expect(extractExamples(problem.replace('var twoSum = function(nums, target)', 'function twoSum(nums, target)'), 'js')[0]?.call).toBe('twoSum([2, 7, 11, 15], 9)');
+    expect(extractExamples(problem.replace('var twoSum = function(nums, target)', 'function twoSum(nums, target)'), 'js')[0]?.call).toBe(
+      'twoSum([2, 7, 11, 15], 9)',
+    );
   });
 
   it('marks answers accepted in any order', () => {
@@ -112,7 +119,15 @@ assert broken(1, 2 == 3`;
   });
 
   it('never throws on garbage', () => {
-    const garbage = ['', 'Input:\nOutput:', 'Input: nums = [1,2\nOutput: [', '>>>\n>>> (\n', 'assert', '\u0000\uffff'.repeat(100), 'Input: x = "unterminated\nOutput: 1\ndef f(x):'];
+    const garbage = [
+      '',
+      'Input:\nOutput:',
+      'Input: nums = [1,2\nOutput: [',
+      '>>>\n>>> (\n',
+      'assert',
+      '\u0000\uffff'.repeat(100),
+      'Input: x = "unterminated\nOutput: 1\ndef f(x):',
+    ];
     for (const text of garbage) {
       expect(() => extractExamples(text, 'python')).not.toThrow();
       expect(extractExamples(text, 'python')).toEqual([]);

@@ -26,7 +26,10 @@ export function extractExamples(problemText: string, language: string): CodeExam
   try {
     const target = canonicalLanguage(language);
     if (target !== 'python' && target !== 'javascript') return [];
-    const found = [...ioExamples(problemText, target), ...(target === 'python' ? [...doctestExamples(problemText), ...assertExamples(problemText)] : [])];
+    const found = [
+      ...ioExamples(problemText, target),
+      ...(target === 'python' ? [...doctestExamples(problemText), ...assertExamples(problemText)] : []),
+    ];
     return found.map((example, index) => ({ ...example, label: `Example ${index + 1}` }));
   } catch {
     return []; // a parser bug must never fail the solve

@@ -86,14 +86,16 @@ describeWithSandbox('checkExamples (real bwrap)', () => {
   });
 
   it('stops a solution that allocates without bound', async () => {
-    const hungry = 'class Solution:\n    def twoSum(self, nums, target):\n        chunks = []\n        while True:\n            chunks.append(bytearray(10**7))\n';
+    const hungry =
+      'class Solution:\n    def twoSum(self, nums, target):\n        chunks = []\n        while True:\n            chunks.append(bytearray(10**7))\n';
     const checks = await checkExamples({ language: 'python', code: hungry }, twoSumExamples, sandbox);
     expect(checks.examplesPassed).toBe(0);
     expect(checks.examples[0]?.error).toBe('memory');
   });
 
   it('cuts an output flood that bypasses the print capture', async () => {
-    const flooding = 'import os\nclass Solution:\n    def twoSum(self, nums, target):\n        while True:\n            os.write(1, b"x" * 4096)\n';
+    const flooding =
+      'import os\nclass Solution:\n    def twoSum(self, nums, target):\n        while True:\n            os.write(1, b"x" * 4096)\n';
     const checks = await checkExamples({ language: 'python', code: flooding }, twoSumExamples, sandbox);
     expect(checks.examples.map((check) => check.error)).toEqual(['output limit', 'output limit']);
   });
@@ -110,7 +112,11 @@ describeWithSandbox('checkExamples (real bwrap)', () => {
 };`;
     const passing = await checkExamples({ language: 'javascript', code: correct }, examples, sandbox);
     expect(passing).toMatchObject({ examplesPassed: 2, examplesTotal: 2 });
-    const failing = await checkExamples({ language: 'js', code: 'var twoSum = function(nums, target) { console.log("hi"); return [nums.length]; };' }, examples, sandbox);
+    const failing = await checkExamples(
+      { language: 'js', code: 'var twoSum = function(nums, target) { console.log("hi"); return [nums.length]; };' },
+      examples,
+      sandbox,
+    );
     expect(failing.examplesPassed).toBe(0);
     expect(failing.examples[0]).toEqual({ label: 'Example 1', passed: false, expected: '[0, 1]', actual: '[4]' });
     const throwing = await checkExamples({ language: 'javascript', code: 'function twoSum() { return null.x; }' }, examples, sandbox);
@@ -119,10 +125,14 @@ describeWithSandbox('checkExamples (real bwrap)', () => {
 
   it('skips languages it does not execute, and problems without examples', async () => {
     await expect(checkExamples({ language: 'cpp', code: 'int main() {}' }, twoSumExamples, sandbox)).resolves.toEqual({
-      examplesPassed: 0, examplesTotal: 0, examples: [], skippedReason: 'language cpp is not executed',
+      examplesPassed: 0,
+      examplesTotal: 0,
+      examples: [],
+      skippedReason: 'language cpp is not executed',
     });
     await expect(checkExamples({ language: 'python', code: TWO_SUM }, [], sandbox)).resolves.toMatchObject({
-      examplesTotal: 0, skippedReason: 'the problem gives no examples',
+      examplesTotal: 0,
+      skippedReason: 'the problem gives no examples',
     });
   });
 

@@ -132,7 +132,10 @@ export class ProcessSandbox {
     const ended = await watch(child, limits);
     const durationMs = Date.now() - started;
     if (!ended.sandboxStarted && ended.killReason === undefined) {
-      throw new SandboxError(SandboxErrorCode.SANDBOX_SETUP_FAILED, `bubblewrap could not start the sandbox: ${ended.stderr.trim() || `exit code ${ended.exitCode}`}`);
+      throw new SandboxError(
+        SandboxErrorCode.SANDBOX_SETUP_FAILED,
+        `bubblewrap could not start the sandbox: ${ended.stderr.trim() || `exit code ${ended.exitCode}`}`,
+      );
     }
     const signal = ended.signal ?? signalOfExitCode(ended.exitCode);
     return {
@@ -148,21 +151,50 @@ export class ProcessSandbox {
   private bwrapArgs(language: SandboxLanguage, limits: SandboxLimits): string[] {
     const file = PROGRAM_FILE[language];
     return [
-      '--ro-bind', '/', '/',
-      '--proc', '/proc',
-      '--dev', '/dev',
+      '--ro-bind',
+      '/',
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
       ...this.hiddenPaths.flatMap((path) => ['--tmpfs', path]),
-      '--size', String(limits.tmpfsMb * 1024 * 1024), '--tmpfs', SANDBOX_DIR,
-      '--unshare-all', '--unshare-user', '--unshare-net', '--disable-userns',
-      '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
-      '--clearenv', '--setenv', 'PATH', '/usr/bin:/bin', '--setenv', 'HOME', SANDBOX_DIR, '--setenv', 'LANG', 'C.UTF-8',
+      '--size',
+      String(limits.tmpfsMb * 1024 * 1024),
+      '--tmpfs',
+      SANDBOX_DIR,
+      '--unshare-all',
+      '--unshare-user',
+      '--unshare-net',
+      '--disable-userns',
+      '--die-with-parent',
+      '--new-session',
+      '--cap-drop',
+      'ALL',
+      '--clearenv',
+      '--setenv',
+      'PATH',
+      '/usr/bin:/bin',
+      '--setenv',
+      'HOME',
+      SANDBOX_DIR,
+      '--setenv',
+      'LANG',
+      'C.UTF-8',
       ...(language === 'javascript' ? ['--setenv', 'UV_THREADPOOL_SIZE', '1'] : []),
-      '--json-status-fd', String(STATUS_FD),
-      '--file', String(PROGRAM_FD), file,
-      '--chdir', SANDBOX_DIR,
+      '--json-status-fd',
+      String(STATUS_FD),
+      '--file',
+      String(PROGRAM_FD),
+      file,
+      '--chdir',
+      SANDBOX_DIR,
       '--',
-      this.prlimitPath, ...prlimitArgs(language, limits), '--',
-      ...this.interpreterArgs(language, limits), file,
+      this.prlimitPath,
+      ...prlimitArgs(language, limits),
+      '--',
+      ...this.interpreterArgs(language, limits),
+      file,
     ];
   }
 
@@ -225,7 +257,14 @@ function watch(child: ChildProcess, limits: SandboxLimits): Promise<EndedProcess
       settled = true;
       clearTimeout(deadline);
       clearTimeout(graceTimer);
-      resolve({ exitCode, signal, stdout: stdout.text(), stderr: stderr.text(), killReason, sandboxStarted: status.includes('"child-pid"') });
+      resolve({
+        exitCode,
+        signal,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        killReason,
+        sandboxStarted: status.includes('"child-pid"'),
+      });
     };
     const kill = (reason: KillReason) => {
       if (killReason) return;
@@ -293,7 +332,13 @@ const OUT_OF_MEMORY: Record<SandboxLanguage, RegExp> = {
   javascript: /heap out of memory|Fatal process OOM|Array buffer allocation failed|Cannot allocate memory/,
 };
 
-function statusOf(killReason: KillReason | undefined, exitCode: number | null, signal: string | null, stderr: string, language: SandboxLanguage): SandboxStatus {
+function statusOf(
+  killReason: KillReason | undefined,
+  exitCode: number | null,
+  signal: string | null,
+  stderr: string,
+  language: SandboxLanguage,
+): SandboxStatus {
   if (killReason) return killReason;
   if (signal === 'SIGXCPU') return 'timeout';
   if (exitCode !== 0 && OUT_OF_MEMORY[language].test(stderr)) return 'memory';
@@ -317,7 +362,11 @@ function requireExecutable(path: string, debianPackage: string): void {
   try {
     accessSync(path, fsConstants.X_OK);
   } catch (cause) {
-    throw new SandboxError(SandboxErrorCode.SANDBOX_UNAVAILABLE, `${path} is missing or not executable: install the Debian package \`${debianPackage}\` to run code in the sandbox`, { cause });
+    throw new SandboxError(
+      SandboxErrorCode.SANDBOX_UNAVAILABLE,
+      `${path} is missing or not executable: install the Debian package \`${debianPackage}\` to run code in the sandbox`,
+      { cause },
+    );
   }
 }
 

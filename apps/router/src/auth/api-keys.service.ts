@@ -1,5 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { AppError, ApiKeyStore, ErrorCode, createRedisConnection, parseApiKey, verifyApiKeySecret, type ApiKeyRecord, type ApiKeyScope, type RedisConnection } from '@slm/platform';
+import {
+  AppError,
+  ApiKeyStore,
+  ErrorCode,
+  createRedisConnection,
+  parseApiKey,
+  verifyApiKeySecret,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  type RedisConnection,
+} from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { ANONYMOUS_TENANT, bindPrincipal, type Principal } from '../tenancy/tenants';
 
@@ -65,14 +75,21 @@ export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(ROUTER_CONFIG) private readonly config: RouterConfig) {
     // Fail fast while Redis is away: the last loaded keys keep answering meanwhile.
-    this.redis = createRedisConnection(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    this.redis = createRedisConnection(config.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
     this.redis.on('error', (error) => this.logger.debug(`redis (api keys): ${error.message}`));
     this.store = new ApiKeyStore(this.redis, config.redis.prefix);
   }
 
   async onModuleInit(): Promise<void> {
     await this.loadAtStart();
-    this.timer = setInterval(() => void this.reload().catch((error: Error) => this.logger.debug(`reloading API keys: ${error.message}`)), this.config.auth.refreshMs);
+    this.timer = setInterval(
+      () => void this.reload().catch((error: Error) => this.logger.debug(`reloading API keys: ${error.message}`)),
+      this.config.auth.refreshMs,
+    );
     this.timer.unref();
   }
 
@@ -119,7 +136,10 @@ export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
   /** Throws PERMISSION_DENIED unless the caller's key has `scope`. */
   authorize(caller: Caller, scope: ApiKeyScope): void {
     if (caller.scopes.includes(scope)) return;
-    throw new AppError(ErrorCode.PERMISSION_DENIED, `API key ${caller.keyId} lacks the scope "${scope}" this operation needs (it has: ${caller.scopes.join(', ') || 'none'})`);
+    throw new AppError(
+      ErrorCode.PERMISSION_DENIED,
+      `API key ${caller.keyId} lacks the scope "${scope}" this operation needs (it has: ${caller.scopes.join(', ') || 'none'})`,
+    );
   }
 
   private anonymousCaller(peer: string): Caller {
@@ -128,7 +148,12 @@ export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
       tenant: ANONYMOUS_TENANT,
       bucket: `ip:${peer}`,
       scopes: ALL_SCOPES,
-      limits: { rpm: limits.requestsPerMinute, concurrency: limits.maxConcurrentPerClient, tokensPerMinute: limits.tokensPerMinute, batchProblems: limits.batchProblemsInFlight },
+      limits: {
+        rpm: limits.requestsPerMinute,
+        concurrency: limits.maxConcurrentPerClient,
+        tokensPerMinute: limits.tokensPerMinute,
+        batchProblems: limits.batchProblemsInFlight,
+      },
     };
   }
 
@@ -141,7 +166,8 @@ export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
     const record = this.keys.get(parsed.id) ?? (await this.fetch(parsed.id));
     if (!record || !verifyApiKeySecret(record, parsed.secret)) throw unauthenticated(`unknown API key slm_${parsed.id}_…`);
     if (record.revokedAt) throw unauthenticated(`API key ${record.id} was revoked at ${record.revokedAt}`);
-    if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) throw unauthenticated(`API key ${record.id} expired at ${record.expiresAt}`);
+    if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now())
+      throw unauthenticated(`API key ${record.id} expired at ${record.expiresAt}`);
     const defaults = this.config.limits;
     return {
       tenant: record.id,
@@ -192,7 +218,10 @@ export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
     if (exposed.length === 0 || this.config.auth.allowAnonymous || this.keys.size > 0) {
       if (!this.loadedOnce) this.logger.warn(`API keys not read from Redis yet (${failure}): serving anonymously until they are`);
       else if (this.keys.size > 0) this.logger.log(`API keys: ${this.keys.size} in Redis; every caller must send one`);
-      else this.logger.log(`anonymous mode: no API key exists, every caller is served${exposed.length ? ' (ROUTER_ALLOW_ANONYMOUS=true)' : ' (loopback only)'}`);
+      else
+        this.logger.log(
+          `anonymous mode: no API key exists, every caller is served${exposed.length ? ' (ROUTER_ALLOW_ANONYMOUS=true)' : ' (loopback only)'}`,
+        );
       return;
     }
     throw new Error(

@@ -38,7 +38,10 @@ export class BatchQueues {
 
   constructor(@Inject(ROUTER_CONFIG) private readonly config: RouterConfig) {
     this.cluster = isRedisCluster(config.redis.url);
-    this.connection = createRedisConnection(config.redis.url, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) }) as ScriptedConnection;
+    this.connection = createRedisConnection(config.redis.url, {
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    }) as ScriptedConnection;
     this.connection.on('error', (error) => this.logger.debug(`redis (queues): ${error.message}`));
     this.connection.defineCommand('removeWaitingJobs', { numberOfKeys: 2, lua: luaScript('remove-waiting-jobs') });
     const queueOf = (domain: WorkerDomain) => {
@@ -77,7 +80,12 @@ export class BatchQueues {
   /** Takes waiting jobs out of a domain's queue in bulk (finished and running ones stay). */
   async removeWaiting(domain: WorkerDomain, jobIds: readonly string[]): Promise<void> {
     const queue = this.queues[domain];
-    const elsewhere = await this.connection.removeWaitingJobs(queue.keys.prioritized ?? '', queue.keys.delayed ?? '', queue.toKey(''), ...jobIds);
+    const elsewhere = await this.connection.removeWaitingJobs(
+      queue.keys.prioritized ?? '',
+      queue.keys.delayed ?? '',
+      queue.toKey(''),
+      ...jobIds,
+    );
     await Promise.all(elsewhere.map((jobId) => queue.remove(jobId).catch(() => 0)));
   }
 
@@ -86,7 +94,9 @@ export class BatchQueues {
     if (!this.isConnected()) return;
     await Promise.all(
       WORKER_DOMAINS.map(async (domain) => {
-        const counts = await this.queues[domain].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed').catch(() => ({}));
+        const counts = await this.queues[domain]
+          .getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed')
+          .catch(() => ({}));
         for (const [state, value] of Object.entries(counts)) gauge.set({ queue: QUEUE_OF_DOMAIN[domain], state }, value);
       }),
     );
@@ -97,9 +107,16 @@ export class BatchQueues {
    * a batch submitted before the reader's first XREAD must not have its early events missed,
    * which '$' would do). Resolves once the reader has its starting point.
    */
-  async listen(domain: WorkerDomain, startFrom: (queue: string, streamEnd: () => Promise<string>) => Promise<string>, handlers: QueueEventHandlers): Promise<void> {
+  async listen(
+    domain: WorkerDomain,
+    startFrom: (queue: string, streamEnd: () => Promise<string>) => Promise<string>,
+    handlers: QueueEventHandlers,
+  ): Promise<void> {
     const queueName = QUEUE_OF_DOMAIN[domain];
-    const connection = createRedisConnection(this.config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    const connection = createRedisConnection(this.config.redis.url, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
     connection.on('error', (error) => this.logger.debug(`redis (events ${domain}): ${error.message}`));
     this.eventConnections.push(connection);
     const streamKey = `${this.prefixOf(domain)}:${queueName}:events`;

@@ -50,7 +50,8 @@ export interface StoredBatch {
 }
 
 /** What an idempotency key named: nothing yet (this batch takes it), another body, a batch fully submitted, or one whose submission died half-way. */
-export type IdempotencyClaim = { kind: 'new' } | { kind: 'conflict' } | { kind: 'submitted'; batchId: string; total: number } | { kind: 'resume'; batchId: string };
+export type IdempotencyClaim =
+  { kind: 'new' } | { kind: 'conflict' } | { kind: 'submitted'; batchId: string; total: number } | { kind: 'resume'; batchId: string };
 
 /** What submitting a problem with a requestId found: an earlier result, nobody solving it, or a job of another batch solving it. */
 export type Claim = { kind: 'solved'; result: Result } | { kind: 'owner' } | { kind: 'waiting' } | { kind: 'conflict' };

@@ -14,8 +14,16 @@ export type BatchProblemInput = z.infer<typeof batchProblemSchema>;
 export const batchRequestSchema = z
   .object({
     problems: z.array(z.unknown()).min(1, 'a batch needs at least one problem'),
-    idempotencyKey: requestIdSchema.optional().describe(`a resubmission with the same key returns the first batch (or the Idempotency-Key header). ${REQUEST_ID_RULE}`),
-    priority: z.number().int().min(0).max(2_097_151).optional().describe('queue priority of every problem: 1 is the highest, 0 (default) the lowest'),
+    idempotencyKey: requestIdSchema
+      .optional()
+      .describe(`a resubmission with the same key returns the first batch (or the Idempotency-Key header). ${REQUEST_ID_RULE}`),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(2_097_151)
+      .optional()
+      .describe('queue priority of every problem: 1 is the highest, 0 (default) the lowest'),
     metadata: z.record(z.string(), z.string()).optional(),
     samples: generationOptionFields.samples.optional().describe('options.samples of every problem that sets none'),
     verify: generationOptionFields.verify.optional().describe('options.verify of every problem that sets none'),

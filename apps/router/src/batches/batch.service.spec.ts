@@ -32,7 +32,11 @@ class FakeQueues {
     this.jobs[domain] = this.jobs[domain].filter((job) => !jobIds.includes(job.opts.jobId));
   }
   async sampleDepths(): Promise<void> {}
-  async listen(domain: WorkerDomain, startFrom: (queue: string, streamEnd: () => Promise<string>) => Promise<string>, handlers: QueueEventHandlers): Promise<void> {
+  async listen(
+    domain: WorkerDomain,
+    startFrom: (queue: string, streamEnd: () => Promise<string>) => Promise<string>,
+    handlers: QueueEventHandlers,
+  ): Promise<void> {
     await startFrom(QUEUE_OF_DOMAIN[domain], async () => '0-0');
     this.handlers.set(domain, handlers);
   }
@@ -55,7 +59,11 @@ class FakeQueues {
 const routing = {
   decide(text: string): RouteDecision__Output {
     if (text.includes('unroutable')) throw new Error('classifier exploded');
-    return { domain: protoDomainOf(text.includes('code') ? 'code' : 'math'), confidence: 1, scores: [] } as unknown as RouteDecision__Output;
+    return {
+      domain: protoDomainOf(text.includes('code') ? 'code' : 'math'),
+      confidence: 1,
+      scores: [],
+    } as unknown as RouteDecision__Output;
   },
 } as unknown as RoutingService;
 
@@ -82,7 +90,10 @@ describe('BatchService (in-memory store)', () => {
     store = new InMemoryBatchStore();
     queues = new FakeQueues();
     queueWaits = [];
-    const metrics = { queueWait: { observe: (_labels: unknown, seconds: number) => queueWaits.push(seconds) }, recordVerification: () => undefined } as unknown as RouterMetricsService;
+    const metrics = {
+      queueWait: { observe: (_labels: unknown, seconds: number) => queueWaits.push(seconds) },
+      recordVerification: () => undefined,
+    } as unknown as RouterMetricsService;
     service = new BatchService(loadRouterConfig({}), routing, metrics, store, queues as unknown as BatchQueues);
     service.onModuleInit();
   });
@@ -130,7 +141,12 @@ describe('BatchService (in-memory store)', () => {
 
   it('writes the outcomes known at submission in one store call per chunk, not one per problem', async () => {
     const recordOutcomes = jest.spyOn(store, 'recordOutcomes');
-    const { batchId } = await service.submit('acme', [problem('unroutable 1'), problem('2+2'), problem('unroutable 2'), problem('unroutable 3')]);
+    const { batchId } = await service.submit('acme', [
+      problem('unroutable 1'),
+      problem('2+2'),
+      problem('unroutable 2'),
+      problem('unroutable 3'),
+    ]);
     expect(recordOutcomes).toHaveBeenCalledTimes(1);
     expect(recordOutcomes.mock.calls[0]?.[1]).toHaveLength(3);
     expect((await service.status('acme', batchId)).counts).toEqual({ queued: 1, active: 0, completed: 0, failed: 3, cancelled: 0 });
@@ -191,7 +207,11 @@ describe('BatchService (in-memory store)', () => {
     expect(status.counts).toEqual({ queued: 0, active: 0, completed: 1, failed: 0, cancelled: 2 });
     expect(store.published).toEqual([batchId]);
     expect(queues.removed.sort()).toEqual([`${batchId}-0`, `${batchId}-1`, `${batchId}-2`].sort());
-    expect((await itemsOf(service, 'acme', batchId))[2]).toEqual({ index: 2, errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' });
+    expect((await itemsOf(service, 'acme', batchId))[2]).toEqual({
+      index: 2,
+      errorCode: ErrorCode.CANCELLED,
+      errorMessage: 'batch cancelled',
+    });
     // A late outcome does not overwrite the cancelled record.
     queues.finish('math', `${batchId}-2`, { result: { answer: '4' } });
     await settle();

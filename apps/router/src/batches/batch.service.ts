@@ -80,7 +80,13 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.inFlight = new InFlightRequests(store, {
       answer: (job, result) =>
-        this.record(job.data.batchId ?? '', { index: job.data.index ?? 0, domain: job.domain, outcome: 'completed', item: { index: job.data.index ?? 0, result }, requestId: job.data.problem?.requestId }),
+        this.record(job.data.batchId ?? '', {
+          index: job.data.index ?? 0,
+          domain: job.domain,
+          outcome: 'completed',
+          item: { index: job.data.index ?? 0, result },
+          requestId: job.data.problem?.requestId,
+        }),
       solve: async (job) => {
         const state = await this.store.stateOf(job.data.batchId ?? '', 'writer');
         // A batch cancelled meanwhile does not solve it: the problem passes to the next waiting job.
@@ -92,7 +98,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     // Not awaited: the router starts (and solves synchronously) while Redis is down.
-    this.listening = Promise.all(WORKER_DOMAINS.map((domain) => this.queues.listen(domain, (queue, streamEnd) => this.store.eventCursor(queue, streamEnd), this.eventHandlers(domain)))).then(() => undefined);
+    this.listening = Promise.all(
+      WORKER_DOMAINS.map((domain) =>
+        this.queues.listen(domain, (queue, streamEnd) => this.store.eventCursor(queue, streamEnd), this.eventHandlers(domain)),
+      ),
+    ).then(() => undefined);
     this.inFlight.start();
   }
 
@@ -116,7 +126,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
    * Queues a tenant's batch. With an idempotency key, a resubmission of the same body returns the
    * first batch and one with a different body is a CONFLICT; another tenant's same key is its own.
    */
-  async submit(tenant: string, problems: readonly BatchProblem[], options: SubmitBatchOptions = {}): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
+  async submit(
+    tenant: string,
+    problems: readonly BatchProblem[],
+    options: SubmitBatchOptions = {},
+  ): Promise<{ batchId: string; total: number; deduplicated: boolean }> {
     checkTenant(tenant);
     if (options.idempotencyKey !== undefined) checkRequestId(options.idempotencyKey, 'idempotencyKey');
     this.ensureRedis();
@@ -132,7 +146,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     const body = createHash('sha256').update(canonicalJson({ priority: options.priority || 0, metadata: options.metadata ?? {} }));
     const verification = verificationDefaultsOf(options);
     for (let index = 0; index < problems.length; index++) {
-      const problem = checkProblem(withVerificationDefaults(problems[index]?.problem, verification), this.config.limits, `problems[${index}]`);
+      const problem = checkProblem(
+        withVerificationDefaults(problems[index]?.problem, verification),
+        this.config.limits,
+        `problems[${index}]`,
+      );
       checked.push(problem);
       body.update(`\n${canonicalJson({ problem, priority: problems[index]?.priority || 0 })}`);
       await slicer.maybeYield();
@@ -160,7 +178,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       }
     }
 
-    await this.redisCall(() => this.store.createBatch(batchId, { tenant, total: checked.length, priority: options.priority ?? 0, metadata: options.metadata ?? {} }));
+    await this.redisCall(() =>
+      this.store.createBatch(batchId, { tenant, total: checked.length, priority: options.priority ?? 0, metadata: options.metadata ?? {} }),
+    );
     // Routed and queued a chunk at a time: only one chunk's decisions and jobs are alive at once,
     // so memory stays bounded (and garbage collection short) whatever the batch's size.
     const perDomain: Record<string, number> = {};
@@ -192,7 +212,13 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         return {
           domain: DOMAIN_OF_CHAR[domainChars[offset] ?? ''] ?? 'science',
           name: JobName.SOLVE,
-          data: { problem: { ...problem, requestId: problem.requestId || jobId }, route: decision, batchId, index, ...(traceContext.traceparent ? { traceContext } : {}) },
+          data: {
+            problem: { ...problem, requestId: problem.requestId || jobId },
+            route: decision,
+            batchId,
+            index,
+            ...(traceContext.traceparent ? { traceContext } : {}),
+          },
           opts: { jobId, priority: bullPriorityOf(problems[index]?.priority || options.priority) },
         };
       });
@@ -206,14 +232,23 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
           jobs.flatMap((job, offset) => {
             const problem = checked[start + offset];
             if (!job || !problem?.requestId) return [];
-            return [{ index: start + offset, requestId: problem.requestId, fingerprint: fingerprintOf({ ...problem, requestId: undefined }), job }];
+            return [
+              {
+                index: start + offset,
+                requestId: problem.requestId,
+                fingerprint: fingerprintOf({ ...problem, requestId: undefined }),
+                job,
+              },
+            ];
           }),
         ),
       );
       // Cancelled while it was being queued: the cancel counted every problem, none is added after it.
       if ((await this.redisCall(() => this.store.stateOf(batchId))) === 'cancelled') break;
       for (const domain of WORKER_DOMAINS) {
-        const toQueue = jobs.filter((job, offset): job is SolveJob => job?.domain === domain && [undefined, 'owner'].includes(claims.get(start + offset)?.kind));
+        const toQueue = jobs.filter(
+          (job, offset): job is SolveJob => job?.domain === domain && [undefined, 'owner'].includes(claims.get(start + offset)?.kind),
+        );
         for (let first = 0; first < toQueue.length; first += ADD_CHUNK) {
           await this.redisCall(() => this.queues.add(domain, toQueue.slice(first, first + ADD_CHUNK)));
           await slicer.maybeYield();
@@ -224,12 +259,31 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       for (let offset = 0; offset < decisions.length; offset++) {
         const decision = decisions[offset];
         const index = start + offset;
-        if (decision instanceof AppError) outcomes.push({ index, domain: 'other', outcome: 'failed', item: { index, errorCode: decision.code, errorMessage: decision.message } });
+        if (decision instanceof AppError)
+          outcomes.push({
+            index,
+            domain: 'other',
+            outcome: 'failed',
+            item: { index, errorCode: decision.code, errorMessage: decision.message },
+          });
       }
       for (const [index, claim] of claims) {
         const domain = DOMAIN_OF_CHAR[domainChars[index - start] ?? ''] ?? 'other';
-        if (claim.kind === 'solved') outcomes.push({ index, domain, outcome: 'completed', item: { index, result: claim.result }, requestId: checked[index]?.requestId });
-        if (claim.kind === 'conflict') outcomes.push({ index, domain, outcome: 'failed', item: { index, errorCode: ErrorCode.CONFLICT, errorMessage: requestIdConflict(checked[index]?.requestId) } });
+        if (claim.kind === 'solved')
+          outcomes.push({
+            index,
+            domain,
+            outcome: 'completed',
+            item: { index, result: claim.result },
+            requestId: checked[index]?.requestId,
+          });
+        if (claim.kind === 'conflict')
+          outcomes.push({
+            index,
+            domain,
+            outcome: 'failed',
+            item: { index, errorCode: ErrorCode.CONFLICT, errorMessage: requestIdConflict(checked[index]?.requestId) },
+          });
       }
       if (outcomes.length > 0) await this.store.recordOutcomes(batchId, outcomes);
     }
@@ -248,7 +302,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     this.ensureRedis();
     const stored = await this.redisCall(() => this.store.readBatch(batchId));
     // A record without a tenant was written before tenants existed, when every caller was anonymous.
-    if (!stored || (stored.fields.tenant ?? ANONYMOUS_TENANT) !== tenant) throw new AppError(ErrorCode.NOT_FOUND, `batch ${echoInput(batchId)} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`);
+    if (!stored || (stored.fields.tenant ?? ANONYMOUS_TENANT) !== tenant)
+      throw new AppError(
+        ErrorCode.NOT_FOUND,
+        `batch ${echoInput(batchId)} not found (unknown, or expired after ROUTER_RESULT_TTL_SECONDS)`,
+      );
     const { fields: record, activeIndexes, domainChars } = stored;
     const num = (field: string) => Number(record[field] ?? 0);
     const total = num('total');
@@ -263,10 +321,18 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     const finished = counts.completed + counts.failed + counts.cancelled;
     return {
       batchId,
-      state: record.state === 'cancelled' ? 'BATCH_STATE_CANCELLED' : record.state === 'completed' ? 'BATCH_STATE_COMPLETED' : 'BATCH_STATE_RUNNING',
+      state:
+        record.state === 'cancelled'
+          ? 'BATCH_STATE_CANCELLED'
+          : record.state === 'completed'
+            ? 'BATCH_STATE_COMPLETED'
+            : 'BATCH_STATE_RUNNING',
       total,
       counts,
-      byDomain: WORKER_DOMAINS.filter((d) => num(`${d}:total`) > 0).map((d) => ({ domain: protoDomainOf(d), counts: countsOf(`${d}:`, num(`${d}:total`), activeOf(d)) })),
+      byDomain: WORKER_DOMAINS.filter((d) => num(`${d}:total`) > 0).map((d) => ({
+        domain: protoDomainOf(d),
+        counts: countsOf(`${d}:`, num(`${d}:total`), activeOf(d)),
+      })),
       progress: total ? finished / total : 1,
       createdAtMs: num('createdAtMs'),
       metadata: JSON.parse(record.metadata ?? '{}') as Record<string, string>,
@@ -300,9 +366,13 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     if (!found || found.state !== 'running') return this.status(tenant, batchId);
     const { total } = found;
     const domainChars = await this.redisCall(() => this.store.domainsOf(batchId));
-    for (let start = 0; start < total; start += CANCEL_CHUNK) await this.removeWaitingJobs(batchId, domainChars, start, Math.min(total, start + CANCEL_CHUNK));
+    for (let start = 0; start < total; start += CANCEL_CHUNK)
+      await this.removeWaitingJobs(batchId, domainChars, start, Math.min(total, start + CANCEL_CHUNK));
     // The item of a cancelled problem ({index, errorCode, errorMessage}), put together around its index.
-    const itemTail = JSON.stringify({ errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' } satisfies BatchItem).replace(/^\{/, ',');
+    const itemTail = JSON.stringify({ errorCode: ErrorCode.CANCELLED, errorMessage: 'batch cancelled' } satisfies BatchItem).replace(
+      /^\{/,
+      ',',
+    );
     for (let start = 0; start < total; start += CANCEL_CHUNK) {
       const end = Math.min(total, start + CANCEL_CHUNK);
       const withRequestId = await this.redisCall(() => this.store.cancelProblems(batchId, start, end, '{"index":', itemTail));
@@ -328,7 +398,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
       const domain = DOMAIN_OF_CHAR[domainChars[index] ?? ''];
       if (domain) jobIds[domain].push(batchJobId(batchId, index));
     }
-    await Promise.all(WORKER_DOMAINS.filter((domain) => jobIds[domain].length > 0).map((domain) => this.redisCall(() => this.queues.removeWaiting(domain, jobIds[domain]))));
+    await Promise.all(
+      WORKER_DOMAINS.filter((domain) => jobIds[domain].length > 0).map((domain) =>
+        this.redisCall(() => this.queues.removeWaiting(domain, jobIds[domain])),
+      ),
+    );
   }
 
   /**
@@ -352,7 +426,11 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         // shows the problem done, and before the event cursor moves past it.
         const requestId = result?.requestId && result.requestId !== jobId ? result.requestId : undefined;
         if (requestId) this.inFlight.finish(ref.batchId, ref.index, 'completed', result).catch(warn(jobId));
-        this.record(ref.batchId, { index: ref.index, domain, outcome: 'completed', item: { index: ref.index, result }, requestId }, cursorOf(eventId))
+        this.record(
+          ref.batchId,
+          { index: ref.index, domain, outcome: 'completed', item: { index: ref.index, result }, requestId },
+          cursorOf(eventId),
+        )
           // Recorded: the job's own copy of the result goes (the batch's is the one kept).
           .then(() => this.settleCompleted(domain, jobId), warn(jobId));
         this.metrics.recordVerification(domain, result as Result__Output);
@@ -364,7 +442,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         // A job its worker stopped (or skipped) for a cancel, seen before the cancel recorded it.
         const outcome: Outcome = error.errorCode === ErrorCode.CANCELLED ? 'cancelled' : 'failed';
         this.inFlight.finish(ref.batchId, ref.index, outcome).catch(warn(jobId));
-        this.record(ref.batchId, { index: ref.index, domain, outcome, item: { index: ref.index, ...error } }, cursorOf(eventId)).catch(warn(jobId));
+        this.record(ref.batchId, { index: ref.index, domain, outcome, item: { index: ref.index, ...error } }, cursorOf(eventId)).catch(
+          warn(jobId),
+        );
       },
     };
   }
@@ -385,7 +465,10 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
 
   private ensureRedis(): void {
     if (!this.store.isConnected() || !this.queues.isConnected()) {
-      throw new AppError(ErrorCode.REDIS_UNAVAILABLE, 'batches are unavailable: Redis is not reachable (synchronous solving still works; retry later)');
+      throw new AppError(
+        ErrorCode.REDIS_UNAVAILABLE,
+        'batches are unavailable: Redis is not reachable (synchronous solving still works; retry later)',
+      );
     }
   }
 
@@ -395,8 +478,16 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       if (error instanceof AppError) throw error;
       const down = !this.store.isConnected() || !this.queues.isConnected();
-      if (!down && !/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|MaxRetriesPerRequest/i.test((error as Error).message)) throw error;
-      throw new AppError(ErrorCode.REDIS_UNAVAILABLE, `batches are unavailable: Redis error (${(error as Error).message})`, undefined, { cause: error });
+      if (
+        !down &&
+        !/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|MaxRetriesPerRequest/i.test(
+          (error as Error).message,
+        )
+      )
+        throw error;
+      throw new AppError(ErrorCode.REDIS_UNAVAILABLE, `batches are unavailable: Redis error (${(error as Error).message})`, undefined, {
+        cause: error,
+      });
     }
   }
 }
@@ -423,7 +514,8 @@ function errorOfReason(reason: string): { errorCode: string; errorMessage: strin
 function verificationDefaultsOf(options: SubmitBatchOptions): { samples?: number; verify?: boolean } {
   const given = { samples: options.samples ?? undefined, verify: options.verify ?? undefined };
   const parsed = generationOptionsSchema.pick({ samples: true, verify: true }).safeParse(given);
-  if (!parsed.success) throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid batch options: ${describeIssues(parsed.error, (path) => path.join('.'))}`);
+  if (!parsed.success)
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid batch options: ${describeIssues(parsed.error, (path) => path.join('.'))}`);
   return parsed.data;
 }
 

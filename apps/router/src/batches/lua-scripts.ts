@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
 /** The Lua scripts of the batch store and the queue layer, one `.lua` file each in `./lua` (their keys and arguments documented at the top). */
-export type LuaScriptName = 'record-outcome' | 'mark-active' | 'start-cancel' | 'cancel-problems' | 'claim-request' | 'finish-request' | 'remove-waiting-jobs';
+export type LuaScriptName =
+  'record-outcome' | 'mark-active' | 'start-cancel' | 'cancel-problems' | 'claim-request' | 'finish-request' | 'remove-waiting-jobs';
 
 /**
  * Where the `.lua` files are: beside this module (the sources under jest, or dist after

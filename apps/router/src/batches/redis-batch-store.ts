@@ -59,7 +59,11 @@ export class RedisBatchStore extends BatchStore {
     this.keys = new BatchKeys(config.redis.prefix, isRedisCluster(config.redis.url));
     this.ttl = config.batches.resultTtlSeconds;
     const retryStrategy = (times: number) => Math.min(times * 200, 2000);
-    this.api = createRedisConnection(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy }) as ScriptedConnection;
+    this.api = createRedisConnection(config.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy,
+    }) as ScriptedConnection;
     this.api.on('error', (error) => this.logger.debug(`redis: ${error.message}`));
     this.writer = createRedisConnection(config.redis.url, { maxRetriesPerRequest: null, retryStrategy }) as ScriptedConnection;
     this.writer.on('error', (error) => this.logger.debug(`redis (writer): ${error.message}`));
@@ -101,7 +105,14 @@ export class RedisBatchStore extends BatchStore {
     await this.api
       .multi()
       .hsetnx(batchKey, 'createdAtMs', String(Date.now()))
-      .hset(batchKey, { id: batchId, tenant: batch.tenant, total: String(batch.total), state: 'running', priority: String(batch.priority), metadata: JSON.stringify(batch.metadata) })
+      .hset(batchKey, {
+        id: batchId,
+        tenant: batch.tenant,
+        total: String(batch.total),
+        state: 'running',
+        priority: String(batch.priority),
+        metadata: JSON.stringify(batch.metadata),
+      })
       .expire(batchKey, this.ttl)
       .set(this.keys.domains(batchId), '', 'EX', this.ttl)
       .zadd(this.keys.running(), Date.now(), batchId)
@@ -113,7 +124,8 @@ export class RedisBatchStore extends BatchStore {
     const chunk = this.api.multi().setrange(this.keys.domains(batchId), start, domainChars);
     // None yet when every problem so far was refused (blank text): HSET with no field is a Redis
     // error, which aborted the whole transaction (a 500 found by `slm bench fuzz`).
-    if (Object.keys(totals).length > 0) chunk.hset(this.keys.batch(batchId), Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, String(v)])));
+    if (Object.keys(totals).length > 0)
+      chunk.hset(this.keys.batch(batchId), Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, String(v)])));
     await chunk.exec();
   }
 
@@ -153,7 +165,15 @@ export class RedisBatchStore extends BatchStore {
   }
 
   async markActive(batchId: string, index: number, cursor: EventCursor): Promise<void> {
-    await this.writer.markActive(this.keys.batch(batchId), this.keys.results(batchId), this.keys.active(batchId), this.keys.lastEvent(cursor.queue), String(index), cursor.eventId, this.ttl);
+    await this.writer.markActive(
+      this.keys.batch(batchId),
+      this.keys.results(batchId),
+      this.keys.active(batchId),
+      this.keys.lastEvent(cursor.queue),
+      String(index),
+      cursor.eventId,
+      this.ttl,
+    );
   }
 
   async readBatch(batchId: string): Promise<StoredBatch | undefined> {
@@ -176,7 +196,13 @@ export class RedisBatchStore extends BatchStore {
   }
 
   async startCancel(tenant: string, batchId: string): Promise<{ state: string | null; total: number } | undefined> {
-    const found = await this.api.startCancel(this.keys.batch(batchId), batchCancelChannel(this.config.redis.prefix), batchId, tenant, ANONYMOUS_TENANT);
+    const found = await this.api.startCancel(
+      this.keys.batch(batchId),
+      batchCancelChannel(this.config.redis.prefix),
+      batchId,
+      tenant,
+      ANONYMOUS_TENANT,
+    );
     return found ? { state: found[0], total: Number(found[1]) } : undefined;
   }
 
@@ -186,7 +212,17 @@ export class RedisBatchStore extends BatchStore {
 
   async cancelProblems(batchId: string, start: number, end: number, itemHead: string, itemTail: string): Promise<number[]> {
     const k = this.keys;
-    const indexes = await this.api.cancelProblems(k.batch(batchId), k.results(batchId), k.active(batchId), k.domains(batchId), k.requestIds(batchId), start, end, itemHead, itemTail);
+    const indexes = await this.api.cancelProblems(
+      k.batch(batchId),
+      k.results(batchId),
+      k.active(batchId),
+      k.domains(batchId),
+      k.requestIds(batchId),
+      start,
+      end,
+      itemHead,
+      itemTail,
+    );
     return indexes.map(Number);
   }
 
@@ -212,7 +248,9 @@ export class RedisBatchStore extends BatchStore {
     ]);
     const ids = [...new Set([...running, ...finished])];
     // Sent together: one round trip's worth of latency for the lot.
-    const records = await Promise.all(ids.map((id) => this.api.hmget(this.keys.batch(id), 'state', 'total', 'completed', 'failed', 'cancelled', 'createdAtMs', 'tenant')));
+    const records = await Promise.all(
+      ids.map((id) => this.api.hmget(this.keys.batch(id), 'state', 'total', 'completed', 'failed', 'cancelled', 'createdAtMs', 'tenant')),
+    );
     const batches: RunningBatch[] = [];
     for (const [i, batchId] of ids.entries()) {
       const [state, total, completed, failed, cancelled, createdAtMs, tenant] = records[i] ?? [];
@@ -221,10 +259,22 @@ export class RedisBatchStore extends BatchStore {
         continue;
       }
       if (state !== 'running' && running.includes(batchId)) {
-        await this.api.multi().zrem(this.keys.running(), batchId).zadd(this.keys.finished(), now, batchId).expire(this.keys.finished(), 3600).exec();
+        await this.api
+          .multi()
+          .zrem(this.keys.running(), batchId)
+          .zadd(this.keys.finished(), now, batchId)
+          .expire(this.keys.finished(), 3600)
+          .exec();
       }
       const counts = { completed: Number(completed ?? 0), failed: Number(failed ?? 0), cancelled: Number(cancelled ?? 0) };
-      batches.push({ batchId, tenant: tenant ?? ANONYMOUS_TENANT, state, total: Number(total), ...counts, createdAtMs: Number(createdAtMs ?? 0) });
+      batches.push({
+        batchId,
+        tenant: tenant ?? ANONYMOUS_TENANT,
+        state,
+        total: Number(total),
+        ...counts,
+        createdAtMs: Number(createdAtMs ?? 0),
+      });
     }
     await this.api.zremrangebyscore(this.keys.finished(), '-inf', now - recentMs);
     return batches;
@@ -256,7 +306,10 @@ export class RedisBatchStore extends BatchStore {
         const [error, reply] = replies[k] ?? [new Error('no reply')];
         if (error) throw error;
         const [kind, result] = reply as [string, string?];
-        claims.set(index, kind === 'solved' ? { kind, result: JSON.parse(result ?? '{}') as Result } : { kind: kind as 'owner' | 'waiting' | 'conflict' });
+        claims.set(
+          index,
+          kind === 'solved' ? { kind, result: JSON.parse(result ?? '{}') as Result } : { kind: kind as 'owner' | 'waiting' | 'conflict' },
+        );
       });
     }
     return claims;
@@ -299,7 +352,8 @@ export class RedisBatchStore extends BatchStore {
  * unless deleted by hand) reads as an error item rather than as an unfinished problem.
  */
 function itemOfStoredResult(index: number, result: string | null): string {
-  if (result === null) return JSON.stringify({ index, errorCode: ErrorCode.INTERNAL, errorMessage: 'the stored result of this problem is gone' });
+  if (result === null)
+    return JSON.stringify({ index, errorCode: ErrorCode.INTERNAL, errorMessage: 'the stored result of this problem is gone' });
   return `{"index":${index},"result":${result}}`;
 }
 

@@ -29,11 +29,24 @@ describe('router config', () => {
   it('reads the API key and per-caller limit settings: anonymous only on loopback, limits off but concurrency by default', () => {
     const defaults = loadRouterConfig({});
     expect(defaults.auth).toEqual({ allowAnonymous: false, refreshMs: 2000 });
-    expect(defaults.limits).toMatchObject({ maxConcurrentPerClient: 64, requestsPerMinute: 0, tokensPerMinute: 0, batchProblemsInFlight: 0 });
-    const set = loadRouterConfig({ ROUTER_ALLOW_ANONYMOUS: 'true', ROUTER_API_KEYS_REFRESH_MS: '500', ROUTER_RATE_LIMIT_RPM: '600', ROUTER_TOKENS_PER_MINUTE: '100000', ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT: '5000' });
+    expect(defaults.limits).toMatchObject({
+      maxConcurrentPerClient: 64,
+      requestsPerMinute: 0,
+      tokensPerMinute: 0,
+      batchProblemsInFlight: 0,
+    });
+    const set = loadRouterConfig({
+      ROUTER_ALLOW_ANONYMOUS: 'true',
+      ROUTER_API_KEYS_REFRESH_MS: '500',
+      ROUTER_RATE_LIMIT_RPM: '600',
+      ROUTER_TOKENS_PER_MINUTE: '100000',
+      ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT: '5000',
+    });
     expect(set.auth).toEqual({ allowAnonymous: true, refreshMs: 500 });
     expect(set.limits).toMatchObject({ requestsPerMinute: 600, tokensPerMinute: 100_000, batchProblemsInFlight: 5000 });
-    expect(() => loadRouterConfig({ ROUTER_RATE_LIMIT_RPM: '-1', ROUTER_API_KEYS_REFRESH_MS: '0' })).toThrow(/ROUTER_RATE_LIMIT_RPM[\s\S]*ROUTER_API_KEYS_REFRESH_MS|ROUTER_API_KEYS_REFRESH_MS[\s\S]*ROUTER_RATE_LIMIT_RPM/);
+    expect(() => loadRouterConfig({ ROUTER_RATE_LIMIT_RPM: '-1', ROUTER_API_KEYS_REFRESH_MS: '0' })).toThrow(
+      /ROUTER_RATE_LIMIT_RPM[\s\S]*ROUTER_API_KEYS_REFRESH_MS|ROUTER_API_KEYS_REFRESH_MS[\s\S]*ROUTER_RATE_LIMIT_RPM/,
+    );
   });
 
   it('takes a Redis user, password, database and TLS from REDIS_URL, and never echoes a bad one', () => {
@@ -73,23 +86,41 @@ describe('router config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['ROUTER_HTTP_PORT', 'MATH_WORKER_ADDRESSES', 'ROUTER_MAX_BATCH_SIZE', 'ROUTER_THRESHOLD_CODE', 'ROUTER_MODEL_ALIASES']) expect(message).toContain(name);
+    for (const name of [
+      'ROUTER_HTTP_PORT',
+      'MATH_WORKER_ADDRESSES',
+      'ROUTER_MAX_BATCH_SIZE',
+      'ROUTER_THRESHOLD_CODE',
+      'ROUTER_MODEL_ALIASES',
+    ])
+      expect(message).toContain(name);
   });
 
   it('refuses a worker fallback that names nothing it can serve', () => {
-    expect(() => loadRouterConfig({ ROUTER_FALLBACK: 'worker:ghost' })).toThrow(/ROUTER_FALLBACK: worker:ghost is neither math, code, science nor a ROUTER_MODEL_ALIASES id/);
+    expect(() => loadRouterConfig({ ROUTER_FALLBACK: 'worker:ghost' })).toThrow(
+      /ROUTER_FALLBACK: worker:ghost is neither math, code, science nor a ROUTER_MODEL_ALIASES id/,
+    );
   });
 
   it('builds the per-domain variables from the domain registry, so a fourth domain gets its own', () => {
     const legal = defineDomainRegistry(
       { ...Domain, DOMAIN_LEGAL: 'DOMAIN_LEGAL' },
-      { DOMAIN_MATH: { defaultGrpcPort: 50061 }, DOMAIN_CODE: { defaultGrpcPort: 50062 }, DOMAIN_SCIENCE: { defaultGrpcPort: 50063 }, DOMAIN_LEGAL: { defaultGrpcPort: 50064 } },
+      {
+        DOMAIN_MATH: { defaultGrpcPort: 50061 },
+        DOMAIN_CODE: { defaultGrpcPort: 50062 },
+        DOMAIN_SCIENCE: { defaultGrpcPort: 50063 },
+        DOMAIN_LEGAL: { defaultGrpcPort: 50064 },
+      },
     );
     const schema = z.object(workerVariablesShape(legal));
     const env = schema.parse({ LEGAL_WORKER_ADDRESSES: '10.0.0.9:50064, dns-free-host:50064', ROUTER_THRESHOLD_LEGAL: '0.7' });
     expect(env.LEGAL_WORKER_ADDRESSES).toEqual(['10.0.0.9:50064', 'dns-free-host:50064']);
     expect(env.ROUTER_THRESHOLD_LEGAL).toBe(0.7);
-    expect(schema.parse({})).toMatchObject({ LEGAL_WORKER_ADDRESSES: ['127.0.0.1:50064'], MATH_WORKER_ADDRESSES: ['127.0.0.1:50061'], ROUTER_THRESHOLD_LEGAL: 0.5 });
+    expect(schema.parse({})).toMatchObject({
+      LEGAL_WORKER_ADDRESSES: ['127.0.0.1:50064'],
+      MATH_WORKER_ADDRESSES: ['127.0.0.1:50061'],
+      ROUTER_THRESHOLD_LEGAL: 0.5,
+    });
     expect(schema.safeParse({ LEGAL_WORKER_ADDRESSES: 'no-port' }).error?.issues[0]?.path[0]).toBe('LEGAL_WORKER_ADDRESSES');
   });
 });

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { booleanSchema, checkCertKeyPair, loadConfig, pemFileSchema, portSchema, positiveIntSchema, redisUrlSchema, type ClientTls, type ServerTls } from '@slm/platform';
+import {
+  booleanSchema,
+  checkCertKeyPair,
+  loadConfig,
+  pemFileSchema,
+  portSchema,
+  positiveIntSchema,
+  redisUrlSchema,
+  type ClientTls,
+  type ServerTls,
+} from '@slm/platform';
 import {
   DOMAIN_REGISTRY,
   GENERATION_LIMITS,
@@ -16,7 +26,12 @@ import { DEFAULT_ROUTE_POLICY, defaultOtherFallback, otherFallbackSchema, routeF
 /** A comma-separated list of `host:port` addresses, or one `dns:///name:port` target. */
 const addressListSchema = z
   .string()
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(z.string().regex(/^(dns:\/\/\/[^\s]+:\d+|[^\s:/]+:\d+|\[[0-9a-fA-F:]+\]:\d+)$/, 'expected host:port or dns:///name:port'))
@@ -31,8 +46,13 @@ const unavailableFallbackSchema = z.enum([...WORKER_DOMAINS, 'reject'], { messag
  * `127.0.0.1:<the domain's default port>`) and `ROUTER_THRESHOLD_<DOMAIN>` (default 0.5), e.g.
  * MATH_WORKER_ADDRESSES and ROUTER_THRESHOLD_MATH.
  */
-export function workerVariablesShape<W extends string>(registry: DomainRegistry<string, W, string>, threshold: (domain: W) => number = () => 0.5) {
-  const addresses = registry.workerDomains.map((d) => [registry.addressesVariableOf(d), addressListSchema.default([`127.0.0.1:${registry.defaultGrpcPortOf(d)}`])] as const);
+export function workerVariablesShape<W extends string>(
+  registry: DomainRegistry<string, W, string>,
+  threshold: (domain: W) => number = () => 0.5,
+) {
+  const addresses = registry.workerDomains.map(
+    (d) => [registry.addressesVariableOf(d), addressListSchema.default([`127.0.0.1:${registry.defaultGrpcPortOf(d)}`])] as const,
+  );
   const thresholds = registry.workerDomains.map((d) => [registry.thresholdVariableOf(d), thresholdSchema.default(threshold(d))] as const);
   return Object.fromEntries([...addresses, ...thresholds]) as Record<`${Uppercase<W>}_WORKER_ADDRESSES`, (typeof addresses)[number][1]> &
     Record<`ROUTER_THRESHOLD_${Uppercase<W>}`, (typeof thresholds)[number][1]>;
@@ -124,7 +144,10 @@ export const routerConfigSchema = z
       .default('')
       .transform((value, ctx) => {
         const aliases: Record<string, WorkerDomain> = {};
-        for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+        for (const pair of value
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)) {
           const [id, domain] = pair.split('=').map((p) => p?.trim() ?? '');
           if (!id || !isWorkerDomain(domain)) {
             ctx.addIssue({ code: 'custom', message: `"${pair}" is not id=${WORKER_DOMAINS.join('|')}` });
@@ -136,19 +159,39 @@ export const routerConfigSchema = z
       }),
   })
   .superRefine((env, ctx) => {
-    checkCertKeyPair(ctx, { cert: env.ROUTER_TLS_CERT_FILE, key: env.ROUTER_TLS_KEY_FILE }, { cert: 'ROUTER_TLS_CERT_FILE', key: 'ROUTER_TLS_KEY_FILE' });
+    checkCertKeyPair(
+      ctx,
+      { cert: env.ROUTER_TLS_CERT_FILE, key: env.ROUTER_TLS_KEY_FILE },
+      { cert: 'ROUTER_TLS_CERT_FILE', key: 'ROUTER_TLS_KEY_FILE' },
+    );
     if (env.ROUTER_TLS_CA_FILE !== undefined && env.ROUTER_TLS_CERT_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ROUTER_TLS_CA_FILE'], message: 'client certificates need TLS: set ROUTER_TLS_CERT_FILE and ROUTER_TLS_KEY_FILE too' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_TLS_CA_FILE'],
+        message: 'client certificates need TLS: set ROUTER_TLS_CERT_FILE and ROUTER_TLS_KEY_FILE too',
+      });
     }
-    checkCertKeyPair(ctx, { cert: env.ROUTER_WORKER_TLS_CERT_FILE, key: env.ROUTER_WORKER_TLS_KEY_FILE }, { cert: 'ROUTER_WORKER_TLS_CERT_FILE', key: 'ROUTER_WORKER_TLS_KEY_FILE' });
+    checkCertKeyPair(
+      ctx,
+      { cert: env.ROUTER_WORKER_TLS_CERT_FILE, key: env.ROUTER_WORKER_TLS_KEY_FILE },
+      { cert: 'ROUTER_WORKER_TLS_CERT_FILE', key: 'ROUTER_WORKER_TLS_KEY_FILE' },
+    );
     if (env.ROUTER_WORKER_TLS_CERT_FILE !== undefined && env.ROUTER_WORKER_TLS_CA_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ROUTER_WORKER_TLS_CA_FILE'], message: 'a client certificate for the workers needs TLS to them: set ROUTER_WORKER_TLS_CA_FILE too' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_WORKER_TLS_CA_FILE'],
+        message: 'a client certificate for the workers needs TLS to them: set ROUTER_WORKER_TLS_CA_FILE too',
+      });
     }
     // A worker:NAME fallback names a domain or a model alias; anything else could never be served.
     for (const key of ['ROUTER_FALLBACK', 'ROUTER_FALLBACK_OTHER'] as const) {
       const fallback: RouteFallback | undefined = env[key];
       if (fallback?.kind === 'worker' && !isWorkerDomain(fallback.name) && !env.ROUTER_MODEL_ALIASES[fallback.name]) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `worker:${fallback.name} is neither ${WORKER_DOMAINS.join(', ')} nor a ROUTER_MODEL_ALIASES id` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `worker:${fallback.name} is neither ${WORKER_DOMAINS.join(', ')} nor a ROUTER_MODEL_ALIASES id`,
+        });
       }
     }
   })

@@ -27,7 +27,10 @@ export function serveDashboard(app: NestFastifyApplication): void {
   const chartJs = readFileSync(chartJsFile());
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get(DASHBOARD_PATH, (_request, reply) => {
-    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
     return send(reply, 'text/html; charset=utf-8', DASHBOARD_HTML);
   });
   fastify.get(`${DASHBOARD_PATH}/dashboard.js`, (_request, reply) => send(reply, 'text/javascript; charset=utf-8', DASHBOARD_JS));

@@ -14,7 +14,7 @@ export class DashboardController {
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:
-      "What the /dashboard page draws: routing decisions and confidence, latency percentiles, queue depths, running batches, worker replicas with their load and tokens (admin scope once API keys exist).",
+      'What the /dashboard page draws: routing decisions and confidence, latency percentiles, queue depths, running batches, worker replicas with their load and tokens (admin scope once API keys exist).',
   })
   state(): Promise<DashboardState> {
     return this.dashboard.state();

@@ -16,7 +16,23 @@ describe('quantileOf (histogram_quantile over cumulative buckets)', () => {
   });
 
   it('answers the highest finite bound when the rank falls in +Inf, and 0 with no observation', () => {
-    expect(quantileOf([[0.1, 1], [Infinity, 3]], 0.9)).toBe(0.1);
-    expect(quantileOf([[0.1, 0], [Infinity, 0]], 0.5)).toBe(0);
+    expect(
+      quantileOf(
+        [
+          [0.1, 1],
+          [Infinity, 3],
+        ],
+        0.9,
+      ),
+    ).toBe(0.1);
+    expect(
+      quantileOf(
+        [
+          [0.1, 0],
+          [Infinity, 0],
+        ],
+        0.5,
+      ),
+    ).toBe(0);
   });
 });

@@ -63,19 +63,20 @@ export class DashboardService {
   async state(): Promise<DashboardState> {
     const m = this.metrics;
     const batches = await this.sampler.sample();
-    const [routeDecisions, outcomes, confidence, requests, ttft, itl, queueWait, queueDepth, tokens, decode, rejections] = await Promise.all([
-      m.routeDecisions.get(),
-      m.routeOutcomes.get(),
-      m.routeConfidence.get(),
-      m.latency.get(),
-      m.timeToFirstToken.get(),
-      m.interTokenLatency.get(),
-      m.queueWait.get(),
-      m.queueDepth.get(),
-      m.replicaCompletionTokens.get(),
-      m.replicaDecodeRate.get(),
-      m.admissionRejections.get(),
-    ]);
+    const [routeDecisions, outcomes, confidence, requests, ttft, itl, queueWait, queueDepth, tokens, decode, rejections] =
+      await Promise.all([
+        m.routeDecisions.get(),
+        m.routeOutcomes.get(),
+        m.routeConfidence.get(),
+        m.latency.get(),
+        m.timeToFirstToken.get(),
+        m.interTokenLatency.get(),
+        m.queueWait.get(),
+        m.queueDepth.get(),
+        m.replicaCompletionTokens.get(),
+        m.replicaDecodeRate.get(),
+        m.admissionRejections.get(),
+      ]);
     return {
       at: Date.now(),
       routes: sumBy(routeDecisions.values, (l) => String(l.domain)),
@@ -97,8 +98,14 @@ export class DashboardService {
   private workersOf(tokens: Sample[], decode: Sample[]): DashboardState['workers'] {
     const key = (domain: string, replica: string) => `${domain} ${replica}`;
     const tokensOf = sumBy(tokens, (l) => key(String(l.domain), String(l.replica)));
-    const decodeSum = sumBy(decode.filter((v) => v.metricName?.endsWith('_sum')), (l) => key(String(l.domain), String(l.replica)));
-    const decodeCount = sumBy(decode.filter((v) => v.metricName?.endsWith('_count')), (l) => key(String(l.domain), String(l.replica)));
+    const decodeSum = sumBy(
+      decode.filter((v) => v.metricName?.endsWith('_sum')),
+      (l) => key(String(l.domain), String(l.replica)),
+    );
+    const decodeCount = sumBy(
+      decode.filter((v) => v.metricName?.endsWith('_count')),
+      (l) => key(String(l.domain), String(l.replica)),
+    );
     const readiness = this.dispatch.readiness();
     const entry = (domain: WorkerDomain) => ({
       serving: readiness[domain].serving,

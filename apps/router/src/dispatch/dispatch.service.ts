@@ -19,7 +19,15 @@ export class DispatchService implements OnModuleInit, OnApplicationShutdown {
     const membership = { resolveIntervalMs: config.workers.resolveIntervalMs, ...(resolveHost ? { resolveHost } : {}) };
     const proto = loadProto();
     const poolOf = (domain: WorkerDomain) =>
-      new WorkerPool(domain, config.workers.addresses[domain], config.workers.healthIntervalMs, proto, config.workers.tls, (replica, result) => metrics.recordReplicaResult(domain, replica, result), membership);
+      new WorkerPool(
+        domain,
+        config.workers.addresses[domain],
+        config.workers.healthIntervalMs,
+        proto,
+        config.workers.tls,
+        (replica, result) => metrics.recordReplicaResult(domain, replica, result),
+        membership,
+      );
     this.pools = mapWorkerDomains(poolOf);
   }
 

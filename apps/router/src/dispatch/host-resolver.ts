@@ -10,7 +10,8 @@ export type HostResolver = (hostname: string) => Promise<string[]>;
 export const WORKER_HOST_RESOLVER = Symbol('WORKER_HOST_RESOLVER');
 
 /** The system resolver (`getaddrinfo`, so /etc/hosts too): every address of the name. */
-export const systemHostResolver: HostResolver = async (hostname) => (await dns.lookup(hostname, { all: true })).map((entry) => entry.address);
+export const systemHostResolver: HostResolver = async (hostname) =>
+  (await dns.lookup(hostname, { all: true })).map((entry) => entry.address);
 
 /** One entry of `<DOMAIN>_WORKER_ADDRESSES`: a fixed address, or a name re-resolved into replicas. */
 export type WorkerTarget = { kind: 'static'; address: string } | { kind: 'dns'; hostname: string; port: number };

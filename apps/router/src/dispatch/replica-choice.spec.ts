@@ -48,7 +48,12 @@ describe('chooseReplica (least loaded of two random choices)', () => {
   it('gives a new replica work at once, but one call at a time until it has answered', () => {
     const measured = { name: 'old', inFlight: 0, capacity: 8, latencyMs: 1 };
     expect(tally([{ name: 'new', inFlight: 0 }, measured]).new).toBe(3000);
-    expect(tally([{ name: 'new', inFlight: 1 }, { ...measured, inFlight: 50 }]).new).toBe(0);
+    expect(
+      tally([
+        { name: 'new', inFlight: 1 },
+        { ...measured, inFlight: 50 },
+      ]).new,
+    ).toBe(0);
   });
 
   it('weighs open calls per reported slot', () => {

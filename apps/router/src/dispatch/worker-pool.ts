@@ -233,7 +233,9 @@ export class WorkerPool {
       tried.add(replica);
       try {
         const startedAt = performance.now();
-        const result = await inSpan(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size), () => this.generateOn(replica, request, context));
+        const result = await inSpan(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size), () =>
+          this.generateOn(replica, request, context),
+        );
         replica.latency.observe(performance.now() - startedAt);
         return result;
       } catch (error) {
@@ -343,12 +345,17 @@ export class WorkerPool {
   private admit(exclude: Set<Replica>): Lease {
     const healthy = this.replicas.filter((replica) => !exclude.has(replica) && replica.state !== 'not_serving');
     const now = performance.now();
-    const eligible = healthy.filter(hasFreeSlot).map((replica) => ({ replica, inFlight: replica.inFlight, capacity: replica.capacity, latencyMs: replica.latency.currentMs(now) }));
+    const eligible = healthy
+      .filter(hasFreeSlot)
+      .map((replica) => ({ replica, inFlight: replica.inFlight, capacity: replica.capacity, latencyMs: replica.latency.currentMs(now) }));
     if (eligible.length > 0) return this.lease(chooseReplica(eligible).replica);
     const addresses = this.replicas.map((r) => r.address).join(', ');
     if (healthy.length === 0) throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy ${this.domain} worker replica (${addresses})`);
     const load = this.replicas.map((r) => `${r.address} ${r.inFlight}/${r.capacity ?? '?'}`).join(', ');
-    throw new AppError(ErrorCode.QUEUE_FULL, `every ${this.domain} worker replica is at capacity (running + queued / slots + queue: ${load}); retry later`);
+    throw new AppError(
+      ErrorCode.QUEUE_FULL,
+      `every ${this.domain} worker replica is at capacity (running + queued / slots + queue: ${load}); retry later`,
+    );
   }
 
   private lease(replica: Replica): Lease {
@@ -371,12 +378,15 @@ export class WorkerPool {
     const deadline = new Date(Date.now() + timeoutMs);
     const [health, info] = await Promise.all([
       replica.health.check('', deadline),
-      new Promise<GetInfoResponse__Output | undefined>((resolve) => replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response))),
+      new Promise<GetInfoResponse__Output | undefined>((resolve) =>
+        replica.client.getInfo({}, { deadline }, (error, response) => resolve(error ? undefined : response)),
+      ),
     ]).finally(() => (replica.checking = false));
     // A check that only ran out of time (a busy machine, a long GC pause) takes a replica out after
     // LATE_CHECKS_BEFORE_DOWN in a row; an answer of NOT_SERVING or a refused connection, at once.
     replica.lateChecks = health === 'late' ? replica.lateChecks + 1 : 0;
-    if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN) replica.state = health === 'SERVING' ? 'serving' : 'not_serving';
+    if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN)
+      replica.state = health === 'SERVING' ? 'serving' : 'not_serving';
     // A worker reports its engine's slots and queue bound.
     if (info) {
       replica.capacity = info.maxConcurrency > 0 ? info.maxConcurrency + info.maxQueue : undefined;
@@ -396,7 +406,9 @@ export class WorkerPool {
         this.resolved.set(name, await this.resolveHost(target.hostname));
       } catch (error) {
         const kept = this.resolved.get(name)?.length ?? 0;
-        this.logger.warn(`${this.domain} workers: resolving ${target.hostname} failed (${(error as Error).message}); keeping its last ${kept} address(es)`);
+        this.logger.warn(
+          `${this.domain} workers: resolving ${target.hostname} failed (${(error as Error).message}); keeping its last ${kept} address(es)`,
+        );
       }
       for (const ip of this.resolved.get(name) ?? []) wanted.add(replicaAddressOf(ip, target.port));
     }
@@ -458,7 +470,8 @@ export class WorkerPool {
   private mapError(error: unknown, replica: Replica): unknown {
     if (error instanceof AppError) return error;
     // The worker's own code travels in its trailing metadata (slm-error-code), so it survives the hop.
-    if (typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object)) return appErrorOfGrpc(error as grpc.ServiceError, `worker ${replica.address}`);
+    if (typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object))
+      return appErrorOfGrpc(error as grpc.ServiceError, `worker ${replica.address}`);
     return error;
   }
 }

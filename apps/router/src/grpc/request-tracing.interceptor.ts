@@ -33,7 +33,10 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
       if (finished) return;
       finished = true;
       const level = QUIET_PREFIXES.some((prefix) => method.path.startsWith(prefix)) ? 'debug' : 'info';
-      log[level]({ method: method.path, status: grpc.status[code], ms: Math.round(performance.now() - started), domain: context?.domain, client }, 'request completed');
+      log[level](
+        { method: method.path, status: grpc.status[code], ms: Math.round(performance.now() - started), domain: context?.domain, client },
+        'request completed',
+      );
     };
     const inContext = (fn: () => void) => (context ? runWithRequestContext(context, () => storage.run(new Store(log), fn)) : fn());
     const traced: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {

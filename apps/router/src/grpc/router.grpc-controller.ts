@@ -12,7 +12,15 @@ import {
   type RouterHandlers,
   type SolveStreamResponse,
 } from '@slm/contracts';
-import { AppError, ErrorCode, errorCodeOf, logUnexpectedError, toGrpcStatus, type ApiKeyScope, type Logger as PinoLogger } from '@slm/platform';
+import {
+  AppError,
+  ErrorCode,
+  errorCodeOf,
+  logUnexpectedError,
+  toGrpcStatus,
+  type ApiKeyScope,
+  type Logger as PinoLogger,
+} from '@slm/platform';
 import { ApiKeysService, type Caller } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
@@ -95,7 +103,10 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
           if (!text) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'text is required');
           checkText(text, 'text');
           if (text.length > this.config.limits.maxProblemChars) {
-            throw new AppError(ErrorCode.INPUT_TOO_LONG, `text of ${text.length} characters exceeds ${this.config.limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`);
+            throw new AppError(
+              ErrorCode.INPUT_TOO_LONG,
+              `text of ${text.length} characters exceeds ${this.config.limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`,
+            );
           }
           return { route: this.routing.decide(text) };
         }),
@@ -116,8 +127,14 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
           await this.limits.noteBatch(caller, batch.batchId);
           return batch;
         }),
-      GetBatch: (call, callback) => void this.unary('batch_status', 'batch', call, callback, async () => ({ status: await this.batches.status(tenantOf(call), call.request.batchId) })),
-      CancelBatch: (call, callback) => void this.unary('batch_cancel', 'batch', call, callback, async () => ({ status: await this.batches.cancel(tenantOf(call), call.request.batchId) })),
+      GetBatch: (call, callback) =>
+        void this.unary('batch_status', 'batch', call, callback, async () => ({
+          status: await this.batches.status(tenantOf(call), call.request.batchId),
+        })),
+      CancelBatch: (call, callback) =>
+        void this.unary('batch_cancel', 'batch', call, callback, async () => ({
+          status: await this.batches.cancel(tenantOf(call), call.request.batchId),
+        })),
       WatchBatch: (call) => void this.watchBatch(call),
     };
   }
@@ -146,9 +163,17 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Authenticates a call from its `authorization` metadata and checks the scope its method needs. */
-  private async authenticate(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, scope: ApiKeyScope): Promise<Caller> {
+  private async authenticate(
+    call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+    scope: ApiKeyScope,
+  ): Promise<Caller> {
     // The peer is host:port; one client opens many ports, so only the host counts.
-    const caller = await this.keys.authenticate(call, call.metadata.get('authorization')[0], call.getPeer().replace(/:\d+$/, ''), 'metadata');
+    const caller = await this.keys.authenticate(
+      call,
+      call.metadata.get('authorization')[0],
+      call.getPeer().replace(/:\d+$/, ''),
+      'metadata',
+    );
     this.keys.authorize(caller, scope);
     return caller;
   }
@@ -220,7 +245,10 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
  * 'cancelled' when an answered call's stream closes, and aborting then (a DOMException and every
  * listener downstream) was measurable per request under load.
  */
-function abortOnCancel(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; detach: () => void } {
+function abortOnCancel(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): {
+  signal: AbortSignal;
+  detach: () => void;
+} {
   const controller = new AbortController();
   const abort = () => controller.abort();
   call.once('cancelled', abort);

@@ -37,7 +37,9 @@ export class BatchesController {
     const headerKey = header('idempotency-key');
     const options = {
       idempotencyKey: request.idempotencyKey ?? (headerKey !== undefined ? checkRequestId(headerKey, 'Idempotency-Key header') : undefined),
-      priority: request.priority ?? (headerPriority !== undefined ? parseInput(offsetQuerySchema.shape.offset, headerPriority, 'X-Priority header') : undefined),
+      priority:
+        request.priority ??
+        (headerPriority !== undefined ? parseInput(offsetQuerySchema.shape.offset, headerPriority, 'X-Priority header') : undefined),
       metadata: request.metadata,
       samples: request.samples,
       verify: request.verify,
@@ -95,13 +97,23 @@ export class BatchesController {
     return { status: await this.batches.cancel(tenantOf(req), id) };
   }
 
-  private requestOf(body: unknown): { problems: unknown[]; idempotencyKey?: string; priority?: number; metadata?: Record<string, string>; samples?: number; verify?: boolean } {
+  private requestOf(body: unknown): {
+    problems: unknown[];
+    idempotencyKey?: string;
+    priority?: number;
+    metadata?: Record<string, string>;
+    samples?: number;
+    verify?: boolean;
+  } {
     // A bare array, or the problems of a JSONL upload (the body reader parsed its lines).
     if (Array.isArray(body)) return { problems: body };
     // The envelope is checked with its first problem standing in for all of them: each problem is
     // checked on its own below, in slices (z.array over 100,000 items would hold the event loop).
     const problems = (body as { problems?: unknown } | undefined)?.problems;
-    const envelope = parseInput(batchRequestSchema, Array.isArray(problems) ? { ...(body as object), problems: problems.slice(0, 1) } : body);
+    const envelope = parseInput(
+      batchRequestSchema,
+      Array.isArray(problems) ? { ...(body as object), problems: problems.slice(0, 1) } : body,
+    );
     return { ...envelope, problems: Array.isArray(problems) ? problems : envelope.problems };
   }
 }

@@ -96,7 +96,12 @@ function readBody(req: HttpRequest, payload: IncomingMessage, limits: BodyLimits
     if (bytes.length === 0) return done(null, undefined);
     const lines = LINES_TYPES.test(type);
     if (!lines && type && !JSON_TYPES.test(type)) {
-      return done(new AppError(ErrorCode.INVALID_ARGUMENT, `unsupported Content-Type ${echoInput(type)}: send application/json (or application/jsonl for batch uploads)`));
+      return done(
+        new AppError(
+          ErrorCode.INVALID_ARGUMENT,
+          `unsupported Content-Type ${echoInput(type)}: send application/json (or application/jsonl for batch uploads)`,
+        ),
+      );
     }
     const batch = isBatchSubmission(req) ? limits.maxBatchSize : undefined;
     if (bytes.length < SLICED_BODY_BYTES && batch === undefined) return parseAtOnce(bytes, lines, done);
@@ -120,7 +125,9 @@ function parseAtOnce(bytes: Buffer, lines: boolean, done: Done): void {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    return done(new AppError(ErrorCode.INVALID_ARGUMENT, `malformed JSON body: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`));
+    return done(
+      new AppError(ErrorCode.INVALID_ARGUMENT, `malformed JSON body: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`),
+    );
   }
   done(null, body);
 }

@@ -1,5 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { ErrorCode, echoInput, errorCodeOf, httpErrorBody, httpStatusOf, logUnexpectedError, retryAfterSecondsOf, unexpectedErrorMessage } from '@slm/platform';
+import {
+  ErrorCode,
+  echoInput,
+  errorCodeOf,
+  httpErrorBody,
+  httpStatusOf,
+  logUnexpectedError,
+  retryAfterSecondsOf,
+  unexpectedErrorMessage,
+} from '@slm/platform';
 import { pathOf, type HttpRequest, type HttpResponse } from './http.types';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors';
 

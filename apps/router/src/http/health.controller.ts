@@ -47,7 +47,9 @@ export class HealthController {
         return sendError(req, res, error);
       }
     }
-    const workers = details ? readiness : mapWorkerDomains((d) => ({ serving: readiness[d].serving, replicas: readiness[d].replicas.map(({ state }) => ({ state })) }));
+    const workers = details
+      ? readiness
+      : mapWorkerDomains((d) => ({ serving: readiness[d].serving, replicas: readiness[d].replicas.map(({ state }) => ({ state })) }));
     const redis = this.batches.isRedisConnected();
     const ready = redis && Object.values(workers).every((w) => w.serving);
     res.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', redis: redis ? 'up' : 'down', workers });
@@ -55,7 +57,10 @@ export class HealthController {
 
   @Get('/metrics')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Prometheus metrics: requests, routing decisions, latency, time to first token, queue depths (admin scope once API keys exist).' })
+  @ApiOperation({
+    summary:
+      'Prometheus metrics: requests, routing decisions, latency, time to first token, queue depths (admin scope once API keys exist).',
+  })
   async prometheus(@Res() res: HttpResponse): Promise<void> {
     await this.sampler.sample();
     res.header('content-type', this.metrics.registry.contentType);

@@ -19,7 +19,10 @@ export const httpErrorBodySchema = z.object({
   error: z.object({
     code: z.enum(ErrorCode),
     message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional().describe('what the code needs said (ROUTE_REJECTED: the route decision and its scores)'),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('what the code needs said (ROUTE_REJECTED: the route decision and its scores)'),
     requestId: z.string().optional().describe('on an unexpected error (INTERNAL): the request id to quote, the cause is in the log'),
   }),
 });
@@ -38,11 +41,17 @@ export class HttpErrorsFilter implements ExceptionFilter {
     let error = exception;
     if (exception instanceof HttpException) {
       const code = CODE_OF_HTTP[exception.getStatus()] ?? ErrorCode.INTERNAL;
-      const message = exception.getStatus() === 404 ? `no route ${req.method} ${echoInput(pathOf(req))}` : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
+      const message =
+        exception.getStatus() === 404
+          ? `no route ${req.method} ${echoInput(pathOf(req))}`
+          : echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS);
       error = new AppError(code, message);
     } else if (isFastifyClientError(exception)) {
       // Fastify's own refusals (a malformed request line, a body on a route that takes none, …).
-      error = new AppError(CODE_OF_HTTP[exception.statusCode] ?? ErrorCode.INVALID_ARGUMENT, echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS));
+      error = new AppError(
+        CODE_OF_HTTP[exception.statusCode] ?? ErrorCode.INVALID_ARGUMENT,
+        echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS),
+      );
     }
     sendError(req, res, error);
   }
@@ -50,5 +59,12 @@ export class HttpErrorsFilter implements ExceptionFilter {
 
 function isFastifyClientError(error: unknown): error is Error & { code: string; statusCode: number } {
   const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
-  return error instanceof Error && typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+  return (
+    error instanceof Error &&
+    typeof code === 'string' &&
+    code.startsWith('FST_') &&
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500
+  );
 }

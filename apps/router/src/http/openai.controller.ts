@@ -47,8 +47,14 @@ export class OpenAiController {
   @Post('/chat/completions')
   @HttpCode(200)
   @CountRequests('openai', 'chat_completions', { latency: true })
-  @ApiOperation({ summary: 'OpenAI chat completions; model auto routes by classification, math|code|science or an alias forces the route.' })
-  async completions(@Body(new ZodValidationPipe(chatCompletionRequestSchema)) request: ChatCompletionRequest, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+  @ApiOperation({
+    summary: 'OpenAI chat completions; model auto routes by classification, math|code|science or an alias forces the route.',
+  })
+  async completions(
+    @Body(new ZodValidationPipe(chatCompletionRequestSchema)) request: ChatCompletionRequest,
+    @Req() req: HttpRequest,
+    @Res() res: HttpResponse,
+  ): Promise<void> {
     let release: Release | undefined;
     let completionTokens = 0;
     try {
@@ -88,19 +94,36 @@ export class OpenAiController {
       this.setRouteHeaders(res, route);
       startSse(res);
       const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-        writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra });
+        writeSse(res, {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: request.model,
+          choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+          ...extra,
+        });
       chunk({ role: 'assistant', content: '' }, null, { route });
       try {
         for await (const event of events) {
           if (signal.aborted) break;
           if (event.event === 'delta') {
-            chunk(event.delta.channel === 'CHANNEL_REASONING' ? { reasoning_content: event.delta.text } : { content: event.delta.text }, null);
+            chunk(
+              event.delta.channel === 'CHANNEL_REASONING' ? { reasoning_content: event.delta.text } : { content: event.delta.text },
+              null,
+            );
           } else if (event.event === 'result') {
             completionTokens = event.result.usage?.completionTokens ?? 0;
             const verification = event.result.verification ? { verification: event.result.verification } : {};
             chunk({}, finishReasonOf(event.result.finishReason), { route: event.result.route, ...verification });
             if (request.stream_options?.include_usage) {
-              writeSse(res, { id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage: usageOf(event.result) });
+              writeSse(res, {
+                id,
+                object: 'chat.completion.chunk',
+                created,
+                model: request.model,
+                choices: [],
+                usage: usageOf(event.result),
+              });
             }
           }
         }
@@ -122,7 +145,10 @@ export class OpenAiController {
     const stop = request.stop === null || request.stop === undefined ? [] : Array.isArray(request.stop) ? request.stop : [request.stop];
     return {
       conversation: {
-        messages: request.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: typeof m.content === 'string' ? m.content : '' })),
+        messages: request.messages.map((m) => ({
+          role: m.role === 'developer' ? 'system' : m.role,
+          content: typeof m.content === 'string' ? m.content : '',
+        })),
       },
       domainOverride: domain === 'auto' ? 'DOMAIN_UNSPECIFIED' : protoDomainOf(domain),
       options: {
@@ -143,7 +169,12 @@ export class OpenAiController {
     if (isWorkerDomain(model)) return model;
     const alias = this.config.modelAliases[model];
     if (alias) return alias;
-    throw new AppError(ErrorCode.NOT_FOUND, `model ${echoInput(model)} does not exist; use ${['auto', ...WORKER_DOMAINS].join(', ')}${Object.keys(this.config.modelAliases).map((a) => `, ${a}`).join('')}`);
+    throw new AppError(
+      ErrorCode.NOT_FOUND,
+      `model ${echoInput(model)} does not exist; use ${['auto', ...WORKER_DOMAINS].join(', ')}${Object.keys(this.config.modelAliases)
+        .map((a) => `, ${a}`)
+        .join('')}`,
+    );
   }
 
   private setRouteHeaders(res: HttpResponse, route: RouteDecision__Output | undefined): void {

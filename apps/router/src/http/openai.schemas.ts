@@ -13,7 +13,8 @@ const contentSchema = z.union([
 
 function unsupportedPartMessage(type: string): string {
   const quoted = echoInput(type);
-  if (/image/i.test(type)) return `image content parts (type ${quoted}) are not supported: the models read text only; send the content as text`;
+  if (/image/i.test(type))
+    return `image content parts (type ${quoted}) are not supported: the models read text only; send the content as text`;
   return `content part type ${quoted} is not supported: the models read text only; send text parts`;
 }
 

@@ -65,11 +65,14 @@ function serveAssets(app: NestFastifyApplication, root: string, prefix: string):
     const type = ASSET_TYPES[path.extname(name)];
     if (type && name !== 'index.html') files.set(name, { type, body: readFileSync(path.join(root, name)) });
   }
-  app.getHttpAdapter().getInstance().get<{ Params: { file: string } }>(`${prefix}/:file`, (request, reply) => {
-    const file = files.get(request.params.file);
-    if (!file) throw new AppError(ErrorCode.NOT_FOUND, `no route GET ${prefix}/${request.params.file.slice(0, 100)}`);
-    return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get<{ Params: { file: string } }>(`${prefix}/:file`, (request, reply) => {
+      const file = files.get(request.params.file);
+      if (!file) throw new AppError(ErrorCode.NOT_FOUND, `no route GET ${prefix}/${request.params.file.slice(0, 100)}`);
+      return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
+    });
   return app;
 }
 
@@ -88,7 +91,7 @@ function buildOpenApiDocument(app: INestApplication): JsonSchema {
       .setDescription('Routes math, code and science problems to specialised small language models.')
       .setVersion('1')
       .addTag('solve', 'REST: classify and solve one problem, or only classify it.')
-      .addTag('openai', 'OpenAI-compatible chat completions and model list; errors in OpenAI\'s shape.')
+      .addTag('openai', "OpenAI-compatible chat completions and model list; errors in OpenAI's shape.")
       .addTag('batches', 'Batch solving through the queues.')
       .addTag('operations', 'Liveness, readiness and Prometheus metrics.')
       .build(),
@@ -101,7 +104,9 @@ function buildOpenApiDocument(app: INestApplication): JsonSchema {
       const key = `${method} ${path}`;
       // An operation missing here stays in the document without response schemas, which
       // openapi.int-spec reports; the router still starts.
-      const doc: OperationDoc = (OPERATIONS as Record<string, OperationDoc | undefined>)[key] ?? { responses: { default: { description: 'Not documented yet.' } } };
+      const doc: OperationDoc = (OPERATIONS as Record<string, OperationDoc | undefined>)[key] ?? {
+        responses: { default: { description: 'Not documented yet.' } },
+      };
       const { requestBody: _scannedBody, responses: _scannedResponses, parameters: scannedParameters = [], ...described } = operation;
       const parameters = mergeParameters(scannedParameters as unknown as JsonSchema[], doc.parameters ?? []);
       paths[path] ??= {};
@@ -121,7 +126,12 @@ function buildOpenApiDocument(app: INestApplication): JsonSchema {
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `slm keys create` (slm_<id>_<secret>); not needed while the router has no key (anonymous mode). /healthz and /readyz never need one.' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key from `slm keys create` (slm_<id>_<secret>); not needed while the router has no key (anonymous mode). /healthz and /readyz never need one.',
+        },
       },
     },
     // A key, or none in anonymous mode.
@@ -163,16 +173,28 @@ function componentSchemas(): Record<string, JsonSchema> {
 
   add('ChatMessage', chatMessageSchema);
   add('GenerationOptions', problemFields.options.unwrap(), 'Sampling and stopping controls; every field optional.');
-  add('SolveRequest', solveRequestSchema, 'One problem: exactly one of `text` or `messages`. `stream: true` (or `Accept: text/event-stream`) streams the answer.');
+  add(
+    'SolveRequest',
+    solveRequestSchema,
+    'One problem: exactly one of `text` or `messages`. `stream: true` (or `Accept: text/event-stream`) streams the answer.',
+  );
   add('ClassifyRequest', classifyRequestSchema);
   add('BatchProblem', batchProblemSchema, 'One problem of a batch (array item or JSONL line): exactly one of `text` or `messages`.');
   // The handler reads `problems` as unknown[] and then validates each one as a BatchProblem.
   add('BatchRequest', batchRequestSchema.extend({ problems: z.array(batchProblemSchema).min(1) }));
-  add('ChatCompletionRequest', chatCompletionRequestSchema, 'OpenAI chat completion request; fields the router does not use are accepted and ignored.');
+  add(
+    'ChatCompletionRequest',
+    chatCompletionRequestSchema,
+    'OpenAI chat completion request; fields the router does not use are accepted and ignored.',
+  );
 
   add('SolveResponse', z.object({ result: proto('Result') }));
   add('ClassifyResponse', z.object({ route: proto('RouteDecision') }));
-  add('BatchSubmitted', batchSubmittedSchema, 'The batch id; a resubmission with the same idempotency key returns the first batch, `deduplicated: true`.');
+  add(
+    'BatchSubmitted',
+    batchSubmittedSchema,
+    'The batch id; a resubmission with the same idempotency key returns the first batch, `deduplicated: true`.',
+  );
   add('BatchStatusResponse', z.object({ status: proto('BatchStatus') }));
   const usage = z.object({ prompt_tokens: z.int().min(0), completion_tokens: z.int().min(0), total_tokens: z.int().min(0) });
   const finishReason = z.enum(['stop', 'length']);
@@ -186,7 +208,11 @@ function componentSchemas(): Record<string, JsonSchema> {
       choices: z.array(
         z.object({
           index: z.int(),
-          message: z.object({ role: z.literal('assistant'), content: z.string(), reasoning_content: z.string().optional().describe('the reasoning, when the model reasoned') }),
+          message: z.object({
+            role: z.literal('assistant'),
+            content: z.string(),
+            reasoning_content: z.string().optional().describe('the reasoning, when the model reasoned'),
+          }),
           finish_reason: finishReason,
           logprobs: z.null(),
         }),
@@ -206,7 +232,11 @@ function componentSchemas(): Record<string, JsonSchema> {
       choices: z.array(
         z.object({
           index: z.int(),
-          delta: z.object({ role: z.literal('assistant').optional(), content: z.string().optional(), reasoning_content: z.string().optional() }),
+          delta: z.object({
+            role: z.literal('assistant').optional(),
+            content: z.string().optional(),
+            reasoning_content: z.string().optional(),
+          }),
           finish_reason: finishReason.nullable(),
           logprobs: z.null(),
         }),
@@ -217,7 +247,10 @@ function componentSchemas(): Record<string, JsonSchema> {
   );
   add(
     'ModelList',
-    z.object({ object: z.literal('list'), data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })) }),
+    z.object({
+      object: z.literal('list'),
+      data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })),
+    }),
     'auto (classify), math, code, science, then the configured aliases (ROUTER_MODEL_ALIASES).',
   );
   add('Health', z.object({ status: z.literal('ok') }));
@@ -234,20 +267,31 @@ function componentSchemas(): Record<string, JsonSchema> {
   });
   add(
     'Readiness',
-    z.object({ status: z.enum(['ready', 'not ready']), redis: z.enum(['up', 'down']), workers: z.object({ math: workerReadiness, code: workerReadiness, science: workerReadiness }) }),
+    z.object({
+      status: z.enum(['ready', 'not ready']),
+      redis: z.enum(['up', 'down']),
+      workers: z.object({ math: workerReadiness, code: workerReadiness, science: workerReadiness }),
+    }),
   );
   add('ErrorDetail', httpErrorBodySchema.shape.error, 'An error: a stable code and a message that says what is wrong.');
   add('ErrorBody', httpErrorBodySchema, 'The error body of the REST, batch and operations routes.');
-  add('OpenAiErrorBody', openAiErrorBodySchema, "The error body of the OpenAI-compatible routes (OpenAI's shape; `code` is the router's code).");
+  add(
+    'OpenAiErrorBody',
+    openAiErrorBodySchema,
+    "The error body of the OpenAI-compatible routes (OpenAI's shape; `code` is the router's code).",
+  );
   for (const [name, schema] of stand) add(name, schema);
 
-  const { schemas } = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: ref }) as { schemas: Record<string, JsonSchema> };
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: ref }) as {
+    schemas: Record<string, JsonSchema>;
+  };
   const components: Record<string, JsonSchema> = {};
   for (const [id, { $schema: _dialect, $id: _id, ...schema }] of Object.entries(schemas)) {
     components[id] = descriptions[id] ? { description: descriptions[id], ...schema } : schema;
   }
   // The refine of withOneInput, which JSON Schema can say: exactly one of text or messages.
-  for (const id of ['SolveRequest', 'BatchProblem']) components[id] = { ...components[id], oneOf: [{ required: ['text'] }, { required: ['messages'] }] };
+  for (const id of ['SolveRequest', 'BatchProblem'])
+    components[id] = { ...components[id], oneOf: [{ required: ['text'] }, { required: ['messages'] }] };
   const fromProto = protoJsonSchemas(PROTO_MESSAGES, { refOf: ref, partial: ['BatchItem'] });
   for (const [id, schema] of Object.entries(fromProto)) {
     if (id in components && !stand.has(id as ProtoMessage)) throw new Error(`openapi: component ${id} is both a zod and a proto schema`);
@@ -288,7 +332,10 @@ const ERROR_MEANINGS: Record<ErrorStatus, string> = {
 function errors(body: 'ErrorBody' | 'OpenAiErrorBody', statuses: readonly ErrorStatus[]): Record<string, JsonSchema> {
   const codesOf = (status: ErrorStatus) => Object.values(ErrorCode).filter((code) => httpStatusOf(new AppError(code, '')) === status);
   return Object.fromEntries(
-    statuses.map((status) => [String(status), { description: `${ERROR_MEANINGS[status]} Codes: ${codesOf(status).join(', ')}.`, content: json(body) }]),
+    statuses.map((status) => [
+      String(status),
+      { description: `${ERROR_MEANINGS[status]} Codes: ${codesOf(status).join(', ')}.`, content: json(body) },
+    ]),
   );
 }
 
@@ -297,10 +344,16 @@ const SOLVE_EVENTS =
   'then `result` (the Result); a failure after the stream began is an `error` event (an ErrorDetail) and the end of the stream.';
 
 const CHAT_EVENTS =
-  'Server-sent events in OpenAI\'s style: `data: <ChatCompletionChunk>` lines, then `data: [DONE]`. ' +
+  "Server-sent events in OpenAI's style: `data: <ChatCompletionChunk>` lines, then `data: [DONE]`. " +
   'A failure after the stream began is a `data: <OpenAiErrorBody>` line and the end of the stream (no [DONE]).';
 
-const idParameter = { name: 'id', in: 'path', required: true, description: 'The batch id POST /v1/batches answered.', schema: { type: 'string' } };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The batch id POST /v1/batches answered.',
+  schema: { type: 'string' },
+};
 
 /** Every operation, keyed `<method> <path>` as the OpenAPI document names them. */
 const OPERATIONS = {
@@ -316,7 +369,10 @@ const OPERATIONS = {
   },
   'post /v1/classify': {
     request: json('ClassifyRequest'),
-    responses: { '200': { description: 'The route decision.', content: json('ClassifyResponse') }, ...errors('ErrorBody', [400, 401, 403, 413, 422, 500, 503]) },
+    responses: {
+      '200': { description: 'The route decision.', content: json('ClassifyResponse') },
+      ...errors('ErrorBody', [400, 401, 403, 413, 422, 500, 503]),
+    },
   },
   'post /v1/chat/completions': {
     request: json('ChatCompletionRequest'),
@@ -328,27 +384,62 @@ const OPERATIONS = {
       ...errors('OpenAiErrorBody', [400, 401, 403, 404, 413, 422, 429, 500, 503, 504]),
     },
   },
-  'get /v1/models': { responses: { '200': { description: 'The models a request may name.', content: json('ModelList') }, ...errors('OpenAiErrorBody', [401, 403, 500]) } },
+  'get /v1/models': {
+    responses: {
+      '200': { description: 'The models a request may name.', content: json('ModelList') },
+      ...errors('OpenAiErrorBody', [401, 403, 500]),
+    },
+  },
   'post /v1/batches': {
     request: {
       ...json('BatchRequest'),
-      'application/jsonl': { schema: { type: 'string', description: 'One BatchProblem JSON object per line; Idempotency-Key and X-Priority headers.' } },
+      'application/jsonl': {
+        schema: { type: 'string', description: 'One BatchProblem JSON object per line; Idempotency-Key and X-Priority headers.' },
+      },
     },
     parameters: [
-      { name: 'Idempotency-Key', in: 'header', required: false, description: 'Same as `idempotencyKey` (the body wins).', schema: jsonSchemaBody(batchRequestSchema.shape.idempotencyKey) },
-      { name: 'X-Priority', in: 'header', required: false, description: 'Same as `priority` (the body wins).', schema: { type: 'integer', minimum: 0, maximum: 2_097_151 } },
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Same as `idempotencyKey` (the body wins).',
+        schema: jsonSchemaBody(batchRequestSchema.shape.idempotencyKey),
+      },
+      {
+        name: 'X-Priority',
+        in: 'header',
+        required: false,
+        description: 'Same as `priority` (the body wins).',
+        schema: { type: 'integer', minimum: 0, maximum: 2_097_151 },
+      },
     ],
-    responses: { '202': { description: 'Queued.', content: json('BatchSubmitted') }, ...errors('ErrorBody', [400, 401, 403, 409, 413, 429, 500, 503]) },
+    responses: {
+      '202': { description: 'Queued.', content: json('BatchSubmitted') },
+      ...errors('ErrorBody', [400, 401, 403, 409, 413, 429, 500, 503]),
+    },
   },
   'get /v1/batches/{id}': {
     parameters: [idParameter],
-    responses: { '200': { description: 'The batch state and progress.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [401, 403, 404, 500, 503]) },
+    responses: {
+      '200': { description: 'The batch state and progress.', content: json('BatchStatusResponse') },
+      ...errors('ErrorBody', [401, 403, 404, 500, 503]),
+    },
   },
   'get /v1/batches/{id}/results': {
-    parameters: [idParameter, { name: 'offset', in: 'query', required: false, description: 'The input index to start from.', schema: jsonSchemaBody(offsetQuerySchema.shape.offset) }],
+    parameters: [
+      idParameter,
+      {
+        name: 'offset',
+        in: 'query',
+        required: false,
+        description: 'The input index to start from.',
+        schema: jsonSchemaBody(offsetQuerySchema.shape.offset),
+      },
+    ],
     responses: {
       '200': {
-        description: 'Finished items in input order, one BatchItem JSON per line, up to the first unfinished problem; x-slm-batch-state and x-slm-batch-total headers.',
+        description:
+          'Finished items in input order, one BatchItem JSON per line, up to the first unfinished problem; x-slm-batch-state and x-slm-batch-total headers.',
         content: { 'application/jsonl': { schema: { type: 'string', description: 'One BatchItem JSON object per line.' } } },
       },
       ...errors('ErrorBody', [400, 401, 403, 404, 500, 503]),
@@ -356,12 +447,21 @@ const OPERATIONS = {
   },
   'delete /v1/batches/{id}': {
     parameters: [idParameter],
-    responses: { '200': { description: 'The batch state after cancelling.', content: json('BatchStatusResponse') }, ...errors('ErrorBody', [401, 403, 404, 500, 503]) },
+    responses: {
+      '200': { description: 'The batch state after cancelling.', content: json('BatchStatusResponse') },
+      ...errors('ErrorBody', [401, 403, 404, 500, 503]),
+    },
   },
   'get /healthz': { responses: { '200': { description: 'The process answers.', content: json('Health') } } },
   'get /readyz': {
     parameters: [
-      { name: 'verbose', in: 'query', required: false, description: "true: also each replica's address, capacity and in-flight calls, where ROUTER_READYZ_DETAILS=true (else ignored).", schema: { type: 'string', enum: ['true', 'false'] } },
+      {
+        name: 'verbose',
+        in: 'query',
+        required: false,
+        description: "true: also each replica's address, capacity and in-flight calls, where ROUTER_READYZ_DETAILS=true (else ignored).",
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
     ],
     responses: {
       '200': { description: 'Every domain has a serving worker replica and Redis answers.', content: json('Readiness') },
@@ -372,8 +472,13 @@ const OPERATIONS = {
   'get /v1/dashboard/state': {
     responses: {
       '200': {
-        description: 'The dashboard state: routes and classification outcomes by domain, confidence histogram, latency percentiles, queue depths, batches, worker replicas.',
-        content: { 'application/json': { schema: { type: 'object', description: 'DashboardState (apps/router/src/dashboard/dashboard.service.ts).' } } },
+        description:
+          'The dashboard state: routes and classification outcomes by domain, confidence histogram, latency percentiles, queue depths, batches, worker replicas.',
+        content: {
+          'application/json': {
+            schema: { type: 'object', description: 'DashboardState (apps/router/src/dashboard/dashboard.service.ts).' },
+          },
+        },
       },
       ...errors('ErrorBody', [401, 403, 500]),
     },

@@ -47,7 +47,8 @@ export function protoJsonSchemas(messages: readonly string[], options: ProtoJson
   };
   for (const name of messages) use(root.lookupType(`${PACKAGE}.${name}`));
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-    schemas[next.name] = next instanceof protobuf.Enum ? enumSchema(next) : messageSchema(next, options.partial?.includes(next.name) ?? false, use);
+    schemas[next.name] =
+      next instanceof protobuf.Enum ? enumSchema(next) : messageSchema(next, options.partial?.includes(next.name) ?? false, use);
   }
   return schemas;
 }
@@ -71,7 +72,11 @@ function messageSchema(type: protobuf.Type, partial: boolean, use: (type: protob
   }
   if (PROTO_LOADER_OPTIONS.oneofs) {
     for (const oneof of type.oneofsArray) {
-      properties[oneof.name] = { type: 'string', enum: oneof.fieldsArray.map((f) => f.name), description: 'Which field of the oneof is set.' };
+      properties[oneof.name] = {
+        type: 'string',
+        enum: oneof.fieldsArray.map((f) => f.name),
+        description: 'Which field of the oneof is set.',
+      };
     }
   }
   return withDescription({ type: 'object', properties, ...(required.length ? { required } : {}) }, type.comment);
@@ -91,7 +96,8 @@ function valueSchema(field: protobuf.Field, use: (type: protobuf.Type | protobuf
   if (resolved instanceof protobuf.Type || resolved instanceof protobuf.Enum) return { $ref: use(resolved) };
   const unsigned = UNSIGNED_TYPES.has(field.type) ? { minimum: 0 } : {};
   if (INTEGER_TYPES.has(field.type)) return { type: 'integer', ...unsigned };
-  if (LONG_TYPES.has(field.type)) return PROTO_LOADER_OPTIONS.longs === String ? { type: 'string', pattern: '^-?[0-9]+$' } : { type: 'integer', ...unsigned };
+  if (LONG_TYPES.has(field.type))
+    return PROTO_LOADER_OPTIONS.longs === String ? { type: 'string', pattern: '^-?[0-9]+$' } : { type: 'integer', ...unsigned };
   switch (field.type) {
     case 'double':
     case 'float':

@@ -72,5 +72,12 @@ function accessFields(raw: IncomingMessage, res: ServerResponse, ms: number) {
   const context = contexts.get(raw);
   const req = context?.request;
   const status = res.writableEnded ? res.statusCode : 499;
-  return { method: raw.method, route: req ? routeOf(req) : pathOf(raw), status, ms, domain: context?.domain, client: clientOf(req, raw.socket.remoteAddress) };
+  return {
+    method: raw.method,
+    route: req ? routeOf(req) : pathOf(raw),
+    status,
+    ms,
+    domain: context?.domain,
+    client: clientOf(req, raw.socket.remoteAddress),
+  };
 }

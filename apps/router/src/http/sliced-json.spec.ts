@@ -22,23 +22,32 @@ async function turnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns
 }
 
 describe('parseJsonInSlices', () => {
-  const problems = (n: number, chars = 20) => Array.from({ length: n }, (_, i) => ({ text: `problem ${i} ${'x'.repeat(chars)}`, priority: i % 3, metadata: { k: `"q\\${i}` } }));
+  const problems = (n: number, chars = 20) =>
+    Array.from({ length: n }, (_, i) => ({ text: `problem ${i} ${'x'.repeat(chars)}`, priority: i % 3, metadata: { k: `"q\\${i}` } }));
 
   it.each([
     ['a scalar', '42'],
     ['a string with escapes', '"a \\"quoted\\" \\\\ path \\u00e9"'],
     ['an empty array and object', '{"a": [], "b": {}, "c": [ ]}'],
-    ['nested values with white space', ' { "problems" : [ {"text": "a", "n": [1, 2.5e3, -0, true, false, null]} , {"text":"b\\n"} ] , "priority": 2 } '],
+    [
+      'nested values with white space',
+      ' { "problems" : [ {"text": "a", "n": [1, 2.5e3, -0, true, false, null]} , {"text":"b\\n"} ] , "priority": 2 } ',
+    ],
     ['a big envelope', JSON.stringify({ problems: problems(3000), idempotencyKey: 'k-1', metadata: { a: 'b' } })],
     ['a big bare array', JSON.stringify(problems(3000))],
     ['big containers below the top', JSON.stringify({ deep: { list: problems(2000), more: [problems(1500)] } })],
   ])('equals JSON.parse for %s', async (_name, text) => {
     expect(await parseJsonInSlices(Buffer.from(text), { slicer: new TimeSlicer() })).toEqual(JSON.parse(text));
-    expect(await parseJsonInSlices(Buffer.from(text), { slicer: new TimeSlicer(0), maxItems: 1_000_000, tooMany })).toEqual(JSON.parse(text));
+    expect(await parseJsonInSlices(Buffer.from(text), { slicer: new TimeSlicer(0), maxItems: 1_000_000, tooMany })).toEqual(
+      JSON.parse(text),
+    );
   });
 
   it('keeps "__proto__" an own property, as JSON.parse does', async () => {
-    const parsed = (await parseJsonInSlices(Buffer.from(`{"problems": [], "__proto__": {"polluted": true}, "pad": "${'x'.repeat(70_000)}"}`), { slicer: new TimeSlicer(), maxItems: 10, tooMany })) as Record<string, unknown>;
+    const parsed = (await parseJsonInSlices(
+      Buffer.from(`{"problems": [], "__proto__": {"polluted": true}, "pad": "${'x'.repeat(70_000)}"}`),
+      { slicer: new TimeSlicer(), maxItems: 10, tooMany },
+    )) as Record<string, unknown>;
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(Object.keys(parsed)).toContain('__proto__');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -57,8 +66,13 @@ describe('parseJsonInSlices', () => {
 
   it('refuses bytes that are not UTF-8 inside an item, and drops a leading byte-order mark', async () => {
     const bad = Buffer.concat([Buffer.from('[{"text": "a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]')]);
-    await expect(parseJsonInSlices(bad, { slicer: new TimeSlicer(), maxItems: 10, tooMany })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: 'body is not valid UTF-8' });
-    await expect(parseJsonLinesInSlices(bad, { slicer: new TimeSlicer(), maxItems: 10, tooMany })).rejects.toMatchObject({ message: 'body is not valid UTF-8' });
+    await expect(parseJsonInSlices(bad, { slicer: new TimeSlicer(), maxItems: 10, tooMany })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: 'body is not valid UTF-8',
+    });
+    await expect(parseJsonLinesInSlices(bad, { slicer: new TimeSlicer(), maxItems: 10, tooMany })).rejects.toMatchObject({
+      message: 'body is not valid UTF-8',
+    });
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"text": "é ∑ 😀"}]')]);
     expect(await parseJsonInSlices(withBom, { slicer: new TimeSlicer(), maxItems: 10, tooMany })).toEqual([{ text: 'é ∑ 😀' }]);
   });
@@ -66,10 +80,21 @@ describe('parseJsonInSlices', () => {
   it('counts the items before parsing them: one item over the limit is refused at once, whatever comes after it', async () => {
     // Three items fit; the fourth is refused before it is read, even though it and the rest are not JSON at all.
     const body = `{"problems": [{"text": "a"}, {"txt": 1}, {"text": "c"}, not json, nor this`;
-    await expect(parseJsonInSlices(Buffer.from(body), { slicer: new TimeSlicer(), maxItems: 3, tooMany })).rejects.toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'more than 3' });
-    await expect(parseJsonInSlices(Buffer.from(`[1, 2, 3, 4, ${'garbage '.repeat(10)}`), { slicer: new TimeSlicer(), maxItems: 3, tooMany })).rejects.toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE });
+    await expect(parseJsonInSlices(Buffer.from(body), { slicer: new TimeSlicer(), maxItems: 3, tooMany })).rejects.toMatchObject({
+      code: ErrorCode.PAYLOAD_TOO_LARGE,
+      message: 'more than 3',
+    });
+    await expect(
+      parseJsonInSlices(Buffer.from(`[1, 2, 3, 4, ${'garbage '.repeat(10)}`), { slicer: new TimeSlicer(), maxItems: 3, tooMany }),
+    ).rejects.toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE });
     // Exactly at the limit is fine; only the list of items is counted, not other arrays.
-    expect(await parseJsonInSlices(Buffer.from('{"problems": [1, 2, 3], "other": [1, 2, 3, 4]}'), { slicer: new TimeSlicer(), maxItems: 3, tooMany })).toEqual({ problems: [1, 2, 3], other: [1, 2, 3, 4] });
+    expect(
+      await parseJsonInSlices(Buffer.from('{"problems": [1, 2, 3], "other": [1, 2, 3, 4]}'), {
+        slicer: new TimeSlicer(),
+        maxItems: 3,
+        tooMany,
+      }),
+    ).toEqual({ problems: [1, 2, 3], other: [1, 2, 3, 4] });
   });
 
   it('hands the event loop back between items while it parses a multi-megabyte body', async () => {
@@ -86,15 +111,24 @@ describe('parseJsonInSlices', () => {
 
 describe('parseJsonLinesInSlices', () => {
   it('parses the lines, skipping blank ones, and names a bad line', async () => {
-    expect(await parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n\n  \r\n{"text": "b"}\r\n'), { slicer: new TimeSlicer() })).toEqual([{ text: 'a' }, { text: 'b' }]);
-    await expect(parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n{oops\n'), { slicer: new TimeSlicer() })).rejects.toThrow(/^line 2 of the upload is not JSON/);
+    expect(await parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n\n  \r\n{"text": "b"}\r\n'), { slicer: new TimeSlicer() })).toEqual([
+      { text: 'a' },
+      { text: 'b' },
+    ]);
+    await expect(parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n{oops\n'), { slicer: new TimeSlicer() })).rejects.toThrow(
+      /^line 2 of the upload is not JSON/,
+    );
     await expect(parseJsonLinesInSlices(Buffer.from('\n \n'), { slicer: new TimeSlicer() })).rejects.toThrow('the upload has no problems');
   });
 
   it('counts the lines before parsing them and yields between them', async () => {
-    await expect(parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n{"text": "b"}\nnot json\n'), { slicer: new TimeSlicer(), maxItems: 2, tooMany })).rejects.toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE });
+    await expect(
+      parseJsonLinesInSlices(Buffer.from('{"text": "a"}\n{"text": "b"}\nnot json\n'), { slicer: new TimeSlicer(), maxItems: 2, tooMany }),
+    ).rejects.toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE });
     const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ text: `p${i}` })).join('\n');
-    const { value, turns } = await turnsDuring(() => parseJsonLinesInSlices(Buffer.from(lines), { slicer: new TimeSlicer(0), maxItems: 5000, tooMany }));
+    const { value, turns } = await turnsDuring(() =>
+      parseJsonLinesInSlices(Buffer.from(lines), { slicer: new TimeSlicer(0), maxItems: 5000, tooMany }),
+    );
     expect(value).toHaveLength(5000);
     expect(turns).toBeGreaterThanOrEqual(2500);
   });

@@ -69,7 +69,7 @@ export async function parseJsonLinesInSlices(bytes: Uint8Array, options: SlicedP
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const items: unknown[] = [];
   let lineNumber = 0;
-  for (let start = startOf(bytes); start <= bytes.length; ) {
+  for (let start = startOf(bytes); start <= bytes.length;) {
     const newline = bytes.indexOf(NEWLINE, start);
     const end = newline < 0 ? bytes.length : newline;
     const line = decode(decoder, bytes, start, end).trim();
@@ -80,7 +80,10 @@ export async function parseJsonLinesInSlices(bytes: Uint8Array, options: SlicedP
     try {
       items.push(JSON.parse(line));
     } catch (error) {
-      throw new AppError(ErrorCode.INVALID_ARGUMENT, `line ${lineNumber} of the upload is not JSON: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`);
+      throw new AppError(
+        ErrorCode.INVALID_ARGUMENT,
+        `line ${lineNumber} of the upload is not JSON: ${echoInput((error as Error).message, QUOTED_MESSAGE_MAX_CHARS)}`,
+      );
     }
     await options.slicer.maybeYield();
   }
@@ -140,7 +143,12 @@ async function parseArray(parse: Parse, start: number, path: string, listed: boo
   }
 }
 
-async function parseObject(parse: Parse, start: number, path: string, top: boolean): Promise<{ value: Record<string, unknown>; end: number }> {
+async function parseObject(
+  parse: Parse,
+  start: number,
+  path: string,
+  top: boolean,
+): Promise<{ value: Record<string, unknown>; end: number }> {
   const { bytes } = parse;
   const object: Record<string, unknown> = {};
   let at = skipSpace(bytes, start + 1);
@@ -153,7 +161,8 @@ async function parseObject(parse: Parse, start: number, path: string, top: boole
     if (bytes[at] !== COLON) throw unexpected(bytes, at, path || 'the body');
     at = skipSpace(bytes, at + 1);
     const where = path ? `${path}.${key}` : key;
-    const member = top && key === 'problems' && bytes[at] === OPEN_ARRAY ? await parseArray(parse, at, where, true) : await parseValue(parse, at, where);
+    const member =
+      top && key === 'problems' && bytes[at] === OPEN_ARRAY ? await parseArray(parse, at, where, true) : await parseValue(parse, at, where);
     // As JSON.parse does: an own property, also for "__proto__".
     Object.defineProperty(object, key, { value: member.value, enumerable: true, writable: true, configurable: true });
     await parse.slicer.maybeYield();
@@ -213,7 +222,8 @@ function endOfScalar(bytes: Uint8Array, start: number): number {
   let at = start;
   for (;;) {
     const c = bytes[at];
-    if (c === undefined || c === COMMA || c === CLOSE_ARRAY || c === CLOSE_OBJECT || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return at;
+    if (c === undefined || c === COMMA || c === CLOSE_ARRAY || c === CLOSE_OBJECT || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)
+      return at;
     at++;
   }
 }

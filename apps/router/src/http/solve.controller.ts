@@ -28,8 +28,14 @@ export class SolveController {
   @Post('/v1/solve')
   @HttpCode(200)
   @CountRequests('rest', 'solve', { latency: true })
-  @ApiOperation({ summary: 'Classify and solve one problem; `stream: true` or Accept: text/event-stream streams route, delta, result (or error) events.' })
-  async solve(@Body(new ZodValidationPipe(solveRequestSchema)) input: z.output<typeof solveRequestSchema>, @Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+  @ApiOperation({
+    summary: 'Classify and solve one problem; `stream: true` or Accept: text/event-stream streams route, delta, result (or error) events.',
+  })
+  async solve(
+    @Body(new ZodValidationPipe(solveRequestSchema)) input: z.output<typeof solveRequestSchema>,
+    @Req() req: HttpRequest,
+    @Res() res: HttpResponse,
+  ): Promise<void> {
     let release: Release | undefined;
     let completionTokens = 0;
     try {
@@ -70,7 +76,9 @@ export class SolveController {
   @HttpCode(200)
   @CountRequests('rest', 'classify')
   @ApiOperation({ summary: 'The route decision the router would take for a text (policy applied), without solving.' })
-  classify(@Body(new ZodValidationPipe(classifyRequestSchema)) { text }: z.output<typeof classifyRequestSchema>): { route: ReturnType<RoutingService['decide']> } {
+  classify(@Body(new ZodValidationPipe(classifyRequestSchema)) { text }: z.output<typeof classifyRequestSchema>): {
+    route: ReturnType<RoutingService['decide']>;
+  } {
     checkText(text, 'text');
     return { route: this.routing.decide(text) };
   }

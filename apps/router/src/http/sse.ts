@@ -7,7 +7,12 @@ import type { HttpRequest, HttpResponse } from './http.types';
  * events are written to the raw response and Fastify sends nothing after them.
  */
 export function startSse(reply: HttpResponse, headers: Record<string, string> = {}): void {
-  const res = startRaw(reply, 200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers });
+  const res = startRaw(reply, 200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    ...headers,
+  });
   res.flushHeaders();
 }
 
@@ -20,7 +25,8 @@ export function startRaw(reply: HttpResponse, status: number, headers: Record<st
   reply.hijack();
   const res = reply.raw;
   res.statusCode = status;
-  for (const [name, value] of Object.entries(pending)) if (value !== undefined) res.setHeader(name, value as string | number | readonly string[]);
+  for (const [name, value] of Object.entries(pending))
+    if (value !== undefined) res.setHeader(name, value as string | number | readonly string[]);
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   return res;
 }

@@ -70,15 +70,25 @@ export class ClientLimitsService implements OnApplicationShutdown {
     const [tokens, requests, slot] = await Promise.allSettled([
       tokensPerMinute > 0 ? this.limiter('tokens', tokensPerMinute, 60).get(caller.bucket) : Promise.resolve(null),
       rpm > 0 ? this.limiter('rpm', rpm, 60).consume(caller.bucket) : Promise.resolve(null),
-      concurrency > 0 ? this.limiter('concurrency', concurrency, this.concurrencyWindowSeconds).consume(caller.bucket) : Promise.resolve(null),
+      concurrency > 0
+        ? this.limiter('concurrency', concurrency, this.concurrencyWindowSeconds).consume(caller.bucket)
+        : Promise.resolve(null),
     ]);
     // A refused acquire counted itself: give it back; a granted one goes back too when another limit refuses.
     const concurrencyLimiter = concurrency > 0 ? this.limiter('concurrency', concurrency, this.concurrencyWindowSeconds) : undefined;
-    const giveBack = () => void concurrencyLimiter?.reward(caller.bucket, 1).catch((error: Error) => this.logger.debug(`releasing a slot: ${error.message}`));
+    const giveBack = () =>
+      void concurrencyLimiter?.reward(caller.bucket, 1).catch((error: Error) => this.logger.debug(`releasing a slot: ${error.message}`));
     const refusal =
       this.spentTokens(caller, tokens, tokensPerMinute) ??
-      this.refusalOf(requests, () => `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} is over its ${rpm} requests per minute`) ??
-      this.refusalOf(slot, () => `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} already has ${concurrency} requests in flight (its concurrency limit)`);
+      this.refusalOf(
+        requests,
+        () => `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} is over its ${rpm} requests per minute`,
+      ) ??
+      this.refusalOf(
+        slot,
+        () =>
+          `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} already has ${concurrency} requests in flight (its concurrency limit)`,
+      );
     if (refusal) {
       if (slot.status === 'fulfilled' || slot.reason instanceof RateLimiterRes) giveBack();
       throw refusal;
@@ -143,9 +153,13 @@ export class ClientLimitsService implements OnApplicationShutdown {
 
   private spentTokens(caller: Caller, result: PromiseSettledResult<RateLimiterRes | null>, limit: number): AppError | undefined {
     if (result.status !== 'fulfilled' || !result.value || result.value.consumedPoints < limit) return undefined;
-    return new AppError(ErrorCode.RATE_LIMITED, `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} generated its ${limit} tokens per minute`, {
-      retryAfterSeconds: Math.max(1, Math.ceil(result.value.msBeforeNext / 1000)),
-    });
+    return new AppError(
+      ErrorCode.RATE_LIMITED,
+      `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} generated its ${limit} tokens per minute`,
+      {
+        retryAfterSeconds: Math.max(1, Math.ceil(result.value.msBeforeNext / 1000)),
+      },
+    );
   }
 
   /** RATE_LIMITED for a refused consume; undefined when granted, or when the limiter itself failed (logged; the request goes on). */
@@ -155,7 +169,9 @@ export class ClientLimitsService implements OnApplicationShutdown {
       this.logger.warn(`rate limiter failed: ${(result.reason as Error)?.message}`);
       return undefined;
     }
-    return new AppError(ErrorCode.RATE_LIMITED, message(), { retryAfterSeconds: Math.max(1, Math.ceil(result.reason.msBeforeNext / 1000)) });
+    return new AppError(ErrorCode.RATE_LIMITED, message(), {
+      retryAfterSeconds: Math.max(1, Math.ceil(result.reason.msBeforeNext / 1000)),
+    });
   }
 
   /** One limiter per kind and size (rate-limiter-flexible's points are per instance; keys choose theirs). */

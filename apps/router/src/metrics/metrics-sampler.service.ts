@@ -20,11 +20,20 @@ export class MetricsSamplerService {
   /** Samples every gauge; returns the batches it read (running, and finished within the last minute). */
   async sample(): Promise<RunningBatch[]> {
     this.sampleReplicas();
-    const [, batches] = await Promise.all([this.batches.sampleQueueDepths(this.metrics.queueDepth), this.batches.runningBatches().catch((): RunningBatch[] => [])]);
+    const [, batches] = await Promise.all([
+      this.batches.sampleQueueDepths(this.metrics.queueDepth),
+      this.batches.runningBatches().catch((): RunningBatch[] => []),
+    ]);
     const running = batches.filter((b) => b.state === 'running');
     this.metrics.batchesRunning.set(running.length);
-    this.metrics.batchProblems.set({ state: 'total' }, running.reduce((sum, b) => sum + b.total, 0));
-    this.metrics.batchProblems.set({ state: 'done' }, running.reduce((sum, b) => sum + b.completed + b.failed + b.cancelled, 0));
+    this.metrics.batchProblems.set(
+      { state: 'total' },
+      running.reduce((sum, b) => sum + b.total, 0),
+    );
+    this.metrics.batchProblems.set(
+      { state: 'done' },
+      running.reduce((sum, b) => sum + b.completed + b.failed + b.cancelled, 0),
+    );
     return batches;
   }
 

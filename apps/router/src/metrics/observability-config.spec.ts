@@ -16,9 +16,16 @@ const metricOf = (series: string) => series.replace(/_(bucket|sum|count)$/, '');
 
 describe('deploy/observability', () => {
   it('the Grafana dashboard queries only metrics the router exports', () => {
-    const dashboard = JSON.parse(readFileSync(join(observability, 'grafana/dashboards/slm-router.json'), 'utf8')) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(observability, 'grafana/dashboards/slm-router.json'), 'utf8')) as {
+      uid: string;
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
     expect(dashboard.uid).toBe('slm-router');
-    const queried = new Set(dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => [...target.expr.matchAll(/slm_router_[a-z_]+/g)].map((m) => metricOf(m[0])))));
+    const queried = new Set(
+      dashboard.panels.flatMap((panel) =>
+        panel.targets.flatMap((target) => [...target.expr.matchAll(/slm_router_[a-z_]+/g)].map((m) => metricOf(m[0]))),
+      ),
+    );
     expect(queried.size).toBeGreaterThanOrEqual(12);
     expect([...queried].filter((name) => !registered.has(name))).toEqual([]);
   });
@@ -33,12 +40,17 @@ describe('deploy/observability', () => {
   });
 
   it('Prometheus scrapes the router where docker-compose publishes it, and the collector sends traces on', () => {
-    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { environment?: Record<string, string>; profiles?: string[] }> };
-    const prometheus = parse(readFileSync(join(observability, 'prometheus.yml'), 'utf8')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { environment?: Record<string, string>; profiles?: string[] }>;
+    };
+    const prometheus = parse(readFileSync(join(observability, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[];
+    };
     const [job] = prometheus.scrape_configs;
     expect(job?.metrics_path).toBe('/metrics');
     expect(job?.static_configs[0]?.targets).toEqual([`router:${compose.services['router']?.environment?.['ROUTER_HTTP_PORT']}`]);
-    for (const service of ['prometheus', 'grafana', 'otel-collector', 'jaeger']) expect(compose.services[service]?.profiles).toEqual(['observability']);
+    for (const service of ['prometheus', 'grafana', 'otel-collector', 'jaeger'])
+      expect(compose.services[service]?.profiles).toEqual(['observability']);
     const collector = parseDocument(readFileSync(join(observability, 'otel-collector.yaml'), 'utf8')).toJS() as {
       receivers: Record<string, unknown>;
       exporters: Record<string, unknown>;

@@ -129,7 +129,7 @@ export class RouterMetricsService {
 
   readonly replicaDecodeRate = new Histogram({
     name: 'slm_router_replica_decode_tokens_per_second',
-    help: "Decode speed each replica reports for a request (its timing.decodeTokensPerSecond), by domain and replica address.",
+    help: 'Decode speed each replica reports for a request (its timing.decodeTokensPerSecond), by domain and replica address.',
     labelNames: ['domain', 'replica'] as const,
     buckets: [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
     registers: [this.registry],
@@ -151,7 +151,7 @@ export class RouterMetricsService {
 
   readonly replicaCapacity = new Gauge({
     name: 'slm_router_replica_capacity',
-    help: "Requests each replica takes at once (its GetInfo max_concurrency + max_queue); absent while unknown (sampled when scraped).",
+    help: 'Requests each replica takes at once (its GetInfo max_concurrency + max_queue); absent while unknown (sampled when scraped).',
     labelNames: ['domain', 'replica'] as const,
     registers: [this.registry],
   });
@@ -211,7 +211,9 @@ export class RouterMetricsService {
     const verification = result?.verification;
     if (!verification) return;
     const examples = verification.examplesTotal > 0;
-    const agreed = examples ? verification.examplesPassed === verification.examplesTotal : verification.voteShare > 0.5 && verification.samples > 1;
+    const agreed = examples
+      ? verification.examplesPassed === verification.examplesTotal
+      : verification.voteShare > 0.5 && verification.samples > 1;
     const unverified = examples ? false : verification.samples <= 1 || verification.noAnswer === verification.samples;
     this.verifiedAnswers.inc({ domain, method: verification.method, outcome: unverified ? 'unverified' : agreed ? 'agreed' : 'split' });
     if (verification.samples > 1) this.verificationVoteShare.observe({ domain }, verification.voteShare);

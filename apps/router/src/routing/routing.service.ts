@@ -62,10 +62,18 @@ export class RoutingService {
   rerouteUnavailable(decision: RouteDecision__Output): RouteDecision__Output {
     const target = this.config.workers.unavailableFallback;
     if (target === 'reject') {
-      throw new AppError(ErrorCode.NO_HEALTHY_REPLICA, `no healthy worker replica for ${decision.domain} (and ROUTER_UNAVAILABLE_FALLBACK=reject)`);
+      throw new AppError(
+        ErrorCode.NO_HEALTHY_REPLICA,
+        `no healthy worker replica for ${decision.domain} (and ROUTER_UNAVAILABLE_FALLBACK=reject)`,
+      );
     }
     this.metrics.routeOutcomes.inc({ class: classDomainOf(decision.domain), outcome: 'unavailable_fallback' });
-    return { ...decision, domain: protoDomainOf(target), fallback: true, fallbackReason: `no healthy replica for ${decision.domain}; sent to ${target}` };
+    return {
+      ...decision,
+      domain: protoDomainOf(target),
+      fallback: true,
+      fallbackReason: `no healthy replica for ${decision.domain}; sent to ${target}`,
+    };
   }
 }
 

@@ -9,18 +9,20 @@ export const chatMessageSchema = z.object({ role: z.enum(['system', 'user', 'ass
 export const problemFields = {
   text: z.string().min(1).optional(),
   messages: z.array(chatMessageSchema).min(1).optional(),
-  domain: z.enum(['auto', ...WORKER_DOMAINS]).optional().describe('force a domain; auto (default) classifies'),
+  domain: z
+    .enum(['auto', ...WORKER_DOMAINS])
+    .optional()
+    .describe('force a domain; auto (default) classifies'),
   options: generationOptionsSchema.optional(),
-  requestId: requestIdSchema.optional().describe(`echoed in the result and logs; the idempotency key in batches. ${REQUEST_ID_RULE}; omit it to have one generated`),
+  requestId: requestIdSchema
+    .optional()
+    .describe(`echoed in the result and logs; the idempotency key in batches. ${REQUEST_ID_RULE}; omit it to have one generated`),
   metadata: z.record(z.string(), z.string()).optional(),
 };
 
 /** A problem object schema built from {@link problemFields} (plus extra fields) that takes exactly one input. */
 export function withOneInput<T extends z.ZodRawShape & typeof problemFields>(shape: T) {
-  return z
-    .object(shape)
-    .strict()
-    .refine(hasOneInput, { message: 'exactly one of text or messages is required' });
+  return z.object(shape).strict().refine(hasOneInput, { message: 'exactly one of text or messages is required' });
 }
 
 function hasOneInput(problem: object): boolean {
@@ -39,7 +41,10 @@ export const classifyRequestSchema = z.object({ text: z.string().min(1) }).stric
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'request'): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${describeIssues(parsed.error, (path) => (path.length ? path.join('.') : what))}`);
+  throw new AppError(
+    ErrorCode.INVALID_ARGUMENT,
+    `invalid ${what}: ${describeIssues(parsed.error, (path) => (path.length ? path.join('.') : what))}`,
+  );
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -51,11 +56,15 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function checkText(text: string, where: string): void {
   const nul = text.indexOf('\0');
-  if (nul >= 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: contains a NUL character (U+0000) at position ${nul + 1}; send text only`);
+  if (nul >= 0)
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: contains a NUL character (U+0000) at position ${nul + 1}; send text only`);
   const lone = LONE_SURROGATE.exec(text);
   if (lone) {
     const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: contains an unpaired surrogate (U+${code}) at position ${lone.index + 1}, which is no character; send valid Unicode text`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${where}: contains an unpaired surrogate (U+${code}) at position ${lone.index + 1}, which is no character; send valid Unicode text`,
+    );
   }
 }
 
@@ -74,7 +83,8 @@ export function problemOfInput(input: ProblemInput): Problem {
 export function classifiedTextOf(problem: Problem): string {
   if (problem.text) return problem.text;
   const messages = problem.conversation?.messages ?? [];
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user' && messages[i]?.content) return messages[i]?.content ?? '';
+  for (let i = messages.length - 1; i >= 0; i--)
+    if (messages[i]?.role === 'user' && messages[i]?.content) return messages[i]?.content ?? '';
   return messages.map((m) => m.content ?? '').join('\n');
 }
 
@@ -89,10 +99,14 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   if (!problem.text && messages.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: text or messages is required`);
   if (chars === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: the problem is empty`);
   if (chars > limits.maxProblemChars) {
-    throw new AppError(ErrorCode.INPUT_TOO_LONG, `${where}: ${chars} characters, more than the limit of ${limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`);
+    throw new AppError(
+      ErrorCode.INPUT_TOO_LONG,
+      `${where}: ${chars} characters, more than the limit of ${limits.maxProblemChars} (ROUTER_MAX_PROBLEM_CHARS)`,
+    );
   }
   for (const m of messages) {
-    if (!['system', 'user', 'assistant'].includes(m.role ?? '')) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: message role must be system, user or assistant`);
+    if (!['system', 'user', 'assistant'].includes(m.role ?? ''))
+      throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}: message role must be system, user or assistant`);
   }
   // Without a user turn there is no question: the classifier would read the other turns and
   // route (or reject) something the caller never asked.
@@ -103,15 +117,25 @@ export function checkProblem(problem: Problem | null | undefined, limits: Router
   messages.forEach((m, index) => checkText(m.content ?? '', `${where}.messages[${index}].content`));
   if (problem.requestId) checkRequestId(problem.requestId, `${where}.requestId`);
   if (!isKnownDomain(problem.domainOverride)) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.domainOverride: unknown domain ${echoInput(String(problem.domainOverride))}; use ${OVERRIDE_CHOICES}`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${where}.domainOverride: unknown domain ${echoInput(String(problem.domainOverride))}; use ${OVERRIDE_CHOICES}`,
+    );
   }
   // The deployment's own cap, below the contract's, is the one a caller can act on.
   const maxNewTokens = problem.options?.maxNewTokens;
   if (typeof maxNewTokens === 'number' && maxNewTokens > limits.maxNewTokensLimit) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${where}.options.maxNewTokens: must be at most ${limits.maxNewTokensLimit} (ROUTER_MAX_NEW_TOKENS_LIMIT)`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${where}.options.maxNewTokens: must be at most ${limits.maxNewTokensLimit} (ROUTER_MAX_NEW_TOKENS_LIMIT)`,
+    );
   }
   const parsed = generationOptionsSchema.safeParse(setGenerationOptions(problem.options));
-  if (!parsed.success) throw new AppError(ErrorCode.INVALID_ARGUMENT, `invalid generation options: ${describeIssues(parsed.error, (path) => [`${where}.options`, ...path].join('.'))}`);
+  if (!parsed.success)
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `invalid generation options: ${describeIssues(parsed.error, (path) => [`${where}.options`, ...path].join('.'))}`,
+    );
   const options = parsed.data;
   (options.stop ?? []).forEach((stop, index) => checkText(stop, `${where}.options.stop[${index}]`));
   return problem;
@@ -123,4 +147,7 @@ function isKnownDomain(domain: Problem['domainOverride']): boolean {
 }
 
 /** The overrides that reach a worker, as prose: `DOMAIN_UNSPECIFIED, DOMAIN_MATH, … or DOMAIN_SCIENCE`. */
-const OVERRIDE_CHOICES = ((choices) => `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`)(['DOMAIN_UNSPECIFIED', ...WORKER_DOMAINS.map(protoDomainOf)]);
+const OVERRIDE_CHOICES = ((choices) => `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`)([
+  'DOMAIN_UNSPECIFIED',
+  ...WORKER_DOMAINS.map(protoDomainOf),
+]);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { domainNameOf, listWorkerDomains, workerDomainOf, type Problem, type Result__Output, type RouteDecision__Output, type TokenDelta__Output } from '@slm/contracts';
+import {
+  domainNameOf,
+  listWorkerDomains,
+  workerDomainOf,
+  type Problem,
+  type Result__Output,
+  type RouteDecision__Output,
+  type TokenDelta__Output,
+} from '@slm/contracts';
 import { AppError, ErrorCode, currentRequestContext, noteRequestDomain } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
@@ -9,7 +17,10 @@ import { RoutingService } from '../routing/routing.service';
 import { checkProblem, classifiedTextOf } from './problem.schemas';
 
 /** One event of a streamed solution: the route first, then deltas, then exactly one result. */
-export type SolveEvent = { event: 'route'; route: RouteDecision__Output } | { event: 'delta'; delta: TokenDelta__Output } | { event: 'result'; result: Result__Output };
+export type SolveEvent =
+  | { event: 'route'; route: RouteDecision__Output }
+  | { event: 'delta'; delta: TokenDelta__Output }
+  | { event: 'result'; result: Result__Output };
 
 /** A solved problem, and how long its worker call took (the rest of a request is the router's own time). */
 export interface Solved {
@@ -63,7 +74,10 @@ export class SolveService {
     if (domain) noteRequestDomain(domain);
     if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
     const routed = workerDomainOf(decision.domain) ?? 'other';
-    this.metrics.routeDecisions.inc({ domain: routed, kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified' });
+    this.metrics.routeDecisions.inc({
+      domain: routed,
+      kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified',
+    });
     noteRequestDomain(routed);
     return decision;
   }

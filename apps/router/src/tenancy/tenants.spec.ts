@@ -15,7 +15,9 @@ describe('tenants', () => {
 
   it('fingerprints what a request says, not how it spells it', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null }, e: undefined })).toBe('{"a":{"d":[1,"x"]},"b":1}');
-    expect(fingerprintOf({ text: 'q', metadata: { a: '1', b: '2' } })).toBe(fingerprintOf({ metadata: { b: '2', a: '1' }, text: 'q', requestId: undefined }));
+    expect(fingerprintOf({ text: 'q', metadata: { a: '1', b: '2' } })).toBe(
+      fingerprintOf({ metadata: { b: '2', a: '1' }, text: 'q', requestId: undefined }),
+    );
     expect(fingerprintOf({ text: 'q', metadata: { a: '1' } })).not.toBe(fingerprintOf({ text: 'q', metadata: { a: '2' } }));
     expect(fingerprintOf({ text: 'q' })).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });

@@ -90,7 +90,8 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
   const promptRange = options.promptTokens ?? [32, 256];
   const newRange = options.newTokens ?? [64, 512];
   for (const [name, value] of Object.entries({ concurrency, requestsPerClient, maxBatchSize, threads })) {
-    if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   for (const [name, range] of Object.entries({ promptTokens: promptRange, newTokens: newRange })) {
     if (!Number.isInteger(range[0]) || range[0] < 1 || !Number.isInteger(range[1]) || range[1] < range[0]) {
@@ -122,18 +123,27 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
       })),
     );
     const longest = Math.max(...clients.flat().map((request) => request.prompt.length + request.newTokens));
-    if (longest > folder.geometry.contextLength) throw new InferenceError('INPUT_TOO_LONG', `requests of ${longest} tokens exceed the context`);
+    if (longest > folder.geometry.contextLength)
+      throw new InferenceError('INPUT_TOO_LONG', `requests of ${longest} tokens exceed the context`);
 
     const batch1Prompt = Array.from({ length: 128 }, (_, k) => vocabStart + ((k * 7919) % span));
     await engine.generate({ messages: [], promptTokenIds: batch1Prompt.slice(0, 8), options: { maxNewTokens: 2, temperature: 0 } }).result;
     let batch1DecodeTokensPerSecond = 0;
     for (let round = 0; round < 2; round++) {
-      const result = await engine.generate({ messages: [], promptTokenIds: batch1Prompt, options: { maxNewTokens: 64, minNewTokens: 64, temperature: 0 } }).result;
+      const result = await engine.generate({
+        messages: [],
+        promptTokenIds: batch1Prompt,
+        options: { maxNewTokens: 64, minNewTokens: 64, temperature: 0 },
+      }).result;
       batch1DecodeTokensPerSecond = Math.max(batch1DecodeTokensPerSecond, result.decodeTokensPerSecond);
     }
 
     const ours = await serve(clients, async (request, onChunk) => {
-      const handle = engine.generate({ messages: [], promptTokenIds: request.prompt, options: { maxNewTokens: request.newTokens, minNewTokens: request.newTokens, temperature: 0 } });
+      const handle = engine.generate({
+        messages: [],
+        promptTokenIds: request.prompt,
+        options: { maxNewTokens: request.newTokens, minNewTokens: request.newTokens, temperature: 0 },
+      });
       for await (const chunk of handle) onChunk(chunk.tokenIds.length);
       return (await handle.result).completionTokens;
     });
@@ -222,7 +232,11 @@ async function serve(clients: BenchRequest[][], generate: Generate): Promise<Ser
 }
 
 /** transformers.js serving concurrent callers: each request is one `generate` call with a streamer. */
-async function transformersJsServer(dir: string, dtype: string, threads: number): Promise<{ generate: Generate; close: () => Promise<void> }> {
+async function transformersJsServer(
+  dir: string,
+  dtype: string,
+  threads: number,
+): Promise<{ generate: Generate; close: () => Promise<void> }> {
   const { model, Tensor } = await loadTransformersJsModel(dir, dtype, threads);
   const generate: Generate = async (request, onChunk) => {
     let puts = 0;

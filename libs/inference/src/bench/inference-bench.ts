@@ -57,9 +57,16 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
   const threads = options.threads ?? defaultIntraOpThreads();
   const rounds = options.rounds ?? 3;
   for (const [name, value] of Object.entries({ promptTokens, newTokens, threads, rounds })) {
-    if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
-  const engine = await InferenceEngine.load({ modelDir: options.modelDir, dtype: options.dtype, intraOpThreads: threads, maxQueue: 0, compileGraph: options.compileGraph });
+  const engine = await InferenceEngine.load({
+    modelDir: options.modelDir,
+    dtype: options.dtype,
+    intraOpThreads: threads,
+    maxQueue: 0,
+    compileGraph: options.compileGraph,
+  });
   const closers: Array<() => Promise<void>> = [() => engine.close()];
   try {
     const folder = engine.modelFolder;
@@ -68,7 +75,8 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       throw new InferenceError('INPUT_TOO_LONG', `prompt + new tokens exceed the context of ${folder.geometry.contextLength}`);
     }
     const runEngine = async (): Promise<RuntimeFigures> => {
-      const result = await engine.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: newTokens, temperature: 0 } }).result;
+      const result = await engine.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: newTokens, temperature: 0 } })
+        .result;
       return {
         prefillTokensPerSecond: (prompt.length * 1000) / result.timeToFirstTokenMs,
         decodeTokensPerSecond: result.decodeTokensPerSecond,
@@ -109,7 +117,8 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       ...ours,
       peakRssMb,
     };
-    if (best.bare) report.bareSessionRun = { ...best.bare, decodeRatioVsBare: ours.decodeTokensPerSecond / best.bare.decodeTokensPerSecond };
+    if (best.bare)
+      report.bareSessionRun = { ...best.bare, decodeRatioVsBare: ours.decodeTokensPerSecond / best.bare.decodeTokensPerSecond };
     if (best.tjs) {
       report.transformersJs = best.tjs;
       report.decodeRatioVsTransformersJs = ours.decodeTokensPerSecond / best.tjs.decodeTokensPerSecond;
@@ -146,12 +155,21 @@ async function bareSessionLoop(
   newTokens: number,
   threads: number,
 ): Promise<{ run: () => Promise<RuntimeFigures>; close: () => Promise<void> }> {
-  const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnxPath, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   const run = async (count: number): Promise<{ ttft: number; decode: number }> => {
     let past: Record<string, ort.Tensor> = {};
     for (let i = 0; i < geometry.numLayers; i++) {
       for (const part of ['key', 'value']) {
-        past[`past_key_values.${i}.${part}`] = new ort.Tensor('float32', new Float32Array(0), [1, geometry.numKvHeads, 0, geometry.headDim]);
+        past[`past_key_values.${i}.${part}`] = new ort.Tensor('float32', new Float32Array(0), [
+          1,
+          geometry.numKvHeads,
+          0,
+          geometry.headDim,
+        ]);
       }
     }
     let tokens = prompt;
@@ -166,7 +184,11 @@ async function bareSessionLoop(
         ...past,
       };
       if (session.inputNames.includes('position_ids')) {
-        feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(tokens, (_, k) => BigInt(length + k)), [1, tokens.length]);
+        feeds.position_ids = new ort.Tensor(
+          'int64',
+          BigInt64Array.from(tokens, (_, k) => BigInt(length + k)),
+          [1, tokens.length],
+        );
       }
       const out = await session.run(feeds);
       const logits = out.logits as ort.Tensor;

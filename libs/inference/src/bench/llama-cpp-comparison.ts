@@ -116,7 +116,8 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
   const rounds = options.rounds ?? 3;
   const prefillThreads = options.prefillThreads ?? 0;
   for (const [name, value] of Object.entries({ threads, promptTokens, longPromptTokens, newTokens, sequences, rounds })) {
-    if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   if (newTokens < 2) throw new InferenceError('INVALID_ARGUMENT', 'newTokens must be >= 2 (decode speed needs a second token)');
   const ggufPath = options.ggufPath ?? findGguf(options.modelDir);
@@ -134,7 +135,8 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
   try {
     const geometry = engine.modelFolder.geometry;
     const longest = Math.max(promptTokens, longPromptTokens) + newTokens;
-    if (longest > geometry.contextLength) throw new InferenceError('INPUT_TOO_LONG', `${longest} tokens exceed the context of ${geometry.contextLength}`);
+    if (longest > geometry.contextLength)
+      throw new InferenceError('INPUT_TOO_LONG', `${longest} tokens exceed the context of ${geometry.contextLength}`);
     peer = await LlamaCppPeer.load({
       modelPath: ggufPath,
       threads,
@@ -193,7 +195,10 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
         short: ratio(engineFigures.decodeTokensPerSecond.short, peerFigures.decodeTokensPerSecond.short),
         long: ratio(engineFigures.decodeTokensPerSecond.long, peerFigures.decodeTokensPerSecond.long),
       },
-      aggregateRatioVsLlamaCpp: ratio(engineFigures.aggregate.aggregateDecodeTokensPerSecond, peerFigures.aggregate.aggregateDecodeTokensPerSecond),
+      aggregateRatioVsLlamaCpp: ratio(
+        engineFigures.aggregate.aggregateDecodeTokensPerSecond,
+        peerFigures.aggregate.aggregateDecodeTokensPerSecond,
+      ),
     };
   } finally {
     await peer?.close();
@@ -217,7 +222,6 @@ async function serveTogether(runtime: Runtime, prompts: number[][]): Promise<Agg
     p99TimeToFirstTokenMs: round1(percentile(ttfts, 99)),
   };
 }
-
 
 function engineRuntime(engine: InferenceEngine, newTokens: number): Runtime {
   const options = (count: number) => ({ maxNewTokens: count, minNewTokens: count, temperature: 0 });
@@ -323,7 +327,10 @@ function findGguf(modelDir: string): string {
     throw new InferenceError('MODEL_LOAD_FAILED', `cannot read the model folder ${modelDir}`);
   }
   if (files.length === 0) {
-    throw new InferenceError('INVALID_ARGUMENT', `no .gguf in ${modelDir}: write one with \`slm models synth --format both\` or pass ggufPath`);
+    throw new InferenceError(
+      'INVALID_ARGUMENT',
+      `no .gguf in ${modelDir}: write one with \`slm models synth --format both\` or pass ggufPath`,
+    );
   }
   const chosen = files.length === 1 ? files[0] : (files.find((name) => name.includes('q4_0')) ?? files.sort()[0]);
   return path.join(modelDir, chosen);

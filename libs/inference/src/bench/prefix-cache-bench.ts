@@ -54,12 +54,22 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
   const maxBatchSize = options.maxBatchSize ?? 16;
   const threads = options.threads ?? defaultIntraOpThreads();
   for (const [name, value] of Object.entries({ problems, headerTokens, maxBatchSize, threads })) {
-    if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   const run = async (prefixCacheMb: number | undefined): Promise<{ engine: InferenceEngine; run: PrefixCacheRun }> => {
-    const engine = await InferenceEngine.load({ modelDir: options.modelDir, dtype: options.dtype, intraOpThreads: threads, prefillThreads: 1, maxConcurrency: maxBatchSize, maxQueue: problems, prefixCacheMb });
+    const engine = await InferenceEngine.load({
+      modelDir: options.modelDir,
+      dtype: options.dtype,
+      intraOpThreads: threads,
+      prefillThreads: 1,
+      maxConcurrency: maxBatchSize,
+      maxQueue: problems,
+      prefixCacheMb,
+    });
     try {
-      if (engine.batching.prefillThreads === 0) throw new InferenceError('INVALID_ARGUMENT', 'the prefix cache needs the prefill thread, which did not start');
+      if (engine.batching.prefillThreads === 0)
+        throw new InferenceError('INVALID_ARGUMENT', 'the prefix cache needs the prefill thread, which did not start');
       const folder = engine.modelFolder;
       const limit = Math.min(folder.geometry.vocabSize, folder.bosTokenId ?? folder.geometry.vocabSize);
       const vocabStart = limit > 2000 ? 1000 : 10;
@@ -70,7 +80,12 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
       const header = Array.from({ length: headerTokens }, draw);
       const prompts = Array.from({ length: problems }, () => [...header, ...Array.from({ length: 16 + (random.nextUint32() % 33) }, draw)]);
       const started = performance.now();
-      const results = await Promise.all(prompts.map((promptTokenIds) => engine.generate({ messages: [], promptTokenIds, options: { maxNewTokens: 16, minNewTokens: 16, temperature: 0 } }).result));
+      const results = await Promise.all(
+        prompts.map(
+          (promptTokenIds) =>
+            engine.generate({ messages: [], promptTokenIds, options: { maxNewTokens: 16, minNewTokens: 16, temperature: 0 } }).result,
+        ),
+      );
       const ttfts = results.map((result) => result.timeToFirstTokenMs);
       const promptTokens = results.reduce((sum, result) => sum + result.promptTokens, 0);
       const cachedTokens = results.reduce((sum, result) => sum + result.cachedPromptTokens, 0);

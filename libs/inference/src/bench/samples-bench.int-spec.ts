@@ -20,14 +20,28 @@ describe('runSamplesBench', () => {
   it('measures k = 1 as the baseline and each k once, in order', () => {
     expect(report.samples.map((figures) => figures.k)).toEqual([1, 2, 3]);
     expect(report.samples[0]!.latencyVsK1).toBe(1);
-    expect(report).toMatchObject({ promptTokens: 40, newTokens: 6, temperature: 0.6, threads: 1, prefillThreads: 1, syntheticWeights: true });
+    expect(report).toMatchObject({
+      promptTokens: 40,
+      newTokens: 6,
+      temperature: 0.6,
+      threads: 1,
+      prefillThreads: 1,
+      syntheticWeights: true,
+    });
   });
 
   it('runs k samples of exactly --new-tokens tokens each, together and one after another', () => {
     for (const figures of report.samples) {
       expect(figures.completionTokens).toEqual(Array(figures.k).fill(6));
       expect(figures.sequentialCompletionTokens).toEqual(Array(figures.k).fill(6));
-      for (const key of ['latencyMs', 'aggregateTokensPerSecond', 'firstTokenMs', 'sequentialLatencyMs', 'speedupVsSequential', 'latencyVsK1'] as const) {
+      for (const key of [
+        'latencyMs',
+        'aggregateTokensPerSecond',
+        'firstTokenMs',
+        'sequentialLatencyMs',
+        'speedupVsSequential',
+        'latencyVsK1',
+      ] as const) {
         expect(figures[key]).toBeGreaterThan(0);
       }
     }

@@ -77,8 +77,14 @@ export async function runSamplesBench(options: SamplesBenchOptions): Promise<Sam
   const newTokens = options.newTokens ?? 128;
   const threads = options.threads ?? defaultIntraOpThreads();
   const ks = [...new Set([1, ...(options.samples ?? [1, 4, 8])])].sort((a, b) => a - b);
-  for (const [name, value] of Object.entries({ promptTokens, newTokens, threads, ...Object.fromEntries(ks.map((k) => [`samples ${k}`, k])) })) {
-    if (!Number.isInteger(value) || value < 1) throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
+  for (const [name, value] of Object.entries({
+    promptTokens,
+    newTokens,
+    threads,
+    ...Object.fromEntries(ks.map((k) => [`samples ${k}`, k])),
+  })) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   const maxK = ks[ks.length - 1]!;
   const engine = await InferenceEngine.load({
@@ -96,7 +102,11 @@ export async function runSamplesBench(options: SamplesBenchOptions): Promise<Sam
     }
     const nextPrompt = promptSource(engine, promptTokens, options.seed ?? 1);
     const generate = (prompt: number[], seed: number): Promise<GenerationResult> =>
-      engine.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: newTokens, minNewTokens: newTokens, temperature: SAMPLE_TEMPERATURE, seed } }).result;
+      engine.generate({
+        messages: [],
+        promptTokenIds: prompt,
+        options: { maxNewTokens: newTokens, minNewTokens: newTokens, temperature: SAMPLE_TEMPERATURE, seed },
+      }).result;
     // Warm-up at full size: the first run of each shape pays for allocations no later one does.
     await generate(nextPrompt(), 1);
 

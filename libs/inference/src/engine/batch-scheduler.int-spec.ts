@@ -190,7 +190,11 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
   it('prefills a burst of newcomers together, left-padded, and each gets the tokens of its solo run', async () => {
     // Eight requests at once (prompts of 3 to 120 tokens, half sampled with a seed), two more while they decode.
     const list = requests().map((request, i) => ({ ...request, arrivesAt: i < 8 ? 0 : 5 }));
-    const { outcomes, maxBatch, prefillBatches } = await runBatched(list, { maxBatchSize: 10, prefillChunkTokens: 16, prefillTokenBudget: 400 });
+    const { outcomes, maxBatch, prefillBatches } = await runBatched(list, {
+      maxBatchSize: 10,
+      prefillChunkTokens: 16,
+      prefillTokenBudget: 400,
+    });
     expect(maxBatch).toBeGreaterThanOrEqual(6);
     // The budget holds several rows at once (rows × longest prompt ≤ 400), and every run respects it.
     expect(Math.max(...prefillBatches.map((rows) => rows.length))).toBeGreaterThanOrEqual(3);
@@ -198,7 +202,9 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     // Prompts of different lengths shared a run, so the left padding was exercised.
     expect(prefillBatches.some((rows) => new Set(rows).size > 1)).toBe(true);
     const report = await expectSoloEquivalent(list, outcomes);
-    console.log(`${variant.kvCacheDtype ?? dtype} batched prefill ${JSON.stringify(prefillBatches)}: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
+    console.log(
+      `${variant.kvCacheDtype ?? dtype} batched prefill ${JSON.stringify(prefillBatches)}: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`,
+    );
     expect(report.length).toBeLessThanOrEqual(2);
   });
 
@@ -222,7 +228,15 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
 
     beforeAll(async () => {
       const { numLayers, numKvHeads, headDim } = folder.geometry;
-      thread = await PrefillThread.start({ onnxPath: folder.onnxPath, numLayers, numKvHeads, headDim, positionOffset: 0, intraOpThreads: 1, chunkTokens: 64 });
+      thread = await PrefillThread.start({
+        onnxPath: folder.onnxPath,
+        numLayers,
+        numKvHeads,
+        headDim,
+        positionOffset: 0,
+        intraOpThreads: 1,
+        chunkTokens: 64,
+      });
     });
 
     afterAll(async () => {
@@ -259,7 +273,9 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
       // Whole prompts (up to 150 tokens, past the 16-token chunk of this thread) ran on the prefill thread.
       expect(prefiller.prompts.sort((a, b) => a - b)).toEqual(list.map((request) => request.prompt.length).sort((a, b) => a - b));
       const report = await expectSoloEquivalent(list, outcomes);
-      console.log(`${variant.kvCacheDtype ?? dtype} prefill thread: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`);
+      console.log(
+        `${variant.kvCacheDtype ?? dtype} prefill thread: ${report.length === 0 ? 'all tokens identical to the solo runs' : report.join('; ')}`,
+      );
       expect(report.length).toBeLessThanOrEqual(2);
     });
 
@@ -280,7 +296,9 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     it('does not start on a graph it cannot load, and says why', async () => {
       const { numLayers, numKvHeads, headDim } = folder.geometry;
       const missing = path.join(dir, 'onnx', 'missing.onnx');
-      await expect(PrefillThread.start({ onnxPath: missing, numLayers, numKvHeads, headDim, positionOffset: 0, intraOpThreads: 1, chunkTokens: 64 })).rejects.toThrow(missing);
+      await expect(
+        PrefillThread.start({ onnxPath: missing, numLayers, numKvHeads, headDim, positionOffset: 0, intraOpThreads: 1, chunkTokens: 64 }),
+      ).rejects.toThrow(missing);
     });
 
     it('goes back to prefilling between decode steps when the thread dies, losing no request', async () => {
@@ -298,7 +316,11 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     // Each request reserves 100 KV tokens (prompt + maxNewTokens): a budget of 260 holds two at a time.
     const list = requests()
       .slice(0, 6)
-      .map((request) => ({ ...request, prompt: request.prompt.slice(0, 60), config: { ...request.config, maxNewTokens: 100 - Math.min(60, request.prompt.length) } }));
+      .map((request) => ({
+        ...request,
+        prompt: request.prompt.slice(0, 60),
+        config: { ...request.config, maxNewTokens: 100 - Math.min(60, request.prompt.length) },
+      }));
     const { outcomes, maxBatch } = await runBatched(list, { maxBatchSize: 6, prefillChunkTokens: 32, maxKvTokens: 260 });
     expect(maxBatch).toBeLessThanOrEqual(2);
     const report = await expectSoloEquivalent(list, outcomes);

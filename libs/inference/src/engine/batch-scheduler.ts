@@ -112,7 +112,11 @@ export class BatchScheduler {
   submit(id: number, promptIds: readonly number[], config: ResolvedGenerationConfig): void {
     const reservedTokens = Math.min(promptIds.length + config.maxNewTokens, config.contextLength);
     if (reservedTokens > this.options.maxKvTokens) {
-      this.events.failed(id, 'INPUT_TOO_LONG', `the request needs ${reservedTokens} KV cache tokens; the budget is ${this.options.maxKvTokens}`);
+      this.events.failed(
+        id,
+        'INPUT_TOO_LONG',
+        `the request needs ${reservedTokens} KV cache tokens; the budget is ${this.options.maxKvTokens}`,
+      );
       return;
     }
     this.waiting.push(new Sequence(id, new TokenGenerator(this.session, promptIds, config), reservedTokens));
@@ -215,7 +219,12 @@ export class BatchScheduler {
     if (sequence.cancelRequested) return this.finish(sequence, 'cancelled');
     let result: StepResult;
     try {
-      result = sequence.generator.completePrefill(prefilled.logits, prefilled.ms, prefilled.into(this.session.newCache()), prefilled.cachedTokens);
+      result = sequence.generator.completePrefill(
+        prefilled.logits,
+        prefilled.ms,
+        prefilled.into(this.session.newCache()),
+        prefilled.cachedTokens,
+      );
     } catch (error) {
       return this.fail(sequence, error as Error);
     }
@@ -241,7 +250,8 @@ export class BatchScheduler {
       for (const candidate of this.waiting.slice(1)) {
         if (group.length >= free) break;
         const width = Math.max(longest, candidate.generator.prefillRemaining);
-        if ((group.length + 1) * width > this.prefillTokenBudget || reserved + candidate.reservedTokens > this.options.maxKvTokens) continue;
+        if ((group.length + 1) * width > this.prefillTokenBudget || reserved + candidate.reservedTokens > this.options.maxKvTokens)
+          continue;
         group.push(candidate);
         longest = width;
         reserved += candidate.reservedTokens;

@@ -36,7 +36,14 @@ describe.each([
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'slm-batching-'));
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
-    engine = await InferenceEngine.load({ modelDir: dir, maxConcurrency: 4, maxQueue: 8, prefillChunkTokens: 16, intraOpThreads: 1, prefillThreads });
+    engine = await InferenceEngine.load({
+      modelDir: dir,
+      maxConcurrency: 4,
+      maxQueue: 8,
+      prefillChunkTokens: 16,
+      intraOpThreads: 1,
+      prefillThreads,
+    });
   });
 
   afterAll(async () => {
@@ -98,6 +105,9 @@ describe.each([
     }
     await expect(InferenceEngine.load({ modelDir: dir, kvCacheBudgetMb: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(InferenceEngine.load({ modelDir: dir, prefillTokenBudget: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(InferenceEngine.load({ modelDir: dir, prefillThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/prefillThreads/) });
+    await expect(InferenceEngine.load({ modelDir: dir, prefillThreads: -1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/prefillThreads/),
+    });
   });
 });

@@ -82,5 +82,14 @@ export type ToPrefill = { type: 'prefill'; id: number; promptIds: number[] } | {
 export type FromPrefill =
   | { type: 'ready' }
   | { type: 'loadFailed'; message: string }
-  | { type: 'prefilled'; id: number; logits: Float32Array; kv: (Float32Array | Uint16Array)[]; kvDims: number[]; length: number; ms: number; cachedTokens: number }
+  | {
+      type: 'prefilled';
+      id: number;
+      logits: Float32Array;
+      kv: (Float32Array | Uint16Array)[];
+      kvDims: number[];
+      length: number;
+      ms: number;
+      cachedTokens: number;
+    }
   | { type: 'failed'; id: number; message: string };

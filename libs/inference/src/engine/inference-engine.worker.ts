@@ -52,7 +52,11 @@ async function start(): Promise<void> {
         graph = readFileSync(data.onnxPath);
         opTypes = graphOpTypes(graph);
         if (data.compileGraph) {
-          const compiled = compileDecoderGraph(data.onnxPath, { tuneMatMulNBits: data.tuneMatMulNBits, cacheDir: data.tunedGraphCacheDir, source: graph });
+          const compiled = compileDecoderGraph(data.onnxPath, {
+            tuneMatMulNBits: data.tuneMatMulNBits,
+            cacheDir: data.tunedGraphCacheDir,
+            source: graph,
+          });
           ({ onnxPath, tunedNodes, lastPositionLogits } = compiled);
           compileFallback = compiled.fallbackReason;
         } else if (data.tuneMatMulNBits) {
@@ -85,8 +89,18 @@ async function start(): Promise<void> {
     if (data.prefillThreads > 0) {
       const { numLayers, numKvHeads, headDim, positionOffset } = data;
       try {
-        const prefixCache = data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
-        prefillThread = await PrefillThread.start({ onnxPath, numLayers, numKvHeads, headDim, positionOffset, intraOpThreads: data.prefillThreads, chunkTokens: PREFILL_THREAD_CHUNK, prefixCache });
+        const prefixCache =
+          data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
+        prefillThread = await PrefillThread.start({
+          onnxPath,
+          numLayers,
+          numKvHeads,
+          headDim,
+          positionOffset,
+          intraOpThreads: data.prefillThreads,
+          chunkTokens: PREFILL_THREAD_CHUNK,
+          prefixCache,
+        });
       } catch (error) {
         // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
         prefillFailure = (error as Error).message;
@@ -104,7 +118,20 @@ async function start(): Promise<void> {
       prefillThread,
     );
     const prefillThreads = prefillThread ? data.prefillThreads : 0;
-    post({ type: 'ready', kvDtype: session.kvDtype, inputNames: [...session.inputNames], kvBytesPerToken, maxKvTokens, onnxPath, tunedNodes, lastPositionLogits: lastPositionLogits || session.inputNames.includes('num_logits_to_keep'), compileFallback, maxBatchSize, prefillThreads, prefillFailure });
+    post({
+      type: 'ready',
+      kvDtype: session.kvDtype,
+      inputNames: [...session.inputNames],
+      kvBytesPerToken,
+      maxKvTokens,
+      onnxPath,
+      tunedNodes,
+      lastPositionLogits: lastPositionLogits || session.inputNames.includes('num_logits_to_keep'),
+      compileFallback,
+      maxBatchSize,
+      prefillThreads,
+      prefillFailure,
+    });
   } catch (error) {
     const code = error instanceof InferenceError ? error.code : 'MODEL_LOAD_FAILED';
     post({ type: 'loadFailed', code, message: (error as Error).message });

@@ -41,8 +41,18 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     expect(result.finishReason === 'length' || result.finishReason === 'stop').toBe(true);
     expect(result.completionTokens).toBe(result.tokenIds.length);
     expect(result.promptTokens).toBeGreaterThan(5);
-    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
-    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'reasoning')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.reasoning);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'answer')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.answer);
     expect(chunks.flatMap((c) => c.tokenIds)).toEqual(result.tokenIds.slice(0, chunks.flatMap((c) => c.tokenIds).length));
     const again = await engine.generate(request).result;
     expect(again.tokenIds).toEqual(result.tokenIds);
@@ -57,7 +67,10 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     writeFileSync(path.join(thinkingDir, 'chat_template.jinja'), template);
     const thinking = await InferenceEngine.load({ modelDir: thinkingDir, maxConcurrency: 1, maxQueue: 0, intraOpThreads: 1 });
     try {
-      const handle = thinking.generate({ messages: [{ role: 'user', content: 'What is 12 + 12?' }], options: { maxNewTokens: 12, temperature: 0 } });
+      const handle = thinking.generate({
+        messages: [{ role: 'user', content: 'What is 12 + 12?' }],
+        options: { maxNewTokens: 12, temperature: 0 },
+      });
       const chunks = await collect(handle);
       const result = await handle.result;
       expect(result.text).not.toContain('</think>');
@@ -73,7 +86,10 @@ describe('InferenceEngine on a tiny synthetic model', () => {
 
   it('samples reproducibly with a seed and differently with another seed', async () => {
     const run = (seed: number) =>
-      engine.generate({ messages: [{ role: 'user', content: 'hello' }], options: { maxNewTokens: 16, temperature: 1.5, topP: 0.95, topK: 50, seed } }).result;
+      engine.generate({
+        messages: [{ role: 'user', content: 'hello' }],
+        options: { maxNewTokens: 16, temperature: 1.5, topP: 0.95, topK: 50, seed },
+      }).result;
     const a = await run(1);
     const b = await run(1);
     const c = await run(2);
@@ -97,7 +113,11 @@ describe('InferenceEngine on a tiny synthetic model', () => {
   });
 
   it('stops at the context length', async () => {
-    const result = await engine.generate({ promptTokenIds: new Array(505).fill(65), messages: [], options: { maxNewTokens: 50, temperature: 0 } }).result;
+    const result = await engine.generate({
+      promptTokenIds: new Array(505).fill(65),
+      messages: [],
+      options: { maxNewTokens: 50, temperature: 0 },
+    }).result;
     expect(result.finishReason === 'context_length' || result.finishReason === 'stop').toBe(true);
     if (result.finishReason === 'context_length') expect(result.promptTokens + result.completionTokens).toBe(512);
   });
@@ -105,8 +125,16 @@ describe('InferenceEngine on a tiny synthetic model', () => {
   it('refuses at once when the queue is full, and cancels a queued and a running request', async () => {
     const running = new AbortController();
     const queued = new AbortController();
-    const first = engine.generate({ messages: [{ role: 'user', content: 'a' }], options: { maxNewTokens: 400, temperature: 0 }, signal: running.signal });
-    const second = engine.generate({ messages: [{ role: 'user', content: 'b' }], options: { maxNewTokens: 400, temperature: 0 }, signal: queued.signal });
+    const first = engine.generate({
+      messages: [{ role: 'user', content: 'a' }],
+      options: { maxNewTokens: 400, temperature: 0 },
+      signal: running.signal,
+    });
+    const second = engine.generate({
+      messages: [{ role: 'user', content: 'b' }],
+      options: { maxNewTokens: 400, temperature: 0 },
+      signal: queued.signal,
+    });
     let refused: unknown;
     try {
       engine.generate({ messages: [{ role: 'user', content: 'c' }] });
@@ -125,23 +153,38 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     expect(result.finishReason).toBe('cancelled');
     expect(result.completionTokens).toBeLessThan(400);
     // The slot is free again.
-    const after = await engine.generate({ messages: [{ role: 'user', content: 'd' }], options: { maxNewTokens: 2, temperature: 0 } }).result;
+    const after = await engine.generate({ messages: [{ role: 'user', content: 'd' }], options: { maxNewTokens: 2, temperature: 0 } })
+      .result;
     expect(after.completionTokens).toBeGreaterThan(0);
   });
 
   it('stops on a stop string without returning it', async () => {
-    const free = await engine.generate({ messages: [{ role: 'user', content: 'the cat' }], options: { maxNewTokens: 24, temperature: 0 } }).result;
+    const free = await engine.generate({ messages: [{ role: 'user', content: 'the cat' }], options: { maxNewTokens: 24, temperature: 0 } })
+      .result;
     const text = free.text;
     // Use a piece of the free-running output as the stop string.
     const stop = text.slice(Math.floor(text.length / 2), Math.floor(text.length / 2) + 2);
     expect(stop.length).toBe(2);
-    const handle = engine.generate({ messages: [{ role: 'user', content: 'the cat' }], options: { maxNewTokens: 24, temperature: 0, stop: [stop] } });
+    const handle = engine.generate({
+      messages: [{ role: 'user', content: 'the cat' }],
+      options: { maxNewTokens: 24, temperature: 0, stop: [stop] },
+    });
     const chunks = await collect(handle);
     const result = await handle.result;
     expect(result.finishReason).toBe('stop_sequence');
     expect(result.text).toBe(text.slice(0, text.indexOf(stop)));
-    expect(chunks.filter((c) => c.channel === 'reasoning').map((c) => c.text).join('')).toBe(result.reasoning);
-    expect(chunks.filter((c) => c.channel === 'answer').map((c) => c.text).join('')).toBe(result.answer);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'reasoning')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.reasoning);
+    expect(
+      chunks
+        .filter((c) => c.channel === 'answer')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe(result.answer);
   });
 
   it('keeps the hosting event loop responsive during a long prefill', async () => {
@@ -151,7 +194,15 @@ describe('InferenceEngine on a tiny synthetic model', () => {
       preset: 'tiny',
       dtype: 'fp32',
       outDir: slowDir,
-      geometry: { hiddenSize: 256, intermediateSize: 1024, numLayers: 4, numHeads: 8, numKvHeads: 2, headDim: 32, maxPositionEmbeddings: 4096 },
+      geometry: {
+        hiddenSize: 256,
+        intermediateSize: 1024,
+        numLayers: 4,
+        numHeads: 8,
+        numKvHeads: 2,
+        headDim: 32,
+        maxPositionEmbeddings: 4096,
+      },
     });
     const slow = await InferenceEngine.load({ modelDir: slowDir, intraOpThreads: 1 });
     try {

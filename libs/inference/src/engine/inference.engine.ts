@@ -161,7 +161,12 @@ export class InferenceEngine implements TextGenerationEngine {
     }
     const folder = loadModelFolder(options.modelDir, options.dtype);
     const graphBytes = [folder.onnxPath, ...folder.externalDataPaths].reduce((sum, file) => sum + statSync(file).size, 0);
-    const prefillThreads = positive('prefillThreads', options.prefillThreads, defaultPrefillThreads(graphBytes, kvCacheBudgetMb * 1024 * 1024), 0);
+    const prefillThreads = positive(
+      'prefillThreads',
+      options.prefillThreads,
+      defaultPrefillThreads(graphBytes, kvCacheBudgetMb * 1024 * 1024),
+      0,
+    );
     const tokenizer = new TextTokenizer(folder);
     const data: EngineWorkerData = {
       onnxPath: folder.onnxPath,
@@ -212,23 +217,32 @@ export class InferenceEngine implements TextGenerationEngine {
       );
     }
     // The worker may lower the batch size (graphs that cannot run left-padded batches).
-    const engine = new InferenceEngine(folder, tokenizer, worker, { maxConcurrency: ready.maxBatchSize, maxQueue }, {
-      maxBatchSize: ready.maxBatchSize,
-      prefillThreads: ready.prefillThreads,
-      prefillChunkTokens,
-      prefillTokenBudget,
-      kvCacheBudgetMb,
-      prefixCacheMb: ready.prefillThreads > 0 ? prefixCacheMb : 0,
-      kvBytesPerToken: ready.kvBytesPerToken,
-      maxKvTokens: ready.maxKvTokens,
-      onnxPath: ready.onnxPath,
-      tunedMatMulNBitsNodes: ready.tunedNodes,
-      lastPositionLogits: ready.lastPositionLogits,
-    });
+    const engine = new InferenceEngine(
+      folder,
+      tokenizer,
+      worker,
+      { maxConcurrency: ready.maxBatchSize, maxQueue },
+      {
+        maxBatchSize: ready.maxBatchSize,
+        prefillThreads: ready.prefillThreads,
+        prefillChunkTokens,
+        prefillTokenBudget,
+        kvCacheBudgetMb,
+        prefixCacheMb: ready.prefillThreads > 0 ? prefixCacheMb : 0,
+        kvBytesPerToken: ready.kvBytesPerToken,
+        maxKvTokens: ready.maxKvTokens,
+        onnxPath: ready.onnxPath,
+        tunedMatMulNBitsNodes: ready.tunedNodes,
+        lastPositionLogits: ready.lastPositionLogits,
+      },
+    );
     if (ready.compileFallback) {
-      engine.warnings.push(`graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`);
+      engine.warnings.push(
+        `graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`,
+      );
     }
-    if (ready.prefillFailure) engine.warnings.push(`the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`);
+    if (ready.prefillFailure)
+      engine.warnings.push(`the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`);
     return engine;
   }
 
@@ -430,7 +444,8 @@ export class InferenceEngine implements TextGenerationEngine {
 
   private finish(state: RequestState, finishReason: FinishReason): void {
     if (state.finished) return;
-    if (finishReason !== 'stop_sequence') this.emit(state, state.stopMatcher.push(state.detokenizer.flush()).emit + state.stopMatcher.flush());
+    if (finishReason !== 'stop_sequence')
+      this.emit(state, state.stopMatcher.push(state.detokenizer.flush()).emit + state.stopMatcher.flush());
     for (const part of state.think.flush()) {
       state.stream.push({ text: part.text, tokenIds: state.unsentIds.splice(0), channel: part.channel });
     }

@@ -56,7 +56,8 @@ async function prefill(decoder: DecoderSession, id: number, promptIds: number[])
     // A cached prefix (the system prompt, a shared few-shot header) is copied in, not recomputed.
     const cachedTokens = prefixes?.restore(promptIds, cache, data.numLayers) ?? 0;
     let logits: Float32Array | undefined;
-    for (let at = cachedTokens; at < promptIds.length; at += data.chunkTokens) logits = await decoder.step(promptIds.slice(at, at + data.chunkTokens), cache);
+    for (let at = cachedTokens; at < promptIds.length; at += data.chunkTokens)
+      logits = await decoder.step(promptIds.slice(at, at + data.chunkTokens), cache);
     if (!logits) throw new Error('an empty prompt cannot be prefilled');
     prefixes?.store(promptIds, cache, data.numLayers);
     const kv: (Float32Array | Uint16Array)[] = [];
@@ -64,8 +65,19 @@ async function prefill(decoder: DecoderSession, id: number, promptIds: number[])
       for (const part of ['key', 'value'] as const) kv.push(cache.tensor(layer, part)!.data as Float32Array | Uint16Array);
     }
     // onnxruntime-node's outputs are plain JavaScript buffers, one per tensor: they move, not copy.
-    const whole = kv.filter((array) => array.byteOffset === 0 && array.byteLength === array.buffer.byteLength).map((array) => array.buffer as ArrayBuffer);
-    const message: FromPrefill = { type: 'prefilled', id, logits: logits.slice(), kv, kvDims: [...cache.tensor(0, 'key')!.dims], length: cache.length, ms: performance.now() - started, cachedTokens };
+    const whole = kv
+      .filter((array) => array.byteOffset === 0 && array.byteLength === array.buffer.byteLength)
+      .map((array) => array.buffer as ArrayBuffer);
+    const message: FromPrefill = {
+      type: 'prefilled',
+      id,
+      logits: logits.slice(),
+      kv,
+      kvDims: [...cache.tensor(0, 'key')!.dims],
+      length: cache.length,
+      ms: performance.now() - started,
+      cachedTokens,
+    };
     port.postMessage(message, [...new Set(whole)]);
   } catch (error) {
     post({ type: 'failed', id, message: (error as Error).message });

@@ -18,7 +18,9 @@ function filledCache(length: number, layers = 2, heads = 2, headDim = 4): KvCach
       [-1, 'value'],
     ] as const) {
       const data = new Float32Array(heads * length * headDim);
-      for (let head = 0; head < heads; head++) for (let p = 0; p < length; p++) data.fill(sign * (p + 1000 * layer), (head * length + p) * headDim, (head * length + p + 1) * headDim);
+      for (let head = 0; head < heads; head++)
+        for (let p = 0; p < length; p++)
+          data.fill(sign * (p + 1000 * layer), (head * length + p) * headDim, (head * length + p + 1) * headDim);
       outputs[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [1, heads, length, headDim]);
     }
   }

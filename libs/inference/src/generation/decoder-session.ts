@@ -112,7 +112,11 @@ export class DecoderSession {
    * over the padding). Updates `cache` and returns the `[batch, vocab]` next-token logits (row r at
    * r·vocab), read straight from the output tensor.
    */
-  async stepBatch(tokens: readonly number[], positions: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; vocab: number }> {
+  async stepBatch(
+    tokens: readonly number[],
+    positions: readonly number[],
+    cache: KvCache,
+  ): Promise<{ logits: Float32Array; vocab: number }> {
     const batch = tokens.length;
     if (batch !== cache.size || positions.length !== batch) throw new Error(`batch of ${batch} tokens for a cache of ${cache.size} rows`);
     const offset = this.options.positionOffset ?? 0;
@@ -121,7 +125,12 @@ export class DecoderSession {
       attention_mask: cache.attentionMask(1),
       ...cache.feeds(),
     };
-    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(positions, (p) => BigInt(p + offset)), [batch, 1]);
+    if (this.hasPositionIds)
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(positions, (p) => BigInt(p + offset)),
+        [batch, 1],
+      );
     if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
     const outputs = await this.session.run(feeds);
     cache.update(outputs, 1);
@@ -203,7 +212,10 @@ function halfToFloat(h: number): number {
   return sign * Math.pow(2, exponent - 15) * (1 + fraction / 1024);
 }
 
-function checkSignature(session: ort.InferenceSession, options: DecoderSessionOptions): { kvDtype: KvDtype; kvHeads: number; headDim: number } {
+function checkSignature(
+  session: ort.InferenceSession,
+  options: DecoderSessionOptions,
+): { kvDtype: KvDtype; kvHeads: number; headDim: number } {
   const file = options.onnxPath;
   const fail = (message: string): never => {
     throw new InferenceError('MODEL_LOAD_FAILED', `${file}: unsupported graph signature: ${message}`);

@@ -27,7 +27,10 @@ export function resolveGenerationOptions(
   check(Number.isInteger(minNew) && minNew >= 0, `minNewTokens must be an integer >= 0, got ${o.minNewTokens}`);
   const sampleByDefault = generationConfig.do_sample !== false;
   const temperature = o.temperature ?? (sampleByDefault ? (num('temperature') ?? 0) : 0);
-  check(typeof temperature === 'number' && Number.isFinite(temperature) && temperature >= 0, `temperature must be a number >= 0, got ${o.temperature}`);
+  check(
+    typeof temperature === 'number' && Number.isFinite(temperature) && temperature >= 0,
+    `temperature must be a number >= 0, got ${o.temperature}`,
+  );
   const topP = o.topP ?? num('top_p') ?? 1;
   check(typeof topP === 'number' && topP > 0 && topP <= 1, `topP must be in (0, 1], got ${o.topP}`);
   const topK = o.topK ?? num('top_k') ?? 0;

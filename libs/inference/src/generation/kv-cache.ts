@@ -91,7 +91,8 @@ export class KvCache {
   feeds(): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     for (let layer = 0; layer < this.numLayers; layer++) {
-      for (let part = 0; part < 2; part++) feeds[`past_key_values.${layer}.${PARTS[part]}`] = this.tensors[layer * 2 + part] ?? this.empty();
+      for (let part = 0; part < 2; part++)
+        feeds[`past_key_values.${layer}.${PARTS[part]}`] = this.tensors[layer * 2 + part] ?? this.empty();
     }
     return feeds;
   }
@@ -148,7 +149,10 @@ export class KvCache {
     const next: ort.Tensor[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let part = 0; part < 2; part++) {
-        const out = this.dtype === 'float16' ? new Uint16Array(sources.length * heads * width * dim) : new Float32Array(sources.length * heads * width * dim);
+        const out =
+          this.dtype === 'float16'
+            ? new Uint16Array(sources.length * heads * width * dim)
+            : new Float32Array(sources.length * heads * width * dim);
         sources.forEach((source, row) => {
           const data = source.data(layer, part);
           const length = lengths[row];
@@ -178,6 +182,8 @@ export class KvCache {
 
   private empty(): ort.Tensor {
     const dims = [this.size, this.numKvHeads, 0, this.headDim];
-    return this.dtype === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    return this.dtype === 'float16'
+      ? new ort.Tensor('float16', new Uint16Array(0), dims)
+      : new ort.Tensor('float32', new Float32Array(0), dims);
   }
 }

@@ -84,7 +84,8 @@ export class PrefixCache {
     const [, kvHeads = 0, cached = 0, headDim = 0] = first.dims;
     const kv: KvArray[] = [];
     for (let layer = 0; layer < numLayers; layer++) {
-      for (const part of ['key', 'value'] as const) kv.push(slicePositions(cache.tensor(layer, part)!.data as KvArray, kvHeads, cached, length, headDim));
+      for (const part of ['key', 'value'] as const)
+        kv.push(slicePositions(cache.tensor(layer, part)!.data as KvArray, kvHeads, cached, length, headDim));
     }
     const bytes = kv.reduce((sum, array) => sum + array.byteLength, 0);
     if (bytes > this.options.budgetBytes) return;

@@ -62,8 +62,14 @@ describe('ThinkSplitter', () => {
     const parts = chunks.flatMap((text) => splitter.push(text));
     parts.push(...splitter.flush());
     return {
-      reasoning: parts.filter((p) => p.channel === 'reasoning').map((p) => p.text).join(''),
-      answer: parts.filter((p) => p.channel === 'answer').map((p) => p.text).join(''),
+      reasoning: parts
+        .filter((p) => p.channel === 'reasoning')
+        .map((p) => p.text)
+        .join(''),
+      answer: parts
+        .filter((p) => p.channel === 'answer')
+        .map((p) => p.text)
+        .join(''),
     };
   }
 

@@ -25,7 +25,10 @@ export class ThinkSplitter {
   private channel: Channel;
   private pending = '';
   private seenClose = false;
-  private readonly channels: Record<Channel, ChannelState> = { reasoning: { started: false, held: '' }, answer: { started: false, held: '' } };
+  private readonly channels: Record<Channel, ChannelState> = {
+    reasoning: { started: false, held: '' },
+    answer: { started: false, held: '' },
+  };
   /** The reasoning emitted so far (trimmed, without markers). */
   reasoning = '';
   /** The answer emitted so far (trimmed). */

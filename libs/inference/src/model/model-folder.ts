@@ -18,7 +18,17 @@ const DTYPE_PREFERENCE = ['q4', 'q8', 'int8', 'uint8', 'fp32', 'q4f16', 'fp16', 
 
 /** Decoder-only model types whose exports follow the graph contract in MODELS.md. */
 const SUPPORTED_MODEL_TYPES = new Set([
-  'llama4_text', 'llama', 'mobilellm', 'qwen2', 'qwen3', 'mistral', 'smollm3', 'gemma3_text', 'phi3', 'olmo2', 'granite',
+  'llama4_text',
+  'llama',
+  'mobilellm',
+  'qwen2',
+  'qwen3',
+  'mistral',
+  'smollm3',
+  'gemma3_text',
+  'phi3',
+  'olmo2',
+  'granite',
 ]);
 
 /** The geometry the generation loop needs, read from config.json. */

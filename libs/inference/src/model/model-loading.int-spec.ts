@@ -34,19 +34,39 @@ describe('loading a model folder', () => {
   };
 
   it('names a missing folder', () => expectLoadError(path.join(root, 'nope'), /nope does not exist/));
-  it('names a missing config.json', () => expectLoadError(variant((d) => unlinkSync(path.join(d, 'config.json'))), /config\.json is missing/));
+  it('names a missing config.json', () =>
+    expectLoadError(
+      variant((d) => unlinkSync(path.join(d, 'config.json'))),
+      /config\.json is missing/,
+    ));
   it('names a corrupt config.json', () =>
-    expectLoadError(variant((d) => writeFileSync(path.join(d, 'config.json'), '{ not json')), /config\.json is not valid JSON/));
+    expectLoadError(
+      variant((d) => writeFileSync(path.join(d, 'config.json'), '{ not json')),
+      /config\.json is not valid JSON/,
+    ));
   it('names a missing tokenizer.json', () =>
-    expectLoadError(variant((d) => unlinkSync(path.join(d, 'tokenizer.json'))), /tokenizer\.json is missing/));
+    expectLoadError(
+      variant((d) => unlinkSync(path.join(d, 'tokenizer.json'))),
+      /tokenizer\.json is missing/,
+    ));
   it('names a tokenizer.json that is not a tokenizer', () =>
-    expectLoadError(variant((d) => writeFileSync(path.join(d, 'tokenizer.json'), '{"version":"1.0"}')), /tokenizer\.json has no "model"/));
+    expectLoadError(
+      variant((d) => writeFileSync(path.join(d, 'tokenizer.json'), '{"version":"1.0"}')),
+      /tokenizer\.json has no "model"/,
+    ));
   it('refuses an unsupported model_type', () =>
-    expectLoadError(variant((d) => editJson(path.join(d, 'config.json'), (c) => (c.model_type = 'bert'))), /unsupported model_type "bert"/));
-  it('names the missing graph file of the requested dtype', () => expectLoadError(good, /model_fp16\.onnx is missing/, 'MODEL_LOAD_FAILED', 'fp16'));
+    expectLoadError(
+      variant((d) => editJson(path.join(d, 'config.json'), (c) => (c.model_type = 'bert'))),
+      /unsupported model_type "bert"/,
+    ));
+  it('names the missing graph file of the requested dtype', () =>
+    expectLoadError(good, /model_fp16\.onnx is missing/, 'MODEL_LOAD_FAILED', 'fp16'));
   it('refuses an unknown dtype', () => expectLoadError(good, /unknown dtype "fp8"/, 'INVALID_ARGUMENT', 'fp8'));
   it('names a corrupt graph file', () =>
-    expectLoadError(variant((d) => writeFileSync(path.join(d, 'onnx', 'model.onnx'), 'garbage')), /model\.onnx could not be loaded by onnxruntime/));
+    expectLoadError(
+      variant((d) => writeFileSync(path.join(d, 'onnx', 'model.onnx'), 'garbage')),
+      /model\.onnx could not be loaded by onnxruntime/,
+    ));
   it('refuses a graph whose signature does not match config.json', () =>
     expectLoadError(
       variant((d) => editJson(path.join(d, 'config.json'), (c) => (c.num_hidden_layers = 3))),
@@ -63,7 +83,14 @@ describe('loading a model folder', () => {
 
     beforeAll(async () => {
       external = path.join(root, 'external');
-      await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: external, externalData: true, externalDataChunkBytes: 64 * 1024, separateChatTemplate: true });
+      await synthesizeModel({
+        preset: 'tiny',
+        dtype: 'fp32',
+        outDir: external,
+        externalData: true,
+        externalDataChunkBytes: 64 * 1024,
+        separateChatTemplate: true,
+      });
     });
 
     it('runs a graph whose weights are in .onnx_data chunks exactly like the single-file graph', async () => {

@@ -53,13 +53,26 @@ describe.each(['fp32', 'q4'] as const)('graph compiler on the tiny %s model', (d
     try {
       const [batch, seq] = [2, 5];
       const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(10 + i)), [batch, seq]),
+        input_ids: new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(10 + i)),
+          [batch, seq],
+        ),
         attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
-        position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq)), [batch, seq]),
+        position_ids: new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq)),
+          [batch, seq],
+        ),
       };
       for (let i = 0; i < folder.geometry.numLayers; i++) {
         for (const part of ['key', 'value']) {
-          feeds[`past_key_values.${i}.${part}`] = new ort.Tensor('float32', new Float32Array(0), [batch, folder.geometry.numKvHeads, 0, folder.geometry.headDim]);
+          feeds[`past_key_values.${i}.${part}`] = new ort.Tensor('float32', new Float32Array(0), [
+            batch,
+            folder.geometry.numKvHeads,
+            0,
+            folder.geometry.headDim,
+          ]);
         }
       }
       const outputs = await raw.run(feeds);
@@ -111,7 +124,9 @@ describe.each(['fp32', 'q4'] as const)('graph compiler on the tiny %s model', (d
       await reference.release();
       await ours.release();
     }
-    console.log(`tiny ${dtype}: compiled vs export last-position logits, max |diff| ${maxDiff.toExponential(2)} (largest |logit| ${maxLogit.toFixed(2)})`);
+    console.log(
+      `tiny ${dtype}: compiled vs export last-position logits, max |diff| ${maxDiff.toExponential(2)} (largest |logit| ${maxLogit.toFixed(2)})`,
+    );
     expect(maxDiff).toBeLessThan(LOGIT_TOLERANCE);
   });
 
@@ -126,7 +141,8 @@ describe.each(['fp32', 'q4'] as const)('graph compiler on the tiny %s model', (d
       const options = { maxNewTokens: 24, temperature: 0 };
       const expected: number[][] = [];
       for (const messages of PROMPTS) expected.push((await exportEngine.generate({ messages, options }).result).tokenIds);
-      for (const [i, messages] of PROMPTS.entries()) expect((await compiledEngine.generate({ messages, options }).result).tokenIds).toEqual(expected[i]);
+      for (const [i, messages] of PROMPTS.entries())
+        expect((await compiledEngine.generate({ messages, options }).result).tokenIds).toEqual(expected[i]);
       // Together: one left-padded batched prefill, then batched decode steps.
       const together = await Promise.all(PROMPTS.map((messages) => compiledEngine.generate({ messages, options }).result));
       expect(together.map((result) => result.tokenIds)).toEqual(expected);
@@ -157,7 +173,9 @@ describe('graph compiler fallbacks and cache', () => {
     const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0 });
     try {
       expect(engine.batching).toMatchObject({ onnxPath: folder.onnxPath, lastPositionLogits: false });
-      expect(engine.warnings).toEqual([expect.stringMatching(/^graph compiler: .*last_hidden_state.*running the export's LM head as it is/)]);
+      expect(engine.warnings).toEqual([
+        expect.stringMatching(/^graph compiler: .*last_hidden_state.*running the export's LM head as it is/),
+      ]);
       const result = await engine.generate({ messages: PROMPTS[0], options: { maxNewTokens: 4, temperature: 0 } }).result;
       expect(result.completionTokens).toBe(4);
     } finally {
@@ -173,8 +191,12 @@ describe('graph compiler fallbacks and cache', () => {
     const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0 });
     try {
       expect(engine.batching).toMatchObject({ onnxPath: folder.onnxPath, lastPositionLogits: false });
-      expect(engine.warnings).toEqual([expect.stringMatching(/^graph compiler: onnxruntime could not load the rewritten graph .*\.compiled\.onnx/)]);
-      expect((await engine.generate({ messages: PROMPTS[1], options: { maxNewTokens: 3, temperature: 0 } }).result).completionTokens).toBe(3);
+      expect(engine.warnings).toEqual([
+        expect.stringMatching(/^graph compiler: onnxruntime could not load the rewritten graph .*\.compiled\.onnx/),
+      ]);
+      expect((await engine.generate({ messages: PROMPTS[1], options: { maxNewTokens: 3, temperature: 0 } }).result).completionTokens).toBe(
+        3,
+      );
     } finally {
       await engine.close();
     }
@@ -184,7 +206,13 @@ describe('graph compiler fallbacks and cache', () => {
     const dir = path.join(root, 'keep');
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir, numLogitsToKeep: true });
     const folder = loadModelFolder(dir);
-    expect(compileDecoderGraph(folder.onnxPath)).toEqual({ onnxPath: folder.onnxPath, tunedNodes: 0, lastPositionLogits: true, fallbackReason: undefined, cached: false });
+    expect(compileDecoderGraph(folder.onnxPath)).toEqual({
+      onnxPath: folder.onnxPath,
+      tunedNodes: 0,
+      lastPositionLogits: true,
+      fallbackReason: undefined,
+      cached: false,
+    });
   });
 
   it('tunes MatMulNBits in the same compiled copy, and recompiles when the source changes', async () => {
@@ -248,13 +276,23 @@ describe('graph compiler on other LM head shapes', () => {
     head(b, b.op('Mul', [b.op('Gather', ['embed', ids], { axis: attrInt(0) }), b.float([2], [])]));
     return b.serialize({ opsets: { '': 17, 'com.microsoft': 1 } }).model;
   };
-  const tiedTranspose = (b: OnnxGraphBuilder, x: string): string => b.op('MatMul', [x, b.op('Transpose', ['embed'], { perm: attrInts([1, 0]) })]);
+  const tiedTranspose = (b: OnnxGraphBuilder, x: string): string =>
+    b.op('MatMul', [x, b.op('Transpose', ['embed'], { perm: attrInts([1, 0]) })]);
   const known: Array<[string, Head]> = [
     ['MatMul by the transposed tied embedding', (b, x) => b.node('Identity', [tiedTranspose(b, x)], {}, { outputs: ['logits'] })],
-    ['MatMul then Cast (float16-style logits)', (b, x) => b.node('Cast', [tiedTranspose(b, x)], { to: attrInt(OnnxDataType.FLOAT) }, { outputs: ['logits'] })],
+    [
+      'MatMul then Cast (float16-style logits)',
+      (b, x) => b.node('Cast', [tiedTranspose(b, x)], { to: attrInt(OnnxDataType.FLOAT) }, { outputs: ['logits'] }),
+    ],
     [
       'soft-capped logits (Div, Tanh, Mul)',
-      (b, x) => b.node('Mul', [b.op('Tanh', [b.op('Div', [tiedTranspose(b, x), b.float([30], [])])]), b.float([30], [])], {}, { outputs: ['logits'] }),
+      (b, x) =>
+        b.node(
+          'Mul',
+          [b.op('Tanh', [b.op('Div', [tiedTranspose(b, x), b.float([30], [])])]), b.float([30], [])],
+          {},
+          { outputs: ['logits'] },
+        ),
     ],
   ];
   let root: string;
@@ -271,7 +309,13 @@ describe('graph compiler on other LM head shapes', () => {
     const compiled = compileDecoderGraph(file);
     expect(compiled).toMatchObject({ lastPositionLogits: true, fallbackReason: undefined });
     const [batch, seq] = [2, 5];
-    const feeds = { input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt((i * 7) % V)), [batch, seq]) };
+    const feeds = {
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt((i * 7) % V)),
+        [batch, seq],
+      ),
+    };
     const run = async (onnxPath: string): Promise<ort.Tensor> => {
       const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: 1 });
       try {
@@ -284,15 +328,27 @@ describe('graph compiler on other LM head shapes', () => {
     const last = await run(compiled.onnxPath);
     expect(last.dims).toEqual([batch, 1, V]);
     const data = all.data as Float32Array;
-    const expected = Array.from({ length: batch }, (_, row) => Array.from(data.subarray((row * seq + seq - 1) * V, (row * seq + seq) * V))).flat();
+    const expected = Array.from({ length: batch }, (_, row) =>
+      Array.from(data.subarray((row * seq + seq - 1) * V, (row * seq + seq) * V)),
+    ).flat();
     expect(Array.from(last.data as Float32Array)).toEqual(expected.map((value) => expect.closeTo(value, 5)));
   });
 
   it.each<[string, Head, RegExp]>([
-    ['a Softmax after the head', (b, x) => b.node('Softmax', [tiedTranspose(b, x)], { axis: attrInt(-1) }, { outputs: ['logits'] }), /Softmax node/],
+    [
+      'a Softmax after the head',
+      (b, x) => b.node('Softmax', [tiedTranspose(b, x)], { axis: attrInt(-1) }, { outputs: ['logits'] }),
+      /Softmax node/,
+    ],
     [
       'a head that adds a mean over positions',
-      (b, x) => b.node('Add', [tiedTranspose(b, x), b.op('ReduceMean', [tiedTranspose(b, x)], { axes: attrInts([1]), keepdims: attrInt(1) })], {}, { outputs: ['logits'] }),
+      (b, x) =>
+        b.node(
+          'Add',
+          [tiedTranspose(b, x), b.op('ReduceMean', [tiedTranspose(b, x)], { axes: attrInts([1]), keepdims: attrInt(1) })],
+          {},
+          { outputs: ['logits'] },
+        ),
       /Add node before logits has 2 non-constant inputs/,
     ],
     [

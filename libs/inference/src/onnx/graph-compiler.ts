@@ -125,7 +125,9 @@ export function onnxruntimeVersion(): string {
 function cacheKey(onnxPath: string, source: Uint8Array, passes: string): string {
   const stat = statSync(onnxPath);
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ size: source.length, mtimeMs: stat.mtimeMs, passes, compiler: GRAPH_COMPILER_VERSION, ort: onnxruntimeVersion() }));
+  hash.update(
+    JSON.stringify({ size: source.length, mtimeMs: stat.mtimeMs, passes, compiler: GRAPH_COMPILER_VERSION, ort: onnxruntimeVersion() }),
+  );
   hash.update(source.subarray(0, KEY_SAMPLE_BYTES));
   hash.update(source.subarray(Math.max(0, source.length - KEY_SAMPLE_BYTES)));
   return hash.digest('hex').slice(0, 16);
@@ -207,11 +209,12 @@ function readGraph(model: Uint8Array): GraphView {
   // An initializer that is also a graph input can be overridden by a feed: not a constant.
   for (const input of inputs) constants.delete(input);
   // Constant folding of names: nodes whose inputs are all constants (Transpose of a tied embedding, …).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const node of nodes) {
       if (node.outputs.every((output) => constants.has(output))) continue;
-      const inputsConstant = node.opType === 'Constant' || (node.inputs.length > 0 && node.inputs.every((input) => input === '' || constants.has(input)));
+      const inputsConstant =
+        node.opType === 'Constant' || (node.inputs.length > 0 && node.inputs.every((input) => input === '' || constants.has(input)));
       if (!inputsConstant) continue;
       for (const output of node.outputs) constants.add(output);
       changed = true;
@@ -306,7 +309,8 @@ export function planLastPositionLogits(model: Uint8Array): LastPositionAnalysis 
       head = node;
       break;
     }
-    if (!POSITIONWISE_OPS.has(node.opType) || node.domain !== '') return unknown(`logits come from a ${node.domain ? `${node.domain}.` : ''}${node.opType} node, which the compiler does not know`);
+    if (!POSITIONWISE_OPS.has(node.opType) || node.domain !== '')
+      return unknown(`logits come from a ${node.domain ? `${node.domain}.` : ''}${node.opType} node, which the compiler does not know`);
     if (node.opType === 'Reshape') {
       reshapesAfterHead++;
       tensor = node.inputs[0];
@@ -339,7 +343,8 @@ export function planLastPositionLogits(model: Uint8Array): LastPositionAnalysis 
       if (seen.has(node.index)) continue;
       seen.add(node.index);
       coneNodes.push(node);
-      if (coneNodes.length > MAX_HEAD_NODES) return unknown(`more than ${MAX_HEAD_NODES} nodes read the hidden state "${hidden}" (not an LM head)`);
+      if (coneNodes.length > MAX_HEAD_NODES)
+        return unknown(`more than ${MAX_HEAD_NODES} nodes read the hidden state "${hidden}" (not an LM head)`);
       for (const output of node.outputs) {
         cone.add(output);
         pending.push(output);
@@ -360,10 +365,14 @@ export function planLastPositionLogits(model: Uint8Array): LastPositionAnalysis 
     if (outside) return unknown(`the ${name} node after the hidden state also reads "${outside}", computed elsewhere`);
     const onShapePath = node.outputs.every((output) => shapeDerived.has(output)) && node.opType !== 'Shape';
     if (onShapePath) {
-      if (!SHAPE_OPS.has(node.opType) || node.domain !== '') return unknown(`the LM head computes a shape with ${name}, which the compiler does not know`);
+      if (!SHAPE_OPS.has(node.opType) || node.domain !== '')
+        return unknown(`the LM head computes a shape with ${name}, which the compiler does not know`);
     } else if (!POSITIONWISE_OPS.has(node.opType) && node.opType !== 'Shape') {
       return unknown(`the hidden state feeds a ${name} node, which the compiler does not know`);
-    } else if (HEAD_PRODUCTS[node.opType] === node.domain && node.inputs.slice(1).some((input) => input !== '' && !view.constants.has(input))) {
+    } else if (
+      HEAD_PRODUCTS[node.opType] === node.domain &&
+      node.inputs.slice(1).some((input) => input !== '' && !view.constants.has(input))
+    ) {
       return unknown(`a ${name} node after the hidden state multiplies by a non-constant`);
     }
   }
@@ -378,9 +387,12 @@ export function planLastPositionLogits(model: Uint8Array): LastPositionAnalysis 
     if (head.opType === 'Gemm') return unknown('a Gemm LM head reads the hidden state without a flatten');
   } else if (flattened && reshapesAfterHead === 1) {
     const unflatten = [...coneNodes].find((node) => node.opType === 'Reshape' && node !== flatten && !shapeDerived.has(node.inputs[0]));
-    if (!unflatten || !shapeDerived.has(unflatten.inputs[1])) return unknown('the LM head restores its output shape from something other than the hidden state\'s shape');
+    if (!unflatten || !shapeDerived.has(unflatten.inputs[1]))
+      return unknown("the LM head restores its output shape from something other than the hidden state's shape");
   } else {
-    return unknown(`the LM head reshapes its data ${reshapesAfterHead + (flattened ? 1 : 0)} times (the compiler knows none, or a flatten and its inverse)`);
+    return unknown(
+      `the LM head reshapes its data ${reshapesAfterHead + (flattened ? 1 : 0)} times (the compiler knows none, or a flatten and its inverse)`,
+    );
   }
 
   const names = new Set([...view.producer.keys(), ...view.inputs, ...view.constants]);
@@ -417,9 +429,16 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
   const ends = `${ADDED}last_position_ends`;
   const axes = `${ADDED}last_position_axes`;
   const nodeType = onnxMessageType('NodeProto');
-  const slice = nodeType.encode(
-    nodeType.fromObject({ name: `${ADDED}last_position`, opType: 'Slice', input: [plan.hidden, starts, ends, axes], output: [plan.lastHidden] }),
-  ).finish();
+  const slice = nodeType
+    .encode(
+      nodeType.fromObject({
+        name: `${ADDED}last_position`,
+        opType: 'Slice',
+        input: [plan.hidden, starts, ends, axes],
+        output: [plan.lastHidden],
+      }),
+    )
+    .finish();
   const parts: Uint8Array[] = [];
   for (const field of fields(model)) {
     if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
@@ -433,16 +452,31 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
       if (graphField.number === GRAPH_NODE && graphField.wireType === LEN) {
         const index = nodeIndex++;
         if (index === plan.insertBefore) graphParts.push(...lenField(GRAPH_NODE, slice));
-        graphParts.push(...(plan.readers.has(index) ? lenField(GRAPH_NODE, renameInput(graphField.payload!, plan.hidden, plan.lastHidden)) : [bytes]));
-      } else if (graphField.number === GRAPH_OUTPUT && graphField.wireType === LEN && nameOf(graphField.payload!, VALUE_INFO_NAME) === 'logits') {
+        graphParts.push(
+          ...(plan.readers.has(index) ? lenField(GRAPH_NODE, renameInput(graphField.payload!, plan.hidden, plan.lastHidden)) : [bytes]),
+        );
+      } else if (
+        graphField.number === GRAPH_OUTPUT &&
+        graphField.wireType === LEN &&
+        nameOf(graphField.payload!, VALUE_INFO_NAME) === 'logits'
+      ) {
         graphParts.push(...lenField(GRAPH_OUTPUT, oneLogitsRow(graphField.payload!)));
-      } else if (graphField.number === GRAPH_VALUE_INFO && graphField.wireType === LEN && plan.staleValueInfo.has(nameOf(graphField.payload!, VALUE_INFO_NAME))) {
+      } else if (
+        graphField.number === GRAPH_VALUE_INFO &&
+        graphField.wireType === LEN &&
+        plan.staleValueInfo.has(nameOf(graphField.payload!, VALUE_INFO_NAME))
+      ) {
         continue;
       } else {
         graphParts.push(bytes);
       }
     }
-    for (const [name, value] of [[starts, -1n], [ends, 9223372036854775807n], [axes, 1n]] as const) graphParts.push(...lenField(GRAPH_INITIALIZER, int64(name, value)));
+    for (const [name, value] of [
+      [starts, -1n],
+      [ends, 9223372036854775807n],
+      [axes, 1n],
+    ] as const)
+      graphParts.push(...lenField(GRAPH_INITIALIZER, int64(name, value)));
     parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
   }
   return Buffer.concat(parts);
@@ -451,7 +485,8 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
 function renameInput(node: Uint8Array, from: string, to: string): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const field of fields(node)) {
-    if (field.number === NODE_INPUT && field.wireType === LEN && text(field.payload) === from) parts.push(...lenField(NODE_INPUT, Buffer.from(to)));
+    if (field.number === NODE_INPUT && field.wireType === LEN && text(field.payload) === from)
+      parts.push(...lenField(NODE_INPUT, Buffer.from(to)));
     else parts.push(node.subarray(field.start, field.end));
   }
   return Buffer.concat(parts);

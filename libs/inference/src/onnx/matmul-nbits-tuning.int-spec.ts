@@ -49,10 +49,20 @@ describe('load-time MatMulNBits tuning', () => {
 
   it('falls back to a cache folder when the model folder cannot be written, linking external data', async () => {
     const external = path.join(root, 'external');
-    await synthesizeModel({ preset: 'tiny', dtype: 'q4', outDir: external, matMulNBitsAccuracyLevel: 0, externalData: true, externalDataChunkBytes: 100_000 });
+    await synthesizeModel({
+      preset: 'tiny',
+      dtype: 'q4',
+      outDir: external,
+      matMulNBitsAccuracyLevel: 0,
+      externalData: true,
+      externalDataChunkBytes: 100_000,
+    });
     // A folder where the temporary file would go makes the write fail, as a read-only folder does
     // (the tests may run as root, which ignores file modes).
-    const hash = createHash('sha256').update(readFileSync(graph(external))).digest('hex').slice(0, 16);
+    const hash = createHash('sha256')
+      .update(readFileSync(graph(external)))
+      .digest('hex')
+      .slice(0, 16);
     mkdirSync(path.join(external, 'onnx', `.model_q4.${hash}.tuned.onnx.${process.pid}.tmp`));
     const cacheDir = path.join(root, 'cache');
     const result = tuneMatMulNBits(graph(external), { cacheDir });
@@ -97,7 +107,9 @@ describe('load-time MatMulNBits tuning', () => {
       await slow.release();
       await fast.release();
     }
-    console.log(`tiny q4, accuracy_level unset → 4: max logit deviation ${maxDeviation.toFixed(4)} (largest |logit| ${maxLogit.toFixed(2)}), greedy agreement ${agree}/${steps}`);
+    console.log(
+      `tiny q4, accuracy_level unset → 4: max logit deviation ${maxDeviation.toFixed(4)} (largest |logit| ${maxLogit.toFixed(2)}), greedy agreement ${agree}/${steps}`,
+    );
     expect(maxDeviation).toBeGreaterThan(0); // the rewrite took effect
     expect(maxDeviation).toBeLessThan(0.05 * maxLogit);
     expect(agree).toBeGreaterThanOrEqual(steps * 0.9);

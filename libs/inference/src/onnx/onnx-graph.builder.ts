@@ -92,8 +92,7 @@ export class OnnxGraphBuilder {
     options: { outputs?: string[]; outputCount?: number; domain?: string } = {},
   ): string[] {
     const id = this.counter++;
-    const outputs =
-      options.outputs ?? Array.from({ length: options.outputCount ?? 1 }, (_, k) => `${opType.toLowerCase()}_${id}_${k}`);
+    const outputs = options.outputs ?? Array.from({ length: options.outputCount ?? 1 }, (_, k) => `${opType.toLowerCase()}_${id}_${k}`);
     this.nodes.push({
       name: `${opType}_${id}`,
       opType,

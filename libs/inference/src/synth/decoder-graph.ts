@@ -41,7 +41,12 @@ export type DrawnWeight =
   | { kind: 'f32'; dims: number[]; data: Float32Array }
   | { kind: 'q4'; rows: number; columns: number; packed: Uint8Array; scales: Float32Array };
 
-export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random: SeededRandom, variant: GraphVariant = {}): OnnxGraphBuilder {
+export function buildDecoderGraph(
+  g: DecoderGeometry,
+  dtype: SynthDtype,
+  random: SeededRandom,
+  variant: GraphVariant = {},
+): OnnxGraphBuilder {
   const b = new OnnxGraphBuilder('synthetic_decoder');
   const F = OnnxDataType.FLOAT;
   const KV = variant.kvFloat16 ? OnnxDataType.FLOAT16 : F;
@@ -125,7 +130,12 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
   const cache = (pastName: string, current: string, presentName: string): string => {
     if (!variant.kvFloat16) return b.node('Concat', [pastName, current], { axis: attrInt(2) }, { outputs: [presentName] })[0];
     const past = b.op('Cast', [pastName], { to: attrInt(F) });
-    const present = b.node('Cast', [b.op('Concat', [past, current], { axis: attrInt(2) })], { to: attrInt(OnnxDataType.FLOAT16) }, { outputs: [presentName] })[0];
+    const present = b.node(
+      'Cast',
+      [b.op('Concat', [past, current], { axis: attrInt(2) })],
+      { to: attrInt(OnnxDataType.FLOAT16) },
+      { outputs: [presentName] },
+    )[0];
     return b.op('Cast', [present], { to: attrInt(F) });
   };
 
@@ -185,7 +195,16 @@ export function buildDecoderGraph(g: DecoderGeometry, dtype: SynthDtype, random:
 
 type WeightSink = NonNullable<GraphVariant['onWeight']>;
 
-function fp32Linear(b: OnnxGraphBuilder, random: SeededRandom, x: string, name: string, k: number, n: number, std: number, onWeight: WeightSink): string {
+function fp32Linear(
+  b: OnnxGraphBuilder,
+  random: SeededRandom,
+  x: string,
+  name: string,
+  k: number,
+  n: number,
+  std: number,
+  onWeight: WeightSink,
+): string {
   const data = random.fillUniform(new Float32Array(k * n), std);
   onWeight(`${name}.weight`, { kind: 'f32', dims: [k, n], data });
   const weight = b.initializer(`${name}.weight`, OnnxDataType.FLOAT, [k, n], data);

@@ -49,7 +49,12 @@ async function runLlamaCpp(file: string, prompt: number[], count = 8) {
     timeout: 60_000,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as {
-    arch: { block_count: number; embedding_length: number; feed_forward_length: number; attention: { head_count: number; head_count_kv: number } };
+    arch: {
+      block_count: number;
+      embedding_length: number;
+      feed_forward_length: number;
+      attention: { head_count: number; head_count_kv: number };
+    };
     architecture: string;
     vocab: number;
     bos: number;
@@ -205,7 +210,11 @@ describe('synthesizeGguf', () => {
       const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1 });
       let onnx: number[];
       try {
-        const result = await engine.generate({ messages: [], promptTokenIds: prompt, options: { maxNewTokens: 16, minNewTokens: 16, temperature: 0 } }).result;
+        const result = await engine.generate({
+          messages: [],
+          promptTokenIds: prompt,
+          options: { maxNewTokens: 16, minNewTokens: 16, temperature: 0 },
+        }).result;
         onnx = result.tokenIds;
       } finally {
         await engine.close();
@@ -222,10 +231,15 @@ describe('synthesizeGguf', () => {
     expect(a.weightType).toBe('F32');
     expect(readFileSync(a.file)).toEqual(readFileSync(b.file));
     const tensors = readGgufTensors(readFileSync(a.file));
-    expect(tensors.get('blk.0.attn_v.weight')).toMatchObject({ ne: [a.geometry.hiddenSize, a.geometry.numKvHeads * a.geometry.headDim], type: 0 });
+    expect(tensors.get('blk.0.attn_v.weight')).toMatchObject({
+      ne: [a.geometry.hiddenSize, a.geometry.numKvHeads * a.geometry.headDim],
+      type: 0,
+    });
   });
 
   it('rejects an unknown preset', async () => {
-    await expect(synthesizeGguf({ preset: 'huge' as 'tiny', dtype: 'q4', outFile: path.join(root, 'x.gguf') })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(synthesizeGguf({ preset: 'huge' as 'tiny', dtype: 'q4', outFile: path.join(root, 'x.gguf') })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });

@@ -78,7 +78,10 @@ export async function synthesizeGguf(options: SynthesizeGgufOptions): Promise<Sy
   const q4 = options.dtype === 'q4';
   writer
     .set('general.architecture', { type: 'string', value: 'llama' })
-    .set('general.name', { type: 'string', value: `slm-router synthetic ${options.preset} (${options.dtype}, seed ${seed}, random weights)` })
+    .set('general.name', {
+      type: 'string',
+      value: `slm-router synthetic ${options.preset} (${options.dtype}, seed ${seed}, random weights)`,
+    })
     .set('general.file_type', { type: 'u32', value: q4 ? 2 : 0 }) // LLAMA_FTYPE_MOSTLY_Q4_0 / ALL_F32
     .set('general.quantization_version', { type: 'u32', value: 2 })
     .set('llama.vocab_size', { type: 'u32', value: g.vocabSize })
@@ -151,7 +154,8 @@ function addWeight(writer: GgufWriter, name: string, weight: DrawnWeight, rowOrd
   const out = new Float32Array(rows * columns);
   for (let r = 0; r < rows; r++) {
     const source = rowOrder ? rowOrder[r] : r;
-    for (let c = 0; c < columns; c++) out[r * columns + c] = isEmbedding ? weight.data[source * columns + c] : weight.data[c * rows + source];
+    for (let c = 0; c < columns; c++)
+      out[r * columns + c] = isEmbedding ? weight.data[source * columns + c] : weight.data[c * rows + source];
   }
   writer.addTensor(name, GgmlType.F32, [columns, rows], bytesOf(out));
 }
