@@ -107,7 +107,7 @@ export interface VerificationPlan {
  * problem asked to verify gets the verify default of samples, and the execution check where the
  * policy has one (a worker whose config disables execution reports that instead of running).
  */
-export function verificationPlan(problem: ValidProblem, config: WorkerConfig, checker: unknown): VerificationPlan {
+export function verificationPlan(problem: ValidProblem, config: WorkerConfig, hasChecker: boolean): VerificationPlan {
   const verify = problem.options?.verify ?? config.verification.verify;
   const samples = problem.options?.samples ?? (verify ? config.verification.verifySamples : config.verification.samples);
   const temperature = problem.options?.temperature ?? config.generation.temperature;
@@ -117,7 +117,7 @@ export function verificationPlan(problem: ValidProblem, config: WorkerConfig, ch
       `problem.options: ${samples} samples need a temperature above 0 (greedy decoding gives the same answer every time); set options.samples to 1 or a temperature`,
     );
   }
-  return { samples, check: verify && checker !== undefined };
+  return { samples, check: verify && hasChecker };
 }
 
 /** Sample `index`'s options: a caller's seed moves by the index, so k samples differ and still reproduce. */

@@ -88,7 +88,7 @@ export class SolveService {
         ? { requestId: input.correlationId, problemRequestId: requestId }
         : { requestId };
     const log = this.log.child({ ...correlation, model: engine.info.modelId });
-    const plan = verificationPlan(problem, this.config, this.checker);
+    const plan = verificationPlan(problem, this.config, this.checker !== undefined);
     const messages = buildMessages(problem, this.policy, this.config);
     const options = buildEngineOptions(problem, this.config);
     const metadata = { ...(problem.metadata ?? {}) };
@@ -128,7 +128,7 @@ export class SolveService {
           }),
         // One sample needs no vote key (a math key parses the answer).
         key: plan.samples > 1 && this.policy.answerKey ? (answer) => this.policy.answerKey!(answer) : (answer) => answer.value,
-        check: plan.check && this.checker ? (answer, signal) => this.checker!.check(problemText, answer, signal) : undefined,
+        check: plan.check ? (answer, signal) => this.checker!.check(problemText, answer, signal) : undefined,
       });
     } catch (error) {
       log.info({ code: errorCodeOf(error) }, 'request refused');
