@@ -82,6 +82,10 @@ function addBenchInferenceCommand(program: Command): void {
     .option('--rounds <n>', 'rounds in which every runtime runs once (best round counts)', integer(1), 3)
     .option('--no-bare-loop', 'skip the bare session.run reference loop')
     .option('--no-compile-graph', "run the export's graph as it is (no load-time graph compiler: logits for every prompt position)")
+    .option(
+      '--no-fused-attention',
+      "keep the export's attention (each decode step copies the KV cache) instead of fusing it over shared buffers",
+    )
     .option('--vs-transformers-js', 'also measure @huggingface/transformers on the same folder')
     .option(
       '--vs-llama-cpp',
@@ -212,6 +216,7 @@ function inferenceBenchReport(options: BenchOptions): Promise<unknown> {
     threads: options.threads,
     bareLoop: options.bareLoop,
     compileGraph: options.compileGraph,
+    fusedAttention: options.fusedAttention,
     rounds: options.rounds,
     vsTransformersJs: options.vsTransformersJs,
   });
@@ -220,6 +225,7 @@ function inferenceBenchReport(options: BenchOptions): Promise<unknown> {
 function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown> {
   return runSamplesBench({
     modelDir: options.model,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     samples,
     promptTokens: options.promptTokens,
@@ -233,6 +239,7 @@ function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown
 function prefixCacheBench(options: BenchOptions): Promise<unknown> {
   return runPrefixCacheBench({
     modelDir: options.model,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     problems: options.problems,
     headerTokens: options.headerTokens,
@@ -245,6 +252,7 @@ function prefixCacheBench(options: BenchOptions): Promise<unknown> {
 function llamaCppComparison(options: BenchOptions): Promise<unknown> {
   return runLlamaCppComparison({
     modelDir: options.model,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     ggufPath: options.gguf,
     threads: options.threads,
@@ -262,6 +270,7 @@ function llamaCppComparison(options: BenchOptions): Promise<unknown> {
 function concurrencyBench(options: BenchOptions, concurrency: number): Promise<unknown> {
   return runConcurrencyBench({
     modelDir: options.model,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     concurrency,
     requestsPerClient: options.requestsPerClient,
@@ -300,6 +309,7 @@ interface BenchOptions {
   rounds: number;
   bareLoop: boolean;
   compileGraph: boolean;
+  fusedAttention: boolean;
   vsTransformersJs?: boolean;
   vsLlamaCpp?: boolean;
   gguf?: string;

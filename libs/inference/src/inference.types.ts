@@ -172,6 +172,13 @@ export interface EngineOptions {
    * False: the export's graph as it is (tuned when `tuneMatMulNBits`). Default true.
    */
   compileGraph?: boolean;
+  /**
+   * With `compileGraph`: also fuse each layer's attention into GroupQueryAttention over KV buffers shared
+   * between past and present, so decode steps write the new position in place instead of copying the whole
+   * cache, and rows of a batch attend to their own lengths (onnx/fused-attention.ts). A graph whose
+   * attention the compiler does not recognise keeps it, with a warning saying why. Default true.
+   */
+  fusedAttention?: boolean;
   /** Where tuned and compiled graphs go when the model folder is read-only. Default `<os tmpdir>/slm-tuned-graphs`. */
   tunedGraphCacheDir?: string;
 }

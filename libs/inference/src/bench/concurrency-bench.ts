@@ -5,6 +5,8 @@ import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round2 } from './bench-stats';
 
 export interface ConcurrencyBenchOptions {
+  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
+  fusedAttention?: boolean;
   modelDir: string;
   dtype?: string;
   /** Clients sending requests back to back. */
@@ -100,6 +102,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
   }
   const engine = await InferenceEngine.load({
     modelDir: options.modelDir,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     intraOpThreads: threads,
     maxConcurrency: maxBatchSize,

@@ -6,6 +6,8 @@ import { argmax } from '../generation/sampler';
 import { TextTokenizer } from '../model/text-tokenizer';
 
 export interface InferenceBenchOptions {
+  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
+  fusedAttention?: boolean;
   modelDir: string;
   dtype?: string;
   /** Prompt length in tokens. Default 128. */
@@ -39,6 +41,8 @@ export interface InferenceBenchReport extends RuntimeFigures {
   rounds: number;
   /** The engine's prefill computed the last position's logits only (see EngineOptions.compileGraph). */
   lastPositionLogits: boolean;
+  /** The engine ran fused attention over shared KV buffers (see EngineOptions.fusedAttention). */
+  fusedAttention: boolean;
   /** Max resident set of this process after the engine's first measured run (worker thread included). */
   peakRssMb: number;
   bareSessionRun?: RuntimeFigures & { decodeRatioVsBare: number };
@@ -62,6 +66,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
   }
   const engine = await InferenceEngine.load({
     modelDir: options.modelDir,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     intraOpThreads: threads,
     maxQueue: 0,
@@ -114,6 +119,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       threads,
       rounds,
       lastPositionLogits: engine.batching.lastPositionLogits,
+      fusedAttention: engine.batching.fusedAttention,
       ...ours,
       peakRssMb,
     };

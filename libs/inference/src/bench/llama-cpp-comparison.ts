@@ -8,6 +8,8 @@ import { LlamaCppPeer, type LlamaCppModelFacts } from './llama-cpp-peer';
 import { percentile, round1, round2 } from './bench-stats';
 
 export interface LlamaCppComparisonOptions {
+  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
+  fusedAttention?: boolean;
   /** The model folder (Hub layout) the engine runs. */
   modelDir: string;
   dtype?: string;
@@ -124,6 +126,7 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
 
   const engine = await InferenceEngine.load({
     modelDir: options.modelDir,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     intraOpThreads: threads,
     prefillThreads,

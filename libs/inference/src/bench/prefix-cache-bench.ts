@@ -4,6 +4,8 @@ import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round3 } from './bench-stats';
 
 export interface PrefixCacheBenchOptions {
+  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
+  fusedAttention?: boolean;
   modelDir: string;
   dtype?: string;
   /** Problems of the batch, all submitted at once. Default 64. */
@@ -60,6 +62,7 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
   const run = async (prefixCacheMb: number | undefined): Promise<{ engine: InferenceEngine; run: PrefixCacheRun }> => {
     const engine = await InferenceEngine.load({
       modelDir: options.modelDir,
+      fusedAttention: options.fusedAttention,
       dtype: options.dtype,
       intraOpThreads: threads,
       prefillThreads: 1,

@@ -12,6 +12,8 @@ const SAMPLE_TEMPERATURE = 0.6;
 const K8_LATENCY_VS_K1_MAX = 3;
 
 export interface SamplesBenchOptions {
+  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
+  fusedAttention?: boolean;
   modelDir: string;
   dtype?: string;
   /** Sample counts to measure; k = 1, the baseline of `latencyVsK1`, is always measured. Default [1, 4, 8]. */
@@ -89,6 +91,7 @@ export async function runSamplesBench(options: SamplesBenchOptions): Promise<Sam
   const maxK = ks[ks.length - 1]!;
   const engine = await InferenceEngine.load({
     modelDir: options.modelDir,
+    fusedAttention: options.fusedAttention,
     dtype: options.dtype,
     intraOpThreads: threads,
     prefillThreads: options.prefillThreads,

@@ -49,8 +49,8 @@ export interface PromptPrefiller {
  * 1. finishes cancelled waiting sequences;
  * 2. prefills newcomers when the batch has room and the KV budget allows: several waiting prompts together
  *    in one left-padded run of at most `prefillTokenBudget` padded tokens (the oldest waiting request
- *    always first; later ones join it when they fit), or, when only one fits, one chunk of
- *    `prefillChunkTokens` of one newcomer alone;
+ *    always first; later ones join it when they fit; concat-layout graphs only, see DecoderSession), or,
+ *    when only one fits, one chunk of `prefillChunkTokens` of one newcomer alone;
  * 3. repacks the batch's left-padded KV cache if sequences finished or were cancelled, or a newcomer finished
  *    its prefill;
  * 4. runs one decode step for every batched sequence, hands each its own logits row, and reports the
@@ -246,7 +246,7 @@ export class BatchScheduler {
     const group = [head];
     reserved += head.reservedTokens;
     let longest = head.generator.prefillRemaining;
-    if (longest <= this.prefillTokenBudget) {
+    if (longest <= this.prefillTokenBudget && this.session.batchedPrefill) {
       for (const candidate of this.waiting.slice(1)) {
         if (group.length >= free) break;
         const width = Math.max(longest, candidate.generator.prefillRemaining);

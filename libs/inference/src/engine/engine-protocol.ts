@@ -7,6 +7,7 @@ import type { ResolvedGenerationConfig } from '../generation/token-generator';
 export interface EngineWorkerData {
   onnxPath: string;
   numLayers: number;
+  numHeads: number;
   numKvHeads: number;
   headDim: number;
   positionOffset: number;
@@ -28,6 +29,8 @@ export interface EngineWorkerData {
   tuneMatMulNBits: boolean;
   /** Run the load-time graph compiler (graph-compiler.ts): last-position logits, plus the tuning above. */
   compileGraph: boolean;
+  /** With compileGraph: fuse attention over shared KV buffers (EngineOptions.fusedAttention). */
+  fusedAttention: boolean;
   /** Where tuned and compiled graphs go when the model folder is read-only. */
   tunedGraphCacheDir?: string;
 }
@@ -52,6 +55,10 @@ export type FromWorker =
       lastPositionLogits: boolean;
       /** Why the graph compiler kept the export's LM head, when it did. */
       compileFallback?: string;
+      /** The graph runs fused attention over shared KV buffers. */
+      fusedAttention: boolean;
+      /** Why attention was left as the export has it, when fusing was asked for. */
+      fusedAttentionFallback?: string;
       maxBatchSize: number;
       /** The prefill thread's intra-op threads in effect: 0 when it was not asked for or failed to start. */
       prefillThreads: number;

@@ -44,6 +44,8 @@ async function start(): Promise<void> {
     let tunedNodes = 0;
     let lastPositionLogits = false;
     let compileFallback: string | undefined;
+    let fusedAttention = false;
+    let fusedAttentionFallback: string | undefined;
     let opTypes = new Set<string>();
     {
       // The graph is read once, for its op types and the compiler, and let go before onnxruntime loads it.
@@ -56,9 +58,13 @@ async function start(): Promise<void> {
             tuneMatMulNBits: data.tuneMatMulNBits,
             cacheDir: data.tunedGraphCacheDir,
             source: graph,
+            fusedAttention: data.fusedAttention
+              ? { numLayers: data.numLayers, numHeads: data.numHeads, numKvHeads: data.numKvHeads, headDim: data.headDim }
+              : undefined,
           });
-          ({ onnxPath, tunedNodes, lastPositionLogits } = compiled);
+          ({ onnxPath, tunedNodes, lastPositionLogits, fusedAttention } = compiled);
           compileFallback = compiled.fallbackReason;
+          fusedAttentionFallback = compiled.fusedAttentionFallbackReason;
         } else if (data.tuneMatMulNBits) {
           ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
         }
@@ -78,6 +84,7 @@ async function start(): Promise<void> {
       onnxPath = data.onnxPath;
       tunedNodes = 0;
       lastPositionLogits = false;
+      fusedAttention = false;
       session = await DecoderSession.create({ ...data, onnxPath });
     }
     // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
@@ -128,6 +135,8 @@ async function start(): Promise<void> {
       tunedNodes,
       lastPositionLogits: lastPositionLogits || session.inputNames.includes('num_logits_to_keep'),
       compileFallback,
+      fusedAttention,
+      fusedAttentionFallback,
       maxBatchSize,
       prefillThreads,
       prefillFailure,

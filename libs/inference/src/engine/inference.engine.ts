@@ -90,6 +90,8 @@ export interface BatchingLimits {
    * last-position slice, or the export declares `num_logits_to_keep` (fed 1).
    */
   lastPositionLogits: boolean;
+  /** Attention runs fused over shared KV buffers: decode steps write in place (EngineOptions.fusedAttention). */
+  fusedAttention: boolean;
 }
 
 /**
@@ -171,6 +173,7 @@ export class InferenceEngine implements TextGenerationEngine {
     const data: EngineWorkerData = {
       onnxPath: folder.onnxPath,
       numLayers: folder.geometry.numLayers,
+      numHeads: folder.geometry.numHeads,
       numKvHeads: folder.geometry.numKvHeads,
       headDim: folder.geometry.headDim,
       positionOffset: folder.positionOffset,
@@ -184,6 +187,7 @@ export class InferenceEngine implements TextGenerationEngine {
       prefixCacheBytes: Math.floor(prefixCacheMb * 1024 * 1024),
       tuneMatMulNBits: options.tuneMatMulNBits ?? true,
       compileGraph: options.compileGraph ?? true,
+      fusedAttention: options.fusedAttention ?? true,
       tunedGraphCacheDir: options.tunedGraphCacheDir,
     };
     const worker = spawnWorkerScript('inference-engine.worker', data);
@@ -234,15 +238,10 @@ export class InferenceEngine implements TextGenerationEngine {
         onnxPath: ready.onnxPath,
         tunedMatMulNBitsNodes: ready.tunedNodes,
         lastPositionLogits: ready.lastPositionLogits,
+        fusedAttention: ready.fusedAttention,
       },
     );
-    if (ready.compileFallback) {
-      engine.warnings.push(
-        `graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`,
-      );
-    }
-    if (ready.prefillFailure)
-      engine.warnings.push(`the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`);
+    engine.warnings.push(...loadWarnings(ready));
     return engine;
   }
 
@@ -542,4 +541,15 @@ function memoryLimitBytes(): number {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected message ${JSON.stringify(value)}`);
+}
+
+/** What the engine says at load about running with less than it asked for. */
+function loadWarnings(ready: Extract<FromWorker, { type: 'ready' }>): string[] {
+  return [
+    ready.compileFallback &&
+      `graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`,
+    ready.fusedAttentionFallback &&
+      `graph compiler: ${ready.fusedAttentionFallback}; running the export's attention as it is (each decode step copies the KV cache)`,
+    ready.prefillFailure && `the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`,
+  ].filter((warning): warning is string => !!warning);
 }

@@ -89,7 +89,7 @@ export class PrefillThread {
             outputs[`present.${layer}.${name}`] = new ort.Tensor(cache.dtype, kv[layer * 2 + part], kvDims);
           }
         }
-        cache.update(outputs, length);
+        cache.load(outputs, length);
         return cache;
       },
     });

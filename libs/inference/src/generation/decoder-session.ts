@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { InferenceError } from '../inference.errors';
-import { KvCache, type KvDtype } from './kv-cache';
+import { KvCache, type KvDtype, type KvLayout } from './kv-cache';
 
 export interface DecoderSessionOptions {
   onnxPath: string;
@@ -16,16 +16,23 @@ export interface DecoderSessionOptions {
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep']);
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'seqlens_k', 'total_sequence_length']);
 
 /**
  * One onnxruntime session over a decoder graph with the MODELS.md contract. It reads the graph's
  * declared inputs at load and feeds exactly those (position_ids and num_logits_to_keep only when declared,
  * float16 KV when the graph says so). `run` is synchronous native work: call it off the main thread.
+ *
+ * A graph with `seqlens_k` and `total_sequence_length` inputs (the compiler's fused attention) takes its
+ * cache as shared buffers (`kvLayout` 'shared'): the session binds each cache buffer as both the past input
+ * and the present output, so a step writes in place, and feeds row lengths instead of an attention mask.
+ * Such a graph prefills one sequence at a time (`batchedPrefill` false): its rows are right-padded, while the
+ * last-position logits of a batched prefill assume left padding.
  */
 export class DecoderSession {
   private readonly hasPositionIds: boolean;
   private readonly hasLogitsToKeep: boolean;
+  readonly kvLayout: KvLayout;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -36,6 +43,12 @@ export class DecoderSession {
   ) {
     this.hasPositionIds = session.inputNames.includes('position_ids');
     this.hasLogitsToKeep = session.inputNames.includes('num_logits_to_keep');
+    this.kvLayout = session.inputNames.includes('seqlens_k') ? 'shared' : 'concat';
+  }
+
+  /** Several prompts can be prefilled in one run (`prefillBatch`). */
+  get batchedPrefill(): boolean {
+    return this.kvLayout === 'concat';
   }
 
   static async create(options: DecoderSessionOptions): Promise<DecoderSession> {
@@ -73,7 +86,7 @@ export class DecoderSession {
    * its rows from `prefillBatch` or `repack`.
    */
   newCache(rows = 1): KvCache {
-    return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype, rows);
+    return new KvCache(this.options.numLayers, this.kvHeads, this.headDim, this.kvDtype, rows, this.kvLayout);
   }
 
   /**
@@ -87,8 +100,6 @@ export class DecoderSession {
     const offset = this.options.positionOffset ?? 0;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
-      attention_mask: cache.attentionMask(tokens.length),
-      ...cache.feeds(),
     };
     if (this.hasPositionIds) {
       feeds.position_ids = new ort.Tensor(
@@ -97,8 +108,7 @@ export class DecoderSession {
         [1, tokens.length],
       );
     }
-    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
-    const outputs = await this.session.run(feeds);
+    const outputs = await this.run(feeds, cache, tokens.length);
     cache.update(outputs, tokens.length);
     const logits = outputs.logits as ort.Tensor;
     const vocab = logits.dims[logits.dims.length - 1];
@@ -122,8 +132,6 @@ export class DecoderSession {
     const offset = this.options.positionOffset ?? 0;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [batch, 1]),
-      attention_mask: cache.attentionMask(1),
-      ...cache.feeds(),
     };
     if (this.hasPositionIds)
       feeds.position_ids = new ort.Tensor(
@@ -131,8 +139,7 @@ export class DecoderSession {
         BigInt64Array.from(positions, (p) => BigInt(p + offset)),
         [batch, 1],
       );
-    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
-    const outputs = await this.session.run(feeds);
+    const outputs = await this.run(feeds, cache, 1);
     cache.update(outputs, 1);
     const logits = outputs.logits as ort.Tensor;
     const vocab = logits.dims[logits.dims.length - 1];
@@ -147,6 +154,7 @@ export class DecoderSession {
    * Returns each row's next-token logits (views where the output is float32).
    */
   async prefillBatch(prompts: readonly (readonly number[])[], cache: KvCache): Promise<Float32Array[]> {
+    if (!this.batchedPrefill) throw new Error('this graph prefills one sequence at a time (shared-buffer KV cache)');
     if (prompts.length === 0 || prompts.some((prompt) => prompt.length === 0)) throw new Error('a batched prefill needs non-empty prompts');
     cache.startPrefill(prompts.map((prompt) => prompt.length));
     const width = Math.max(...prompts.map((prompt) => prompt.length));
@@ -163,19 +171,27 @@ export class DecoderSession {
       // Padding columns get position `offset` (any in-range value: they are masked out).
       for (let i = 0; i < pad; i++) positions[row * width + i] = BigInt(offset);
     });
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids, [batch, width]),
-      attention_mask: cache.attentionMask(width),
-      ...cache.feeds(),
-    };
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [batch, width]) };
     if (this.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [batch, width]);
-    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
-    const outputs = await this.session.run(feeds);
+    const outputs = await this.run(feeds, cache, width);
     cache.update(outputs, width);
     const logits = outputs.logits as ort.Tensor;
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.dims[logits.dims.length - 2];
     return prompts.map((_, row) => rowsOf(logits, row * rows + rows - 1, 1, vocab));
+  }
+
+  /**
+   * Runs the graph for a step that appends `newColumns` positions to every row of `cache`: the cache inputs
+   * (and, when shared, the same buffers as outputs), the attention mask or row lengths, the last-position
+   * request where the graph takes one.
+   */
+  private async run(feeds: Record<string, ort.Tensor>, cache: KvCache, newColumns: number): Promise<ort.InferenceSession.OnnxValueMapType> {
+    if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
+    if (this.kvLayout === 'concat')
+      return this.session.run({ ...feeds, attention_mask: cache.attentionMask(newColumns), ...cache.feeds() });
+    cache.reserve(newColumns);
+    return this.session.run({ ...feeds, ...cache.lengthInputs(newColumns), ...cache.feeds() }, { logits: null, ...cache.fetches() });
   }
 
   async release(): Promise<void> {
@@ -221,7 +237,8 @@ function checkSignature(
     throw new InferenceError('MODEL_LOAD_FAILED', `${file}: unsupported graph signature: ${message}`);
   };
   const inputs = session.inputNames;
-  for (const required of ['input_ids', 'attention_mask']) {
+  const shared = inputs.includes('seqlens_k');
+  for (const required of shared ? ['input_ids', 'total_sequence_length'] : ['input_ids', 'attention_mask']) {
     if (!inputs.includes(required)) fail(`input "${required}" is missing (inputs: ${inputs.join(', ')})`);
   }
   const unknown = inputs.filter((name) => !KNOWN_INPUTS.has(name) && !PAST.test(name));

@@ -65,7 +65,7 @@ export class PrefixCache {
           outputs[`present.${layer}.${name}`] = new ort.Tensor(cache.dtype, data, dims);
         }
       }
-      cache.update(outputs, length);
+      cache.load(outputs, length);
       return length;
     }
     return 0;

@@ -162,7 +162,7 @@ describe('graph compiler fallbacks and cache', () => {
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('keeps an LM head it does not recognise, says why, and the engine still serves the export', async () => {
+  it("keeps an LM head it does not recognise, says why, and the engine still serves the export's head", async () => {
     const dir = path.join(root, 'hidden-output');
     await synthesizeModel({ preset: 'tiny', dtype: 'q4', outDir: dir, hiddenStateOutput: true });
     const folder = loadModelFolder(dir);
@@ -172,7 +172,8 @@ describe('graph compiler fallbacks and cache', () => {
     expect(readdirSync(path.join(dir, 'onnx')).filter((name) => name.startsWith('.'))).toEqual([]);
     const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0 });
     try {
-      expect(engine.batching).toMatchObject({ onnxPath: folder.onnxPath, lastPositionLogits: false });
+      // Attention is still fused (a compiled copy); only the head stays as the export has it.
+      expect(engine.batching).toMatchObject({ lastPositionLogits: false, fusedAttention: true });
       expect(engine.warnings).toEqual([
         expect.stringMatching(/^graph compiler: .*last_hidden_state.*running the export's LM head as it is/),
       ]);
@@ -187,10 +188,11 @@ describe('graph compiler fallbacks and cache', () => {
     const dir = path.join(root, 'corrupt-copy');
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
     const folder = loadModelFolder(dir);
-    writeFileSync(compileDecoderGraph(folder.onnxPath).onnxPath, 'not a model');
+    // The copy the engine compiles (fused attention is on by default).
+    writeFileSync(compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry }).onnxPath, 'not a model');
     const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0 });
     try {
-      expect(engine.batching).toMatchObject({ onnxPath: folder.onnxPath, lastPositionLogits: false });
+      expect(engine.batching).toMatchObject({ onnxPath: folder.onnxPath, lastPositionLogits: false, fusedAttention: false });
       expect(engine.warnings).toEqual([
         expect.stringMatching(/^graph compiler: onnxruntime could not load the rewritten graph .*\.compiled\.onnx/),
       ]);
@@ -211,6 +213,8 @@ describe('graph compiler fallbacks and cache', () => {
       tunedNodes: 0,
       lastPositionLogits: true,
       fallbackReason: undefined,
+      fusedAttention: false,
+      fusedAttentionFallbackReason: undefined,
       cached: false,
     });
   });

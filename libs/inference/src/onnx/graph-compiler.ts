@@ -4,36 +4,17 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { placeGraphCopy } from './graph-cache';
 import { tuneMatMulNBitsBytes, untunedMatMulNBits } from './matmul-nbits-tuning';
-import {
-  ATTRIBUTE_INT,
-  ATTRIBUTE_NAME,
-  GRAPH_INITIALIZER,
-  GRAPH_INPUT,
-  GRAPH_NODE,
-  GRAPH_OUTPUT,
-  GRAPH_SPARSE_INITIALIZER,
-  GRAPH_VALUE_INFO,
-  MODEL_GRAPH,
-  MODEL_OPSET_IMPORT,
-  NODE_ATTRIBUTE,
-  NODE_DOMAIN,
-  NODE_INPUT,
-  NODE_OP_TYPE,
-  NODE_OUTPUT,
-  OPSET_DOMAIN,
-  OPSET_VERSION,
-  SPARSE_TENSOR_VALUES,
-  TENSOR_NAME,
-  VALUE_INFO_NAME,
-} from './onnx-fields';
+import { type AttentionGeometry, type FusedAttentionPlan, applyFusedAttention, planFusedAttention } from './fused-attention';
+import { type GraphNode, type GraphView, nameOf, readGraph, renameInput } from './graph-view';
+import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxDataType, onnxMessageType } from './onnx-proto';
-import { LEN, VARINT, type WireField, fields, lenField, text } from './protobuf-wire';
+import { LEN, type WireField, fields, lenField } from './protobuf-wire';
 
 /**
  * Bumped whenever a pass changes what it writes, so graphs compiled by an older version are not reused.
  * Part of the cache key with the onnxruntime version (a new runtime may want other rewrites).
  */
-export const GRAPH_COMPILER_VERSION = 1;
+export const GRAPH_COMPILER_VERSION = 2;
 /** Bytes hashed at each end of the source for the cache key (with its size and mtime). */
 const KEY_SAMPLE_BYTES = 1 << 20;
 /** Nodes downstream of the final hidden state at most: an LM head is a handful of ops. */
@@ -50,6 +31,11 @@ export interface GraphCompileOptions {
   cacheDir?: string;
   /** The file's bytes when the caller has read them already (a graph can be gigabytes). */
   source?: Uint8Array;
+  /**
+   * Fuse each layer's attention into a GroupQueryAttention node with a KV buffer shared between past and
+   * present (fused-attention.ts), given the model's heads. Default: not applied.
+   */
+  fusedAttention?: AttentionGeometry;
 }
 
 export interface CompiledGraph {
@@ -64,6 +50,10 @@ export interface CompiledGraph {
   lastPositionLogits: boolean;
   /** Why the last-position pass left the LM head as the export has it, when it was asked for and did not apply. */
   fallbackReason?: string;
+  /** Attention runs as GroupQueryAttention over shared past/present buffers (the engine's in-place KV cache). */
+  fusedAttention: boolean;
+  /** Why the fused-attention pass left attention as the export has it, when it was asked for and did not apply. */
+  fusedAttentionFallbackReason?: string;
   /** The compiled copy already existed (same cache key). */
   cached: boolean;
 }
@@ -77,6 +67,8 @@ export interface CompiledGraph {
  *
  * Passes:
  * - MatMulNBits tuning: accuracy_level unset/0 → 4.
+ * - Fused attention (when asked, with the model's heads): GroupQueryAttention over KV buffers shared between
+ *   past and present, so decode steps append in place (fused-attention.ts).
  * - Last-position logits: exports compute the LM head for every prompt position, although generation
  *   reads only the last (128 × 128,256 × 1,024 multiply-adds a 128-token prompt on the 360M model, a third
  *   of its prefill). The final hidden state is sliced to its last position before the head, so prefill
@@ -103,15 +95,27 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
       fallbackReason = analysis.reason;
     }
   }
-  const base = { tunedNodes, lastPositionLogits, fallbackReason, cached: false };
-  if (tunedNodes === 0 && !plan) return { ...base, onnxPath };
-  const passes = [tunedNodes > 0 ? 'tune' : '', plan ? 'last' : ''].filter(Boolean).join('+');
+  let fused: FusedAttentionPlan | undefined;
+  let fusedAttentionFallbackReason: string | undefined;
+  if (options.fusedAttention) {
+    const analysis = planFusedAttention(source, options.fusedAttention);
+    if (analysis.kind === 'plan') fused = analysis.plan;
+    else fusedAttentionFallbackReason = analysis.reason;
+  }
+  const base = { tunedNodes, lastPositionLogits, fallbackReason, fusedAttention: !!fused, fusedAttentionFallbackReason, cached: false };
+  if (tunedNodes === 0 && !plan && !fused) return { ...base, onnxPath };
+  const passes = [tunedNodes > 0 ? 'tune' : '', fused ? 'fused' : '', plan ? 'last' : ''].filter(Boolean).join('+');
   const key = cacheKey(onnxPath, source, passes);
   const fileName = `.${path.basename(onnxPath, '.onnx')}.${key}.compiled.onnx`;
   const build = (): Uint8Array => {
     const tuned = tunedNodes > 0 ? tuneMatMulNBitsBytes(source).bytes : source;
-    // The plan's node indices hold for the tuned bytes too: tuning rewrites attributes in place.
-    return plan ? applyLastPositionLogits(tuned, plan) : tuned;
+    // The plans' node indices hold for the tuned bytes too: tuning rewrites attributes in place. Fusing
+    // changes the node list, so the head is planned again on the fused graph (the head itself is untouched).
+    const withAttention = fused ? applyFusedAttention(tuned, fused) : tuned;
+    if (!plan) return withAttention;
+    const head = fused ? planLastPositionLogits(withAttention) : { kind: 'plan' as const, plan };
+    if (head.kind !== 'plan') throw new Error(`the fused graph's LM head was not found again (${head.kind})`);
+    return applyLastPositionLogits(withAttention, head.plan);
   };
   const placed = placeGraphCopy(onnxPath, fileName, build, { source, cacheDir: options.cacheDir });
   return { ...base, ...placed };
@@ -131,132 +135,6 @@ function cacheKey(onnxPath: string, source: Uint8Array, passes: string): string 
   hash.update(source.subarray(0, KEY_SAMPLE_BYTES));
   hash.update(source.subarray(Math.max(0, source.length - KEY_SAMPLE_BYTES)));
   return hash.digest('hex').slice(0, 16);
-}
-
-// ---- the graph, as much of it as the passes need ----
-
-interface GraphNode {
-  index: number;
-  field: WireField;
-  inputs: string[];
-  outputs: string[];
-  opType: string;
-  domain: string;
-  ints: Map<string, number>;
-}
-
-interface GraphView {
-  graph: Uint8Array;
-  nodes: GraphNode[];
-  /** Initializers, sparse initializers and Constant outputs, and whatever is computed from them alone. */
-  constants: Set<string>;
-  inputs: string[];
-  outputs: string[];
-  outputFields: Map<string, WireField>;
-  producer: Map<string, GraphNode>;
-  consumers: Map<string, GraphNode[]>;
-  defaultOpset: number;
-}
-
-function readGraph(model: Uint8Array): GraphView {
-  let graph: Uint8Array | undefined;
-  let defaultOpset = 0;
-  for (const field of fields(model)) {
-    if (field.number === MODEL_GRAPH && field.wireType === LEN) graph = field.payload!;
-    else if (field.number === MODEL_OPSET_IMPORT && field.wireType === LEN) {
-      let domain = '';
-      let version = 0;
-      for (const inner of fields(field.payload!)) {
-        if (inner.number === OPSET_DOMAIN) domain = text(inner.payload);
-        else if (inner.number === OPSET_VERSION && inner.wireType === VARINT) version = inner.value!;
-      }
-      if (domain === '' || domain === 'ai.onnx') defaultOpset = version;
-    }
-  }
-  if (!graph) throw new Error('the model has no graph');
-  const nodes: GraphNode[] = [];
-  const constants = new Set<string>();
-  const inputs: string[] = [];
-  const outputs: string[] = [];
-  const outputFields = new Map<string, WireField>();
-  for (const field of fields(graph)) {
-    if (field.wireType !== LEN) continue;
-    switch (field.number) {
-      case GRAPH_NODE:
-        nodes.push(readNode(field, nodes.length));
-        break;
-      case GRAPH_INITIALIZER:
-        constants.add(nameOf(field.payload!, TENSOR_NAME));
-        break;
-      case GRAPH_SPARSE_INITIALIZER:
-        for (const inner of fields(field.payload!)) {
-          if (inner.number === SPARSE_TENSOR_VALUES && inner.wireType === LEN) constants.add(nameOf(inner.payload!, TENSOR_NAME));
-        }
-        break;
-      case GRAPH_INPUT:
-        inputs.push(nameOf(field.payload!, VALUE_INFO_NAME));
-        break;
-      case GRAPH_OUTPUT: {
-        const name = nameOf(field.payload!, VALUE_INFO_NAME);
-        outputs.push(name);
-        outputFields.set(name, field);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  // An initializer that is also a graph input can be overridden by a feed: not a constant.
-  for (const input of inputs) constants.delete(input);
-  // Constant folding of names: nodes whose inputs are all constants (Transpose of a tied embedding, …).
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const node of nodes) {
-      if (node.outputs.every((output) => constants.has(output))) continue;
-      const inputsConstant =
-        node.opType === 'Constant' || (node.inputs.length > 0 && node.inputs.every((input) => input === '' || constants.has(input)));
-      if (!inputsConstant) continue;
-      for (const output of node.outputs) constants.add(output);
-      changed = true;
-    }
-  }
-  const producer = new Map<string, GraphNode>();
-  const consumers = new Map<string, GraphNode[]>();
-  for (const node of nodes) {
-    for (const output of node.outputs) producer.set(output, node);
-    for (const input of new Set(node.inputs)) {
-      if (input === '') continue;
-      const list = consumers.get(input) ?? [];
-      list.push(node);
-      consumers.set(input, list);
-    }
-  }
-  return { graph, nodes, constants, inputs, outputs, outputFields, producer, consumers, defaultOpset };
-}
-
-function readNode(field: WireField, index: number): GraphNode {
-  const node: GraphNode = { index, field, inputs: [], outputs: [], opType: '', domain: '', ints: new Map() };
-  for (const inner of fields(field.payload!)) {
-    if (inner.number === NODE_INPUT) node.inputs.push(text(inner.payload));
-    else if (inner.number === NODE_OUTPUT) node.outputs.push(text(inner.payload));
-    else if (inner.number === NODE_OP_TYPE) node.opType = text(inner.payload);
-    else if (inner.number === NODE_DOMAIN) node.domain = text(inner.payload);
-    else if (inner.number === NODE_ATTRIBUTE && inner.wireType === LEN) {
-      let name = '';
-      let value: number | undefined;
-      for (const attribute of fields(inner.payload!)) {
-        if (attribute.number === ATTRIBUTE_NAME) name = text(attribute.payload);
-        else if (attribute.number === ATTRIBUTE_INT && attribute.wireType === VARINT) value = attribute.value;
-      }
-      if (value !== undefined) node.ints.set(name, value);
-    }
-  }
-  return node;
-}
-
-function nameOf(message: Uint8Array, nameField: number): string {
-  for (const field of fields(message)) if (field.number === nameField && field.wireType === LEN) return text(field.payload);
-  return '';
 }
 
 // ---- pass: last-position logits ----
@@ -478,16 +356,6 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
     ] as const)
       graphParts.push(...lenField(GRAPH_INITIALIZER, int64(name, value)));
     parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
-  }
-  return Buffer.concat(parts);
-}
-
-function renameInput(node: Uint8Array, from: string, to: string): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const field of fields(node)) {
-    if (field.number === NODE_INPUT && field.wireType === LEN && text(field.payload) === from)
-      parts.push(...lenField(NODE_INPUT, Buffer.from(to)));
-    else parts.push(node.subarray(field.start, field.end));
   }
   return Buffer.concat(parts);
 }

@@ -71,6 +71,16 @@ export function readVarint(bytes: Uint8Array, pos: number): [number, number] {
   }
 }
 
+/** A VARINT field's value read as a signed int64 (ONNX's int attributes: -1 is ten bytes of 0xff…01). */
+export function int64Value(bytes: Uint8Array, field: WireField): number {
+  let pos = field.start;
+  while (bytes[pos] >= 0x80) pos++; // the key
+  pos++;
+  let value = 0n;
+  for (let shift = 0n; pos < field.end; shift += 7n) value |= BigInt(bytes[pos++] & 0x7f) << shift;
+  return Number(BigInt.asIntN(64, value));
+}
+
 export function varint(value: number): Uint8Array {
   const out: number[] = [];
   let rest = value;

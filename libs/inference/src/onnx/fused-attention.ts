@@ -1,0 +1,364 @@
+import { type GraphNode, type GraphView, nameOf, readGraph } from './graph-view';
+import {
+  GRAPH_INITIALIZER,
+  GRAPH_INPUT,
+  GRAPH_NODE,
+  GRAPH_OUTPUT,
+  GRAPH_VALUE_INFO,
+  MODEL_GRAPH,
+  TENSOR_NAME,
+  VALUE_INFO_NAME,
+} from './onnx-fields';
+import { OnnxAttributeType, OnnxDataType, onnxMessageType } from './onnx-proto';
+import { LEN, fields, lenField } from './protobuf-wire';
+
+/**
+ * The fused-attention pass: each layer's attention — the `Concat` that appends this step's keys and values
+ * to the cache, the grouped-query scores, mask, softmax and weighted sum — becomes one onnxruntime
+ * `GroupQueryAttention` node whose past and present caches are one buffer. The engine then binds the same
+ * preallocated tensor as `past_key_values.*` input and `present.*` output: a decode step writes its one new
+ * position in place instead of copying the whole cache into new tensors, and attention reads each row's own
+ * length (`seqlens_k`) instead of a padding mask. Projections, norms and the export's own rotary embedding
+ * are kept as they are (the rotated queries and keys go into the fused node), so the pass does not need to
+ * know the model's RoPE variant.
+ *
+ * Graph contract after the pass (what DecoderSession feeds in "shared buffer" mode):
+ * - `seqlens_k` int32 [batch]: each row's total length after this step, minus 1;
+ * - `total_sequence_length` int32 scalar: the longest row's total length after this step;
+ * - `past_key_values.{i}.*` [batch, kv_heads, max_sequence_length, head_dim], also bound as `present.{i}.*`;
+ *   row r holds its positions from column 0 (right padding);
+ * - `position_ids` as before; `attention_mask` is gone when nothing else reads it.
+ *
+ * Matching is by structure, not by node names: for layer i, `Concat(past_key_values.i.key, k) → present.i.key`
+ * and the same for values; from the present keys through layout ops (Transpose, Unsqueeze, Reshape, Expand,
+ * Squeeze) to a MatMul with the queries (reached back from it through Reshape / Unsqueeze / Squeeze only, so
+ * they are the export's [batch, heads, seq, head_dim] tensor), then an optional constant scale (Mul / Div), an
+ * optional additive mask, Softmax on the last axis, a MatMul with the present values, and layout ops back to
+ * [batch, seq, heads × head_dim] with exactly one Transpose (0, 2, 1, 3). Anything else — a float16 cache
+ * (Casts around the Concat), scaling before the product, control flow — leaves the graph as it is, with the
+ * reason.
+ */
+
+export const SEQLENS_INPUT = 'seqlens_k';
+export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
+/** The symbolic length of a shared past/present buffer. */
+const BUFFER_DIM = 'max_sequence_length';
+const ADDED = 'slm_compiler/fused_attention/';
+/** The shape [0, 0, -1] that folds [batch, seq, heads, dim] into [batch, seq, heads × dim]. */
+const BSH_SHAPE = `${ADDED}bsh_shape`;
+
+export interface AttentionGeometry {
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+}
+
+interface LayerPlan {
+  query: string;
+  key: string;
+  value: string;
+  /** The [batch, seq, heads × head_dim] tensor the output projection reads: the fused node's output. */
+  context: string;
+  scale: number;
+  /** The node that produced `context`: the fused node goes at its place (all its inputs are computed before). */
+  replaces: number;
+  concats: [number, number];
+}
+
+export interface FusedAttentionPlan {
+  layers: LayerPlan[];
+  geometry: AttentionGeometry;
+}
+
+export type FusedAttentionAnalysis = { kind: 'plan'; plan: FusedAttentionPlan } | { kind: 'unknown'; reason: string };
+
+/** Ops that only move or view data: allowed between the caches and the products that read them. */
+const LAYOUT_OPS = new Set(['Transpose', 'Unsqueeze', 'Reshape', 'Expand', 'Squeeze']);
+/** Ops allowed between the queries and the score product: views of the same memory order. */
+const VIEW_OPS = new Set(['Reshape', 'Unsqueeze', 'Squeeze']);
+
+export function planFusedAttention(model: Uint8Array, geometry: AttentionGeometry): FusedAttentionAnalysis {
+  let view: GraphView;
+  try {
+    view = readGraph(model);
+  } catch (error) {
+    return { kind: 'unknown', reason: `the graph could not be read (${(error as Error).message})` };
+  }
+  if (geometry.numHeads % geometry.numKvHeads !== 0)
+    return { kind: 'unknown', reason: `${geometry.numHeads} query heads do not split into ${geometry.numKvHeads} KV heads` };
+  if (geometry.headDim % 8 !== 0)
+    return { kind: 'unknown', reason: `head size ${geometry.headDim} (GroupQueryAttention needs a multiple of 8)` };
+  if (view.inputs.includes(SEQLENS_INPUT)) return { kind: 'unknown', reason: `the graph already declares ${SEQLENS_INPUT}` };
+  if (!view.inputs.includes('position_ids'))
+    return { kind: 'unknown', reason: 'the graph computes positions from the attention mask (no position_ids input)' };
+  const control = view.nodes.find((node) => ['If', 'Loop', 'Scan'].includes(node.opType));
+  if (control) return { kind: 'unknown', reason: `the graph has a ${control.opType} node` };
+  const layers: LayerPlan[] = [];
+  for (let layer = 0; layer < geometry.numLayers; layer++) {
+    const planned = planLayer(view, model, layer);
+    if (typeof planned === 'string') return { kind: 'unknown', reason: `layer ${layer}: ${planned}` };
+    layers.push(planned);
+  }
+  return { kind: 'plan', plan: { layers, geometry } };
+}
+
+function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan | string {
+  const concat = (part: 'key' | 'value'): GraphNode | string => {
+    const past = `past_key_values.${layer}.${part}`;
+    const node = (view.consumers.get(past) ?? []).find((reader) => reader.opType === 'Concat' && reader.inputs[0] === past);
+    if (!node || node.outputs[0] !== `present.${layer}.${part}`)
+      return `${past} is not appended by a Concat into present.${layer}.${part} (a float16 cache, or attention the compiler does not know)`;
+    const axis = node.ints.get('axis');
+    if (axis !== 2 && axis !== -2) return `the ${part} cache is appended on axis ${axis}, not the sequence axis`;
+    return node;
+  };
+  const keys = concat('key');
+  if (typeof keys === 'string') return keys;
+  const values = concat('value');
+  if (typeof values === 'string') return values;
+
+  const scores = forwardThrough(view, keys.outputs[0], LAYOUT_OPS);
+  if (!scores || scores.node.opType !== 'MatMul' || scores.node.inputs[1] !== scores.input)
+    return 'the present keys do not reach a MatMul with the queries through layout ops';
+  let query = scores.node.inputs[0];
+  for (let producer = view.producer.get(query); producer && VIEW_OPS.has(producer.opType); producer = view.producer.get(query))
+    query = producer.inputs[0];
+
+  let scale = 1;
+  let next = soleReader(view, scores.node.outputs[0]);
+  if (next && (next.opType === 'Mul' || next.opType === 'Div')) {
+    const factor = scalarConstant(view, model, next.inputs.find((input) => input !== scores.node.outputs[0]) ?? '');
+    if (factor === undefined) return `the scores are scaled by a ${next.opType} with something other than a constant scalar`;
+    scale = next.opType === 'Mul' ? factor : 1 / factor;
+    next = soleReader(view, next.outputs[0]);
+  }
+  // The additive mask (causal and padding): the fused node applies causality and each row's length itself.
+  if (next?.opType === 'Add') next = soleReader(view, next.outputs[0]);
+  if (next?.opType !== 'Softmax') return `the scores go to ${next ? `a ${next.opType}` : 'several nodes'}, not a Softmax`;
+  const axis = next.ints.get('axis') ?? -1;
+  if (axis !== -1 && axis !== 3 && axis !== 4) return `the softmax runs over axis ${axis}`;
+  const weighted = soleReader(view, next.outputs[0]);
+  if (weighted?.opType !== 'MatMul' || weighted.inputs[0] !== next.outputs[0]) return 'the probabilities do not go to a MatMul';
+  const fromValues = forwardThrough(view, values.outputs[0], LAYOUT_OPS);
+  if (fromValues?.node !== weighted) return 'the present values do not reach the weighted sum through layout ops';
+
+  let context = weighted.outputs[0];
+  let transposes = 0;
+  for (let reader = soleReader(view, context); reader && LAYOUT_OPS.has(reader.opType); reader = soleReader(view, context)) {
+    if (reader.opType === 'Transpose') {
+      transposes++;
+      if (!samePerm(reader, [0, 2, 1, 3])) return 'the attention output is transposed other than (0, 2, 1, 3)';
+    } else if (reader.opType !== 'Reshape') return `the attention output goes through a ${reader.opType}`;
+    context = reader.outputs[0];
+  }
+  if (transposes !== 1) return `the attention output is transposed ${transposes} times (expected once, to [batch, seq, heads, dim])`;
+  return {
+    query,
+    key: keys.inputs[1],
+    value: values.inputs[1],
+    context,
+    scale,
+    replaces: view.producer.get(context)!.index,
+    concats: [keys.index, values.index],
+  };
+}
+
+/** From `tensor` along single readers through `ops` to the first node that is not one of them. */
+function forwardThrough(view: GraphView, tensor: string, ops: Set<string>): { node: GraphNode; input: string } | undefined {
+  let input = tensor;
+  for (let reader = soleReader(view, input); reader; reader = soleReader(view, input)) {
+    if (!ops.has(reader.opType)) return { node: reader, input };
+    input = reader.outputs[0];
+  }
+  return undefined;
+}
+
+function soleReader(view: GraphView, tensor: string): GraphNode | undefined {
+  const readers = view.consumers.get(tensor) ?? [];
+  return readers.length === 1 ? readers[0] : undefined;
+}
+
+/** The value of a float scalar initializer or Constant, if `name` is one. */
+function scalarConstant(view: GraphView, model: Uint8Array, name: string): number | undefined {
+  if (!view.constants.has(name)) return undefined;
+  const tensorType = onnxMessageType('TensorProto');
+  const decodeScalar = (bytes: Uint8Array): number | undefined => {
+    const tensor = tensorType.toObject(tensorType.decode(bytes), { bytes: Array }) as {
+      dataType?: number;
+      dims?: number[];
+      floatData?: number[];
+      rawData?: number[];
+    };
+    if (tensor.dataType !== OnnxDataType.FLOAT || (tensor.dims ?? []).some((dim) => Number(dim) !== 1)) return undefined;
+    if (tensor.floatData?.length === 1) return tensor.floatData[0];
+    if (tensor.rawData?.length === 4) return new Float32Array(Uint8Array.from(tensor.rawData).buffer)[0];
+    return undefined;
+  };
+  const producer = view.producer.get(name);
+  if (producer?.opType === 'Constant') {
+    const node = onnxMessageType('NodeProto').toObject(onnxMessageType('NodeProto').decode(producer.field.payload!), { bytes: Array }) as {
+      attribute?: { name: string; t?: object }[];
+    };
+    const value = node.attribute?.find((attribute) => attribute.name === 'value')?.t;
+    return value ? decodeScalar(tensorType.encode(tensorType.fromObject(value)).finish()) : undefined;
+  }
+  for (const field of fields(graphBytes(model))) {
+    if (field.number === GRAPH_INITIALIZER && field.wireType === LEN && nameOf(field.payload!, TENSOR_NAME) === name)
+      return decodeScalar(field.payload!);
+  }
+  return undefined;
+}
+
+function samePerm(node: GraphNode, perm: number[]): boolean {
+  const decoded = onnxMessageType('NodeProto').toObject(onnxMessageType('NodeProto').decode(node.field.payload!)) as {
+    attribute?: { name: string; ints?: (number | string)[] }[];
+  };
+  const ints = decoded.attribute?.find((attribute) => attribute.name === 'perm')?.ints?.map(Number);
+  return ints?.length === perm.length && ints.every((value, i) => value === perm[i]);
+}
+
+function graphBytes(model: Uint8Array): Uint8Array {
+  for (const field of fields(model)) if (field.number === MODEL_GRAPH && field.wireType === LEN) return field.payload!;
+  throw new Error('the model has no graph');
+}
+
+/**
+ * Splices the plan into the model: per layer, the queries, keys and values reshaped to [batch, seq, hidden]
+ * and one GroupQueryAttention node in place of the attention output's producer; the Concats go, and so does
+ * every node nothing reads any more (the mask, the transposed caches); the two length inputs are declared,
+ * the caches' sequence dimension renamed, stale value_info dropped.
+ */
+export function applyFusedAttention(model: Uint8Array, plan: FusedAttentionPlan): Uint8Array {
+  const view = readGraph(model);
+  const added = fusedNodes(plan);
+  const removed = new Set(plan.layers.flatMap((layer) => [layer.replaces, ...layer.concats]));
+  const live = liveNodes(view, removed, plan);
+  const read = new Set<string>(plan.layers.flatMap((layer) => [layer.query, layer.key, layer.value]));
+  for (const node of view.nodes) if (live.has(node.index)) for (const input of node.inputs) read.add(input);
+
+  const parts: Uint8Array[] = [];
+  for (const field of fields(model)) {
+    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
+      parts.push(model.subarray(field.start, field.end));
+      continue;
+    }
+    const graphParts: Uint8Array[] = [];
+    let nodeIndex = 0;
+    for (const graphField of fields(field.payload!)) {
+      const bytes = field.payload!.subarray(graphField.start, graphField.end);
+      if (graphField.wireType !== LEN) {
+        graphParts.push(bytes);
+        continue;
+      }
+      if (graphField.number === GRAPH_NODE) {
+        const index = nodeIndex++;
+        for (const node of added.get(index) ?? []) graphParts.push(...lenField(GRAPH_NODE, node));
+        if (live.has(index)) graphParts.push(bytes);
+      } else if (graphField.number === GRAPH_VALUE_INFO) {
+        continue;
+      } else if (graphField.number === GRAPH_INITIALIZER && !read.has(nameOf(graphField.payload!, TENSOR_NAME))) {
+        // The mask's constants and the like: onnxruntime would warn about each unused one at every load.
+        continue;
+      } else if (graphField.number === GRAPH_INPUT || graphField.number === GRAPH_OUTPUT) {
+        const name = nameOf(graphField.payload!, VALUE_INFO_NAME);
+        if (name === 'attention_mask' && !read.has(name)) continue;
+        const cache = /^(past_key_values|present)\.\d+\.(key|value)$/.test(name);
+        graphParts.push(...(cache ? lenField(graphField.number, withBufferDim(graphField.payload!)) : [bytes]));
+      } else {
+        graphParts.push(bytes);
+      }
+    }
+    graphParts.push(...lenField(GRAPH_INPUT, valueInfo(SEQLENS_INPUT, OnnxDataType.INT32, ['batch_size'])));
+    graphParts.push(...lenField(GRAPH_INPUT, valueInfo(TOTAL_LENGTH_INPUT, OnnxDataType.INT32, [])));
+    const tensorType = onnxMessageType('TensorProto');
+    const shape = new BigInt64Array([0n, 0n, -1n]);
+    graphParts.push(
+      ...lenField(
+        GRAPH_INITIALIZER,
+        tensorType
+          .encode(
+            tensorType.fromObject({ name: BSH_SHAPE, dims: [3], dataType: OnnxDataType.INT64, rawData: new Uint8Array(shape.buffer) }),
+          )
+          .finish(),
+      ),
+    );
+    parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Per layer, the nodes that go in place of the node at `replaces`: queries, keys and values as [batch, seq, hidden], then the fused node. */
+function fusedNodes(plan: FusedAttentionPlan): Map<number, Uint8Array[]> {
+  const { numHeads, numKvHeads } = plan.geometry;
+  const nodeType = onnxMessageType('NodeProto');
+  const encodeNode = (object: object): Uint8Array => nodeType.encode(nodeType.fromObject(object)).finish();
+  const added = new Map<number, Uint8Array[]>();
+  plan.layers.forEach((layer, i) => {
+    const prefix = `${ADDED}${i}/`;
+    const toBsh = (tensor: string, name: string): { nodes: Uint8Array[]; output: string } => {
+      const transposed = `${prefix}${name}_bsnh`;
+      const output = `${prefix}${name}_bsh`;
+      return {
+        output,
+        nodes: [
+          encodeNode({
+            name: `${prefix}${name}_transpose`,
+            opType: 'Transpose',
+            input: [tensor],
+            output: [transposed],
+            attribute: [{ name: 'perm', type: OnnxAttributeType.INTS, ints: [0, 2, 1, 3] }],
+          }),
+          encodeNode({ name: `${prefix}${name}_reshape`, opType: 'Reshape', input: [transposed, BSH_SHAPE], output: [output] }),
+        ],
+      };
+    };
+    const q = toBsh(layer.query, 'query');
+    const k = toBsh(layer.key, 'key');
+    const v = toBsh(layer.value, 'value');
+    const fused = encodeNode({
+      name: `${prefix}group_query_attention`,
+      opType: 'GroupQueryAttention',
+      domain: 'com.microsoft',
+      input: [q.output, k.output, v.output, `past_key_values.${i}.key`, `past_key_values.${i}.value`, SEQLENS_INPUT, TOTAL_LENGTH_INPUT],
+      output: [layer.context, `present.${i}.key`, `present.${i}.value`],
+      attribute: [
+        { name: 'num_heads', type: OnnxAttributeType.INT, i: numHeads },
+        { name: 'kv_num_heads', type: OnnxAttributeType.INT, i: numKvHeads },
+        { name: 'scale', type: OnnxAttributeType.FLOAT, f: layer.scale },
+      ],
+    });
+    added.set(layer.replaces, [...q.nodes, ...k.nodes, ...v.nodes, fused]);
+  });
+  return added;
+}
+
+/** The original nodes still needed once the planned ones are replaced: walked back from the graph outputs. */
+function liveNodes(view: GraphView, removed: Set<number>, plan: FusedAttentionPlan): Set<number> {
+  const needed = new Set<string>(view.outputs);
+  // The fused nodes read the queries, keys and values; they replace nodes that produced the contexts.
+  for (const layer of plan.layers) for (const tensor of [layer.query, layer.key, layer.value]) needed.add(tensor);
+  const live = new Set<number>();
+  for (let i = view.nodes.length - 1; i >= 0; i--) {
+    const node = view.nodes[i];
+    if (removed.has(node.index) || !node.outputs.some((output) => needed.has(output))) continue;
+    live.add(node.index);
+    for (const input of node.inputs) if (input !== '') needed.add(input);
+  }
+  return live;
+}
+
+function valueInfo(name: string, dataType: OnnxDataType, dims: (number | string)[]): Uint8Array {
+  const type = onnxMessageType('ValueInfoProto');
+  const shape = { dim: dims.map((dim) => (typeof dim === 'number' ? { dimValue: dim } : { dimParam: dim })) };
+  return type.encode(type.fromObject({ name, type: { tensorType: { elemType: dataType, shape } } })).finish();
+}
+
+/** A cache input's or output's ValueInfo with its sequence dimension named for the shared buffer. */
+function withBufferDim(bytes: Uint8Array): Uint8Array {
+  const type = onnxMessageType('ValueInfoProto');
+  const decoded = type.toObject(type.decode(bytes)) as { type?: { tensorType?: { shape?: { dim?: object[] } } } };
+  const dims = decoded.type?.tensorType?.shape?.dim;
+  if (dims && dims.length === 4) dims[2] = { dimParam: BUFFER_DIM };
+  return type.encode(type.fromObject(decoded)).finish();
+}
