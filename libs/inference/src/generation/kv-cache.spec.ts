@@ -1,0 +1,95 @@
+import * as ort from 'onnxruntime-node';
+import { KvCache, type KvLayout } from './kv-cache';
+
+const LAYERS = 2;
+const HEADS = 2;
+const DIM = 4;
+
+/** `present.*` tensors of `length` positions whose every element is `tag + position` (values negated). */
+function present(length: number, tag: number): Record<string, ort.Tensor> {
+  const tensors: Record<string, ort.Tensor> = {};
+  for (let layer = 0; layer < LAYERS; layer++) {
+    for (const [sign, part] of [
+      [1, 'key'],
+      [-1, 'value'],
+    ] as const) {
+      const data = new Float32Array(HEADS * length * DIM);
+      for (let head = 0; head < HEADS; head++)
+        for (let p = 0; p < length; p++) data.fill(sign * (tag + p), (head * length + p) * DIM, (head * length + p + 1) * DIM);
+      tensors[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [1, HEADS, length, DIM]);
+    }
+  }
+  return tensors;
+}
+
+const cacheOf = (layout: KvLayout, length: number, tag: number): KvCache => {
+  const cache = new KvCache(LAYERS, HEADS, DIM, 'float32', 1, layout);
+  cache.load(present(length, tag), length);
+  return cache;
+};
+
+/** The key of `row`, head 1, at each of the row's real positions (first element of each position). */
+function keysOf(cache: KvCache, row: number, layer = 1): number[] {
+  const tensor = cache.tensor(layer, 'key')!;
+  const width = tensor.dims[2];
+  const data = tensor.data as Float32Array;
+  const start = cache.padOf(row);
+  return Array.from({ length: cache.lengthOf(row) }, (_, p) => data[((row * HEADS + 1) * width + start + p) * DIM]);
+}
+
+describe('KvCache, shared layout', () => {
+  it('holds a loaded sequence from column 0 with spare capacity, and reports the lengths a fused step needs', () => {
+    const cache = cacheOf('shared', 5, 100);
+    expect(cache.length).toBe(5);
+    expect(cache.padOf(0)).toBe(0);
+    expect(cache.width).toBe(64);
+    expect(keysOf(cache, 0)).toEqual([100, 101, 102, 103, 104]);
+    const inputs = cache.lengthInputs(3);
+    expect(Array.from(inputs.seqlens_k.data as Int32Array)).toEqual([7]);
+    expect(Array.from(inputs.total_sequence_length.data as Int32Array)).toEqual([8]);
+    // Past and present are the same buffers.
+    expect(cache.fetches()['present.1.value']).toBe(cache.feeds()['past_key_values.1.value']);
+  });
+
+  it('reserves in place while the rows fit and grows, keeping every position, when they do not', () => {
+    const cache = cacheOf('shared', 60, 0);
+    const buffer = cache.tensor(0, 'key');
+    cache.reserve(4);
+    expect(cache.tensor(0, 'key')).toBe(buffer);
+    cache.reserve(5);
+    expect(cache.tensor(0, 'key')).not.toBe(buffer);
+    expect(cache.width).toBe(128);
+    expect(keysOf(cache, 0)).toEqual(Array.from({ length: 60 }, (_, p) => p));
+    cache.update({}, 5);
+    expect(cache.length).toBe(65);
+  });
+
+  it('repacks rows of different lengths from column 0: rows kept, rows dropped, newcomers joined', () => {
+    const batch = new KvCache(LAYERS, HEADS, DIM, 'float32', 0, 'shared');
+    batch.repack([], [cacheOf('shared', 3, 10), cacheOf('shared', 7, 20), cacheOf('shared', 2, 30)]);
+    expect([0, 1, 2].map((row) => batch.lengthOf(row))).toEqual([3, 7, 2]);
+    expect(Array.from(batch.lengthInputs(1).seqlens_k.data as Int32Array)).toEqual([3, 7, 2]);
+    batch.repack([2, 0], [cacheOf('shared', 4, 40)]);
+    expect(batch.size).toBe(3);
+    expect(keysOf(batch, 0)).toEqual([30, 31]);
+    expect(keysOf(batch, 1)).toEqual([10, 11, 12]);
+    expect(keysOf(batch, 2)).toEqual([40, 41, 42, 43]);
+  });
+});
+
+describe('KvCache, concat layout', () => {
+  it('left-pads rows to the longest and takes loaded tensors over as they are', () => {
+    const loaded = present(3, 10);
+    const single = new KvCache(LAYERS, HEADS, DIM, 'float32');
+    single.load(loaded, 3);
+    expect(single.tensor(0, 'key')).toBe(loaded['present.0.key']);
+    const batch = new KvCache(LAYERS, HEADS, DIM, 'float32', 0);
+    batch.repack([], [single, cacheOf('concat', 5, 20)]);
+    expect(batch.width).toBe(5);
+    expect([batch.padOf(0), batch.padOf(1)]).toEqual([2, 0]);
+    expect(keysOf(batch, 0)).toEqual([10, 11, 12]);
+    expect(keysOf(batch, 1)).toEqual([20, 21, 22, 23, 24]);
+    const mask = Array.from(batch.attentionMask(1).data as BigInt64Array, Number);
+    expect(mask).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+});
