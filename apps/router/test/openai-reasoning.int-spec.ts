@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { RunningWorker } from '@slm/worker-runtime';
 import { startInstantWorker } from './real-worker';
-import { startHarness, type Harness } from './router-harness';
+import { startHarness, untilReady, type Harness } from './router-harness';
 
 // Issue 12: the streamed /v1/chat/completions answer must split reasoning exactly as the unary one,
 // through a real worker (whose engine streams deltas labelled by channel) behind the real router.
@@ -16,6 +16,8 @@ describe('OpenAI chat completions through a real worker: streamed and unary answ
   beforeAll(async () => {
     worker = await startInstantWorker();
     h = await startHarness({ MATH_WORKER_ADDRESSES: `127.0.0.1:${worker.grpcPort}` });
+    // The real worker is healthy once the router's first check reaches it (slower than a fake on a busy machine).
+    await untilReady(h);
     client = new OpenAI({ baseURL: `${h.base}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
 
