@@ -35,7 +35,11 @@ const RELATIVE_TOLERANCE = { fp32: 1e-5, q4: 0.03 };
 
 const argmax = (row: Float32Array): number => row.reduce((best, value, i) => (value > row[best] ? i : best), 0);
 
-describe.each(['fp32', 'q4'] as const)('fused attention on the tiny %s model', (dtype) => {
+describe.each([
+  ['fp32', 'grouped'],
+  ['q4', 'grouped'],
+  ['fp32', 'repeated'],
+] as const)('fused attention on the tiny %s model, %s attention', (dtype, attentionLayout) => {
   let root: string;
   let folder: ReturnType<typeof loadModelFolder>;
   let reference: DecoderSession;
@@ -44,8 +48,9 @@ describe.each(['fp32', 'q4'] as const)('fused attention on the tiny %s model', (
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'slm-fused-'));
-    const dir = path.join(root, `tiny-${dtype}`);
-    await synthesizeModel({ preset: 'tiny', dtype, outDir: dir });
+    const dir = path.join(root, `tiny-${dtype}-${attentionLayout}`);
+    // 'repeated': transformers' SDPA export layout (repeat_kv, 1/√d split between q and kᵀ).
+    await synthesizeModel({ preset: 'tiny', dtype, outDir: dir, attentionLayout });
     folder = loadModelFolder(dir);
     const compiled = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry });
     expect(compiled).toMatchObject({ fusedAttention: true, fusedAttentionFallbackReason: undefined, lastPositionLogits: true });
@@ -109,7 +114,9 @@ describe.each(['fp32', 'q4'] as const)('fused attention on the tiny %s model', (
       referenceCache.dispose();
       fusedCache.dispose();
     }
-    console.log(`tiny ${dtype}: fused vs export logits, max |diff| ${maxDiff.toExponential(2)} (largest |logit| ${maxLogit.toFixed(2)})`);
+    console.log(
+      `tiny ${dtype} ${attentionLayout}: fused vs export logits, max |diff| ${maxDiff.toExponential(2)} (largest |logit| ${maxLogit.toFixed(2)})`,
+    );
     expect(maxDiff).toBeLessThanOrEqual(RELATIVE_TOLERANCE[dtype] * maxLogit);
   });
 

@@ -31,12 +31,14 @@ import { LEN, fields, lenField } from './protobuf-wire';
  *
  * Matching is by structure, not by node names: for layer i, `Concat(past_key_values.i.key, k) → present.i.key`
  * and the same for values; from the present keys through layout ops (Transpose, Unsqueeze, Reshape, Expand,
- * Squeeze) to a MatMul with the queries (reached back from it through Reshape / Unsqueeze / Squeeze only, so
- * they are the export's [batch, heads, seq, head_dim] tensor), then an optional constant scale (Mul / Div), an
- * optional additive mask, Softmax on the last axis, a MatMul with the present values, and layout ops back to
- * [batch, seq, heads × head_dim] with exactly one Transpose (0, 2, 1, 3). Anything else — a float16 cache
- * (Casts around the Concat), scaling before the product, control flow — leaves the graph as it is, with the
- * reason.
+ * Squeeze: the grouped layout, or transformers' repeat_kv) and constant scalings to a MatMul with the queries
+ * (reached back from it through Reshape / Unsqueeze / Squeeze and constant scalings only, so they are the
+ * export's [batch, heads, seq, head_dim] tensor), then an optional constant scale (Mul / Div), an optional
+ * additive mask, Softmax on the last axis, a MatMul with the present values, and layout ops back to
+ * [batch, seq, heads × head_dim] with exactly one Transpose (0, 2, 1, 3). The scalings found on the way
+ * (SDPA exports split 1/√d between q and kᵀ) multiply into the fused node's `scale`. Anything else — a
+ * float16 cache (Casts around the Concat), a mask applied with Where, control flow — leaves the graph as it
+ * is, with the reason.
  */
 
 export const SEQLENS_INPUT = 'seqlens_k';
@@ -118,14 +120,18 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
   const values = concat('value');
   if (typeof values === 'string') return values;
 
-  const scores = forwardThrough(view, keys.outputs[0], LAYOUT_OPS);
+  const scores = forwardThrough(view, model, keys.outputs[0], LAYOUT_OPS);
   if (!scores || scores.node.opType !== 'MatMul' || scores.node.inputs[1] !== scores.input)
-    return 'the present keys do not reach a MatMul with the queries through layout ops';
+    return 'the present keys do not reach a MatMul with the queries through layout ops and constant scales';
+  let scale = scores.scale;
   let query = scores.node.inputs[0];
-  for (let producer = view.producer.get(query); producer && VIEW_OPS.has(producer.opType); producer = view.producer.get(query))
-    query = producer.inputs[0];
+  for (let producer = view.producer.get(query); producer; producer = view.producer.get(query)) {
+    const scaling = scaleBy(view, model, producer);
+    if (scaling) scale *= scaling.factor;
+    else if (!VIEW_OPS.has(producer.opType)) break;
+    query = scaling?.data ?? producer.inputs[0];
+  }
 
-  let scale = 1;
   let next = soleReader(view, scores.node.outputs[0]);
   if (next && (next.opType === 'Mul' || next.opType === 'Div')) {
     const factor = scalarConstant(view, model, next.inputs.find((input) => input !== scores.node.outputs[0]) ?? '');
@@ -140,8 +146,8 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
   if (axis !== -1 && axis !== 3 && axis !== 4) return `the softmax runs over axis ${axis}`;
   const weighted = soleReader(view, next.outputs[0]);
   if (weighted?.opType !== 'MatMul' || weighted.inputs[0] !== next.outputs[0]) return 'the probabilities do not go to a MatMul';
-  const fromValues = forwardThrough(view, values.outputs[0], LAYOUT_OPS);
-  if (fromValues?.node !== weighted) return 'the present values do not reach the weighted sum through layout ops';
+  const fromValues = forwardThrough(view, model, values.outputs[0], LAYOUT_OPS);
+  if (fromValues?.node !== weighted || fromValues.scale !== 1) return 'the present values do not reach the weighted sum through layout ops';
 
   let context = weighted.outputs[0];
   let transposes = 0;
@@ -164,14 +170,35 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
   };
 }
 
-/** From `tensor` along single readers through `ops` to the first node that is not one of them. */
-function forwardThrough(view: GraphView, tensor: string, ops: Set<string>): { node: GraphNode; input: string } | undefined {
+/**
+ * From `tensor` along single readers through `ops` and constant scalings to the first node that is neither;
+ * `scale` is the product of the scalings passed.
+ */
+function forwardThrough(
+  view: GraphView,
+  model: Uint8Array,
+  tensor: string,
+  ops: Set<string>,
+): { node: GraphNode; input: string; scale: number } | undefined {
   let input = tensor;
+  let scale = 1;
   for (let reader = soleReader(view, input); reader; reader = soleReader(view, input)) {
-    if (!ops.has(reader.opType)) return { node: reader, input };
+    const scaling = scaleBy(view, model, reader);
+    if (scaling?.data === input) scale *= scaling.factor;
+    else if (!ops.has(reader.opType)) return { node: reader, input, scale };
     input = reader.outputs[0];
   }
   return undefined;
+}
+
+/** A Mul or Div of a tensor (`data`) by a constant scalar: the factor it multiplies `data` by. */
+function scaleBy(view: GraphView, model: Uint8Array, node: GraphNode): { factor: number; data: string } | undefined {
+  if ((node.opType !== 'Mul' && node.opType !== 'Div') || node.domain !== '' || node.inputs.length !== 2) return undefined;
+  const [a, b] = node.inputs;
+  const second = scalarConstant(view, model, b);
+  if (second !== undefined) return { factor: node.opType === 'Mul' ? second : 1 / second, data: a };
+  const first = node.opType === 'Mul' ? scalarConstant(view, model, a) : undefined;
+  return first === undefined ? undefined : { factor: first, data: b };
 }
 
 function soleReader(view: GraphView, tensor: string): GraphNode | undefined {

@@ -28,6 +28,14 @@ export interface GraphVariant {
    * so llama.cpp's `llama` architecture computes the same function (the GGUF greedy-match test). Default true.
    */
   qkNorm?: boolean;
+  /**
+   * How attention is written. 'grouped' (default): queries reshaped to [batch, kv_heads, groups, seq, dim]
+   * against the cache as it is, scaled after the product. 'repeated': the layout of transformers' SDPA
+   * exports — keys and values repeated to every query head (Unsqueeze, Expand, Reshape), queries and
+   * transposed keys each scaled by the square root of the scale before the product (tests of the graph
+   * compiler's fused-attention pass).
+   */
+  attentionLayout?: 'grouped' | 'repeated';
   /** Receives every weight as it is drawn, under its ONNX name (the GGUF writer reuses them). Default none. */
   onWeight?: (name: string, weight: DrawnWeight) => void;
 }
@@ -55,6 +63,32 @@ export function buildDecoderGraph(
   const inputIds = b.input('input_ids', I64, ['batch_size', 'sequence_length']);
   const attentionMask = b.input('attention_mask', I64, ['batch_size', kvLen]);
   const positionIds = b.input('position_ids', I64, ['batch_size', 'sequence_length']);
+  // Grouped-query attention without copying K/V: queries as [batch, kv_heads, groups, seq, dim].
+  const groupedAttention = (q: string, presentKey: string, presentValue: string): string => {
+    const grouped = b.op('Reshape', [q, b.int64([0, g.numKvHeads, groups, -1, D])]);
+    const keysT = b.op('Unsqueeze', [b.op('Transpose', [presentKey], { perm: attrInts([0, 1, 3, 2]) }), b.int64([2])]);
+    const scores = b.op('Add', [b.op('Mul', [b.op('MatMul', [grouped, keysT]), b.float([1 / Math.sqrt(D)], [])]), maskBias]);
+    const probs = b.op('Softmax', [scores], { axis: attrInt(-1) });
+    const context = b.op('MatMul', [probs, b.op('Unsqueeze', [presentValue, b.int64([2])])]);
+    return b.op('Reshape', [
+      b.op('Transpose', [b.op('Reshape', [context, b.int64([0, g.numHeads, -1, D])])], { perm: attrInts([0, 2, 1, 3]) }),
+      b.int64([0, 0, g.numHeads * D]),
+    ]);
+  };
+  // transformers' SDPA layout: K/V repeated to every query head, the scale split between q and kᵀ.
+  const repeatKv = (t: string): string => {
+    const expanded = b.op('Expand', [b.op('Unsqueeze', [t, b.int64([2])]), b.int64([1, 1, groups, 1, 1])]);
+    return b.op('Reshape', [expanded, b.int64([0, g.numHeads, -1, D])]);
+  };
+  const repeatedAttention = (q: string, presentKey: string, presentValue: string): string => {
+    const rootScale = b.float([Math.pow(D, -0.25)], []);
+    const keysT = b.op('Mul', [b.op('Transpose', [repeatKv(presentKey)], { perm: attrInts([0, 1, 3, 2]) }), rootScale]);
+    const mask = b.op('Squeeze', [maskBias, b.int64([1])]);
+    const scores = b.op('Add', [b.op('MatMul', [b.op('Mul', [q, rootScale]), keysT]), mask]);
+    const context = b.op('MatMul', [b.op('Softmax', [scores], { axis: attrInt(-1) }), repeatKv(presentValue)]);
+    return b.op('Reshape', [b.op('Transpose', [context], { perm: attrInts([0, 2, 1, 3]) }), b.int64([0, 0, g.numHeads * D])]);
+  };
+
   for (let i = 0; i < g.numLayers; i++) {
     b.input(`past_key_values.${i}.key`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
     b.input(`past_key_values.${i}.value`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
@@ -147,16 +181,10 @@ export function buildDecoderGraph(
     const v = heads(linear(h, `${p}.self_attn.v_proj`, H, g.numKvHeads * D, 1 / Math.sqrt(H)), g.numKvHeads);
     const presentKey = cache(`past_key_values.${i}.key`, k, `present.${i}.key`);
     const presentValue = cache(`past_key_values.${i}.value`, v, `present.${i}.value`);
-    // Grouped-query attention without copying K/V: queries as [batch, kv_heads, groups, seq, dim].
-    const grouped = b.op('Reshape', [q, b.int64([0, g.numKvHeads, groups, -1, D])]);
-    const keysT = b.op('Unsqueeze', [b.op('Transpose', [presentKey], { perm: attrInts([0, 1, 3, 2]) }), b.int64([2])]);
-    const scores = b.op('Add', [b.op('Mul', [b.op('MatMul', [grouped, keysT]), b.float([1 / Math.sqrt(D)], [])]), maskBias]);
-    const probs = b.op('Softmax', [scores], { axis: attrInt(-1) });
-    const context = b.op('MatMul', [probs, b.op('Unsqueeze', [presentValue, b.int64([2])])]);
-    const merged = b.op('Reshape', [
-      b.op('Transpose', [b.op('Reshape', [context, b.int64([0, g.numHeads, -1, D])])], { perm: attrInts([0, 2, 1, 3]) }),
-      b.int64([0, 0, g.numHeads * D]),
-    ]);
+    const merged =
+      variant.attentionLayout === 'repeated'
+        ? repeatedAttention(q, presentKey, presentValue)
+        : groupedAttention(q, presentKey, presentValue);
     x = b.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, g.numHeads * D, H, 16 / Math.sqrt(g.numHeads * D))]);
     const h2 = rmsNorm(x, normWeight(`${p}.post_attention_layernorm.weight`));
     const gate = linear(h2, `${p}.mlp.gate_proj`, H, g.intermediateSize, 1 / Math.sqrt(H));

@@ -39,6 +39,8 @@ export interface SynthesizeModelOptions {
   hiddenStateOutput?: boolean;
   /** Leave out the QK-norm, so llama.cpp's `llama` architecture computes the same function (GGUF tests). Default true. */
   qkNorm?: boolean;
+  /** How the graph writes attention ('repeated': transformers' SDPA layout; tests of fused attention). Default 'grouped'. */
+  attentionLayout?: 'grouped' | 'repeated';
   /** Write the chat template to `chat_template.jinja` instead of tokenizer_config.json. Default false. */
   separateChatTemplate?: boolean;
 }
@@ -76,6 +78,7 @@ export async function synthesizeModel(options: SynthesizeModelOptions): Promise<
     matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel,
     hiddenStateOutput: options.hiddenStateOutput,
     qkNorm: options.qkNorm,
+    attentionLayout: options.attentionLayout,
   });
   const external = options.externalData ?? graph.weightBytes > DEFAULT_CHUNK;
   const graphFile = options.dtype === 'q4' ? 'model_q4.onnx' : 'model.onnx';
