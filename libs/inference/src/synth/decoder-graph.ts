@@ -63,32 +63,6 @@ export function buildDecoderGraph(
   const inputIds = b.input('input_ids', I64, ['batch_size', 'sequence_length']);
   const attentionMask = b.input('attention_mask', I64, ['batch_size', kvLen]);
   const positionIds = b.input('position_ids', I64, ['batch_size', 'sequence_length']);
-  // Grouped-query attention without copying K/V: queries as [batch, kv_heads, groups, seq, dim].
-  const groupedAttention = (q: string, presentKey: string, presentValue: string): string => {
-    const grouped = b.op('Reshape', [q, b.int64([0, g.numKvHeads, groups, -1, D])]);
-    const keysT = b.op('Unsqueeze', [b.op('Transpose', [presentKey], { perm: attrInts([0, 1, 3, 2]) }), b.int64([2])]);
-    const scores = b.op('Add', [b.op('Mul', [b.op('MatMul', [grouped, keysT]), b.float([1 / Math.sqrt(D)], [])]), maskBias]);
-    const probs = b.op('Softmax', [scores], { axis: attrInt(-1) });
-    const context = b.op('MatMul', [probs, b.op('Unsqueeze', [presentValue, b.int64([2])])]);
-    return b.op('Reshape', [
-      b.op('Transpose', [b.op('Reshape', [context, b.int64([0, g.numHeads, -1, D])])], { perm: attrInts([0, 2, 1, 3]) }),
-      b.int64([0, 0, g.numHeads * D]),
-    ]);
-  };
-  // transformers' SDPA layout: K/V repeated to every query head, the scale split between q and kᵀ.
-  const repeatKv = (t: string): string => {
-    const expanded = b.op('Expand', [b.op('Unsqueeze', [t, b.int64([2])]), b.int64([1, 1, groups, 1, 1])]);
-    return b.op('Reshape', [expanded, b.int64([0, g.numHeads, -1, D])]);
-  };
-  const repeatedAttention = (q: string, presentKey: string, presentValue: string): string => {
-    const rootScale = b.float([Math.pow(D, -0.25)], []);
-    const keysT = b.op('Mul', [b.op('Transpose', [repeatKv(presentKey)], { perm: attrInts([0, 1, 3, 2]) }), rootScale]);
-    const mask = b.op('Squeeze', [maskBias, b.int64([1])]);
-    const scores = b.op('Add', [b.op('MatMul', [b.op('Mul', [q, rootScale]), keysT]), mask]);
-    const context = b.op('MatMul', [b.op('Softmax', [scores], { axis: attrInt(-1) }), repeatKv(presentValue)]);
-    return b.op('Reshape', [b.op('Transpose', [context], { perm: attrInts([0, 2, 1, 3]) }), b.int64([0, 0, g.numHeads * D])]);
-  };
-
   for (let i = 0; i < g.numLayers; i++) {
     b.input(`past_key_values.${i}.key`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
     b.input(`past_key_values.${i}.value`, KV, ['batch_size', g.numKvHeads, 'past_sequence_length', g.headDim]);
@@ -103,7 +77,6 @@ export function buildDecoderGraph(
 
   const H = g.hiddenSize;
   const D = g.headDim;
-  const groups = g.numHeads / g.numKvHeads;
 
   // Residual branches get a gain of 16 so that a random model does not keep repeating its input token.
   // Embeddings; with q4 the table is the dequantised 4-bit LM head, so input and output stay tied.
@@ -181,10 +154,8 @@ export function buildDecoderGraph(
     const v = heads(linear(h, `${p}.self_attn.v_proj`, H, g.numKvHeads * D, 1 / Math.sqrt(H)), g.numKvHeads);
     const presentKey = cache(`past_key_values.${i}.key`, k, `present.${i}.key`);
     const presentValue = cache(`past_key_values.${i}.value`, v, `present.${i}.value`);
-    const merged =
-      variant.attentionLayout === 'repeated'
-        ? repeatedAttention(q, presentKey, presentValue)
-        : groupedAttention(q, presentKey, presentValue);
+    const attention = variant.attentionLayout === 'repeated' ? repeatedAttention : groupedAttention;
+    const merged = attention({ b, g, maskBias }, q, presentKey, presentValue);
     x = b.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, g.numHeads * D, H, 16 / Math.sqrt(g.numHeads * D))]);
     const h2 = rmsNorm(x, normWeight(`${p}.post_attention_layernorm.weight`));
     const gate = linear(h2, `${p}.mlp.gate_proj`, H, g.intermediateSize, 1 / Math.sqrt(H));
@@ -219,6 +190,42 @@ export function buildDecoderGraph(
     b.node('Reshape', [logits2d, shape], {}, { outputs: ['logits'] });
   }
   return b;
+}
+
+/** What the attention writers need: the builder, the geometry and the additive mask [batch, 1, 1, seq, past + seq]. */
+interface AttentionInputs {
+  b: OnnxGraphBuilder;
+  g: DecoderGeometry;
+  maskBias: string;
+}
+
+/** Grouped-query attention without copying K/V: queries as [batch, kv_heads, groups, seq, dim]. */
+function groupedAttention({ b, g, maskBias }: AttentionInputs, q: string, presentKey: string, presentValue: string): string {
+  const D = g.headDim;
+  const grouped = b.op('Reshape', [q, b.int64([0, g.numKvHeads, g.numHeads / g.numKvHeads, -1, D])]);
+  const keysT = b.op('Unsqueeze', [b.op('Transpose', [presentKey], { perm: attrInts([0, 1, 3, 2]) }), b.int64([2])]);
+  const scores = b.op('Add', [b.op('Mul', [b.op('MatMul', [grouped, keysT]), b.float([1 / Math.sqrt(D)], [])]), maskBias]);
+  const probs = b.op('Softmax', [scores], { axis: attrInt(-1) });
+  const context = b.op('MatMul', [probs, b.op('Unsqueeze', [presentValue, b.int64([2])])]);
+  return b.op('Reshape', [
+    b.op('Transpose', [b.op('Reshape', [context, b.int64([0, g.numHeads, -1, D])])], { perm: attrInts([0, 2, 1, 3]) }),
+    b.int64([0, 0, g.numHeads * D]),
+  ]);
+}
+
+/** transformers' SDPA layout: K/V repeated to every query head (repeat_kv), the scale split between q and kᵀ. */
+function repeatedAttention({ b, g, maskBias }: AttentionInputs, q: string, presentKey: string, presentValue: string): string {
+  const D = g.headDim;
+  const repeatKv = (t: string): string => {
+    const expanded = b.op('Expand', [b.op('Unsqueeze', [t, b.int64([2])]), b.int64([1, 1, g.numHeads / g.numKvHeads, 1, 1])]);
+    return b.op('Reshape', [expanded, b.int64([0, g.numHeads, -1, D])]);
+  };
+  const rootScale = b.float([Math.pow(D, -0.25)], []);
+  const keysT = b.op('Mul', [b.op('Transpose', [repeatKv(presentKey)], { perm: attrInts([0, 1, 3, 2]) }), rootScale]);
+  const mask = b.op('Squeeze', [maskBias, b.int64([1])]);
+  const scores = b.op('Add', [b.op('MatMul', [b.op('Mul', [q, rootScale]), keysT]), mask]);
+  const context = b.op('MatMul', [b.op('Softmax', [scores], { axis: attrInt(-1) }), repeatKv(presentValue)]);
+  return b.op('Reshape', [b.op('Transpose', [context], { perm: attrInts([0, 2, 1, 3]) }), b.int64([0, 0, g.numHeads * D])]);
 }
 
 type WeightSink = NonNullable<GraphVariant['onWeight']>;
