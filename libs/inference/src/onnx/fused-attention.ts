@@ -134,9 +134,10 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
 
   let next = soleReader(view, scores.node.outputs[0]);
   if (next && (next.opType === 'Mul' || next.opType === 'Div')) {
-    const factor = scalarConstant(view, model, next.inputs.find((input) => input !== scores.node.outputs[0]) ?? '');
-    if (factor === undefined) return `the scores are scaled by a ${next.opType} with something other than a constant scalar`;
-    scale = next.opType === 'Mul' ? factor : 1 / factor;
+    const scaling = scaleBy(view, model, next);
+    if (scaling?.data !== scores.node.outputs[0])
+      return `the scores are scaled by a ${next.opType} with something other than a constant scalar`;
+    scale *= scaling.factor;
     next = soleReader(view, next.outputs[0]);
   }
   // The additive mask (causal and padding): the fused node applies causality and each row's length itself.

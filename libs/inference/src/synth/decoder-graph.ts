@@ -31,8 +31,8 @@ export interface GraphVariant {
   /**
    * How attention is written. 'grouped' (default): queries reshaped to [batch, kv_heads, groups, seq, dim]
    * against the cache as it is, scaled after the product. 'repeated': the layout of transformers' SDPA
-   * exports — keys and values repeated to every query head (Unsqueeze, Expand, Reshape), queries and
-   * transposed keys each scaled by the square root of the scale before the product (tests of the graph
+   * exports — keys and values repeated to every query head (Unsqueeze, Expand, Reshape), with the scale
+   * split between queries, transposed keys (as SDPA exports split it) and the scores (tests of the graph
    * compiler's fused-attention pass).
    */
   attentionLayout?: 'grouped' | 'repeated';
@@ -213,17 +213,19 @@ function groupedAttention({ b, g, maskBias }: AttentionInputs, q: string, presen
   ]);
 }
 
-/** transformers' SDPA layout: K/V repeated to every query head (repeat_kv), the scale split between q and kᵀ. */
+/** transformers' SDPA layout: K/V repeated to every query head (repeat_kv), the scale applied before the product. */
 function repeatedAttention({ b, g, maskBias }: AttentionInputs, q: string, presentKey: string, presentValue: string): string {
   const D = g.headDim;
   const repeatKv = (t: string): string => {
     const expanded = b.op('Expand', [b.op('Unsqueeze', [t, b.int64([2])]), b.int64([1, 1, g.numHeads / g.numKvHeads, 1, 1])]);
     return b.op('Reshape', [expanded, b.int64([0, g.numHeads, -1, D])]);
   };
-  const rootScale = b.float([Math.pow(D, -0.25)], []);
-  const keysT = b.op('Mul', [b.op('Transpose', [repeatKv(presentKey)], { perm: attrInts([0, 1, 3, 2]) }), rootScale]);
+  // 1/√d split three ways (q, kᵀ, the scores), so every place an export may put it is exercised.
+  const eighthRoot = b.float([Math.pow(D, -0.125)], []);
+  const keysT = b.op('Mul', [b.op('Transpose', [repeatKv(presentKey)], { perm: attrInts([0, 1, 3, 2]) }), eighthRoot]);
   const mask = b.op('Squeeze', [maskBias, b.int64([1])]);
-  const scores = b.op('Add', [b.op('MatMul', [b.op('Mul', [q, rootScale]), keysT]), mask]);
+  const product = b.op('MatMul', [b.op('Mul', [eighthRoot, q]), keysT]);
+  const scores = b.op('Add', [b.op('Div', [product, b.float([Math.pow(D, 0.25)], [])]), mask]);
   const context = b.op('MatMul', [b.op('Softmax', [scores], { axis: attrInt(-1) }), repeatKv(presentValue)]);
   return b.op('Reshape', [b.op('Transpose', [context], { perm: attrInts([0, 2, 1, 3]) }), b.int64([0, 0, g.numHeads * D])]);
 }
