@@ -144,6 +144,8 @@ export class DomainClassifier {
     const kinds = this.buffer.kinds;
     const tv = this.buffer.textValue;
     const sv = this.buffer.structureValue;
+    // A local: the CommonJS output reads an imported binding as a property of the module at every use.
+    const structure = STRUCTURE;
     let z0 = 0;
     let z1 = 0;
     let z2 = 0;
@@ -152,7 +154,7 @@ export class DomainClassifier {
       if (skip[i]) continue;
       const bucket = b[i];
       const o = bucket << 2;
-      const v = kinds[i] & STRUCTURE ? sv : tv;
+      const v = kinds[i] & structure ? sv : tv;
       const w0 = w[o] * v;
       const w1 = w[o + 1] * v;
       const w2 = w[o + 2] * v;

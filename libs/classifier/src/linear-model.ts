@@ -28,6 +28,8 @@ export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, o
   const kinds = buffer.kinds;
   const tv = buffer.textValue;
   const sv = buffer.structureValue;
+  // A local: the CommonJS output reads an imported binding as a property of the module at every use.
+  const structure = STRUCTURE;
   let z0 = 0;
   let z1 = 0;
   let z2 = 0;
@@ -35,7 +37,7 @@ export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, o
   for (let k = 0; k < n; k++) {
     if (skip[k]) continue;
     const o = b[k] << 2;
-    const v = kinds[k] & STRUCTURE ? sv : tv;
+    const v = kinds[k] & structure ? sv : tv;
     z0 += w[o] * v;
     z1 += w[o + 1] * v;
     z2 += w[o + 2] * v;

@@ -6,7 +6,8 @@ import { AppError, ErrorCode } from '@slm/platform';
 import { CLASS_COUNT, DOMAINS, type ClassifierDomain } from './domains';
 import { fromFloat16, toFloat16 } from './float16';
 import type { LinearModel } from './linear-model';
-import { FEATURE_VERSION, MAX_REPEATS, featureWordClusters } from './text-features';
+import { FEATURE_VERSION, MAX_REPEATS } from './text-features';
+import { featureWordClusters } from './token-table';
 import { WORD_CLUSTERS_FILE } from './word-clusters';
 
 /** Format name and version written into every manifest; load() refuses anything else. */

@@ -185,4 +185,26 @@ describe('text features', () => {
     expect(names).toEqual(expect.arrayContaining(['w:计', 'w:算', 'w:计算', 'w:光合', 'w:作用']));
     expect(names.some((name) => name.startsWith('c:'))).toBe(false);
   });
+
+  it('gives the same features for a text however the string is built, and after a longer text', () => {
+    // The tokenizer reads a copy of the text's code units (FeatureBuffer.load); a buffer reused
+    // after a longer text still holds that text's units past the end.
+    const featuresOf = (text: string, buffer = new FeatureBuffer()): string => {
+      const n = extractFeatures(text, 18, buffer);
+      return `${Array.from(buffer.buckets.subarray(0, n)).join()}|${Array.from(buffer.kinds.subarray(0, n)).join()}`;
+    };
+    const texts = [
+      'ｆｉｘ my python: def f(x):\n    return x ** 2',
+      'löse 3x + 2 = 8 für x; 计算光合作用',
+      'a lone \ud800 surrogate, what’s that?',
+    ].map((t) => normaliseText(t));
+    const reused = new FeatureBuffer();
+    featuresOf(normaliseText('a much longer text about integrals, python scripts and photosynthesis '.repeat(20)), reused);
+    for (const text of texts) {
+      const expected = featuresOf(text);
+      expect(featuresOf(`!${text}`.slice(1))).toBe(expected);
+      expect(featuresOf(['', text].join(''))).toBe(expected);
+      expect(featuresOf(text, reused)).toBe(expected);
+    }
+  });
 });

@@ -28,23 +28,36 @@
  * texts score alike and a long statement's words do not drown the structure of a stub under it.
  */
 
-import * as stopword from 'stopword';
+import * as os from 'node:os';
 import { LEXICON_DOMAIN_OF } from './domain-lexicon';
 import { DOMAINS } from './domains';
-import { WordClusters, committedWordClustersPath, readWordClusters } from './word-clusters';
+import * as tokenTable from './token-table';
+import type { TokenTable } from './token-table';
 
 /**
  * Version of the feature extraction. A model only makes sense with the features it was trained
  * on: the manifest records this (and the word-clusters.txt checksum) and loading refuses a
- * mismatch. Bump it with any change here or in domain-lexicon.ts.
+ * mismatch. Bump it with any change here, in token-table.ts or in domain-lexicon.ts.
  */
 export const FEATURE_VERSION = 15;
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+// Local constants: the CommonJS output reads an imported name as a property of its module at
+// every use, and these are used per token and per character n-gram (6% more instructions in
+// extractFeatures). The same goes for this file's own exports, hence `export { … }` below.
+const { CHAT_WORD, NO_LEXICON, SEED_WORD, clusterNameOf, clusterOf, clusterPairName, fmix, lexiconOf, loadedTokenTable, tokenEntry } =
+  tokenTable;
 
 /**
  * Feature kinds, stored with token-level features so the explanation can rebuild their text
  * (CHAR n-grams are not stored: they are named from their word, see FeatureBuffer).
  */
-export const FeatureKind = { WORD: 0, BIGRAM: 1, CHAR: 2, CUE: 3 } as const;
+const WORD = 0;
+const BIGRAM = 1;
+const CHAR = 2;
+const CUE = 3;
+export const FeatureKind = { WORD, BIGRAM, CHAR, CUE } as const;
 const KIND_MASK = 3;
 /** A CUE that is a lexicon hit: its span is the word. */
 const LEXICON_HIT = 16;
@@ -62,7 +75,9 @@ const TAIL_LINE = 4;
  * a long prose statement does not drown the structure of a code stub or a formula: see
  * {@link FeatureBuffer.markRepeats}.
  */
-export const STRUCTURE = 128;
+const STRUCTURE = 128;
+// Exported apart so that this file's own uses read a local constant (see the imports above).
+export { STRUCTURE };
 
 /** Names of the global cue features, by cue id. */
 export const CUE_NAMES: readonly string[] = [
@@ -138,6 +153,12 @@ export class FeatureBuffer {
   wordStart = new Int32Array(256);
   wordLength = new Uint8Array(256);
   words = 0;
+  /**
+   * The UTF-16 code units of the text being featurised (see {@link FeatureBuffer.load}), and the
+   * same memory as bytes.
+   */
+  codes = new Uint16Array(1024);
+  private codeBytes = Buffer.from(this.codes.buffer);
   /** 1 where feature i repeats a bucket already counted MAX_REPEATS times in this text: scoring skips it. */
   skip = new Uint8Array(1024);
   /** Features of the last text that are not skipped, in both groups. */
@@ -148,12 +169,11 @@ export class FeatureBuffer {
   textValue = 0;
   /** Value of every counted structure-group feature: 1/sqrt(counted structure features), or 0. */
   structureValue = 0;
-  /** Per bucket: the text stamp it was last seen in, and how often in that text (sized to 2^bits on first use). */
-  private seenStamp = new Uint16Array(0);
-  private seenCount = new Uint8Array(0);
-  private stamp = 0;
+  /** Per bucket, how often the current text has counted it (sized to 2^bits on first use; all 0 between texts). */
+  private seen = new Uint8Array(0);
 
-  reserve(capacity: number, words: number): void {
+  /** Room for `capacity` features and a text of `chars - 1` characters (its code units and words). */
+  reserve(capacity: number, chars: number): void {
     if (capacity > this.buckets.length) {
       let size = this.buckets.length;
       while (size < capacity) size *= 2;
@@ -163,9 +183,15 @@ export class FeatureBuffer {
       this.ends = new Int32Array(size);
       this.skip = new Uint8Array(size);
     }
-    if (words > this.wordFirst.length) {
+    if (chars > this.codes.length) {
+      let size = this.codes.length;
+      while (size < chars) size *= 2;
+      this.codes = new Uint16Array(size);
+      this.codeBytes = Buffer.from(this.codes.buffer);
+    }
+    if (chars > this.wordFirst.length) {
       let size = this.wordFirst.length;
-      while (size < words) size *= 2;
+      while (size < chars) size *= 2;
       this.wordFirst = new Int32Array(size);
       this.wordStart = new Int32Array(size);
       this.wordLength = new Uint8Array(size);
@@ -173,28 +199,35 @@ export class FeatureBuffer {
   }
 
   /**
+   * Copies the text's code units into `codes` (reserve room first). The tokenizer reads every
+   * character several times, and `charCodeAt` in a loop measured 9–12 ns a character on the bench
+   * texts (1.3 ns on a string from `repeat`: it depends on how V8 built the string), about two
+   * fifths of the time of extractFeatures; the native copy costs 0.1–0.2 µs a text, then each read
+   * is a plain typed-array load. UTF-16LE bytes are the array's code units on a little-endian
+   * machine; elsewhere the plain loop.
+   */
+  load(text: string): Uint16Array {
+    const codes = this.codes;
+    if (LITTLE_ENDIAN) this.codeBytes.write(text, 0, 'utf16le');
+    else for (let k = 0; k < text.length; k++) codes[k] = text.charCodeAt(k);
+    return codes;
+  }
+
+  /**
    * Marks in `skip` the features whose bucket this text already counted MAX_REPEATS times and sets
    * `counted`. Capping the term frequency keeps a word repeated many times (or the char n-grams
    * that every long word shares) from drowning the rest, which helped on unseen sources
    * (leave-one-source-out macro-F1 0.835 → 0.85, docs/router-classifier-eval.md). Features stay in
-   * place, so explanations still name them by index. A 16-bit stamp per bucket avoids clearing
-   * 2^bits entries per text (half a megabyte at 18 bits: the table is part of the per-text cost,
-   * so it is kept small, and the counts exist only when MAX_REPEATS > 1).
+   * place, so explanations still name them by index. The table is part of the per-text cost
+   * (random reads over 2^bits entries), so it is kept small: one byte of count per bucket (256 KiB
+   * at 18 bits, half the 16-bit stamps used before, and as fast), set back to 0 afterwards by
+   * walking this text's buckets rather than clearing 2^bits entries. A bit per bucket (32 KiB) and
+   * a branch-free loop measured no faster.
    */
   markRepeats(n: number, bits: number): number {
     const size = 1 << bits;
-    if (this.seenStamp.length !== size) {
-      this.seenStamp = new Uint16Array(size);
-      this.seenCount = new Uint8Array(MAX_REPEATS > 1 ? size : 0);
-      this.stamp = 0;
-    }
-    if (++this.stamp === 0x10000) {
-      this.seenStamp.fill(0);
-      this.stamp = 1;
-    }
-    const stamp = this.stamp;
-    const seenStamp = this.seenStamp;
-    const seenCount = this.seenCount;
+    if (this.seen.length !== size) this.seen = new Uint8Array(size);
+    const seen = this.seen;
     const buckets = this.buckets;
     const skip = this.skip;
     const kinds = this.kinds;
@@ -202,19 +235,16 @@ export class FeatureBuffer {
     let structure = 0;
     for (let i = 0; i < n; i++) {
       const b = buckets[i];
-      if (seenStamp[b] !== stamp) {
-        seenStamp[b] = stamp;
-        if (MAX_REPEATS > 1) seenCount[b] = 1;
-      } else if (MAX_REPEATS > 1 && seenCount[b] < MAX_REPEATS) {
-        seenCount[b]++;
-      } else {
+      if (seen[b] >= MAX_REPEATS) {
         skip[i] = 1;
         continue;
       }
+      seen[b]++;
       skip[i] = 0;
       counted++;
       if (kinds[i] & STRUCTURE) structure++;
     }
+    for (let i = 0; i < n; i++) seen[buckets[i]] = 0;
     this.counted = counted;
     this.countedStructure = structure;
     this.textValue = groupValue(counted - structure);
@@ -235,9 +265,9 @@ export class FeatureBuffer {
     const start = this.starts[i];
     const end = this.ends[i];
     switch (kind & KIND_MASK) {
-      case FeatureKind.WORD:
+      case WORD:
         return `w:${text.slice(start, end)}`;
-      case FeatureKind.BIGRAM:
+      case BIGRAM:
         return `w2:${text.slice(start, end).replace(/\s+/g, ' ')}`;
       default:
         if (kind & LINE_SHAPE) return lineShapeName(text.slice(start, end), (kind & TAIL_LINE) !== 0);
@@ -292,7 +322,6 @@ function lineShapeName(line: string, tail: boolean): string {
   return `${tail ? 'tail-line' : 'line'}:${first}…${trimmed.slice(-1)}`;
 }
 
-const SEED_WORD = 0x811c9dc5;
 const SEED_CHAR = 0x01000193;
 const SEED_BIGRAM = 0x5bd1e995;
 const SEED_CUE = 0x27d4eb2f;
@@ -319,134 +348,8 @@ const LEXICON_REPEAT = 1;
  * term frequency. Leave-one-source-out (macro-F1 4 classes / math-code-science): uncapped
  * 0.835 / 0.909, cap 2 0.854 / 0.934, cap 1 0.851 / 0.936 (kept: the best math/code/science).
  */
-export const MAX_REPEATS = 1;
-
-/**
- * Chat filler words. Every conversational source of the training data is labelled "other", so as
- * features these words sent "hey, can you help me fix my python script?" to "other". They carry
- * no domain, so they are skipped (bigrams join the words around them).
- */
-const CHAT_WORDS =
-  'hey hi hello please pls plz thanks thank thx you your yours i me my mine im can could would help need want someone anyone guys just really so ok okay'.split(
-    ' ',
-  );
-
-/**
- * Function words of German, French, Spanish, Portuguese, Russian and Hindi (the `stopword`
- * package's lists), less the English ones and short Latin-letter words that English or code use
- * ("a", "in", "die", "was"). Most non-English training items of a language come from a few exam
- * and Wikipedia sources of one class each, so as features these words taught "German text →
- * other": skipped like the chat words, the content words decide.
- */
-const FOREIGN_FUNCTION_WORDS: readonly string[] = (() => {
-  const english = new Set(stopword.eng);
-  const lists = [stopword.deu, stopword.fra, stopword.spa, stopword.por, stopword.rus, stopword.hin];
-  return [...new Set(lists.flat())].filter((word) => !english.has(word) && !/^[a-z]{1,2}$/.test(word) && /^[\p{L}]+$/u.test(word));
-})();
-
-/** Marks skipped words (chat words, foreign function words) in LEXICON_BY_HASH, so one lookup per word answers both questions. */
-const CHAT_WORD = -1;
-
-/** Lexicon words by token hash (the same hash the tokenizer computes), so a lookup needs no substring. */
-const LEXICON_BY_HASH: ReadonlyMap<number, number> = (() => {
-  const map = new Map<number, number>();
-  for (const [word, domain] of LEXICON_DOMAIN_OF) map.set(wordHash(word), domain);
-  for (const word of CHAT_WORDS) map.set(wordHash(word), CHAT_WORD);
-  for (const word of FOREIGN_FUNCTION_WORDS) {
-    const h = wordHash(word);
-    if (!map.has(h)) map.set(h, CHAT_WORD);
-  }
-  return map;
-})();
-
-/** The token hash the tokenizer computes for a word (digits read 0). */
-function wordHash(word: string): number {
-  let h = SEED_WORD;
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
-    h = Math.imul(h ^ (c >= 48 && c <= 57 ? 48 : c), 16777619);
-  }
-  return fmix(h);
-}
-
-/** Murmur3 finaliser. Returns a signed int32 so V8 keeps it a small integer (no heap numbers). */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
-
-/**
- * Word → embedding cluster, as an open-addressing table keyed by the token hash (so a lookup
- * needs no substring): `clusterKeys[slot]` the hash, `clusterIds[slot]` the cluster id + 1 (0: empty).
- * Loaded on first use from the committed word-clusters.txt.
- */
-interface ClusterTable {
-  keys: Int32Array;
-  ids: Uint16Array;
-  mask: number;
-  /** Per cluster id, its first (most frequent) word: names the feature in explanations. */
-  names: string[];
-  source: WordClusters;
-}
-let clusterTable: ClusterTable | undefined;
-
-function buildClusterTable(source: WordClusters): ClusterTable {
-  const words = source.clusters.reduce((sum, c) => sum + c.length, 0);
-  let size = 1024;
-  while (size < words * 3) size *= 2;
-  const keys = new Int32Array(size);
-  const ids = new Uint16Array(size);
-  const mask = size - 1;
-  source.clusters.forEach((cluster, id) => {
-    for (const word of cluster) {
-      const h = wordHash(word);
-      let slot = h & mask;
-      while (ids[slot] !== 0 && keys[slot] !== h) slot = (slot + 1) & mask;
-      keys[slot] = h;
-      ids[slot] = id + 1;
-    }
-  });
-  return { keys, ids, mask, names: source.clusters.map((c) => c[0]), source };
-}
-
-function loadedClusterTable(): ClusterTable {
-  return (clusterTable ??= buildClusterTable(readWordClusters(committedWordClustersPath())));
-}
-
-/** The word clusters the features use (the committed libs/classifier/model/word-clusters.txt). */
-export function featureWordClusters(): WordClusters {
-  return loadedClusterTable().source;
-}
-
-/** Cluster id of a token hash, or -1. */
-function clusterOf(table: ClusterTable, h: number): number {
-  const { keys, ids, mask } = table;
-  let slot = h & mask;
-  for (;;) {
-    const id = ids[slot];
-    if (id === 0) return -1;
-    if (keys[slot] === h) return id - 1;
-    slot = (slot + 1) & mask;
-  }
-}
-
-/** A word's cluster, named by the cluster's most frequent word (`?` when the word has none). */
-function clusterNameOf(word: string): string {
-  const table = loadedClusterTable();
-  const id = clusterOf(table, wordHash(word));
-  return id < 0 ? '?' : table.names[id];
-}
-
-/** `cl2:court+law(judge ruled)` for the pair feature over `span` (first and last letter words of it). */
-function clusterPairName(span: string): string {
-  const words = span.split(/[^\p{L}\p{N}_]+/u).filter((w) => w !== '');
-  const first = words[0] ?? '';
-  const last = words[words.length - 1] ?? '';
-  return `cl2:${clusterNameOf(first)}+${clusterNameOf(last)}(${first} ${last})`;
-}
+const MAX_REPEATS = 1;
+export { MAX_REPEATS };
 
 const SPACE = 0;
 const LETTER = 1;
@@ -511,9 +414,9 @@ const SCIENCE_SUFFIXES = [
   'oma',
 ];
 
-function endsWith(text: string, end: number, length: number, suffix: string): boolean {
+function endsWith(codes: Uint16Array, end: number, length: number, suffix: string): boolean {
   if (length < suffix.length + 3) return false;
-  for (let k = 0; k < suffix.length; k++) if (text.charCodeAt(end - suffix.length + k) !== suffix.charCodeAt(k)) return false;
+  for (let k = 0; k < suffix.length; k++) if (codes[end - suffix.length + k] !== suffix.charCodeAt(k)) return false;
   return true;
 }
 
@@ -522,24 +425,29 @@ function lexiconDomainOfSpan(text: string, start: number, end: number): number {
   const c = text.charCodeAt(start);
   if (c === 92) return 0;
   if (c === 96) return 1;
-  return LEXICON_DOMAIN_OF.get(text.slice(start, end)) ?? morphologyDomain(text, start, end) ?? 0;
+  const listed = LEXICON_DOMAIN_OF.get(text.slice(start, end));
+  if (listed !== undefined) return listed;
+  const word = new Uint16Array(end - start);
+  for (let k = 0; k < word.length; k++) word[k] = text.charCodeAt(start + k);
+  const domain = morphologyDomain(word, 0, word.length);
+  return domain === NO_LEXICON ? 0 : domain;
 }
 
-/** Lexicon domain of a word that is in no list: medical suffixes → science, snake_case → code. */
-function morphologyDomain(text: string, start: number, end: number): number | undefined {
+/** Lexicon domain of a word that is in no list (code units in `codes`): medical suffixes → science, snake_case → code, else NO_LEXICON. */
+function morphologyDomain(codes: Uint16Array, start: number, end: number): number {
   const length = end - start;
-  const lastChar = text.charCodeAt(end - 1);
+  const lastChar = codes[end - 1];
   // Every suffix ends in a, e, s or y: most words are rejected on their last letter.
   if (length >= 6 && (lastChar === 97 || lastChar === 101 || lastChar === 115 || lastChar === 121)) {
-    for (let k = 0; k < SCIENCE_SUFFIXES.length; k++) if (endsWith(text, end, length, SCIENCE_SUFFIXES[k])) return 2;
+    for (let k = 0; k < SCIENCE_SUFFIXES.length; k++) if (endsWith(codes, end, length, SCIENCE_SUFFIXES[k])) return 2;
   }
-  for (let k = start + 1; k < end - 1; k++) if (text.charCodeAt(k) === 95 && text.charCodeAt(k - 1) !== 95) return 1;
-  return undefined;
+  for (let k = start + 1; k < end - 1; k++) if (codes[k] === 95 && codes[k - 1] !== 95) return 1;
+  return NO_LEXICON;
 }
 
 function emitCue(out: FeatureBuffer, n: number, id: number, mask: number): number {
   out.buckets[n] = fmix(SEED_CUE ^ Math.imul(id + 1, 0x9e3779b1)) & mask;
-  out.kinds[n] = FeatureKind.CUE | STRUCTURE;
+  out.kinds[n] = CUE | STRUCTURE;
   out.starts[n] = id;
   out.ends[n] = id;
   return n + 1;
@@ -598,12 +506,12 @@ function emitLineShape(
   const ending = lastClass === LETTER ? 1 : lastClass === DIGIT ? 2 : last;
   const h = fmix(SEED_LINE ^ Math.imul(first, 0x9e3779b1) ^ Math.imul(ending, 0x85ebca6b));
   out.buckets[n] = h & mask;
-  out.kinds[n] = FeatureKind.CUE | STRUCTURE | LINE_SHAPE;
+  out.kinds[n] = CUE | STRUCTURE | LINE_SHAPE;
   out.starts[n] = start;
   out.ends[n++] = end;
   if (!tail) return n;
   out.buckets[n] = fmix(h ^ SEED_LINE) & mask;
-  out.kinds[n] = FeatureKind.CUE | STRUCTURE | LINE_SHAPE | TAIL_LINE;
+  out.kinds[n] = CUE | STRUCTURE | LINE_SHAPE | TAIL_LINE;
   out.starts[n] = start;
   out.ends[n++] = end;
   return n;
@@ -626,28 +534,36 @@ function isCjk(c: number): boolean {
  * entries of 2 to 4 characters (domain-lexicon-multilingual.ts) are found by their token hash at
  * every position, so a CJK term borrows the weight its domain's vocabulary learned elsewhere.
  */
-function emitCjkNgrams(out: FeatureBuffer, n: number, text: string, start: number, end: number, mask: number): number {
+function emitCjkNgrams(
+  out: FeatureBuffer,
+  n: number,
+  codes: Uint16Array,
+  start: number,
+  end: number,
+  mask: number,
+  table: TokenTable,
+): number {
   let prev = 0;
   for (let k = start; k < end; k++) {
-    const c = text.charCodeAt(k);
+    const c = codes[k];
     out.buckets[n] = fmix(Math.imul(SEED_CJK ^ c, 16777619)) & mask;
-    out.kinds[n] = FeatureKind.WORD;
+    out.kinds[n] = WORD;
     out.starts[n] = k;
     out.ends[n++] = k + 1;
     if (k > start) {
       out.buckets[n] = fmix(Math.imul(Math.imul(SEED_CJK ^ prev, 16777619) ^ c, 16777619)) & mask;
-      out.kinds[n] = FeatureKind.WORD;
+      out.kinds[n] = WORD;
       out.starts[n] = k - 1;
       out.ends[n++] = k + 1;
     }
     prev = c;
     let h = Math.imul(SEED_WORD ^ c, 16777619);
     for (let j = k + 1; j < end && j < k + MAX_CJK_TERM; j++) {
-      h = Math.imul(h ^ text.charCodeAt(j), 16777619);
-      const domain = LEXICON_BY_HASH.get(fmix(h));
-      if (domain === undefined || domain === CHAT_WORD) continue;
+      h = Math.imul(h ^ codes[j], 16777619);
+      const domain = lexiconOf(tokenEntry(table, fmix(h)));
+      if (domain < 0) continue; // NO_LEXICON or CHAT_WORD
       out.buckets[n] = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + domain + 1, 0x9e3779b1)) & mask;
-      out.kinds[n] = FeatureKind.CUE | LEXICON_HIT;
+      out.kinds[n] = CUE | LEXICON_HIT;
       out.starts[n] = k;
       out.ends[n++] = j + 1;
     }
@@ -669,8 +585,9 @@ function ratioBucket(part: number, whole: number): number {
 export function extractFeatures(text: string, bits: number, out: FeatureBuffer): number {
   const mask = (1 << bits) - 1;
   const len = text.length;
-  const clusters = clusterTable ?? loadedClusterTable();
+  const tokens = loadedTokenTable();
   out.reserve(len * 15 + 64, len + 1);
+  const codes = out.load(text);
   const buckets = out.buckets;
   const kinds = out.kinds;
   const starts = out.starts;
@@ -705,7 +622,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
   let prevIsWord = false;
   let i = 0;
   while (i < len) {
-    let c = text.charCodeAt(i);
+    let c = codes[i];
     let cls = classOf(c);
     if (cls === SPACE) {
       if (c === 10) {
@@ -742,7 +659,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     if (cls === LETTER) {
       isWord = true;
       while (i < len) {
-        c = text.charCodeAt(i);
+        c = codes[i];
         cls = classOf(c);
         if (cls === LETTER) {
           h = Math.imul(h ^ c, 16777619);
@@ -757,27 +674,27 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     } else if (cls === DIGIT) {
       let shown = 0;
       while (i < len) {
-        c = text.charCodeAt(i);
+        c = codes[i];
         if (c >= 48 && c <= 57) {
           digits++;
           if (shown++ < 4) h = Math.imul(h ^ 48, 16777619);
-        } else if ((c === 46 || c === 44) && i + 1 < len && classOf(text.charCodeAt(i + 1)) === DIGIT) {
+        } else if ((c === 46 || c === 44) && i + 1 < len && classOf(codes[i + 1]) === DIGIT) {
           // A decimal comma reads as a point: "2,75 €" is the same number shape as "$2.75".
           h = Math.imul(h ^ 46, 16777619);
         } else break;
         i++;
       }
-    } else if (c === 92 && i + 1 < len && classOf(text.charCodeAt(i + 1)) === LETTER) {
+    } else if (c === 92 && i + 1 < len && classOf(codes[i + 1]) === LETTER) {
       latex++;
       tokenLexicon = 0; // a LaTeX command is a math lexicon hit
       h = Math.imul(h ^ c, 16777619);
       i++;
-      while (i < len && classOf(text.charCodeAt(i)) === LETTER) h = Math.imul(h ^ text.charCodeAt(i++), 16777619);
+      while (i < len && classOf(codes[i]) === LETTER) h = Math.imul(h ^ codes[i++], 16777619);
     } else {
       // A run of up to 3 symbols (`==`, `()`, `$`, `->`); a backslash before a letter starts LaTeX.
       let taken = 0;
       while (i < len && taken < 3) {
-        c = text.charCodeAt(i);
+        c = codes[i];
         if (classOf(c) !== SYMBOL || (c === 92 && taken > 0)) break;
         if (c === 36) latex++;
         h = Math.imul(h ^ c, 16777619);
@@ -786,21 +703,22 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         i++;
       }
       // A Markdown code fence is a code lexicon hit: pasted code is rare in the training data.
-      if (taken === 3 && c === 96 && text.charCodeAt(i - 2) === 96 && text.charCodeAt(i - 3) === 96) tokenLexicon = 1;
+      if (taken === 3 && c === 96 && codes[i - 2] === 96 && codes[i - 3] === 96) tokenLexicon = 1;
     }
     visible += i - start;
     const tokenHash = fmix(h);
-    lineLast = text.charCodeAt(i - 1);
+    lineLast = codes[i - 1];
     lineEnd = i;
     if (i - start === 1 && !isWord && isProsePunctuation(text, start)) continue;
-    const known = LEXICON_BY_HASH.get(tokenHash);
+    const entry = tokenEntry(tokens, tokenHash);
+    const known = lexiconOf(entry);
     if (isWord && known === CHAT_WORD) continue;
     // A line's shape starts at its first token that carries meaning (not "hey", not "¿").
     if (lineFirst === 0) lineFirst = tokenHash || 1;
     const tokenKind =
-      !isWord && classOf(text.charCodeAt(start)) === DIGIT
+      !isWord && classOf(codes[start]) === DIGIT
         ? TOKEN_NUMBER
-        : i - start === 1 && isOperator(text.charCodeAt(start))
+        : i - start === 1 && isOperator(codes[start])
           ? TOKEN_OPERATOR
           : TOKEN_OTHER;
     if (tokenKind === TOKEN_NUMBER && before1 === TOKEN_OPERATOR && before2 === TOKEN_NUMBER) tokenLexicon = 0; // bare arithmetic is math
@@ -809,12 +727,12 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     // Numbers, symbols and LaTeX commands (and bigrams with one of them) are structure, words are text.
     const group = isWord ? 0 : STRUCTURE;
     buckets[n] = tokenHash & mask;
-    kinds[n] = FeatureKind.WORD | group;
+    kinds[n] = WORD | group;
     starts[n] = start;
     ends[n++] = i;
     if (hasPrev) {
       buckets[n] = fmix(Math.imul(prevHash, 0x9e3779b1) ^ tokenHash ^ SEED_BIGRAM) & mask;
-      kinds[n] = FeatureKind.BIGRAM | (prevIsWord ? group : STRUCTURE);
+      kinds[n] = BIGRAM | (prevIsWord ? group : STRUCTURE);
       starts[n] = prevStart;
       ends[n++] = i;
     }
@@ -823,15 +741,19 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     hasPrev = true;
     prevStart = start;
     const lex = isWord
-      ? (known ?? (hasUnderscore || i - start >= 6 ? morphologyDomain(text, start, i) : undefined))
+      ? known !== NO_LEXICON
+        ? known
+        : hasUnderscore || i - start >= 6
+          ? morphologyDomain(codes, start, i)
+          : NO_LEXICON
       : tokenLexicon >= 0
         ? tokenLexicon
         : known;
-    if (lex !== undefined) {
+    if (lex !== NO_LEXICON) {
       const bucket = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)) & mask;
       for (let r = 0; r < LEXICON_REPEAT; r++) {
         buckets[n] = bucket;
-        kinds[n] = FeatureKind.CUE | LEXICON_HIT | group;
+        kinds[n] = CUE | LEXICON_HIT | group;
         starts[n] = start;
         ends[n++] = i;
       }
@@ -839,23 +761,23 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     if (isWord) {
       // The word's embedding cluster, and the clusters of the previous word and this one when both
       // have one (numbers, symbols and chat words between them are passed over): see word-clusters.ts.
-      const cluster = clusterOf(clusters, tokenHash);
+      const cluster = clusterOf(entry);
       if (cluster >= 0) {
         if (prevCluster >= 0) {
           buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(prevCluster + 1, 0x85ebca6b) ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
-          kinds[n] = FeatureKind.CUE | CLUSTER_PAIR;
+          kinds[n] = CUE | CLUSTER_PAIR;
           starts[n] = prevClusterStart;
           ends[n++] = i;
         }
         buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
-        kinds[n] = FeatureKind.CUE | CLUSTER_HIT;
+        kinds[n] = CUE | CLUSTER_HIT;
         starts[n] = start;
         ends[n++] = i;
         prevClusterStart = start;
       }
       prevCluster = cluster;
       if (cjk) {
-        n = emitCjkNgrams(out, n, text, start, Math.min(i, start + MAX_CJK_RUN), mask);
+        n = emitCjkNgrams(out, n, codes, start, Math.min(i, start + MAX_CJK_RUN), mask, tokens);
         continue;
       }
       const wordLen = Math.min(i - start, MAX_CHAR_WORD);
@@ -863,7 +785,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
       // The word padded as <word>, digits read 0: the n-gram loops below then have no branches.
       padded[0] = 60;
       for (let k = 1; k <= wordLen; k++) {
-        const ch = text.charCodeAt(start + k - 1);
+        const ch = codes[start + k - 1];
         padded[k] = ch >= 48 && ch <= 57 ? 48 : ch;
       }
       padded[last] = 62;
@@ -875,7 +797,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         const stop = Math.min(p + 4, last);
         for (let j = p + 2; j <= stop; j++) {
           g = Math.imul(g ^ padded[j], 16777619);
-          kinds[n] = FeatureKind.CHAR;
+          kinds[n] = CHAR;
           buckets[n++] = fmix(g) & mask;
         }
       }
