@@ -1,4 +1,4 @@
-import { type GraphNode, type GraphView, nameOf, readGraph } from './graph-view';
+import { type GraphNode, type GraphView, nameOf, readGraph, spliceGraph } from './graph-view';
 import {
   GRAPH_INITIALIZER,
   GRAPH_INPUT,
@@ -265,55 +265,35 @@ export function applyFusedAttention(model: Uint8Array, plan: FusedAttentionPlan)
   const read = new Set<string>(plan.layers.flatMap((layer) => [layer.query, layer.key, layer.value]));
   for (const node of view.nodes) if (live.has(node.index)) for (const input of node.inputs) read.add(input);
 
-  const parts: Uint8Array[] = [];
-  for (const field of fields(model)) {
-    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
-      parts.push(model.subarray(field.start, field.end));
-      continue;
-    }
-    const graphParts: Uint8Array[] = [];
-    let nodeIndex = 0;
-    for (const graphField of fields(field.payload!)) {
-      const bytes = field.payload!.subarray(graphField.start, graphField.end);
-      if (graphField.wireType !== LEN) {
-        graphParts.push(bytes);
-        continue;
+  const tensorType = onnxMessageType('TensorProto');
+  const shape = new BigInt64Array([0n, 0n, -1n]);
+  const appended = [
+    ...lenField(GRAPH_INPUT, valueInfo(SEQLENS_INPUT, OnnxDataType.INT32, ['batch_size'])),
+    ...lenField(GRAPH_INPUT, valueInfo(TOTAL_LENGTH_INPUT, OnnxDataType.INT32, [])),
+    ...lenField(
+      GRAPH_INITIALIZER,
+      tensorType
+        .encode(tensorType.fromObject({ name: BSH_SHAPE, dims: [3], dataType: OnnxDataType.INT64, rawData: new Uint8Array(shape.buffer) }))
+        .finish(),
+    ),
+  ];
+  return spliceGraph(
+    model,
+    ({ number, payload, bytes, nodeIndex }) => {
+      if (nodeIndex !== undefined) {
+        const nodes = (added.get(nodeIndex) ?? []).flatMap((node) => lenField(GRAPH_NODE, node));
+        return live.has(nodeIndex) ? [...nodes, bytes] : nodes;
       }
-      if (graphField.number === GRAPH_NODE) {
-        const index = nodeIndex++;
-        for (const node of added.get(index) ?? []) graphParts.push(...lenField(GRAPH_NODE, node));
-        if (live.has(index)) graphParts.push(bytes);
-      } else if (graphField.number === GRAPH_VALUE_INFO) {
-        continue;
-      } else if (graphField.number === GRAPH_INITIALIZER && !read.has(nameOf(graphField.payload!, TENSOR_NAME))) {
-        // The mask's constants and the like: onnxruntime would warn about each unused one at every load.
-        continue;
-      } else if (graphField.number === GRAPH_INPUT || graphField.number === GRAPH_OUTPUT) {
-        const name = nameOf(graphField.payload!, VALUE_INFO_NAME);
-        if (name === 'attention_mask' && !read.has(name)) continue;
-        const cache = /^(past_key_values|present)\.\d+\.(key|value)$/.test(name);
-        graphParts.push(...(cache ? lenField(graphField.number, withBufferDim(graphField.payload!)) : [bytes]));
-      } else {
-        graphParts.push(bytes);
-      }
-    }
-    graphParts.push(...lenField(GRAPH_INPUT, valueInfo(SEQLENS_INPUT, OnnxDataType.INT32, ['batch_size'])));
-    graphParts.push(...lenField(GRAPH_INPUT, valueInfo(TOTAL_LENGTH_INPUT, OnnxDataType.INT32, [])));
-    const tensorType = onnxMessageType('TensorProto');
-    const shape = new BigInt64Array([0n, 0n, -1n]);
-    graphParts.push(
-      ...lenField(
-        GRAPH_INITIALIZER,
-        tensorType
-          .encode(
-            tensorType.fromObject({ name: BSH_SHAPE, dims: [3], dataType: OnnxDataType.INT64, rawData: new Uint8Array(shape.buffer) }),
-          )
-          .finish(),
-      ),
-    );
-    parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
-  }
-  return Buffer.concat(parts);
+      if (number === GRAPH_VALUE_INFO) return [];
+      // The mask's constants and the like: onnxruntime would warn about each unused one at every load.
+      if (number === GRAPH_INITIALIZER && !read.has(nameOf(payload, TENSOR_NAME))) return [];
+      if (number !== GRAPH_INPUT && number !== GRAPH_OUTPUT) return [bytes];
+      const name = nameOf(payload, VALUE_INFO_NAME);
+      if (name === 'attention_mask' && !read.has(name)) return [];
+      return /^(past_key_values|present)\.\d+\.(key|value)$/.test(name) ? lenField(number, withBufferDim(payload)) : [bytes];
+    },
+    appended,
+  );
 }
 
 /** Per layer, the nodes that go in place of the node at `replaces`: queries, keys and values as [batch, seq, hidden], then the fused node. */

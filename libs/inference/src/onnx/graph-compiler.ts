@@ -5,10 +5,10 @@ import * as ort from 'onnxruntime-node';
 import { placeGraphCopy } from './graph-cache';
 import { tuneMatMulNBitsBytes, untunedMatMulNBits } from './matmul-nbits-tuning';
 import { type AttentionGeometry, type FusedAttentionPlan, applyFusedAttention, planFusedAttention } from './fused-attention';
-import { type GraphNode, type GraphView, nameOf, readGraph, renameInput } from './graph-view';
-import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, VALUE_INFO_NAME } from './onnx-fields';
+import { type GraphNode, type GraphView, nameOf, readGraph, renameInput, spliceGraph } from './graph-view';
+import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxDataType, onnxMessageType } from './onnx-proto';
-import { LEN, type WireField, fields, lenField } from './protobuf-wire';
+import { type WireField, lenField } from './protobuf-wire';
 
 /**
  * Bumped whenever a pass changes what it writes, so graphs compiled by an older version are not reused.
@@ -317,47 +317,26 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
       }),
     )
     .finish();
-  const parts: Uint8Array[] = [];
-  for (const field of fields(model)) {
-    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
-      parts.push(model.subarray(field.start, field.end));
-      continue;
-    }
-    const graphParts: Uint8Array[] = [];
-    let nodeIndex = 0;
-    for (const graphField of fields(field.payload!)) {
-      const bytes = field.payload!.subarray(graphField.start, graphField.end);
-      if (graphField.number === GRAPH_NODE && graphField.wireType === LEN) {
-        const index = nodeIndex++;
-        if (index === plan.insertBefore) graphParts.push(...lenField(GRAPH_NODE, slice));
-        graphParts.push(
-          ...(plan.readers.has(index) ? lenField(GRAPH_NODE, renameInput(graphField.payload!, plan.hidden, plan.lastHidden)) : [bytes]),
-        );
-      } else if (
-        graphField.number === GRAPH_OUTPUT &&
-        graphField.wireType === LEN &&
-        nameOf(graphField.payload!, VALUE_INFO_NAME) === 'logits'
-      ) {
-        graphParts.push(...lenField(GRAPH_OUTPUT, oneLogitsRow(graphField.payload!)));
-      } else if (
-        graphField.number === GRAPH_VALUE_INFO &&
-        graphField.wireType === LEN &&
-        plan.staleValueInfo.has(nameOf(graphField.payload!, VALUE_INFO_NAME))
-      ) {
-        continue;
-      } else {
-        graphParts.push(bytes);
-      }
-    }
-    for (const [name, value] of [
+  const constants = (
+    [
       [starts, -1n],
       [ends, 9223372036854775807n],
       [axes, 1n],
-    ] as const)
-      graphParts.push(...lenField(GRAPH_INITIALIZER, int64(name, value)));
-    parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
-  }
-  return Buffer.concat(parts);
+    ] as const
+  ).flatMap(([name, value]) => lenField(GRAPH_INITIALIZER, int64(name, value)));
+  return spliceGraph(
+    model,
+    ({ number, payload, bytes, nodeIndex }) => {
+      if (nodeIndex !== undefined) {
+        const node = plan.readers.has(nodeIndex) ? lenField(GRAPH_NODE, renameInput(payload, plan.hidden, plan.lastHidden)) : [bytes];
+        return nodeIndex === plan.insertBefore ? [...lenField(GRAPH_NODE, slice), ...node] : node;
+      }
+      if (number === GRAPH_OUTPUT && nameOf(payload, VALUE_INFO_NAME) === 'logits') return lenField(GRAPH_OUTPUT, oneLogitsRow(payload));
+      if (number === GRAPH_VALUE_INFO && plan.staleValueInfo.has(nameOf(payload, VALUE_INFO_NAME))) return [];
+      return [bytes];
+    },
+    constants,
+  );
 }
 
 /** The logits output's ValueInfo with its sequence dimension fixed to 1. */

@@ -160,3 +160,40 @@ export function renameInput(node: Uint8Array, from: string, to: string): Uint8Ar
   }
   return Buffer.concat(parts);
 }
+
+/** One graph field as a splice sees it: its field number, bytes and payload, and its index among the nodes. */
+export interface GraphFieldVisit {
+  number: number;
+  payload: Uint8Array;
+  bytes: Uint8Array;
+  /** The node's index in graph order (`GraphNode.index`), for node fields. */
+  nodeIndex?: number;
+}
+
+/**
+ * The model with its graph rebuilt field by field: `visit` returns what goes in place of each
+ * length-delimited graph field (the field's own `bytes` to keep it, nothing to drop it, new encoded fields
+ * around it); `appended` goes at the end of the graph. Every other byte of the model is kept as it is.
+ */
+export function spliceGraph(model: Uint8Array, visit: (field: GraphFieldVisit) => Uint8Array[], appended: Uint8Array[] = []): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const field of fields(model)) {
+    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
+      parts.push(model.subarray(field.start, field.end));
+      continue;
+    }
+    const graphParts: Uint8Array[] = [];
+    let nodeIndex = 0;
+    for (const graphField of fields(field.payload!)) {
+      const bytes = field.payload!.subarray(graphField.start, graphField.end);
+      if (graphField.wireType !== LEN) {
+        graphParts.push(bytes);
+        continue;
+      }
+      const index = graphField.number === GRAPH_NODE ? nodeIndex++ : undefined;
+      graphParts.push(...visit({ number: graphField.number, payload: graphField.payload!, bytes, nodeIndex: index }));
+    }
+    parts.push(...lenField(MODEL_GRAPH, Buffer.concat([...graphParts, ...appended])));
+  }
+  return Buffer.concat(parts);
+}
