@@ -1,4 +1,4 @@
-import { type GraphNode, type GraphView, nameOf, readGraph, spliceGraph } from './graph-view';
+import { type GraphEdit, type GraphNode, type GraphView, nameOf, readGraph } from './graph-view';
 import {
   GRAPH_INITIALIZER,
   GRAPH_INPUT,
@@ -252,12 +252,12 @@ function graphBytes(model: Uint8Array): Uint8Array {
 }
 
 /**
- * Splices the plan into the model: per layer, the queries, keys and values reshaped to [batch, seq, hidden]
- * and one GroupQueryAttention node in place of the attention output's producer; the Concats go, and so does
- * every node nothing reads any more (the mask, the transposed caches); the two length inputs are declared,
- * the caches' sequence dimension renamed, stale value_info dropped.
+ * The plan as an edit of `model` (spliceGraph): per layer, the queries, keys and values reshaped to [batch,
+ * seq, hidden] and one GroupQueryAttention node in place of the attention output's producer; the Concats go,
+ * and so does every node nothing reads any more (the mask, the transposed caches) with its constants; the
+ * two length inputs are declared, the caches' sequence dimension renamed, value_info dropped (stale shapes).
  */
-export function applyFusedAttention(model: Uint8Array, plan: FusedAttentionPlan): Uint8Array {
+export function fusedAttentionEdit(model: Uint8Array, plan: FusedAttentionPlan): GraphEdit {
   const view = readGraph(model);
   const added = fusedNodes(plan);
   const removed = new Set(plan.layers.flatMap((layer) => [layer.replaces, ...layer.concats]));
@@ -277,23 +277,23 @@ export function applyFusedAttention(model: Uint8Array, plan: FusedAttentionPlan)
         .finish(),
     ),
   ];
-  return spliceGraph(
-    model,
-    ({ number, payload, bytes, nodeIndex }) => {
+  return {
+    appended,
+    visit: ({ number, payload, nodeIndex, bytes }) => {
       if (nodeIndex !== undefined) {
         const nodes = (added.get(nodeIndex) ?? []).flatMap((node) => lenField(GRAPH_NODE, node));
-        return live.has(nodeIndex) ? [...nodes, bytes] : nodes;
+        if (!live.has(nodeIndex)) return nodes;
+        return nodes.length > 0 ? [...nodes, bytes] : undefined;
       }
       if (number === GRAPH_VALUE_INFO) return [];
       // The mask's constants and the like: onnxruntime would warn about each unused one at every load.
-      if (number === GRAPH_INITIALIZER && !read.has(nameOf(payload, TENSOR_NAME))) return [];
-      if (number !== GRAPH_INPUT && number !== GRAPH_OUTPUT) return [bytes];
+      if (number === GRAPH_INITIALIZER) return read.has(nameOf(payload, TENSOR_NAME)) ? undefined : [];
+      if (number !== GRAPH_INPUT && number !== GRAPH_OUTPUT) return undefined;
       const name = nameOf(payload, VALUE_INFO_NAME);
       if (name === 'attention_mask' && !read.has(name)) return [];
-      return /^(past_key_values|present)\.\d+\.(key|value)$/.test(name) ? lenField(number, withBufferDim(payload)) : [bytes];
+      return /^(past_key_values|present)\.\d+\.(key|value)$/.test(name) ? lenField(number, withBufferDim(payload)) : undefined;
     },
-    appended,
-  );
+  };
 }
 
 /** Per layer, the nodes that go in place of the node at `replaces`: queries, keys and values as [batch, seq, hidden], then the fused node. */

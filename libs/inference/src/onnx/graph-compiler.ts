@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { placeGraphCopy } from './graph-cache';
 import { tuneMatMulNBitsBytes, untunedMatMulNBits } from './matmul-nbits-tuning';
-import { type AttentionGeometry, type FusedAttentionPlan, applyFusedAttention, planFusedAttention } from './fused-attention';
-import { type GraphNode, type GraphView, nameOf, readGraph, renameInput, spliceGraph } from './graph-view';
+import { type AttentionGeometry, type FusedAttentionPlan, fusedAttentionEdit, planFusedAttention } from './fused-attention';
+import { type GraphEdit, type GraphNode, type GraphView, nameOf, readGraph, renameInput, spliceGraph } from './graph-view';
 import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxDataType, onnxMessageType } from './onnx-proto';
 import { type WireField, lenField } from './protobuf-wire';
@@ -109,13 +109,10 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
   const fileName = `.${path.basename(onnxPath, '.onnx')}.${key}.compiled.onnx`;
   const build = (): Uint8Array => {
     const tuned = tunedNodes > 0 ? tuneMatMulNBitsBytes(source).bytes : source;
-    // The plans' node indices hold for the tuned bytes too: tuning rewrites attributes in place. Fusing
-    // changes the node list, so the head is planned again on the fused graph (the head itself is untouched).
-    const withAttention = fused ? applyFusedAttention(tuned, fused) : tuned;
-    if (!plan) return withAttention;
-    const head = fused ? planLastPositionLogits(withAttention) : { kind: 'plan' as const, plan };
-    if (head.kind !== 'plan') throw new Error(`the fused graph's LM head was not found again (${head.kind})`);
-    return applyLastPositionLogits(withAttention, head.plan);
+    // The plans' node indices hold for the tuned bytes too (tuning rewrites attributes in place), and both
+    // passes index the source's nodes, so they go in one splice: one more copy of the graph in memory, not two.
+    const edits = [fused && fusedAttentionEdit(tuned, fused), plan && lastPositionEdit(plan)].filter((edit) => !!edit);
+    return edits.length > 0 ? spliceGraph(tuned, edits) : tuned;
   };
   const placed = placeGraphCopy(onnxPath, fileName, build, { source, cacheDir: options.cacheDir });
   return { ...base, ...placed };
@@ -296,8 +293,8 @@ function outputRank(field: WireField): number | undefined {
   return decoded.type?.tensorType?.shape?.dim?.length;
 }
 
-/** Splices the plan into the model: the slice node and its constants, the renamed reads, logits' new shape. */
-function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uint8Array {
+/** The plan as an edit (spliceGraph): the slice node and its constants, the renamed reads, logits' new shape. */
+function lastPositionEdit(plan: LastPositionPlan): GraphEdit {
   const int64 = (name: string, value: bigint): Uint8Array => {
     const type = onnxMessageType('TensorProto');
     const data = new BigInt64Array([value]);
@@ -324,19 +321,18 @@ function applyLastPositionLogits(model: Uint8Array, plan: LastPositionPlan): Uin
       [axes, 1n],
     ] as const
   ).flatMap(([name, value]) => lenField(GRAPH_INITIALIZER, int64(name, value)));
-  return spliceGraph(
-    model,
-    ({ number, payload, bytes, nodeIndex }) => {
+  return {
+    appended: constants,
+    visit: ({ number, payload, bytes, nodeIndex }) => {
       if (nodeIndex !== undefined) {
         const node = plan.readers.has(nodeIndex) ? lenField(GRAPH_NODE, renameInput(payload, plan.hidden, plan.lastHidden)) : [bytes];
-        return nodeIndex === plan.insertBefore ? [...lenField(GRAPH_NODE, slice), ...node] : node;
+        return nodeIndex === plan.insertBefore ? [...lenField(GRAPH_NODE, slice), ...node] : plan.readers.has(nodeIndex) ? node : undefined;
       }
       if (number === GRAPH_OUTPUT && nameOf(payload, VALUE_INFO_NAME) === 'logits') return lenField(GRAPH_OUTPUT, oneLogitsRow(payload));
       if (number === GRAPH_VALUE_INFO && plan.staleValueInfo.has(nameOf(payload, VALUE_INFO_NAME))) return [];
-      return [bytes];
+      return undefined;
     },
-    constants,
-  );
+  };
 }
 
 /** The logits output's ValueInfo with its sequence dimension fixed to 1. */

@@ -171,11 +171,21 @@ export interface GraphFieldVisit {
 }
 
 /**
- * The model with its graph rebuilt field by field: `visit` returns what goes in place of each
- * length-delimited graph field (the field's own `bytes` to keep it, nothing to drop it, new encoded fields
- * around it); `appended` goes at the end of the graph. Every other byte of the model is kept as it is.
+ * One pass's changes to a graph, applied with others in a single splice (a graph can be gigabytes: each
+ * separate rewrite would hold one more copy of it). `visit` returns what goes in place of a
+ * length-delimited graph field — new encoded fields, or nothing to drop it — or `undefined` when the pass
+ * leaves that field to the others; `appended` goes at the end of the graph.
  */
-export function spliceGraph(model: Uint8Array, visit: (field: GraphFieldVisit) => Uint8Array[], appended: Uint8Array[] = []): Uint8Array {
+export interface GraphEdit {
+  visit(field: GraphFieldVisit): Uint8Array[] | undefined;
+  appended: Uint8Array[];
+}
+
+/**
+ * The model with its graph rebuilt field by field by `edits` (the first edit with an answer for a field
+ * decides it; the passes touch disjoint fields); every other byte of the model is kept as it is.
+ */
+export function spliceGraph(model: Uint8Array, edits: readonly GraphEdit[]): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const field of fields(model)) {
     if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
@@ -190,10 +200,17 @@ export function spliceGraph(model: Uint8Array, visit: (field: GraphFieldVisit) =
         graphParts.push(bytes);
         continue;
       }
-      const index = graphField.number === GRAPH_NODE ? nodeIndex++ : undefined;
-      graphParts.push(...visit({ number: graphField.number, payload: graphField.payload!, bytes, nodeIndex: index }));
+      const visit = {
+        number: graphField.number,
+        payload: graphField.payload!,
+        bytes,
+        nodeIndex: graphField.number === GRAPH_NODE ? nodeIndex++ : undefined,
+      };
+      let replaced: Uint8Array[] | undefined;
+      for (const edit of edits) if ((replaced = edit.visit(visit)) !== undefined) break;
+      graphParts.push(...(replaced ?? [bytes]));
     }
-    parts.push(...lenField(MODEL_GRAPH, Buffer.concat([...graphParts, ...appended])));
+    parts.push(...lenField(MODEL_GRAPH, Buffer.concat([...graphParts, ...edits.flatMap((edit) => edit.appended)])));
   }
   return Buffer.concat(parts);
 }
