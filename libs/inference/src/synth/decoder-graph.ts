@@ -116,10 +116,14 @@ export function buildDecoderGraph(
     const rotated = b.op('Concat', [b.op('Neg', [second]), first], { axis: attrInt(3) });
     return b.op('Add', [b.op('Mul', [t, cos]), b.op('Mul', [rotated, sin])]);
   };
+  // As transformers' RMSNorm exports: x · (1 / √(mean(x²) + ε)), then weight · x. onnxruntime fuses this form
+  // (when weighted) into SimplifiedLayerNormalization, as it would a real export's; the weightless QK-norm
+  // stays as its five ops, as in a real export.
   const rmsNorm = (t: string, weight: string | undefined): string => {
-    const meanSquare = b.op('ReduceMean', [b.op('Mul', [t, t])], { axes: attrInts([-1]), keepdims: attrInt(1) });
-    const normed = b.op('Div', [t, b.op('Sqrt', [b.op('Add', [meanSquare, b.float([g.rmsNormEps], [])])])]);
-    return weight ? b.op('Mul', [normed, weight]) : normed;
+    const meanSquare = b.op('ReduceMean', [b.op('Pow', [t, b.float([2], [])])], { axes: attrInts([-1]), keepdims: attrInt(1) });
+    const inverseRms = b.op('Div', [b.float([1], []), b.op('Sqrt', [b.op('Add', [meanSquare, b.float([g.rmsNormEps], [])])])]);
+    const normed = b.op('Mul', [t, inverseRms]);
+    return weight ? b.op('Mul', [weight, normed]) : normed;
   };
   const normWeight = (name: string): string => {
     const data = random.fillUniform(new Float32Array(H), 0.1, 1);
