@@ -26,6 +26,8 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'nu
  * A graph with `seqlens_k` and `total_sequence_length` inputs (the compiler's fused attention) takes its
  * cache as shared buffers (`kvLayout` 'shared'): the session binds each cache buffer as both the past input
  * and the present output, so a step writes in place, and feeds row lengths instead of an attention mask.
+ * (onnxruntime-node 1.30 then returns each bound output as a fresh copy: one copy of the cache per step,
+ * against two with the export's Concat; it has no IO binding that would avoid it.)
  * Such a graph prefills one sequence at a time (`batchedPrefill` false): its rows are right-padded, while the
  * last-position logits of a batched prefill assume left padding.
  */

@@ -41,8 +41,8 @@ const PARTS = ['key', 'value'] as const;
  * tensors, so a row's padding never changes until the batch is repacked.
  *
  * `shared`: rows start at column 0 and `width` is the buffers' capacity. A step writes its new positions in
- * place (`reserve` grows the buffers first, doubling, when a row would not fit), so a decode step costs no
- * copy of the cache at all.
+ * place (`reserve` grows the buffers first, by at least a quarter, when a row would not fit), so the graph
+ * copies nothing; onnxruntime-node still copies each bound output back once after the run (DecoderSession).
  *
  * In both, `repack` runs when the batch changes (sequences join or leave): it copies the rows that stay and
  * the newcomers' rows into fresh tensors, dropping shared padding.
