@@ -14,6 +14,7 @@ import {
   synthesizeModel,
   type SynthDtype,
   type SynthPreset,
+  type BenchModelOptions,
 } from '@slm/inference';
 import { commandGroup, finiteNumber, integer } from './cli-options';
 
@@ -209,24 +210,25 @@ function inferenceBenchReport(options: BenchOptions): Promise<unknown> {
   if (options.vsLlamaCpp) return llamaCppComparison(options);
   if (options.concurrency !== undefined) return concurrencyBench(options, options.concurrency);
   return runInferenceBench({
-    modelDir: options.model,
-    dtype: options.dtype,
+    ...benchModel(options),
     promptTokens: options.promptTokens,
     newTokens: options.newTokens,
     threads: options.threads,
     bareLoop: options.bareLoop,
     compileGraph: options.compileGraph,
-    fusedAttention: options.fusedAttention,
     rounds: options.rounds,
     vsTransformersJs: options.vsTransformersJs,
   });
 }
 
+/** The model every engine bench loads, as the flags give it. */
+function benchModel(options: BenchOptions): BenchModelOptions {
+  return { modelDir: options.model, dtype: options.dtype, fusedAttention: options.fusedAttention };
+}
+
 function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown> {
   return runSamplesBench({
-    modelDir: options.model,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchModel(options),
     samples,
     promptTokens: options.promptTokens,
     newTokens: options.newTokens,
@@ -238,9 +240,7 @@ function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown
 
 function prefixCacheBench(options: BenchOptions): Promise<unknown> {
   return runPrefixCacheBench({
-    modelDir: options.model,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchModel(options),
     problems: options.problems,
     headerTokens: options.headerTokens,
     maxBatchSize: options.maxBatchSize,
@@ -251,9 +251,7 @@ function prefixCacheBench(options: BenchOptions): Promise<unknown> {
 
 function llamaCppComparison(options: BenchOptions): Promise<unknown> {
   return runLlamaCppComparison({
-    modelDir: options.model,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchModel(options),
     ggufPath: options.gguf,
     threads: options.threads,
     promptTokens: options.promptTokens,
@@ -269,9 +267,7 @@ function llamaCppComparison(options: BenchOptions): Promise<unknown> {
 
 function concurrencyBench(options: BenchOptions, concurrency: number): Promise<unknown> {
   return runConcurrencyBench({
-    modelDir: options.model,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchModel(options),
     concurrency,
     requestsPerClient: options.requestsPerClient,
     maxBatchSize: options.maxBatchSize,

@@ -28,6 +28,7 @@ export { type LogitsProcessor, minNewTokens, repetitionPenalty, temperatureScali
 export { Sampler } from './generation/sampler';
 export { StopStringMatcher } from './generation/stop-string-matcher';
 export { ThinkSplitter, promptOpensThinking, splitThinking } from './generation/think-splitter';
+export type { BenchModelOptions } from './bench/bench-model';
 export { runInferenceBench, type InferenceBenchOptions, type InferenceBenchReport } from './bench/inference-bench';
 export {
   runLlamaCppComparison,

@@ -1,5 +1,12 @@
 import { INSTANT_ENGINE_TEXT, InstantEngine } from './instant.engine';
 
+/** The text a stream sent on one channel, joined. */
+const channelText = (chunks: readonly { channel: string; text: string }[], channel: string): string =>
+  chunks
+    .filter((chunk) => chunk.channel === channel)
+    .map((chunk) => chunk.text)
+    .join('');
+
 describe('InstantEngine (benchmark only)', () => {
   it('answers at once with a fixed text that says it is synthetic, streamed consistently', async () => {
     const engine = new InstantEngine({ maxConcurrency: 2, maxQueue: 3 });
@@ -9,18 +16,8 @@ describe('InstantEngine (benchmark only)', () => {
     for await (const chunk of handle) chunks.push(chunk);
     const result = await handle.result;
     expect(result.text).toBe(INSTANT_ENGINE_TEXT);
-    expect(
-      chunks
-        .filter((c) => c.channel === 'reasoning')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.reasoning);
-    expect(
-      chunks
-        .filter((c) => c.channel === 'answer')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.answer);
+    expect(channelText(chunks, 'reasoning')).toBe(result.reasoning);
+    expect(channelText(chunks, 'answer')).toBe(result.answer);
     expect(result.finishReason).toBe('stop');
   });
 

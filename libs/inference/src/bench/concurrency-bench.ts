@@ -3,12 +3,9 @@ import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round2 } from './bench-stats';
+import type { BenchModelOptions } from './bench-model';
 
-export interface ConcurrencyBenchOptions {
-  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
-  fusedAttention?: boolean;
-  modelDir: string;
-  dtype?: string;
+export interface ConcurrencyBenchOptions extends BenchModelOptions {
   /** Clients sending requests back to back. */
   concurrency: number;
   /** Requests each client sends. Default 2. */

@@ -4,12 +4,9 @@ import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { argmax } from '../generation/sampler';
 import { TextTokenizer } from '../model/text-tokenizer';
+import type { BenchModelOptions } from './bench-model';
 
-export interface InferenceBenchOptions {
-  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
-  fusedAttention?: boolean;
-  modelDir: string;
-  dtype?: string;
+export interface InferenceBenchOptions extends BenchModelOptions {
   /** Prompt length in tokens. Default 128. */
   promptTokens?: number;
   /** New tokens per run. Default 64. */

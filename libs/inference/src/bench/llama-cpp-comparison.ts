@@ -6,13 +6,9 @@ import type { ModelGeometry } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
 import { LlamaCppPeer, type LlamaCppModelFacts } from './llama-cpp-peer';
 import { percentile, round1, round2 } from './bench-stats';
+import type { BenchModelOptions } from './bench-model';
 
-export interface LlamaCppComparisonOptions {
-  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
-  fusedAttention?: boolean;
-  /** The model folder (Hub layout) the engine runs. */
-  modelDir: string;
-  dtype?: string;
+export interface LlamaCppComparisonOptions extends BenchModelOptions {
   /** The GGUF llama.cpp runs. Default: the one `.gguf` in `modelDir` (`slm models synth --format both`). */
   ggufPath?: string;
   /** Threads of both runtimes (onnxruntime intra-op; llama.cpp n_threads). Default: the engine's default. */

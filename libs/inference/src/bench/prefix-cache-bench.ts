@@ -2,12 +2,9 @@ import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engi
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round3 } from './bench-stats';
+import type { BenchModelOptions } from './bench-model';
 
-export interface PrefixCacheBenchOptions {
-  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
-  fusedAttention?: boolean;
-  modelDir: string;
-  dtype?: string;
+export interface PrefixCacheBenchOptions extends BenchModelOptions {
   /** Problems of the batch, all submitted at once. Default 64. */
   problems?: number;
   /** Tokens of the header every problem starts with (instructions, few-shot examples). Default 200. */

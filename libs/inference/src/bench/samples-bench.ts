@@ -4,6 +4,7 @@ import type { GenerationResult } from '../inference.types';
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
 import { round1, round2 } from './bench-stats';
+import type { BenchModelOptions } from './bench-model';
 
 /** The sampling temperature of the samples (the math worker's self-consistency default). */
 const SAMPLE_TEMPERATURE = 0.6;
@@ -11,11 +12,7 @@ const SAMPLE_TEMPERATURE = 0.6;
 /** k = 8 may cost at most this many times k = 1 (issue #20: the samples share the batch and the prompt). */
 const K8_LATENCY_VS_K1_MAX = 3;
 
-export interface SamplesBenchOptions {
-  /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
-  fusedAttention?: boolean;
-  modelDir: string;
-  dtype?: string;
+export interface SamplesBenchOptions extends BenchModelOptions {
   /** Sample counts to measure; k = 1, the baseline of `latencyVsK1`, is always measured. Default [1, 4, 8]. */
   samples?: number[];
   /** Prompt length in tokens. Default 128. */

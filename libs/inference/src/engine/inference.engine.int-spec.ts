@@ -7,6 +7,13 @@ import { synthesizeModel } from '../synth/synthesize-model';
 import { LLAMA3_CHAT_TEMPLATE } from '../synth/synthetic-tokenizer';
 import { InferenceEngine } from './inference.engine';
 
+/** The text a stream sent on one channel, joined. */
+const channelText = (chunks: readonly { channel: string; text: string }[], channel: string): string =>
+  chunks
+    .filter((chunk) => chunk.channel === channel)
+    .map((chunk) => chunk.text)
+    .join('');
+
 describe('InferenceEngine on a tiny synthetic model', () => {
   let dir: string;
   let engine: InferenceEngine;
@@ -41,18 +48,8 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     expect(result.finishReason === 'length' || result.finishReason === 'stop').toBe(true);
     expect(result.completionTokens).toBe(result.tokenIds.length);
     expect(result.promptTokens).toBeGreaterThan(5);
-    expect(
-      chunks
-        .filter((c) => c.channel === 'reasoning')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.reasoning);
-    expect(
-      chunks
-        .filter((c) => c.channel === 'answer')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.answer);
+    expect(channelText(chunks, 'reasoning')).toBe(result.reasoning);
+    expect(channelText(chunks, 'answer')).toBe(result.answer);
     expect(chunks.flatMap((c) => c.tokenIds)).toEqual(result.tokenIds.slice(0, chunks.flatMap((c) => c.tokenIds).length));
     const again = await engine.generate(request).result;
     expect(again.tokenIds).toEqual(result.tokenIds);
@@ -173,18 +170,8 @@ describe('InferenceEngine on a tiny synthetic model', () => {
     const result = await handle.result;
     expect(result.finishReason).toBe('stop_sequence');
     expect(result.text).toBe(text.slice(0, text.indexOf(stop)));
-    expect(
-      chunks
-        .filter((c) => c.channel === 'reasoning')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.reasoning);
-    expect(
-      chunks
-        .filter((c) => c.channel === 'answer')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe(result.answer);
+    expect(channelText(chunks, 'reasoning')).toBe(result.reasoning);
+    expect(channelText(chunks, 'answer')).toBe(result.answer);
   });
 
   it('keeps the hosting event loop responsive during a long prefill', async () => {

@@ -1,16 +1,7 @@
 import { type GraphEdit, type GraphNode, type GraphView, nameOf, readGraph } from './graph-view';
-import {
-  GRAPH_INITIALIZER,
-  GRAPH_INPUT,
-  GRAPH_NODE,
-  GRAPH_OUTPUT,
-  GRAPH_VALUE_INFO,
-  MODEL_GRAPH,
-  TENSOR_NAME,
-  VALUE_INFO_NAME,
-} from './onnx-fields';
+import { GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, TENSOR_NAME, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxAttributeType, OnnxDataType, onnxMessageType } from './onnx-proto';
-import { LEN, fields, lenField } from './protobuf-wire';
+import { lenField } from './protobuf-wire';
 
 /**
  * The fused-attention pass: each layer's attention — the `Concat` that appends this step's keys and values
@@ -71,6 +62,10 @@ interface LayerPlan {
 export interface FusedAttentionPlan {
   layers: LayerPlan[];
   geometry: AttentionGeometry;
+  /** Indices of the source's nodes still needed once attention is fused. */
+  live: Set<number>;
+  /** Tensors those nodes and the fused ones read (unread initializers and the mask input go). */
+  read: Set<string>;
 }
 
 export type FusedAttentionAnalysis = { kind: 'plan'; plan: FusedAttentionPlan } | { kind: 'unknown'; reason: string };
@@ -79,6 +74,8 @@ export type FusedAttentionAnalysis = { kind: 'plan'; plan: FusedAttentionPlan } 
 const LAYOUT_OPS = new Set(['Transpose', 'Unsqueeze', 'Reshape', 'Expand', 'Squeeze']);
 /** Ops allowed between the queries and the score product: views of the same memory order. */
 const VIEW_OPS = new Set(['Reshape', 'Unsqueeze', 'Squeeze']);
+/** Bytes of a TensorProto that can hold one named float scalar, at most. */
+const MAX_SCALAR_BYTES = 256;
 
 export function planFusedAttention(model: Uint8Array, geometry: AttentionGeometry): FusedAttentionAnalysis {
   let view: GraphView;
@@ -98,14 +95,14 @@ export function planFusedAttention(model: Uint8Array, geometry: AttentionGeometr
   if (control) return { kind: 'unknown', reason: `the graph has a ${control.opType} node` };
   const layers: LayerPlan[] = [];
   for (let layer = 0; layer < geometry.numLayers; layer++) {
-    const planned = planLayer(view, model, layer);
+    const planned = planLayer(view, layer);
     if (typeof planned === 'string') return { kind: 'unknown', reason: `layer ${layer}: ${planned}` };
     layers.push(planned);
   }
-  return { kind: 'plan', plan: { layers, geometry } };
+  return { kind: 'plan', plan: { layers, geometry, ...liveNodes(view, layers) } };
 }
 
-function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan | string {
+function planLayer(view: GraphView, layer: number): LayerPlan | string {
   const concat = (part: 'key' | 'value'): GraphNode | string => {
     const past = `past_key_values.${layer}.${part}`;
     const node = (view.consumers.get(past) ?? []).find((reader) => reader.opType === 'Concat' && reader.inputs[0] === past);
@@ -120,13 +117,13 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
   const values = concat('value');
   if (typeof values === 'string') return values;
 
-  const scores = forwardThrough(view, model, keys.outputs[0], LAYOUT_OPS);
+  const scores = forwardThrough(view, keys.outputs[0], LAYOUT_OPS);
   if (!scores || scores.node.opType !== 'MatMul' || scores.node.inputs[1] !== scores.input)
     return 'the present keys do not reach a MatMul with the queries through layout ops and constant scales';
   let scale = scores.scale;
   let query = scores.node.inputs[0];
   for (let producer = view.producer.get(query); producer; producer = view.producer.get(query)) {
-    const scaling = scaleBy(view, model, producer);
+    const scaling = scaleBy(view, producer);
     if (scaling) scale *= scaling.factor;
     else if (!VIEW_OPS.has(producer.opType)) break;
     query = scaling?.data ?? producer.inputs[0];
@@ -134,7 +131,7 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
 
   let next = soleReader(view, scores.node.outputs[0]);
   if (next && (next.opType === 'Mul' || next.opType === 'Div')) {
-    const scaling = scaleBy(view, model, next);
+    const scaling = scaleBy(view, next);
     if (scaling?.data !== scores.node.outputs[0])
       return `the scores are scaled by a ${next.opType} with something other than a constant scalar`;
     scale *= scaling.factor;
@@ -147,7 +144,7 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
   if (axis !== -1 && axis !== 3 && axis !== 4) return `the softmax runs over axis ${axis}`;
   const weighted = soleReader(view, next.outputs[0]);
   if (weighted?.opType !== 'MatMul' || weighted.inputs[0] !== next.outputs[0]) return 'the probabilities do not go to a MatMul';
-  const fromValues = forwardThrough(view, model, values.outputs[0], LAYOUT_OPS);
+  const fromValues = forwardThrough(view, values.outputs[0], LAYOUT_OPS);
   if (fromValues?.node !== weighted || fromValues.scale !== 1) return 'the present values do not reach the weighted sum through layout ops';
 
   let context = weighted.outputs[0];
@@ -175,16 +172,11 @@ function planLayer(view: GraphView, model: Uint8Array, layer: number): LayerPlan
  * From `tensor` along single readers through `ops` and constant scalings to the first node that is neither;
  * `scale` is the product of the scalings passed.
  */
-function forwardThrough(
-  view: GraphView,
-  model: Uint8Array,
-  tensor: string,
-  ops: Set<string>,
-): { node: GraphNode; input: string; scale: number } | undefined {
+function forwardThrough(view: GraphView, tensor: string, ops: Set<string>): { node: GraphNode; input: string; scale: number } | undefined {
   let input = tensor;
   let scale = 1;
   for (let reader = soleReader(view, input); reader; reader = soleReader(view, input)) {
-    const scaling = scaleBy(view, model, reader);
+    const scaling = scaleBy(view, reader);
     if (scaling?.data === input) scale *= scaling.factor;
     else if (!ops.has(reader.opType)) return { node: reader, input, scale };
     input = reader.outputs[0];
@@ -193,12 +185,12 @@ function forwardThrough(
 }
 
 /** A Mul or Div of a tensor (`data`) by a constant scalar: the factor it multiplies `data` by. */
-function scaleBy(view: GraphView, model: Uint8Array, node: GraphNode): { factor: number; data: string } | undefined {
+function scaleBy(view: GraphView, node: GraphNode): { factor: number; data: string } | undefined {
   if ((node.opType !== 'Mul' && node.opType !== 'Div') || node.domain !== '' || node.inputs.length !== 2) return undefined;
   const [a, b] = node.inputs;
-  const second = scalarConstant(view, model, b);
+  const second = scalarConstant(view, b);
   if (second !== undefined) return { factor: node.opType === 'Mul' ? second : 1 / second, data: a };
-  const first = node.opType === 'Mul' ? scalarConstant(view, model, a) : undefined;
+  const first = node.opType === 'Mul' ? scalarConstant(view, a) : undefined;
   return first === undefined ? undefined : { factor: first, data: b };
 }
 
@@ -208,7 +200,7 @@ function soleReader(view: GraphView, tensor: string): GraphNode | undefined {
 }
 
 /** The value of a float scalar initializer or Constant, if `name` is one. */
-function scalarConstant(view: GraphView, model: Uint8Array, name: string): number | undefined {
+function scalarConstant(view: GraphView, name: string): number | undefined {
   if (!view.constants.has(name)) return undefined;
   const tensorType = onnxMessageType('TensorProto');
   const decodeScalar = (bytes: Uint8Array): number | undefined => {
@@ -231,11 +223,9 @@ function scalarConstant(view: GraphView, model: Uint8Array, name: string): numbe
     const value = node.attribute?.find((attribute) => attribute.name === 'value')?.t;
     return value ? decodeScalar(tensorType.encode(tensorType.fromObject(value)).finish()) : undefined;
   }
-  for (const field of fields(graphBytes(model))) {
-    if (field.number === GRAPH_INITIALIZER && field.wireType === LEN && nameOf(field.payload!, TENSOR_NAME) === name)
-      return decodeScalar(field.payload!);
-  }
-  return undefined;
+  const initializer = view.initializers.get(name);
+  // A scalar's TensorProto is a few dozen bytes: a weight is not decoded just to find it is not one.
+  return initializer && initializer.length <= MAX_SCALAR_BYTES ? decodeScalar(initializer) : undefined;
 }
 
 function samePerm(node: GraphNode, perm: number[]): boolean {
@@ -246,24 +236,15 @@ function samePerm(node: GraphNode, perm: number[]): boolean {
   return ints?.length === perm.length && ints.every((value, i) => value === perm[i]);
 }
 
-function graphBytes(model: Uint8Array): Uint8Array {
-  for (const field of fields(model)) if (field.number === MODEL_GRAPH && field.wireType === LEN) return field.payload!;
-  throw new Error('the model has no graph');
-}
-
 /**
- * The plan as an edit of `model` (spliceGraph): per layer, the queries, keys and values reshaped to [batch,
+ * The plan as an edit (spliceGraph): per layer, the queries, keys and values reshaped to [batch,
  * seq, hidden] and one GroupQueryAttention node in place of the attention output's producer; the Concats go,
  * and so does every node nothing reads any more (the mask, the transposed caches) with its constants; the
  * two length inputs are declared, the caches' sequence dimension renamed, value_info dropped (stale shapes).
  */
-export function fusedAttentionEdit(model: Uint8Array, plan: FusedAttentionPlan): GraphEdit {
-  const view = readGraph(model);
+export function fusedAttentionEdit(plan: FusedAttentionPlan): GraphEdit {
+  const { live, read } = plan;
   const added = fusedNodes(plan);
-  const removed = new Set(plan.layers.flatMap((layer) => [layer.replaces, ...layer.concats]));
-  const live = liveNodes(view, removed, plan);
-  const read = new Set<string>(plan.layers.flatMap((layer) => [layer.query, layer.key, layer.value]));
-  for (const node of view.nodes) if (live.has(node.index)) for (const input of node.inputs) read.add(input);
 
   const tensorType = onnxMessageType('TensorProto');
   const shape = new BigInt64Array([0n, 0n, -1n]);
@@ -341,11 +322,15 @@ function fusedNodes(plan: FusedAttentionPlan): Map<number, Uint8Array[]> {
   return added;
 }
 
-/** The original nodes still needed once the planned ones are replaced: walked back from the graph outputs. */
-function liveNodes(view: GraphView, removed: Set<number>, plan: FusedAttentionPlan): Set<number> {
+/**
+ * The source's nodes still needed once the planned ones are replaced, walked back from the graph outputs,
+ * and every tensor read on the way.
+ */
+function liveNodes(view: GraphView, layers: readonly LayerPlan[]): { live: Set<number>; read: Set<string> } {
+  const removed = new Set(layers.flatMap((layer) => [layer.replaces, ...layer.concats]));
   const needed = new Set<string>(view.outputs);
   // The fused nodes read the queries, keys and values; they replace nodes that produced the contexts.
-  for (const layer of plan.layers) for (const tensor of [layer.query, layer.key, layer.value]) needed.add(tensor);
+  for (const layer of layers) for (const tensor of [layer.query, layer.key, layer.value]) needed.add(tensor);
   const live = new Set<number>();
   for (let i = view.nodes.length - 1; i >= 0; i--) {
     const node = view.nodes[i];
@@ -353,7 +338,7 @@ function liveNodes(view: GraphView, removed: Set<number>, plan: FusedAttentionPl
     live.add(node.index);
     for (const input of node.inputs) if (input !== '') needed.add(input);
   }
-  return live;
+  return { live, read: needed };
 }
 
 function valueInfo(name: string, dataType: OnnxDataType, dims: (number | string)[]): Uint8Array {

@@ -111,7 +111,7 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     const tuned = tunedNodes > 0 ? tuneMatMulNBitsBytes(source).bytes : source;
     // The plans' node indices hold for the tuned bytes too (tuning rewrites attributes in place), and both
     // passes index the source's nodes, so they go in one splice: one more copy of the graph in memory, not two.
-    const edits = [fused && fusedAttentionEdit(tuned, fused), plan && lastPositionEdit(plan)].filter((edit) => !!edit);
+    const edits = [fused && fusedAttentionEdit(fused), plan && lastPositionEdit(plan)].filter((edit) => !!edit);
     return edits.length > 0 ? spliceGraph(tuned, edits) : tuned;
   };
   const placed = placeGraphCopy(onnxPath, fileName, build, { source, cacheDir: options.cacheDir });

@@ -41,6 +41,8 @@ export interface GraphView {
   nodes: GraphNode[];
   /** Initializers, sparse initializers and Constant outputs, and whatever is computed from them alone. */
   constants: Set<string>;
+  /** Each initializer's TensorProto bytes (views into the model, not copies), by name. */
+  initializers: Map<string, Uint8Array>;
   inputs: string[];
   outputs: string[];
   outputFields: Map<string, WireField>;
@@ -67,6 +69,7 @@ export function readGraph(model: Uint8Array): GraphView {
   if (!graph) throw new Error('the model has no graph');
   const nodes: GraphNode[] = [];
   const constants = new Set<string>();
+  const initializers = new Map<string, Uint8Array>();
   const inputs: string[] = [];
   const outputs: string[] = [];
   const outputFields = new Map<string, WireField>();
@@ -76,9 +79,12 @@ export function readGraph(model: Uint8Array): GraphView {
       case GRAPH_NODE:
         nodes.push(readNode(field, nodes.length));
         break;
-      case GRAPH_INITIALIZER:
-        constants.add(nameOf(field.payload!, TENSOR_NAME));
+      case GRAPH_INITIALIZER: {
+        const name = nameOf(field.payload!, TENSOR_NAME);
+        constants.add(name);
+        initializers.set(name, field.payload!);
         break;
+      }
       case GRAPH_SPARSE_INITIALIZER:
         for (const inner of fields(field.payload!)) {
           if (inner.number === SPARSE_TENSOR_VALUES && inner.wireType === LEN) constants.add(nameOf(inner.payload!, TENSOR_NAME));
@@ -122,7 +128,7 @@ export function readGraph(model: Uint8Array): GraphView {
       consumers.set(input, list);
     }
   }
-  return { graph, nodes, constants, inputs, outputs, outputFields, producer, consumers, defaultOpset };
+  return { graph, nodes, constants, initializers, inputs, outputs, outputFields, producer, consumers, defaultOpset };
 }
 
 function readNode(field: WireField, index: number): GraphNode {
