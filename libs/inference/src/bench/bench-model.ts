@@ -6,4 +6,12 @@ export interface BenchModelOptions {
   dtype?: string;
   /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
   fusedAttention?: boolean;
+  /** Prompts on the int8 graph (EngineOptions.int8Prefill). Default: the engine's (on). */
+  int8Prefill?: boolean;
+}
+
+/** The engine options a benchmark's model options stand for. */
+export function benchEngineOptions(options: BenchModelOptions): BenchModelOptions {
+  const { modelDir, dtype, fusedAttention, int8Prefill } = options;
+  return { modelDir, dtype, fusedAttention, int8Prefill };
 }

@@ -1,9 +1,10 @@
-import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
+import { InferenceEngine } from '../engine/inference.engine';
+import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round2 } from './bench-stats';
-import type { BenchModelOptions } from './bench-model';
+import { type BenchModelOptions, benchEngineOptions } from './bench-model';
 
 export interface ConcurrencyBenchOptions extends BenchModelOptions {
   /** Clients sending requests back to back. */
@@ -98,9 +99,7 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
     }
   }
   const engine = await InferenceEngine.load({
-    modelDir: options.modelDir,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchEngineOptions(options),
     intraOpThreads: threads,
     maxConcurrency: maxBatchSize,
     maxQueue: concurrency,

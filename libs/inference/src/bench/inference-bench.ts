@@ -1,10 +1,11 @@
 import * as ort from 'onnxruntime-node';
-import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
+import { InferenceEngine } from '../engine/inference.engine';
+import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { argmax } from '../generation/sampler';
 import { TextTokenizer } from '../model/text-tokenizer';
-import type { BenchModelOptions } from './bench-model';
+import { type BenchModelOptions, benchEngineOptions } from './bench-model';
 
 export interface InferenceBenchOptions extends BenchModelOptions {
   /** Prompt length in tokens. Default 128. */
@@ -62,9 +63,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   const engine = await InferenceEngine.load({
-    modelDir: options.modelDir,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchEngineOptions(options),
     intraOpThreads: threads,
     maxQueue: 0,
     compileGraph: options.compileGraph,

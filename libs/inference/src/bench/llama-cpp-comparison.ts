@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
+import { InferenceEngine } from '../engine/inference.engine';
+import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import type { ModelGeometry } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
 import { LlamaCppPeer, type LlamaCppModelFacts } from './llama-cpp-peer';
 import { percentile, round1, round2 } from './bench-stats';
-import type { BenchModelOptions } from './bench-model';
+import { type BenchModelOptions, benchEngineOptions } from './bench-model';
 
 export interface LlamaCppComparisonOptions extends BenchModelOptions {
   /** The GGUF llama.cpp runs. Default: the one `.gguf` in `modelDir` (`slm models synth --format both`). */
@@ -121,9 +122,7 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
   const ggufPath = options.ggufPath ?? findGguf(options.modelDir);
 
   const engine = await InferenceEngine.load({
-    modelDir: options.modelDir,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchEngineOptions(options),
     intraOpThreads: threads,
     prefillThreads,
     prefillChunkTokens: options.prefillChunkTokens,

@@ -1,8 +1,9 @@
-import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
+import { InferenceEngine } from '../engine/inference.engine';
+import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round3 } from './bench-stats';
-import type { BenchModelOptions } from './bench-model';
+import { type BenchModelOptions, benchEngineOptions } from './bench-model';
 
 export interface PrefixCacheBenchOptions extends BenchModelOptions {
   /** Problems of the batch, all submitted at once. Default 64. */
@@ -58,9 +59,7 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
   }
   const run = async (prefixCacheMb: number | undefined): Promise<{ engine: InferenceEngine; run: PrefixCacheRun }> => {
     const engine = await InferenceEngine.load({
-      modelDir: options.modelDir,
-      fusedAttention: options.fusedAttention,
-      dtype: options.dtype,
+      ...benchEngineOptions(options),
       intraOpThreads: threads,
       prefillThreads: 1,
       maxConcurrency: maxBatchSize,

@@ -1,10 +1,11 @@
 import * as os from 'node:os';
-import { InferenceEngine, defaultIntraOpThreads } from '../engine/inference.engine';
+import { InferenceEngine } from '../engine/inference.engine';
+import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import type { GenerationResult } from '../inference.types';
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
 import { round1, round2 } from './bench-stats';
-import type { BenchModelOptions } from './bench-model';
+import { type BenchModelOptions, benchEngineOptions } from './bench-model';
 
 /** The sampling temperature of the samples (the math worker's self-consistency default). */
 const SAMPLE_TEMPERATURE = 0.6;
@@ -87,9 +88,7 @@ export async function runSamplesBench(options: SamplesBenchOptions): Promise<Sam
   }
   const maxK = ks[ks.length - 1]!;
   const engine = await InferenceEngine.load({
-    modelDir: options.modelDir,
-    fusedAttention: options.fusedAttention,
-    dtype: options.dtype,
+    ...benchEngineOptions(options),
     intraOpThreads: threads,
     prefillThreads: options.prefillThreads,
     maxConcurrency: maxK,

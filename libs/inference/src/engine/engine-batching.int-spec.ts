@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GenerationRequest, GenerationResult } from '../inference.types';
 import { synthesizeModel } from '../synth/synthesize-model';
-import { InferenceEngine, defaultPrefillThreads } from './inference.engine';
+import { InferenceEngine } from './inference.engine';
+import { defaultPrefillThreads } from './resource-defaults';
 
 /** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
 describe('the prefill thread by default', () => {

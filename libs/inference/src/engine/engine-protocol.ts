@@ -31,6 +31,8 @@ export interface EngineWorkerData {
   compileGraph: boolean;
   /** With compileGraph: fuse attention over shared KV buffers (EngineOptions.fusedAttention). */
   fusedAttention: boolean;
+  /** With compileGraph: prompts run on an int8 copy of the graph (EngineOptions.int8Prefill). */
+  int8Prefill: boolean;
   /** Where tuned and compiled graphs go when the model folder is read-only. */
   tunedGraphCacheDir?: string;
 }
@@ -59,6 +61,10 @@ export type FromWorker =
       fusedAttention: boolean;
       /** Why attention was left as the export has it, when fusing was asked for. */
       fusedAttentionFallback?: string;
+      /** The graph prompts run on: an int8 copy of the graph, or undefined when prompts run on `onnxPath`. */
+      prefillOnnxPath?: string;
+      /** Why prompts run on the 4-bit graph, when int8 prefill was asked for. */
+      int8PrefillFallback?: string;
       maxBatchSize: number;
       /** The prefill thread's intra-op threads in effect: 0 when it was not asked for or failed to start. */
       prefillThreads: number;

@@ -38,81 +38,131 @@ const PREFIX_BLOCK_TOKENS = 16;
 const post = (message: FromWorker): void => port.postMessage(message);
 const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** The graphs onnxruntime loads, and what the compiler did or could not do to them. */
+interface PreparedGraphs {
+  onnxPath: string;
+  /** The int8 copy prompts run on, when there is one. */
+  prefillOnnxPath?: string;
+  tunedNodes: number;
+  lastPositionLogits: boolean;
+  compileFallback?: string;
+  fusedAttention: boolean;
+  fusedAttentionFallback?: string;
+  int8PrefillFallback?: string;
+  opTypes: Set<string>;
+}
+
+/** Reads the export once (op types, compiler input) and compiles or tunes it as `data` asks. */
+function prepareGraphs(): PreparedGraphs {
+  const prepared: PreparedGraphs = {
+    onnxPath: data.onnxPath,
+    tunedNodes: 0,
+    lastPositionLogits: false,
+    fusedAttention: false,
+    opTypes: new Set(),
+  };
+  try {
+    // Read here and let go when this returns, before onnxruntime loads the graph.
+    const graph = readFileSync(data.onnxPath);
+    prepared.opTypes = graphOpTypes(graph);
+    if (data.compileGraph) {
+      const options = {
+        tuneMatMulNBits: data.tuneMatMulNBits,
+        cacheDir: data.tunedGraphCacheDir,
+        source: graph,
+        fusedAttention: data.fusedAttention
+          ? { numLayers: data.numLayers, numHeads: data.numHeads, numKvHeads: data.numKvHeads, headDim: data.headDim }
+          : undefined,
+      };
+      const compiled = compileDecoderGraph(data.onnxPath, options);
+      Object.assign(prepared, {
+        onnxPath: compiled.onnxPath,
+        tunedNodes: compiled.tunedNodes,
+        lastPositionLogits: compiled.lastPositionLogits,
+        fusedAttention: compiled.fusedAttention,
+        compileFallback: compiled.fallbackReason,
+        fusedAttentionFallback: compiled.fusedAttentionFallbackReason,
+      });
+      // Graphs without 4-bit products (fp32, fp16) have nothing for the int8 pass to do: no warning.
+      if (data.int8Prefill && prepared.opTypes.has('MatMulNBits')) {
+        const prefill = compileDecoderGraph(data.onnxPath, { ...options, int8Prefill: true });
+        if (prefill.int8Products > 0) prepared.prefillOnnxPath = prefill.onnxPath;
+        else prepared.int8PrefillFallback = prefill.int8FallbackReason;
+      }
+    } else if (data.tuneMatMulNBits) {
+      Object.assign(prepared, tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
+    }
+  } catch (error) {
+    // A file the wire reader cannot walk loads as it is, so onnxruntime names what is wrong with it.
+    if (data.compileGraph) prepared.compileFallback = `the graph could not be read (${(error as Error).message})`;
+  }
+  return prepared;
+}
+
+/**
+ * The session over the prepared graphs, falling back to fewer rewrites when one does not load: without the
+ * int8 prefill graph, then the export itself (a missing external data file, say: its own error then names
+ * the file the user knows).
+ */
+async function loadDecoder(prepared: PreparedGraphs): Promise<DecoderSession> {
+  const { onnxPath, prefillOnnxPath } = prepared;
+  if (prefillOnnxPath) {
+    try {
+      return await DecoderSession.create({ ...data, onnxPath, prefillOnnxPath });
+    } catch (error) {
+      prepared.int8PrefillFallback = `the int8 prefill graph did not load (${(error as Error).message})`;
+      prepared.prefillOnnxPath = undefined;
+    }
+  }
+  try {
+    return await DecoderSession.create({ ...data, onnxPath });
+  } catch (error) {
+    if (onnxPath === data.onnxPath) throw error;
+    Object.assign(prepared, {
+      compileFallback: `onnxruntime could not load the rewritten graph ${onnxPath} (${(error as Error).message})`,
+      onnxPath: data.onnxPath,
+      tunedNodes: 0,
+      lastPositionLogits: false,
+      fusedAttention: false,
+    });
+    return DecoderSession.create({ ...data, onnxPath: data.onnxPath });
+  }
+}
+
+/** The prefill thread, on the graph prompts run on; undefined (and `prefillFailure` set) when it did not start. */
+async function startPrefillThread(prepared: PreparedGraphs): Promise<PrefillThread | undefined> {
+  const { numLayers, numKvHeads, headDim, positionOffset } = data;
+  try {
+    const prefixCache = data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
+    return await PrefillThread.start({
+      // Every run there is a prompt: the int8 graph alone serves it.
+      onnxPath: prepared.prefillOnnxPath ?? prepared.onnxPath,
+      numLayers,
+      numKvHeads,
+      headDim,
+      positionOffset,
+      intraOpThreads: data.prefillThreads,
+      chunkTokens: PREFILL_THREAD_CHUNK,
+      prefixCache,
+    });
+  } catch (error) {
+    // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
+    prefillFailure = (error as Error).message;
+    return undefined;
+  }
+}
+
 async function start(): Promise<void> {
   try {
-    let onnxPath = data.onnxPath;
-    let tunedNodes = 0;
-    let lastPositionLogits = false;
-    let compileFallback: string | undefined;
-    let fusedAttention = false;
-    let fusedAttentionFallback: string | undefined;
-    let opTypes = new Set<string>();
-    {
-      // The graph is read once, for its op types and the compiler, and let go before onnxruntime loads it.
-      let graph: Buffer | undefined;
-      try {
-        graph = readFileSync(data.onnxPath);
-        opTypes = graphOpTypes(graph);
-        if (data.compileGraph) {
-          const compiled = compileDecoderGraph(data.onnxPath, {
-            tuneMatMulNBits: data.tuneMatMulNBits,
-            cacheDir: data.tunedGraphCacheDir,
-            source: graph,
-            fusedAttention: data.fusedAttention
-              ? { numLayers: data.numLayers, numHeads: data.numHeads, numKvHeads: data.numKvHeads, headDim: data.headDim }
-              : undefined,
-          });
-          ({ onnxPath, tunedNodes, lastPositionLogits, fusedAttention } = compiled);
-          compileFallback = compiled.fallbackReason;
-          fusedAttentionFallback = compiled.fusedAttentionFallbackReason;
-        } else if (data.tuneMatMulNBits) {
-          ({ onnxPath, tunedNodes } = tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
-        }
-      } catch (error) {
-        // A file the wire reader cannot walk loads as it is, so onnxruntime names what is wrong with it.
-        if (data.compileGraph) compileFallback = `the graph could not be read (${(error as Error).message})`;
-      }
-      graph = undefined;
-    }
-    try {
-      session = await DecoderSession.create({ ...data, onnxPath });
-    } catch (error) {
-      if (onnxPath === data.onnxPath) throw error;
-      // The rewritten copy does not load (a missing external data file, say): the export itself does, or
-      // its own error names the file the user knows.
-      compileFallback = `onnxruntime could not load the rewritten graph ${onnxPath} (${(error as Error).message})`;
-      onnxPath = data.onnxPath;
-      tunedNodes = 0;
-      lastPositionLogits = false;
-      fusedAttention = false;
-      session = await DecoderSession.create({ ...data, onnxPath });
-    }
+    const prepared = prepareGraphs();
+    session = await loadDecoder(prepared);
     // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
     // seqlens_k), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
-    const leftPaddingUnsafe = opTypes.has('GroupQueryAttention');
+    const leftPaddingUnsafe = prepared.opTypes.has('GroupQueryAttention');
     const maxBatchSize = leftPaddingUnsafe ? 1 : data.maxBatchSize;
     const kvBytesPerToken = session.kvBytesPerToken;
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
-    if (data.prefillThreads > 0) {
-      const { numLayers, numKvHeads, headDim, positionOffset } = data;
-      try {
-        const prefixCache =
-          data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
-        prefillThread = await PrefillThread.start({
-          onnxPath,
-          numLayers,
-          numKvHeads,
-          headDim,
-          positionOffset,
-          intraOpThreads: data.prefillThreads,
-          chunkTokens: PREFILL_THREAD_CHUNK,
-          prefixCache,
-        });
-      } catch (error) {
-        // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
-        prefillFailure = (error as Error).message;
-      }
-    }
+    if (data.prefillThreads > 0) prefillThread = await startPrefillThread(prepared);
     scheduler = new BatchScheduler(
       session,
       { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
@@ -124,21 +174,22 @@ async function start(): Promise<void> {
       },
       prefillThread,
     );
-    const prefillThreads = prefillThread ? data.prefillThreads : 0;
     post({
       type: 'ready',
       kvDtype: session.kvDtype,
       inputNames: [...session.inputNames],
       kvBytesPerToken,
       maxKvTokens,
-      onnxPath,
-      tunedNodes,
-      lastPositionLogits: lastPositionLogits || session.inputNames.includes('num_logits_to_keep'),
-      compileFallback,
-      fusedAttention,
-      fusedAttentionFallback,
+      onnxPath: prepared.onnxPath,
+      prefillOnnxPath: prepared.prefillOnnxPath,
+      tunedNodes: prepared.tunedNodes,
+      lastPositionLogits: prepared.lastPositionLogits || session.inputNames.includes('num_logits_to_keep'),
+      compileFallback: prepared.compileFallback,
+      fusedAttention: prepared.fusedAttention,
+      fusedAttentionFallback: prepared.fusedAttentionFallback,
+      int8PrefillFallback: prepared.int8PrefillFallback,
       maxBatchSize,
-      prefillThreads,
+      prefillThreads: prefillThread ? data.prefillThreads : 0,
       prefillFailure,
     });
   } catch (error) {

@@ -1,5 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import * as os from 'node:os';
+import { statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import type {
@@ -20,6 +19,7 @@ import { StreamingDetokenizer } from '../model/streaming-detokenizer';
 import { TextTokenizer } from '../model/text-tokenizer';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
 import { GenerationStream } from './generation-stream';
+import { defaultIntraOpThreads, defaultPrefillThreads } from './resource-defaults';
 import { spawnWorkerScript } from './worker-script';
 
 /** Default batch size: measured on 2 cores, aggregate decode keeps growing up to 16–32 (see README). */
@@ -92,6 +92,8 @@ export interface BatchingLimits {
   lastPositionLogits: boolean;
   /** Attention runs fused over shared KV buffers: decode steps write in place (EngineOptions.fusedAttention). */
   fusedAttention: boolean;
+  /** The int8 graph prompts run on (EngineOptions.int8Prefill); undefined: prompts run on `onnxPath`. */
+  prefillOnnxPath?: string;
 }
 
 /**
@@ -188,6 +190,7 @@ export class InferenceEngine implements TextGenerationEngine {
       tuneMatMulNBits: options.tuneMatMulNBits ?? true,
       compileGraph: options.compileGraph ?? true,
       fusedAttention: options.fusedAttention ?? true,
+      int8Prefill: options.int8Prefill ?? true,
       tunedGraphCacheDir: options.tunedGraphCacheDir,
     };
     const worker = spawnWorkerScript('inference-engine.worker', data);
@@ -239,6 +242,7 @@ export class InferenceEngine implements TextGenerationEngine {
         tunedMatMulNBitsNodes: ready.tunedNodes,
         lastPositionLogits: ready.lastPositionLogits,
         fusedAttention: ready.fusedAttention,
+        prefillOnnxPath: ready.prefillOnnxPath,
       },
     );
     engine.warnings.push(...loadWarnings(ready));
@@ -496,49 +500,6 @@ function stripStop(config: ResolvedGenerationConfig & { stop?: string[] }): Reso
   return rest;
 }
 
-/**
- * One core less than the machine has (at least 1). Measured on the 2-core machines: batch-1 decode is
- * memory-bound and runs as fast (or, under load, faster) on 1 thread as on 2, while 2 threads only speed
- * up prefill (~1.3x); the spare core keeps the host's own event loop (gRPC, streams, heartbeats) fast.
- */
-export function defaultIntraOpThreads(): number {
-  return Math.max(1, os.availableParallelism() - 1);
-}
-
-/**
- * Resident memory per graph byte of an engine with its prefill thread, measured (q4 synthetic presets,
- * Node 20, onnxruntime-node 1.30, after load and a first request): 360M (0.75 GB graph) 1.2 GB alone,
- * 3.0 GB with the thread; 950M (1.38 GB graph) 2.2 GB alone, 5.6 GB with it. The second session holds
- * its own copy of the weights, packed as onnxruntime needs them, in another thread's heap.
- */
-const RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD = 4.2;
-/** Node, the tokenizer and the engine's bookkeeping, besides the sessions and the KV cache. */
-const BASE_RESIDENT_BYTES = 512 * 1024 * 1024;
-
-/**
- * One prefill thread where there is a core to spare for it and memory for a second copy of the weights
- * (the machine's, or the container's cgroup limit): prompts then run beside the decode steps instead of
- * between them (measured in the README: the running streams' p99 inter-token time no longer includes a
- * prompt, and aggregate decode rises). Otherwise 0, so a worker sized for one copy of its model (the
- * Kubernetes manifests give a 950M worker 4 GiB) never runs out of memory because of it.
- */
-export function defaultPrefillThreads(graphBytes: number, kvBudgetBytes: number, memoryBytes = memoryLimitBytes()): number {
-  if (os.availableParallelism() < 2) return 0;
-  const needed = graphBytes * RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD + kvBudgetBytes + BASE_RESIDENT_BYTES;
-  return needed <= memoryBytes ? 1 : 0;
-}
-
-/** The memory this process may use: its cgroup's limit (containers), else the machine's. */
-function memoryLimitBytes(): number {
-  try {
-    const limit = Number(readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim());
-    if (Number.isFinite(limit) && limit > 0) return Math.min(limit, os.totalmem());
-  } catch {
-    // No cgroup v2 limit readable: the machine's memory.
-  }
-  return os.totalmem();
-}
-
 function assertNever(value: never): never {
   throw new Error(`unexpected message ${JSON.stringify(value)}`);
 }
@@ -550,6 +511,7 @@ function loadWarnings(ready: Extract<FromWorker, { type: 'ready' }>): string[] {
       `graph compiler: ${ready.compileFallback}; running the export's LM head as it is (prefill computes logits for every prompt position)`,
     ready.fusedAttentionFallback &&
       `graph compiler: ${ready.fusedAttentionFallback}; running the export's attention as it is (each decode step copies the KV cache)`,
+    ready.int8PrefillFallback && `graph compiler: ${ready.int8PrefillFallback}; prompts run on the 4-bit graph`,
     ready.prefillFailure && `the prefill thread did not start (${ready.prefillFailure}): prompts are prefilled between decode steps`,
   ].filter((warning): warning is string => !!warning);
 }

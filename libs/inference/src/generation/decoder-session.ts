@@ -4,6 +4,12 @@ import { KvCache, type KvDtype, type KvLayout } from './kv-cache';
 
 export interface DecoderSessionOptions {
   onnxPath: string;
+  /**
+   * A second graph with the same inputs and outputs whose matrix products are faster on many rows (the
+   * compiler's int8 prefill graph): steps of more than one position per row (prompts) run on it, decode
+   * steps on `onnxPath`. Default: every step on `onnxPath`.
+   */
+  prefillOnnxPath?: string;
   numLayers: number;
   numKvHeads: number;
   headDim: number;
@@ -24,10 +30,9 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'nu
  * float16 KV when the graph says so). `run` is synchronous native work: call it off the main thread.
  *
  * A graph with `seqlens_k` and `total_sequence_length` inputs (the compiler's fused attention) takes its
- * cache as shared buffers (`kvLayout` 'shared'): the session binds each cache buffer as both the past input
- * and the present output, so a step writes in place, and feeds row lengths instead of an attention mask.
- * (onnxruntime-node 1.30 then returns each bound output as a fresh copy: one copy of the cache per step,
- * against two with the export's Concat; it has no IO binding that would avoid it.)
+ * cache as buffers with spare capacity (`kvLayout` 'shared'): the session feeds each buffer as the past and
+ * row lengths instead of an attention mask, and the graph returns only the step's new keys and values,
+ * which the cache writes into its buffers (KvCache).
  * Such a graph prefills one sequence at a time (`batchedPrefill` false): its rows are right-padded, while the
  * last-position logits of a batched prefill assume left padding.
  */
@@ -38,6 +43,7 @@ export class DecoderSession {
 
   private constructor(
     private readonly session: ort.InferenceSession,
+    private readonly prefillSession: ort.InferenceSession | undefined,
     private readonly options: DecoderSessionOptions,
     readonly kvDtype: KvDtype,
     readonly kvHeads: number,
@@ -54,22 +60,23 @@ export class DecoderSession {
   }
 
   static async create(options: DecoderSessionOptions): Promise<DecoderSession> {
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(options.onnxPath, {
-        intraOpNumThreads: options.intraOpThreads,
-        interOpNumThreads: options.interOpThreads ?? 1,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-      });
-    } catch (error) {
-      throw new InferenceError('MODEL_LOAD_FAILED', `${options.onnxPath} could not be loaded by onnxruntime: ${(error as Error).message}`);
-    }
+    const session = await loadSession(options.onnxPath, options);
+    let prefillSession: ort.InferenceSession | undefined;
     try {
       const { kvDtype, kvHeads, headDim } = checkSignature(session, options);
-      return new DecoderSession(session, options, kvDtype, kvHeads, headDim);
+      if (options.prefillOnnxPath) {
+        prefillSession = await loadSession(options.prefillOnnxPath, options);
+        const signature = (loaded: ort.InferenceSession): string => JSON.stringify([loaded.inputNames, loaded.outputNames]);
+        if (signature(prefillSession) !== signature(session))
+          throw new InferenceError(
+            'MODEL_LOAD_FAILED',
+            `${options.prefillOnnxPath}: its inputs and outputs differ from ${options.onnxPath}'s`,
+          );
+      }
+      return new DecoderSession(session, prefillSession, options, kvDtype, kvHeads, headDim);
     } catch (error) {
       await session.release();
+      await prefillSession?.release();
       throw error;
     }
   }
@@ -190,14 +197,28 @@ export class DecoderSession {
    */
   private async run(feeds: Record<string, ort.Tensor>, cache: KvCache, newColumns: number): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
-    if (this.kvLayout === 'concat')
-      return this.session.run({ ...feeds, attention_mask: cache.attentionMask(newColumns), ...cache.feeds() });
+    const session = newColumns > 1 && this.prefillSession ? this.prefillSession : this.session;
+    if (this.kvLayout === 'concat') return session.run({ ...feeds, attention_mask: cache.attentionMask(newColumns), ...cache.feeds() });
     cache.reserve(newColumns);
-    return this.session.run({ ...feeds, ...cache.lengthInputs(newColumns), ...cache.feeds() }, { logits: null, ...cache.fetches() });
+    return session.run({ ...feeds, ...cache.lengthInputs(newColumns), ...cache.feeds() });
   }
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.prefillSession?.release();
+  }
+}
+
+async function loadSession(onnxPath: string, options: DecoderSessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(onnxPath, {
+      intraOpNumThreads: options.intraOpThreads,
+      interOpNumThreads: options.interOpThreads ?? 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+  } catch (error) {
+    throw new InferenceError('MODEL_LOAD_FAILED', `${onnxPath} could not be loaded by onnxruntime: ${(error as Error).message}`);
   }
 }
 

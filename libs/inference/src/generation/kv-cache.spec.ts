@@ -22,6 +22,28 @@ function present(length: number, tag: number): Record<string, ort.Tensor> {
   return tensors;
 }
 
+/** A shared step's `present.*` outputs `[rows, columns, heads × dim]`: row r's `tags[r] + column` per position (values negated). */
+function newPositions(columns: number, tags: number[]): Record<string, ort.Tensor> {
+  const rows = tags.length;
+  const tensors: Record<string, ort.Tensor> = {};
+  for (let layer = 0; layer < LAYERS; layer++) {
+    for (const [sign, part] of [
+      [1, 'key'],
+      [-1, 'value'],
+    ] as const) {
+      const data = new Float32Array(rows * columns * HEADS * DIM);
+      for (let position = 0; position < rows * columns; position++)
+        data.fill(
+          sign * (tags[Math.floor(position / columns)] + (position % columns)),
+          position * HEADS * DIM,
+          (position + 1) * HEADS * DIM,
+        );
+      tensors[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [rows, columns, HEADS * DIM]);
+    }
+  }
+  return tensors;
+}
+
 const cacheOf = (layout: KvLayout, length: number, tag: number): KvCache => {
   const cache = new KvCache(LAYERS, HEADS, DIM, 'float32', 1, layout);
   cache.load(present(length, tag), length);
@@ -47,8 +69,8 @@ describe('KvCache, shared layout', () => {
     const inputs = cache.lengthInputs(3);
     expect(Array.from(inputs.seqlens_k.data as Int32Array)).toEqual([7]);
     expect(Array.from(inputs.total_sequence_length.data as Int32Array)).toEqual([8]);
-    // Past and present are the same buffers.
-    expect(cache.fetches()['present.1.value']).toBe(cache.feeds()['past_key_values.1.value']);
+    // The graph reads the buffers themselves (fed, not copied).
+    expect(cache.feeds()['past_key_values.1.value']).toBe(cache.tensor(1, 'value'));
   });
 
   it('reserves in place while the rows fit and grows, keeping every position, when they do not', () => {
@@ -60,8 +82,21 @@ describe('KvCache, shared layout', () => {
     expect(cache.tensor(0, 'key')).not.toBe(buffer);
     expect(cache.width).toBe(128);
     expect(keysOf(cache, 0)).toEqual(Array.from({ length: 60 }, (_, p) => p));
-    cache.update({}, 5);
+    cache.update(newPositions(5, [60]), 5);
     expect(cache.length).toBe(65);
+    expect(keysOf(cache, 0)).toEqual(Array.from({ length: 65 }, (_, p) => p));
+  });
+
+  it("writes a step's new positions after each row's own length", () => {
+    const batch = new KvCache(LAYERS, HEADS, DIM, 'float32', 0, 'shared');
+    batch.repack([], [cacheOf('shared', 3, 10), cacheOf('shared', 7, 20)]);
+    batch.reserve(1);
+    batch.update(newPositions(1, [13, 100]), 1);
+    expect(keysOf(batch, 0)).toEqual([10, 11, 12, 13]);
+    expect(keysOf(batch, 1)).toEqual([20, 21, 22, 23, 24, 25, 26, 100]);
+    const values = batch.tensor(0, 'value')!.data as Float32Array;
+    // Row 1, head 0, its new position (column 7): the value part's negated tag.
+    expect(values[((1 * HEADS + 0) * batch.width + 7) * DIM]).toBe(-100);
   });
 
   it('repacks rows of different lengths from column 0: rows kept, rows dropped, newcomers joined', () => {

@@ -6,18 +6,20 @@ import { lenField } from './protobuf-wire';
 /**
  * The fused-attention pass: each layer's attention — the `Concat` that appends this step's keys and values
  * to the cache, the grouped-query scores, mask, softmax and weighted sum — becomes one onnxruntime
- * `GroupQueryAttention` node whose past and present caches are one buffer. The engine then binds the same
- * preallocated tensor as `past_key_values.*` input and `present.*` output: a decode step writes its one new
- * position in place instead of copying the whole cache into new tensors, and attention reads each row's own
- * length (`seqlens_k`) instead of a padding mask. Projections, norms and the export's own rotary embedding
+ * `GroupQueryAttention` node that reads the past from a buffer with spare capacity and each row's own
+ * length (`seqlens_k`) instead of a padding mask, and the graph returns only the step's new keys and values
+ * as `present.*`: the engine keeps the buffers and writes the new positions into them, so neither the graph
+ * nor the binding copies the whole cache into new tensors at every step (the node's own cache output stays
+ * inside the graph). Projections, norms and the export's own rotary embedding
  * are kept as they are (the rotated queries and keys go into the fused node), so the pass does not need to
  * know the model's RoPE variant.
  *
  * Graph contract after the pass (what DecoderSession feeds in "shared buffer" mode):
  * - `seqlens_k` int32 [batch]: each row's total length after this step, minus 1;
  * - `total_sequence_length` int32 scalar: the longest row's total length after this step;
- * - `past_key_values.{i}.*` [batch, kv_heads, max_sequence_length, head_dim], also bound as `present.{i}.*`;
- *   row r holds its positions from column 0 (right padding);
+ * - `past_key_values.{i}.*` [batch, kv_heads, max_sequence_length, head_dim]: row r holds its positions from
+ *   column 0 (right padding);
+ * - `present.{i}.*` [batch, sequence_length, kv_heads × head_dim]: the step's new keys (rotated) and values;
  * - `position_ids` as before; `attention_mask` is gone when nothing else reads it.
  *
  * Matching is by structure, not by node names: for layer i, `Concat(past_key_values.i.key, k) → present.i.key`
@@ -272,7 +274,9 @@ export function fusedAttentionEdit(plan: FusedAttentionPlan): GraphEdit {
       if (number !== GRAPH_INPUT && number !== GRAPH_OUTPUT) return undefined;
       const name = nameOf(payload, VALUE_INFO_NAME);
       if (name === 'attention_mask' && !read.has(name)) return [];
-      return /^(past_key_values|present)\.\d+\.(key|value)$/.test(name) ? lenField(number, withBufferDim(payload)) : undefined;
+      if (/^past_key_values\.\d+\.(key|value)$/.test(name)) return lenField(number, withBufferDim(payload));
+      if (/^present\.\d+\.(key|value)$/.test(name)) return lenField(number, newPositions(payload, plan.geometry));
+      return undefined;
     },
   };
 }
@@ -285,9 +289,8 @@ function fusedNodes(plan: FusedAttentionPlan): Map<number, Uint8Array[]> {
   const added = new Map<number, Uint8Array[]>();
   plan.layers.forEach((layer, i) => {
     const prefix = `${ADDED}${i}/`;
-    const toBsh = (tensor: string, name: string): { nodes: Uint8Array[]; output: string } => {
+    const toBsh = (tensor: string, name: string, output = `${prefix}${name}_bsh`): { nodes: Uint8Array[]; output: string } => {
       const transposed = `${prefix}${name}_bsnh`;
-      const output = `${prefix}${name}_bsh`;
       return {
         output,
         nodes: [
@@ -303,14 +306,15 @@ function fusedNodes(plan: FusedAttentionPlan): Map<number, Uint8Array[]> {
       };
     };
     const q = toBsh(layer.query, 'query');
-    const k = toBsh(layer.key, 'key');
-    const v = toBsh(layer.value, 'value');
+    // The step's new keys and values are the graph's `present.*` outputs; the cache the node builds stays inside.
+    const k = toBsh(layer.key, 'key', `present.${i}.key`);
+    const v = toBsh(layer.value, 'value', `present.${i}.value`);
     const fused = encodeNode({
       name: `${prefix}group_query_attention`,
       opType: 'GroupQueryAttention',
       domain: 'com.microsoft',
       input: [q.output, k.output, v.output, `past_key_values.${i}.key`, `past_key_values.${i}.value`, SEQLENS_INPUT, TOTAL_LENGTH_INPUT],
-      output: [layer.context, `present.${i}.key`, `present.${i}.value`],
+      output: [layer.context, `${prefix}cache_key`, `${prefix}cache_value`],
       attribute: [
         { name: 'num_heads', type: OnnxAttributeType.INT, i: numHeads },
         { name: 'kv_num_heads', type: OnnxAttributeType.INT, i: numKvHeads },
@@ -347,7 +351,17 @@ function valueInfo(name: string, dataType: OnnxDataType, dims: (number | string)
   return type.encode(type.fromObject({ name, type: { tensorType: { elemType: dataType, shape } } })).finish();
 }
 
-/** A cache input's or output's ValueInfo with its sequence dimension named for the shared buffer. */
+/** A `present.*` output's ValueInfo as the step's new positions: [batch_size, sequence_length, kv_heads × head_dim]. */
+function newPositions(bytes: Uint8Array, geometry: AttentionGeometry): Uint8Array {
+  const type = onnxMessageType('ValueInfoProto');
+  const decoded = type.toObject(type.decode(bytes)) as { type?: { tensorType?: { shape?: { dim?: object[] } } } };
+  const shape = decoded.type?.tensorType?.shape;
+  if (shape)
+    shape.dim = [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }, { dimValue: geometry.numKvHeads * geometry.headDim }];
+  return type.encode(type.fromObject(decoded)).finish();
+}
+
+/** A cache input's ValueInfo with its sequence dimension named for the buffer. */
 function withBufferDim(bytes: Uint8Array): Uint8Array {
   const type = onnxMessageType('ValueInfoProto');
   const decoded = type.toObject(type.decode(bytes)) as { type?: { tensorType?: { shape?: { dim?: object[] } } } };

@@ -88,6 +88,7 @@ const ONNX_DESCRIPTOR = {
 export enum OnnxDataType {
   FLOAT = 1,
   UINT8 = 2,
+  INT8 = 3,
   INT32 = 6,
   INT64 = 7,
   BOOL = 9,
