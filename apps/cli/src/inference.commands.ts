@@ -87,7 +87,7 @@ function addBenchInferenceCommand(program: Command): void {
       '--no-fused-attention',
       "keep the export's attention (each decode step copies the KV cache) instead of fusing it over shared buffers",
     )
-    .option('--no-int8-prefill', 'run prompts on the 4-bit graph too (no int8 copy of the graph for prefill)')
+    .option('--int8-min-rows <n>', 'steps of at least n rows (prompt tokens, batched sequences) on the int8 graph; 0: none', integer(0))
     .option('--vs-transformers-js', 'also measure @huggingface/transformers on the same folder')
     .option(
       '--vs-llama-cpp',
@@ -224,7 +224,7 @@ function inferenceBenchReport(options: BenchOptions): Promise<unknown> {
 
 /** The model every engine bench loads, as the flags give it. */
 function benchModel(options: BenchOptions): BenchModelOptions {
-  return { modelDir: options.model, dtype: options.dtype, fusedAttention: options.fusedAttention, int8Prefill: options.int8Prefill };
+  return { modelDir: options.model, dtype: options.dtype, fusedAttention: options.fusedAttention, int8MinRows: options.int8MinRows };
 }
 
 function samplesBench(options: BenchOptions, samples: number[]): Promise<unknown> {
@@ -307,7 +307,7 @@ interface BenchOptions {
   bareLoop: boolean;
   compileGraph: boolean;
   fusedAttention: boolean;
-  int8Prefill: boolean;
+  int8MinRows?: number;
   vsTransformersJs?: boolean;
   vsLlamaCpp?: boolean;
   gguf?: string;

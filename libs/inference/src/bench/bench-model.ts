@@ -6,12 +6,12 @@ export interface BenchModelOptions {
   dtype?: string;
   /** Fused attention over shared KV buffers (EngineOptions.fusedAttention). Default: the engine's (on). */
   fusedAttention?: boolean;
-  /** Prompts on the int8 graph (EngineOptions.int8Prefill). Default: the engine's (on). */
-  int8Prefill?: boolean;
+  /** Steps of at least this many rows on the int8 graph, 0: none (EngineOptions.int8MinRows). Default: the engine's. */
+  int8MinRows?: number;
 }
 
 /** The engine options a benchmark's model options stand for. */
 export function benchEngineOptions(options: BenchModelOptions): BenchModelOptions {
-  const { modelDir, dtype, fusedAttention, int8Prefill } = options;
-  return { modelDir, dtype, fusedAttention, int8Prefill };
+  const { modelDir, dtype, fusedAttention, int8MinRows } = options;
+  return { modelDir, dtype, fusedAttention, int8MinRows };
 }

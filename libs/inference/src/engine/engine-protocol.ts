@@ -31,8 +31,8 @@ export interface EngineWorkerData {
   compileGraph: boolean;
   /** With compileGraph: fuse attention over shared KV buffers (EngineOptions.fusedAttention). */
   fusedAttention: boolean;
-  /** With compileGraph: prompts run on an int8 copy of the graph (EngineOptions.int8Prefill). */
-  int8Prefill: boolean;
+  /** With compileGraph: steps of at least this many rows run on an int8 graph; 0: none (EngineOptions.int8MinRows). */
+  int8MinRows: number;
   /** Where tuned and compiled graphs go when the model folder is read-only. */
   tunedGraphCacheDir?: string;
 }
@@ -61,10 +61,10 @@ export type FromWorker =
       fusedAttention: boolean;
       /** Why attention was left as the export has it, when fusing was asked for. */
       fusedAttentionFallback?: string;
-      /** The graph prompts run on: an int8 copy of the graph, or undefined when prompts run on `onnxPath`. */
-      prefillOnnxPath?: string;
-      /** Why prompts run on the 4-bit graph, when int8 prefill was asked for. */
-      int8PrefillFallback?: string;
+      /** The int8 graph steps of many rows run on (EngineOptions.int8MinRows); undefined when every step runs on `onnxPath`. */
+      int8OnnxPath?: string;
+      /** Why there is no int8 graph, when one was asked for. */
+      int8Fallback?: string;
       maxBatchSize: number;
       /** The prefill thread's intra-op threads in effect: 0 when it was not asked for or failed to start. */
       prefillThreads: number;

@@ -42,13 +42,13 @@ const yieldToMessages = (): Promise<void> => new Promise((resolve) => setImmedia
 interface PreparedGraphs {
   onnxPath: string;
   /** The int8 copy prompts run on, when there is one. */
-  prefillOnnxPath?: string;
+  int8OnnxPath?: string;
   tunedNodes: number;
   lastPositionLogits: boolean;
   compileFallback?: string;
   fusedAttention: boolean;
   fusedAttentionFallback?: string;
-  int8PrefillFallback?: string;
+  int8Fallback?: string;
   opTypes: Set<string>;
 }
 
@@ -84,10 +84,10 @@ function prepareGraphs(): PreparedGraphs {
         fusedAttentionFallback: compiled.fusedAttentionFallbackReason,
       });
       // Graphs without 4-bit products (fp32, fp16) have nothing for the int8 pass to do: no warning.
-      if (data.int8Prefill && prepared.opTypes.has('MatMulNBits')) {
-        const prefill = compileDecoderGraph(data.onnxPath, { ...options, int8Prefill: true });
-        if (prefill.int8Products > 0) prepared.prefillOnnxPath = prefill.onnxPath;
-        else prepared.int8PrefillFallback = prefill.int8FallbackReason;
+      if (data.int8MinRows > 0 && prepared.opTypes.has('MatMulNBits')) {
+        const int8 = compileDecoderGraph(data.onnxPath, { ...options, int8: true });
+        if (int8.int8Products > 0) prepared.int8OnnxPath = int8.onnxPath;
+        else prepared.int8Fallback = int8.int8FallbackReason;
       }
     } else if (data.tuneMatMulNBits) {
       Object.assign(prepared, tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));
@@ -101,17 +101,17 @@ function prepareGraphs(): PreparedGraphs {
 
 /**
  * The session over the prepared graphs, falling back to fewer rewrites when one does not load: without the
- * int8 prefill graph, then the export itself (a missing external data file, say: its own error then names
+ * int8 graph, then the export itself (a missing external data file, say: its own error then names
  * the file the user knows).
  */
 async function loadDecoder(prepared: PreparedGraphs): Promise<DecoderSession> {
-  const { onnxPath, prefillOnnxPath } = prepared;
-  if (prefillOnnxPath) {
+  const { onnxPath, int8OnnxPath } = prepared;
+  if (int8OnnxPath) {
     try {
-      return await DecoderSession.create({ ...data, onnxPath, prefillOnnxPath });
+      return await DecoderSession.create({ ...data, onnxPath, int8OnnxPath, int8MinRows: data.int8MinRows });
     } catch (error) {
-      prepared.int8PrefillFallback = `the int8 prefill graph did not load (${(error as Error).message})`;
-      prepared.prefillOnnxPath = undefined;
+      prepared.int8Fallback = `the int8 graph did not load (${(error as Error).message})`;
+      prepared.int8OnnxPath = undefined;
     }
   }
   try {
@@ -135,8 +135,8 @@ async function startPrefillThread(prepared: PreparedGraphs): Promise<PrefillThre
   try {
     const prefixCache = data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
     return await PrefillThread.start({
-      // Every run there is a prompt: the int8 graph alone serves it.
-      onnxPath: prepared.prefillOnnxPath ?? prepared.onnxPath,
+      // Every run there is a prompt (many rows): the int8 graph alone serves it.
+      onnxPath: prepared.int8OnnxPath ?? prepared.onnxPath,
       numLayers,
       numKvHeads,
       headDim,
@@ -181,13 +181,13 @@ async function start(): Promise<void> {
       kvBytesPerToken,
       maxKvTokens,
       onnxPath: prepared.onnxPath,
-      prefillOnnxPath: prepared.prefillOnnxPath,
+      int8OnnxPath: prepared.int8OnnxPath,
       tunedNodes: prepared.tunedNodes,
       lastPositionLogits: prepared.lastPositionLogits || session.inputNames.includes('num_logits_to_keep'),
       compileFallback: prepared.compileFallback,
       fusedAttention: prepared.fusedAttention,
       fusedAttentionFallback: prepared.fusedAttentionFallback,
-      int8PrefillFallback: prepared.int8PrefillFallback,
+      int8Fallback: prepared.int8Fallback,
       maxBatchSize,
       prefillThreads: prefillThread ? data.prefillThreads : 0,
       prefillFailure,

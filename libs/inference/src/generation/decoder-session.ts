@@ -6,10 +6,12 @@ export interface DecoderSessionOptions {
   onnxPath: string;
   /**
    * A second graph with the same inputs and outputs whose matrix products are faster on many rows (the
-   * compiler's int8 prefill graph): steps of more than one position per row (prompts) run on it, decode
-   * steps on `onnxPath`. Default: every step on `onnxPath`.
+   * compiler's int8 graph): steps that multiply at least `int8MinRows` rows (sequences × new positions:
+   * prompts, batches) run on it, the others on `onnxPath`. Default: every step on `onnxPath`.
    */
-  prefillOnnxPath?: string;
+  int8OnnxPath?: string;
+  /** See `int8OnnxPath`. Default 1 (every step on the int8 graph). */
+  int8MinRows?: number;
   numLayers: number;
   numKvHeads: number;
   headDim: number;
@@ -43,7 +45,7 @@ export class DecoderSession {
 
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly prefillSession: ort.InferenceSession | undefined,
+    private readonly int8Session: ort.InferenceSession | undefined,
     private readonly options: DecoderSessionOptions,
     readonly kvDtype: KvDtype,
     readonly kvHeads: number,
@@ -61,22 +63,22 @@ export class DecoderSession {
 
   static async create(options: DecoderSessionOptions): Promise<DecoderSession> {
     const session = await loadSession(options.onnxPath, options);
-    let prefillSession: ort.InferenceSession | undefined;
+    let int8Session: ort.InferenceSession | undefined;
     try {
       const { kvDtype, kvHeads, headDim } = checkSignature(session, options);
-      if (options.prefillOnnxPath) {
-        prefillSession = await loadSession(options.prefillOnnxPath, options);
+      if (options.int8OnnxPath) {
+        int8Session = await loadSession(options.int8OnnxPath, options);
         const signature = (loaded: ort.InferenceSession): string => JSON.stringify([loaded.inputNames, loaded.outputNames]);
-        if (signature(prefillSession) !== signature(session))
+        if (signature(int8Session) !== signature(session))
           throw new InferenceError(
             'MODEL_LOAD_FAILED',
-            `${options.prefillOnnxPath}: its inputs and outputs differ from ${options.onnxPath}'s`,
+            `${options.int8OnnxPath}: its inputs and outputs differ from ${options.onnxPath}'s`,
           );
       }
-      return new DecoderSession(session, prefillSession, options, kvDtype, kvHeads, headDim);
+      return new DecoderSession(session, int8Session, options, kvDtype, kvHeads, headDim);
     } catch (error) {
       await session.release();
-      await prefillSession?.release();
+      await int8Session?.release();
       throw error;
     }
   }
@@ -197,7 +199,8 @@ export class DecoderSession {
    */
   private async run(feeds: Record<string, ort.Tensor>, cache: KvCache, newColumns: number): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;
-    const session = newColumns > 1 && this.prefillSession ? this.prefillSession : this.session;
+    const rows = cache.size * newColumns;
+    const session = this.int8Session && rows >= (this.options.int8MinRows ?? 1) ? this.int8Session : this.session;
     if (this.kvLayout === 'concat') return session.run({ ...feeds, attention_mask: cache.attentionMask(newColumns), ...cache.feeds() });
     cache.reserve(newColumns);
     return session.run({ ...feeds, ...cache.lengthInputs(newColumns), ...cache.feeds() });
@@ -205,7 +208,7 @@ export class DecoderSession {
 
   async release(): Promise<void> {
     await this.session.release();
-    await this.prefillSession?.release();
+    await this.int8Session?.release();
   }
 }
 

@@ -34,8 +34,8 @@ describe.each(VARIANTS)('generation on the tiny $name model', ({ dtype, ...varia
     root = mkdtempSync(path.join(os.tmpdir(), 'slm-gen-'));
     dir = path.join(root, `tiny-${dtype}`);
     await synthesizeModel({ preset: 'tiny', dtype, outDir: dir, ...variant });
-    // int8 prefill changes the arithmetic on purpose (its tolerance: onnx/int8-prefill.int-spec.ts): off for exact equality.
-    engine = await InferenceEngine.load({ modelDir: dir, int8Prefill: false });
+    // int8 prefill changes the arithmetic on purpose (its tolerance: onnx/int8-products.int-spec.ts): off for exact equality.
+    engine = await InferenceEngine.load({ modelDir: dir, int8MinRows: 0 });
   });
 
   afterAll(async () => {

@@ -131,8 +131,8 @@ describe.each(['fp32', 'q4'] as const)('graph compiler on the tiny %s model', (d
   });
 
   it('generates exactly the greedy token ids of the export, one request at a time and batched', async () => {
-    // int8 prefill changes the arithmetic on purpose (its tolerance: onnx/int8-prefill.int-spec.ts); this test holds the exact rewrites.
-    const compiledEngine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0, int8Prefill: false });
+    // int8 prefill changes the arithmetic on purpose (its tolerance: onnx/int8-products.int-spec.ts); this test holds the exact rewrites.
+    const compiledEngine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0, int8MinRows: 0 });
     const exportEngine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0, compileGraph: false });
     try {
       expect(compiledEngine.batching.lastPositionLogits).toBe(true);

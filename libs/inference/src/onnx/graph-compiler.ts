@@ -6,7 +6,7 @@ import { placeGraphCopy } from './graph-cache';
 import { tuneMatMulNBitsBytes, untunedMatMulNBits } from './matmul-nbits-tuning';
 import { type AttentionGeometry, type FusedAttentionPlan, fusedAttentionEdit, planFusedAttention } from './fused-attention';
 import { type GraphEdit, type GraphNode, type GraphView, nameOf, readGraph, renameInput, spliceGraph } from './graph-view';
-import { type Int8PrefillPlan, int8PrefillEdit, planInt8Prefill } from './int8-prefill';
+import { type Int8ProductsPlan, int8ProductsEdit, planInt8Products } from './int8-products';
 import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxDataType, onnxMessageType } from './onnx-proto';
 import { type WireField, lenField } from './protobuf-wire';
@@ -38,10 +38,10 @@ export interface GraphCompileOptions {
    */
   fusedAttention?: AttentionGeometry;
   /**
-   * Build the prefill session's graph: the 4-bit matrix products (the LM head excepted) become int8 ones,
-   * several times faster on a whole prompt (int8-prefill.ts). Default false (the decode graph).
+   * Build the int8 graph: the 4-bit matrix products (the LM head excepted) become int8 ones, several times
+   * faster on many rows (prompts, batches) and slower on one (int8-products.ts). Default false.
    */
-  int8Prefill?: boolean;
+  int8?: boolean;
 }
 
 export interface CompiledGraph {
@@ -60,7 +60,7 @@ export interface CompiledGraph {
   fusedAttention: boolean;
   /** Why the fused-attention pass left attention as the export has it, when it was asked for and did not apply. */
   fusedAttentionFallbackReason?: string;
-  /** 4-bit matrix products that became int8 ones (the prefill graph). */
+  /** 4-bit matrix products that became int8 ones (the int8 graph). */
   int8Products: number;
   /** Why the int8 pass left the 4-bit products as they are, when it was asked for and did not apply. */
   int8FallbackReason?: string;
@@ -112,10 +112,10 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     if (analysis.kind === 'plan') fused = analysis.plan;
     else fusedAttentionFallbackReason = analysis.reason;
   }
-  let int8: Int8PrefillPlan | undefined;
+  let int8: Int8ProductsPlan | undefined;
   let int8FallbackReason: string | undefined;
-  if (options.int8Prefill) {
-    const analysis = planInt8Prefill(readGraph(source), onnxPath, source.length);
+  if (options.int8) {
+    const analysis = planInt8Products(readGraph(source), onnxPath, source.length);
     if (analysis.kind === 'plan') int8 = analysis.plan;
     else int8FallbackReason = analysis.reason;
   }
@@ -137,7 +137,7 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     const tuned = tunedNodes > 0 ? tuneMatMulNBitsBytes(source).bytes : source;
     // The plans' node indices hold for the tuned bytes too (tuning rewrites attributes in place), and both
     // passes index the source's nodes, so they go in one splice: one more copy of the graph in memory, not two.
-    const edits = [fused && fusedAttentionEdit(fused), plan && lastPositionEdit(plan), int8 && int8PrefillEdit(int8)].filter(
+    const edits = [fused && fusedAttentionEdit(fused), plan && lastPositionEdit(plan), int8 && int8ProductsEdit(int8)].filter(
       (edit) => !!edit,
     );
     return edits.length > 0 ? spliceGraph(tuned, edits) : tuned;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/inference.engine';
 import { DecoderSession } from '../generation/decoder-session';
+import type { KvCache } from '../generation/kv-cache';
 import { loadModelFolder } from '../model/model-folder';
 import { TextTokenizer } from '../model/text-tokenizer';
 import { SeededRandom } from '../seeded-random';
@@ -21,6 +22,9 @@ import { OnnxDataType } from './onnx-proto';
  * are closer to each other than a whole row's.
  */
 const RELATIVE_TOLERANCE = 0.03;
+
+/** The smallest step the combined session runs on the int8 graph, in these tests. */
+const MIN_ROWS = 4;
 
 const argmax = (row: Float32Array): number => row.reduce((best, value, i) => (value > row[best] ? i : best), 0);
 const largestAbs = (values: Float32Array): number => values.reduce((most, value) => Math.max(most, Math.abs(value)), 0);
@@ -75,7 +79,7 @@ describe('int8 prefill graph', () => {
     ])('computes what MatMulNBits does, %s', async (_, withZeroPoints) => {
       const file = path.join(root, `product-${withZeroPoints}.onnx`);
       productGraph(file, withZeroPoints);
-      const compiled = compileDecoderGraph(file, { int8Prefill: true, lastPositionLogits: false });
+      const compiled = compileDecoderGraph(file, { int8: true, lastPositionLogits: false });
       expect(compiled).toMatchObject({ int8Products: 1, int8FallbackReason: undefined });
       expect(graphOpTypes(readFileSync(compiled.onnxPath))).toEqual(
         new Set(['Abs', 'ReduceMax', 'Mul', 'Max', 'Div', 'Round', 'Add', 'Cast', 'MatMulInteger']),
@@ -118,7 +122,7 @@ describe('int8 prefill graph', () => {
       );
       b.output('y', OnnxDataType.FLOAT, ['rows', 8]);
       writeFileSync(file, b.serialize({ opsets: { '': 17, 'com.microsoft': 1 } }).model);
-      const compiled = compileDecoderGraph(file, { int8Prefill: true, lastPositionLogits: false, tuneMatMulNBits: false });
+      const compiled = compileDecoderGraph(file, { int8: true, lastPositionLogits: false, tuneMatMulNBits: false });
       expect(compiled.int8Products).toBe(0);
       expect(compiled.int8FallbackReason).toMatch(/8-bit weights/);
       expect(compiled.onnxPath).toBe(file);
@@ -133,20 +137,19 @@ describe('int8 prefill graph', () => {
     let int8: DecoderSession;
     let combined: DecoderSession;
     let decodeOnnxPath: string;
-    let prefillOnnxPath: string;
+    let int8OnnxPath: string;
 
     beforeAll(async () => {
       const dir = path.join(root, 'tiny-q4');
       await synthesizeModel({ preset: 'tiny', dtype: 'q4', outDir: dir });
       folder = loadModelFolder(dir);
       const decode = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry });
-      const prefill = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry, int8Prefill: true });
       decodeOnnxPath = decode.onnxPath;
-      prefillOnnxPath = prefill.onnxPath;
+      int8OnnxPath = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry, int8: true }).onnxPath;
       const options = { ...folder.geometry, intraOpThreads: 1 };
       fourBit = await DecoderSession.create({ ...options, onnxPath: decodeOnnxPath });
-      int8 = await DecoderSession.create({ ...options, onnxPath: prefillOnnxPath });
-      combined = await DecoderSession.create({ ...options, onnxPath: decodeOnnxPath, prefillOnnxPath });
+      int8 = await DecoderSession.create({ ...options, onnxPath: int8OnnxPath });
+      combined = await DecoderSession.create({ ...options, onnxPath: decodeOnnxPath, int8OnnxPath, int8MinRows: MIN_ROWS });
       sessions.push(fourBit, int8, combined);
       const tokenizer = new TextTokenizer(folder);
       prompts = [
@@ -163,14 +166,14 @@ describe('int8 prefill graph', () => {
 
     it('turns every 4-bit product but the LM head into an int8 one', () => {
       const { numLayers } = folder.geometry;
-      const compiled = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry, int8Prefill: true });
+      const compiled = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry, int8: true });
       // q, k, v, o, gate, up, down in every layer.
       expect(compiled.int8Products).toBe(7 * numLayers);
       expect(compiled.fusedAttention).toBe(true);
-      expect(countOps(prefillOnnxPath, 'MatMulNBits')).toBe(1);
-      expect(countOps(prefillOnnxPath, 'MatMulInteger')).toBe(7 * numLayers);
+      expect(countOps(int8OnnxPath, 'MatMulNBits')).toBe(1);
+      expect(countOps(int8OnnxPath, 'MatMulInteger')).toBe(7 * numLayers);
       // One activation quantisation per distinct input: q/k/v share one, gate/up another, o and down their own.
-      expect(countOps(prefillOnnxPath, 'ReduceMax')).toBe(4 * numLayers);
+      expect(countOps(int8OnnxPath, 'ReduceMax')).toBe(4 * numLayers);
       expect(countOps(decodeOnnxPath, 'MatMulInteger')).toBe(0);
     });
 
@@ -188,7 +191,7 @@ describe('int8 prefill graph', () => {
       expect(Math.max(...differences)).toBeLessThan(RELATIVE_TOLERANCE);
     });
 
-    it('runs prompts on the int8 graph and decode steps on the 4-bit one', async () => {
+    it('runs prompts on the int8 graph and one decoding sequence on the 4-bit one', async () => {
       for (const prompt of prompts) {
         const reference = int8.newCache();
         const promptLogits = (await int8.step(prompt, reference)).slice();
@@ -203,11 +206,35 @@ describe('int8 prefill graph', () => {
       }
     });
 
-    it('is what the engine prefills with, on its own thread or between decode steps', async () => {
+    it(`runs a decode step of ${MIN_ROWS} sequences or more on the int8 graph, fewer on the 4-bit one`, async () => {
+      const prefilled = async (count: number): Promise<KvCache> => {
+        const batch = int8.newCache(0);
+        const rows: KvCache[] = [];
+        for (const prompt of prompts.slice(0, count)) {
+          const row = int8.newCache();
+          await int8.step(prompt, row);
+          rows.push(row);
+        }
+        batch.repack([], rows);
+        return batch;
+      };
+      for (const [count, expectedSession] of [
+        [MIN_ROWS, int8],
+        [MIN_ROWS - 1, fourBit],
+      ] as const) {
+        const tokens = prompts.slice(0, count).map((_, row) => 100 + row);
+        const positions = prompts.slice(0, count).map((prompt) => prompt.length);
+        const expected = await expectedSession.stepBatch(tokens, positions, await prefilled(count));
+        const actual = await combined.stepBatch(tokens, positions, await prefilled(count));
+        expect(Array.from(actual.logits)).toEqual(Array.from(expected.logits));
+      }
+    });
+
+    it('is what the engine runs prompts and batches on, with the prefill thread or without', async () => {
       for (const prefillThreads of [0, 1]) {
         const engine = await InferenceEngine.load({ modelDir: folder.dir, intraOpThreads: 1, prefillThreads });
         try {
-          expect(engine.batching.prefillOnnxPath).toBe(prefillOnnxPath);
+          expect(engine.batching).toMatchObject({ int8OnnxPath, int8MinRows: 4 });
           expect(engine.warnings).toEqual([]);
           const result = await engine.generate({ messages: [], promptTokenIds: prompts[1], options: { maxNewTokens: 8, temperature: 0 } })
             .result;
@@ -216,8 +243,8 @@ describe('int8 prefill graph', () => {
           await engine.close();
         }
       }
-      const off = await InferenceEngine.load({ modelDir: folder.dir, intraOpThreads: 1, prefillThreads: 0, int8Prefill: false });
-      expect(off.batching.prefillOnnxPath).toBeUndefined();
+      const off = await InferenceEngine.load({ modelDir: folder.dir, intraOpThreads: 1, prefillThreads: 0, int8MinRows: 0 });
+      expect(off.batching).toMatchObject({ int8OnnxPath: undefined, int8MinRows: 0 });
       await off.close();
     });
   });
@@ -227,7 +254,7 @@ describe('int8 prefill graph', () => {
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
     const engine = await InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 0 });
     try {
-      expect(engine.batching.prefillOnnxPath).toBeUndefined();
+      expect(engine.batching.int8OnnxPath).toBeUndefined();
       expect(engine.warnings).toEqual([]);
     } finally {
       await engine.close();

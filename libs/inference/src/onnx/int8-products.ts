@@ -29,7 +29,7 @@ interface ConvertedProduct {
   n: number;
 }
 
-export interface Int8PrefillPlan {
+export interface Int8ProductsPlan {
   products: ConvertedProduct[];
   /** Model folder, where external data files are read from. */
   modelDir: string;
@@ -40,23 +40,23 @@ export interface Int8PrefillPlan {
   addedBytes: number;
 }
 
-export type Int8PrefillAnalysis = { kind: 'plan'; plan: Int8PrefillPlan } | { kind: 'unknown'; reason: string };
+export type Int8ProductsAnalysis = { kind: 'plan'; plan: Int8ProductsPlan } | { kind: 'unknown'; reason: string };
 
 /**
- * Plans the prefill graph's int8 products. Prefill multiplies a whole prompt by every weight matrix, and
- * onnxruntime's MatMulNBits runs that at ~210 GFLOP/s on two cores of the Xeon this was measured on, while
- * its u8×s8 integer GEMM (MatMulInteger, which reaches the CPU's int8 matrix units: VNNI, AMX) runs the
- * same shapes at ~1,000–1,300 GFLOP/s (`[128, 1024] × [1024, 4096]`). Decode multiplies one row per
- * sequence, where the 4-bit weights' smaller reads win (0.73 vs 0.96 ms), so only the prefill session gets
- * this graph.
+ * Plans the int8 graph's products. A prompt, or a batch of sequences, multiplies many rows by every weight
+ * matrix, and onnxruntime's MatMulNBits runs that at ~190–210 GFLOP/s on two cores of the Xeon this was
+ * measured on, while its u8×s8 integer GEMM (MatMulInteger, which reaches the CPU's int8 matrix units:
+ * VNNI, AMX) runs the same shapes at ~700–1,300 GFLOP/s from 16 rows up (`[rows, 1024] × [1024, 4096]`;
+ * 4 rows: 1.2 vs 1.5 ms for eight products). One row is memory-bound, where the 4-bit weights' smaller
+ * reads win (0.73 vs 0.96 ms), so the engine runs steps of few rows on the 4-bit graph (DecoderSession).
  *
  * Each 4-bit weight (blocks of codes with a scale and zero point each) is dequantised and re-quantised to
  * int8 with one scale per output column; activations are quantised per row (per token) to int8 with a
  * scale of max|x| / 127, the granularity of the W8A8 schemes that hold accuracy on sub-billion-parameter
  * decoders. The LM head stays 4-bit: after the last-position pass it multiplies one row.
  */
-export function planInt8Prefill(view: GraphView, modelPath: string, modelBytes: number): Int8PrefillAnalysis {
-  const unknown = (reason: string): Int8PrefillAnalysis => ({ kind: 'unknown', reason });
+export function planInt8Products(view: GraphView, modelPath: string, modelBytes: number): Int8ProductsAnalysis {
+  const unknown = (reason: string): Int8ProductsAnalysis => ({ kind: 'unknown', reason });
   if (view.defaultOpset < 13) return unknown(`the graph imports ONNX opset ${view.defaultOpset} (per-row quantisation needs 13)`);
   const head = lmHead(view);
   const products: ConvertedProduct[] = [];
@@ -124,7 +124,7 @@ function initializer(name: string, dataType: OnnxDataType, dims: number[], data:
  * (before its first reader); per product, MatMulInteger over the int8 weights and two scalings in place of
  * the MatMulNBits node; the 4-bit initializers go, the int8 ones are appended.
  */
-export function int8PrefillEdit(plan: Int8PrefillPlan): GraphEdit {
+export function int8ProductsEdit(plan: Int8ProductsPlan): GraphEdit {
   const appended = [
     ...initializer(CONSTANTS.inverse127, OnnxDataType.FLOAT, [], Float32Array.of(1 / 127)),
     // A row of zeros gets a scale of `tiny`, not 0 (0 / 0 would be NaN).
@@ -214,7 +214,7 @@ function activationQuantiser(input: string, prefix: string, axesAsInput: boolean
  * A MatMulNBits weight ([N][blocks][block/2] codes, low nibble first; scales [N × blocks]; zero points
  * packed two per byte or 8) dequantised and re-quantised to int8 [K][N] with one scale per column.
  */
-function int8Weights(plan: Int8PrefillPlan, product: ConvertedProduct): { codes: Int8Array; scales: Float32Array } {
+function int8Weights(plan: Int8ProductsPlan, product: ConvertedProduct): { codes: Int8Array; scales: Float32Array } {
   const { node, k, n } = product;
   const blockSize = node.ints.get('block_size') ?? 32;
   const blocks = Math.ceil(k / blockSize);
@@ -256,7 +256,7 @@ function tensorType(tensor: Uint8Array): number | undefined {
 }
 
 /** An initializer's bytes: its raw_data, or the range of the external data file it names. */
-function tensorData(plan: Int8PrefillPlan, name: string): Uint8Array {
+function tensorData(plan: Int8ProductsPlan, name: string): Uint8Array {
   const tensor = plan.view.initializers.get(name)!;
   const external = new Map<string, string>();
   for (const field of fields(tensor)) {
