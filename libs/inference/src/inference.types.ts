@@ -131,7 +131,7 @@ export interface EngineOptions {
   maxQueue?: number;
   /**
    * Prompt tokens prefilled between two decode steps at most; a longer prompt is prefilled in chunks,
-   * so running streams keep their pace. Default 64.
+   * so running streams keep their pace. Default 128.
    */
   prefillChunkTokens?: number;
   /**

@@ -24,8 +24,13 @@ import { spawnWorkerScript } from './worker-script';
 
 /** Default batch size: measured on 2 cores, aggregate decode keeps growing up to 16–32 (see README). */
 const DEFAULT_MAX_BATCH = 8;
-/** Default prompt tokens per prefill chunk between decode steps (bounds the stall of running streams). */
-const DEFAULT_PREFILL_CHUNK = 64;
+/**
+ * Default prompt tokens per prefill chunk between decode steps (bounds the stall of running streams). 128
+ * since prompts run on the int8 graph: a chunk stalls the streams about as long as 64 tokens did on the
+ * 4-bit graph (360M q4, 2 threads: ~140 ms), and 16 clients arriving together see their first token sooner
+ * (TTFT p99 4.0 → 3.0 s, aggregate 118 → 126 tokens/s; docs/benchmarks.md).
+ */
+const DEFAULT_PREFILL_CHUNK = 128;
 /**
  * Default prefillTokenBudget, in prefill chunks: one, so a tick's prefill costs what one chunk does (about
  * two or three batch-16 decode steps of the 360M q4 preset). Prefill is compute-bound on CPU (360M q4, 1
