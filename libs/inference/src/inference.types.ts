@@ -173,9 +173,9 @@ export interface EngineOptions {
    */
   compileGraph?: boolean;
   /**
-   * With `compileGraph`: also fuse each layer's attention into GroupQueryAttention over KV buffers shared
-   * between past and present, so decode steps write the new position in place instead of copying the whole
-   * cache, and rows of a batch attend to their own lengths (onnx/fused-attention.ts). A graph whose
+   * With `compileGraph`: also rewrite each layer's attention to read the engine's KV buffers (spare capacity,
+   * rows attending to their own lengths) and return only the step's keys and values, so no step copies the
+   * whole cache (onnx/fused-attention.ts). A graph whose
    * attention the compiler does not recognise keeps it, with a warning saying why. Default true.
    */
   fusedAttention?: boolean;

@@ -156,8 +156,8 @@ async function start(): Promise<void> {
   try {
     const prepared = prepareGraphs();
     session = await loadDecoder(prepared);
-    // GroupQueryAttention reads each row's real positions from the start of the KV buffer (right padding,
-    // seqlens_k), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
+    // An export's own GroupQueryAttention reads each row's real positions from the start of the KV buffer
+    // (right padding), so a left-padded batch would be wrong: such graphs decode one sequence at a time.
     const leftPaddingUnsafe = prepared.opTypes.has('GroupQueryAttention');
     const maxBatchSize = leftPaddingUnsafe ? 1 : data.maxBatchSize;
     const kvBytesPerToken = session.kvBytesPerToken;

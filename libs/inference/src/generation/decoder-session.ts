@@ -24,14 +24,14 @@ export interface DecoderSessionOptions {
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'seqlens_k', 'total_sequence_length']);
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'attention_bias']);
 
 /**
  * One onnxruntime session over a decoder graph with the MODELS.md contract. It reads the graph's
  * declared inputs at load and feeds exactly those (position_ids and num_logits_to_keep only when declared,
  * float16 KV when the graph says so). `run` is synchronous native work: call it off the main thread.
  *
- * A graph with `seqlens_k` and `total_sequence_length` inputs (the compiler's fused attention) takes its
+ * A graph with an `attention_bias` input (the compiler's fused attention) takes its
  * cache as buffers with spare capacity (`kvLayout` 'shared'): the session feeds each buffer as the past and
  * row lengths instead of an attention mask, and the graph returns only the step's new keys and values,
  * which the cache writes into its buffers (KvCache).
@@ -53,7 +53,7 @@ export class DecoderSession {
   ) {
     this.hasPositionIds = session.inputNames.includes('position_ids');
     this.hasLogitsToKeep = session.inputNames.includes('num_logits_to_keep');
-    this.kvLayout = session.inputNames.includes('seqlens_k') ? 'shared' : 'concat';
+    this.kvLayout = session.inputNames.includes('attention_bias') ? 'shared' : 'concat';
   }
 
   /** Several prompts can be prefilled in one run (`prefillBatch`). */
@@ -203,7 +203,7 @@ export class DecoderSession {
     const session = this.int8Session && rows >= (this.options.int8MinRows ?? 1) ? this.int8Session : this.session;
     if (this.kvLayout === 'concat') return session.run({ ...feeds, attention_mask: cache.attentionMask(newColumns), ...cache.feeds() });
     cache.reserve(newColumns);
-    return session.run({ ...feeds, ...cache.lengthInputs(newColumns), ...cache.feeds() });
+    return session.run({ ...feeds, attention_bias: cache.attentionBias(newColumns), ...cache.feeds() });
   }
 
   async release(): Promise<void> {
@@ -263,8 +263,8 @@ function checkSignature(
     throw new InferenceError('MODEL_LOAD_FAILED', `${file}: unsupported graph signature: ${message}`);
   };
   const inputs = session.inputNames;
-  const shared = inputs.includes('seqlens_k');
-  for (const required of shared ? ['input_ids', 'total_sequence_length'] : ['input_ids', 'attention_mask']) {
+  const shared = inputs.includes('attention_bias');
+  for (const required of shared ? ['input_ids'] : ['input_ids', 'attention_mask']) {
     if (!inputs.includes(required)) fail(`input "${required}" is missing (inputs: ${inputs.join(', ')})`);
   }
   const unknown = inputs.filter((name) => !KNOWN_INPUTS.has(name) && !PAST.test(name));

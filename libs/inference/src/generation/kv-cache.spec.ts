@@ -22,7 +22,7 @@ function present(length: number, tag: number): Record<string, ort.Tensor> {
   return tensors;
 }
 
-/** A shared step's `present.*` outputs `[rows, columns, heads × dim]`: row r's `tags[r] + column` per position (values negated). */
+/** A shared step's `present.*` outputs `[rows, heads, columns, dim]`: row r's `tags[r] + column` per position (values negated). */
 function newPositions(columns: number, tags: number[]): Record<string, ort.Tensor> {
   const rows = tags.length;
   const tensors: Record<string, ort.Tensor> = {};
@@ -31,14 +31,14 @@ function newPositions(columns: number, tags: number[]): Record<string, ort.Tenso
       [1, 'key'],
       [-1, 'value'],
     ] as const) {
-      const data = new Float32Array(rows * columns * HEADS * DIM);
-      for (let position = 0; position < rows * columns; position++)
-        data.fill(
-          sign * (tags[Math.floor(position / columns)] + (position % columns)),
-          position * HEADS * DIM,
-          (position + 1) * HEADS * DIM,
-        );
-      tensors[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [rows, columns, HEADS * DIM]);
+      const data = new Float32Array(rows * HEADS * columns * DIM);
+      for (let row = 0; row < rows; row++)
+        for (let head = 0; head < HEADS; head++)
+          for (let column = 0; column < columns; column++) {
+            const at = ((row * HEADS + head) * columns + column) * DIM;
+            data.fill(sign * (tags[row] + column), at, at + DIM);
+          }
+      tensors[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [rows, HEADS, columns, DIM]);
     }
   }
   return tensors;
@@ -66,9 +66,16 @@ describe('KvCache, shared layout', () => {
     expect(cache.padOf(0)).toBe(0);
     expect(cache.width).toBe(64);
     expect(keysOf(cache, 0)).toEqual([100, 101, 102, 103, 104]);
-    const inputs = cache.lengthInputs(3);
-    expect(Array.from(inputs.seqlens_k.data as Int32Array)).toEqual([7]);
-    expect(Array.from(inputs.total_sequence_length.data as Int32Array)).toEqual([8]);
+    // Three new positions: each attends to the 5 held, itself and the new ones before it.
+    const bias = cache.attentionBias(3);
+    expect(bias.dims).toEqual([1, 1, 3, 64 + 3]);
+    const attended = (position: number): number[] =>
+      Array.from((bias.data as Float32Array).subarray(position * 67, (position + 1) * 67).entries())
+        .filter(([, value]) => value === 0)
+        .map(([column]) => column);
+    expect(attended(0)).toEqual([0, 1, 2, 3, 4, 64]);
+    expect(attended(2)).toEqual([0, 1, 2, 3, 4, 64, 65, 66]);
+    expect(Math.min(...(bias.data as Float32Array))).toBeLessThan(-1e20);
     // The graph reads the buffers themselves (fed, not copied).
     expect(cache.feeds()['past_key_values.1.value']).toBe(cache.tensor(1, 'value'));
   });
@@ -103,7 +110,10 @@ describe('KvCache, shared layout', () => {
     const batch = new KvCache(LAYERS, HEADS, DIM, 'float32', 0, 'shared');
     batch.repack([], [cacheOf('shared', 3, 10), cacheOf('shared', 7, 20), cacheOf('shared', 2, 30)]);
     expect([0, 1, 2].map((row) => batch.lengthOf(row))).toEqual([3, 7, 2]);
-    expect(Array.from(batch.lengthInputs(1).seqlens_k.data as Int32Array)).toEqual([3, 7, 2]);
+    // One new position per row: row r attends to its own length in the buffer and the new column.
+    const bias = batch.attentionBias(1).data as Float32Array;
+    const width = batch.width + 1;
+    expect([0, 1, 2].map((row) => bias.subarray(row * width, (row + 1) * width).filter((value) => value === 0).length)).toEqual([4, 8, 3]);
     batch.repack([2, 0], [cacheOf('shared', 4, 40)]);
     expect(batch.size).toBe(3);
     expect(keysOf(batch, 0)).toEqual([30, 31]);

@@ -147,19 +147,22 @@ export class KvCache {
   }
 
   /**
-   * The fused graph's length inputs for a shared step that appends `newColumns` positions to every row:
-   * `seqlens_k` (each row's length after the step, minus 1) and `total_sequence_length` (the longest).
+   * The fused graph's `attention_bias` for a shared step that appends `newColumns` positions to every row:
+   * [rows, 1, newColumns, width + newColumns], 0 where a new position attends (its row's positions in the
+   * buffer, itself and the new positions before it), a large negative elsewhere (the buffer's spare columns,
+   * later new positions).
    */
-  lengthInputs(newColumns = 1): Record<string, ort.Tensor> {
-    const after = this.lengths.map((length) => length + newColumns);
-    return {
-      seqlens_k: new ort.Tensor(
-        'int32',
-        Int32Array.from(after, (length) => length - 1),
-        [this.size],
-      ),
-      total_sequence_length: new ort.Tensor('int32', Int32Array.from([Math.max(0, ...after)]), []),
-    };
+  attentionBias(newColumns = 1): ort.Tensor {
+    const columns = this.width + newColumns;
+    const bias = new Float32Array(this.size * newColumns * columns).fill(MASKED);
+    for (let row = 0; row < this.size; row++) {
+      for (let position = 0; position < newColumns; position++) {
+        const start = (row * newColumns + position) * columns;
+        bias.fill(0, start, start + this.lengths[row]);
+        bias.fill(0, start + this.width, start + this.width + position + 1);
+      }
+    }
+    return new ort.Tensor('float32', bias, [this.size, 1, newColumns, columns]);
   }
 
   /**
@@ -185,7 +188,7 @@ export class KvCache {
   }
 
   /**
-   * Shared layout: writes a step's new positions (`present.*` outputs `[rows, newColumns, kv_heads × head_dim]`)
+   * Shared layout: writes a step's new positions (`present.*` outputs `[rows, kv_heads, newColumns, head_dim]`)
    * into the buffers after each row's positions (`reserve` made room).
    */
   private append(outputs: ort.InferenceSession.OnnxValueMapType, newColumns: number): void {
@@ -198,12 +201,9 @@ export class KvCache {
         if (!added) throw new Error(`the graph returned no ${name}`);
         const buffer = this.tensors[layer * 2 + part].data as KvData;
         this.lengths.forEach((length, row) => {
-          for (let column = 0; column < newColumns; column++) {
-            const from = (row * newColumns + column) * heads * dim;
-            for (let head = 0; head < heads; head++) {
-              const at = ((row * heads + head) * this.width + length + column) * dim;
-              buffer.set(added.subarray(from + head * dim, from + (head + 1) * dim), at);
-            }
+          for (let head = 0; head < heads; head++) {
+            const from = (row * heads + head) * newColumns * dim;
+            buffer.set(added.subarray(from, from + newColumns * dim), ((row * heads + head) * this.width + length) * dim);
           }
         });
       }
@@ -315,6 +315,8 @@ export class KvCache {
   }
 }
 
+/** The bias of a position not attended to: softmax gives it 0 (finite, so a sum never turns NaN). */
+const MASKED = -1e30;
 /** Shared buffers grow in blocks of this many positions. */
 const CAPACITY_BLOCK = 64;
 

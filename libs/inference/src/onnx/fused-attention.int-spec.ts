@@ -8,7 +8,7 @@ import type { ChatMessage } from '../inference.types';
 import { loadModelFolder } from '../model/model-folder';
 import { TextTokenizer } from '../model/text-tokenizer';
 import { synthesizeModel } from '../synth/synthesize-model';
-import { graphOpTypes } from './matmul-nbits-tuning';
+import { readGraph } from './graph-view';
 import { compileDecoderGraph } from './graph-compiler';
 
 const PROMPTS: ChatMessage[][] = [
@@ -66,15 +66,19 @@ describe.each([
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("replaces every layer's attention with one GroupQueryAttention over shared buffers", () => {
+  it("replaces every layer's attention with one that reads the cache buffers, and returns only the step's keys and values", () => {
     const compiled = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry });
-    const ops = graphOpTypes(readFileSync(compiled.onnxPath));
-    expect(ops.has('GroupQueryAttention')).toBe(true);
-    expect(ops.has('Softmax')).toBe(false);
+    const view = readGraph(readFileSync(compiled.onnxPath));
+    const count = (opType: string): number => view.nodes.filter((node) => node.opType === opType).length;
+    // Scores against the buffer and against the step's own keys, per layer; no Concat of a cache is left.
+    expect(count('FusedMatMul')).toBe(2 * folder.geometry.numLayers);
+    expect(
+      view.nodes.filter((node) => node.opType === 'Concat' && node.inputs.some((input) => input.startsWith('past_key_values'))),
+    ).toEqual([]);
     expect(fused.kvLayout).toBe('shared');
     expect(fused.batchedPrefill).toBe(false);
-    expect(fused.inputNames).toEqual(expect.arrayContaining(['seqlens_k', 'total_sequence_length', 'position_ids']));
-    // The mask only fed the attention bias: with row lengths instead, nothing reads it.
+    expect(fused.inputNames).toEqual(expect.arrayContaining(['attention_bias', 'position_ids']));
+    // The mask only fed the export's attention bias: with the engine's bias instead, nothing reads it.
     expect(fused.inputNames).not.toContain('attention_mask');
     expect(reference.kvLayout).toBe('concat');
   });
@@ -105,7 +109,7 @@ describe.each([
         const buffer = fusedCache.tensor(0, 'key');
         const fits = fusedCache.length < fusedCache.width;
         actual = await fused.step([next], fusedCache);
-        // In place: a step that fits writes into the same buffer; only growth replaces it.
+        // A step that fits is written into the same buffer; only growth replaces it.
         if (fits) expect(fusedCache.tensor(0, 'key')).toBe(buffer);
       }
       expect(actualTokens).toEqual(expectedTokens);

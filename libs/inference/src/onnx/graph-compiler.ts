@@ -15,7 +15,7 @@ import { type WireField, lenField } from './protobuf-wire';
  * Bumped whenever a pass changes what it writes, so graphs compiled by an older version are not reused.
  * Part of the cache key with the onnxruntime version (a new runtime may want other rewrites).
  */
-export const GRAPH_COMPILER_VERSION = 3;
+export const GRAPH_COMPILER_VERSION = 4;
 /** Bytes hashed at each end of the source for the cache key (with its size and mtime). */
 const KEY_SAMPLE_BYTES = 1 << 20;
 /** Nodes downstream of the final hidden state at most: an LM head is a handful of ops. */
@@ -33,8 +33,8 @@ export interface GraphCompileOptions {
   /** The file's bytes when the caller has read them already (a graph can be gigabytes). */
   source?: Uint8Array;
   /**
-   * Fuse each layer's attention into a GroupQueryAttention node with a KV buffer shared between past and
-   * present (fused-attention.ts), given the model's heads. Default: not applied.
+   * Rewrite each layer's attention to read the engine's KV buffers and return only the step's keys and
+   * values (fused-attention.ts), given the model's heads. Default: not applied.
    */
   fusedAttention?: AttentionGeometry;
   /**
@@ -56,7 +56,7 @@ export interface CompiledGraph {
   lastPositionLogits: boolean;
   /** Why the last-position pass left the LM head as the export has it, when it was asked for and did not apply. */
   fallbackReason?: string;
-  /** Attention runs as GroupQueryAttention over shared past/present buffers (the engine's in-place KV cache). */
+  /** Attention reads the engine's KV buffers and returns the step's keys and values (the shared-buffer KV cache). */
   fusedAttention: boolean;
   /** Why the fused-attention pass left attention as the export has it, when it was asked for and did not apply. */
   fusedAttentionFallbackReason?: string;
@@ -77,8 +77,8 @@ export interface CompiledGraph {
  *
  * Passes:
  * - MatMulNBits tuning: accuracy_level unset/0 → 4.
- * - Fused attention (when asked, with the model's heads): GroupQueryAttention over KV buffers shared between
- *   past and present, so decode steps append in place (fused-attention.ts).
+ * - Fused attention (when asked, with the model's heads): attention over the engine's KV buffers, the graph
+ *   returning only each step's keys and values (fused-attention.ts).
  * - Last-position logits: exports compute the LM head for every prompt position, although generation
  *   reads only the last (128 × 128,256 × 1,024 multiply-adds a 128-token prompt on the 360M model, a third
  *   of its prefill). The final hidden state is sliced to its last position before the head, so prefill
