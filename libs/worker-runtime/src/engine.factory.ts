@@ -51,6 +51,7 @@ async function loadOnnxEngine(config: WorkerConfig, log: Logger): Promise<TextGe
     ...(config.engine.intraOpThreads ? { intraOpThreads: config.engine.intraOpThreads } : {}),
     ...(config.engine.prefillThreads !== undefined ? { prefillThreads: config.engine.prefillThreads } : {}),
     ...(config.engine.prefixCacheMb !== undefined ? { prefixCacheMb: config.engine.prefixCacheMb } : {}),
+    ...(config.engine.int8MinRows !== undefined ? { int8MinRows: config.engine.int8MinRows } : {}),
   });
 }
 

@@ -34,6 +34,7 @@ describe('worker config', () => {
         intraOpThreads: undefined,
         prefillThreads: undefined,
         prefixCacheMb: undefined,
+        int8MinRows: undefined,
         instantLatencyMs: 0,
       },
       generation: { systemPrompt: 'default prompt', temperature: 0.6, topP: 0.95, maxNewTokens: 2048 },
@@ -59,6 +60,7 @@ describe('worker config', () => {
       CODE_WORKER_QUEUE_CONCURRENCY: '2',
       CODE_WORKER_THREADS: '2',
       CODE_WORKER_PREFILL_THREADS: '0',
+      CODE_WORKER_INT8_MIN_ROWS: '0',
     });
     expect(config.grpc.port).toBe(6000);
     expect(config.generation.temperature).toBe(0.6);
@@ -66,6 +68,7 @@ describe('worker config', () => {
     expect(config.queue.concurrency).toBe(2);
     expect(config.engine.intraOpThreads).toBe(2);
     expect(config.engine.prefillThreads).toBe(0);
+    expect(config.engine.int8MinRows).toBe(0);
   });
 
   it('takes an answer latency for the benchmark engine only, so no production worker can be slowed by it', () => {

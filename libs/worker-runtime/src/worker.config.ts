@@ -58,6 +58,8 @@ export interface WorkerConfig {
     prefillThreads?: number;
     /** Memory of the prefill thread's prompt-prefix cache, MB (0: off); default the engine's. */
     prefixCacheMb?: number;
+    /** Steps of at least this many rows run on the int8 graph (0: none, batch-invariant output); default the engine's. */
+    int8MinRows?: number;
     /** Benchmark engine only: how long each `instant` answer takes, ms (a slow replica in `slm bench router`); default 0. */
     instantLatencyMs: number;
   };
@@ -126,6 +128,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
     [`${p}THREADS`]: positiveIntSchema.optional(),
     [`${p}PREFILL_THREADS`]: nonNegativeInt.optional(),
     [`${p}PREFIX_CACHE_MB`]: nonNegativeInt.optional(),
+    [`${p}INT8_MIN_ROWS`]: nonNegativeInt.optional(),
     [`${p}INSTANT_LATENCY_MS`]: nonNegativeInt.max(60_000).default(0),
     [`${p}QUEUE`]: booleanSchema.default(true),
     [`${p}QUEUE_CONCURRENCY`]: positiveIntSchema.optional(),
@@ -179,6 +182,7 @@ export function workerConfigSchema(policy: DomainPolicy): z.ZodType<WorkerConfig
         intraOpThreads: get<number | undefined>('THREADS'),
         prefillThreads: get<number | undefined>('PREFILL_THREADS'),
         prefixCacheMb: get<number | undefined>('PREFIX_CACHE_MB'),
+        int8MinRows: get<number | undefined>('INT8_MIN_ROWS'),
         instantLatencyMs: get<number>('INSTANT_LATENCY_MS'),
       },
       generation: {

@@ -6,6 +6,7 @@ import { DecoderSession } from '../generation/decoder-session';
 import { type ResolvedGenerationConfig, TokenGenerator } from '../generation/token-generator';
 import { type ModelFolder, loadModelFolder } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
+import { compileDecoderGraph } from '../onnx/graph-compiler';
 import { synthesizeModel } from '../synth/synthesize-model';
 import { BatchScheduler, type PromptPrefiller, type SchedulerEvents } from './batch-scheduler';
 import { PrefillThread } from './prefill-thread';
@@ -339,3 +340,81 @@ function topTwoMargin(logits: Float32Array): number {
   }
   return first - second;
 }
+
+describe('continuous batching over shared KV buffers (fused attention)', () => {
+  let dir: string;
+  let session: DecoderSession;
+  let eosTokenIds: number[];
+  let contextLength: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'slm-batch-shared-'));
+    await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
+    const folder = loadModelFolder(dir);
+    ({ eosTokenIds } = folder);
+    ({ contextLength } = folder.geometry);
+    const compiled = compileDecoderGraph(folder.onnxPath, { fusedAttention: folder.geometry });
+    session = await DecoderSession.create({ ...folder.geometry, onnxPath: compiled.onnxPath, intraOpThreads: 1 });
+  });
+
+  afterAll(async () => {
+    await session?.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prefills newcomers one after another in a tick until the token budget is spent', async () => {
+    expect(session.batchedPrefill).toBe(false);
+    // Prompt tokens per step, then the first tokens reported before the first decode step.
+    const steps: number[] = [];
+    const spy = Object.create(session) as DecoderSession;
+    spy.step = (tokens, cache) => {
+      steps.push(tokens.length);
+      return session.step(tokens, cache);
+    };
+    const firstTokens: number[] = [];
+    const events: SchedulerEvents = {
+      tokens: (step) => firstTokens.push(...step.map(({ id }) => id)),
+      done: () => undefined,
+      failed: (id, code, message) => {
+        throw new Error(`request ${id} failed: ${code} ${message}`);
+      },
+    };
+    const scheduler = new BatchScheduler(
+      spy,
+      { maxBatchSize: 8, prefillChunkTokens: 16, prefillTokenBudget: 40, maxKvTokens: 10_000 },
+      events,
+    );
+    const config: ResolvedGenerationConfig = {
+      maxNewTokens: 4,
+      temperature: 0,
+      topP: 1,
+      topK: 0,
+      seed: 1,
+      repetitionPenalty: 1,
+      eosTokenIds,
+      contextLength,
+    };
+    for (const [id, length] of [
+      [1, 10],
+      [2, 20],
+      [3, 12],
+    ])
+      scheduler.submit(
+        id,
+        Array.from({ length }, (_, i) => 20 + i),
+        config,
+      );
+    try {
+      await scheduler.tick();
+      // 40 tokens: request 1 whole (10), request 2 in chunks of 16 and 4, then 10 of request 3's 12.
+      expect(steps).toEqual([10, 16, 4, 10]);
+      expect(firstTokens.slice(0, 2)).toEqual([1, 2]);
+      await scheduler.tick();
+      // The next tick: the rest of request 3 (2 tokens) and its first token.
+      expect(steps.slice(4)).toEqual([2]);
+      expect(firstTokens).toContain(3);
+    } finally {
+      scheduler.dispose();
+    }
+  });
+});

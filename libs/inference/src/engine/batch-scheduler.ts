@@ -31,8 +31,9 @@ export interface BatchSchedulerOptions {
   /** KV cache tokens reserved by all admitted sequences together at most (prompt + maxNewTokens each). */
   maxKvTokens: number;
   /**
-   * Padded prompt tokens (rows × longest prompt) one batched prefill of several newcomers may run in a
-   * tick. Prompts longer than this are prefilled alone in chunks of `prefillChunkTokens`.
+   * Prompt tokens a tick may prefill: padded tokens (rows × longest prompt) of one batched prefill of
+   * several newcomers (concat layout; longer prompts are prefilled alone in chunks of `prefillChunkTokens`),
+   * or chunks of one newcomer after another (graphs that prefill one sequence at a time).
    * Default `prefillChunkTokens`.
    */
   prefillTokenBudget?: number;
@@ -50,7 +51,8 @@ export interface PromptPrefiller {
  * 2. prefills newcomers when the batch has room and the KV budget allows: several waiting prompts together
  *    in one left-padded run of at most `prefillTokenBudget` padded tokens (the oldest waiting request
  *    always first; later ones join it when they fit; concat-layout graphs only, see DecoderSession), or,
- *    when only one fits, one chunk of `prefillChunkTokens` of one newcomer alone;
+ *    when only one fits, one chunk of `prefillChunkTokens` of one newcomer alone (shared-layout graphs:
+ *    chunks of one newcomer after another up to `prefillTokenBudget` tokens);
  * 3. repacks the batch's left-padded KV cache if sequences finished or were cancelled, or a newcomer finished
  *    its prefill;
  * 4. runs one decode step for every batched sequence, hands each its own logits row, and reports the
@@ -169,26 +171,35 @@ export class BatchScheduler {
     return reserved;
   }
 
+  /**
+   * A tick's prefill: a left-padded group (concat layout), or chunks of one newcomer after another, oldest
+   * first, until `prefillTokenBudget` prompt tokens have run (graphs that prefill one sequence at a time).
+   */
   private async prefillStep(): Promise<void> {
-    let sequence = this.prefillingHere();
-    if (sequence?.cancelRequested) {
-      this.finish(sequence, 'cancelled');
-      sequence = undefined;
+    for (let budget = this.prefillTokenBudget; budget > 0;) {
+      let sequence = this.prefillingHere();
+      if (sequence?.cancelRequested) {
+        this.finish(sequence, 'cancelled');
+        sequence = undefined;
+      }
+      if (!sequence) {
+        const group = this.admitGroup();
+        if (group.length === 0) return;
+        if (group.length > 1) return this.prefillGroup(group);
+        sequence = group[0];
+      }
+      const tokens = Math.max(1, Math.min(this.options.prefillChunkTokens, budget, sequence.generator.prefillRemaining));
+      budget -= tokens;
+      let result: StepResult | undefined;
+      try {
+        result = await sequence.generator.prefillChunk(tokens);
+      } catch (error) {
+        this.fail(sequence, error as Error);
+        return;
+      }
+      if (result) this.started([{ sequence, result }]);
+      if (this.session.batchedPrefill) return;
     }
-    if (!sequence) {
-      const group = this.admitGroup();
-      if (group.length === 0) return;
-      if (group.length > 1) return this.prefillGroup(group);
-      sequence = group[0];
-    }
-    let result: StepResult | undefined;
-    try {
-      result = await sequence.generator.prefillChunk(this.options.prefillChunkTokens);
-    } catch (error) {
-      this.fail(sequence, error as Error);
-      return;
-    }
-    if (result) this.started([{ sequence, result }]);
   }
 
   /** Sends the next admissible newcomer's prompt to the prefill thread, unless one is running there. */

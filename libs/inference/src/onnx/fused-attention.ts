@@ -258,7 +258,6 @@ export function fusedAttentionEdit(plan: FusedAttentionPlan): GraphEdit {
   const appended = [
     ...lenField(GRAPH_INPUT, valueInfo(ATTENTION_BIAS_INPUT, OnnxDataType.FLOAT, ['batch_size', 1, 'sequence_length', 'attended_length'])),
     ...int64(CONSTANT.zero, [0n]),
-    ...int64(CONSTANT.one, [1n]),
     ...int64(CONSTANT.two, [2n]),
     ...int64(CONSTANT.three, [3n]),
     ...int64(CONSTANT.end, [9223372036854775807n]),
@@ -294,7 +293,6 @@ export function fusedAttentionEdit(plan: FusedAttentionPlan): GraphEdit {
 /** Names of the shape constants and tensors the pass adds once. */
 const CONSTANT = {
   zero: `${ADDED}zero`,
-  one: `${ADDED}one`,
   two: `${ADDED}two`,
   three: `${ADDED}three`,
   end: `${ADDED}end`,

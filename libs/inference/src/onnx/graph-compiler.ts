@@ -15,7 +15,7 @@ import { type WireField, lenField } from './protobuf-wire';
  * Bumped whenever a pass changes what it writes, so graphs compiled by an older version are not reused.
  * Part of the cache key with the onnxruntime version (a new runtime may want other rewrites).
  */
-export const GRAPH_COMPILER_VERSION = 4;
+export const GRAPH_COMPILER_VERSION = 5;
 /** Bytes hashed at each end of the source for the cache key (with its size and mtime). */
 const KEY_SAMPLE_BYTES = 1 << 20;
 /** Nodes downstream of the final hidden state at most: an LM head is a handful of ops. */
