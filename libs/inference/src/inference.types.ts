@@ -135,11 +135,11 @@ export interface EngineOptions {
    */
   prefillChunkTokens?: number;
   /**
-   * Padded prompt tokens (rows × longest prompt) one batched prefill may run between two decode steps:
-   * a burst of newcomers is prefilled several at a time in one left-padded run instead of one by one.
-   * A prompt longer than this is prefilled alone in chunks of `prefillChunkTokens`. Default
-   * `prefillChunkTokens` (prefill is compute-bound on CPU: batching prompts makes no token cheaper, it
-   * only saves runs for short prompts and lets a burst of them start together).
+   * Prompt tokens a tick may prefill between two decode steps: with the export's attention, padded tokens
+   * (rows × longest prompt) of one left-padded run of several newcomers (a longer prompt is prefilled alone
+   * in chunks of `prefillChunkTokens`); with fused attention, chunks of one newcomer after another. Default
+   * 2 × `prefillChunkTokens` (see engine/inference.engine.ts: a burst of newcomers waits behind half as
+   * many decode steps).
    */
   prefillTokenBudget?: number;
   /**

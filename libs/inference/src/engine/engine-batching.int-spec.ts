@@ -57,8 +57,8 @@ describe.each([
     // tiny: 2 layers × (key, value) × 2 KV heads × head_dim 16 × 4 bytes.
     expect(engine.batching.kvBytesPerToken).toBe(2 * 2 * 2 * 16 * 4);
     expect(engine.batching.maxKvTokens).toBe(Math.floor((1024 * 1024 * 1024) / 512));
-    // The batched-prefill budget defaults to one prefill chunk.
-    expect(engine.batching.prefillTokenBudget).toBe(16);
+    // A tick's prefill budget defaults to two prefill chunks.
+    expect(engine.batching.prefillTokenBudget).toBe(32);
     expect(engine.batching.prefillThreads).toBe(prefillThreads);
   });
 

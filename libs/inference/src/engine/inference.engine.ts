@@ -32,13 +32,15 @@ const DEFAULT_MAX_BATCH = 8;
  */
 const DEFAULT_PREFILL_CHUNK = 128;
 /**
- * Default prefillTokenBudget, in prefill chunks: one, so a tick's prefill costs what one chunk does (about
- * two or three batch-16 decode steps of the 360M q4 preset). Prefill is compute-bound on CPU (360M q4, 1
- * thread: 108–122 tokens/s for 1 × 64, 2 × 64, 4 × 64 and 2 × 128 padded tokens alike), so a bigger
- * budget would batch more prompts per run without making a prompt token cheaper, and stall running
- * streams longer.
+ * Default prefillTokenBudget, in prefill chunks: two. Prompts on the int8 graph run one after another
+ * (shared-buffer graphs prefill one sequence at a time), so a tick's budget decides how many decode steps a
+ * burst of newcomers waits behind: with two chunks, 16 clients arriving together on 360M q4 (2 threads,
+ * no prefill thread) saw TTFT p99 2.6 s against 3.2–3.3 s with one chunk (llama.cpp, all 16 prompts in one
+ * batch: 3.0 s), and aggregate decode rose from 134–143 to 147 tokens/s; a tick then stalls the running
+ * streams for up to two chunks (~280 ms). With a prefill thread (the default where memory allows) prompts
+ * run there and this budget is not used.
  */
-const PREFILL_BUDGET_CHUNKS = 1;
+const PREFILL_BUDGET_CHUNKS = 2;
 /**
  * Default EngineOptions.int8MinRows: measured on 2 Xeon cores (360M shapes, eight [rows, 1024] × [1024, 4096]
  * products), int8 is slower for 1–2 rows (0.96 vs 0.73 ms at 1) and faster from 4 (1.2 vs 1.5 ms; 16 rows:
