@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -9,6 +9,7 @@ import { loadModelFolder } from '../model/model-folder';
 import { TextTokenizer } from '../model/text-tokenizer';
 import { synthesizeModel } from '../synth/synthesize-model';
 import { SeededRandom } from '../seeded-random';
+import { externalDataLocations } from './graph-cache';
 import { compileDecoderGraph, planLastPositionLogits } from './graph-compiler';
 import { OnnxGraphBuilder, attrInt, attrInts } from './onnx-graph.builder';
 import { OnnxDataType } from './onnx-proto';
@@ -263,6 +264,41 @@ describe('graph compiler fallbacks and cache', () => {
     } finally {
       await compiled.release();
       await reference.release();
+    }
+  });
+
+  it('moves large initializers to an aligned external data file beside the compiled graph, which computes the same logits', async () => {
+    // Two copies of the same model (same seed): one compiled with everything inline, one with external data.
+    const [folder, inlineFolder] = await Promise.all(
+      ['externalized', 'inline'].map(async (name) => {
+        await synthesizeModel({ preset: 'tiny', dtype: 'q4', outDir: path.join(root, name) });
+        return loadModelFolder(path.join(root, name));
+      }),
+    );
+    const external = compileDecoderGraph(folder.onnxPath, { externalDataMinBytes: 4096, fusedAttention: folder.geometry });
+    const inline = compileDecoderGraph(inlineFolder.onnxPath, {
+      externalDataMinBytes: Number.MAX_SAFE_INTEGER,
+      fusedAttention: folder.geometry,
+    });
+    expect(readdirSync(path.dirname(inline.onnxPath)).filter((file) => file.endsWith('.data'))).toEqual([]);
+    const dataFile = `${external.onnxPath}.data`;
+    const model = readFileSync(external.onnxPath);
+    expect(externalDataLocations(model)).toEqual([path.basename(dataFile)]);
+    // The embedding table and the 4-bit weights left the graph; every offset is 64 KiB-aligned.
+    expect(model.length).toBeLessThan(statSync(dataFile).size / 10);
+    const offsets = [...model.toString('latin1').matchAll(/offset\x12(?:.)(\d+)/g)].map((match) => Number(match[1]));
+    expect(offsets.length).toBeGreaterThan(5);
+    for (const offset of offsets) expect(offset % 65536).toBe(0);
+    const externalSession = await session(folder, external.onnxPath);
+    const inlineSession = await session(folder, inline.onnxPath);
+    try {
+      const prompt = [10, 20, 30, 40];
+      expect(Array.from(await externalSession.step(prompt, externalSession.newCache()))).toEqual(
+        Array.from(await inlineSession.step(prompt, inlineSession.newCache())),
+      );
+    } finally {
+      await externalSession.release();
+      await inlineSession.release();
     }
   });
 });

@@ -15,11 +15,13 @@ import { type WireField, lenField } from './protobuf-wire';
  * Bumped whenever a pass changes what it writes, so graphs compiled by an older version are not reused.
  * Part of the cache key with the onnxruntime version (a new runtime may want other rewrites).
  */
-export const GRAPH_COMPILER_VERSION = 5;
+export const GRAPH_COMPILER_VERSION = 6;
 /** Bytes hashed at each end of the source for the cache key (with its size and mtime). */
 const KEY_SAMPLE_BYTES = 1 << 20;
 /** Nodes downstream of the final hidden state at most: an LM head is a handful of ops. */
 const MAX_HEAD_NODES = 64;
+/** Initializers this large go to the compiled graph's external data file (mapped, shared between sessions). */
+const EXTERNAL_DATA_MIN_BYTES = 1 << 20;
 /** Prefix of the names the compiler adds to a graph. */
 const ADDED = 'slm_compiler/';
 
@@ -42,6 +44,11 @@ export interface GraphCompileOptions {
    * faster on many rows (prompts, batches) and slower on one (int8-products.ts). Default false.
    */
   int8?: boolean;
+  /**
+   * Initializers of at least this many bytes go to an external data file beside the compiled graph
+   * (`<graph>.data`), which onnxruntime maps instead of copying (graph-cache.ts). Default 1 MiB.
+   */
+  externalDataMinBytes?: number;
 }
 
 export interface CompiledGraph {
@@ -142,7 +149,11 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     );
     return edits.length > 0 ? spliceGraph(tuned, edits) : tuned;
   };
-  const placed = placeGraphCopy(onnxPath, fileName, build, { source, cacheDir: options.cacheDir });
+  const placed = placeGraphCopy(onnxPath, fileName, build, {
+    source,
+    cacheDir: options.cacheDir,
+    externalDataMinBytes: options.externalDataMinBytes ?? EXTERNAL_DATA_MIN_BYTES,
+  });
   return { ...base, ...placed };
 }
 

@@ -24,7 +24,11 @@ export const ATTRIBUTE_TYPE = 20;
 export const ATTRIBUTE_TYPE_INT = 2;
 
 export const TENSOR_NAME = 8;
+export const TENSOR_RAW_DATA = 9;
 export const TENSOR_EXTERNAL_DATA = 13;
+export const TENSOR_DATA_LOCATION = 14;
+/** TensorProto.DataLocation.EXTERNAL. */
+export const DATA_LOCATION_EXTERNAL = 1;
 export const SPARSE_TENSOR_VALUES = 1;
 export const VALUE_INFO_NAME = 1;
 

@@ -92,6 +92,11 @@ export function varint(value: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** A varint field, as parts to concatenate. */
+export function varintField(number: number, value: number): Uint8Array[] {
+  return [varint(number * 8 + VARINT), varint(value)];
+}
+
 /** A length-delimited field, as parts to concatenate. */
 export function lenField(number: number, payload: Uint8Array): Uint8Array[] {
   return [varint(number * 8 + LEN), varint(payload.length), payload];
