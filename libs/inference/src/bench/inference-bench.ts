@@ -41,6 +41,8 @@ export interface InferenceBenchReport extends RuntimeFigures {
   lastPositionLogits: boolean;
   /** The engine ran fused attention over shared KV buffers (see EngineOptions.fusedAttention). */
   fusedAttention: boolean;
+  /** Steps of at least this many rows ran on the int8 graph (0: none; see EngineOptions.int8MinRows). */
+  int8MinRows: number;
   /** Max resident set of this process after the engine's first measured run (worker thread included). */
   peakRssMb: number;
   bareSessionRun?: RuntimeFigures & { decodeRatioVsBare: number };
@@ -116,6 +118,7 @@ export async function runInferenceBench(options: InferenceBenchOptions): Promise
       rounds,
       lastPositionLogits: engine.batching.lastPositionLogits,
       fusedAttention: engine.batching.fusedAttention,
+      int8MinRows: engine.batching.int8MinRows,
       ...ours,
       peakRssMb,
     };

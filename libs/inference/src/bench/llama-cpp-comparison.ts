@@ -67,6 +67,8 @@ export interface LlamaCppComparisonReport {
   llamaCppRuntime: LlamaCppPeer['runtime'];
   threads: number;
   prefillThreads: number;
+  /** Engine steps of at least this many rows ran on the int8 graph (0: none; EngineOptions.int8MinRows). */
+  int8MinRows: number;
   rounds: number;
   promptTokens: number;
   longPromptTokens: number;
@@ -178,6 +180,7 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
       llamaCppRuntime: peer.runtime,
       threads,
       prefillThreads: engine.batching.prefillThreads,
+      int8MinRows: engine.batching.int8MinRows,
       rounds,
       promptTokens,
       longPromptTokens,
