@@ -5,22 +5,8 @@ const LAYERS = 2;
 const HEADS = 2;
 const DIM = 4;
 
-/** `present.*` tensors of `length` positions whose every element is `tag + position` (values negated). */
-function present(length: number, tag: number): Record<string, ort.Tensor> {
-  const tensors: Record<string, ort.Tensor> = {};
-  for (let layer = 0; layer < LAYERS; layer++) {
-    for (const [sign, part] of [
-      [1, 'key'],
-      [-1, 'value'],
-    ] as const) {
-      const data = new Float32Array(HEADS * length * DIM);
-      for (let head = 0; head < HEADS; head++)
-        for (let p = 0; p < length; p++) data.fill(sign * (tag + p), (head * length + p) * DIM, (head * length + p + 1) * DIM);
-      tensors[`present.${layer}.${part}`] = new ort.Tensor('float32', data, [1, HEADS, length, DIM]);
-    }
-  }
-  return tensors;
-}
+/** `present.*` tensors of one sequence of `length` positions, every element `tag + position` (values negated). */
+const present = (length: number, tag: number): Record<string, ort.Tensor> => newPositions(length, [tag]);
 
 /** A shared step's `present.*` outputs `[rows, heads, columns, dim]`: row r's `tags[r] + column` per position (values negated). */
 function newPositions(columns: number, tags: number[]): Record<string, ort.Tensor> {

@@ -11,6 +11,7 @@ import {
   TENSOR_EXTERNAL_DATA,
   TENSOR_RAW_DATA,
 } from './onnx-fields';
+import { type GraphEdit, spliceGraph } from './graph-view';
 import { LEN, fields, lenField, text, varintField } from './protobuf-wire';
 
 /** Where rewritten graphs go when the model folder is read-only. */
@@ -92,30 +93,19 @@ const EXTERNAL_DATA_ALIGNMENT = 64 * 1024;
 export function externalizeInitializers(model: Uint8Array, fileName: string, minBytes: number): { model: Uint8Array; data: Uint8Array[] } {
   const data: Uint8Array[] = [];
   let offset = 0;
-  const parts: Uint8Array[] = [];
-  for (const field of fields(model)) {
-    if (field.number !== MODEL_GRAPH || field.wireType !== LEN) {
-      parts.push(model.subarray(field.start, field.end));
-      continue;
-    }
-    const graphParts: Uint8Array[] = [];
-    for (const graphField of fields(field.payload!)) {
-      const bytes = field.payload!.subarray(graphField.start, graphField.end);
-      const raw = graphField.number === GRAPH_INITIALIZER && graphField.wireType === LEN ? rawDataOf(graphField.payload!) : undefined;
-      if (!raw || raw.length < minBytes) {
-        graphParts.push(bytes);
-        continue;
-      }
+  const moveLargeInitializers: GraphEdit = {
+    appended: [],
+    visit: ({ number, payload }) => {
+      const raw = number === GRAPH_INITIALIZER ? rawDataOf(payload) : undefined;
+      if (!raw || raw.length < minBytes) return undefined;
       const padding = (EXTERNAL_DATA_ALIGNMENT - (offset % EXTERNAL_DATA_ALIGNMENT)) % EXTERNAL_DATA_ALIGNMENT;
       if (padding > 0) data.push(new Uint8Array(padding));
-      offset += padding;
       data.push(raw);
-      graphParts.push(...lenField(GRAPH_INITIALIZER, withExternalData(graphField.payload!, fileName, offset, raw.length)));
-      offset += raw.length;
-    }
-    parts.push(...lenField(MODEL_GRAPH, Buffer.concat(graphParts)));
-  }
-  return { model: Buffer.concat(parts), data };
+      offset += padding + raw.length;
+      return lenField(GRAPH_INITIALIZER, withExternalData(payload, fileName, offset - raw.length, raw.length));
+    },
+  };
+  return { model: spliceGraph(model, [moveLargeInitializers]), data };
 }
 
 function rawDataOf(tensor: Uint8Array): Uint8Array | undefined {
