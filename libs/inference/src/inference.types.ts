@@ -118,7 +118,7 @@ export interface EngineOptions {
    * memory-bound: on separate cores they barely slow each other, and running streams never stall behind a
    * prompt). Costs a second copy of the weights in memory. 0: no prefill thread; prompts are prefilled
    * between decode steps in chunks of `prefillChunkTokens`. Default 1 where there are 2 cores or more and
-   * the memory limit (the container's cgroup limit, else the machine's) holds about 4.2x the graph's size
+   * the memory limit (the container's cgroup limit, else the machine's) holds about 2.5x the graph's size
    * plus the KV budget and 512 MB; else 0.
    */
   prefillThreads?: number;

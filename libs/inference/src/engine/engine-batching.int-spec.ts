@@ -12,8 +12,9 @@ describe('the prefill thread by default', () => {
   const spareCore = os.availableParallelism() >= 2 ? 1 : 0;
 
   it('runs where a second copy of the weights fits the memory limit, not where it does not', () => {
-    // A 950M q4 graph (1.38 GB) with the default 1 GiB KV budget: not in a 4 GiB container, yes on 24 GiB.
+    // A 950M q4 graph (1.38 GB) with the default 1 GiB KV budget: not in a 4 GiB container, yes in 6 GiB and on 24 GiB.
     expect(defaultPrefillThreads(1.38e9, GiB, 4 * GiB)).toBe(0);
+    expect(defaultPrefillThreads(1.38e9, GiB, 6 * GiB)).toBe(spareCore);
     expect(defaultPrefillThreads(1.38e9, GiB, 24 * GiB)).toBe(spareCore);
     // The tiny synthetic model fits anywhere.
     expect(defaultPrefillThreads(400_000, GiB, 2 * GiB)).toBe(spareCore);

@@ -11,12 +11,14 @@ export function defaultIntraOpThreads(): number {
 }
 
 /**
- * Resident memory per graph byte of an engine with its prefill thread, measured (q4 synthetic presets,
- * Node 20, onnxruntime-node 1.30, after load and a first request): 360M (0.75 GB graph) 1.2 GB alone,
- * 3.0 GB with the thread; 950M (1.38 GB graph) 2.2 GB alone, 5.6 GB with it. The second session holds
- * its own copy of the weights, packed as onnxruntime needs them, in another thread's heap.
+ * Resident memory per graph byte of an engine with its prefill thread, besides the base below, measured
+ * (q4 synthetic presets, Node 20, onnxruntime-node 1.30, peak over load and a request, compiled graphs with
+ * mapped weights, the int8 graph in both threads): 140M (0.38 GB graph) 1.16 GB, 360M (0.75 GB) 2.10 GB,
+ * 950M (1.38 GB) 3.44 GB, i.e. 1.7–2.1 bytes per graph byte; 2.5 leaves a margin. The prefill thread's
+ * session packs its own copy of the weights, as onnxruntime needs them, in another thread's heap. (Before
+ * the weights were mapped: 3.0 GB for 360M and 5.6 GB for 950M, hence 4.2 then.)
  */
-const RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD = 4.2;
+const RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD = 2.5;
 /** Node, the tokenizer and the engine's bookkeeping, besides the sessions and the KV cache. */
 const BASE_RESIDENT_BYTES = 512 * 1024 * 1024;
 
