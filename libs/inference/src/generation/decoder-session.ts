@@ -193,9 +193,9 @@ export class DecoderSession {
   }
 
   /**
-   * Runs the graph for a step that appends `newColumns` positions to every row of `cache`: the cache inputs
-   * (and, when shared, the same buffers as outputs), the attention mask or row lengths, the last-position
-   * request where the graph takes one.
+   * Runs the graph for a step that appends `newColumns` positions to every row of `cache` — on the int8
+   * graph when the step has at least `int8MinRows` rows — with the cache inputs, the attention mask (concat)
+   * or bias (shared, after making room in the buffers), and the last-position request where the graph takes one.
    */
   private async run(feeds: Record<string, ort.Tensor>, cache: KvCache, newColumns: number): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (this.hasLogitsToKeep) feeds.num_logits_to_keep = LAST_ONLY;

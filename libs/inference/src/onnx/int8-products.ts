@@ -1,7 +1,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { type GraphEdit, type GraphNode, type GraphView, nameOf } from './graph-view';
-import { GRAPH_INITIALIZER, GRAPH_NODE, STRING_ENTRY_KEY, STRING_ENTRY_VALUE, TENSOR_EXTERNAL_DATA, TENSOR_NAME } from './onnx-fields';
+import {
+  GRAPH_INITIALIZER,
+  GRAPH_NODE,
+  STRING_ENTRY_KEY,
+  STRING_ENTRY_VALUE,
+  TENSOR_DATA_TYPE,
+  TENSOR_EXTERNAL_DATA,
+  TENSOR_NAME,
+  TENSOR_RAW_DATA,
+} from './onnx-fields';
 import { OnnxAttributeType, OnnxDataType, onnxMessageType } from './onnx-proto';
 import { LEN, VARINT, fields, lenField, text } from './protobuf-wire';
 
@@ -11,12 +20,12 @@ const ADDED = 'slm_compiler/int8/';
 const DEFAULT_ZERO_POINT = 8;
 /** Activations are quantised to [-127, 127] and shifted by this to fit uint8 (MatMulInteger's a_zero_point). */
 const ACTIVATION_ZERO_POINT = 128;
-/** A graph is one protobuf message: 2 GiB at most, and onnxruntime wants some room to spare. */
+/**
+ * A graph is one protobuf message: 2 GiB at most, and onnxruntime wants some room to spare. The compiler
+ * moves large weights to external data afterwards, but the graph is spliced whole first (and stays whole
+ * with `externalDataMinBytes` off).
+ */
 const MAX_GRAPH_BYTES = 2 ** 31 - 64 * 2 ** 20;
-
-/** TensorProto field numbers this pass reads. */
-const TENSOR_DATA_TYPE = 2;
-const TENSOR_RAW_DATA = 9;
 
 /** One MatMulNBits node turned into an int8 product: its input, output and weights, re-quantised. */
 interface ConvertedProduct {

@@ -23,6 +23,7 @@ export const ATTRIBUTE_INT = 3;
 export const ATTRIBUTE_TYPE = 20;
 export const ATTRIBUTE_TYPE_INT = 2;
 
+export const TENSOR_DATA_TYPE = 2;
 export const TENSOR_NAME = 8;
 export const TENSOR_RAW_DATA = 9;
 export const TENSOR_EXTERNAL_DATA = 13;
