@@ -103,7 +103,7 @@ export interface BatchingLimits {
    * last-position slice, or the export declares `num_logits_to_keep` (fed 1).
    */
   lastPositionLogits: boolean;
-  /** Attention runs fused over shared KV buffers: decode steps write in place (EngineOptions.fusedAttention). */
+  /** Attention reads the KV buffers and returns only each step's keys and values (EngineOptions.fusedAttention). */
   fusedAttention: boolean;
   /** The int8 graph steps of at least `int8MinRows` rows run on; undefined: every step runs on `onnxPath`. */
   int8OnnxPath?: string;

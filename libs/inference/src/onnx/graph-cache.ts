@@ -137,17 +137,25 @@ export function externalDataLocations(model: Uint8Array): string[] {
     if (field.number !== MODEL_GRAPH || field.wireType !== LEN) continue;
     for (const graphField of fields(field.payload!)) {
       if (graphField.number !== GRAPH_INITIALIZER || graphField.wireType !== LEN) continue;
-      for (const tensorField of fields(graphField.payload!)) {
-        if (tensorField.number !== TENSOR_EXTERNAL_DATA || tensorField.wireType !== LEN) continue;
-        let key = '';
-        let value = '';
-        for (const entry of fields(tensorField.payload!)) {
-          if (entry.number === STRING_ENTRY_KEY) key = text(entry.payload);
-          else if (entry.number === STRING_ENTRY_VALUE) value = text(entry.payload);
-        }
-        if (key === 'location') locations.add(value);
-      }
+      const location = externalDataOf(graphField.payload!).get('location');
+      if (location !== undefined) locations.add(location);
     }
   }
   return [...locations];
+}
+
+/** A TensorProto's `external_data` entries (location, offset, length, …); empty when its data is inline. */
+export function externalDataOf(tensor: Uint8Array): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const tensorField of fields(tensor)) {
+    if (tensorField.number !== TENSOR_EXTERNAL_DATA || tensorField.wireType !== LEN) continue;
+    let key = '';
+    let value = '';
+    for (const entry of fields(tensorField.payload!)) {
+      if (entry.number === STRING_ENTRY_KEY) key = text(entry.payload);
+      else if (entry.number === STRING_ENTRY_VALUE) value = text(entry.payload);
+    }
+    entries.set(key, value);
+  }
+  return entries;
 }

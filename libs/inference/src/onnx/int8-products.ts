@@ -1,18 +1,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
+import { externalDataOf } from './graph-cache';
 import { type GraphEdit, type GraphNode, type GraphView, nameOf } from './graph-view';
-import {
-  GRAPH_INITIALIZER,
-  GRAPH_NODE,
-  STRING_ENTRY_KEY,
-  STRING_ENTRY_VALUE,
-  TENSOR_DATA_TYPE,
-  TENSOR_EXTERNAL_DATA,
-  TENSOR_NAME,
-  TENSOR_RAW_DATA,
-} from './onnx-fields';
+import { GRAPH_INITIALIZER, GRAPH_NODE, TENSOR_DATA_TYPE, TENSOR_NAME, TENSOR_RAW_DATA } from './onnx-fields';
 import { OnnxAttributeType, OnnxDataType, onnxMessageType } from './onnx-proto';
-import { LEN, VARINT, fields, lenField, text } from './protobuf-wire';
+import { LEN, VARINT, fields, lenField } from './protobuf-wire';
 
 /** Prefix of the names this pass adds to a graph. */
 const ADDED = 'slm_compiler/int8/';
@@ -45,8 +37,6 @@ export interface Int8ProductsPlan {
   view: GraphView;
   /** ReduceMax takes its axes as an input from opset 18, as an attribute before. */
   axesAsInput: boolean;
-  /** Bytes the int8 weights add and the 4-bit ones free. */
-  addedBytes: number;
 }
 
 export type Int8ProductsAnalysis = { kind: 'plan'; plan: Int8ProductsPlan } | { kind: 'unknown'; reason: string };
@@ -93,7 +83,7 @@ export function planInt8Products(view: GraphView, modelPath: string, modelBytes:
   if (products.length === 0) return unknown('the graph has no 4-bit matrix products besides the LM head');
   if (modelBytes + addedBytes > MAX_GRAPH_BYTES)
     return unknown(`the int8 prefill graph would be ${((modelBytes + addedBytes) / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB`);
-  return { kind: 'plan', plan: { products, modelDir: path.dirname(modelPath), view, axesAsInput: view.defaultOpset >= 18, addedBytes } };
+  return { kind: 'plan', plan: { products, modelDir: path.dirname(modelPath), view, axesAsInput: view.defaultOpset >= 18 } };
 }
 
 /** The MatMulNBits that computes logits, walked back from the output through the head's position-wise ops. */
@@ -267,19 +257,8 @@ function tensorType(tensor: Uint8Array): number | undefined {
 /** An initializer's bytes: its raw_data, or the range of the external data file it names. */
 function tensorData(plan: Int8ProductsPlan, name: string): Uint8Array {
   const tensor = plan.view.initializers.get(name)!;
-  const external = new Map<string, string>();
-  for (const field of fields(tensor)) {
-    if (field.number === TENSOR_RAW_DATA && field.wireType === LEN) return field.payload!;
-    if (field.number === TENSOR_EXTERNAL_DATA && field.wireType === LEN) {
-      let key = '';
-      let value = '';
-      for (const entry of fields(field.payload!)) {
-        if (entry.number === STRING_ENTRY_KEY) key = text(entry.payload);
-        else if (entry.number === STRING_ENTRY_VALUE) value = text(entry.payload);
-      }
-      external.set(key, value);
-    }
-  }
+  for (const field of fields(tensor)) if (field.number === TENSOR_RAW_DATA && field.wireType === LEN) return field.payload!;
+  const external = externalDataOf(tensor);
   const location = external.get('location');
   if (!location) throw new Error(`initializer "${name}" has neither raw data nor an external location`);
   const offset = Number(external.get('offset') ?? 0);
