@@ -111,5 +111,10 @@ describe.each([
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/prefillThreads/),
     });
+    for (const int8MinRows of [-1, 2.5])
+      await expect(InferenceEngine.load({ modelDir: dir, int8MinRows })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/int8MinRows must be an integer >= 0/),
+      });
   });
 });
