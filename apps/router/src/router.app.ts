@@ -14,6 +14,8 @@ import { authenticateEarly } from './http/early-authentication';
 import { HttpErrorsFilter } from './http/http-errors.filter';
 import { serveApiDocs } from './http/openapi';
 import { requestIdOf, requestTracing } from './http/request-tracing';
+import { countRequests } from './metrics/request-metrics';
+import { RouterMetricsService } from './metrics/router-metrics.service';
 import type { RouteClassifier } from './routing/route-classifier';
 import { RouterModule } from './router.module';
 
@@ -71,8 +73,7 @@ export async function startRouter(
   });
   // A declared field keeps every request object the same shape.
   adapter.getInstance().decorateRequest('receivedAt', 0);
-  // Tracing first (before the Nest middleware that NestFactory.create registers, nestjs-pino's
-  // included), so that a body refused by the parser still has its request id and access line.
+  // Tracing first, so that a body refused by the parser still has its request id and access line.
   // Fastify sends no X-Powered-By: a caller learns nothing of the framework.
   adapter.getInstance().addHook('onRequest', requestTracing(logger));
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -86,7 +87,8 @@ export async function startRouter(
   // Nest's own lines and every `new Logger(Class.name)` go through nestjs-pino to the same pino root.
   app.useLogger(app.get(NestPinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
-  // Authentication before the body is read.
+  // Counted from the tracing on (refusals included); authentication before the body is read.
+  fastify.addHook('onRequest', countRequests(app.get(RouterMetricsService)));
   fastify.addHook('onRequest', authenticateEarly(app.get(ApiKeysService)));
   registerBodyParsers(fastify, config.limits);
   app.useGlobalFilters(new HttpErrorsFilter());

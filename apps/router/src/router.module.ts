@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from '@slm/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -21,7 +21,6 @@ import { OpenAiController } from './http/openai.controller';
 import { SolveController } from './http/solve.controller';
 import { ClientLimitsService } from './limits/client-limits.service';
 import { MetricsSamplerService } from './metrics/metrics-sampler.service';
-import { RequestMetricsInterceptor } from './metrics/request-metrics.interceptor';
 import { RouterMetricsService } from './metrics/router-metrics.service';
 import { ROUTE_CLASSIFIER, type RouteClassifier } from './routing/route-classifier';
 import { RoutingService } from './routing/routing.service';
@@ -29,15 +28,16 @@ import { SolveService } from './solve/solve.service';
 
 /**
  * The router: HTTP controllers, the gRPC Router service, dispatch and batches. `logger` is the pino
- * root: nestjs-pino's Logger writes Nest's lines through it, inside a request through the request's
- * child (pino-http, started by the request tracing middleware, hence `useExisting`).
+ * root: nestjs-pino's Logger writes Nest's lines through it. Its per-request middleware is not
+ * mounted (`forRoutes: []`): a line written while a request is served takes the request's id from
+ * the request context (the root logger's mixin), so no second async context is entered per request.
  */
 @Module({})
 export class RouterModule {
   static forRoot(config: RouterConfig, classifier: RouteClassifier, logger: Logger, resolveWorkerHost?: HostResolver): DynamicModule {
     return {
       module: RouterModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true })],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, forRoutes: [] })],
       controllers: [SolveController, OpenAiController, BatchesController, HealthController, DashboardController],
       providers: [
         { provide: ROUTER_CONFIG, useValue: config },
@@ -53,7 +53,6 @@ export class RouterModule {
         ApiKeysService,
         ClientLimitsService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: RequestMetricsInterceptor },
         RouterMetricsService,
         MetricsSamplerService,
         DashboardService,

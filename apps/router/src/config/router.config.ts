@@ -120,6 +120,12 @@ export const routerConfigSchema = z
     ROUTER_RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(0),
     /** Generated tokens per minute of one caller when its key sets none; 0: unlimited. Default 0. */
     ROUTER_TOKENS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+    /**
+     * How often each replica merges its per-caller counts (requests, tokens, in flight) with the
+     * other replicas' through Redis, ms: a caller spread over several replicas can pass a limit by
+     * what they admit within one interval; on one replica the limits are exact. Default 100.
+     */
+    ROUTER_LIMITS_SYNC_MS: positiveIntSchema.max(10_000).default(100),
     /** Problems of unfinished batches one caller may have when its key sets none; 0: unlimited. Default 0. */
     ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT: z.coerce.number().int().min(0).default(0),
     /** Start on a non-loopback ROUTER_HOST although no API key exists (anyone who reaches the port may use it). Default false. */
@@ -221,6 +227,7 @@ export const routerConfigSchema = z
       requestsPerMinute: env.ROUTER_RATE_LIMIT_RPM,
       tokensPerMinute: env.ROUTER_TOKENS_PER_MINUTE,
       batchProblemsInFlight: env.ROUTER_MAX_BATCH_PROBLEMS_IN_FLIGHT,
+      syncMs: env.ROUTER_LIMITS_SYNC_MS,
       requestTimeoutMs: env.ROUTER_REQUEST_TIMEOUT_MS,
     },
     batches: { resultTtlSeconds: env.ROUTER_RESULT_TTL_SECONDS, attempts: env.ROUTER_JOB_ATTEMPTS },

@@ -1,9 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { REQUEST_ID_METADATA_KEY } from '@slm/contracts';
 import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, toGrpcStatus, type Logger, type RequestContext } from '@slm/platform';
-// nestjs-pino keeps the request's logger in this store (its own middleware fills it for HTTP);
-// entering it here gives Nest's Logger the call's requestId inside gRPC handlers too.
-import { Store, storage } from 'nestjs-pino/storage';
 import { activeTraceId } from '@slm/telemetry';
 
 /** The router's root pino logger, for what runs outside Nest's Logger (the gRPC access lines). */
@@ -24,7 +21,6 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
   return (method, call) => {
     const started = performance.now();
     let context: RequestContext | undefined;
-    let log = logger;
     const client = `ip:${call.getPeer().replace(/:\d+$/, '')}`;
     let finished = false;
     // A refused call's handler never runs: its message and half-close stop here.
@@ -33,12 +29,20 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
       if (finished) return;
       finished = true;
       const level = QUIET_PREFIXES.some((prefix) => method.path.startsWith(prefix)) ? 'debug' : 'info';
-      log[level](
-        { method: method.path, status: grpc.status[code], ms: Math.round(performance.now() - started), domain: context?.domain, client },
+      logger[level](
+        {
+          requestId: context?.requestId,
+          method: method.path,
+          status: grpc.status[code],
+          ms: Math.round(performance.now() - started),
+          domain: context?.domain,
+          client,
+        },
         'request completed',
       );
     };
-    const inContext = (fn: () => void) => (context ? runWithRequestContext(context, () => storage.run(new Store(log), fn)) : fn());
+    // Lines written in the handler (Nest's Logger's too) take the call's requestId from its context.
+    const inContext = (fn: () => void) => (context ? runWithRequestContext(context, fn) : fn());
     const traced: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
@@ -46,7 +50,6 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
             const values = metadata.get(REQUEST_ID_METADATA_KEY).map(String);
             const { requestId, problem } = correlationIdOf(values.length > 1 ? values : values[0]);
             context = { requestId };
-            log = logger.child({ requestId });
             if (problem) {
               refused = true;
               return traced.sendStatus(toGrpcStatus(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)));

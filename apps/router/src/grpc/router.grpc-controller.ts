@@ -83,7 +83,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
         void this.unary('solve', 'solve', call, callback, async (trailer, caller) => {
           const receivedAt = performance.now();
           const problem = this.solver.prepare(call.request.problem);
-          const release = await this.limits.admit(caller);
+          const release = this.limits.admit(caller);
           const cancellation = abortOnCancel(call);
           let completionTokens = 0;
           try {
@@ -187,7 +187,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
     try {
       const caller = await this.authenticate(call, 'solve');
       const problem = this.solver.prepare(call.request.problem);
-      release = await this.limits.admit(caller);
+      release = this.limits.admit(caller);
       for await (const event of this.solver.solveStream(problem, { deadline: deadlineOf(call), signal: cancellation.signal })) {
         if (call.cancelled) return;
         if (event.event === 'result') completionTokens = event.result.usage?.completionTokens ?? 0;

@@ -7,7 +7,7 @@ import { TimeSlicer } from '../batches/time-slicer';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService } from '../limits/client-limits.service';
-import { CountRequests } from '../metrics/request-metrics.interceptor';
+import { CountRequests } from '../metrics/request-metrics';
 import { parseInput, problemOfInput } from '../solve/problem.schemas';
 import { tenantOf } from '../tenancy/tenants';
 import type { HttpRequest, HttpResponse } from './http.types';

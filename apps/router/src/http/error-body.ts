@@ -9,6 +9,7 @@ import {
   retryAfterSecondsOf,
   unexpectedErrorMessage,
 } from '@slm/platform';
+import { noteRequestOutcome } from '../metrics/request-metrics';
 import { pathOf, type HttpRequest, type HttpResponse } from './http.types';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors';
 
@@ -45,6 +46,7 @@ export function errorBodyOf(req: HttpRequest, error: unknown): HttpErrorBody {
 
 /** Answers an error in our JSON shape (OpenAI's on the OpenAI-compatible paths); see {@link errorBodyOf}. */
 export function sendError(req: HttpRequest, reply: HttpResponse, error: unknown): void {
+  noteRequestOutcome(req, errorCodeOf(error));
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.end();
     return;

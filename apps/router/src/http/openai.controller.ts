@@ -16,7 +16,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService, type Release } from '../limits/client-limits.service';
-import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics.interceptor';
+import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
 import { errorBodyOf } from './error-body';
 import type { HttpRequest, HttpResponse } from './http.types';
@@ -59,7 +59,7 @@ export class OpenAiController {
     let completionTokens = 0;
     try {
       const problem = this.solver.prepare(this.problemOf(request));
-      release = await this.limits.admit(callerOf(req));
+      release = this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
       const id = `chatcmpl-${problem.requestId}`;
       const created = Math.floor(Date.now() / 1000);

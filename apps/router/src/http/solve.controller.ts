@@ -5,7 +5,7 @@ import { errorCodeOf } from '@slm/platform';
 import { RequireScope } from '../auth/api-key.guard';
 import { callerOf } from '../auth/api-keys.service';
 import { ClientLimitsService, type Release } from '../limits/client-limits.service';
-import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics.interceptor';
+import { CountRequests, noteRequestOutcome } from '../metrics/request-metrics';
 import { RoutingService } from '../routing/routing.service';
 import { checkText, classifyRequestSchema, problemOfInput, solveRequestSchema } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf, type SolveEvent } from '../solve/solve.service';
@@ -41,7 +41,7 @@ export class SolveController {
     try {
       const { stream: _stream, ...problemInput } = input;
       const problem = this.solver.prepare(problemOfInput(problemInput));
-      release = await this.limits.admit(callerOf(req));
+      release = this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
       if (!(input.stream ?? wantsEventStream(req))) {
         const { result, workerMs } = await this.solver.solve(problem, { signal });

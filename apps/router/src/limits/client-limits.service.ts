@@ -1,47 +1,35 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, ErrorCode, createRedisConnection, errorCodeOf, type RedisConnection } from '@slm/platform';
 import type { Caller } from '../auth/api-keys.service';
 import { BatchService } from '../batches/batch.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
+import { MINUTE_MS, SharedCounters } from './shared-counters';
 
 /** A synchronous request's admission: release it once, with the completion tokens it generated. */
 export type Release = (completionTokens?: number) => void;
-
-/**
- * The concurrency counter's Lua (rate-limiter-flexible's `customIncrTtlLuaScript`): every acquire
- * and release renews the key's expiry, so a busy caller's count never resets under its in-flight
- * requests (the stock script's fixed window would), and a slot leaked by a replica that died is
- * freed once the caller has been idle for the window. Never below 0.
- */
-const CONCURRENCY_SCRIPT = `local consumed = redis.call('incrby', KEYS[1], ARGV[1])
-if consumed < 0 then redis.call('set', KEYS[1], 0) consumed = 0 end
-redis.call('expire', KEYS[1], ARGV[2])
-return {consumed, redis.call('pttl', KEYS[1])}`;
 
 /** How long after a refusal a batch submission may be retried, s (batch problems finish at their own pace). */
 const BATCH_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Per-caller limits shared by every router replica, kept in Redis by rate-limiter-flexible. The
- * bucket is the caller's API key (anonymous mode: its address), never a header it chooses.
- * - requests per minute: a fixed one-minute window per bucket;
- * - concurrent synchronous requests: a counter taken on admission and given back on release;
- * - generated tokens per minute: a request is refused while the bucket is spent; the completion
- *   tokens are counted when a request ends (the count is only known then);
+ * Per-caller limits shared by every router replica. The bucket is the caller's API key (anonymous
+ * mode: its address), never a header it chooses.
+ * - requests per minute: a window per clock minute;
+ * - concurrent synchronous requests: taken on admission and given back on release;
+ * - generated tokens per minute: a request is refused while the minute's tokens are spent; the
+ *   completion tokens are counted when a request ends (the count is only known then);
  * - batch problems in flight: at submission, the problems not yet finished in the caller's running
  *   batches plus the new ones must fit (checked, not reserved: two racing submissions may both pass).
- * While Redis is down each replica limits on its own, in memory (the insurance limiters), so
- * synchronous solving goes on.
+ * The synchronous limits are counted in memory and merged across replicas through Redis every
+ * ROUTER_LIMITS_SYNC_MS ({@link SharedCounters}): exact on one replica, as of the last sync across
+ * several, and an admission waits for no Redis round trip. While Redis is down each replica limits
+ * on its own counts, so synchronous solving goes on.
  */
 @Injectable()
 export class ClientLimitsService implements OnApplicationShutdown {
   private readonly logger = new Logger(ClientLimitsService.name);
   private readonly redis: RedisConnection;
-  /** Its own connection: rate-limiter-flexible defines its Lua command per connection, and this one's differs. */
-  private readonly concurrencyRedis: RedisConnection;
-  private readonly limiters = new Map<string, RateLimiterRedis>();
-  private readonly concurrencyWindowSeconds: number;
+  private readonly counters: SharedCounters;
 
   constructor(
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
@@ -50,59 +38,46 @@ export class ClientLimitsService implements OnApplicationShutdown {
     const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
     this.redis = createRedisConnection(config.redis.url, options);
     this.redis.on('error', (error) => this.logger.debug(`redis (limits): ${error.message}`));
-    this.concurrencyRedis = createRedisConnection(config.redis.url, options);
-    this.concurrencyRedis.on('error', (error) => this.logger.debug(`redis (concurrency): ${error.message}`));
-    this.concurrencyWindowSeconds = Math.ceil(config.limits.requestTimeoutMs / 1000) + 60;
+    this.counters = new SharedCounters(
+      this.redis,
+      `${config.redis.prefix}:slm:limit`,
+      config.limits.syncMs,
+      Math.ceil(config.limits.requestTimeoutMs / 1000) + 60,
+      (error) => this.logger.debug(`syncing the limits: ${error.message}`),
+    );
   }
 
   onApplicationShutdown(): void {
+    this.counters.close();
     this.redis.disconnect();
-    this.concurrencyRedis.disconnect();
   }
 
   /**
    * Admits a synchronous request (solve, chat completion): refuses it with RATE_LIMITED (and when to
    * retry) while the caller's tokens per minute are spent, past its requests per minute or at its
-   * concurrency; else takes a concurrency slot, given back by the returned release.
+   * concurrency; else counts it, and takes a concurrency slot given back by the returned release.
    */
-  async admit(caller: Caller): Promise<Release> {
+  admit(caller: Caller): Release {
     const { rpm, concurrency, tokensPerMinute } = caller.limits;
-    const [tokens, requests, slot] = await Promise.allSettled([
-      tokensPerMinute > 0 ? this.limiter('tokens', tokensPerMinute, 60).get(caller.bucket) : Promise.resolve(null),
-      rpm > 0 ? this.limiter('rpm', rpm, 60).consume(caller.bucket) : Promise.resolve(null),
-      concurrency > 0
-        ? this.limiter('concurrency', concurrency, this.concurrencyWindowSeconds).consume(caller.bucket)
-        : Promise.resolve(null),
-    ]);
-    // A refused acquire counted itself: give it back; a granted one goes back too when another limit refuses.
-    const concurrencyLimiter = concurrency > 0 ? this.limiter('concurrency', concurrency, this.concurrencyWindowSeconds) : undefined;
-    const giveBack = () =>
-      void concurrencyLimiter?.reward(caller.bucket, 1).catch((error: Error) => this.logger.debug(`releasing a slot: ${error.message}`));
-    const refusal =
-      this.spentTokens(caller, tokens, tokensPerMinute) ??
-      this.refusalOf(
-        requests,
-        () => `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} is over its ${rpm} requests per minute`,
-      ) ??
-      this.refusalOf(
-        slot,
-        () =>
-          `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} already has ${concurrency} requests in flight (its concurrency limit)`,
-      );
-    if (refusal) {
-      if (slot.status === 'fulfilled' || slot.reason instanceof RateLimiterRes) giveBack();
-      throw refusal;
-    }
+    const now = Date.now();
+    const counts = this.counters.read(caller.bucket, now);
+    const who = caller.keyId ? `API key ${caller.keyId}` : 'this address';
+    const untilNextMinute = { retryAfterSeconds: Math.max(1, Math.ceil((MINUTE_MS - (now % MINUTE_MS)) / 1000)) };
+    if (tokensPerMinute > 0 && counts.tokensThisMinute >= tokensPerMinute)
+      throw new AppError(ErrorCode.RATE_LIMITED, `${who} generated its ${tokensPerMinute} tokens per minute`, untilNextMinute);
+    if (rpm > 0 && counts.requestsThisMinute >= rpm)
+      throw new AppError(ErrorCode.RATE_LIMITED, `${who} is over its ${rpm} requests per minute`, untilNextMinute);
+    if (concurrency > 0 && counts.inFlight >= concurrency)
+      throw new AppError(ErrorCode.RATE_LIMITED, `${who} already has ${concurrency} requests in flight (its concurrency limit)`, {
+        retryAfterSeconds: 1,
+      });
+    const holdsSlot = concurrency > 0;
+    this.counters.admit(caller.bucket, holdsSlot, now);
     let released = false;
     return (completionTokens = 0) => {
       if (released) return;
       released = true;
-      giveBack();
-      if (tokensPerMinute > 0 && completionTokens > 0) {
-        this.limiter('tokens', tokensPerMinute, 60)
-          .penalty(caller.bucket, Math.round(completionTokens))
-          .catch((error: Error) => this.logger.debug(`counting tokens: ${error.message}`));
-      }
+      this.counters.release(caller.bucket, holdsSlot, tokensPerMinute > 0 ? Math.round(completionTokens) : 0);
     };
   }
 
@@ -149,47 +124,5 @@ export class ClientLimitsService implements OnApplicationShutdown {
 
   private openBatchesKey(caller: Caller): string {
     return `${this.config.redis.prefix}:slm:limit:open-batches:${caller.bucket}`;
-  }
-
-  private spentTokens(caller: Caller, result: PromiseSettledResult<RateLimiterRes | null>, limit: number): AppError | undefined {
-    if (result.status !== 'fulfilled' || !result.value || result.value.consumedPoints < limit) return undefined;
-    return new AppError(
-      ErrorCode.RATE_LIMITED,
-      `${caller.keyId ? `API key ${caller.keyId}` : 'this address'} generated its ${limit} tokens per minute`,
-      {
-        retryAfterSeconds: Math.max(1, Math.ceil(result.value.msBeforeNext / 1000)),
-      },
-    );
-  }
-
-  /** RATE_LIMITED for a refused consume; undefined when granted, or when the limiter itself failed (logged; the request goes on). */
-  private refusalOf(result: PromiseSettledResult<RateLimiterRes | null>, message: () => string): AppError | undefined {
-    if (result.status === 'fulfilled') return undefined;
-    if (!(result.reason instanceof RateLimiterRes)) {
-      this.logger.warn(`rate limiter failed: ${(result.reason as Error)?.message}`);
-      return undefined;
-    }
-    return new AppError(ErrorCode.RATE_LIMITED, message(), {
-      retryAfterSeconds: Math.max(1, Math.ceil(result.reason.msBeforeNext / 1000)),
-    });
-  }
-
-  /** One limiter per kind and size (rate-limiter-flexible's points are per instance; keys choose theirs). */
-  private limiter(kind: 'rpm' | 'tokens' | 'concurrency', points: number, seconds: number): RateLimiterRedis {
-    const name = `${kind}:${points}`;
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      limiter = new RateLimiterRedis({
-        storeClient: kind === 'concurrency' ? this.concurrencyRedis : this.redis,
-        keyPrefix: `${this.config.redis.prefix}:slm:limit:${name}`,
-        points,
-        duration: seconds,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ points, duration: seconds }),
-        ...(kind === 'concurrency' ? { customIncrTtlLuaScript: CONCURRENCY_SCRIPT } : {}),
-      });
-      this.limiters.set(name, limiter);
-    }
-    return limiter;
   }
 }

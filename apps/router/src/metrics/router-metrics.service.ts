@@ -178,14 +178,13 @@ export class RouterMetricsService {
   });
 
   /** Counts a finished request with its outcome code and observes its latency since `started` (performance.now()). */
-  recordRequest(ingress: string, operation: string, code: string, started: number): void {
-    this.countRequest(ingress, operation, code);
+  recordRequest(ingress: string, operation: string, code: string, started: number, domain?: string): void {
+    this.countRequest(ingress, operation, code, domain);
     this.latency.observe({ ingress, operation }, (performance.now() - started) / 1000);
   }
 
-  /** Counts a finished request with its outcome code and, from the request's context, its domain. */
-  countRequest(ingress: string, operation: string, code: string): void {
-    const domain = currentRequestContext()?.domain ?? 'none';
+  /** Counts a finished request with its outcome code and its domain (default: the current request context's). */
+  countRequest(ingress: string, operation: string, code: string, domain = currentRequestContext()?.domain ?? 'none'): void {
     this.requests.inc({ ingress, operation, code });
     this.routedRequests.inc({ ingress, operation, domain, outcome: code });
     if (ADMISSION_REJECTIONS.has(code)) this.admissionRejections.inc({ domain, reason: code });

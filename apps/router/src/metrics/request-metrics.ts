@@ -1,0 +1,68 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import { ErrorCode, currentRequestContext } from '@slm/platform';
+import { RouterMetricsService } from './router-metrics.service';
+
+/** How a route's requests are counted (its Fastify route config, set by {@link CountRequests}). */
+interface RequestMetric {
+  /** `rest` or `openai`. */
+  ingress: string;
+  /** The operation label (`solve`, `chat_completions`, `batch_submit` …). */
+  operation: string;
+  /** Whether the request's duration is observed too (the solving routes). */
+  latency: boolean;
+}
+
+/** Outcome codes of answered errors, noted where the error body is written (see {@link noteRequestOutcome}). */
+const outcomes = new WeakMap<object, string>();
+
+/** The code of an error answer nobody noted (Fastify's own refusals), from its status. */
+function codeOfStatus(status: number): string {
+  if (status === 404) return ErrorCode.NOT_FOUND;
+  if (status === 413) return ErrorCode.PAYLOAD_TOO_LARGE;
+  if (status === 429) return ErrorCode.RATE_LIMITED;
+  return status < 500 ? ErrorCode.INVALID_ARGUMENT : ErrorCode.INTERNAL;
+}
+
+/**
+ * Counts each request of the route in `slm_router_requests_total` (with its outcome code and
+ * domain), and with `latency` observes its duration: {@link countRequests} does it once for every
+ * HTTP route, refusals before the handler (authentication, validation, limits) included.
+ */
+export const CountRequests = (ingress: string, operation: string, options: { latency?: boolean } = {}) =>
+  RouteConfig({ requestMetric: { ingress, operation, latency: options.latency ?? false } satisfies RequestMetric });
+
+/** The outcome of an answered request that was not OK: where an error body is written, or a stream's last event. */
+export function noteRequestOutcome(request: object, code: string): void {
+  outcomes.set(request, code);
+}
+
+/**
+ * The one place HTTP requests are counted (gRPC counts its own calls): an onRequest hook, after the
+ * request tracing, that records the request when its response closes. A plain hook rather than a
+ * Nest interceptor: it sees every refusal, and costs no observable chain per request.
+ */
+export function countRequests(metrics: RouterMetricsService): onRequestHookHandler {
+  return (request, reply, done) => {
+    const metric = (request.routeOptions.config as { requestMetric?: RequestMetric }).requestMetric;
+    if (metric) {
+      const started = performance.now();
+      // The request's context: the domain is noted on it once the request is routed.
+      const context = currentRequestContext();
+      reply.raw.once('close', () => {
+        const code = outcomeOf(request, reply.raw);
+        const domain = context?.domain ?? 'none';
+        if (metric.latency) metrics.recordRequest(metric.ingress, metric.operation, code, started, domain);
+        else metrics.countRequest(metric.ingress, metric.operation, code, domain);
+      });
+    }
+    done();
+  };
+}
+
+function outcomeOf(request: FastifyRequest, response: { writableEnded: boolean; statusCode: number }): string {
+  const noted = outcomes.get(request);
+  if (noted) return noted;
+  if (!response.writableEnded) return ErrorCode.CANCELLED;
+  return response.statusCode < 400 ? 'OK' : codeOfStatus(response.statusCode);
+}
