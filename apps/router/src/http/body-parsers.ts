@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance } from 'fastify';
 import { AppError, ErrorCode, echoInput } from '@slm/platform';
 import { tooManyProblems } from '../batches/batch.schemas';
@@ -43,11 +42,9 @@ type Done = (error: Error | null, body?: unknown) => void;
  */
 export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (request, payload, done) => {
-    // The body's events come from the socket: the rest of the request (hooks, guard, handler)
-    // runs in the async context the request had when its body was asked for.
-    readBody(request as HttpRequest, payload, limits, AsyncResource.bind(done as Done));
-  });
+  // The body's events come from the socket; Fastify's `done` goes back to the async context the
+  // request had when its body was asked for, so hooks, guard and handler run in the request's.
+  fastify.addContentTypeParser('*', (request, payload, done) => readBody(request as HttpRequest, payload, limits, done as Done));
 }
 
 function readBody(req: HttpRequest, payload: IncomingMessage, limits: BodyLimits, done: Done): void {
