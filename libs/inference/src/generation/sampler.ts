@@ -1,9 +1,11 @@
 import { SeededRandom } from '../seeded-random';
-import { softmax } from './logits-processors';
+import { softmaxInto } from './logits-processors';
 
 /** Picks the next token from processed logits: argmax when greedy, else a seeded multinomial draw. */
 export class Sampler {
   private readonly random: SeededRandom;
+  /** The probabilities of the last draw: one buffer for every token, not a megabyte of garbage each. */
+  private probs = new Float64Array(0);
 
   constructor(
     private readonly greedy: boolean,
@@ -14,7 +16,9 @@ export class Sampler {
 
   sample(logits: Float32Array): number {
     if (this.greedy) return argmax(logits);
-    const probs = softmax(logits);
+    if (this.probs.length !== logits.length) this.probs = new Float64Array(logits.length);
+    const probs = this.probs;
+    softmaxInto(logits, probs);
     const r = this.random.next();
     let cumulative = 0;
     let last = 0;

@@ -132,6 +132,44 @@ describe('logits processors and sampler', () => {
     expect(probs[0]).toBeCloseTo(0.625);
   });
 
+  it('top-p keeps what sorting every candidate keeps, on flat and peaked 128k vocabularies, ties and filtered tokens included', () => {
+    // The definition: candidates sorted by probability (a stable sort: ties in token order), kept while the mass is under p.
+    const reference = (logits: Float32Array, p: number): boolean[] => {
+      const probs = softmax(logits);
+      const floor = (1 - p) / (2 * logits.length);
+      const candidates = [...probs.keys()].filter((i) => probs[i] >= floor).sort((a, b) => probs[b] - probs[a]);
+      const kept = new Array<boolean>(logits.length).fill(false);
+      for (let i = 0, mass = 0; i < candidates.length && mass < p; i++) {
+        kept[candidates[i]] = true;
+        mass += probs[candidates[i]];
+      }
+      return kept;
+    };
+    let state = 42;
+    const uniform = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const gaussian = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+    const cases: [string, Float32Array, number][] = [];
+    for (const spread of [0.3, 1, 3, 8])
+      cases.push([`gaussian ×${spread}`, Float32Array.from({ length: 128_256 }, () => gaussian() * spread), 0.95]);
+    // Ties straddling the cut: 1,000 tokens share one logit, a few are needed.
+    const ties = Float32Array.from({ length: 50_000 }, (_, i) => (i % 50 === 7 ? 2 : -3 + (i % 13) / 10));
+    cases.push(['ties at the cut', ties, 0.5]);
+    const filtered = Float32Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? -Infinity : gaussian() * 2));
+    cases.push(['filtered tokens', filtered, 0.9]);
+    cases.push(['one token', Float32Array.from([0.5]), 0.9]);
+    for (const [name, logits, p] of cases) {
+      const expected = reference(logits, p);
+      const filteredLogits = Float32Array.from(logits);
+      topP(p).process(filteredLogits, []);
+      const kept = Array.from(filteredLogits, Number.isFinite);
+      expect({ name, kept: kept.filter(Boolean).length, same: kept.every((k, i) => k === expected[i]) }).toEqual({
+        name,
+        kept: expected.filter(Boolean).length,
+        same: true,
+      });
+    }
+  });
+
   it('repetition penalty lowers tokens already in the sequence', () => {
     const logits = Float32Array.from([2, -2, 1]);
     repetitionPenalty(2).process(logits, [0, 1, 1]);
