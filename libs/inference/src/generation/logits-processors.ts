@@ -1,3 +1,5 @@
+import { simdExponentiate } from './wasm/exp-kernel';
+
 /**
  * Logits processors: each rewrites the next-token logits in place (filtered tokens become -Infinity).
  * They compose in a list, like transformers.js's LogitsProcessorList, so a policy can add its own.
@@ -64,51 +66,53 @@ const NUCLEUS_BINS = 1024;
  * whenever the distribution was flat; the kept set is the same.
  */
 export function topP(p: number): LogitsProcessor {
-  let buffers = { probs: new Float64Array(0), chosen: new Float64Array(0) };
+  let buffers = { weights: new Float64Array(0), chosen: new Float64Array(0) };
   const binMass = new Float64Array(NUCLEUS_BINS);
   const binLeast = new Float64Array(NUCLEUS_BINS);
   return {
     process(logits) {
       if (p >= 1) return;
-      if (buffers.probs.length !== logits.length)
-        buffers = { probs: new Float64Array(logits.length), chosen: new Float64Array(logits.length) };
+      if (buffers.weights.length !== logits.length)
+        buffers = { weights: new Float64Array(logits.length), chosen: new Float64Array(logits.length) };
       // Locals, not the closure's variables: the loops below run over the whole vocabulary.
-      const { probs, chosen } = buffers;
-      const { max, sum } = exponentiate(logits, probs);
-      const floor = (1 - p) / (2 * logits.length);
+      const { weights, chosen } = buffers;
+      // Unnormalised probabilities (exp(logit − largest)): every comparison below is scaled by their sum instead.
+      const { max, sum } = exponentiate(logits, weights);
+      const floor = ((1 - p) / (2 * logits.length)) * sum;
+      const target = p * sum;
       binMass.fill(0);
       binLeast.fill(Infinity);
-      for (let i = 0; i < probs.length; i++) {
-        const probability = (probs[i] /= sum);
-        if (probability < floor) continue;
+      for (let i = 0; i < weights.length; i++) {
+        const weight = weights[i];
+        if (weight < floor) continue;
         const below = (max - logits[i]) * NUCLEUS_BINS_PER_NAT;
         const bin = below < NUCLEUS_BINS - 1 ? below | 0 : NUCLEUS_BINS - 1;
-        binMass[bin] += probability;
-        if (probability < binLeast[bin]) binLeast[bin] = probability;
+        binMass[bin] += weight;
+        if (weight < binLeast[bin]) binLeast[bin] = weight;
       }
       // The top ranges reach p (up to rounding: a shortfall takes one more range and sorts again).
       let last = 0;
       let least = binLeast[0];
-      for (let mass = binMass[0]; mass < p && last < NUCLEUS_BINS - 1;) {
+      for (let mass = binMass[0]; mass < target && last < NUCLEUS_BINS - 1;) {
         mass += binMass[++last];
         least = Math.min(least, binLeast[last]);
       }
       for (;;) {
         // Every token as likely as the least likely one in range, so ties are never split by a range edge.
         let count = 0;
-        for (let i = 0; i < probs.length; i++) if (probs[i] >= least) chosen[count++] = probs[i];
+        for (let i = 0; i < weights.length; i++) if (weights[i] >= least) chosen[count++] = weights[i];
         const sorted = chosen.subarray(0, count).sort();
         let mass = 0;
         let at = count;
-        while (at > 0 && mass < p) mass += sorted[--at];
-        if (mass >= p || last === NUCLEUS_BINS - 1) {
+        while (at > 0 && mass < target) mass += sorted[--at];
+        if (mass >= target || last === NUCLEUS_BINS - 1) {
           const cutoff = at < count ? sorted[at] : Infinity;
           // Of the tokens at the cutoff, the first ones in token order are kept (what a stable sort keeps).
           let atCutoff = 0;
           for (let j = at; j < count && sorted[j] === cutoff; j++) atCutoff++;
           for (let i = 0; i < logits.length; i++) {
-            if (probs[i] > cutoff) continue;
-            if (probs[i] === cutoff && atCutoff > 0) atCutoff--;
+            if (weights[i] > cutoff) continue;
+            if (weights[i] === cutoff && atCutoff > 0) atCutoff--;
             else logits[i] = -Infinity;
           }
           return;
@@ -132,13 +136,18 @@ export function softmaxInto(logits: Float32Array, out: Float64Array): void {
   for (let i = 0; i < out.length; i++) out[i] /= sum;
 }
 
-/** exp(logit − largest) of every token into `out`, and their sum: softmax before its division. */
-function exponentiate(logits: Float32Array, out: Float64Array): { max: number; sum: number } {
+/**
+ * exp(logit − largest) of every token into `out`, and their sum: softmax before its division. In
+ * WebAssembly SIMD where the runtime has it (a tenth of Math.exp's cost over a 128k vocabulary).
+ */
+export function exponentiate(logits: Float32Array, out: Float64Array): { max: number; sum: number } {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  const simd = simdExponentiate(logits, -max, out);
+  if (simd !== undefined) return { max, sum: simd };
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
-    // A filtered token is 0 without an exp (the costly part, 128k of them a token), as exp would make it.
+    // A filtered token is 0 without an exp (the costly part), as exp would make it.
     const e = logits[i] === -Infinity ? 0 : Math.exp(logits[i] - max);
     out[i] = e;
     sum += e;
