@@ -64,5 +64,6 @@ describe('slm bench router', () => {
       'cancelSolvedAfter',
     ])
       expect(typeof result[key]).toBe('number');
-  });
+    // Some ten stacks of processes one after another: ~50 s alone on a 2-core AVX2 EPYC, more beside other suites.
+  }, 180_000);
 });

@@ -17,7 +17,11 @@ describe('per-caller limits shared by replicas through Redis (SharedCounters)', 
     replicas.push(counters);
     return counters;
   };
-  const ready = (counters: SharedCounters) => new Promise((resolve) => setTimeout(resolve, 50, counters));
+  /** Every connection opened so far is connected (a sync before that fails, as it would while Redis is away). */
+  const connected = () =>
+    Promise.all(
+      connections.map((redis) => (redis.status === 'ready' ? undefined : new Promise((resolve) => redis.once('ready', resolve)))),
+    );
 
   beforeEach(() => {
     prefix = `t${randomUUID().slice(0, 8)}:slm:limit`;
@@ -42,7 +46,7 @@ describe('per-caller limits shared by replicas through Redis (SharedCounters)', 
   it("each replica sees the others' requests, tokens and in-flight counts after a sync, and never counts its own twice", async () => {
     const a = replica();
     const b = replica();
-    await Promise.all([ready(a), ready(b)]);
+    await connected();
     a.admit('key', true);
     a.admit('key', true);
     a.release('key', true, 5);
@@ -60,7 +64,7 @@ describe('per-caller limits shared by replicas through Redis (SharedCounters)', 
   it('a replica that stops syncing drops out of the in-flight count (it died mid-request)', async () => {
     const a = replica();
     const b = replica(50); // stale after max(5 × 50 ms, 2 s)
-    await Promise.all([ready(a), ready(b)]);
+    await connected();
     a.admit('key', true);
     await a.syncAll();
     a.close(); // A stops syncing, its slot still held

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import { DecoderSession } from '../generation/decoder-session';
 import { readFileSync } from 'node:fs';
+import { int8ProductsUnsupportedReason } from './cpu-features';
 import { compileDecoderGraph } from '../onnx/graph-compiler';
 import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
 import { BatchScheduler } from './batch-scheduler';
@@ -85,9 +86,10 @@ function prepareGraphs(): PreparedGraphs {
       });
       // Graphs without 4-bit products (fp32, fp16) have nothing for the int8 pass to do: no warning.
       if (data.int8MinRows > 0 && prepared.opTypes.has('MatMulNBits')) {
-        const int8 = compileDecoderGraph(data.onnxPath, { ...options, int8: true });
-        if (int8.int8Products > 0) prepared.int8OnnxPath = int8.onnxPath;
-        else prepared.int8Fallback = int8.int8FallbackReason;
+        const unsupported = int8ProductsUnsupportedReason();
+        const int8 = unsupported ? undefined : compileDecoderGraph(data.onnxPath, { ...options, int8: true });
+        if (int8 && int8.int8Products > 0) prepared.int8OnnxPath = int8.onnxPath;
+        else prepared.int8Fallback = unsupported ?? int8?.int8FallbackReason;
       }
     } else if (data.tuneMatMulNBits) {
       Object.assign(prepared, tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));

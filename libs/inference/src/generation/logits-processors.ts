@@ -66,25 +66,29 @@ const NUCLEUS_BINS = 1024;
  * whenever the distribution was flat; the kept set is the same.
  */
 export function topP(p: number): LogitsProcessor {
-  let buffers = { weights: new Float64Array(0), chosen: new Float64Array(0) };
+  let buffers = { weights: new Float64Array(0), candidates: new Int32Array(0), chosen: new Float64Array(0) };
   const binMass = new Float64Array(NUCLEUS_BINS);
   const binLeast = new Float64Array(NUCLEUS_BINS);
   return {
     process(logits) {
       if (p >= 1) return;
-      if (buffers.weights.length !== logits.length)
-        buffers = { weights: new Float64Array(logits.length), chosen: new Float64Array(logits.length) };
+      const length = logits.length;
+      if (buffers.weights.length !== length)
+        buffers = { weights: new Float64Array(length), candidates: new Int32Array(length), chosen: new Float64Array(length) };
       // Locals, not the closure's variables: the loops below run over the whole vocabulary.
-      const { weights, chosen } = buffers;
+      const { weights, candidates, chosen } = buffers;
       // Unnormalised probabilities (exp(logit − largest)): every comparison below is scaled by their sum instead.
       const { max, sum } = exponentiate(logits, weights);
-      const floor = ((1 - p) / (2 * logits.length)) * sum;
+      const floor = ((1 - p) / (2 * length)) * sum;
       const target = p * sum;
       binMass.fill(0);
       binLeast.fill(Infinity);
-      for (let i = 0; i < weights.length; i++) {
+      // One pass over the vocabulary: the candidates (in token order) and their ranges' mass.
+      let candidateCount = 0;
+      for (let i = 0; i < length; i++) {
         const weight = weights[i];
         if (weight < floor) continue;
+        candidates[candidateCount++] = i;
         const below = (max - logits[i]) * NUCLEUS_BINS_PER_NAT;
         const bin = below < NUCLEUS_BINS - 1 ? below | 0 : NUCLEUS_BINS - 1;
         binMass[bin] += weight;
@@ -97,27 +101,32 @@ export function topP(p: number): LogitsProcessor {
         mass += binMass[++last];
         least = Math.min(least, binLeast[last]);
       }
+      let cutoff = Infinity;
+      let atCutoff = 0;
       for (;;) {
         // Every token as likely as the least likely one in range, so ties are never split by a range edge.
         let count = 0;
-        for (let i = 0; i < weights.length; i++) if (weights[i] >= least) chosen[count++] = weights[i];
+        for (let c = 0; c < candidateCount; c++) {
+          const weight = weights[candidates[c]];
+          if (weight >= least) chosen[count++] = weight;
+        }
         const sorted = chosen.subarray(0, count).sort();
         let mass = 0;
         let at = count;
         while (at > 0 && mass < target) mass += sorted[--at];
         if (mass >= target || last === NUCLEUS_BINS - 1) {
-          const cutoff = at < count ? sorted[at] : Infinity;
+          if (at < count) cutoff = sorted[at];
           // Of the tokens at the cutoff, the first ones in token order are kept (what a stable sort keeps).
-          let atCutoff = 0;
           for (let j = at; j < count && sorted[j] === cutoff; j++) atCutoff++;
-          for (let i = 0; i < logits.length; i++) {
-            if (weights[i] > cutoff) continue;
-            if (weights[i] === cutoff && atCutoff > 0) atCutoff--;
-            else logits[i] = -Infinity;
-          }
-          return;
+          break;
         }
         least = Math.min(least, binLeast[++last]);
+      }
+      for (let i = 0; i < length; i++) {
+        const weight = weights[i];
+        if (weight > cutoff) continue;
+        if (weight === cutoff && atCutoff > 0) atCutoff--;
+        else logits[i] = -Infinity;
       }
     },
   };

@@ -4,7 +4,8 @@ import { exponentiate } from './logits-processors';
 /** Picks the next token from processed logits: argmax when greedy, else a seeded multinomial draw. */
 export class Sampler {
   private readonly random: SeededRandom;
-  /** The unnormalised probabilities of the last draw: one buffer for every token, not a megabyte of garbage each. */
+  /** The tokens left by the processors and their unnormalised probabilities: buffers reused every token. */
+  private left = new Int32Array(0);
   private weights = new Float64Array(0);
 
   constructor(
@@ -16,37 +17,41 @@ export class Sampler {
 
   sample(logits: Float32Array): number {
     if (this.greedy) return argmax(logits);
-    if (this.weights.length !== logits.length) this.weights = new Float64Array(logits.length);
-    const weights = this.weights;
-    // After top-p or top-k only a few tokens are left: their exps alone, not the vocabulary's.
+    const length = logits.length;
+    if (this.left.length !== length) {
+      this.left = new Int32Array(length);
+      this.weights = new Float64Array(length);
+    }
+    const { left, weights } = this;
+    // One pass over the vocabulary: the tokens the processors left (top-p and top-k leave a few), and the largest.
+    let count = 0;
     let max = -Infinity;
-    let left = 0;
-    for (let i = 0; i < logits.length; i++) {
-      if (logits[i] === -Infinity) continue;
-      left++;
-      if (logits[i] > max) max = logits[i];
+    for (let i = 0; i < length; i++) {
+      const logit = logits[i];
+      if (logit === -Infinity) continue;
+      left[count++] = i;
+      if (logit > max) max = logit;
     }
     let sum = 0;
-    if (left * 8 < logits.length) {
-      for (let i = 0; i < logits.length; i++) {
-        const weight = logits[i] === -Infinity ? 0 : Math.exp(logits[i] - max);
-        weights[i] = weight;
-        sum += weight;
-      }
+    if (count * 8 < length) {
+      for (let c = 0; c < count; c++) sum += weights[c] = Math.exp(logits[left[c]] - max);
     } else {
+      // Most tokens left (temperature alone): the exponentials of the whole vocabulary, vectorised.
       sum = exponentiate(logits, weights).sum;
+      for (let c = 0; c < count; c++) weights[c] = weights[left[c]];
     }
-    // A draw from the distribution: the first token whose cumulative weight passes r · sum.
+    // A draw from the distribution: the first token (in token order) whose cumulative weight passes r · sum.
     const target = this.random.next() * sum;
     let cumulative = 0;
-    let last = 0;
-    for (let i = 0; i < weights.length; i++) {
-      if (weights[i] === 0) continue;
-      cumulative += weights[i];
-      last = i;
-      if (target < cumulative) return i;
+    let lastLikely = 0;
+    for (let c = 0; c < count; c++) {
+      if (weights[c] === 0) continue;
+      cumulative += weights[c];
+      lastLikely = left[c];
+      if (target < cumulative) return lastLikely;
     }
-    return last;
+    // Rounding left the cumulative sum a hair under the target: the last token that had any chance.
+    return lastLikely;
   }
 }
 
