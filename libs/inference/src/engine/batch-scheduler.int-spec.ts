@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FinishReason } from '../inference.types';
 import { DecoderSession } from '../generation/decoder-session';
+import { repetitionPenalty, softmax, temperatureScaling, topK, topP } from '../generation/logits-processors';
 import { type ResolvedGenerationConfig, TokenGenerator } from '../generation/token-generator';
 import { type ModelFolder, loadModelFolder } from '../model/model-folder';
 import { SeededRandom } from '../seeded-random';
@@ -13,6 +14,8 @@ import { PrefillThread } from './prefill-thread';
 
 /** Differences between a batched and a solo run are excused only below this top-2 logit margin. */
 const NOISE_MARGIN = 1e-4;
+/** A sampled request's difference is excused only where its seeded draw fell this close (in probability) to its token's edge. */
+const DRAW_NOISE_MARGIN = 1e-3;
 
 interface Request {
   id: number;
@@ -87,17 +90,26 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
   const solo = async (request: Request): Promise<Outcome & { margins: number[] }> => {
     const margins: number[] = [];
     const spy = Object.create(session) as DecoderSession;
-    spy.step = async (tokens, cache) => {
-      const logits = await session.step(tokens, cache);
-      margins.push(topTwoMargin(logits));
+    const draws = new SeededRandom(request.config.seed);
+    const tokens: number[] = [];
+    /** The tokens the margins' replay of each seeded draw picked: they must be the sampler's. */
+    const replayed: number[] = [];
+    spy.step = async (stepTokens, cache) => {
+      const logits = await session.step(stepTokens, cache);
+      if (request.config.temperature === 0) margins.push(topTwoMargin(logits));
+      else {
+        const draw = drawMargin(logits, [...request.prompt, ...tokens], request.config, draws.next());
+        margins.push(draw.margin);
+        replayed.push(draw.token);
+      }
       return logits;
     };
     const generator = new TokenGenerator(spy, request.prompt, request.config);
-    const tokens: number[] = [];
     try {
       for (;;) {
         const { token, finishReason } = await generator.step();
         tokens.push(token);
+        if (replayed.length > 0) expect(replayed[replayed.length - 1]).toBe(token);
         if (finishReason) return { tokens, finishReason, margins };
       }
     } finally {
@@ -165,10 +177,11 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
         continue;
       }
       const margin = reference.margins[first];
-      report.push(`request ${request.id}: token ${first} differs, solo top-2 margin ${margin.toExponential(2)}`);
-      // Only a greedy near-tie may differ; a sampled request must match its seed exactly.
-      expect(request.config.temperature).toBe(0);
-      expect(margin).toBeLessThan(NOISE_MARGIN);
+      const kind = request.config.temperature === 0 ? 'top-2 logit margin' : 'draw margin';
+      report.push(`request ${request.id}: token ${first} differs, solo ${kind} ${margin.toExponential(2)}`);
+      // Only a near-tie may differ: a greedy top-2 within float noise, or a seeded draw that fell within
+      // float noise of its token's edge (on some CPUs a step's kernels round differently with the batch's size).
+      expect(margin).toBeLessThan(request.config.temperature === 0 ? NOISE_MARGIN : DRAW_NOISE_MARGIN);
     }
     return report;
   };
@@ -330,6 +343,28 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
     expect(report.length).toBeLessThanOrEqual(1);
   });
 });
+
+/**
+ * How close a sampled step's draw fell to an edge of the token it drew (in probability): the solo run's
+ * logits through the generator's processors, the cumulative distribution in token order, and the seeded
+ * number its sampler drew. Float noise in the logits moves the edges by about that noise.
+ */
+function drawMargin(raw: Float32Array, sequence: number[], config: ResolvedGenerationConfig, r: number): { margin: number; token: number } {
+  const logits = Float32Array.from(raw);
+  const processors = [temperatureScaling(config.temperature)];
+  if (config.repetitionPenalty !== 1) processors.unshift(repetitionPenalty(config.repetitionPenalty));
+  if (config.topK > 0) processors.push(topK(config.topK));
+  if (config.topP < 1) processors.push(topP(config.topP));
+  for (const processor of processors) processor.process(logits, sequence);
+  const probabilities = softmax(logits);
+  let below = 0;
+  for (let token = 0; token < probabilities.length; token++) {
+    const probability = probabilities[token];
+    if (probability > 0 && r < below + probability) return { margin: Math.min(r - below, below + probability - r), token };
+    below += probability;
+  }
+  return { margin: 0, token: -1 };
+}
 
 function topTwoMargin(logits: Float32Array): number {
   let first = -Infinity;

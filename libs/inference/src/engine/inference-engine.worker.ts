@@ -2,10 +2,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import { DecoderSession } from '../generation/decoder-session';
 import { readFileSync } from 'node:fs';
-import { int8ProductsUnsupportedReason } from './cpu-features';
 import { compileDecoderGraph } from '../onnx/graph-compiler';
 import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
 import { BatchScheduler } from './batch-scheduler';
+import { int8WeightsOf } from './cpu-features';
 import type { EngineWorkerData, FromWorker, ToWorker } from './engine-protocol';
 import { PrefillThread } from './prefill-thread';
 
@@ -86,10 +86,11 @@ function prepareGraphs(): PreparedGraphs {
       });
       // Graphs without 4-bit products (fp32, fp16) have nothing for the int8 pass to do: no warning.
       if (data.int8MinRows > 0 && prepared.opTypes.has('MatMulNBits')) {
-        const unsupported = int8ProductsUnsupportedReason();
-        const int8 = unsupported ? undefined : compileDecoderGraph(data.onnxPath, { ...options, int8: true });
+        const cpu = int8WeightsOf();
+        const int8 =
+          'weights' in cpu ? compileDecoderGraph(data.onnxPath, { ...options, int8: true, int8Weights: cpu.weights }) : undefined;
         if (int8 && int8.int8Products > 0) prepared.int8OnnxPath = int8.onnxPath;
-        else prepared.int8Fallback = unsupported ?? int8?.int8FallbackReason;
+        else prepared.int8Fallback = 'unsupported' in cpu ? cpu.unsupported : int8?.int8FallbackReason;
       }
     } else if (data.tuneMatMulNBits) {
       Object.assign(prepared, tuneMatMulNBits(data.onnxPath, { cacheDir: data.tunedGraphCacheDir, source: graph }));

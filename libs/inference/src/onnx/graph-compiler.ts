@@ -6,7 +6,7 @@ import { placeGraphCopy } from './graph-cache';
 import { tuneMatMulNBitsBytes, untunedMatMulNBits } from './matmul-nbits-tuning';
 import { type AttentionGeometry, type FusedAttentionPlan, fusedAttentionEdit, planFusedAttention } from './fused-attention';
 import { type GraphEdit, type GraphNode, type GraphView, nameOf, readGraph, renameInput, spliceGraph } from './graph-view';
-import { type Int8ProductsPlan, int8ProductsEdit, planInt8Products } from './int8-products';
+import { type Int8ProductsPlan, type Int8Weights, int8ProductsEdit, planInt8Products } from './int8-products';
 import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, VALUE_INFO_NAME } from './onnx-fields';
 import { OnnxDataType, onnxMessageType } from './onnx-proto';
 import { type WireField, lenField } from './protobuf-wire';
@@ -44,6 +44,8 @@ export interface GraphCompileOptions {
    * faster on many rows (prompts, batches) and slower on one (int8-products.ts). Default false.
    */
   int8?: boolean;
+  /** The int8 graph's weight range (int8-products.ts `Int8Weights`). Default `full`. */
+  int8Weights?: Int8Weights;
   /**
    * Initializers of at least this many bytes go to an external data file beside the compiled graph
    * (`<graph>.data`), which onnxruntime maps instead of copying (graph-cache.ts). Default 1 MiB.
@@ -122,7 +124,7 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
   let int8: Int8ProductsPlan | undefined;
   let int8FallbackReason: string | undefined;
   if (options.int8) {
-    const analysis = planInt8Products(readGraph(source), onnxPath, source.length);
+    const analysis = planInt8Products(readGraph(source), onnxPath, source.length, options.int8Weights);
     if (analysis.kind === 'plan') int8 = analysis.plan;
     else int8FallbackReason = analysis.reason;
   }
@@ -137,7 +139,7 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     cached: false,
   };
   if (tunedNodes === 0 && !plan && !fused && !int8) return { ...base, onnxPath };
-  const passes = [tunedNodes > 0 ? 'tune' : '', fused ? 'fused' : '', plan ? 'last' : '', int8 ? 'int8' : ''].filter(Boolean).join('+');
+  const passes = [tunedNodes > 0 ? 'tune' : '', fused ? 'fused' : '', plan ? 'last' : '', int8 ? (int8.weightLimit === 127 ? 'int8' : 'int8r') : ''].filter(Boolean).join('+');
   const key = cacheKey(onnxPath, source, passes);
   const fileName = `.${path.basename(onnxPath, '.onnx')}.${key}.compiled.onnx`;
   const build = (): Uint8Array => {

@@ -37,7 +37,17 @@ export interface Int8ProductsPlan {
   view: GraphView;
   /** ReduceMax takes its axes as an input from opset 18, as an attribute before. */
   axesAsInput: boolean;
+  /** Largest weight code: 127, or 63 for CPUs whose u8×s8 kernel adds pairs of products in 16 bits ({@link Int8Weights}). */
+  weightLimit: number;
 }
+
+/**
+ * The weights' int8 range. `full`: [-127, 127], for CPUs with int8 dot products (VNNI, AMX, Arm dotprod),
+ * which add u8×s8 products in 32 bits. `reduced`: [-63, 63] (7 bits, onnxruntime's `reduce_range`), for
+ * x86 CPUs without them: their u8×s8 kernel (AVX2 `vpmaddubsw`) adds each pair of products in 16 bits,
+ * and 255 × 127 × 2 overflows that while 255 × 63 × 2 does not.
+ */
+export type Int8Weights = 'full' | 'reduced';
 
 export type Int8ProductsAnalysis = { kind: 'plan'; plan: Int8ProductsPlan } | { kind: 'unknown'; reason: string };
 
@@ -54,7 +64,7 @@ export type Int8ProductsAnalysis = { kind: 'plan'; plan: Int8ProductsPlan } | { 
  * scale of max|x| / 127, the granularity of the W8A8 schemes that hold accuracy on sub-billion-parameter
  * decoders. The LM head stays 4-bit: after the last-position pass it multiplies one row.
  */
-export function planInt8Products(view: GraphView, modelPath: string, modelBytes: number): Int8ProductsAnalysis {
+export function planInt8Products(view: GraphView, modelPath: string, modelBytes: number, weights: Int8Weights = 'full'): Int8ProductsAnalysis {
   const unknown = (reason: string): Int8ProductsAnalysis => ({ kind: 'unknown', reason });
   if (view.defaultOpset < 13) return unknown(`the graph imports ONNX opset ${view.defaultOpset} (per-row quantisation needs 13)`);
   const head = lmHead(view);
@@ -83,7 +93,8 @@ export function planInt8Products(view: GraphView, modelPath: string, modelBytes:
   if (products.length === 0) return unknown('the graph has no 4-bit matrix products besides the LM head');
   if (modelBytes + addedBytes > MAX_GRAPH_BYTES)
     return unknown(`the int8 prefill graph would be ${((modelBytes + addedBytes) / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB`);
-  return { kind: 'plan', plan: { products, modelDir: path.dirname(modelPath), view, axesAsInput: view.defaultOpset >= 18 } };
+  const weightLimit = weights === 'full' ? 127 : 63;
+  return { kind: 'plan', plan: { products, modelDir: path.dirname(modelPath), view, axesAsInput: view.defaultOpset >= 18, weightLimit } };
 }
 
 /** The MatMulNBits that computes logits, walked back from the output through the head's position-wise ops. */
@@ -242,7 +253,7 @@ function int8Weights(plan: Int8ProductsPlan, product: ConvertedProduct): { codes
         largest = Math.max(largest, Math.abs(value));
       }
     }
-    const columnScale = largest > 0 ? largest / 127 : 1;
+    const columnScale = largest > 0 ? largest / plan.weightLimit : 1;
     columnScales[column] = columnScale;
     for (let i = 0; i < k; i++) codes[i * n + column] = Math.round(row[i] / columnScale);
   }
