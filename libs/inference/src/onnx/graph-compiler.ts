@@ -139,7 +139,14 @@ export function compileDecoderGraph(onnxPath: string, options: GraphCompileOptio
     cached: false,
   };
   if (tunedNodes === 0 && !plan && !fused && !int8) return { ...base, onnxPath };
-  const passes = [tunedNodes > 0 ? 'tune' : '', fused ? 'fused' : '', plan ? 'last' : '', int8 ? (int8.weightLimit === 127 ? 'int8' : 'int8r') : ''].filter(Boolean).join('+');
+  const passes = [
+    tunedNodes > 0 ? 'tune' : '',
+    fused ? 'fused' : '',
+    plan ? 'last' : '',
+    int8 ? (int8.weightLimit === 127 ? 'int8' : 'int8r') : '',
+  ]
+    .filter(Boolean)
+    .join('+');
   const key = cacheKey(onnxPath, source, passes);
   const fileName = `.${path.basename(onnxPath, '.onnx')}.${key}.compiled.onnx`;
   const build = (): Uint8Array => {

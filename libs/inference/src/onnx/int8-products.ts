@@ -64,7 +64,12 @@ export type Int8ProductsAnalysis = { kind: 'plan'; plan: Int8ProductsPlan } | { 
  * scale of max|x| / 127, the granularity of the W8A8 schemes that hold accuracy on sub-billion-parameter
  * decoders. The LM head stays 4-bit: after the last-position pass it multiplies one row.
  */
-export function planInt8Products(view: GraphView, modelPath: string, modelBytes: number, weights: Int8Weights = 'full'): Int8ProductsAnalysis {
+export function planInt8Products(
+  view: GraphView,
+  modelPath: string,
+  modelBytes: number,
+  weights: Int8Weights = 'full',
+): Int8ProductsAnalysis {
   const unknown = (reason: string): Int8ProductsAnalysis => ({ kind: 'unknown', reason });
   if (view.defaultOpset < 13) return unknown(`the graph imports ONNX opset ${view.defaultOpset} (per-row quantisation needs 13)`);
   const head = lmHead(view);
