@@ -3,16 +3,8 @@ import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '
 import { AppError, ErrorCode, echoInput } from '@slm/platform';
 import { QUOTED_MESSAGE_MAX_CHARS } from './body-parsers';
 import { sendError } from './error-body';
+import { errorCodeOfHttpStatus } from './http-status-codes';
 import { pathOf, type HttpRequest, type HttpResponse } from './http.types';
-
-const CODE_OF_HTTP: Record<number, ErrorCode> = {
-  400: ErrorCode.INVALID_ARGUMENT,
-  404: ErrorCode.NOT_FOUND,
-  405: ErrorCode.INVALID_ARGUMENT,
-  413: ErrorCode.PAYLOAD_TOO_LARGE,
-  415: ErrorCode.INVALID_ARGUMENT,
-  429: ErrorCode.RATE_LIMITED,
-};
 
 /** The error body of every route but the OpenAI-compatible ones, as `httpErrorBody` builds it. */
 export const httpErrorBodySchema = z.object({
@@ -40,7 +32,7 @@ export class HttpErrorsFilter implements ExceptionFilter {
     const res = http.getResponse<HttpResponse>();
     let error = exception;
     if (exception instanceof HttpException) {
-      const code = CODE_OF_HTTP[exception.getStatus()] ?? ErrorCode.INTERNAL;
+      const code = errorCodeOfHttpStatus(exception.getStatus(), ErrorCode.INTERNAL);
       const message =
         exception.getStatus() === 404
           ? `no route ${req.method} ${echoInput(pathOf(req))}`
@@ -49,7 +41,7 @@ export class HttpErrorsFilter implements ExceptionFilter {
     } else if (isFastifyClientError(exception)) {
       // Fastify's own refusals (a malformed request line, a body on a route that takes none, …).
       error = new AppError(
-        CODE_OF_HTTP[exception.statusCode] ?? ErrorCode.INVALID_ARGUMENT,
+        errorCodeOfHttpStatus(exception.statusCode, ErrorCode.INVALID_ARGUMENT),
         echoInput(exception.message, QUOTED_MESSAGE_MAX_CHARS),
       );
     }

@@ -1,6 +1,7 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ErrorCode, currentRequestContext } from '@slm/platform';
+import { errorCodeOfHttpStatus } from '../http/http-status-codes';
 import { RouterMetricsService } from './router-metrics.service';
 
 /** How a route's requests are counted (its Fastify route config, set by {@link CountRequests}). */
@@ -15,14 +16,6 @@ interface RequestMetric {
 
 /** Outcome codes of answered errors, noted where the error body is written (see {@link noteRequestOutcome}). */
 const outcomes = new WeakMap<object, string>();
-
-/** The code of an error answer nobody noted (Fastify's own refusals), from its status. */
-function codeOfStatus(status: number): string {
-  if (status === 404) return ErrorCode.NOT_FOUND;
-  if (status === 413) return ErrorCode.PAYLOAD_TOO_LARGE;
-  if (status === 429) return ErrorCode.RATE_LIMITED;
-  return status < 500 ? ErrorCode.INVALID_ARGUMENT : ErrorCode.INTERNAL;
-}
 
 /**
  * Counts each request of the route in `slm_router_requests_total` (with its outcome code and
@@ -64,5 +57,8 @@ function outcomeOf(request: FastifyRequest, response: { writableEnded: boolean; 
   const noted = outcomes.get(request);
   if (noted) return noted;
   if (!response.writableEnded) return ErrorCode.CANCELLED;
-  return response.statusCode < 400 ? 'OK' : codeOfStatus(response.statusCode);
+  // An error answer nobody noted (Fastify's own refusals): its code from its status.
+  const status = response.statusCode;
+  if (status < 400) return 'OK';
+  return errorCodeOfHttpStatus(status, status < 500 ? ErrorCode.INVALID_ARGUMENT : ErrorCode.INTERNAL);
 }

@@ -135,19 +135,15 @@ export function topP(p: number): LogitsProcessor {
 /** Numerically stable softmax (-Infinity → 0). */
 export function softmax(logits: Float32Array): Float64Array {
   const out = new Float64Array(logits.length);
-  softmaxInto(logits, out);
-  return out;
-}
-
-/** {@link softmax} into `out` (as long as `logits`), for callers that reuse one buffer per token. */
-export function softmaxInto(logits: Float32Array, out: Float64Array): void {
   const { sum } = exponentiate(logits, out);
   for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
 }
 
 /**
  * exp(logit − largest) of every token into `out`, and their sum: softmax before its division. In
- * WebAssembly SIMD where the runtime has it (a tenth of Math.exp's cost over a 128k vocabulary).
+ * WebAssembly SIMD where the runtime has it (about a fifth of Math.exp's cost over a 128k vocabulary:
+ * ~0.5 ms with the copies against 2.3–2.7 ms, measured on 2-core VMs).
  */
 export function exponentiate(logits: Float32Array, out: Float64Array): { max: number; sum: number } {
   let max = -Infinity;

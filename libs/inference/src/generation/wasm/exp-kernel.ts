@@ -14,8 +14,8 @@ interface ExpKernelExports {
 const PAGE_BYTES = 65_536;
 
 /**
- * The softmax exponentials of a whole vocabulary in WebAssembly SIMD (exp-kernel.wat): what makes a
- * sampled token cost about as much as a greedy one. Values are f32 (relative error ~1e-6 with the
+ * The softmax exponentials of a whole vocabulary in WebAssembly SIMD (exp-kernel.wat), the largest part
+ * of what a sampled token cost over a greedy one. Values are f32 (relative error ~1e-6 with the
  * argument's own rounding), their sum f64. One instance per thread, its memory grown to the largest
  * vocabulary seen.
  */
