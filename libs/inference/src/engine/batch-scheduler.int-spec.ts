@@ -12,10 +12,13 @@ import { synthesizeModel } from '../synth/synthesize-model';
 import { BatchScheduler, type PromptPrefiller, type SchedulerEvents } from './batch-scheduler';
 import { PrefillThread } from './prefill-thread';
 
-/** Differences between a batched and a solo run are excused only below this top-2 logit margin. */
-const NOISE_MARGIN = 1e-4;
-/** A sampled request's difference is excused only where its seeded draw fell this close (in probability) to its token's edge. */
-const DRAW_NOISE_MARGIN = 1e-3;
+/**
+ * A batched token may differ from its solo run's only where noise can flip it: a greedy top-2 logit margin
+ * below `topTwo`, or a seeded draw within `draw` of its token's or nucleus's edge. Noise: kernels of other
+ * row counts sum in another order (~1e-5), and in q4 the int8 activations (accuracy level 4) can turn that
+ * into one rounding step: a relative 1e-6 change to the tiny q4 model's KV cache moved some logits by 0.045.
+ */
+const NOISE_MARGINS = { fp32: { topTwo: 1e-4, draw: 1e-3 }, q4: { topTwo: 0.1, draw: 0.05 } } as const;
 
 interface Request {
   id: number;
@@ -179,9 +182,8 @@ describe.each(VARIANTS)('continuous batching on the tiny $name model', ({ dtype,
       const margin = reference.margins[first];
       const kind = request.config.temperature === 0 ? 'top-2 logit margin' : 'draw margin';
       report.push(`request ${request.id}: token ${first} differs, solo ${kind} ${margin.toExponential(2)}`);
-      // Only a near-tie may differ: a greedy top-2 within float noise, or a seeded draw that fell within
-      // float noise of its token's edge (on some CPUs a step's kernels round differently with the batch's size).
-      expect(margin).toBeLessThan(request.config.temperature === 0 ? NOISE_MARGIN : DRAW_NOISE_MARGIN);
+      // Only a near-tie may differ (see NOISE_MARGINS).
+      expect(margin).toBeLessThan(request.config.temperature === 0 ? NOISE_MARGINS[dtype].topTwo : NOISE_MARGINS[dtype].draw);
     }
     return report;
   };
@@ -354,16 +356,25 @@ function drawMargin(raw: Float32Array, sequence: number[], config: ResolvedGener
   const processors = [temperatureScaling(config.temperature)];
   if (config.repetitionPenalty !== 1) processors.unshift(repetitionPenalty(config.repetitionPenalty));
   if (config.topK > 0) processors.push(topK(config.topK));
-  if (config.topP < 1) processors.push(topP(config.topP));
   for (const processor of processors) processor.process(logits, sequence);
+  // Noise near the nucleus's edge may take a token out of it (or one more in), rescaling every probability.
+  const nucleusMargin = config.topP < 1 ? nucleusEdgeMargin(softmax(logits), config.topP) : Infinity;
+  if (config.topP < 1) topP(config.topP).process(logits, sequence);
   const probabilities = softmax(logits);
   let below = 0;
   for (let token = 0; token < probabilities.length; token++) {
     const probability = probabilities[token];
-    if (probability > 0 && r < below + probability) return { margin: Math.min(r - below, below + probability - r), token };
+    if (probability > 0 && r < below + probability) return { margin: Math.min(r - below, below + probability - r, nucleusMargin), token };
     below += probability;
   }
   return { margin: 0, token: -1 };
+}
+
+/** How close the running sum of the probabilities, largest first, comes to `p` around the nucleus's last token. */
+function nucleusEdgeMargin(probabilities: ArrayLike<number>, p: number): number {
+  const sorted = Float64Array.from(probabilities).sort().reverse();
+  for (let i = 0, sum = 0; i < sorted.length; sum += sorted[i++]) if (sum + sorted[i] >= p) return Math.min(p - sum, sum + sorted[i] - p);
+  return Infinity;
 }
 
 function topTwoMargin(logits: Float32Array): number {
