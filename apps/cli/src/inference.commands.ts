@@ -103,7 +103,7 @@ function addBenchInferenceCommand(program: Command): void {
     .option('--prefill-chunk-tokens <n>', 'with --concurrency or --vs-llama-cpp: prompt tokens prefilled between decode steps', integer(1))
     .option(
       '--prefill-threads <n>',
-      "with --concurrency or --vs-llama-cpp: the engine's prefill thread (intra-op threads; 0: none; --vs-llama-cpp default 0, so both use --threads)",
+      "with --concurrency, --prefix-cache or --vs-llama-cpp: the engine's prefill thread (intra-op threads; 0: none; --vs-llama-cpp default 0, so both use --threads)",
       integer(0),
     )
     .option('--seed <n>', 'with --concurrency or --vs-llama-cpp: seed of the request mix or prompt ids', integer(0), 1)
@@ -246,6 +246,7 @@ function prefixCacheBench(options: BenchOptions): Promise<unknown> {
     headerTokens: options.headerTokens,
     maxBatchSize: options.maxBatchSize,
     threads: options.threads,
+    prefillThreads: options.prefillThreads,
     seed: options.seed,
   });
 }

@@ -152,8 +152,8 @@ export interface EngineOptions {
   /**
    * Memory for the prefix cache in MB: the keys and values of recent prompts' leading 16-token blocks
    * (the system prompt and chat-template head every request shares, a batch's common header), reused by
-   * later prompts that start the same way instead of being prefilled again. On the prefill thread only
-   * (`prefillThreads` ≥ 1). 0 turns it off. Default 64.
+   * later prompts that start the same way instead of being prefilled again: on the prefill thread where
+   * there is one, else on the engine's own thread. 0 turns it off. Default 64.
    */
   prefixCacheMb?: number;
   /**

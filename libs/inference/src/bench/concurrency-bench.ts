@@ -1,5 +1,4 @@
 import { InferenceEngine } from '../engine/inference.engine';
-import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { SeededRandom } from '../seeded-random';
@@ -85,11 +84,10 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
   const concurrency = options.concurrency;
   const requestsPerClient = options.requestsPerClient ?? 2;
   const maxBatchSize = options.maxBatchSize ?? concurrency;
-  const threads = options.threads ?? defaultIntraOpThreads();
   const seed = options.seed ?? 1;
   const promptRange = options.promptTokens ?? [32, 256];
   const newRange = options.newTokens ?? [64, 512];
-  for (const [name, value] of Object.entries({ concurrency, requestsPerClient, maxBatchSize, threads })) {
+  for (const [name, value] of Object.entries({ concurrency, requestsPerClient, maxBatchSize })) {
     if (!Number.isInteger(value) || value < 1)
       throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
@@ -100,13 +98,14 @@ export async function runConcurrencyBench(options: ConcurrencyBenchOptions): Pro
   }
   const engine = await InferenceEngine.load({
     ...benchEngineOptions(options),
-    intraOpThreads: threads,
+    intraOpThreads: options.threads,
     maxConcurrency: maxBatchSize,
     maxQueue: concurrency,
     prefillChunkTokens: options.prefillChunkTokens,
     prefillTokenBudget: options.prefillTokenBudget,
     prefillThreads: options.prefillThreads,
   });
+  const threads = engine.batching.intraOpThreads;
   try {
     const folder = engine.modelFolder;
     // Ordinary (non-special) ids: below the BOS id, which starts the special tokens in Llama-3 vocabularies.

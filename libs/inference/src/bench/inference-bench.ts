@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/inference.engine';
-import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { loadTransformersJsModel } from './transformers-js-model';
 import { argmax } from '../generation/sampler';
@@ -58,18 +57,19 @@ export interface InferenceBenchReport extends RuntimeFigures {
 export async function runInferenceBench(options: InferenceBenchOptions): Promise<InferenceBenchReport> {
   const promptTokens = options.promptTokens ?? 128;
   const newTokens = options.newTokens ?? 64;
-  const threads = options.threads ?? defaultIntraOpThreads();
   const rounds = options.rounds ?? 3;
-  for (const [name, value] of Object.entries({ promptTokens, newTokens, threads, rounds })) {
+  for (const [name, value] of Object.entries({ promptTokens, newTokens, rounds })) {
     if (!Number.isInteger(value) || value < 1)
       throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   const engine = await InferenceEngine.load({
     ...benchEngineOptions(options),
-    intraOpThreads: threads,
+    intraOpThreads: options.threads,
     maxQueue: 0,
     compileGraph: options.compileGraph,
   });
+  // Every runtime measured gets the engine's decode threads.
+  const threads = engine.batching.intraOpThreads;
   const closers: Array<() => Promise<void>> = [() => engine.close()];
   try {
     const folder = engine.modelFolder;

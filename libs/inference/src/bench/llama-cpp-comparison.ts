@@ -109,13 +109,13 @@ interface Runtime {
  * each figure counts, so load from other processes on a shared machine skews the comparison less.
  */
 export async function runLlamaCppComparison(options: LlamaCppComparisonOptions): Promise<LlamaCppComparisonReport> {
-  const threads = options.threads ?? defaultIntraOpThreads();
+  const prefillThreads = options.prefillThreads ?? 0;
+  const threads = options.threads ?? defaultIntraOpThreads(prefillThreads);
   const promptTokens = options.promptTokens ?? 128;
   const longPromptTokens = options.longPromptTokens ?? 1024;
   const newTokens = options.newTokens ?? 64;
   const sequences = options.sequences ?? 16;
   const rounds = options.rounds ?? 3;
-  const prefillThreads = options.prefillThreads ?? 0;
   for (const [name, value] of Object.entries({ threads, promptTokens, longPromptTokens, newTokens, sequences, rounds })) {
     if (!Number.isInteger(value) || value < 1)
       throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);

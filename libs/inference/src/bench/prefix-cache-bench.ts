@@ -1,5 +1,4 @@
 import { InferenceEngine } from '../engine/inference.engine';
-import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
 import { percentile, round1, round3 } from './bench-stats';
@@ -12,8 +11,10 @@ export interface PrefixCacheBenchOptions extends BenchModelOptions {
   headerTokens?: number;
   /** Engine batch size. Default 16. */
   maxBatchSize?: number;
-  /** onnxruntime intra-op threads of the decode session (the prefill thread has 1). Default: the engine's default. */
+  /** onnxruntime intra-op threads of the decode session. Default: the engine's default. */
   threads?: number;
+  /** Engine prefill thread (its intra-op threads; 0: none, the cache then lives beside the decode session). Default: the engine's default. */
+  prefillThreads?: number;
   /** Seed of the token ids. Default 1. */
   seed?: number;
 }
@@ -35,6 +36,8 @@ export interface PrefixCacheBenchReport {
   problems: number;
   headerTokens: number;
   maxBatchSize: number;
+  threads: number;
+  prefillThreads: number;
   withCache: PrefixCacheRun;
   withoutCache: PrefixCacheRun;
   prefixCacheHitRate: number;
@@ -52,23 +55,20 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
   const problems = options.problems ?? 64;
   const headerTokens = options.headerTokens ?? 200;
   const maxBatchSize = options.maxBatchSize ?? 16;
-  const threads = options.threads ?? defaultIntraOpThreads();
-  for (const [name, value] of Object.entries({ problems, headerTokens, maxBatchSize, threads })) {
+  for (const [name, value] of Object.entries({ problems, headerTokens, maxBatchSize })) {
     if (!Number.isInteger(value) || value < 1)
       throw new InferenceError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${value}`);
   }
   const run = async (prefixCacheMb: number | undefined): Promise<{ engine: InferenceEngine; run: PrefixCacheRun }> => {
     const engine = await InferenceEngine.load({
       ...benchEngineOptions(options),
-      intraOpThreads: threads,
-      prefillThreads: 1,
+      intraOpThreads: options.threads,
+      prefillThreads: options.prefillThreads,
       maxConcurrency: maxBatchSize,
       maxQueue: problems,
       prefixCacheMb,
     });
     try {
-      if (engine.batching.prefillThreads === 0)
-        throw new InferenceError('INVALID_ARGUMENT', 'the prefix cache needs the prefill thread, which did not start');
       const folder = engine.modelFolder;
       const limit = Math.min(folder.geometry.vocabSize, folder.bosTokenId ?? folder.geometry.vocabSize);
       const vocabStart = limit > 2000 ? 1000 : 10;
@@ -113,6 +113,8 @@ export async function runPrefixCacheBench(options: PrefixCacheBenchOptions): Pro
     problems,
     headerTokens,
     maxBatchSize,
+    threads: cached.engine.batching.intraOpThreads,
+    prefillThreads: cached.engine.batching.prefillThreads,
     withCache: cached.run,
     withoutCache: uncached.run,
     prefixCacheHitRate: cached.run.prefixCacheHitRate,

@@ -1,6 +1,5 @@
 import * as os from 'node:os';
 import { InferenceEngine } from '../engine/inference.engine';
-import { defaultIntraOpThreads } from '../engine/resource-defaults';
 import type { GenerationResult } from '../inference.types';
 import { InferenceError } from '../inference.errors';
 import { SeededRandom } from '../seeded-random';
@@ -75,12 +74,10 @@ export interface SamplesBenchReport {
 export async function runSamplesBench(options: SamplesBenchOptions): Promise<SamplesBenchReport> {
   const promptTokens = options.promptTokens ?? 128;
   const newTokens = options.newTokens ?? 128;
-  const threads = options.threads ?? defaultIntraOpThreads();
   const ks = [...new Set([1, ...(options.samples ?? [1, 4, 8])])].sort((a, b) => a - b);
   for (const [name, value] of Object.entries({
     promptTokens,
     newTokens,
-    threads,
     ...Object.fromEntries(ks.map((k) => [`samples ${k}`, k])),
   })) {
     if (!Number.isInteger(value) || value < 1)
@@ -89,11 +86,12 @@ export async function runSamplesBench(options: SamplesBenchOptions): Promise<Sam
   const maxK = ks[ks.length - 1]!;
   const engine = await InferenceEngine.load({
     ...benchEngineOptions(options),
-    intraOpThreads: threads,
+    intraOpThreads: options.threads,
     prefillThreads: options.prefillThreads,
     maxConcurrency: maxK,
     maxQueue: maxK,
   });
+  const threads = engine.batching.intraOpThreads;
   try {
     const { geometry } = engine.modelFolder;
     if (promptTokens + newTokens > geometry.contextLength) {

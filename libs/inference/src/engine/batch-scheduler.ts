@@ -2,6 +2,7 @@ import type { InferenceErrorCode } from '../inference.errors';
 import type { FinishReason } from '../inference.types';
 import type { DecoderSession } from '../generation/decoder-session';
 import type { KvCache } from '../generation/kv-cache';
+import type { PrefixCache } from '../generation/prefix-cache';
 import { type ResolvedGenerationConfig, type StepResult, TokenGenerator } from '../generation/token-generator';
 import type { RemotePrefill } from './prefill-thread';
 import { Sequence } from './sequence';
@@ -37,6 +38,8 @@ export interface BatchSchedulerOptions {
    * Default `prefillChunkTokens`.
    */
   prefillTokenBudget?: number;
+  /** Prompt prefixes reused across requests by prompts prefilled on this thread (the prefill thread keeps its own). */
+  prefixes?: PrefixCache;
 }
 
 /** Runs prompts on another thread (PrefillThread); `alive` turns false if that thread dies. */
@@ -121,7 +124,7 @@ export class BatchScheduler {
       );
       return;
     }
-    this.waiting.push(new Sequence(id, new TokenGenerator(this.session, promptIds, config), reservedTokens));
+    this.waiting.push(new Sequence(id, new TokenGenerator(this.session, promptIds, config, this.options.prefixes), reservedTokens));
   }
 
   /** Stops a request at the next tick (it reports done with 'cancelled'); unknown ids are ignored. */

@@ -4,20 +4,27 @@ import * as path from 'node:path';
 import type { GenerationRequest, GenerationResult } from '../inference.types';
 import { synthesizeModel } from '../synth/synthesize-model';
 import { InferenceEngine } from './inference.engine';
-import { defaultPrefillThreads } from './resource-defaults';
+import { defaultIntraOpThreads, defaultPrefillThreads } from './resource-defaults';
 
 /** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
 describe('the prefill thread by default', () => {
   const GiB = 1024 ** 3;
-  const spareCore = os.availableParallelism() >= 2 ? 1 : 0;
 
   it('runs where a second copy of the weights fits the memory limit, not where it does not', () => {
-    // A 950M q4 graph (1.38 GB) with the default 1 GiB KV budget: not in a 4 GiB container, yes in 6 GiB and on 24 GiB.
-    expect(defaultPrefillThreads(1.38e9, GiB, 4 * GiB)).toBe(0);
-    expect(defaultPrefillThreads(1.38e9, GiB, 6 * GiB)).toBe(spareCore);
-    expect(defaultPrefillThreads(1.38e9, GiB, 24 * GiB)).toBe(spareCore);
+    // A 950M q4 graph (1.38 GB) with the default 1 GiB KV budget, 4 cores: not in a 4 GiB container, yes in 6 GiB and on 24 GiB.
+    expect(defaultPrefillThreads(1.38e9, GiB, 4 * GiB, 4)).toBe(0);
+    expect(defaultPrefillThreads(1.38e9, GiB, 6 * GiB, 4)).toBe(1);
+    expect(defaultPrefillThreads(1.38e9, GiB, 24 * GiB, 4)).toBe(1);
     // The tiny synthetic model fits anywhere.
-    expect(defaultPrefillThreads(400_000, GiB, 2 * GiB)).toBe(spareCore);
+    expect(defaultPrefillThreads(400_000, GiB, 2 * GiB, 3)).toBe(1);
+  });
+
+  it('leaves 2 cores or fewer to the decode session, whatever the memory', () => {
+    expect(defaultPrefillThreads(400_000, GiB, 24 * GiB, 2)).toBe(0);
+    expect(defaultPrefillThreads(400_000, GiB, 24 * GiB, 1)).toBe(0);
+    // The decode session then takes every core; beside a prefill thread, the others.
+    expect(defaultIntraOpThreads(0)).toBe(os.availableParallelism());
+    expect(defaultIntraOpThreads(1)).toBe(Math.max(1, os.availableParallelism() - 1));
   });
 });
 

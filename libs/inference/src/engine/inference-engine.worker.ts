@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceError } from '../inference.errors';
 import { DecoderSession } from '../generation/decoder-session';
+import { PrefixCache, type PrefixCacheOptions } from '../generation/prefix-cache';
 import { readFileSync } from 'node:fs';
 import { compileDecoderGraph } from '../onnx/graph-compiler';
 import { graphOpTypes, tuneMatMulNBits } from '../onnx/matmul-nbits-tuning';
@@ -136,7 +137,6 @@ async function loadDecoder(prepared: PreparedGraphs): Promise<DecoderSession> {
 async function startPrefillThread(prepared: PreparedGraphs): Promise<PrefillThread | undefined> {
   const { numLayers, numKvHeads, headDim, positionOffset } = data;
   try {
-    const prefixCache = data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
     return await PrefillThread.start({
       // Every run there is a prompt (many rows): the int8 graph alone serves it.
       onnxPath: prepared.int8OnnxPath ?? prepared.onnxPath,
@@ -146,13 +146,18 @@ async function startPrefillThread(prepared: PreparedGraphs): Promise<PrefillThre
       positionOffset,
       intraOpThreads: data.prefillThreads,
       chunkTokens: PREFILL_THREAD_CHUNK,
-      prefixCache,
+      prefixCache: prefixCacheOptions(),
     });
   } catch (error) {
     // The model loaded here, so it serves without the thread (prompts between decode steps); the host logs why.
     prefillFailure = (error as Error).message;
     return undefined;
   }
+}
+
+/** The prefix cache's options; undefined when it is off. */
+function prefixCacheOptions(): PrefixCacheOptions | undefined {
+  return data.prefixCacheBytes > 0 ? { blockTokens: PREFIX_BLOCK_TOKENS, budgetBytes: data.prefixCacheBytes } : undefined;
 }
 
 async function start(): Promise<void> {
@@ -166,9 +171,17 @@ async function start(): Promise<void> {
     const kvBytesPerToken = session.kvBytesPerToken;
     const maxKvTokens = Math.floor(data.kvCacheBudgetBytes / kvBytesPerToken);
     if (data.prefillThreads > 0) prefillThread = await startPrefillThread(prepared);
+    // Prompts prefilled here (no prefill thread) reuse prefixes here; the prefill thread keeps its own.
+    const prefixOptions = prefillThread ? undefined : prefixCacheOptions();
     scheduler = new BatchScheduler(
       session,
-      { maxBatchSize, prefillChunkTokens: data.prefillChunkTokens, prefillTokenBudget: data.prefillTokenBudget, maxKvTokens },
+      {
+        maxBatchSize,
+        prefillChunkTokens: data.prefillChunkTokens,
+        prefillTokenBudget: data.prefillTokenBudget,
+        maxKvTokens,
+        prefixes: prefixOptions && new PrefixCache(prefixOptions),
+      },
       {
         // One message per step for all its rows, not one per token.
         tokens: (events) => post({ type: 'tokens', ids: events.map((event) => event.id), tokens: events.map((event) => event.token) }),

@@ -83,12 +83,14 @@ interface RequestState {
 export interface BatchingLimits {
   /** The batch size in effect: 1 for graphs with GroupQueryAttention (they assume right padding). */
   maxBatchSize: number;
+  /** Intra-op threads of the decode session. */
+  intraOpThreads: number;
   /** Intra-op threads of the prefill thread (0: prompts are prefilled between decode steps). */
   prefillThreads: number;
   prefillChunkTokens: number;
   prefillTokenBudget: number;
   kvCacheBudgetMb: number;
-  /** Prefix cache memory (0: off, or no prefill thread to hold it). */
+  /** Prefix cache memory (0: off); it lives on the prefill thread where there is one, else beside the decode session. */
   prefixCacheMb: number;
   /** KV cache bytes per token of one sequence (from the graph's geometry and KV dtype). */
   kvBytesPerToken: number;
@@ -164,7 +166,6 @@ export class InferenceEngine implements TextGenerationEngine {
       }
       return chosen;
     };
-    const intraOpThreads = positive('intraOpThreads', options.intraOpThreads, defaultIntraOpThreads());
     const interOpThreads = positive('interOpThreads', options.interOpThreads, 1);
     const maxConcurrency = positive('maxConcurrency', options.maxConcurrency, DEFAULT_MAX_BATCH);
     const maxQueue = positive('maxQueue', options.maxQueue, 16, 0);
@@ -186,6 +187,7 @@ export class InferenceEngine implements TextGenerationEngine {
       defaultPrefillThreads(graphBytes, kvCacheBudgetMb * 1024 * 1024),
       0,
     );
+    const intraOpThreads = positive('intraOpThreads', options.intraOpThreads, defaultIntraOpThreads(prefillThreads));
     const tokenizer = new TextTokenizer(folder);
     const data: EngineWorkerData = {
       onnxPath: folder.onnxPath,
@@ -246,11 +248,12 @@ export class InferenceEngine implements TextGenerationEngine {
       { maxConcurrency: ready.maxBatchSize, maxQueue },
       {
         maxBatchSize: ready.maxBatchSize,
+        intraOpThreads,
         prefillThreads: ready.prefillThreads,
         prefillChunkTokens,
         prefillTokenBudget,
         kvCacheBudgetMb,
-        prefixCacheMb: ready.prefillThreads > 0 ? prefixCacheMb : 0,
+        prefixCacheMb,
         kvBytesPerToken: ready.kvBytesPerToken,
         maxKvTokens: ready.maxKvTokens,
         onnxPath: ready.onnxPath,

@@ -70,7 +70,10 @@ describe('PrefixCache', () => {
   });
 });
 
-describe('the engine with a prefix cache', () => {
+describe.each([
+  { where: 'on the prefill thread', prefillThreads: 1 },
+  { where: 'beside the decode session (no prefill thread)', prefillThreads: 0 },
+])('the engine with a prefix cache $where', ({ prefillThreads }) => {
   let dir: string;
   let cached: InferenceEngine;
   let uncached: InferenceEngine;
@@ -86,8 +89,8 @@ describe('the engine with a prefix cache', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'slm-prefix-cache-'));
     await synthesizeModel({ preset: 'tiny', dtype: 'fp32', outDir: dir });
     [cached, uncached] = await Promise.all([
-      InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 1 }),
-      InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads: 1, prefixCacheMb: 0 }),
+      InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads }),
+      InferenceEngine.load({ modelDir: dir, intraOpThreads: 1, prefillThreads, prefixCacheMb: 0 }),
     ]);
   });
 
@@ -96,7 +99,8 @@ describe('the engine with a prefix cache', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is on by default with a prefill thread, and off at prefixCacheMb 0', () => {
+  it('is on by default, and off at prefixCacheMb 0', () => {
+    expect(cached.batching.prefillThreads).toBe(prefillThreads);
     expect(cached.batching.prefixCacheMb).toBe(64);
     expect(uncached.batching.prefixCacheMb).toBe(0);
   });

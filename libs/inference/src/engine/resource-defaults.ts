@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 
 /**
- * One core less than the machine has (at least 1). Measured on the 2-core machines: batch-1 decode is
- * memory-bound and runs as fast (or, under load, faster) on 1 thread as on 2, while 2 threads only speed
- * up prefill (~1.3x); the spare core keeps the host's own event loop (gRPC, streams, heartbeats) fast.
+ * The decode session's threads: the cores the prefill thread does not take (at least 1). Measured on a
+ * 2-core AMD EPYC (360M q4, the README's 16-client mix): batch-1 decode 57.9 tok/s on 1 thread, 88.7 on 2
+ * (on a 2-core Xeon 31 and 47–49), and a batch of many rows is compute-bound, so a core left idle costs
+ * throughput; the host's own event loop (gRPC, streams) needs little beside it.
  */
-export function defaultIntraOpThreads(): number {
-  return Math.max(1, os.availableParallelism() - 1);
+export function defaultIntraOpThreads(prefillThreads: number): number {
+  return Math.max(1, os.availableParallelism() - prefillThreads);
 }
 
 /**
@@ -23,14 +24,21 @@ const RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD = 2.5;
 const BASE_RESIDENT_BYTES = 512 * 1024 * 1024;
 
 /**
- * One prefill thread where there is a core to spare for it and memory for a second copy of the weights
- * (the machine's, or the container's cgroup limit): prompts then run beside the decode steps instead of
- * between them (measured in the README: the running streams' p99 inter-token time no longer includes a
- * prompt, and aggregate decode rises). Otherwise 0, so a worker sized for one copy of its model (the
+ * One prefill thread where the decode session keeps at least 2 cores beside it (3 cores or more) and there
+ * is memory for a second copy of the weights (the machine's, or the container's cgroup limit): prompts
+ * then run beside the decode steps instead of between them, so running streams never wait for a prompt.
+ * Otherwise 0: on 2 cores, decode on 1 thread beside the prefill thread lost more than it gained (2-core
+ * AMD EPYC, 360M q4, 16 clients: 104 tok/s and TTFT p99 7.9 s, against 153 tok/s and 4.6 s with both
+ * cores decoding and prompts between the steps); and a worker sized for one copy of its model (the
  * Kubernetes manifests give a 950M worker 4 GiB) never runs out of memory because of it.
  */
-export function defaultPrefillThreads(graphBytes: number, kvBudgetBytes: number, memoryBytes = memoryLimitBytes()): number {
-  if (os.availableParallelism() < 2) return 0;
+export function defaultPrefillThreads(
+  graphBytes: number,
+  kvBudgetBytes: number,
+  memoryBytes = memoryLimitBytes(),
+  cores = os.availableParallelism(),
+): number {
+  if (cores < 3) return 0;
   const needed = graphBytes * RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD + kvBudgetBytes + BASE_RESIDENT_BYTES;
   return needed <= memoryBytes ? 1 : 0;
 }

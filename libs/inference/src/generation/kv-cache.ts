@@ -61,7 +61,7 @@ export class KvCache {
 
   /** `rows` empty rows (default 1: one sequence); a batch cache may start with 0 and get its rows from `repack`. */
   constructor(
-    private readonly numLayers: number,
+    readonly numLayers: number,
     private readonly numKvHeads: number,
     private readonly headDim: number,
     readonly dtype: KvDtype,

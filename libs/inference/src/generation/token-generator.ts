@@ -2,6 +2,7 @@ import type { FinishReason } from '../inference.types';
 import type { DecoderSession } from './decoder-session';
 import type { KvCache } from './kv-cache';
 import { type LogitsProcessor, minNewTokens, repetitionPenalty, temperatureScaling, topK, topP } from './logits-processors';
+import type { PrefixCache } from './prefix-cache';
 import { Sampler } from './sampler';
 import { type StoppingCriterion, contextLengthStop, eosStop, maxNewTokensStop } from './stopping-criteria';
 
@@ -45,10 +46,12 @@ export class TokenGenerator {
   cachedPromptTokens = 0;
   decodeMs = 0;
 
+  /** `prefixes`: where `prefillChunk` finds and leaves prompt prefixes' keys and values (see PrefixCache). */
   constructor(
     private readonly session: DecoderSession,
     promptIds: readonly number[],
     config: ResolvedGenerationConfig,
+    private readonly prefixes?: PrefixCache,
   ) {
     this.sequence = [...promptIds];
     this.pending = [...promptIds];
@@ -93,10 +96,16 @@ export class TokenGenerator {
   async prefillChunk(maxTokens: number): Promise<StepResult | undefined> {
     if (this.prefilled) throw new Error('the prompt is already prefilled');
     const started = performance.now();
+    if (this.prefixes && this.cache.length === 0) {
+      // A cached prefix (the system prompt, a batch's shared header) is copied in, not recomputed.
+      this.cachedPromptTokens = this.prefixes.restore(this.pending, this.cache, this.cache.numLayers);
+      this.pending = this.pending.slice(this.cachedPromptTokens);
+    }
     const chunk = this.pending.slice(0, Math.max(1, maxTokens));
     const last = chunk.length === this.pending.length;
     const logits = await this.session.step(chunk, this.cache);
     this.pending = this.pending.slice(chunk.length);
+    if (last) this.prefixes?.store(this.sequence, this.cache, this.cache.numLayers);
     const result = last ? this.accept(logits) : undefined;
     this.prefillMs += performance.now() - started;
     return result;
