@@ -113,6 +113,13 @@ export interface BatchingLimits {
   int8MinRows: number;
 }
 
+/** A memory budget in MB: a finite number above 0 (or 0 too, `orZero`: off). */
+function megabytesOf(name: string, value: number | undefined, fallback: number, { orZero = false } = {}): number {
+  const chosen = value ?? fallback;
+  if (typeof chosen !== 'number' || !Number.isFinite(chosen) || chosen < 0 || (chosen === 0 && !orZero))
+    throw new InferenceError('INVALID_ARGUMENT', `${name} must be a number ${orZero ? '>=' : '>'} 0, got ${value}`);
+  return chosen;
+}
 /**
  * Hosts one model: tokenizes and checks requests on the calling thread, runs onnxruntime in a worker
  * thread (so the host's event loop stays free), streams text back. Up to `maxConcurrency` requests decode
@@ -171,14 +178,8 @@ export class InferenceEngine implements TextGenerationEngine {
     const maxQueue = positive('maxQueue', options.maxQueue, 16, 0);
     const prefillChunkTokens = positive('prefillChunkTokens', options.prefillChunkTokens, DEFAULT_PREFILL_CHUNK);
     const prefillTokenBudget = positive('prefillTokenBudget', options.prefillTokenBudget, PREFILL_BUDGET_CHUNKS * prefillChunkTokens);
-    const kvCacheBudgetMb = options.kvCacheBudgetMb ?? DEFAULT_KV_BUDGET_MB;
-    if (typeof kvCacheBudgetMb !== 'number' || !Number.isFinite(kvCacheBudgetMb) || kvCacheBudgetMb <= 0) {
-      throw new InferenceError('INVALID_ARGUMENT', `kvCacheBudgetMb must be a number > 0, got ${options.kvCacheBudgetMb}`);
-    }
-    const prefixCacheMb = options.prefixCacheMb ?? DEFAULT_PREFIX_CACHE_MB;
-    if (typeof prefixCacheMb !== 'number' || !Number.isFinite(prefixCacheMb) || prefixCacheMb < 0) {
-      throw new InferenceError('INVALID_ARGUMENT', `prefixCacheMb must be a number >= 0, got ${options.prefixCacheMb}`);
-    }
+    const kvCacheBudgetMb = megabytesOf('kvCacheBudgetMb', options.kvCacheBudgetMb, DEFAULT_KV_BUDGET_MB);
+    const prefixCacheMb = megabytesOf('prefixCacheMb', options.prefixCacheMb, DEFAULT_PREFIX_CACHE_MB, { orZero: true });
     const folder = loadModelFolder(options.modelDir, options.dtype);
     const graphBytes = [folder.onnxPath, ...folder.externalDataPaths].reduce((sum, file) => sum + statSync(file).size, 0);
     const prefillThreads = positive(
