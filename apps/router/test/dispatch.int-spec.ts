@@ -102,6 +102,37 @@ describe('dispatch to worker replicas', () => {
     }
   });
 
+  it('keeps a replica whose health checks run late while it answers calls (a loaded machine, not a dead worker)', async () => {
+    const code = h.workers.code;
+    const checks = () => code.callsOf('Check');
+    const states = new Set<string>();
+    let solved = 0;
+    const stop = { now: false };
+    const load = (async () => {
+      while (!stop.now) if ((await postJson(`${h.base}/v1/solve`, { text: 'python function' })).status === 200) solved++;
+    })();
+    const watch = setInterval(
+      () =>
+        void getJson(`${h.base}/readyz`).then((r) =>
+          r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state)),
+        ),
+      10,
+    );
+    try {
+      // Four late checks in a row: twice what takes a replica out that answers nothing (the test above).
+      code.behaviour = { lateHealthChecks: 4 };
+      const from = checks();
+      while (checks() < from + 5) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect([...states]).toEqual(['serving']);
+      expect(solved).toBeGreaterThan(10);
+    } finally {
+      stop.now = true;
+      clearInterval(watch);
+      code.behaviour = {};
+      await load;
+    }
+  });
+
   it('limits concurrent requests per client (anonymous: its address) with 429 RATE_LIMITED; a rotated x-client-id does not dodge it', async () => {
     let release!: () => void;
     h.workers.code.behaviour = { hold: new Promise<void>((resolve) => (release = resolve)) };

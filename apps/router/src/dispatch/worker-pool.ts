@@ -43,10 +43,12 @@ interface Replica {
   inFlight: number;
   /** A health check is on its way: a round skips the replica rather than overlap it. */
   checking: boolean;
-  /** Health checks in a row that ran out of time without an answer. */
+  /** Health checks in a row that ran out of time without an answer, while it answered no call either. */
   lateChecks: number;
   /** Its expected call latency, from the calls it answered: the load-aware choice's weight. */
   latency: LatencyEstimate;
+  /** When (performance.now()) it last answered a call: a replica that answers calls is alive. */
+  answeredAt: number;
   /** Gone from its name's resolution: takes no new call; closed once its open calls have ended. */
   draining: boolean;
 }
@@ -77,6 +79,12 @@ export interface ReplicaState {
   draining?: true;
 }
 
+/** A call the replica answered (a unary result, or a stream's admission): its latency, and that it is alive. */
+function noteAnswer(replica: Replica, startedAt: number): void {
+  const now = performance.now();
+  replica.latency.observe(now - startedAt);
+  replica.answeredAt = now;
+}
 /** How a pool follows replicas that come and go behind a `dns:///name:port` address. */
 export interface PoolMembership {
   /** How often the names are resolved again, ms. Default 5000. */
@@ -157,6 +165,7 @@ export class WorkerPool {
       checking: false,
       lateChecks: 0,
       latency: new LatencyEstimate(),
+      answeredAt: -Infinity,
       draining: false,
     });
     this.targets = addresses.map(workerTargetOf);
@@ -236,7 +245,7 @@ export class WorkerPool {
         const result = await inSpan(`dispatch ${this.domain}`, this.spanAttributes(replica, tried.size), () =>
           this.generateOn(replica, request, context),
         );
-        replica.latency.observe(performance.now() - startedAt);
+        noteAnswer(replica, startedAt);
         return result;
       } catch (error) {
         if (!this.isReplicaLost(error, context)) throw this.mapError(error, replica);
@@ -285,7 +294,7 @@ export class WorkerPool {
       try {
         await Promise.race([first.then(() => undefined), new Promise<void>((resolve) => call.once('metadata', () => resolve()))]);
         // A stream's length is the caller's (its token budget): the time to admission is the replica's.
-        replica.latency.observe(performance.now() - startedAt);
+        noteAnswer(replica, startedAt);
         return { events: this.eventsOf(replica, first, iterator, close), close };
       } catch (error) {
         close(error);
@@ -375,6 +384,7 @@ export class WorkerPool {
   private async check(replica: Replica, timeoutMs: number): Promise<void> {
     if (replica.checking) return;
     replica.checking = true;
+    const startedAt = performance.now();
     const deadline = new Date(Date.now() + timeoutMs);
     const [health, info] = await Promise.all([
       replica.health.check('', deadline),
@@ -383,8 +393,11 @@ export class WorkerPool {
       ),
     ]).finally(() => (replica.checking = false));
     // A check that only ran out of time (a busy machine, a long GC pause) takes a replica out after
-    // LATE_CHECKS_BEFORE_DOWN in a row; an answer of NOT_SERVING or a refused connection, at once.
-    replica.lateChecks = health === 'late' ? replica.lateChecks + 1 : 0;
+    // LATE_CHECKS_BEFORE_DOWN in a row, and not at all while the replica answers calls meanwhile (on a
+    // loaded machine the last replica standing was taken out so, and every caller got 503 while it
+    // served); an answer of NOT_SERVING or a refused connection, at once.
+    const late = health === 'late' && replica.answeredAt < startedAt;
+    replica.lateChecks = late ? replica.lateChecks + 1 : 0;
     if (health !== 'late' || replica.lateChecks >= LATE_CHECKS_BEFORE_DOWN)
       replica.state = health === 'SERVING' ? 'serving' : 'not_serving';
     // A worker reports its engine's slots and queue bound.
