@@ -19,6 +19,19 @@ async function waitForReplicaState(h: Harness, domain: 'math' | 'code' | 'scienc
   }
 }
 
+/** Every state /readyz reports for the domain's replicas (polled every 10 ms) until `stop`. */
+function watchReplicaStates(h: Harness, domain: 'math' | 'code' | 'science'): { states: Set<string>; stop: () => void } {
+  const states = new Set<string>();
+  const timer = setInterval(
+    () =>
+      void getJson(`${h.base}/readyz`).then((r) =>
+        r.json.workers[domain].replicas.forEach((replica: { state: string }) => states.add(replica.state)),
+      ),
+    10,
+  );
+  return { states, stop: () => clearInterval(timer) };
+}
+
 describe('dispatch to worker replicas', () => {
   let h: Harness;
   let flaky: FakeWorker;
@@ -79,14 +92,7 @@ describe('dispatch to worker replicas', () => {
   it('keeps a replica whose health check runs late once (a busy machine), takes it out when checks keep running late', async () => {
     const code = h.workers.code;
     const checks = () => code.callsOf('Check');
-    const states = new Set<string>();
-    const watch = setInterval(
-      () =>
-        void getJson(`${h.base}/readyz`).then((r) =>
-          r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state)),
-        ),
-      10,
-    );
+    const { states, stop: stopWatching } = watchReplicaStates(h, 'code');
     try {
       code.behaviour = { lateHealthChecks: 1 };
       const from = checks();
@@ -97,7 +103,7 @@ describe('dispatch to worker replicas', () => {
       await waitForReplicaState(h, 'code', 'not_serving');
       await waitForReplicaState(h, 'code', 'serving');
     } finally {
-      clearInterval(watch);
+      stopWatching();
       code.behaviour = {};
     }
   });
@@ -105,19 +111,12 @@ describe('dispatch to worker replicas', () => {
   it('keeps a replica whose health checks run late while it answers calls (a loaded machine, not a dead worker)', async () => {
     const code = h.workers.code;
     const checks = () => code.callsOf('Check');
-    const states = new Set<string>();
     let solved = 0;
     const stop = { now: false };
     const load = (async () => {
       while (!stop.now) if ((await postJson(`${h.base}/v1/solve`, { text: 'python function' })).status === 200) solved++;
     })();
-    const watch = setInterval(
-      () =>
-        void getJson(`${h.base}/readyz`).then((r) =>
-          r.json.workers.code.replicas.forEach((replica: { state: string }) => states.add(replica.state)),
-        ),
-      10,
-    );
+    const { states, stop: stopWatching } = watchReplicaStates(h, 'code');
     try {
       // Four late checks in a row: twice what takes a replica out that answers nothing (the test above).
       code.behaviour = { lateHealthChecks: 4 };
@@ -127,7 +126,7 @@ describe('dispatch to worker replicas', () => {
       expect(solved).toBeGreaterThan(10);
     } finally {
       stop.now = true;
-      clearInterval(watch);
+      stopWatching();
       code.behaviour = {};
       await load;
     }
