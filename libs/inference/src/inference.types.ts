@@ -108,7 +108,7 @@ export interface EngineOptions {
   modelDir: string;
   /** Which onnx/model_*.onnx to run. Default: config.json `transformers.js_config.dtype`, else the files present (q4 first). */
   dtype?: string;
-  /** onnxruntime intra-op threads. Default: available cores - 1, at least 1 (measured: see README). */
+  /** onnxruntime intra-op threads of the decode session. Default: available cores less the prefill thread's, at least 1 (measured: see README). */
   intraOpThreads?: number;
   /** onnxruntime inter-op threads. Default 1 (the decoder graph is one sequential chain). */
   interOpThreads?: number;

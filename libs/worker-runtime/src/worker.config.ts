@@ -52,7 +52,7 @@ export interface WorkerConfig {
     maxConcurrency: number;
     /** Requests allowed to wait beyond those; default 16. More answer RESOURCE_EXHAUSTED. */
     maxQueue: number;
-    /** onnxruntime intra-op threads; default: libs/inference's (cores - 1, at least 1). */
+    /** onnxruntime intra-op threads; default: libs/inference's (the cores the prefill thread does not take). */
     intraOpThreads?: number;
     /** The engine's prefill thread (its intra-op threads; 0: none); default the engine's. */
     prefillThreads?: number;
