@@ -7,8 +7,20 @@ import * as os from 'node:os';
  * (on a 2-core Xeon 31 and 47–49), and a batch of many rows is compute-bound, so a core left idle costs
  * throughput; the host's own event loop (gRPC, streams) needs little beside it.
  */
-export function defaultIntraOpThreads(prefillThreads: number): number {
-  return Math.max(1, os.availableParallelism() - prefillThreads);
+export function defaultIntraOpThreads(prefillThreads: number, cores = availableCores()): number {
+  return Math.max(1, cores - prefillThreads);
+}
+
+/**
+ * The cores this process may use: the machine's (its CPU affinity), capped by its cgroup's CPU quota
+ * (`cpu.max`, a container's CPU limit; rounded up, so 1.5 CPUs run 2 threads). Node's own count ignores
+ * the quota, and threads beyond it only queue for the quota's time slices.
+ */
+export function availableCores(cpuMax = readCgroupFile('cpu.max')): number {
+  const cores = os.availableParallelism();
+  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/).map(Number);
+  if (!(quota > 0 && period > 0)) return cores; // "max" (no limit), or no cgroup v2 file
+  return Math.max(1, Math.min(cores, Math.ceil(quota / period)));
 }
 
 /**
@@ -36,7 +48,7 @@ export function defaultPrefillThreads(
   graphBytes: number,
   kvBudgetBytes: number,
   memoryBytes = memoryLimitBytes(),
-  cores = os.availableParallelism(),
+  cores = availableCores(),
 ): number {
   if (cores < 3) return 0;
   const needed = graphBytes * RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD + kvBudgetBytes + BASE_RESIDENT_BYTES;
@@ -45,11 +57,15 @@ export function defaultPrefillThreads(
 
 /** The memory this process may use: its cgroup's limit (containers), else the machine's. */
 function memoryLimitBytes(): number {
+  const limit = Number(readCgroupFile('memory.max')?.trim());
+  return Number.isFinite(limit) && limit > 0 ? Math.min(limit, os.totalmem()) : os.totalmem();
+}
+
+/** A cgroup v2 file of this process's container; undefined where there is none to read. */
+function readCgroupFile(name: string): string | undefined {
   try {
-    const limit = Number(readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim());
-    if (Number.isFinite(limit) && limit > 0) return Math.min(limit, os.totalmem());
+    return readFileSync(`/sys/fs/cgroup/${name}`, 'utf8');
   } catch {
-    // No cgroup v2 limit readable: the machine's memory.
+    return undefined;
   }
-  return os.totalmem();
 }
