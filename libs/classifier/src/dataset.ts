@@ -24,8 +24,8 @@ function emptyCounts(): Record<ClassifierDomain, number> {
   return Object.fromEntries(DOMAINS.map((d) => [d, 0])) as Record<ClassifierDomain, number>;
 }
 
-/** Source name of the seed examples (every JSONL file of libs/classifier/data). */
-export const SEED_SOURCE = 'seed-examples';
+/** The seed file that marks the seed-example folder (libs/classifier/data holds more beside it). */
+const SEED_MARKER = 'seed-examples.jsonl';
 const SEED_DIR_RELATIVE = path.join('libs', 'classifier', 'data');
 
 /**
@@ -35,7 +35,7 @@ const SEED_DIR_RELATIVE = path.join('libs', 'classifier', 'data');
 export function seedExamplesPaths(): string[] {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, SEED_DIR_RELATIVE);
-    if (fs.existsSync(path.join(candidate, `${SEED_SOURCE}.jsonl`))) {
+    if (fs.existsSync(path.join(candidate, SEED_MARKER))) {
       return fs
         .readdirSync(candidate)
         .filter((name) => name.endsWith('.jsonl'))
@@ -114,21 +114,29 @@ export interface TrainingDataOptions {
   seedExamples?: string | false;
 }
 
-/** {@link readDataset} of `dir` plus the seed examples (train-only items, source `seed-examples`). */
+/** {@link readDataset} of `dir` plus the seed examples (train-only items, each file a source named after it). */
 export function readTrainingData(dir: string, options: TrainingDataOptions = {}): Dataset {
   const dataset = readDataset(dir);
   const seeds = options.seedExamples === undefined ? seedExamplesPaths() : options.seedExamples === false ? [] : [options.seedExamples];
   if (seeds.length === 0) return dataset;
-  if (dataset.files.some((f) => f.file.replace(/\.jsonl$/, '') === SEED_SOURCE)) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `${dir} already has a ${SEED_SOURCE}.jsonl; pass seedExamples: false or rename it`);
-  }
-  const summaries = seeds.map((seed) => readJsonlFile(seed, SEED_SOURCE, dataset.items, true));
+  const taken = new Set(dataset.files.map((f) => f.file.replace(/\.jsonl$/, '')));
+  const clash = seeds.map(seedSourceOf).find((source) => taken.has(source));
+  if (clash) throw new AppError(ErrorCode.INVALID_ARGUMENT, `${dir} already has a ${clash}.jsonl; pass seedExamples: false or rename it`);
+  const summaries = seeds.map((seed) => readJsonlFile(seed, seedSourceOf(seed), dataset.items, true));
   return { items: dataset.items, files: [...dataset.files, ...summaries] };
 }
 
 /** The committed seed examples alone (every libs/classifier/data/*.jsonl), as train-only items. */
 export function readSeedExamples(): TrainingItem[] {
   const items: TrainingItem[] = [];
-  for (const file of seedExamplesPaths()) readJsonlFile(file, SEED_SOURCE, items, true);
+  for (const file of seedExamplesPaths()) readJsonlFile(file, seedSourceOf(file), items, true);
   return items;
+}
+
+/**
+ * A seed file is a source of its own (its name), as a data file is: source balancing weighs its items by
+ * its own size, so a file added later does not dilute the weight of the others.
+ */
+function seedSourceOf(file: string): string {
+  return path.basename(file).replace(/\.jsonl$/, '');
 }

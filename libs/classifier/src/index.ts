@@ -7,7 +7,7 @@ export type { TruncationOptions } from './text-features';
 export { DEFAULT_TRAIN_OPTIONS, calibrationStats, encodeDataset, fitModel, fitTemperature, trainModel } from './trainer';
 export type { CalibrationReport, EncodedDataset, FittedFold, TrainOptions, TrainingItem } from './trainer';
 export type { LinearModel } from './linear-model';
-export { SEED_SOURCE, readDataset, readSeedExamples, readTrainingData, seedExamplesPaths } from './dataset';
+export { readDataset, readSeedExamples, readTrainingData, seedExamplesPaths } from './dataset';
 export type { Dataset, DatasetFileSummary, TrainingDataOptions } from './dataset';
 export { ARTIFACT_FORMAT, ARTIFACT_VERSION, committedModelPath, loadModel, saveModel } from './model-artifact';
 export type { ArtifactManifest } from './model-artifact';

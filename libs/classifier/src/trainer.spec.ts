@@ -150,11 +150,11 @@ describe('training on a small synthetic dataset', () => {
     );
     const { items, files } = readTrainingData(path.join(dir, 'data'), { seedExamples: seeds });
     expect(items).toHaveLength(482);
-    expect(items.filter((item) => item.trainOnly).map((item) => item.source)).toEqual(['seed-examples', 'seed-examples']);
+    expect(items.filter((item) => item.trainOnly).map((item) => item.source)).toEqual(['seeds', 'seeds']);
     expect(files[8]).toMatchObject({ file: 'seeds.jsonl', items: 2, trainOnly: true });
     const report = leaveOneSourceOut(encodeDataset(items, options.bits), { ...options, epochs: 1 });
-    expect(report).toMatchObject({ items: 480, sources: 8, trainOnlyItems: 2, trainOnlySources: ['seed-examples'] });
-    expect(report.perSource.map((s) => s.source)).not.toContain('seed-examples');
+    expect(report).toMatchObject({ items: 480, sources: 8, trainOnlyItems: 2, trainOnlySources: ['seeds'] });
+    expect(report.perSource.map((s) => s.source)).not.toContain('seeds');
     expect(report.labels).toHaveLength(480);
     expect(readTrainingData(path.join(dir, 'data'), { seedExamples: false }).items).toHaveLength(480);
   });
