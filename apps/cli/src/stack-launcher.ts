@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import {
+  availableCores,
   checkCertKeyPair,
   loadConfig,
   pemFileSchema,
@@ -35,6 +36,28 @@ const DOMAINS = WORKER_DOMAINS;
 
 /** `<DOMAIN>_WORKER_GRPC_PORT`: where `slm up` starts each worker. */
 const workerPortVariable = (domain: WorkerDomain) => `${envPrefixOf(domain)}GRPC_PORT` as const;
+
+/**
+ * A worker's share of the machine when `slm up` starts `workers` of them on `cores` cores, as the
+ * `<DOMAIN>_WORKER_THREADS` and `_PREFILL_THREADS` it passes (the environment's own values win): an engine
+ * alone sizes its threads to the whole machine, so three side by side would each take every core.
+ * Measured on a 2-core AMD EPYC, three processes decoding 360M q4 at once: 50–53 ms a step each with 2
+ * threads, 27–29 ms with 1. A share of 3 cores or more keeps one for the engine's prefill thread.
+ */
+export function workerThreadsEnv(
+  domain: WorkerDomain,
+  workers: number,
+  cores: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const prefix = envPrefixOf(domain);
+  const share = Math.max(1, Math.floor(cores / workers));
+  const prefillThreads = share >= 3 ? 1 : 0;
+  return {
+    ...(env[`${prefix}THREADS`] === undefined ? { [`${prefix}THREADS`]: String(share - prefillThreads) } : {}),
+    ...(env[`${prefix}PREFILL_THREADS`] === undefined ? { [`${prefix}PREFILL_THREADS`]: String(prefillThreads) } : {}),
+  };
+}
 
 /**
  * What `slm up` reads from the environment (the services read the rest themselves, TLS variables
@@ -165,7 +188,8 @@ export class StackLauncher {
     const workerPorts = mapWorkerDomains((domain) => this.portOf(domain));
     for (const domain of DOMAINS) {
       const address = `127.0.0.1:${workerPorts[domain]}`;
-      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl }, () =>
+      const threads = workerThreadsEnv(domain, DOMAINS.length, availableCores());
+      await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl, ...threads }, () =>
         grpcHealthIsServing(address, this.workerTls()),
       );
     }

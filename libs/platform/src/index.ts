@@ -54,3 +54,4 @@ export {
 } from './api-keys';
 export { DEV_CERT_FILES, writeDevCertificates, type DevCertFile, type DevCertificateOptions } from './dev-certificates';
 export { REDIS_TLS_CA_PARAM, redisTlsOf, splitRedisTlsCa } from './redis-tls';
+export { availableCores, memoryLimitBytes } from './host-resources';

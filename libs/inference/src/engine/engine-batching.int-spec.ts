@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { GenerationRequest, GenerationResult } from '../inference.types';
 import { synthesizeModel } from '../synth/synthesize-model';
 import { InferenceEngine } from './inference.engine';
-import { availableCores, defaultIntraOpThreads, defaultPrefillThreads } from './resource-defaults';
+import { defaultIntraOpThreads, defaultPrefillThreads } from './resource-defaults';
 
 /** The engine's continuous batching seen from callers: concurrent streams, cancellation, deadlines, limits. */
 describe('the prefill thread by default', () => {
@@ -26,17 +26,6 @@ describe('the prefill thread by default', () => {
     expect(defaultIntraOpThreads(0, 2)).toBe(2);
     expect(defaultIntraOpThreads(1, 4)).toBe(3);
     expect(defaultIntraOpThreads(1, 1)).toBe(1);
-  });
-
-  it("counts the cores a container's CPU quota allows, not the machine's", () => {
-    const machine = os.availableParallelism();
-    // cgroup v2 cpu.max: "<quota> <period>" in µs, or "max" for no limit.
-    expect(availableCores('max 100000\n')).toBe(machine);
-    expect(availableCores(undefined)).toBe(machine);
-    expect(availableCores('100000 100000\n')).toBe(1);
-    expect(availableCores('150000 100000\n')).toBe(Math.min(2, machine));
-    expect(availableCores('25000 100000\n')).toBe(1);
-    expect(availableCores(`${(machine + 8) * 100000} 100000`)).toBe(machine);
   });
 });
 

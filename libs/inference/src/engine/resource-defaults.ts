@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { availableCores, memoryLimitBytes } from '@slm/platform';
 
 /**
  * The decode session's threads: the cores the prefill thread does not take (at least 1). Measured on a
@@ -9,18 +8,6 @@ import * as os from 'node:os';
  */
 export function defaultIntraOpThreads(prefillThreads: number, cores = availableCores()): number {
   return Math.max(1, cores - prefillThreads);
-}
-
-/**
- * The cores this process may use: the machine's (its CPU affinity), capped by its cgroup's CPU quota
- * (`cpu.max`, a container's CPU limit; rounded up, so 1.5 CPUs run 2 threads). Node's own count ignores
- * the quota, and threads beyond it only queue for the quota's time slices.
- */
-export function availableCores(cpuMax = readCgroupFile('cpu.max')): number {
-  const cores = os.availableParallelism();
-  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/).map(Number);
-  if (!(quota > 0 && period > 0)) return cores; // "max" (no limit), or no cgroup v2 file
-  return Math.max(1, Math.min(cores, Math.ceil(quota / period)));
 }
 
 /**
@@ -53,19 +40,4 @@ export function defaultPrefillThreads(
   if (cores < 3) return 0;
   const needed = graphBytes * RESIDENT_BYTES_PER_GRAPH_BYTE_WITH_PREFILL_THREAD + kvBudgetBytes + BASE_RESIDENT_BYTES;
   return needed <= memoryBytes ? 1 : 0;
-}
-
-/** The memory this process may use: its cgroup's limit (containers), else the machine's. */
-function memoryLimitBytes(): number {
-  const limit = Number(readCgroupFile('memory.max')?.trim());
-  return Number.isFinite(limit) && limit > 0 ? Math.min(limit, os.totalmem()) : os.totalmem();
-}
-
-/** A cgroup v2 file of this process's container; undefined where there is none to read. */
-function readCgroupFile(name: string): string | undefined {
-  try {
-    return readFileSync(`/sys/fs/cgroup/${name}`, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
