@@ -186,9 +186,10 @@ export class StackLauncher {
   private async start(): Promise<void> {
     const redisUrl = this.config.REDIS_URL ?? (await this.startRedis());
     const workerPorts = mapWorkerDomains((domain) => this.portOf(domain));
+    const cores = availableCores();
     for (const domain of DOMAINS) {
       const address = `127.0.0.1:${workerPorts[domain]}`;
-      const threads = workerThreadsEnv(domain, DOMAINS.length, availableCores());
+      const threads = workerThreadsEnv(domain, DOMAINS.length, cores);
       await this.launch(`${domain}-worker`, appMain(`${domain}-worker`), { REDIS_URL: redisUrl, ...threads }, () =>
         grpcHealthIsServing(address, this.workerTls()),
       );

@@ -85,6 +85,7 @@ function noteAnswer(replica: Replica, startedAt: number): void {
   replica.latency.observe(now - startedAt);
   replica.answeredAt = now;
 }
+
 /** How a pool follows replicas that come and go behind a `dns:///name:port` address. */
 export interface PoolMembership {
   /** How often the names are resolved again, ms. Default 5000. */

@@ -120,6 +120,7 @@ function megabytesOf(name: string, value: number | undefined, fallback: number, 
     throw new InferenceError('INVALID_ARGUMENT', `${name} must be a number ${orZero ? '>=' : '>'} 0, got ${value}`);
   return chosen;
 }
+
 /**
  * Hosts one model: tokenizes and checks requests on the calling thread, runs onnxruntime in a worker
  * thread (so the host's event loop stays free), streams text back. Up to `maxConcurrency` requests decode
