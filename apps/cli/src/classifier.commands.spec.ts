@@ -231,6 +231,12 @@ describe('slm classifier commands', () => {
     expect(err.join('')).toMatch(/--seed <n>.*abc.*expected an integer/);
   });
 
+  it('router train rejects a language balance outside 0..1', async () => {
+    expect(await runCli(['router', 'train', '--data', dir, '--out', path.join(dir, 'x.json'), '--language-balance', '1.5'])).toBe(2);
+    expect(err.join('')).toMatch(/--language-balance <x>.*1\.5.*expected a number in 0\.\.1/);
+    expect(fs.existsSync(path.join(dir, 'x.json'))).toBe(false);
+  });
+
   it('bench classifier prints latency percentiles as JSON', async () => {
     expect(await runCli(['bench', 'classifier', '--json', '--texts', '50', '--rounds', '1'])).toBe(0);
     const result = JSON.parse(out.join(''));

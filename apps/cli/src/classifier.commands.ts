@@ -29,7 +29,8 @@ import {
   formatWordClusters,
   saveModel,
 } from '@slm/classifier';
-import { commandGroup, integer } from './cli-options';
+import { benchTexts } from './classifier-bench-texts';
+import { commandGroup, integer, numberIn } from './cli-options';
 
 const out = (text: string): void => {
   process.stdout.write(text);
@@ -43,6 +44,7 @@ interface TrainFlags {
   seed: number;
   bits?: number;
   epochs?: number;
+  languageBalance?: number;
   /** --seed-examples FILE, or false from --no-seed-examples; undefined: the committed files. */
   seedExamples?: string | false;
 }
@@ -53,6 +55,7 @@ function trainOptionsOf(flags: TrainFlags): TrainOptions {
     seed: flags.seed,
     ...(flags.bits !== undefined ? { bits: flags.bits } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.languageBalance !== undefined ? { languageBalance: flags.languageBalance } : {}),
   };
 }
 
@@ -83,6 +86,11 @@ function addTrainFlags(command: Command): Command {
     .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer(8, 24))
     .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer(1, 100))
     .option(
+      '--language-balance <x>',
+      `0..1: weigh each language's classes to equal shares (default ${DEFAULT_TRAIN_OPTIONS.languageBalance})`,
+      numberIn(0, 1),
+    )
+    .option(
       '--seed-examples <file>',
       'extra JSONL examples always trained on, never evaluated (default: every libs/classifier/data/*.jsonl)',
     )
@@ -97,28 +105,6 @@ function seedExamplesOf(flags: TrainFlags): string | false | undefined {
 /** Percentiles of a sorted array. */
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-/** Deterministic bench texts of 20..2,000 characters in every domain's phrasing. */
-function benchTexts(count: number): string[] {
-  const parts = [
-    'Solve for x: $3x^2 - 5x + 2 = 0$ and give both roots as fractions.',
-    'hey, can you help me fix my python script? it throws KeyError when the dict is empty:\n    for k in d: print(d[k])',
-    'Which gas do plants absorb from the air during photosynthesis?\nA. oxygen\nB. carbon dioxide\nC. nitrogen\nD. helium',
-    'Who wrote the novel Pride and Prejudice, and in which year was it first published?',
-    'SELECT name, COUNT(*) FROM orders o JOIN users u ON o.user_id = u.id GROUP BY name HAVING COUNT(*) > 3;',
-    'A 2 kg block slides down a frictionless incline of 30 degrees. What is its acceleration in m/s^2?',
-    'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.',
-    'what is the best way to spend a rainy weekend with my kids?',
-  ];
-  const texts: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const target = 20 + ((i * 7919) % 1981);
-    let text = '';
-    for (let k = i; text.length < target; k++) text += `${parts[k % parts.length]} `;
-    texts.push(text.slice(0, target));
-  }
-  return texts;
 }
 
 /** Words kept for clustering: all letters a–z, two or more of them (the tokenizer's plain words). */

@@ -21,6 +21,15 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: str
   };
 }
 
+/** Option parser for a number in min..max. */
+export function numberIn(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !(parsed >= min && parsed <= max)) throw new InvalidArgumentError(`expected a number in ${min}..${max}`);
+    return parsed;
+  };
+}
+
 /** Option parser for a finite number. */
 export function finiteNumber(value: string): number {
   const parsed = Number(value);

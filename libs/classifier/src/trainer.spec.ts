@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Prng } from './prng';
 import { DomainClassifier } from './domain-classifier';
 import { readDataset, readTrainingData, seedExamplesPaths } from './dataset';
-import { encodeDataset, fitModel, trainModel } from './trainer';
+import { type EncodedDataset, encodeDataset, exampleWeights, fitModel, trainModel } from './trainer';
 import { datasetOf, leaveOneSourceOut } from './evaluation';
 import { loadModel, saveModel } from './model-artifact';
 import { syntheticText, writeSyntheticDataset } from '../test/synthetic-data';
@@ -166,5 +166,79 @@ describe('training on a small synthetic dataset', () => {
     const seeded = items.filter((item) => item.trainOnly);
     for (const domain of ['math', 'code', 'science', 'other'])
       expect(seeded.filter((item) => item.domain === domain).length).toBeGreaterThanOrEqual(50);
+  });
+});
+
+describe('example weights by language', () => {
+  const MATH = 0;
+  const OTHER = 3;
+  /** Items of [language, class, count] groups, one source per group, as exampleWeights reads them. */
+  function dataset(groups: [number, number, number][]): EncodedDataset {
+    const labels: number[] = [];
+    const sources: number[] = [];
+    const languages: number[] = [];
+    groups.forEach(([language, label, count], source) => {
+      for (let i = 0; i < count; i++) {
+        labels.push(label);
+        sources.push(source);
+        languages.push(language);
+      }
+    });
+    const empty = new Int32Array(0);
+    return {
+      bits: 4,
+      offsets: new Int32Array(labels.length + 1),
+      splits: new Int32Array(labels.length),
+      buckets: empty,
+      labels: Uint8Array.from(labels),
+      sources: Int32Array.from(sources),
+      sourceNames: groups.map((_, i) => `s${i}`),
+      trainOnly: new Uint8Array(labels.length),
+      languages: Uint16Array.from(languages),
+    };
+  }
+  const total = (data: EncodedDataset, weights: Float64Array, language: number, label: number) =>
+    weights.reduce((sum, w, i) => (data.languages![i] === language && data.labels[i] === label ? sum + w : sum), 0);
+
+  // English: both classes alike; German: 30 "other" items (an exam source) and 3 math ones.
+  const data = dataset([
+    [0, MATH, 10],
+    [0, OTHER, 10],
+    [1, OTHER, 30],
+    [1, MATH, 3],
+  ]);
+  const all = Int32Array.from(data.labels.keys());
+
+  it('gives each class of a language the same weight, so the language says nothing of the class', () => {
+    const balanced = exampleWeights(data, all, 0, 1);
+    expect(total(data, balanced, 1, MATH)).toBeCloseTo(total(data, balanced, 1, OTHER), 9);
+    // Every class still carries the same total weight overall, and the mean weight stays 1.
+    const overall = (label: number) => total(data, balanced, 0, label) + total(data, balanced, 1, label);
+    expect(overall(MATH)).toBeCloseTo(overall(OTHER), 9);
+    expect(balanced.reduce((a, b) => a + b, 0) / all.length).toBeCloseTo(1, 9);
+  });
+
+  it('leaves the language mix alone at languageBalance 0, and without language groups', () => {
+    const plain = exampleWeights(data, all, 0, 0);
+    // Only the overall class balance: 13 math items carry what 40 other items carry.
+    expect(total(data, plain, 1, MATH) / total(data, plain, 1, OTHER)).toBeCloseTo((3 / 30) * (40 / 13), 9);
+    const noLanguages = exampleWeights({ ...data, languages: undefined }, all, 0, 1);
+    expect(Array.from(noLanguages)).toEqual(Array.from(plain));
+  });
+
+  it('weighs a lone item of its language up at most tenfold against the rest', () => {
+    const lone = dataset([
+      [0, MATH, 50],
+      [0, OTHER, 50],
+      [1, OTHER, 1000],
+      [1, MATH, 1],
+    ]);
+    const indices = Int32Array.from(lone.labels.keys());
+    const plain = exampleWeights(lone, indices, 0, 0);
+    const balanced = exampleWeights(lone, indices, 0, 1);
+    const loneItem = lone.labels.length - 1;
+    const englishMath = 0;
+    const gain = balanced[loneItem] / balanced[englishMath] / (plain[loneItem] / plain[englishMath]);
+    expect(gain).toBeCloseTo(10, 6);
   });
 });

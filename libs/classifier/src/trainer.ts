@@ -1,5 +1,6 @@
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { LinearModel, softmaxInPlace } from './linear-model';
+import { languageGroupOf } from './language-groups';
 import { Prng } from './prng';
 import {
   DEFAULT_TRUNCATION,
@@ -38,6 +39,11 @@ export interface TrainOptions {
    */
   sourceBalance: number;
   /**
+   * Within each language group (language-groups.ts), per-class weight × (equal share ÷ the class's
+   * share)^languageBalance, so that the language of a text says nothing of its class. 0: off.
+   */
+  languageBalance: number;
+  /**
    * Share of an example's features dropped at random at each step (training only). Forces the
    * weight onto many features instead of a few source-specific ones, which helps on unseen
    * phrasing. Default 0.3.
@@ -56,6 +62,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   learningRate: 0.2,
   l2: 1e-5,
   sourceBalance: 0.5,
+  languageBalance: 1,
   featureDropout: 0.3,
   calibrationFraction: 0.1,
   truncation: DEFAULT_TRUNCATION,
@@ -77,6 +84,8 @@ export interface EncodedDataset {
   readonly sourceNames: readonly string[];
   /** 1 for items that are always trained on and never evaluated (seed examples). */
   readonly trainOnly: Uint8Array;
+  /** Index of each item's language group (language-groups.ts), for `languageBalance`; absent: all one group. */
+  readonly languages?: Uint16Array;
 }
 
 /** Calibration figures measured on the held-out split. */
@@ -103,7 +112,9 @@ export function encodeDataset(
   const labels = new Uint8Array(items.length);
   const sources = new Int32Array(items.length);
   const trainOnly = new Uint8Array(items.length);
+  const languages = new Uint16Array(items.length);
   const sourceIndex = new Map<string, number>();
+  const languageIndex = new Map<string, number>();
   items.forEach((item, i) => {
     const n = extractFeatures(normaliseText(item.text, truncation), bits, buffer);
     // Only the counted features: capped repeats (buffer.skip) are left out, as at inference.
@@ -125,6 +136,10 @@ export function encodeDataset(
     if (s === undefined) sourceIndex.set(item.source, (s = sourceIndex.size));
     sources[i] = s;
     trainOnly[i] = item.trainOnly ? 1 : 0;
+    const language = languageGroupOf(item.text);
+    let l = languageIndex.get(language);
+    if (l === undefined) languageIndex.set(language, (l = languageIndex.size));
+    languages[i] = l;
   });
   const buckets = new Int32Array(total);
   let at = 0;
@@ -133,7 +148,7 @@ export function encodeDataset(
     at += chunk.length;
   }
   chunks = [];
-  return { bits, offsets, splits, buckets, labels, sources, sourceNames: [...sourceIndex.keys()], trainOnly };
+  return { bits, offsets, splits, buckets, labels, sources, sourceNames: [...sourceIndex.keys()], trainOnly, languages };
 }
 
 function maxFeatures(data: EncodedDataset): number {
@@ -155,14 +170,20 @@ function splitCalibration(data: EncodedDataset, indices: Int32Array, fraction: n
   return [Int32Array.from(train).sort(), Int32Array.from(held).sort()];
 }
 
-function exampleWeights(data: EncodedDataset, indices: Int32Array, sourceBalance: number): Float64Array {
+/**
+ * Each item's training weight: (items of its source)^-sourceBalance, moved towards equal class shares
+ * within its language ({@link balanceLanguages}), then scaled so that every class carries the same
+ * total weight and the mean weight is 1.
+ */
+export function exampleWeights(data: EncodedDataset, indices: Int32Array, sourceBalance: number, languageBalance: number): Float64Array {
   const perSource = new Map<number, number>();
   for (const i of indices) perSource.set(data.sources[i], (perSource.get(data.sources[i]) ?? 0) + 1);
   const raw = new Float64Array(data.labels.length);
   const classTotal = new Float64Array(CLASS_COUNT);
   const classCount = new Float64Array(CLASS_COUNT);
+  for (const i of indices) raw[i] = Math.pow(perSource.get(data.sources[i]) ?? 1, -sourceBalance);
+  if (languageBalance > 0 && data.languages) balanceLanguages(data.languages, data.labels, indices, raw, languageBalance);
   for (const i of indices) {
-    raw[i] = Math.pow(perSource.get(data.sources[i]) ?? 1, -sourceBalance);
     classTotal[data.labels[i]] += raw[i];
     classCount[data.labels[i]]++;
   }
@@ -170,6 +191,39 @@ function exampleWeights(data: EncodedDataset, indices: Int32Array, sourceBalance
   // Every present class carries the same total weight; the mean weight over items stays 1.
   for (const i of indices) raw[i] *= indices.length / present / classTotal[data.labels[i]];
   return raw;
+}
+
+/** The most a language's class is weighed up or down by `languageBalance`: a handful of items must not become a source of their own. */
+const MAX_LANGUAGE_FACTOR = 10;
+
+/**
+ * Within each language group, moves every class present towards the same share of the group's
+ * weight (`languageBalance` 1: equal shares; the factor capped at {@link MAX_LANGUAGE_FACTOR} either way).
+ */
+function balanceLanguages(
+  languages: Uint16Array,
+  labels: Uint8Array,
+  indices: Int32Array,
+  raw: Float64Array,
+  languageBalance: number,
+): void {
+  const cells = new Map<number, number>();
+  const groups = new Map<number, { total: number; classes: number }>();
+  for (const i of indices) {
+    const cell = languages[i] * CLASS_COUNT + labels[i];
+    const before = cells.get(cell) ?? 0;
+    cells.set(cell, before + raw[i]);
+    const group = groups.get(languages[i]) ?? { total: 0, classes: 0 };
+    group.total += raw[i];
+    if (before === 0) group.classes++;
+    groups.set(languages[i], group);
+  }
+  for (const i of indices) {
+    const group = groups.get(languages[i])!;
+    const share = cells.get(languages[i] * CLASS_COUNT + labels[i])!;
+    const factor = Math.pow(group.total / group.classes / share, languageBalance);
+    raw[i] *= Math.min(MAX_LANGUAGE_FACTOR, Math.max(1 / MAX_LANGUAGE_FACTOR, factor));
+  }
 }
 
 /** Raw logits of encoded item i (the training-time twin of linear-model.ts logitsOf). */
@@ -317,7 +371,7 @@ export function fitModel(
   const prng = new Prng(o.seed);
   const all = indices ?? Int32Array.from(data.labels.keys());
   const [train, held] = splitCalibration(data, all, o.calibrationFraction, prng);
-  const weightOf = exampleWeights(data, train, o.sourceBalance);
+  const weightOf = exampleWeights(data, train, o.sourceBalance, o.languageBalance);
   const size = (1 << data.bits) * CLASS_COUNT;
   const w = new Float32Array(size);
   const g2 = new Float32Array(size);
