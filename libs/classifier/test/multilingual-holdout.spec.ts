@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DomainClassifier } from '../src/domain-classifier';
+import { readTestCases } from './test-cases';
 
 /**
  * 224 problems in German, French, Spanish, Portuguese, Russian, Chinese, Japanese and Hindi (8 math,
@@ -16,11 +15,7 @@ interface HoldoutItem {
   text: string;
 }
 
-const items: HoldoutItem[] = fs
-  .readFileSync(path.join(__dirname, 'multilingual-holdout.jsonl'), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as HoldoutItem);
+const items = readTestCases<HoldoutItem>('multilingual-holdout.jsonl');
 
 /** The shipped model routes 205 of 224 (2026-12-06); these bounds leave room for a retrain's noise, not for a regression. */
 const MIN_OVERALL = 0.88;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DomainClassifier } from '../src/domain-classifier';
+import { readTestCases } from './test-cases';
 import { WORKER_DOMAINS, isDomainName } from '@slm/contracts';
 
 /**
@@ -17,11 +18,7 @@ interface RobustnessCase {
   text: string;
 }
 
-const cases: RobustnessCase[] = fs
-  .readFileSync(path.join(__dirname, 'robustness-cases.jsonl'), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as RobustnessCase);
+const cases = readTestCases<RobustnessCase>('robustness-cases.jsonl');
 
 /**
  * The cases the committed artifact still routes wrong, with the class it gives them (the README
