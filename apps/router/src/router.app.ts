@@ -10,6 +10,7 @@ import { serveDashboard } from './dashboard/dashboard-page';
 import type { HostResolver } from './dispatch/host-resolver';
 import { RouterGrpcController } from './grpc/router.grpc-controller';
 import { registerBodyParsers } from './http/body-parsers';
+import { drainOnClose } from './http/drain-on-close';
 import { authenticateEarly } from './http/early-authentication';
 import { HttpErrorsFilter } from './http/http-errors.filter';
 import { serveApiDocs } from './http/openapi';
@@ -91,6 +92,7 @@ export async function startRouter(
   fastify.addHook('onRequest', countRequests(app.get(RouterMetricsService)));
   fastify.addHook('onRequest', authenticateEarly(app.get(ApiKeysService)));
   registerBodyParsers(fastify, config.limits);
+  drainOnClose(fastify);
   app.useGlobalFilters(new HttpErrorsFilter());
   serveApiDocs(app);
   serveDashboard(app);

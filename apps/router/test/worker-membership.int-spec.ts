@@ -84,9 +84,10 @@ describe('worker replicas that come and go behind one name (re-resolved, under l
     try {
       await until(() => callsOf(a) >= 20 && callsOf(b) >= 20, 'both first replicas take work');
 
-      // A replica appears.
+      // A replica appears. Within seconds, not at once: on a loaded machine (CI) a replica whose first
+      // answers come late is avoided until its latency estimate decays (peak EWMA), as it should be.
       answer = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
-      await until(() => callsOf(c) >= 20, 'the new replica takes work', 5_000);
+      await until(() => callsOf(c) >= 20, 'the new replica takes work');
 
       // A replica disappears while one of its streams is still open: that stream runs to its end.
       let release!: () => void;
@@ -132,7 +133,7 @@ describe('worker replicas that come and go behind one name (re-resolved, under l
       // The first one comes back.
       answer = ['127.0.0.3', '127.0.0.1'];
       const aBack = callsOf(a);
-      await until(() => callsOf(a) >= aBack + 20, 'the returning replica takes work again', 5_000);
+      await until(() => callsOf(a) >= aBack + 20, 'the returning replica takes work again');
     } finally {
       stop.now = true;
     }
