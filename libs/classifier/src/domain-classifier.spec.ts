@@ -73,6 +73,19 @@ describe('DomainClassifier (committed artifact)', () => {
     });
   }
 
+  it.each(['hi', 'hi!', 'Thanks.', 'ok, thank you', 'hello?', '...'])('routes %j, with nothing to read, to other', (text) => {
+    expect(classifier.classify(text)).toMatchObject({
+      domain: 'other',
+      confidence: 1,
+      probabilities: { math: 0, code: 0, science: 0, other: 1 },
+    });
+  });
+
+  it('reads a text of numbers and symbols alone as usual', () => {
+    expect(classifier.classify('2+2').domain).toBe('math');
+    expect(classifier.classify('2+2').confidence).toBeLessThan(1);
+  });
+
   it('returns calibrated probabilities that sum to 1, the top one as confidence', () => {
     const result = classifier.classify('Write a function that returns the nth Fibonacci number in Python.');
     expect(result.domain).toBe('code');

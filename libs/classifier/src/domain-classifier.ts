@@ -4,6 +4,13 @@ import { LinearModel, logitsOf, softmaxInPlace } from './linear-model';
 import { ArtifactManifest, committedModelPath, loadModel } from './model-artifact';
 import { FeatureBuffer, STRUCTURE, extractFeatures, normaliseText } from './text-features';
 
+/**
+ * What a text with nothing to read scores: one with no word and no number, only chat words ("hi",
+ * "thanks, bye!"), foreign function words or punctuation, leaves the model its biases and a symbol
+ * cue or two, which sent it to math. It holds no problem for any specialist: `other`.
+ */
+const NOTHING_TO_READ: readonly number[] = DOMAINS.map((domain) => (domain === 'other' ? 1 : 0));
+
 /** One input feature's pull towards the chosen class. */
 export interface FeatureContribution {
   /** Readable feature, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `lex:code(sql)`, `cue:latex`. */
@@ -116,6 +123,7 @@ export class DomainClassifier {
     if (k > 0) this.logitsAndTop(n, k);
     else logitsOf(this.model, this.buffer, n, this.scratch);
     softmaxInPlace(this.scratch, this.model.temperature);
+    if (this.buffer.textValue === 0 && !/\p{N}/u.test(normalised)) this.scratch.set(NOTHING_TO_READ);
     return normalised;
   }
 
