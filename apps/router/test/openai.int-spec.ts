@@ -37,6 +37,21 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(h.workers.code.calls.at(-1)?.problem?.conversation?.messages.map((m) => m.role)).toEqual(['system', 'user']);
   });
 
+  it('routes a follow-up that names no domain ("thanks!") by the conversation, and a new question by itself', async () => {
+    const earlier = [
+      { role: 'user' as const, content: 'what is the integral of x' },
+      { role: 'assistant' as const, content: 'x^2/2 + C' },
+    ];
+    const followUp = await client.chat.completions.create({ model: 'auto', messages: [...earlier, { role: 'user', content: 'thanks!' }] });
+    expect((followUp as unknown as { route: { domain: string } }).route.domain).toBe('DOMAIN_MATH');
+    expect(followUp.choices[0]?.message.content).toBe('math:thanks!');
+    const newQuestion = await client.chat.completions.create({
+      model: 'auto',
+      messages: [...earlier, { role: 'user', content: 'now fix this python bug' }],
+    });
+    expect((newQuestion as unknown as { route: { domain: string } }).route.domain).toBe('DOMAIN_CODE');
+  });
+
   it('a domain or alias model forces the route', async () => {
     const forced = await client.chat.completions.create({
       model: 'mobilellm-r1-math',

@@ -22,7 +22,7 @@ import { traceCarrier, untraced } from '@slm/telemetry';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
-import { checkProblem, classifiedTextOf } from '../solve/problem.schemas';
+import { checkProblem, classifiedTextOf, earlierTurnsOf } from '../solve/problem.schemas';
 import { ANONYMOUS_TENANT, canonicalJson, checkTenant, fingerprintOf } from '../tenancy/tenants';
 import { bullPriorityOf } from './batch-job-options';
 import { BatchQueues } from './batch-queues';
@@ -191,7 +191,9 @@ export class BatchService implements OnModuleInit, OnApplicationShutdown {
         const problem = checked[index] as Problem;
         try {
           // No classify span per problem: a 100,000-problem submission would be a trace of 200,000 spans.
-          decisions.push(untraced(() => this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride))));
+          decisions.push(
+            untraced(() => this.routing.decide(classifiedTextOf(problem), workerDomainOf(problem.domainOverride), earlierTurnsOf(problem))),
+          );
         } catch (error) {
           decisions.push(error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, publicMessageOf(error)));
         }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decideRoute } from '@slm/classifier';
+import { decideRoute, type Classification } from '@slm/classifier';
 import { domainNameOf, isWorkerDomain, protoDomainOf, type RouteDecision__Output, type WorkerDomain } from '@slm/contracts';
 import { AppError, ErrorCode } from '@slm/platform';
 import { inSpanSync } from '@slm/telemetry';
@@ -19,10 +19,13 @@ export class RoutingService {
     private readonly metrics: RouterMetricsService,
   ) {}
 
-  /** The decision for a text; throws ROUTE_REJECTED (422 / FAILED_PRECONDITION) when the policy declines it. */
-  decide(text: string, override?: WorkerDomain): RouteDecision__Output {
+  /**
+   * The decision for a text (with a conversation's earlier user turns, when it has some); throws
+   * ROUTE_REJECTED (422 / FAILED_PRECONDITION) when the policy declines it.
+   */
+  decide(text: string, override?: WorkerDomain, earlierTurns?: string): RouteDecision__Output {
     const classification = inSpanSync('classify', { 'slm.problem.chars': text.length }, (span) => {
-      const result = this.classifier.classify(text, { topFeatures: 5 });
+      const result = this.classifyTurn(text, earlierTurns);
       span.setAttributes({ 'slm.route.class': result.domain, 'slm.route.confidence': result.confidence });
       return result;
     });
@@ -56,6 +59,20 @@ export class RoutingService {
       return { ...outcome.decision, domain: protoDomainOf(domain) };
     }
     return outcome.decision;
+  }
+
+  /**
+   * The latest turn decides. A follow-up that says nothing of its domain (its best class `other`, or a
+   * specialist under its threshold: "thanks!", "why?", "and for n = 5?") is read again with the
+   * conversation's earlier user turns, which carry the problem, and that reading wins when it names a
+   * specialist: a chat about an integral does not end in a 422 at its "thanks".
+   */
+  private classifyTurn(text: string, earlierTurns: string | undefined): Classification {
+    const latest = this.classifier.classify(text, { topFeatures: 5 });
+    if (earlierTurns === undefined) return latest;
+    if (latest.domain !== 'other' && latest.confidence >= this.config.policy.thresholds[latest.domain]) return latest;
+    const whole = this.classifier.classify(`${earlierTurns}\n\n${text}`, { topFeatures: 5 });
+    return whole.domain === 'other' ? latest : whole;
   }
 
   /** The decision re-pointed at the configured domain when its own domain has no healthy replica. */

@@ -89,6 +89,17 @@ export function classifiedTextOf(problem: Problem): string {
 }
 
 /**
+ * The user turns of a conversation before its last one, oldest first and joined: what a follow-up
+ * ("thanks", "why?", "and for n = 5?") is read with when it says nothing of its domain itself.
+ * Undefined for a plain text and for a conversation with one user turn.
+ */
+export function earlierTurnsOf(problem: Problem): string | undefined {
+  if (problem.text) return undefined;
+  const turns = (problem.conversation?.messages ?? []).filter((m) => m.role === 'user' && m.content).map((m) => m.content ?? '');
+  return turns.length > 1 ? turns.slice(0, -1).join('\n\n') : undefined;
+}
+
+/**
  * Checks the limits every entry point shares (REST, gRPC, batches): some input, its length,
  * and the generation bounds. gRPC requests skip zod, so the shape checks are repeated here.
  */

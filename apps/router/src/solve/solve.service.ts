@@ -14,7 +14,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
 import { RoutingService } from '../routing/routing.service';
-import { checkProblem, classifiedTextOf } from './problem.schemas';
+import { checkProblem, classifiedTextOf, earlierTurnsOf } from './problem.schemas';
 
 /** One event of a streamed solution: the route first, then deltas, then exactly one result. */
 export type SolveEvent =
@@ -68,7 +68,7 @@ export class SolveService {
     if (domainNameOf(problem.domainOverride) === 'other') {
       throw new AppError(ErrorCode.INVALID_ARGUMENT, `domainOverride DOMAIN_OTHER has no worker; use ${listWorkerDomains()}`);
     }
-    let decision = this.routing.decide(classifiedTextOf(problem), override);
+    let decision = this.routing.decide(classifiedTextOf(problem), override, earlierTurnsOf(problem));
     const domain = workerDomainOf(decision.domain);
     // Noted first: a NO_HEALTHY_REPLICA refusal is counted under the domain that had no replica.
     if (domain) noteRequestDomain(domain);
