@@ -154,7 +154,7 @@ describe('slm classifier commands', () => {
     expect(markdown).toContain('## Targets');
     expect(markdown).toMatch(/## Default route policy on held-out items[\s\S]*\| all \| +\| 320 \|/);
     // The committed seed examples train every fold but are never scored.
-    expect(markdown).toMatch(/Train-only: \d+ items of `seed-examples`/);
+    expect(markdown).toMatch(/Train-only: \d+ items of (`[\w-]+`, )*`seed-examples`/);
     expect(markdown).not.toContain('| seed-examples |');
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8'));
     expect(json.perSource).toHaveLength(8);
