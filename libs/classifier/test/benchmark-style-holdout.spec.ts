@@ -1,5 +1,4 @@
-import { DomainClassifier } from '../src/domain-classifier';
-import { readTestCases } from './test-cases';
+import { describeHoldoutBounds, readTestCases } from './test-cases';
 
 /**
  * 315 problems and requests in the formats of public benchmarks, written for slm-router by a helper
@@ -35,21 +34,4 @@ const MIN_SHARE: Record<string, number> = {
   instructions: 0.75,
 };
 
-describe('benchmark-style hold-out set', () => {
-  const classifier = DomainClassifier.load();
-  const misses = items.filter((item) => classifier.classify(item.text).domain !== item.domain);
-
-  it('holds only the kinds it bounds', () => {
-    expect([...new Set(items.map((item) => item.kind))].sort()).toEqual(Object.keys(MIN_SHARE).sort());
-  });
-
-  it('routes at least 97% of it right', () => {
-    expect(1 - misses.length / items.length).toBeGreaterThanOrEqual(0.97);
-  });
-
-  it.each(Object.entries(MIN_SHARE))('routes its %s items right at least at the bound (%d)', (kind, share) => {
-    const ofKind = items.filter((item) => item.kind === kind).length;
-    const wrong = misses.filter((item) => item.kind === kind).length;
-    expect(1 - wrong / ofKind).toBeGreaterThanOrEqual(share);
-  });
-});
+describeHoldoutBounds('benchmark-style hold-out set', items, (item) => item.kind, 0.97, MIN_SHARE);

@@ -1,5 +1,4 @@
-import { DomainClassifier } from '../src/domain-classifier';
-import { readTestCases } from './test-cases';
+import { describeHoldoutBounds, readTestCases } from './test-cases';
 
 /**
  * 120 conceptual questions as typed into a chat assistant (40 code, 30 science, 20 math, 30 `other`),
@@ -25,21 +24,4 @@ const items = readTestCases<ConceptQuestion>('concept-questions-holdout.jsonl');
  */
 const MIN_SHARE: Record<string, number> = { code: 0.75, science: 0.75, math: 0.5, other: 0.85 };
 
-describe('conceptual-question hold-out set', () => {
-  const classifier = DomainClassifier.load();
-  const misses = items.filter((item) => classifier.classify(item.text).domain !== item.domain);
-
-  it('holds the four classes', () => {
-    expect([...new Set(items.map((item) => item.domain))].sort()).toEqual(Object.keys(MIN_SHARE).sort());
-  });
-
-  it('routes at least 78% of it right', () => {
-    expect(1 - misses.length / items.length).toBeGreaterThanOrEqual(0.78);
-  });
-
-  it.each(Object.entries(MIN_SHARE))('routes its %s questions right at least at the bound (%d)', (domain, share) => {
-    const ofClass = items.filter((item) => item.domain === domain).length;
-    const wrong = misses.filter((item) => item.domain === domain).length;
-    expect(1 - wrong / ofClass).toBeGreaterThanOrEqual(share);
-  });
-});
+describeHoldoutBounds('conceptual-question hold-out set', items, (item) => item.domain, 0.78, MIN_SHARE);
