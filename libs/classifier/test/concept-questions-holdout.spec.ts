@@ -1,15 +1,18 @@
 import { describeHoldoutBounds, readTestCases } from './test-cases';
 
 /**
- * 120 conceptual questions as typed into a chat assistant (40 code, 30 science, 20 math, 30 `other`),
- * written for slm-router by a helper that saw neither the training data, the seed files nor the other
- * test sets: "what's the difference between a mutex and a semaphore in practice", "how does CRISPR know
- * where to cut", "why does the harmonic series diverge", "what's the difference between a stock and a
- * bond". The training sources hold tasks and exam questions, so this is the phrasing they teach least.
- * Lines of `seed-concept-questions-by-topic.jsonl` within character 4-gram Jaccard 0.25 of any item here
- * were dropped from it.
+ * Conceptual questions, not exercises, written for slm-router by two helpers that saw neither the training
+ * data, the seed files nor the other test sets, each from its own brief: `chat`, as typed into a chat
+ * assistant ("what's the difference between a mutex and a semaphore in practice", "how does CRISPR know
+ * where to cut", "what's the difference between an LLC and an S corp"), and `forum-search-student`, as
+ * forum titles, search queries and students asking to understand ("eigenvectors geometric meaning",
+ * "ELI5: why can't you divide by zero?"). The training sources hold tasks and exam questions, so this is the
+ * phrasing they teach least. Of 240 written, the 26 within character 4-gram Jaccard 0.5 of a seed line
+ * (popular questions both kinds of writer reach for) are left out; the seed file written after the `chat`
+ * part dropped its lines within 0.25 of it.
  */
 interface ConceptQuestion {
+  style: string;
   domain: string;
   text: string;
 }
@@ -17,11 +20,10 @@ interface ConceptQuestion {
 const items = readTestCases<ConceptQuestion>('concept-questions-holdout.jsonl');
 
 /**
- * The least share of each class routed right. The shipped model routes 98 of 120 (2026-12-06: code 33/40,
- * science 25/30, math 12/20, other 28/30; the model before the by-topic seed file: 84); the bounds leave
- * room for a retrain's noise, not for a regression. Conceptual math is the weakest: "What is the Riemann
- * hypothesis about", "why does the harmonic series diverge" read as science or `other`.
+ * The least share of each class routed right. The shipped model routes 184 of 214 (2026-12-06: code 57/67,
+ * science 44/51, math 34/43, other 49/53; the model before `seed-concept-questions-by-topic.jsonl`: 154,
+ * with code 36/67 and math 26/43); the bounds leave room for a retrain's noise, not for a regression.
  */
-const MIN_SHARE: Record<string, number> = { code: 0.75, science: 0.75, math: 0.5, other: 0.85 };
+const MIN_SHARE: Record<string, number> = { code: 0.78, science: 0.8, math: 0.7, other: 0.88 };
 
-describeHoldoutBounds('conceptual-question hold-out set', items, (item) => item.domain, 0.78, MIN_SHARE);
+describeHoldoutBounds('conceptual-question hold-out set', items, (item) => item.domain, 0.82, MIN_SHARE);
