@@ -81,6 +81,19 @@ describe('DomainClassifier (committed artifact)', () => {
     });
   });
 
+  it('routes a number-theory statement that ends in a function stub to code, with certainty', () => {
+    const statement = [
+      '// Count the integers k with 1 <= k <= n whose digits sum to a prime number.',
+      '// For n = 12 the answer is 6: 2, 3, 5, 7, 11 and 12.',
+      '// >>> countPrimeDigitSums(12)',
+      '// 6',
+      'const countPrimeDigitSums = (n) => {',
+    ].join('\n');
+    expect(classifier.classify(statement)).toMatchObject({ domain: 'code', confidence: 1 });
+    // The same statement without its stub is the model's to read.
+    expect(classifier.classify(statement.slice(0, statement.lastIndexOf('\n'))).confidence).toBeLessThan(1);
+  });
+
   it('reads a text of numbers and symbols alone as usual', () => {
     expect(classifier.classify('2+2').domain).toBe('math');
     expect(classifier.classify('2+2').confidence).toBeLessThan(1);

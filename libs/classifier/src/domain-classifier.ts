@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from '@slm/platform';
+import { endsWithCodeStub } from './code-stub';
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
 import { LinearModel, logitsOf, softmaxInPlace } from './linear-model';
 import { ArtifactManifest, committedModelPath, loadModel } from './model-artifact';
@@ -10,6 +11,13 @@ import { FeatureBuffer, STRUCTURE, extractFeatures, normaliseText } from './text
  * cue or two, which sent it to math. It holds no problem for any specialist: `other`.
  */
 const NOTHING_TO_READ: readonly number[] = DOMAINS.map((domain) => (domain === 'other' ? 1 : 0));
+
+/**
+ * What a text ending in a function stub scores (code-stub.ts): a signature left open for the body is a
+ * code task, whatever the statement above it says. The model reads the stub as one structure feature
+ * among a long statement's many, and a statement about prime factors or digit sums outweighed it.
+ */
+const CODE_TASK: readonly number[] = DOMAINS.map((domain) => (domain === 'code' ? 1 : 0));
 
 /** One input feature's pull towards the chosen class. */
 export interface FeatureContribution {
@@ -124,6 +132,7 @@ export class DomainClassifier {
     else logitsOf(this.model, this.buffer, n, this.scratch);
     softmaxInPlace(this.scratch, this.model.temperature);
     if (this.buffer.textValue === 0 && !/\p{N}/u.test(normalised)) this.scratch.set(NOTHING_TO_READ);
+    else if (endsWithCodeStub(text)) this.scratch.set(CODE_TASK);
     return normalised;
   }
 
