@@ -2,11 +2,11 @@
  * Lines that open a function for the reader to write: a signature ending in `{` (C, Java, C#, Go, Rust,
  * Swift, Kotlin, Scala, PHP, JavaScript, R, Bash `name() {`), a JavaScript arrow opening its body, or a
  * line that starts with a function keyword (`def`, `function`, `fn`, `func`, `fun`, `sub`, `proc`)
- * followed by a name and its parameters (Python, Ruby, Lua, Julia, Perl…). A `\{` (LaTeX's brace) does
- * not open a body.
+ * followed by a name and its parameters (Python, Ruby, Lua, Julia, Perl…). Between the signature's `)` and
+ * its `{` no backslash may stand, so LaTeX's `\left\{` opens no body.
  */
 const STUB_LINES: readonly RegExp[] = [
-  /\)[^(){};\\]*[^\\]\{$|\)\s*\{$/,
+  /\)[^(){};\\]*\{$/,
   /=>\s*\{$/,
   /^\s*(?:async\s+def|def|local\s+function|function|fn|func|fun|sub|proc)\s+[\w.:!?$<>]+\s*\(.*\)/,
   /^\s*(?:def|sub)\s+[\w.!?]+\s*\{?$/,
