@@ -17,9 +17,13 @@ interface HoldoutItem {
 
 const items = readTestCases<HoldoutItem>('multilingual-holdout.jsonl');
 
-/** The shipped model routes 208 of 224 (2026-12-06, session 14; 209 in session 13, 205 before); these bounds leave room for a retrain's noise, not for a regression. */
-const MIN_OVERALL = 0.88;
-const MIN_PER_LANGUAGE = 0.78;
+/**
+ * The shipped model routes 213 of 224, lowest Russian 25 of 28 (2026-12-06, session 15; 208 in session 14, 205
+ * before); models trained on the same data with two other seeds route 213 and 216, lowest 25 of 28. These bounds
+ * leave room for a retrain's noise, not for a regression.
+ */
+const MIN_OVERALL = 0.91;
+const MIN_PER_LANGUAGE = 0.82;
 const LANGUAGES = ['de', 'fr', 'es', 'pt', 'ru', 'zh', 'ja', 'hi'];
 
 describe('multilingual hold-out set', () => {
