@@ -44,6 +44,7 @@ interface TrainFlags {
   seed: number;
   bits?: number;
   epochs?: number;
+  members?: number;
   languageBalance?: number;
   /** --seed-examples FILE, or false from --no-seed-examples; undefined: the committed files. */
   seedExamples?: string | false;
@@ -55,6 +56,7 @@ function trainOptionsOf(flags: TrainFlags): TrainOptions {
     seed: flags.seed,
     ...(flags.bits !== undefined ? { bits: flags.bits } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.members !== undefined ? { members: flags.members } : {}),
     ...(flags.languageBalance !== undefined ? { languageBalance: flags.languageBalance } : {}),
   };
 }
@@ -85,6 +87,11 @@ function addTrainFlags(command: Command): Command {
     .option('--seed <n>', 'PRNG seed (same data + seed → same weights)', integer(0, 2 ** 32 - 1), DEFAULT_TRAIN_OPTIONS.seed)
     .option('--bits <n>', `hash space 2^bits buckets (default ${DEFAULT_TRAIN_OPTIONS.bits})`, integer(8, 24))
     .option('--epochs <n>', `passes over the data (default ${DEFAULT_TRAIN_OPTIONS.epochs})`, integer(1, 100))
+    .option(
+      '--members <n>',
+      `models with other seeds whose weights are averaged (default ${DEFAULT_TRAIN_OPTIONS.members})`,
+      integer(1, 20),
+    )
     .option(
       '--language-balance <x>',
       `0..1: weigh each language's classes to equal shares (default ${DEFAULT_TRAIN_OPTIONS.languageBalance})`,

@@ -114,6 +114,6 @@ export function fitNaiveBayes(data: EncodedDataset, train: Int32Array, alpha = 1
  * weighing the same within its class, no feature dropout, temperature fitted on held-out items.
  */
 export function fitLogisticBaseline(data: EncodedDataset, train: Int32Array, seed: number): FittedFold {
-  const { model } = fitModel(data, { seed, sourceBalance: 0, languageBalance: 0, featureDropout: 0 }, train);
+  const { model } = fitModel(data, { seed, sourceBalance: 0, languageBalance: 0, featureDropout: 0, members: 1 }, train);
   return { temperature: model.temperature, logits: (i, out) => rawLogits(model, data, i, out) };
 }

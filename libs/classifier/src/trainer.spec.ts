@@ -51,6 +51,17 @@ describe('training on a small synthetic dataset', () => {
     expect(Buffer.from(a.weights.buffer).equals(Buffer.from(c.weights.buffer))).toBe(false);
   });
 
+  it('averages members so that two seeds give closer weights than single models do', () => {
+    const { items } = readDataset(path.join(dir, 'data'));
+    // Two averages of disjoint members (seeds 3–6 against 7–10), against two single models (3 against 4).
+    const distance = (members: number): number => {
+      const a = trainModel(items, { ...options, members }).model.weights;
+      const b = trainModel(items, { ...options, members, seed: options.seed + members }).model.weights;
+      return Math.sqrt(a.reduce((sum, x, i) => sum + (x - b[i]) ** 2, 0));
+    };
+    expect(distance(4)).toBeLessThan(0.8 * distance(1));
+  });
+
   it('learns the classes (fresh texts from the same generator)', () => {
     const { items } = readDataset(path.join(dir, 'data'));
     const classifier = new DomainClassifier(trainModel(items, options).model);
