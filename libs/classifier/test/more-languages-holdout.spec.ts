@@ -1,4 +1,4 @@
-import { describeHoldoutBounds, readTestCases } from './test-cases';
+import { type LanguageHoldoutItem, describeHoldoutBounds, readTestCases } from './test-cases';
 
 /**
  * 160 problems in 16 languages outside the eight the issue names — Swahili, Indonesian, Tagalog, Bengali,
@@ -8,13 +8,7 @@ import { describeHoldoutBounds, readTestCases } from './test-cases';
  * sets. Never trained on: the seed files were checked against it for near-duplicates. Ten items a language
  * are too few to bound each language; the bounds are per class.
  */
-interface HoldoutItem {
-  lang: string;
-  domain: string;
-  text: string;
-}
-
-const items = readTestCases<HoldoutItem>('more-languages-holdout.jsonl');
+const items = readTestCases<LanguageHoldoutItem>('more-languages-holdout.jsonl');
 
 /**
  * The least share of each class routed right. The shipped model routes 127 of 160 (2026-12-06, session 15:

@@ -1,5 +1,5 @@
 import { DomainClassifier } from '../src/domain-classifier';
-import { readTestCases } from './test-cases';
+import { type LanguageHoldoutItem, readTestCases } from './test-cases';
 
 /**
  * 224 problems in German, French, Spanish, Portuguese, Russian, Chinese, Japanese and Hindi (8 math,
@@ -9,13 +9,7 @@ import { readTestCases } from './test-cases';
  * seed files were checked against it for near-duplicates. Unlike the robustness suite it does not list
  * each miss; it bounds how many there are, per language and overall.
  */
-interface HoldoutItem {
-  lang: string;
-  domain: string;
-  text: string;
-}
-
-const items = readTestCases<HoldoutItem>('multilingual-holdout.jsonl');
+const items = readTestCases<LanguageHoldoutItem>('multilingual-holdout.jsonl');
 
 /**
  * The shipped model routes 215 of 224, lowest Japanese 25 of 28 (2026-12-06, session 15; 208 in

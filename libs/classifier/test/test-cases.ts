@@ -11,6 +11,13 @@ export function readTestCases<T>(file: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
+/** An item of a hold-out set written in several languages: its language code, its class and its text. */
+export interface LanguageHoldoutItem {
+  lang: string;
+  domain: string;
+  text: string;
+}
+
 /**
  * The tests of a hold-out set bounded by share routed right: the shipped model routes at least
  * `minOverall` of `items` right, and at least `minShare[group]` of each group's items (the set holds
