@@ -169,9 +169,11 @@ export class DomainClassifier {
     let z3 = 0;
     for (let i = 0; i < n; i++) {
       if (skip[i]) continue;
-      const bucket = b[i];
+      // bucketOf and signOf (text-features.ts) inlined, as in logitsOf.
+      const code = b[i];
+      const bucket = code ^ (code >> 31);
       const o = bucket << 2;
-      const v = kinds[i] & structure ? sv : tv;
+      const v = (kinds[i] & structure ? sv : tv) * ((code >> 31) | 1);
       const w0 = w[o] * v;
       const w1 = w[o + 1] * v;
       const w2 = w[o + 2] * v;

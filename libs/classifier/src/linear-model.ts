@@ -1,5 +1,5 @@
 import { CLASS_COUNT } from './domains';
-import { FeatureBuffer, STRUCTURE, TruncationOptions } from './text-features';
+import { FeatureBuffer, STRUCTURE, TruncationOptions, bucketOf, signOf } from './text-features';
 
 /** A trained softmax (multinomial logistic regression) model over hashed features. */
 export interface LinearModel {
@@ -18,7 +18,7 @@ export interface LinearModel {
 /**
  * Raw (uncalibrated) logits of the `n` features in `buffer`, into `out` (length 4).
  * Features marked in `buffer.skip` (capped repeats) are left out; every other feature has its
- * group's value (`buffer.valueOf`): text and structure features are L2-normalised apart, see
+ * group's value with its sign (`buffer.valueOf`): text and structure features are L2-normalised apart, see
  * text-features.ts.
  */
 export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, out: Float64Array): void {
@@ -36,8 +36,10 @@ export function logitsOf(model: LinearModel, buffer: FeatureBuffer, n: number, o
   let z3 = 0;
   for (let k = 0; k < n; k++) {
     if (skip[k]) continue;
-    const o = b[k] << 2;
-    const v = kinds[k] & structure ? sv : tv;
+    // bucketOf and signOf (text-features.ts) inlined: read through the CommonJS module object they measured slower here.
+    const code = b[k];
+    const o = (code ^ (code >> 31)) << 2;
+    const v = (kinds[k] & structure ? sv : tv) * ((code >> 31) | 1);
     z0 += w[o] * v;
     z1 += w[o + 1] * v;
     z2 += w[o + 2] * v;
@@ -59,4 +61,38 @@ export function softmaxInPlace(z: Float64Array, temperature = 1): void {
     sum += z[c];
   }
   for (let c = 0; c < CLASS_COUNT; c++) z[c] /= sum;
+}
+
+/**
+ * Adds v × the weight rows of the features whose codes are in buckets[from .. to) to z, each row with its
+ * feature's sign: all of them, or with a dropout mask only the kept ones (keep is indexed from `base`). The
+ * training-time twin of {@link logitsOf}, over an encoded dataset (trainer.ts).
+ */
+export function sumKept(
+  w: Float32Array,
+  buckets: Int32Array,
+  keep: Uint8Array | undefined,
+  base: number,
+  from: number,
+  to: number,
+  v: number,
+  z: Float64Array,
+): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  for (let k = from; k < to; k++) {
+    if (keep && !keep[k - base]) continue;
+    const b = bucketOf(buckets[k]) << 2;
+    const sign = signOf(buckets[k]);
+    a0 += w[b] * sign;
+    a1 += w[b + 1] * sign;
+    a2 += w[b + 2] * sign;
+    a3 += w[b + 3] * sign;
+  }
+  z[0] += a0 * v;
+  z[1] += a1 * v;
+  z[2] += a2 * v;
+  z[3] += a3 * v;
 }

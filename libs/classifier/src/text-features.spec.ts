@@ -1,4 +1,14 @@
-import { FeatureBuffer, MAX_REPEATS, STRUCTURE, extractFeatures, normaliseText, truncateText } from './text-features';
+import {
+  FeatureBuffer,
+  MAX_REPEATS,
+  STRUCTURE,
+  bucketOf,
+  extractFeatures,
+  featureCode,
+  normaliseText,
+  signOf,
+  truncateText,
+} from './text-features';
 
 describe('text features', () => {
   it('truncates to the first 1500 and last 500 characters, joined by a newline', () => {
@@ -11,6 +21,32 @@ describe('text features', () => {
 
   it('normalises with NFKC and lowercase', () => {
     expect(normaliseText('Ｐｙｔｈｏｎ ﬁle x²')).toBe('python file x2');
+  });
+
+  it('writes the digits of every script as ASCII digits, keeping the length', () => {
+    // Bengali, Devanagari, Persian, Arabic-Indic and Thai digits; full-width ones go through NFKC.
+    const text = 'দাম ৩৫০ টাকা, १२ रुपये, ۴۵ تومان, ٦٧, ๘๙ บาท, ４２';
+    const normalised = normaliseText(text);
+    expect(normalised).toBe('দাম 350 টাকা, 12 रुपये, 45 تومان, 67, 89 บาท, 42');
+    expect(normalised).toHaveLength(text.length);
+  });
+
+  it('codes a feature as its bucket and a sign taken from another bit of its hash', () => {
+    const mask = (1 << 18) - 1;
+    const signs = new Set<number>();
+    for (const hash of [0, 1, 0x3ffff, 0x40000, -1, -0x40000, 0x7fffffff, -0x80000000, 0x12345678, -0x12345678]) {
+      const code = featureCode(hash, mask);
+      expect(bucketOf(code)).toBe(hash & mask);
+      expect(signOf(code)).toBe(hash < 0 ? -1 : 1);
+      signs.add(signOf(code));
+    }
+    expect(signs).toEqual(new Set([1, -1]));
+    // Every feature of a text carries its group's value times its sign.
+    const buffer = new FeatureBuffer();
+    const n = extractFeatures(normaliseText('integrate x e^x from 0 to 1, then plot it in python'), 18, buffer);
+    const values = Array.from({ length: n }, (_, i) => buffer.valueOf(i));
+    expect(values.some((v) => v > 0) && values.some((v) => v < 0)).toBe(true);
+    values.forEach((v, i) => expect(Math.abs(v)).toBe(buffer.kinds[i] & STRUCTURE ? buffer.structureValue : buffer.textValue));
   });
 
   it('extracts words, bigrams, char n-grams, lexicon hits and cues it can name', () => {
@@ -96,6 +132,16 @@ describe('text features', () => {
     // The option letters themselves are skipped: they are layout, not content.
     expect(names).not.toContain('w:a');
     expect(names.some((name) => name.startsWith('w2:red') && name.endsWith('blue'))).toBe(true);
+    // Option letters of other scripts: Hebrew, Thai, Devanagari in parentheses, Persian's three-letter first one.
+    for (const options of ['א. וולט\nב. אמפר\nג. אוהם', 'ก. นก\nข. ปลา', '(क) लोहा\n(ख) तांबा', 'الف) ریبوزوم\nب) هسته']) {
+      const layout = normaliseText(`?\n${options}`);
+      n = extractFeatures(layout, 16, buffer);
+      expect(Array.from({ length: n }, (_, i) => buffer.describe(layout, i))).toContain('cue:multiple-choice');
+    }
+    // A line that starts with a short word and a full stop is not an option.
+    const prose = normaliseText('שלום.\nזה טקסט.');
+    n = extractFeatures(prose, 16, buffer);
+    expect(Array.from({ length: n }, (_, i) => buffer.describe(prose, i))).not.toContain('cue:multiple-choice');
     const fenced = normaliseText('explain\n```js\nx => x\n```');
     n = extractFeatures(fenced, 16, buffer);
     expect(Array.from({ length: n }, (_, i) => buffer.describe(fenced, i))).toEqual(

@@ -39,7 +39,7 @@ import type { TokenTable } from './token-table';
  * on: the manifest records this (and the word-clusters.txt checksum) and loading refuses a
  * mismatch. Bump it with any change here, in token-table.ts or in domain-lexicon.ts.
  */
-export const FEATURE_VERSION = 15;
+export const FEATURE_VERSION = 17;
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -128,11 +128,41 @@ export function truncateText(text: string, options: TruncationOptions = DEFAULT_
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Truncates, applies Unicode NFKC (full-width forms, ligatures, superscripts) and lowercases. */
+/** Decimal digits of other scripts (Bengali ৩, Devanagari ३, Persian ۳, Thai ๓…); NFKC keeps them. */
+const SCRIPT_DIGIT = /(?![0-9])\p{Nd}/gu;
+
+/**
+ * The ASCII digit of each decimal digit of the Basic Multilingual Plane. Unicode lays every script's
+ * digits out as a run of ten code points from zero to nine, so a digit's value is its place in its run.
+ */
+const ASCII_DIGIT_OF: ReadonlyMap<string, string> = (() => {
+  const digits = new Map<string, string>();
+  let runStart = -1;
+  for (let c = 0x80; c <= 0xffff; c++) {
+    const char = String.fromCharCode(c);
+    if (!/\p{Nd}/u.test(char)) {
+      runStart = -1;
+      continue;
+    }
+    if (runStart < 0) runStart = c;
+    digits.set(char, String((c - runStart) % 10));
+  }
+  return digits;
+})();
+
+/**
+ * Truncates, applies Unicode NFKC (full-width forms, ligatures, superscripts), writes the digits of
+ * every script as ASCII digits (a price in Bengali digits is a number, as in a word problem written
+ * with 0–9) and lowercases. Keeps the text's length apart from NFKC, so spans stay explainable.
+ */
 export function normaliseText(text: string, options: TruncationOptions = DEFAULT_TRUNCATION): string {
   const cut = truncateText(text, options);
   // NFKC is a no-op on ASCII and costs more than everything else on a short text: skip it there.
-  return (NON_ASCII.test(cut) ? cut.normalize('NFKC') : cut).toLowerCase();
+  if (!NON_ASCII.test(cut)) return cut.toLowerCase();
+  return cut
+    .normalize('NFKC')
+    .replace(SCRIPT_DIGIT, (digit) => ASCII_DIGIT_OF.get(digit) ?? digit)
+    .toLowerCase();
 }
 
 /**
@@ -234,7 +264,8 @@ export class FeatureBuffer {
     let counted = 0;
     let structure = 0;
     for (let i = 0; i < n; i++) {
-      const b = buckets[i];
+      const code = buckets[i];
+      const b = code ^ (code >> 31); // bucketOf, inlined
       if (seen[b] >= MAX_REPEATS) {
         skip[i] = 1;
         continue;
@@ -244,7 +275,7 @@ export class FeatureBuffer {
       counted++;
       if (kinds[i] & STRUCTURE) structure++;
     }
-    for (let i = 0; i < n; i++) seen[buckets[i]] = 0;
+    for (let i = 0; i < n; i++) seen[buckets[i] ^ (buckets[i] >> 31)] = 0;
     this.counted = counted;
     this.countedStructure = structure;
     this.textValue = groupValue(counted - structure);
@@ -252,9 +283,9 @@ export class FeatureBuffer {
     return counted;
   }
 
-  /** The value of feature i in the model's sum (its group's value; see markRepeats). */
+  /** The value of feature i in the model's sum: its group's value (see markRepeats) with the feature's sign. */
   valueOf(i: number): number {
-    return this.kinds[i] & STRUCTURE ? this.structureValue : this.textValue;
+    return (this.kinds[i] & STRUCTURE ? this.structureValue : this.textValue) * signOf(this.buckets[i]);
   }
 
   /** The readable name of feature i, e.g. `w:python`, `w2:fix my`, `c:<pyt`, `cue:latex`, `line:def…:`. */
@@ -379,11 +410,25 @@ function isOperator(c: number): boolean {
   return c === 43 || c === 45 || c === 42 || c === 47 || c === 94 || c === 0xd7 || c === 0xf7;
 }
 
-/** Length of a multiple-choice option marker at i (`a.`, `b)`, `(c)`, `d )`, `e:`), or 0. */
+/** Longest option label of a script without a-e (Persian `الف`, Telugu `బి`: a letter and a vowel sign). */
+const MAX_SCRIPT_LABEL = 3;
+
+/**
+ * Length of a multiple-choice option marker at i (`a.`, `b)`, `(c)`, `d )`, `e:`), or 0. Other scripts
+ * label options with their own letters (Hebrew `א.`, Thai `ก.`, Devanagari `(क)`, Persian `الف)`): up to
+ * three non-ASCII letters then `)` or `.`.
+ */
 function optionMarkerLength(text: string, i: number): number {
   let j = i;
   if (text.charCodeAt(j) === 40) j++; // (
   const c = text.charCodeAt(j);
+  if (c >= 128) {
+    const labelStart = j;
+    while (j < text.length && j - labelStart < MAX_SCRIPT_LABEL && text.charCodeAt(j) >= 128 && classOf(text.charCodeAt(j)) === LETTER) j++;
+    const d = text.charCodeAt(j);
+    if (j === labelStart || (d !== 41 && d !== 46) || classOf(text.charCodeAt(j + 1)) !== SPACE) return 0;
+    return j + 1 - i;
+  }
   if (c < 97 || c > 101) return 0; // a-e
   j++;
   if (text.charCodeAt(j) === 32) j++;
@@ -445,8 +490,30 @@ function morphologyDomain(codes: Uint16Array, start: number, end: number): numbe
   return NO_LEXICON;
 }
 
+/**
+ * The stored code of a feature of hash `h`: its bucket (the hash's low bits), bitwise-negated when the
+ * hash's top bit is set. That bit is the feature's sign in the model's sum (signed feature hashing,
+ * Weinberger et al. 2009): a feature the model never saw lands on some bucket's weights with a random
+ * sign, so it adds noise of mean zero instead of that bucket's leaning. Unsigned, the average bucket
+ * leant to `other` (the class with the most varied words) by 0.26 against math, and a text in a
+ * language without training data, all of whose words are unseen, read as `other`.
+ */
+export function featureCode(h: number, mask: number): number {
+  return (h & mask) ^ (h >> 31);
+}
+
+/** The bucket of a feature code (see {@link featureCode}). */
+export function bucketOf(code: number): number {
+  return code ^ (code >> 31);
+}
+
+/** The sign of a feature code, 1 or -1 (see {@link featureCode}). */
+export function signOf(code: number): number {
+  return (code >> 31) | 1;
+}
+
 function emitCue(out: FeatureBuffer, n: number, id: number, mask: number): number {
-  out.buckets[n] = fmix(SEED_CUE ^ Math.imul(id + 1, 0x9e3779b1)) & mask;
+  out.buckets[n] = featureCode(fmix(SEED_CUE ^ Math.imul(id + 1, 0x9e3779b1)), mask);
   out.kinds[n] = CUE | STRUCTURE;
   out.starts[n] = id;
   out.ends[n] = id;
@@ -505,12 +572,12 @@ function emitLineShape(
   const lastClass = classOf(last);
   const ending = lastClass === LETTER ? 1 : lastClass === DIGIT ? 2 : last;
   const h = fmix(SEED_LINE ^ Math.imul(first, 0x9e3779b1) ^ Math.imul(ending, 0x85ebca6b));
-  out.buckets[n] = h & mask;
+  out.buckets[n] = featureCode(h, mask);
   out.kinds[n] = CUE | STRUCTURE | LINE_SHAPE;
   out.starts[n] = start;
   out.ends[n++] = end;
   if (!tail) return n;
-  out.buckets[n] = fmix(h ^ SEED_LINE) & mask;
+  out.buckets[n] = featureCode(fmix(h ^ SEED_LINE), mask);
   out.kinds[n] = CUE | STRUCTURE | LINE_SHAPE | TAIL_LINE;
   out.starts[n] = start;
   out.ends[n++] = end;
@@ -546,12 +613,12 @@ function emitCjkNgrams(
   let prev = 0;
   for (let k = start; k < end; k++) {
     const c = codes[k];
-    out.buckets[n] = fmix(Math.imul(SEED_CJK ^ c, 16777619)) & mask;
+    out.buckets[n] = featureCode(fmix(Math.imul(SEED_CJK ^ c, 16777619)), mask);
     out.kinds[n] = WORD;
     out.starts[n] = k;
     out.ends[n++] = k + 1;
     if (k > start) {
-      out.buckets[n] = fmix(Math.imul(Math.imul(SEED_CJK ^ prev, 16777619) ^ c, 16777619)) & mask;
+      out.buckets[n] = featureCode(fmix(Math.imul(Math.imul(SEED_CJK ^ prev, 16777619) ^ c, 16777619)), mask);
       out.kinds[n] = WORD;
       out.starts[n] = k - 1;
       out.ends[n++] = k + 1;
@@ -562,7 +629,7 @@ function emitCjkNgrams(
       h = Math.imul(h ^ codes[j], 16777619);
       const domain = lexiconOf(tokenEntry(table, fmix(h)));
       if (domain < 0) continue; // NO_LEXICON or CHAT_WORD
-      out.buckets[n] = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + domain + 1, 0x9e3779b1)) & mask;
+      out.buckets[n] = featureCode(fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + domain + 1, 0x9e3779b1)), mask);
       out.kinds[n] = CUE | LEXICON_HIT;
       out.starts[n] = k;
       out.ends[n++] = j + 1;
@@ -726,12 +793,12 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
     before1 = tokenKind;
     // Numbers, symbols and LaTeX commands (and bigrams with one of them) are structure, words are text.
     const group = isWord ? 0 : STRUCTURE;
-    buckets[n] = tokenHash & mask;
+    buckets[n] = featureCode(tokenHash, mask);
     kinds[n] = WORD | group;
     starts[n] = start;
     ends[n++] = i;
     if (hasPrev) {
-      buckets[n] = fmix(Math.imul(prevHash, 0x9e3779b1) ^ tokenHash ^ SEED_BIGRAM) & mask;
+      buckets[n] = featureCode(fmix(Math.imul(prevHash, 0x9e3779b1) ^ tokenHash ^ SEED_BIGRAM), mask);
       kinds[n] = BIGRAM | (prevIsWord ? group : STRUCTURE);
       starts[n] = prevStart;
       ends[n++] = i;
@@ -750,9 +817,9 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         ? tokenLexicon
         : known;
     if (lex !== NO_LEXICON) {
-      const bucket = fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)) & mask;
+      const code = featureCode(fmix(SEED_CUE ^ Math.imul(CUE_LEXICON + lex + 1, 0x9e3779b1)), mask);
       for (let r = 0; r < LEXICON_REPEAT; r++) {
-        buckets[n] = bucket;
+        buckets[n] = code;
         kinds[n] = CUE | LEXICON_HIT | group;
         starts[n] = start;
         ends[n++] = i;
@@ -764,12 +831,12 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
       const cluster = clusterOf(entry);
       if (cluster >= 0) {
         if (prevCluster >= 0) {
-          buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(prevCluster + 1, 0x85ebca6b) ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
+          buckets[n] = featureCode(fmix(SEED_CLUSTER ^ Math.imul(prevCluster + 1, 0x85ebca6b) ^ Math.imul(cluster + 1, 0x9e3779b1)), mask);
           kinds[n] = CUE | CLUSTER_PAIR;
           starts[n] = prevClusterStart;
           ends[n++] = i;
         }
-        buckets[n] = fmix(SEED_CLUSTER ^ Math.imul(cluster + 1, 0x9e3779b1)) & mask;
+        buckets[n] = featureCode(fmix(SEED_CLUSTER ^ Math.imul(cluster + 1, 0x9e3779b1)), mask);
         kinds[n] = CUE | CLUSTER_HIT;
         starts[n] = start;
         ends[n++] = i;
@@ -798,7 +865,7 @@ export function extractFeatures(text: string, bits: number, out: FeatureBuffer):
         for (let j = p + 2; j <= stop; j++) {
           g = Math.imul(g ^ padded[j], 16777619);
           kinds[n] = CHAR;
-          buckets[n++] = fmix(g) & mask;
+          buckets[n++] = featureCode(fmix(g), mask);
         }
       }
     }

@@ -1,5 +1,5 @@
 import { CLASS_COUNT, ClassifierDomain, DOMAINS } from './domains';
-import { LinearModel, softmaxInPlace } from './linear-model';
+import { LinearModel, softmaxInPlace, sumKept } from './linear-model';
 import { languageGroupOf } from './language-groups';
 import { Prng } from './prng';
 import {
@@ -7,9 +7,11 @@ import {
   FeatureBuffer,
   STRUCTURE,
   TruncationOptions,
+  bucketOf,
   extractFeatures,
   groupValue,
   normaliseText,
+  signOf,
 } from './text-features';
 
 /** One labelled text. `source` groups items for balancing and leave-one-source-out evaluation. */
@@ -309,38 +311,6 @@ export function fitTemperature(logits: Float64Array[], labels: number[]): number
   return Math.exp((a + b) / 2);
 }
 
-/**
- * Adds v × the weight rows of the features in buckets[from .. to) to z: all of them, or with a
- * dropout mask only the kept ones (keep is indexed from `base`).
- */
-function sumKept(
-  w: Float32Array,
-  buckets: Int32Array,
-  keep: Uint8Array | undefined,
-  base: number,
-  from: number,
-  to: number,
-  v: number,
-  z: Float64Array,
-): void {
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
-  for (let k = from; k < to; k++) {
-    if (keep && !keep[k - base]) continue;
-    const b = buckets[k] << 2;
-    a0 += w[b];
-    a1 += w[b + 1];
-    a2 += w[b + 2];
-    a3 += w[b + 3];
-  }
-  z[0] += a0 * v;
-  z[1] += a1 * v;
-  z[2] += a2 * v;
-  z[3] += a3 * v;
-}
-
 /** One AdaGrad step with L2 on the weight rows of the kept features in buckets[from .. to), each of value v. */
 function adagradStep(
   w: Float32Array,
@@ -357,9 +327,10 @@ function adagradStep(
 ): void {
   for (let k = from; k < to; k++) {
     if (!keep[k - base]) continue;
-    const b = buckets[k] << 2;
+    const b = bucketOf(buckets[k]) << 2;
+    const signedV = v * signOf(buckets[k]);
     for (let c = 0; c < CLASS_COUNT; c++) {
-      const d = grad[c] * v + l2 * w[b + c];
+      const d = grad[c] * signedV + l2 * w[b + c];
       g2[b + c] += d * d;
       w[b + c] -= (lr * d) / (Math.sqrt(g2[b + c]) + 1e-8);
     }

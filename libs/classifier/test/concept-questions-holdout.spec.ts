@@ -20,10 +20,11 @@ interface ConceptQuestion {
 const items = readTestCases<ConceptQuestion>('concept-questions-holdout.jsonl');
 
 /**
- * The least share of each class routed right. The shipped model routes 184 of 214 (2026-12-06: code 57/67,
- * science 44/51, math 34/43, other 49/53; the model before `seed-concept-questions-by-topic.jsonl`: 154,
- * with code 36/67 and math 26/43); the bounds leave room for a retrain's noise, not for a regression.
+ * The least share of each class routed right. The shipped model routes 191 of 214 (2026-12-06, session 16:
+ * code 61/67, science 44/51, math 38/43, other 48/53; seed 7 instead of 42: 195; session 15's 185, session 14's
+ * 184; the model before `seed-concept-questions-by-topic.jsonl`: 154, with code 36/67 and math 26/43); the
+ * bounds leave room for a retrain's noise, not for a regression.
  */
-const MIN_SHARE: Record<string, number> = { code: 0.78, science: 0.8, math: 0.7, other: 0.88 };
+const MIN_SHARE: Record<string, number> = { code: 0.84, science: 0.8, math: 0.79, other: 0.86 };
 
-describeHoldoutBounds('conceptual-question hold-out set', items, (item) => item.domain, 0.82, MIN_SHARE);
+describeHoldoutBounds('conceptual-question hold-out set', items, (item) => item.domain, 0.85, MIN_SHARE);

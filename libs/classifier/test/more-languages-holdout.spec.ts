@@ -6,17 +6,19 @@ import { type LanguageHoldoutItem, describeHoldoutBounds, readTestCases } from '
  * each (3 math: MGSM-style word problems and an exercise; 2 science; 3 code requests in prose; 2 `other`),
  * written for slm-router by a helper that saw neither the training data, the seed files nor the other test
  * sets. Never trained on: the seed files were checked against it for near-duplicates. Ten items a language
- * are too few to bound each language; the bounds are per class.
+ * are too few to bound each language; the bounds are per class. Since session 16 the seed files hold about
+ * 84 more problems in each of these sixteen languages (`seed-multilingual-four-classes.jsonl`, written apart
+ * from this set), so it measures languages with a little training data; unseen-languages-holdout.spec.ts
+ * measures languages with none.
  */
 const items = readTestCases<LanguageHoldoutItem>('more-languages-holdout.jsonl');
 
 /**
- * The least share of each class routed right. The shipped model routes 127 of 160 (2026-12-06, session 15:
- * math 40/48, science 19/32, code 39/48, other 29/32; trained with other seeds, 126 to 132, science 19 to 23);
- * the model before
- * `seed-multilingual-more-languages.jsonl` routed 70 and session 14's 63, most of the rest to `other`. The
- * bounds leave room for a retrain's noise, not for a regression.
+ * The least share of each class routed right. The shipped model routes 148 of 160 (2026-12-06, session 16:
+ * math 46/48, science 28/32, code 46/48, other 28/32; seed 7 instead of 42: 148); session 15's 127 (science
+ * 19/32), the model before `seed-multilingual-more-languages.jsonl` 70 and session 14's 63, most of the rest
+ * to `other`. The bounds leave room for a retrain's noise, not for a regression.
  */
-const MIN_SHARE: Record<string, number> = { math: 0.77, science: 0.5, code: 0.72, other: 0.78 };
+const MIN_SHARE: Record<string, number> = { math: 0.88, science: 0.75, code: 0.88, other: 0.78 };
 
-describeHoldoutBounds('hold-out set in 16 more languages', items, (item) => item.domain, 0.75, MIN_SHARE);
+describeHoldoutBounds('hold-out set in 16 more languages', items, (item) => item.domain, 0.86, MIN_SHARE);
