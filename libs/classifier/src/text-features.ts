@@ -131,24 +131,29 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /** Decimal digits of other scripts (Bengali ৩, Devanagari ३, Persian ۳, Thai ๓…); NFKC keeps them. */
 const SCRIPT_DIGIT = /(?![0-9])\p{Nd}/gu;
 
+/** A decimal digit of any script. */
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+
+/** ASCII digits of the script digits met so far (a few hundred exist; found on first use, not at start-up). */
+const asciiDigits = new Map<string, string>();
+
 /**
- * The ASCII digit of each decimal digit of the Basic Multilingual Plane. Unicode lays every script's
- * digits out as a run of ten code points from zero to nine, so a digit's value is its place in its run.
+ * The ASCII digit of a decimal digit of the Basic Multilingual Plane (others are kept as they are, so the
+ * text keeps its length). Unicode lays every script's digits out as a run of ten code points from zero to
+ * nine, so a digit's value is its place in its run.
  */
-const ASCII_DIGIT_OF: ReadonlyMap<string, string> = (() => {
-  const digits = new Map<string, string>();
-  let runStart = -1;
-  for (let c = 0x80; c <= 0xffff; c++) {
-    const char = String.fromCharCode(c);
-    if (!/\p{Nd}/u.test(char)) {
-      runStart = -1;
-      continue;
-    }
-    if (runStart < 0) runStart = c;
-    digits.set(char, String((c - runStart) % 10));
+function asciiDigitOf(digit: string): string {
+  if (digit.length !== 1) return digit;
+  let value = asciiDigits.get(digit);
+  if (value === undefined) {
+    const code = digit.charCodeAt(0);
+    let runStart = code;
+    while (DECIMAL_DIGIT.test(String.fromCharCode(runStart - 1))) runStart--;
+    value = String((code - runStart) % 10);
+    asciiDigits.set(digit, value);
   }
-  return digits;
-})();
+  return value;
+}
 
 /**
  * Truncates, applies Unicode NFKC (full-width forms, ligatures, superscripts), writes the digits of
@@ -159,10 +164,7 @@ export function normaliseText(text: string, options: TruncationOptions = DEFAULT
   const cut = truncateText(text, options);
   // NFKC is a no-op on ASCII and costs more than everything else on a short text: skip it there.
   if (!NON_ASCII.test(cut)) return cut.toLowerCase();
-  return cut
-    .normalize('NFKC')
-    .replace(SCRIPT_DIGIT, (digit) => ASCII_DIGIT_OF.get(digit) ?? digit)
-    .toLowerCase();
+  return cut.normalize('NFKC').replace(SCRIPT_DIGIT, asciiDigitOf).toLowerCase();
 }
 
 /**
@@ -265,7 +267,7 @@ export class FeatureBuffer {
     let structure = 0;
     for (let i = 0; i < n; i++) {
       const code = buckets[i];
-      const b = code ^ (code >> 31); // bucketOf, inlined
+      const b = code ^ (code >> 31); // bucketOf, inlined as in the other scoring loops
       if (seen[b] >= MAX_REPEATS) {
         skip[i] = 1;
         continue;
