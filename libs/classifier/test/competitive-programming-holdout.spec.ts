@@ -9,6 +9,8 @@ import { type LanguageHoldoutItem, describeHoldoutBounds, readTestCases } from '
  * a chat request; math: olympiad problems, a short competition question and a counting story, with
  * integer bounds but nothing to read or print. It checks that a judge's layout outweighs the math words
  * of its story in every language the issue names, and that math with the same words stays math.
+ * Caveat: helpers writing contest problems reach for the same classic ones, so an item may share its problem
+ * (not its text) with a seed line in another language — a robot repeating a command string k times is in both.
  */
 interface CompetitiveProgrammingItem extends LanguageHoldoutItem {
   kind: string;
