@@ -20,9 +20,10 @@ const items = readTestCases<HoldoutItem>('benchmark-style-holdout.jsonl');
 
 /**
  * The least share of each kind routed right. The shipped model routes 311 of 315 (2026-12-07, session 17: LeetCode,
- * DS-1000, docstrings, both math kinds and requests in full, science 49/50, trivia 52/55; seed 7 instead of 42: 311;
- * 312 in session 16 (seed 7: 313), 310 in session 15, 309 in session 14; requests 21-22/25 before `seed-instructions-look-alikes.jsonl`, whose brief
- * named the categories of the requests missed here, not the items); the bounds leave room for a retrain's noise, not for a regression.
+ * DS-1000, docstrings, both math kinds and requests in full, science 49/50, trivia 52/55; seed 7 instead of 42: 311).
+ * Requests were 21-22/25 before `seed-instructions-look-alikes.jsonl`, whose brief named the categories of the
+ * requests missed here, not the items. Earlier models' figures are in docs/router-classifier.md. The bounds leave
+ * room for a retrain's noise, not for a regression.
  */
 const MIN_SHARE: Record<string, number> = {
   leetcode: 0.95,

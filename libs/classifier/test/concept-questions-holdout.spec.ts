@@ -21,10 +21,9 @@ const items = readTestCases<ConceptQuestion>('concept-questions-holdout.jsonl');
 
 /**
  * The least share of each class routed right. The shipped model routes 190 of 214 (2026-12-07, session 17:
- * code 60/67, science 43/51, math 38/43, other 49/53; seed 7 instead of 42: 191; session 16's 191 (code 61, science
- * 45, math 37, other 48; seed 7: 195), session 15's 185, session 14's
- * 184; the model before `seed-concept-questions-by-topic.jsonl`: 154, with code 36/67 and math 26/43); the
- * bounds leave room for a retrain's noise, not for a regression.
+ * code 60/67, science 43/51, math 38/43, other 49/53; seed 7 instead of 42: 191; earlier models' figures in
+ * docs/router-classifier.md; the model before `seed-concept-questions-by-topic.jsonl`: 154, with code 36/67
+ * and math 26/43); the bounds leave room for a retrain's noise, not for a regression.
  */
 const MIN_SHARE: Record<string, number> = { code: 0.84, science: 0.8, math: 0.79, other: 0.86 };
 

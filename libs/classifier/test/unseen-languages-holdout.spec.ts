@@ -13,7 +13,7 @@ const items = readTestCases<LanguageHoldoutItem>('unseen-languages-holdout.jsonl
 
 /**
  * The least share of each class routed right. The shipped model routes 93 of 120 (2026-12-07, session 17: math
- * 34/36, science 20/36, code 23/24, other 16/24; seed 7 instead of 42: 95); session 16's 94 (science 21; seed 7: 91). Session 15's model routed 81 (math
+ * 34/36, science 20/36, code 23/24, other 16/24; seed 7 instead of 42: 95). Session 15's model routed 81 (math
  * 22, science 16, code 21, other 22): unsigned hashing gave every unseen word a lean to `other`, which sent word
  * problems there and happened to suit the `other` items. Science is the weak class: an everyday "why" or a
  * multiple-choice question in an unread language has no number, symbol or known word to go on. The bounds
