@@ -10,10 +10,16 @@ import { currentRequestContext } from './request-context';
  * one written while a request is served (see {@link runWithRequestContext}) carries its `requestId`,
  * read from the request's context rather than bound to a child logger made per request.
  * `destination` replaces stdout (tests read the lines back).
+ *
+ * Stdout is written synchronously, as Node writes its own stdout to pipes and files: nothing is left to
+ * flush at exit, and a reader that has gone (EPIPE: `slm up | tee` with the tee killed, a bench or test
+ * harness that died) turns logging off. pino's asynchronous default flushes what is buffered at exit, and
+ * sonic-boom 4 retries a broken pipe there forever: a service whose log reader had gone never exited, its
+ * shutdown deadline included (the timers never ran again).
  */
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
   const options = { name, level, base: { pid: process.pid }, mixin: requestFields };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 export type { DestinationStream, Logger };
 
