@@ -205,7 +205,12 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
 
     const spans = await spansOfTrace(traceId, ['POST', 'classify', 'route policy', 'dispatch', 'chat', 'decode', 'answer extraction']);
     const ingress = spans.find((s) => s.service === 'slm-router' && s.parentSpanId === callerSpan) as ExportedSpan;
-    expect(ingress?.name).toMatch(/^POST/);
+    expect(ingress?.name).toBe('POST /v1/solve');
+    expect(ingress.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/v1/solve',
+      'http.response.status_code': 200,
+    });
     const classify = only(spans, 'classify');
     expect(classify.attributes).toMatchObject({ 'slm.route.class': 'math' });
     expect(Number(classify.attributes['slm.route.confidence'])).toBeGreaterThan(0);
@@ -228,6 +233,19 @@ describe('tracing across processes (OpenTelemetry, OTLP)', () => {
     // The router's log lines of the request carry its trace id.
     const logged = routerLogs.filter((line) => line['traceId'] === traceId);
     expect(logged.length).toBeGreaterThan(0);
+  });
+
+  it('a path no route serves: its server span is named by the method alone, with the 404 it answered; probes make no span', async () => {
+    const traceId = randomUUID().replace(/-/g, '');
+    const traceparent = `00-${traceId}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
+    expect((await fetch(`${base}/healthz`, { headers: { traceparent } })).status).toBe(200);
+    expect((await fetch(`${base}/v1/nowhere/${traceId}`, { method: 'POST', headers: { traceparent } })).status).toBe(404);
+
+    const [span, ...others] = await spansOfTrace(traceId, ['POST']);
+    expect(others).toEqual([]); // the probe before it left nothing
+    expect(span).toMatchObject({ service: 'slm-router', name: 'POST' });
+    expect(span?.attributes).toMatchObject({ 'url.path': `/v1/nowhere/${traceId}`, 'http.response.status_code': 404 });
+    expect(span?.attributes).not.toHaveProperty('http.route');
   });
 
   it('gRPC Solve: the traceparent metadata joins the trace, the trace id comes back in the trailing metadata', async () => {

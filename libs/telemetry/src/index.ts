@@ -1,4 +1,5 @@
-export { startTracing, stopTracing, tracingRequested } from './tracing';
+export { startTracing, stopTracing, tracingRequested, tracingStarted } from './tracing';
+export type { TracingOptions } from './tracing';
 export {
   activeTraceId,
   epochMs,
@@ -7,9 +8,11 @@ export {
   inSpanSync,
   linkFrom,
   recordSpan,
+  startHttpServerSpan,
   startSpanIn,
   traceCarrier,
   tracer,
   untraced,
+  type HttpServerSpan,
   type Span,
 } from './spans';

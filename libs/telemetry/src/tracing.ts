@@ -13,6 +13,21 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
   return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
 }
 
+/** Options of {@link startTracing}. */
+export interface TracingOptions {
+  /**
+   * Whether the HTTP instrumentation opens a span for each incoming request. Default true; the router
+   * turns it off and opens its server spans in its own first Fastify hook (`startHttpServerSpan`), which
+   * costs less. Outgoing HTTP requests are traced either way.
+   */
+  incomingHttp?: boolean;
+}
+
+/** Whether {@link startTracing} started the SDK in this process (spans are real, not the API's no-ops). */
+export function tracingStarted(): boolean {
+  return sdk !== undefined;
+}
+
 /**
  * Starts the OpenTelemetry SDK for this process when {@link tracingRequested}: exporter, protocol,
  * endpoint, sampler and resource come from the standard OTEL_* variables (the SDK reads them), the
@@ -22,7 +37,7 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * Call it before anything loads `http`, `@grpc/grpc-js` or `ioredis`: the instrumentations patch
  * modules as they are required. Each app does so from a `tracing.ts` that its `main.ts` imports first.
  */
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, options: TracingOptions = {}): boolean {
   if (sdk || !tracingRequested(env)) return false;
   // Loaded only when asked for: the SDK and its exporters cost start-up time a process without traces should not pay.
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -43,7 +58,10 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
       // Probes and scrapes would be most of the traces: /healthz, /readyz and /metrics are not traced.
       disabled.has('http')
         ? []
-        : new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? '') }),
+        : new HttpInstrumentation({
+            disableIncomingRequestInstrumentation: options.incomingHttp === false,
+            ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? ''),
+          }),
       disabled.has('grpc') ? [] : new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // Redis commands only inside a traced request or job: BullMQ's polling would otherwise fill the exporter.
       disabled.has('ioredis') ? [] : new IORedisInstrumentation({ requireParentSpan: true }),

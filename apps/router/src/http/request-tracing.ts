@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { onRequestHookHandler } from 'fastify';
 import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
-import { activeTraceId } from '@slm/telemetry';
+import { startHttpServerSpan, tracingStarted, type HttpServerSpan } from '@slm/telemetry';
 import { routeOf, sendError } from './error-body';
 import { pathOf, type HttpRequest } from './http.types';
 import { clientOf } from './sse';
@@ -23,29 +23,50 @@ export function requestIdOf(raw: IncomingMessage): string {
 }
 
 /**
- * The first onRequest hook (before the body is read, so refused bodies are traced too): echoes the
- * request id in the `x-request-id` response header (and the OpenTelemetry trace id in `x-trace-id`
- * when tracing is on), makes the request's context current for what follows (every log line written
- * meanwhile, Nest's included, carries its `requestId`) and writes one access line when the response
- * ends: method, route, status, ms, domain and client. An invalid `x-request-id` is a 400.
+ * The first onRequest hook (before the body is read, so refused bodies are traced too): when tracing is
+ * on, opens the request's OpenTelemetry server span (a child of the caller's `traceparent`; probes and
+ * scrapes are not traced) and echoes its trace id in `x-trace-id`; echoes the request id in the
+ * `x-request-id` response header, makes the request's context current for what follows (every log line
+ * written meanwhile, Nest's included, carries its `requestId`) and writes one access line when the
+ * response ends: method, route, status, ms, domain and client. An invalid `x-request-id` is a 400.
  */
 export function requestTracing(logger: Logger): onRequestHookHandler {
   return (request, reply, done) => {
     const req = request as HttpRequest;
     req.receivedAt = performance.now();
     reply.raw.setHeader('x-request-id', req.id);
-    // The OpenTelemetry trace this request is part of (the caller's traceparent, else a new one), when tracing is on.
-    const traceId = activeTraceId();
-    if (traceId) reply.raw.setHeader('x-trace-id', traceId);
+    const span = serverSpanOf(req);
+    if (span?.traceId) reply.raw.setHeader('x-trace-id', span.traceId);
     // 'close' comes once, whether the answer was sent whole or the caller walked away.
-    reply.raw.once('close', () => writeAccessLine(logger, req, reply.raw));
+    reply.raw.once('close', () => {
+      span?.end(reply.raw.writableEnded ? reply.raw.statusCode : 499);
+      writeAccessLine(logger, req, reply.raw);
+    });
     const context = contexts.get(req.raw);
-    if (!context) return done();
-    context.request = req;
-    if (context.problem) return sendError(req, reply, new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id header: ${context.problem}`));
-    // The rest of the request (body parser, guard, handler) runs in its context.
-    runWithRequestContext(context, done);
+    const rest = () => {
+      if (!context) return done();
+      context.request = req;
+      if (context.problem)
+        return sendError(req, reply, new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id header: ${context.problem}`));
+      // The rest of the request (body parser, guard, handler) runs in its context.
+      runWithRequestContext(context, done);
+    };
+    if (span) span.run(rest);
+    else rest();
   };
+}
+
+/** The request's server span when tracing is on, except for probes and scrapes. */
+function serverSpanOf(req: HttpRequest): HttpServerSpan | undefined {
+  const path = pathOf(req.raw);
+  if (!tracingStarted() || PROBE_PATHS.has(path)) return undefined;
+  return startHttpServerSpan({
+    method: req.method,
+    route: req.is404 ? undefined : routeOf(req),
+    path,
+    headers: req.raw.headers,
+    clientAddress: req.raw.socket.remoteAddress,
+  });
 }
 
 /** The access line; a response the caller walked away from counts as 499 (client closed), as nginx logs it. */
