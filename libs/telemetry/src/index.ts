@@ -1,4 +1,4 @@
-export { startTracing, stopTracing, tracingRequested, tracingStarted } from './tracing';
+export { startTracing, stopTracing, tracingRequested, httpServerSpansByHook } from './tracing';
 export type { TracingOptions } from './tracing';
 export {
   activeTraceId,

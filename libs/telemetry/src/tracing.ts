@@ -1,6 +1,8 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 
 let sdk: NodeSDK | undefined;
+/** Set by {@link startTracing}: see {@link httpServerSpansByHook}. */
+let serverSpansByHook = false;
 
 /**
  * Whether the standard variables ask for traces: an OTLP endpoint or an explicit exporter, and the
@@ -23,9 +25,13 @@ export interface TracingOptions {
   incomingHttp?: boolean;
 }
 
-/** Whether {@link startTracing} started the SDK in this process (spans are real, not the API's no-ops). */
-export function tracingStarted(): boolean {
-  return sdk !== undefined;
+/**
+ * Whether the process's own HTTP hook opens the server spans of incoming requests: tracing started with
+ * `incomingHttp: false`, and `http` not among OTEL_NODE_DISABLED_INSTRUMENTATIONS (which turns them off
+ * as it would the instrumentation's).
+ */
+export function httpServerSpansByHook(): boolean {
+  return sdk !== undefined && serverSpansByHook;
 }
 
 /**
@@ -49,6 +55,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   /* eslint-enable @typescript-eslint/no-require-imports */
   // The variable auto-instrumentations-node reads, with the same names: `http`, `grpc`, `ioredis`.
   const disabled = new Set((env['OTEL_NODE_DISABLED_INSTRUMENTATIONS'] ?? '').split(',').map((name) => name.trim()));
+  serverSpansByHook = options.incomingHttp === false && !disabled.has('http');
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] || serviceName,
     // Traces only: metrics are Prometheus's (/metrics), logs are JSON lines on stdout that carry the trace id.

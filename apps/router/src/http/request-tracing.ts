@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { onRequestHookHandler } from 'fastify';
 import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
-import { startHttpServerSpan, tracingStarted, type HttpServerSpan } from '@slm/telemetry';
+import { httpServerSpansByHook, startHttpServerSpan, type HttpServerSpan } from '@slm/telemetry';
 import { routeOf, sendError } from './error-body';
 import { pathOf, type HttpRequest } from './http.types';
 import { clientOf } from './sse';
@@ -59,7 +59,7 @@ export function requestTracing(logger: Logger): onRequestHookHandler {
 /** The request's server span when tracing is on, except for probes and scrapes. */
 function serverSpanOf(req: HttpRequest): HttpServerSpan | undefined {
   const path = pathOf(req.raw);
-  if (!tracingStarted() || PROBE_PATHS.has(path)) return undefined;
+  if (!httpServerSpansByHook() || PROBE_PATHS.has(path)) return undefined;
   return startHttpServerSpan({
     method: req.method,
     route: req.is404 ? undefined : routeOf(req),
