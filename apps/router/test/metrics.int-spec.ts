@@ -1,3 +1,5 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadProto } from '@slm/contracts';
 import { QueueWorkers } from './queue-workers';
 import { getJson, parseSse, postJson, startHarness, untilReady, type Harness } from './router-harness';
 
@@ -100,6 +102,31 @@ describe('operator metrics on GET /metrics', () => {
     expect(valueOf(m, 'slm_router_route_outcomes_total', { class: 'math', outcome: 'fallback' })).toBe(1);
     expect(valueOf(m, 'slm_router_route_outcomes_total', { class: 'math', outcome: 'overridden' })).toBe(1);
     expect(valueOf(m, 'slm_router_route_outcomes_total', { class: 'other', outcome: 'rejected' })).toBe(1);
+  });
+
+  it('counts gRPC calls under the domain they were routed to', async () => {
+    const client = new (loadProto().slmrouter.v1.Router)(`127.0.0.1:${h.router.grpcPort}`, grpc.credentials.createInsecure());
+    try {
+      for (const text of ['python function', 'python class'])
+        await new Promise<void>((resolve, reject) =>
+          client.solve({ problem: { text } }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      await new Promise<void>((resolve, reject) => {
+        const call = client.solveStream({ problem: { text: 'atom stream' } }, { deadline: Date.now() + 10_000 });
+        call.on('data', () => undefined);
+        call.on('error', reject);
+        call.on('end', resolve);
+      });
+    } finally {
+      client.close();
+    }
+    const m = await scrape(h);
+    expect(valueOf(m, 'slm_router_routed_requests_total', { ingress: 'grpc', operation: 'solve', domain: 'code', outcome: 'OK' })).toBe(2);
+    expect(
+      valueOf(m, 'slm_router_routed_requests_total', { ingress: 'grpc', operation: 'solve_stream', domain: 'science', outcome: 'OK' }),
+    ).toBe(1);
   });
 
   it('observes time to first token and inter-token latency per domain, and tokens per replica', async () => {

@@ -14,7 +14,7 @@ export {
 export { jobFailureOf, jobFailureReason, type JobFailure } from './job-failure';
 export { ConfigError, booleanSchema, loadConfig, portSchema, positiveIntSchema } from './config';
 export { createLogger, type DestinationStream, type Logger } from './logger';
-export { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext, type RequestContext } from './request-context';
+export { correlationIdOf, type RequestContext } from './request-context';
 export { logUnexpectedError, unexpectedErrorMessage, type ErrorLogger } from './unexpected-errors';
 export {
   freePort,

@@ -1,4 +1,4 @@
-import { correlationIdOf, currentRequestContext, noteRequestDomain, runWithRequestContext } from './request-context';
+import { correlationIdOf } from './request-context';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -17,20 +17,5 @@ describe('correlationIdOf', () => {
     expect(correlationIdOf('a'.repeat(129)).problem).toMatch(/it has 129 characters$/);
     expect(correlationIdOf('a\r\nb').problem).toMatch(/character 2 is U\+000D$/);
     expect(correlationIdOf(['a', 'b']).problem).toMatch(/character 2 is U\+002C \(,\)$/);
-  });
-});
-
-describe('request context', () => {
-  it('is current inside the run, across awaits, and takes the domain; absent outside', async () => {
-    expect(currentRequestContext()).toBeUndefined();
-    noteRequestDomain('math');
-    const context = { requestId: 'r-1' };
-    await runWithRequestContext(context, async () => {
-      await Promise.resolve();
-      noteRequestDomain('code');
-      expect(currentRequestContext()).toBe(context);
-    });
-    expect(context).toEqual({ requestId: 'r-1', domain: 'code' });
-    expect(currentRequestContext()).toBeUndefined();
   });
 });

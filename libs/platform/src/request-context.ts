@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { requestIdProblem } from './request-id';
 
@@ -6,30 +5,16 @@ import { requestIdProblem } from './request-id';
  * What the edges know about the request being served, for the code below them: the transport-level
  * correlation id (an `x-request-id` header or gRPC metadata entry, else one generated here) and,
  * once routed, the domain. The access log line reads the domain back when the request ends.
+ *
+ * Passed by hand (the edge keeps it beside the request; handlers hand it to the services), not held in an
+ * AsyncLocalStorage: on Node 20 one enabled storage puts a hook on every promise of the process, and
+ * that cost 6–10 % of the router's CPU a request (docs/benchmarks.md, "The async context's price").
  */
 export interface RequestContext {
   /** The correlation id: the caller's valid `x-request-id`, else a generated UUID. */
   readonly requestId: string;
   /** The worker domain the request was routed to, once known. */
   domain?: string;
-}
-
-const storage = new AsyncLocalStorage<RequestContext>();
-
-/** Runs `fn` (and everything it starts) with `context` as the current request. */
-export function runWithRequestContext<T>(context: RequestContext, fn: () => T): T {
-  return storage.run(context, fn);
-}
-
-/** The request being served, or undefined outside one (startup, timers, queue jobs). */
-export function currentRequestContext(): RequestContext | undefined {
-  return storage.getStore();
-}
-
-/** Notes the domain a request was routed to, for its access log line; a no-op outside a request. */
-export function noteRequestDomain(domain: string): void {
-  const context = storage.getStore();
-  if (context) context.domain = domain;
 }
 
 /**

@@ -11,7 +11,7 @@ const logged = new WeakSet<object>();
  * Logs an unexpected error (code INTERNAL: a bug, or a failure nobody mapped) once, with its
  * message and stack (pino's `err` serializer) and where it happened; known errors are the caller's
  * business and are not logged here. An error object that travels through two catch blocks is still
- * logged once. The request id comes from the logger's own bindings (the request's child logger).
+ * logged once. `fields` name the request (its `requestId`) and where it happened.
  */
 export function logUnexpectedError(logger: ErrorLogger, error: unknown, fields: { route: string; [key: string]: unknown }): void {
   if (errorCodeOf(error) !== ErrorCode.INTERNAL) return;

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { REQUEST_ID_METADATA_KEY } from '@slm/contracts';
-import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, toGrpcStatus, type Logger, type RequestContext } from '@slm/platform';
+import { AppError, ErrorCode, correlationIdOf, toGrpcStatus, type Logger, type RequestContext } from '@slm/platform';
 import { activeTraceId } from '@slm/telemetry';
 
 /** The router's root pino logger, for what runs outside Nest's Logger (the gRPC access lines). */
@@ -9,10 +9,18 @@ export const ROUTER_LOGGER = Symbol('ROUTER_LOGGER');
 /** Services polled by probes and tools: their access lines are written at debug, not info. */
 const QUIET_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
 
+/** Each call's context, keyed by its request metadata: grpc-js hands the handler the object the interceptor passed on. */
+const contexts = new WeakMap<grpc.Metadata, RequestContext>();
+
+/** The context the interceptor made for a call (its correlation id; the solve service notes the domain on it). */
+export function requestContextOf(call: { metadata: grpc.Metadata }): RequestContext | undefined {
+  return contexts.get(call.metadata);
+}
+
 /**
  * The gRPC twin of the HTTP request tracing: takes the caller's `x-request-id` metadata or
- * generates a UUID (an invalid one is INVALID_ARGUMENT before the handler runs), runs the handler
- * with it as the current request (Nest's Logger lines carry it, the worker call passes it on),
+ * generates a UUID (an invalid one is INVALID_ARGUMENT before the handler runs), keeps it as the
+ * call's context for the handler ({@link requestContextOf}: the worker call passes it on),
  * returns it in the trailing metadata `x-request-id` of every status (with the OpenTelemetry trace
  * id in `x-trace-id` when tracing is on), and writes one access line
  * per call: method, status code name, ms, domain and client.
@@ -41,8 +49,6 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
         'request completed',
       );
     };
-    // Lines written in the handler (Nest's Logger's too) take the call's requestId from its context.
-    const inContext = (fn: () => void) => (context ? runWithRequestContext(context, fn) : fn());
     const traced: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
@@ -50,6 +56,7 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
             const values = metadata.get(REQUEST_ID_METADATA_KEY).map(String);
             const { requestId, problem } = correlationIdOf(values.length > 1 ? values : values[0]);
             context = { requestId };
+            contexts.set(metadata, context);
             if (problem) {
               refused = true;
               return traced.sendStatus(toGrpcStatus(new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id metadata: ${problem}`)));
@@ -57,10 +64,10 @@ export function requestTracingInterceptor(logger: Logger): grpc.ServerIntercepto
             next(metadata);
           },
           onReceiveMessage: (message, next) => {
-            if (!refused) inContext(() => next(message));
+            if (!refused) next(message);
           },
           onReceiveHalfClose: (next) => {
-            if (!refused) inContext(next);
+            if (!refused) next();
           },
           onCancel: () => finish(grpc.status.CANCELLED),
         }),

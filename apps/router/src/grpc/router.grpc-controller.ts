@@ -30,7 +30,7 @@ import { RoutingService } from '../routing/routing.service';
 import { checkText } from '../solve/problem.schemas';
 import { SolveService, serverTimingOf } from '../solve/solve.service';
 import { tenantOf } from '../tenancy/tenants';
-import { ROUTER_LOGGER, requestTracingInterceptor } from './request-tracing.interceptor';
+import { ROUTER_LOGGER, requestContextOf, requestTracingInterceptor } from './request-tracing.interceptor';
 
 const WATCH_POLL_MS = 250;
 /** How long a shutdown lets running calls finish before cutting them. */
@@ -87,7 +87,11 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
           const cancellation = abortOnCancel(call);
           let completionTokens = 0;
           try {
-            const { result, workerMs } = await this.solver.solve(problem, { deadline: deadlineOf(call), signal: cancellation.signal });
+            const { result, workerMs } = await this.solver.solve(problem, {
+              deadline: deadlineOf(call),
+              signal: cancellation.signal,
+              request: requestContextOf(call),
+            });
             completionTokens = result.usage?.completionTokens ?? 0;
             trailer.set('server-timing', serverTimingOf(receivedAt, workerMs));
             return { result };
@@ -155,10 +159,10 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       callback(null, response, trailer);
     } catch (error) {
       code = errorCodeOf(error);
-      logUnexpectedError(this.logger, error, { route: call.getPath(), operation });
+      logUnexpectedError(this.logger, error, { requestId: requestContextOf(call)?.requestId, route: call.getPath(), operation });
       callback(toGrpcStatus(error));
     } finally {
-      this.metrics.recordRequest('grpc', operation, code, started);
+      this.metrics.recordRequest('grpc', operation, code, started, requestContextOf(call)?.domain);
     }
   }
 
@@ -188,7 +192,12 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       const caller = await this.authenticate(call, 'solve');
       const problem = this.solver.prepare(call.request.problem);
       release = this.limits.admit(caller);
-      for await (const event of this.solver.solveStream(problem, { deadline: deadlineOf(call), signal: cancellation.signal })) {
+      const events = this.solver.solveStream(problem, {
+        deadline: deadlineOf(call),
+        signal: cancellation.signal,
+        request: requestContextOf(call),
+      });
+      for await (const event of events) {
         if (call.cancelled) return;
         if (event.event === 'result') completionTokens = event.result.usage?.completionTokens ?? 0;
         const message: SolveStreamResponse =
@@ -198,13 +207,13 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       call.end();
     } catch (error) {
       code = errorCodeOf(error);
-      logUnexpectedError(this.logger, error, { route: call.getPath() });
+      logUnexpectedError(this.logger, error, { requestId: requestContextOf(call)?.requestId, route: call.getPath() });
       // A broken stream ends with an error status, never a success.
       if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     } finally {
       cancellation.detach();
       release?.(completionTokens);
-      this.metrics.recordRequest('grpc', 'solve_stream', code, started);
+      this.metrics.recordRequest('grpc', 'solve_stream', code, started, requestContextOf(call)?.domain);
     }
   }
 
@@ -234,7 +243,7 @@ export class RouterGrpcController implements OnApplicationBootstrap, OnApplicati
       if (JSON.stringify([final.state, final.counts]) !== lastStatus) call.write({ status: final });
       call.end();
     } catch (error) {
-      logUnexpectedError(this.logger, error, { route: call.getPath() });
+      logUnexpectedError(this.logger, error, { requestId: requestContextOf(call)?.requestId, route: call.getPath() });
       if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     }
   }

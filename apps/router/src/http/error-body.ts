@@ -37,7 +37,7 @@ export function routeOf(req: HttpRequest): string {
 export function errorBodyOf(req: HttpRequest, error: unknown): HttpErrorBody {
   const requestId = requestIdOf(req);
   const unexpected = errorCodeOf(error) === ErrorCode.INTERNAL;
-  if (unexpected) logUnexpectedError(logger, error, { method: req.method, route: routeOf(req) });
+  if (unexpected) logUnexpectedError(logger, error, { requestId: requestId || undefined, method: req.method, route: routeOf(req) });
   if (isOpenAiPath(req.url ?? '')) return openAiErrorBody(error, requestId || undefined);
   const body: HttpErrorBody = httpErrorBody(error);
   if (unexpected && requestId) body.error = { ...body.error, message: unexpectedErrorMessage(requestId), requestId };

@@ -64,7 +64,7 @@ export class OpenAiController {
       const id = `chatcmpl-${problem.requestId}`;
       const created = Math.floor(Date.now() / 1000);
       if (!request.stream) {
-        const { result, workerMs } = await this.solver.solve(problem, { signal });
+        const { result, workerMs } = await this.solver.solve(problem, { signal, request: req.context });
         completionTokens = result.usage?.completionTokens ?? 0;
         this.setRouteHeaders(res, result.route ?? undefined);
         res.header('server-timing', serverTimingOf(req.receivedAt ?? performance.now(), workerMs));
@@ -88,7 +88,7 @@ export class OpenAiController {
         });
         return;
       }
-      const events = this.solver.solveStream(problem, { signal });
+      const events = this.solver.solveStream(problem, { signal, request: req.context });
       const first = await events.next();
       const route = !first.done && first.value.event === 'route' ? first.value.route : undefined;
       this.setRouteHeaders(res, route);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { onRequestHookHandler } from 'fastify';
-import { AppError, ErrorCode, correlationIdOf, runWithRequestContext, type Logger, type RequestContext } from '@slm/platform';
+import { AppError, ErrorCode, correlationIdOf, type Logger, type RequestContext } from '@slm/platform';
 import { httpServerSpansByHook, startHttpServerSpan, type HttpServerSpan } from '@slm/telemetry';
 import { routeOf, sendError } from './error-body';
 import { pathOf, type HttpRequest } from './http.types';
@@ -9,8 +9,8 @@ import { clientOf } from './sse';
 /** Paths polled by probes and scrapers: their access lines are written at debug, not info. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** Each request's context and Fastify request (keyed by its IncomingMessage), and what is wrong with its caller's x-request-id. */
-const contexts = new WeakMap<object, RequestContext & { problem?: string; request?: HttpRequest }>();
+/** Each request's context (keyed by its IncomingMessage, from `genReqId` to the hook), and what is wrong with its caller's x-request-id. */
+const contexts = new WeakMap<object, { context: RequestContext; problem?: string }>();
 
 /**
  * Fastify's `genReqId`: the caller's `x-request-id` when it follows the rule, else a UUID (an
@@ -18,7 +18,7 @@ const contexts = new WeakMap<object, RequestContext & { problem?: string; reques
  */
 export function requestIdOf(raw: IncomingMessage): string {
   const { requestId, problem } = correlationIdOf(raw.headers['x-request-id']);
-  contexts.set(raw, { requestId, problem });
+  contexts.set(raw, { context: { requestId }, problem });
   return requestId;
 }
 
@@ -26,9 +26,9 @@ export function requestIdOf(raw: IncomingMessage): string {
  * The first onRequest hook (before the body is read, so refused bodies are traced too): when tracing is
  * on, opens the request's OpenTelemetry server span (a child of the caller's `traceparent`; probes and
  * scrapes are not traced) and echoes its trace id in `x-trace-id`; echoes the request id in the
- * `x-request-id` response header, makes the request's context current for what follows (every log line
- * written meanwhile, Nest's included, carries its `requestId`) and writes one access line when the
- * response ends: method, route, status, ms, domain and client. An invalid `x-request-id` is a 400.
+ * `x-request-id` response header, puts the request's context on it (`req.context`: the handlers pass it
+ * on, the solve service notes the domain there) and writes one access line when the response ends:
+ * method, route, status, ms, domain and client. An invalid `x-request-id` is a 400.
  */
 export function requestTracing(logger: Logger): onRequestHookHandler {
   return (request, reply, done) => {
@@ -42,14 +42,12 @@ export function requestTracing(logger: Logger): onRequestHookHandler {
       span?.end(reply.raw.writableEnded ? reply.raw.statusCode : 499);
       writeAccessLine(logger, req, reply.raw);
     });
-    const context = contexts.get(req.raw);
+    const arrived = contexts.get(req.raw);
+    req.context = arrived?.context;
     const rest = () => {
-      if (!context) return done();
-      context.request = req;
-      if (context.problem)
-        return sendError(req, reply, new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id header: ${context.problem}`));
-      // The rest of the request (body parser, guard, handler) runs in its context.
-      runWithRequestContext(context, done);
+      if (arrived?.problem)
+        return sendError(req, reply, new AppError(ErrorCode.INVALID_ARGUMENT, `x-request-id header: ${arrived.problem}`));
+      done();
     };
     if (span) span.run(rest);
     else rest();
@@ -73,7 +71,6 @@ function serverSpanOf(req: HttpRequest): HttpServerSpan | undefined {
 function writeAccessLine(logger: Logger, req: HttpRequest, res: ServerResponse): void {
   const level = PROBE_PATHS.has(pathOf(req.raw)) ? 'debug' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const context = contexts.get(req.raw);
   const completed = res.writableEnded;
   logger[level](
     {
@@ -82,7 +79,7 @@ function writeAccessLine(logger: Logger, req: HttpRequest, res: ServerResponse):
       route: routeOf(req),
       status: completed ? res.statusCode : 499,
       ms: Math.round(performance.now() - (req.receivedAt ?? 0)),
-      domain: context?.domain,
+      domain: req.context?.domain,
       client: clientOf(req, req.raw.socket.remoteAddress),
     },
     completed ? 'request completed' : 'request aborted',

@@ -44,13 +44,13 @@ export class SolveController {
       release = this.limits.admit(callerOf(req));
       const signal = abortOnClose(res);
       if (!(input.stream ?? wantsEventStream(req))) {
-        const { result, workerMs } = await this.solver.solve(problem, { signal });
+        const { result, workerMs } = await this.solver.solve(problem, { signal, request: req.context });
         completionTokens = result.usage?.completionTokens ?? 0;
         res.header('server-timing', serverTimingOf(req.receivedAt ?? performance.now(), workerMs));
         res.code(200).send({ result });
         return;
       }
-      const events = this.solver.solveStream(problem, { signal });
+      const events = this.solver.solveStream(problem, { signal, request: req.context });
       const first = await events.next();
       // x-request-id is the request's correlation id (set on arrival); the problem's id is in the result event.
       startSse(res);

@@ -1,7 +1,8 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { ErrorCode, currentRequestContext } from '@slm/platform';
+import { ErrorCode } from '@slm/platform';
 import { errorCodeOfHttpStatus } from '../http/http-status-codes';
+import type { HttpRequest } from '../http/http.types';
 import { RouterMetricsService } from './router-metrics.service';
 
 /** How a route's requests are counted (its Fastify route config, set by {@link CountRequests}). */
@@ -40,11 +41,10 @@ export function countRequests(metrics: RouterMetricsService): onRequestHookHandl
     const metric = (request.routeOptions.config as { requestMetric?: RequestMetric }).requestMetric;
     if (metric) {
       const started = performance.now();
-      // The request's context: the domain is noted on it once the request is routed.
-      const context = currentRequestContext();
       reply.raw.once('close', () => {
         const code = outcomeOf(request, reply.raw);
-        const domain = context?.domain ?? 'none';
+        // Noted on the request's context (set by the request tracing hook) once it is routed.
+        const domain = (request as HttpRequest).context?.domain ?? 'none';
         if (metric.latency) metrics.recordRequest(metric.ingress, metric.operation, code, started, domain);
         else metrics.countRequest(metric.ingress, metric.operation, code, domain);
       });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Result__Output } from '@slm/contracts';
-import { ErrorCode, currentRequestContext } from '@slm/platform';
+import { ErrorCode } from '@slm/platform';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Refusals before any work is done: what `slm_router_admission_rejections_total` counts. */
@@ -183,8 +183,8 @@ export class RouterMetricsService {
     this.latency.observe({ ingress, operation }, (performance.now() - started) / 1000);
   }
 
-  /** Counts a finished request with its outcome code and its domain (default: the current request context's). */
-  countRequest(ingress: string, operation: string, code: string, domain = currentRequestContext()?.domain ?? 'none'): void {
+  /** Counts a finished request with its outcome code and its domain ('none' when it was not routed). */
+  countRequest(ingress: string, operation: string, code: string, domain = 'none'): void {
     this.requests.inc({ ingress, operation, code });
     this.routedRequests.inc({ ingress, operation, domain, outcome: code });
     if (ADMISSION_REJECTIONS.has(code)) this.admissionRejections.inc({ domain, reason: code });

@@ -9,7 +9,7 @@ import {
   type RouteDecision__Output,
   type TokenDelta__Output,
 } from '@slm/contracts';
-import { AppError, ErrorCode, currentRequestContext, noteRequestDomain } from '@slm/platform';
+import { AppError, ErrorCode, type RequestContext } from '@slm/platform';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router.config';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { RouterMetricsService } from '../metrics/router-metrics.service';
@@ -44,6 +44,8 @@ export interface SolveContext {
   deadline?: Date;
   /** Fired when the caller goes away. */
   signal?: AbortSignal;
+  /** The edge's context of the request: its correlation id goes to the worker, the routed domain is noted on it. */
+  request?: RequestContext;
 }
 
 /** Classifies a problem, applies the policy and solves it on the chosen domain's workers. */
@@ -62,8 +64,8 @@ export class SolveService {
     return { ...checked, requestId: checked.requestId || randomUUID() };
   }
 
-  /** The route decision for a problem, the no-healthy-replica fallback included. */
-  route(problem: Problem): RouteDecision__Output {
+  /** The route decision for a problem, the no-healthy-replica fallback included; the domain is noted on `request`. */
+  route(problem: Problem, request?: RequestContext): RouteDecision__Output {
     const override = workerDomainOf(problem.domainOverride);
     if (domainNameOf(problem.domainOverride) === 'other') {
       throw new AppError(ErrorCode.INVALID_ARGUMENT, `domainOverride DOMAIN_OTHER has no worker; use ${listWorkerDomains()}`);
@@ -71,19 +73,19 @@ export class SolveService {
     let decision = this.routing.decide(classifiedTextOf(problem), override, earlierTurnsOf(problem));
     const domain = workerDomainOf(decision.domain);
     // Noted first: a NO_HEALTHY_REPLICA refusal is counted under the domain that had no replica.
-    if (domain) noteRequestDomain(domain);
+    if (domain && request) request.domain = domain;
     if (domain && !this.dispatch.pool(domain).hasEligible()) decision = this.routing.rerouteUnavailable(decision);
     const routed = workerDomainOf(decision.domain) ?? 'other';
     this.metrics.routeDecisions.inc({
       domain: routed,
       kind: decision.overridden ? 'overridden' : decision.fallback ? 'fallback' : 'classified',
     });
-    noteRequestDomain(routed);
+    if (request) request.domain = routed;
     return decision;
   }
 
   async solve(problem: Problem & { requestId: string }, context: SolveContext = {}): Promise<Solved> {
-    const route = this.route(problem);
+    const route = this.route(problem, context.request);
     const pool = this.dispatch.pool(this.domainOf(route));
     const started = performance.now();
     const result = await pool.generate({ problem, route }, this.callContext(problem, context));
@@ -96,7 +98,7 @@ export class SolveService {
    * RESOURCE_EXHAUSTED / UNAVAILABLE) before committing a status line, as a unary call does.
    */
   async *solveStream(problem: Problem & { requestId: string }, context: SolveContext = {}): AsyncGenerator<SolveEvent> {
-    const route = this.route(problem);
+    const route = this.route(problem, context.request);
     const domain = this.domainOf(route);
     const started = performance.now();
     const stream = await this.dispatch.pool(domain).openStream({ problem, route }, this.callContext(problem, context));
@@ -131,6 +133,6 @@ export class SolveService {
     const cap = Date.now() + this.config.limits.requestTimeoutMs;
     const deadline = context.deadline && context.deadline.getTime() < cap ? context.deadline : new Date(cap);
     // The worker's log lines carry the caller's correlation id (x-request-id); the problem keeps its own requestId.
-    return { deadline, requestId: currentRequestContext()?.requestId ?? problem.requestId, signal: context.signal };
+    return { deadline, requestId: context.request?.requestId ?? problem.requestId, signal: context.signal };
   }
 }
