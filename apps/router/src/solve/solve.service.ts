@@ -88,8 +88,9 @@ export class SolveService {
     const route = this.route(problem, context.request);
     const pool = this.dispatch.pool(this.domainOf(route));
     const started = performance.now();
-    const result = await pool.generate({ problem, route }, this.callContext(problem, context));
-    return { result: { ...result, route: result.route ?? route }, workerMs: performance.now() - started };
+    // The worker is not sent the route only to echo it back: the router's own decision goes in the result.
+    const result = await pool.generate({ problem }, this.callContext(problem, context));
+    return { result: { ...result, route }, workerMs: performance.now() - started };
   }
 
   /**
@@ -101,7 +102,7 @@ export class SolveService {
     const route = this.route(problem, context.request);
     const domain = this.domainOf(route);
     const started = performance.now();
-    const stream = await this.dispatch.pool(domain).openStream({ problem, route }, this.callContext(problem, context));
+    const stream = await this.dispatch.pool(domain).openStream({ problem }, this.callContext(problem, context));
     try {
       yield { event: 'route', route };
       let last: number | undefined;
@@ -113,7 +114,7 @@ export class SolveService {
           last = now;
           yield { event: 'delta', delta: event.delta };
         } else if (event.result) {
-          yield { event: 'result', result: { ...event.result, route: event.result.route ?? route } };
+          yield { event: 'result', result: { ...event.result, route } };
           return;
         }
       }
