@@ -14,7 +14,8 @@ export interface GenerateStreamRequest {
    */
   'problem'?: (_slmrouter_v1_Problem | null);
   /**
-   * The router's decision, echoed in the result; unset when a client calls the worker directly.
+   * A route decision to echo in the result. The router leaves it unset (it puts its own decision
+   * in the result it answers); unset when a client calls the worker directly too.
    */
   'route'?: (_slmrouter_v1_RouteDecision | null);
 }
@@ -30,7 +31,8 @@ export interface GenerateStreamRequest__Output {
    */
   'problem': (_slmrouter_v1_Problem__Output | null);
   /**
-   * The router's decision, echoed in the result; unset when a client calls the worker directly.
+   * A route decision to echo in the result. The router leaves it unset (it puts its own decision
+   * in the result it answers); unset when a client calls the worker directly too.
    */
   'route': (_slmrouter_v1_RouteDecision__Output | null);
 }
