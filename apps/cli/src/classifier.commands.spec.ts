@@ -247,6 +247,17 @@ describe('slm classifier commands', () => {
     expect(result.withTopFeatures.textsPerSecond).toBeGreaterThan(0);
     // The peer in the same run: the Naive Bayes baseline scoring the same texts.
     expect(result.peerNaiveBayesWordNgrams.p99Us).toBeGreaterThan(0);
+    // The cold-cache pass: both models again, each text after 16 MiB of other memory was touched.
+    expect(result.coldCache).toMatchObject({ evictedMiB: 16 });
+    expect(result.coldCache.withTopFeatures.p50Us).toBeGreaterThan(0);
+    expect(result.coldCache.peerNaiveBayesWordNgrams.textsPerSecond).toBeGreaterThan(0);
     expect(result.cpu).toEqual(expect.any(String));
+  });
+
+  it('bench classifier leaves the cold-cache pass out with --evict-mb 0 and rejects a bad size', async () => {
+    expect(await runCli(['bench', 'classifier', '--json', '--texts', '20', '--rounds', '1', '--evict-mb', '0'])).toBe(0);
+    expect(JSON.parse(out.join(''))).not.toHaveProperty('coldCache');
+    expect(await runCli(['bench', 'classifier', '--evict-mb', 'lots'])).toBe(2);
+    expect(err.join('')).toMatch(/--evict-mb <n>.*lots/);
   });
 });

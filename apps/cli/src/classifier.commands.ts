@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Command, Option } from 'commander';
@@ -23,13 +22,12 @@ import {
   fitNaiveBayes,
   leaveOneSourceOut,
   leaveOneSourceOutWith,
-  readSeedExamples,
   readTrainingData,
   renderEvalMarkdown,
   formatWordClusters,
   saveModel,
 } from '@slm/classifier';
-import { benchTexts } from './classifier-bench-texts';
+import { benchClassifier } from './classifier-bench';
 import { commandGroup, integer, numberIn } from './cli-options';
 
 const out = (text: string): void => {
@@ -107,11 +105,6 @@ function addTrainFlags(command: Command): Command {
 /** Commander sets seedExamples to true when neither flag is given: that means the committed file. */
 function seedExamplesOf(flags: TrainFlags): string | false | undefined {
   return typeof flags.seedExamples === 'string' || flags.seedExamples === false ? flags.seedExamples : undefined;
-}
-
-/** Percentiles of a sorted array. */
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** Words kept for clustering: all letters a–z, two or more of them (the tokenizer's plain words). */
@@ -246,6 +239,7 @@ export function registerClassifierCommands(program: Command): void {
     .option('--texts <n>', 'number of distinct texts', integer(10, 1_000_000), 2000)
     .option('--rounds <n>', 'timed passes over the texts', integer(1, 1000), 5)
     .option('--model <manifest>', 'classifier manifest (default: the committed artifact)')
+    .option('--evict-mb <n>', 'MiB of memory touched before each text of the cold-cache pass (0: no such pass)', integer(0, 1024), 16)
     .option('--json', 'print JSON only (the default output is JSON too)')
     .action(benchClassifier);
 }
@@ -379,58 +373,4 @@ async function classifyFile(file: string | undefined, flags: { model?: string })
     process.stdout.write(chunk) ? undefined : new Promise<void>((resolve) => process.stdout.once('drain', resolve));
   const { errors, lines: count } = await classifyLines(lines, classifier, write);
   if (errors > 0) note(`slm classify: ${errors} of ${count} lines could not be classified (see their "error")\n`);
-}
-
-/** `slm bench classifier`: latency and throughput of the classifier, beside the Naive Bayes peer. */
-function benchClassifier(flags: { texts: number; rounds: number; model?: string }): void {
-  const classifier = DomainClassifier.load(flags.model);
-  const texts = benchTexts(flags.texts);
-  const p = new Float64Array(DOMAINS.length);
-  // The peer: the Naive Bayes baseline over hashed word 1–2-grams (what `slm router eval` scores
-  // beside the shipped model), fitted on the committed seed examples: its cost per text does not
-  // depend on what it was trained on.
-  const seeds = readSeedExamples();
-  const words = encodeWordNgrams(seeds);
-  const naiveBayes = fitNaiveBayes(words, Int32Array.from(seeds.keys()));
-  const score = (mode: 'scores' | 'explain' | 'naiveBayes', t: string): void => {
-    if (mode === 'explain') classifier.classify(t);
-    else if (mode === 'scores') classifier.probabilitiesInto(t, p);
-    else naiveBayes.scoreText(t, p);
-  };
-  const measure = (mode: 'scores' | 'explain' | 'naiveBayes'): Record<string, number> => {
-    for (const t of texts) score(mode, t); // warm-up (JIT)
-    const times = new Float64Array(texts.length * flags.rounds);
-    let k = 0;
-    const started = process.hrtime.bigint();
-    for (let r = 0; r < flags.rounds; r++) {
-      for (const t of texts) {
-        const t0 = process.hrtime.bigint();
-        score(mode, t);
-        times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
-      }
-    }
-    const totalS = Number(process.hrtime.bigint() - started) / 1e9;
-    times.sort();
-    const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-    return {
-      p50Us: r3(percentile(times, 0.5)),
-      p90Us: r3(percentile(times, 0.9)),
-      p99Us: r3(percentile(times, 0.99)),
-      maxUs: r3(times[times.length - 1]),
-      textsPerSecond: Math.round(times.length / totalS),
-    };
-  };
-  const result = {
-    bench: 'classifier',
-    texts: texts.length,
-    rounds: flags.rounds,
-    meanChars: Math.round(texts.reduce((s, t) => s + t.length, 0) / texts.length),
-    maxChars: Math.max(...texts.map((t) => t.length)),
-    scoresOnly: measure('scores'),
-    withTopFeatures: measure('explain'),
-    peerNaiveBayesWordNgrams: measure('naiveBayes'),
-    node: process.version,
-    cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
-  };
-  out(`${JSON.stringify(result, null, 2)}\n`);
 }
