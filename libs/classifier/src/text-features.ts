@@ -201,8 +201,8 @@ export class FeatureBuffer {
   textValue = 0;
   /** Value of every counted structure-group feature: 1/sqrt(counted structure features), or 0. */
   structureValue = 0;
-  /** Per bucket, how often the current text has counted it (sized to 2^bits on first use; all 0 between texts). */
-  private seen = new Uint8Array(0);
+  /** One bit per bucket: whether the current text has counted it (sized to 2^bits bits on first use; all 0 between texts). */
+  private seen = new Int32Array(0);
 
   /** Room for `capacity` features and a text of `chars - 1` characters (its code units and words). */
   reserve(capacity: number, chars: number): void {
@@ -246,19 +246,19 @@ export class FeatureBuffer {
   }
 
   /**
-   * Marks in `skip` the features whose bucket this text already counted MAX_REPEATS times and sets
+   * Marks in `skip` the features whose bucket this text already counted (MAX_REPEATS, 1) and sets
    * `counted`. Capping the term frequency keeps a word repeated many times (or the char n-grams
    * that every long word shares) from drowning the rest, which helped on unseen sources
    * (leave-one-source-out macro-F1 0.835 → 0.85, docs/router-classifier-eval.md). Features stay in
-   * place, so explanations still name them by index. The table is part of the per-text cost
-   * (random reads over 2^bits entries), so it is kept small: one byte of count per bucket (256 KiB
-   * at 18 bits, half the 16-bit stamps used before, and as fast), set back to 0 afterwards by
-   * walking this text's buckets rather than clearing 2^bits entries. A bit per bucket (32 KiB) and
-   * a branch-free loop measured no faster.
+   * place, so explanations still name them by index. The table is read at random, a bucket a
+   * feature, so it is kept small: one bit per bucket (32 KiB at 18 bits), set back to 0 afterwards
+   * by walking this text's buckets rather than clearing it. A byte of count per bucket (256 KiB) ran
+   * as fast with warm caches, but a server classifies with cold ones, where 32 KiB is 512 cache lines
+   * to fetch against up to one a feature (docs/router-classifier.md, "Speed").
    */
   markRepeats(n: number, bits: number): number {
-    const size = 1 << bits;
-    if (this.seen.length !== size) this.seen = new Uint8Array(size);
+    const words = Math.max(1, (1 << bits) >>> 5);
+    if (this.seen.length !== words) this.seen = new Int32Array(words);
     const seen = this.seen;
     const buckets = this.buckets;
     const skip = this.skip;
@@ -268,16 +268,17 @@ export class FeatureBuffer {
     for (let i = 0; i < n; i++) {
       const code = buckets[i];
       const b = code ^ (code >> 31); // bucketOf, inlined as in the other scoring loops
-      if (seen[b] >= MAX_REPEATS) {
+      const bit = 1 << (b & 31);
+      if (seen[b >>> 5] & bit) {
         skip[i] = 1;
         continue;
       }
-      seen[b]++;
+      seen[b >>> 5] |= bit;
       skip[i] = 0;
       counted++;
       if (kinds[i] & STRUCTURE) structure++;
     }
-    for (let i = 0; i < n; i++) seen[buckets[i] ^ (buckets[i] >> 31)] = 0;
+    for (let i = 0; i < n; i++) seen[(buckets[i] ^ (buckets[i] >> 31)) >>> 5] = 0;
     this.counted = counted;
     this.countedStructure = structure;
     this.textValue = groupValue(counted - structure);
@@ -380,6 +381,7 @@ const LEXICON_REPEAT = 1;
  * A bucket counts at most this many times per text (see FeatureBuffer.markRepeats): 1 is binary
  * term frequency. Leave-one-source-out (macro-F1 4 classes / math-code-science): uncapped
  * 0.835 / 0.909, cap 2 0.854 / 0.934, cap 1 0.851 / 0.936 (kept: the best math/code/science).
+ * markRepeats keeps one bit a bucket, so another cap means another table there.
  */
 const MAX_REPEATS = 1;
 export { MAX_REPEATS };
