@@ -3,7 +3,7 @@ import { benchRouter } from './router-bench';
 // The bench itself (not its figures): real router, bare proxy and instant-engine worker processes,
 // a few requests through every path and a small batch, every problem answered.
 describe('slm bench router', () => {
-  it('reports every figure for the router and for the bare-proxy peer, and solves the whole batch', async () => {
+  it('reports every figure for the router and for its two peers (bare proxy, framework floor), and solves the whole batch', async () => {
     const result = await benchRouter(
       {
         requests: 20,
@@ -30,6 +30,12 @@ describe('slm bench router', () => {
     const bare = c2.bareProxy as Record<string, { requestsPerSecond: number } | number>;
     for (const key of ['restAddedP50Ms', 'restAddedP99Ms', 'grpcAddedP50Ms', 'grpcAddedP99Ms']) expect(typeof bare[key]).toBe('number');
     expect((bare.rest as { requestsPerSecond: number }).requestsPerSecond).toBeGreaterThan(0);
+    // The second peer: Nest on Fastify with the router's validation pipe and nothing else.
+    expect(c2.frameworkFloor).toMatchObject({
+      rest: { requestsPerSecond: expect.any(Number) },
+      restAddedP50Ms: expect.any(Number),
+      restAddedP99Ms: expect.any(Number),
+    });
     // The overload phase floods a one-slot domain from 200 clients: some are refused, none fail.
     for (const key of ['overloadRejectP50Ms', 'overloadHealthzP99Ms']) expect(typeof result[key]).toBe('number');
     expect(result.overload).toMatchObject({ clients: 200, failed: 0 });

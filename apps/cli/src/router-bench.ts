@@ -102,18 +102,21 @@ function unary<Req, Res>(
   });
 }
 
-/** Starts the bare forwarding proxy (the peer: the extra hop alone) in front of one worker. */
-async function startBareProxy(workerAddress: string, children: ChildProcess[]): Promise<{ httpPort: number; grpcPort: number }> {
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'cli', 'src', 'bare-proxy.js'), workerAddress], {
+/**
+ * Starts a peer in front of one worker (a child process that prints its ports as a JSON line once it
+ * listens): the bare forwarding proxy, or the framework floor.
+ */
+async function startPeer<Ports>(script: string[], workerAddress: string, children: ChildProcess[]): Promise<Ports> {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', ...script), workerAddress], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
   const lines = readline.createInterface({ input: child.stdout! });
   for await (const line of lines) {
     lines.close();
-    return JSON.parse(line) as { httpPort: number; grpcPort: number };
+    return JSON.parse(line) as Ports;
   }
-  throw new Error(`the bare proxy exited with code ${child.exitCode} before listening`);
+  throw new Error(`${script.at(-1)} exited with code ${child.exitCode} before listening`);
 }
 
 /** Submits a batch of `size` problems (a third per domain) as JSON lines and waits for its end: its figures and problems per second. */
@@ -200,8 +203,13 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
   const { redisUrl, prefix, workerAddresses, httpPort, grpcPort } = stack;
   const children: ChildProcess[] = [];
   try {
-    const bare = await startBareProxy(workerAddresses.math, children);
-    log('router, bare proxy and workers ready');
+    const bare = await startPeer<{ httpPort: number; grpcPort: number }>(
+      ['apps', 'cli', 'src', 'bare-proxy.js'],
+      workerAddresses.math,
+      children,
+    );
+    const floor = await startPeer<{ httpPort: number }>(['apps', 'router', 'src', 'framework-floor.js'], workerAddresses.math, children);
+    log('router, bare proxy, framework floor and workers ready');
 
     const proto = loadProto();
     const worker = new proto.slmrouter.v1.Worker(workerAddresses.math, grpc.credentials.createInsecure());
@@ -220,49 +228,28 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
       p50: roundMs(router.p50Ms - direct.p50Ms),
       p99: roundMs(router.p99Ms - direct.p99Ms),
     });
+    const body = (i: number) => JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } });
     for (const concurrency of options.concurrency) {
-      const warm = Math.min(200, options.requests);
-      await measure(concurrency, warm, (i) => unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined));
-      const direct = await measure(concurrency, options.requests, (i) =>
-        unary(worker.generate.bind(worker), { problem: problem(i) }).then(() => undefined),
-      );
+      // Each path is warmed with a few requests before the measured ones.
+      const warmAndMeasure = async (once: (i: number) => Promise<unknown>) => {
+        await measure(concurrency, Math.min(200, options.requests), (i) => once(i).then(() => undefined));
+        return measure(concurrency, options.requests, (i) => once(i).then(() => undefined));
+      };
+      const overRest = (port: number, onRouterMs?: (ms: number) => void) =>
+        warmAndMeasure((i) => postJson(agent, port, '/v1/solve', body(i), 'application/json', onRouterMs));
+      const overGrpc = (client: typeof router, onRouterMs?: (ms: number) => void) =>
+        warmAndMeasure((i) => unary(client.solve.bind(client), { problem: problem(i) }, onRouterMs));
+      const direct = await warmAndMeasure((i) => unary(worker.generate.bind(worker), { problem: problem(i) }));
       const restRouterMs: number[] = [];
       const grpcRouterMs: number[] = [];
-      await measure(concurrency, warm, (i) =>
-        postJson(agent, httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
-          () => undefined,
-        ),
-      );
-      const rest = await measure(concurrency, options.requests, (i) =>
-        postJson(
-          agent,
-          httpPort,
-          '/v1/solve',
-          JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } }),
-          'application/json',
-          (ms) => restRouterMs.push(ms),
-        ).then(() => undefined),
-      );
-      await measure(concurrency, warm, (i) => unary(router.solve.bind(router), { problem: problem(i) }).then(() => undefined));
-      const viaGrpc = await measure(concurrency, options.requests, (i) =>
-        unary(router.solve.bind(router), { problem: problem(i) }, (ms) => grpcRouterMs.push(ms)).then(() => undefined),
-      );
-      await measure(concurrency, warm, (i) =>
-        postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
-          () => undefined,
-        ),
-      );
-      const bareRest = await measure(concurrency, options.requests, (i) =>
-        postJson(agent, bare.httpPort, '/v1/solve', JSON.stringify({ text: problem(i).text, options: { maxNewTokens: 16 } })).then(
-          () => undefined,
-        ),
-      );
-      await measure(concurrency, warm, (i) => unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined));
-      const bareGrpc = await measure(concurrency, options.requests, (i) =>
-        unary(bareRouter.solve.bind(bareRouter), { problem: problem(i) }).then(() => undefined),
-      );
+      const rest = await overRest(httpPort, (ms) => restRouterMs.push(ms));
+      const viaGrpc = await overGrpc(router, (ms) => grpcRouterMs.push(ms));
+      const bareRest = await overRest(bare.httpPort);
+      const bareGrpc = await overGrpc(bareRouter);
+      const floorRest = await overRest(floor.httpPort);
       const bareRestAdded = added(bareRest, direct);
       const bareGrpcAdded = added(bareGrpc, direct);
+      const floorRestAdded = added(floorRest, direct);
       // The router's own time per request, from its Server-Timing (what LiteLLM reports as its overhead).
       const restOverhead = p50p99(restRouterMs);
       const grpcOverhead = p50p99(grpcRouterMs);
@@ -284,13 +271,14 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
           grpcAddedP50Ms: bareGrpcAdded.p50,
           grpcAddedP99Ms: bareGrpcAdded.p99,
         },
+        frameworkFloor: { rest: floorRest, restAddedP50Ms: floorRestAdded.p50, restAddedP99Ms: floorRestAdded.p99 },
         restRouterOverheadP50Ms: restOverhead.p50Ms,
         restRouterOverheadP99Ms: restOverhead.p99Ms,
         grpcRouterOverheadP50Ms: grpcOverhead.p50Ms,
         grpcRouterOverheadP99Ms: grpcOverhead.p99Ms,
       };
       log(
-        `concurrency ${concurrency}: rest +${restAdded.p50} ms p50 (bare proxy +${bareRestAdded.p50}), grpc +${grpcAdded.p50} ms p50 (bare proxy +${bareGrpcAdded.p50})`,
+        `concurrency ${concurrency}: rest +${restAdded.p50} ms p50 (bare proxy +${bareRestAdded.p50}, framework floor +${floorRestAdded.p50}), grpc +${grpcAdded.p50} ms p50 (bare proxy +${bareGrpcAdded.p50})`,
       );
     }
     worker.close();
