@@ -195,9 +195,9 @@ export function registerClassifierCommands(program: Command): void {
       .addOption(
         new Option(
           '--hold-out <what>',
-          'what each fold holds out: one source file, or every file of one dataset (science_/other_exams_multilingual together)',
+          'what each fold holds out: one source file, every file of one dataset (science_/other_exams_multilingual together), or a fifth of every file (items: the ceiling once each source is seen)',
         )
-          .choices(['source', 'dataset'])
+          .choices(['source', 'dataset', 'items'])
           .default('source'),
       ),
   ).action(evaluateClassifier);
@@ -307,7 +307,7 @@ function evaluateClassifier(flags: TrainFlags & { data: string; out?: string; ba
     });
   }
   if (flags.out) {
-    const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'dataset' ? ' --hold-out dataset' : ''}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
+    const command = `slm router eval --data ${path.basename(path.resolve(flags.data))} --seed ${options.seed}${flags.holdOut === 'source' ? '' : ` --hold-out ${flags.holdOut}`}${seedExamplesOf(flags) === false ? ' --no-seed-examples' : ''}`;
     fs.mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
     fs.writeFileSync(
       flags.out,

@@ -11,18 +11,10 @@ export { readDataset, readSeedExamples, readTrainingData, seedExamplesPaths } fr
 export type { Dataset, DatasetFileSummary, TrainingDataOptions } from './dataset';
 export { ARTIFACT_FORMAT, ARTIFACT_VERSION, committedModelPath, loadModel, saveModel } from './model-artifact';
 export type { ArtifactManifest } from './model-artifact';
-export { datasetOf, heldOutCalibration, leaveOneSourceOut, leaveOneSourceOutWith, policyCounts, renderEvalMarkdown } from './evaluation';
-export type {
-  ClassMetrics,
-  EvalContext,
-  EvalReport,
-  FoldProgress,
-  HeldOutCalibration,
-  HoldOut,
-  NamedReport,
-  PolicyCounts,
-  SourceResult,
-} from './evaluation';
+export { datasetOf, leaveOneSourceOut, leaveOneSourceOutWith } from './evaluation';
+export type { ClassMetrics, EvalReport, FoldProgress, HoldOut, SourceResult } from './evaluation';
+export { heldOutCalibration, policyCounts, renderEvalMarkdown } from './eval-report';
+export type { EvalContext, HeldOutCalibration, NamedReport, PolicyCounts } from './eval-report';
 export { BASELINE_BITS, encodeWordNgrams, fitLogisticBaseline, fitNaiveBayes, wordNgramBuckets } from './baselines';
 export { DEFAULT_ROUTE_POLICY, decideRoute, defaultOtherFallback, otherFallbackSchema, routeFallbackSchema } from './route-policy';
 export type { RouteFallback, RouteOutcome, RoutePolicy } from './route-policy';

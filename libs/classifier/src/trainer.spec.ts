@@ -153,6 +153,26 @@ describe('training on a small synthetic dataset', () => {
     expect(datasetOf('science_exams_multilingual')).toBe(datasetOf('other_exams_multilingual'));
   });
 
+  it('evaluates five folds of items: every source in training, so a label only its own words carry is learned', () => {
+    // A science file written in words no other file uses: held out whole, nothing tells its class;
+    // with a fifth of it held out at a time, the other four fifths teach it.
+    const withJargon = path.join(dir, 'with-jargon');
+    fs.cpSync(path.join(dir, 'data'), withJargon, { recursive: true });
+    const jargon = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ text: `zorblat quiddle vexome ${['frin', 'plax', 'trum'][i % 3]} number ${i}`, domain: 'science' }),
+    );
+    fs.writeFileSync(path.join(withJargon, 'science_jargon.jsonl'), `${jargon.join('\n')}\n`);
+    const encoded = encodeDataset(readDataset(withJargon).items, options.bits);
+    const folds: string[] = [];
+    const byItems = leaveOneSourceOut(encoded, options, (heldOut) => folds.push(heldOut), 'items');
+    expect(folds).toEqual(['fold 1', 'fold 2', 'fold 3', 'fold 4', 'fold 5']);
+    expect(byItems).toMatchObject({ method: 'five folds of items', sources: 9, folds: 5, items: 540 });
+    expect(byItems.confusion.flat().reduce((a, b) => a + b, 0)).toBe(540);
+    const jargonAccuracy = (report: typeof byItems) => report.perSource.find((s) => s.source === 'science_jargon')!.accuracy;
+    expect(jargonAccuracy(byItems)).toBeGreaterThan(0.9);
+    expect(jargonAccuracy(leaveOneSourceOut(encoded, options))).toBeLessThan(0.6);
+  });
+
   it('adds seed examples as train-only items: in every fold, never evaluated', () => {
     const seeds = path.join(dir, 'seeds.jsonl');
     fs.writeFileSync(
