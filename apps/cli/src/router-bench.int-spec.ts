@@ -18,6 +18,8 @@ describe('slm bench router', () => {
     );
     const c2 = result.c2 as Record<string, unknown>;
     for (const key of [
+      'restOfBareProxy',
+      'grpcOfBareProxy',
       'restAddedP50Ms',
       'restAddedP99Ms',
       'grpcAddedP50Ms',
@@ -33,6 +35,7 @@ describe('slm bench router', () => {
     // The second peer: Nest on Fastify with the router's validation pipe and nothing else.
     expect(c2.frameworkFloor).toMatchObject({
       rest: { requestsPerSecond: expect.any(Number) },
+      restOfBareProxy: expect.any(Number),
       restAddedP50Ms: expect.any(Number),
       restAddedP99Ms: expect.any(Number),
     });

@@ -255,10 +255,15 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
       const grpcOverhead = p50p99(grpcRouterMs);
       const restAdded = added(rest, direct);
       const grpcAdded = added(viaGrpc, direct);
+      // Throughput as a share of the bare proxy's, the issue's measure (REST ≥ 0.9, gRPC ≥ 0.95).
+      const ofBare = (figures: LoadFigures, bareFigures: LoadFigures) =>
+        Math.round((100 * figures.requestsPerSecond) / bareFigures.requestsPerSecond) / 100;
       result[`c${concurrency}`] = {
         directWorker: direct,
         rest,
         grpc: viaGrpc,
+        restOfBareProxy: ofBare(rest, bareRest),
+        grpcOfBareProxy: ofBare(viaGrpc, bareGrpc),
         restAddedP50Ms: restAdded.p50,
         restAddedP99Ms: restAdded.p99,
         grpcAddedP50Ms: grpcAdded.p50,
@@ -271,7 +276,12 @@ async function benchRouterStack(options: RouterBenchOptions, log: (line: string)
           grpcAddedP50Ms: bareGrpcAdded.p50,
           grpcAddedP99Ms: bareGrpcAdded.p99,
         },
-        frameworkFloor: { rest: floorRest, restAddedP50Ms: floorRestAdded.p50, restAddedP99Ms: floorRestAdded.p99 },
+        frameworkFloor: {
+          rest: floorRest,
+          restOfBareProxy: ofBare(floorRest, bareRest),
+          restAddedP50Ms: floorRestAdded.p50,
+          restAddedP99Ms: floorRestAdded.p99,
+        },
         restRouterOverheadP50Ms: restOverhead.p50Ms,
         restRouterOverheadP99Ms: restOverhead.p99Ms,
         grpcRouterOverheadP50Ms: grpcOverhead.p50Ms,
